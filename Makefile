@@ -1,0 +1,34 @@
+# The two commands of the README: `make conformance` and `make test`.
+# Each creates .venv when missing and installs the project with its extras.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: conformance test lint bench schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[all,dev]'
+	touch $(STAMP)
+
+conformance: $(STAMP)
+	$(BIN)/harness matrix --baseline conformance-baseline.json
+
+test: $(STAMP)
+	$(BIN)/ruff check harness tests examples benchmarks
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+schema: $(STAMP)
+	$(BIN)/harness schema scenario > harness/schema/scenario.schema.json
+	$(BIN)/harness schema transcript > harness/schema/transcript.schema.json
+
+clean:
+	rm -rf $(VENV) .harness-envs

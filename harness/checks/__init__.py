@@ -1,0 +1,58 @@
+"""Checks: each reads a finished run and returns findings; an empty list is a pass.
+
+- ``expectations``: the scenario's ``expect`` block (what a correct adapter yields);
+- ``schema``: the transcript validates against the published JSON Schema;
+- ``invariants``: properties every transcript must satisfy (DESIGN.md, 1-4 and 6-8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from harness.findings import Finding
+
+if TYPE_CHECKING:
+    from harness.runner import Run
+
+__all__ = ["Check", "CheckResult", "default_checks"]
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check on one run."""
+
+    name: str
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+
+class Check(Protocol):
+    """A named function from a finished run to its findings."""
+
+    def __call__(self, run: Run) -> CheckResult: ...
+
+
+def named(name: str) -> Callable[[Callable[[Run], list[Finding]]], Check]:
+    """Wrap a findings function as a Check that reports under ``name``."""
+
+    def wrap(fn: Callable[[Run], list[Finding]]) -> Check:
+        def check(run: Run) -> CheckResult:
+            return CheckResult(name, fn(run))
+
+        check.__name__ = check.__qualname__ = name
+        return check
+
+    return wrap
+
+
+def default_checks() -> list[Check]:
+    from harness.checks.expectations import EXPECTATIONS
+    from harness.checks.invariants import INVARIANTS
+    from harness.checks.schema import TRANSCRIPT_SCHEMA
+
+    return [EXPECTATIONS, TRANSCRIPT_SCHEMA, *INVARIANTS]

@@ -1,0 +1,289 @@
+"""The scenario's ``expect`` block: what a correct adapter yields on this wire."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness.checks import named
+from harness.events import ErrorEvent, FinishEvent, Transcript
+from harness.findings import Finding
+from harness.scenario import ReplyAttempt, Scenario
+
+if TYPE_CHECKING:
+    from harness.runner import Run
+
+__all__ = ["EXPECTATIONS", "silent_failure_code"]
+
+NON_RETRYABLE = frozenset({"bad_request", "not_found", "auth", "context_window"})
+
+
+@named("expectations")
+def EXPECTATIONS(run: Run) -> list[Finding]:
+    """Compare the transcript with ``scenario.expect``; unset fields are not checked."""
+    assert run.transcript is not None
+    scenario, t = run.scenario, run.transcript
+    where = scenario.where()
+    terminals = t.terminals()
+    last = terminals[-1] if terminals else None
+    give_up = scenario.expect.give_up
+    if give_up is not None and isinstance(last, ErrorEvent) and last.error == give_up:
+        return []  # an allowed outcome: the adapter's retry budget ran out
+    found: list[Finding] = []
+    found += _terminal(scenario, t, where)
+    found += _text(scenario, t, where)
+    found += _tool_calls(scenario, t, where)
+    found += _usage(scenario, t, where)
+    found += _requests(scenario, t, where)
+    return found
+
+
+def _terminal(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
+    expect = scenario.expect
+    terminals = t.terminals()
+    last = terminals[-1] if terminals else None
+    if expect.error is not None:
+        if isinstance(last, ErrorEvent):
+            if last.error == expect.error:
+                return []
+            return [
+                Finding(
+                    code="error-kind-mismatch",
+                    check="expectations",
+                    message=f"the adapter raised a {last.error} error where the wire says "
+                    f"{expect.error} ({last.type}: {last.message[:120]})",
+                    expected=expect.error,
+                    actual={"kind": last.error, "type": last.type, "status": last.status},
+                    where=where,
+                )
+            ]
+        code = silent_failure_code(scenario)
+        ended = "ended normally" if isinstance(last, FinishEvent) else "ended without any event"
+        actual = last.model_dump() if last is not None else None
+        return [
+            Finding(
+                code=code,
+                check="expectations",
+                message=f"expected a {expect.error} error, but the adapter {ended}",
+                expected={"error": expect.error},
+                actual=actual,
+                where=where,
+            )
+        ]
+    if isinstance(last, ErrorEvent):
+        replies = scenario.replies()
+        incomplete = bool(replies) and replies[-1].outcome == "incomplete"
+        return [
+            Finding(
+                code="incomplete-reported-as-generic-error" if incomplete else "unexpected-error",
+                check="expectations",
+                message=f"the adapter raised {last.type} ({last.error}) on a wire that "
+                f"ends normally: {last.message[:160]}",
+                expected={"finish": expect.finish},
+                actual={"kind": last.error, "type": last.type, "status": last.status},
+                where=where,
+            )
+        ]
+    if expect.finish is not None and isinstance(last, FinishEvent) and last.reason != expect.finish:
+        return [
+            Finding(
+                code="finish-mismatch",
+                check="expectations",
+                message=f"finish reason {last.reason!r} (raw {last.raw!r}), "
+                f"expected {expect.finish!r}",
+                expected=expect.finish,
+                actual=last.reason,
+                where=where,
+            )
+        ]
+    return []
+
+
+def silent_failure_code(scenario: Scenario) -> str:
+    """The code for an adapter that reports success where the wire says it failed."""
+    replies = scenario.replies()
+    last: ReplyAttempt | None = replies[-1] if replies else None
+    if last is not None and last.fault is not None:
+        fault = last.fault
+        if fault.empty or fault.terminator_only:
+            return "empty-stream-accepted"
+        if fault.truncate_after is not None or fault.cut_after is not None:
+            return "truncated-stream-accepted"
+        if fault.error_payload is not None:
+            return "stream-error-swallowed"
+        if fault.malformed_at is not None:
+            return "malformed-event-accepted"
+        if fault.stall_after is not None:
+            return "stall-not-detected"
+    if last is not None and last.outcome == "failed":
+        return "failed-run-reported-as-success"
+    if last is not None and last.outcome == "incomplete":
+        return "incomplete-reported-as-success"
+    return "error-swallowed"
+
+
+def _text(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
+    found: list[Finding] = []
+    for field, expected, actual in (
+        ("text", scenario.expect.text, t.text()),
+        ("reasoning", scenario.expect.reasoning, t.reasoning()),
+    ):
+        if expected is None or actual == expected:
+            continue
+        repeated = bool(expected) and len(actual) > len(expected) and actual.endswith(expected)
+        at = next(
+            (i for i, (a, b) in enumerate(zip(actual, expected, strict=False)) if a != b),
+            min(len(actual), len(expected)),
+        )
+        found.append(
+            Finding(
+                code=_text_code(scenario, field, expected, actual, repeated),
+                check="expectations",
+                message=f"{field} differs from what the server sent, first at character {at}"
+                + (" (output of an earlier attempt is repeated)" if repeated else ""),
+                expected=expected,
+                actual=actual,
+                where=f"{where} · character {at}",
+            )
+        )
+    return found
+
+
+_LINE_SEPARATORS = ("\u2028", "\u2029", "\x85")
+
+
+def _text_code(scenario: Scenario, field: str, expected: str, actual: str, repeated: bool) -> str:
+    """The most specific code the scenario's wire features explain."""
+    if repeated:
+        return "output-repeated-after-retry"
+    if field == "reasoning":
+        return "reasoning-mismatch"
+    if any(not r.wire.data_space for r in scenario.replies()):
+        return "sse-data-without-space-dropped"
+    if any(sep in expected for sep in _LINE_SEPARATORS) and actual != expected:
+        return "sse-line-split-on-unicode-separator"
+    return "text-mismatch"
+
+
+def _tool_calls(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
+    expected = scenario.expect.tool_calls
+    if expected is None:
+        return []
+    actual = t.tool_calls()
+    found: list[Finding] = []
+    for i, want in enumerate(expected):
+        if i >= len(actual):
+            found.append(
+                Finding(
+                    code="tool-call-dropped",
+                    check="expectations",
+                    message=f"tool call {i} ({want.name}) sent by the server never reached "
+                    f"the caller ({len(actual)} of {len(expected)} calls came through)",
+                    expected=want.model_dump(exclude_none=True),
+                    actual=None,
+                    where=f"{where} · tool call {i}",
+                )
+            )
+            continue
+        got = actual[i]
+        if got.raw is not None:
+            continue  # unparseable arguments: the tool-call invariant names it precisely
+        problems = []
+        if got.name != want.name:
+            problems.append("name")
+        if got.arguments != want.arguments:
+            problems.append("arguments")
+        if want.id is not None and got.id != want.id:
+            problems.append("id")
+        if problems:
+            found.append(
+                Finding(
+                    code="tool-call-mismatch",
+                    check="expectations",
+                    message=f"tool call {i} differs in {', '.join(problems)}",
+                    expected=want.model_dump(exclude_none=True),
+                    actual=got.model_dump(exclude={"kind"}),
+                    where=f"{where} · tool call {i}",
+                )
+            )
+    for i in range(len(expected), len(actual)):
+        found.append(
+            Finding(
+                code="tool-call-extra",
+                check="expectations",
+                message=f"the adapter yielded tool call {i} ({actual[i].name}) that the "
+                "server never sent",
+                expected=None,
+                actual=actual[i].model_dump(exclude={"kind"}),
+                where=f"{where} · tool call {i}",
+            )
+        )
+    return found
+
+
+def _usage(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
+    want = scenario.expect.usage
+    if want is None:
+        return []
+    usages = t.usages()
+    if not usages:
+        return [
+            Finding(
+                code="usage-missing",
+                check="expectations",
+                message="the server reported token usage; the adapter passed none on",
+                expected=want.model_dump(),
+                actual=None,
+                where=where,
+            )
+        ]
+    got = usages[-1]
+    if (got.input, got.output) != (want.input, want.output):
+        return [
+            Finding(
+                code="usage-wrong",
+                check="expectations",
+                message="reported usage differs from what the server sent",
+                expected=want.model_dump(),
+                actual={"input": got.input, "output": got.output},
+                where=where,
+            )
+        ]
+    return []
+
+
+def _requests(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
+    expect = scenario.expect
+    found: list[Finding] = []
+    n = len(t.requests)
+    if expect.requests is not None and n != expect.requests:
+        if n > expect.requests and expect.error in NON_RETRYABLE:
+            code, why = "non-retryable-retried", f"a {expect.error} error is final"
+        elif n > expect.requests:
+            code, why = "extra-requests", "more requests than the wire calls for"
+        else:
+            code, why = "retry-missing", "the adapter gave up before the server recovered"
+        found.append(
+            Finding(
+                code=code,
+                check="expectations",
+                message=f"{n} request(s) reached the server, expected {expect.requests}: {why}",
+                expected=expect.requests,
+                actual=n,
+                where=where,
+            )
+        )
+    if expect.min_wait is not None and n >= 2:
+        waited = t.requests[-1].at - t.requests[0].at
+        if waited + 1e-3 < expect.min_wait:
+            found.append(
+                Finding(
+                    code="retry-after-ignored",
+                    check="expectations",
+                    message=f"the adapter waited {waited:.3f} s in all between its first and "
+                    f"last request; the server asked for at least {expect.min_wait:g} s",
+                    expected={"min_wait_s": expect.min_wait},
+                    actual={"waited_s": round(waited, 3), "waits_s": t.waits()},
+                    where=where,
+                )
+            )
+    return found

@@ -1,0 +1,370 @@
+"""Invariants every transcript must satisfy, whatever the scenario expects (DESIGN.md).
+
+1. exactly one terminal event, and it is last;
+3. tool-call arguments are JSON objects, ids non-empty and unique;
+4. usage reported at most once, non-negative, equal to what the server sent;
+6. after a Retry-After, the next request comes no sooner than it says;
+7. non-retryable errors are not retried; retries back off and stop;
+8. errors surface as the adapter's typed errors, never a raw transport exception.
+Plus: every request matched the script, and every stream was closed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from harness.checks import Check, named
+from harness.events import ErrorEvent, FinishEvent, RequestRecord, ToolCallEvent
+from harness.findings import Finding
+from harness.scenario import ToolCallPart
+from harness.script import Exchange, HttpDate
+
+if TYPE_CHECKING:
+    from harness.runner import Run
+
+__all__ = ["INVARIANTS", "RetryPolicy", "retry_after_seconds"]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """What the retry checks accept. Documented in the README; override per driver.
+
+    ``min_backoff``: a retry after a 429/5xx without Retry-After must wait at least this long.
+    ``max_attempts``: more requests than this for one call is a retry storm.
+    """
+
+    min_backoff: float = 0.1
+    max_attempts: int = 12
+
+
+POLICY = RetryPolicy()
+_FINAL_STATUSES = frozenset({400, 403, 404, 405, 409, 413, 422})
+_RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
+
+
+@named("invariant:terminal")
+def terminal(run: Run) -> list[Finding]:
+    """Exactly one terminal event (finish or error), and it is the last event."""
+    assert run.transcript is not None
+    events = run.transcript.events
+    where = run.scenario.where()
+    ends = [i for i, e in enumerate(events) if isinstance(e, FinishEvent | ErrorEvent)]
+    if not ends:
+        return [
+            Finding(
+                code="no-terminal-event",
+                check="invariant:terminal",
+                message="the adapter's output ended with neither a finish nor an error: "
+                "the caller cannot tell a complete reply from a cut one",
+                expected="one finish or error event, last",
+                actual=[e.kind for e in events[-5:]],
+                where=f"{where} · after event {len(events) - 1}",
+            )
+        ]
+    found = []
+    if len(ends) > 1:
+        found.append(
+            Finding(
+                code="multiple-terminal-events",
+                check="invariant:terminal",
+                message=f"{len(ends)} terminal events; exactly one is allowed",
+                expected=1,
+                actual=[events[i].kind for i in ends],
+                where=f"{where} · events {ends}",
+            )
+        )
+    if ends[-1] != len(events) - 1:
+        found.append(
+            Finding(
+                code="events-after-terminal",
+                check="invariant:terminal",
+                message="events came after the terminal event",
+                expected="terminal event last",
+                actual=[e.kind for e in events[ends[-1] :]],
+                where=f"{where} · event {ends[-1]}",
+            )
+        )
+    return found
+
+
+@named("invariant:tool-calls")
+def tool_calls(run: Run) -> list[Finding]:
+    """Arguments are JSON objects; ids are non-empty and unique."""
+    assert run.transcript is not None
+    where = run.scenario.where()
+    sent = _sent_argument_texts(run)
+    found: list[Finding] = []
+    seen: set[str] = set()
+    for i, call in enumerate(run.transcript.tool_calls()):
+        at = f"{where} · tool call {i}"
+        if call.raw is not None or not isinstance(call.arguments, dict):
+            found.append(_bad_arguments(call, sent.get(call.name, []), at))
+        if not call.id:
+            found.append(
+                Finding(
+                    code="tool-call-id-missing",
+                    check="invariant:tool-calls",
+                    message=f"tool call {i} ({call.name}) has no id: a tool result cannot "
+                    "be matched to it",
+                    expected="a non-empty id",
+                    actual=call.id,
+                    where=at,
+                )
+            )
+        elif call.id in seen:
+            found.append(
+                Finding(
+                    code="tool-call-id-duplicate",
+                    check="invariant:tool-calls",
+                    message=f"tool call id {call.id!r} is used twice",
+                    expected="unique ids",
+                    actual=call.id,
+                    where=at,
+                )
+            )
+        else:
+            seen.add(call.id)
+    return found
+
+
+def _sent_argument_texts(run: Run) -> dict[str, list[str]]:
+    texts: dict[str, list[str]] = {}
+    for reply in run.scenario.replies():
+        for part in reply.parts:
+            if isinstance(part, ToolCallPart):
+                call = part.tool_call
+                texts.setdefault(call.name, []).append(call.argument_text())
+    return texts
+
+
+def _bad_arguments(call: ToolCallEvent, sent: list[str], where: str) -> Finding:
+    raw = call.raw if call.raw is not None else json.dumps(call.arguments)
+    lost = any(_is_lossy_copy(raw, text) for text in sent if _parses(text))
+    if lost:
+        return Finding(
+            code="tool-args-fragment-lost",
+            check="invariant:tool-calls",
+            message=f"the arguments of {call.name} are missing pieces the server sent: "
+            "a streamed fragment was dropped",
+            expected=next(t for t in sent if _is_lossy_copy(raw, t)),
+            actual=raw,
+            where=where,
+        )
+    return Finding(
+        code="tool-args-invalid",
+        check="invariant:tool-calls",
+        message=f"the arguments of {call.name} are not a JSON object",
+        expected="a JSON object",
+        actual=raw,
+        where=where,
+    )
+
+
+def _parses(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except ValueError:
+        return False
+
+
+def _is_lossy_copy(raw: str, sent: str) -> bool:
+    """``raw`` is ``sent`` with characters missing (in order): fragments were dropped."""
+    if len(raw) >= len(sent):
+        return False
+    chars = iter(sent)
+    return all(c in chars for c in raw)
+
+
+@named("invariant:usage")
+def usage(run: Run) -> list[Finding]:
+    """Usage is reported at most once, non-negative, and equal to what the server sent."""
+    assert run.transcript is not None
+    where = run.scenario.where()
+    usages = run.transcript.usages()
+    found: list[Finding] = []
+    if len(usages) > 1:
+        found.append(
+            Finding(
+                code="usage-repeated",
+                check="invariant:usage",
+                message=f"usage was reported {len(usages)} times; a caller summing it "
+                "would over-count",
+                expected=1,
+                actual=[u.model_dump(exclude={"kind"}, exclude_none=True) for u in usages],
+                where=where,
+            )
+        )
+    for u in usages:
+        if any(v is not None and v < 0 for v in (u.input, u.output)):
+            found.append(
+                Finding(
+                    code="usage-negative",
+                    check="invariant:usage",
+                    message="usage has a negative token count",
+                    expected=">= 0",
+                    actual=u.model_dump(exclude={"kind"}),
+                    where=where,
+                )
+            )
+    replies = run.scenario.replies()
+    # a faulted stream may end before the usage chunk: then the server sent none
+    sent = replies[-1].usage if replies and replies[-1].fault is None else None
+    if usages and sent is not None and run.scenario.expect.usage is None:
+        got = usages[-1]
+        if (got.input, got.output) != (sent.input, sent.output):
+            found.append(
+                Finding(
+                    code="usage-wrong",
+                    check="invariant:usage",
+                    message="reported usage differs from what the server sent",
+                    expected={"input": sent.input, "output": sent.output},
+                    actual={"input": got.input, "output": got.output},
+                    where=where,
+                )
+            )
+    return found
+
+
+def retry_after_seconds(exchange: Exchange) -> float | None:
+    """The wait an exchange's Retry-After / Retry-After-Ms headers ask for, in seconds."""
+    for name, value in exchange.headers:
+        key = name.lower()
+        if isinstance(value, HttpDate) and key == "retry-after":
+            return value.seconds
+        if isinstance(value, str) and key in ("retry-after", "retry-after-ms"):
+            try:
+                seconds = float(value)
+            except ValueError:
+                continue
+            return seconds / 1000 if key == "retry-after-ms" else seconds
+    return None
+
+
+def _served(run: Run) -> Iterator[tuple[int, RequestRecord, Exchange | None]]:
+    assert run.transcript is not None and run.script is not None
+    for i, req in enumerate(run.transcript.requests):
+        ex = run.script.exchanges[req.exchange] if req.exchange is not None else None
+        yield i, req, ex
+
+
+@named("invariant:retries")
+def retries(run: Run) -> list[Finding]:
+    """Retry-After honoured; final errors not retried; retries back off and stop."""
+    assert run.transcript is not None
+    where = run.scenario.where()
+    reqs = run.transcript.requests
+    found: list[Finding] = []
+    served = list(_served(run))
+    for i, req, ex in served[:-1]:
+        if ex is None:
+            continue
+        wait = reqs[i + 1].at - req.at
+        at = f"{where} · attempt {i + 1} -> {i + 2}"
+        asked = retry_after_seconds(ex)
+        if asked is not None and ex.status in _RETRYABLE_STATUSES and wait + 1e-3 < asked:
+            found.append(
+                Finding(
+                    code="retry-after-ignored",
+                    check="invariant:retries",
+                    message=f"after HTTP {ex.status} with Retry-After {asked:g} s the next "
+                    f"request came {wait:.3f} s later",
+                    expected={"wait_s": asked},
+                    actual={"wait_s": round(wait, 3)},
+                    where=at,
+                )
+            )
+        elif asked is None and ex.status in _RETRYABLE_STATUSES and wait < POLICY.min_backoff:
+            found.append(
+                Finding(
+                    code="retry-without-backoff",
+                    check="invariant:retries",
+                    message=f"after HTTP {ex.status} the adapter retried after {wait:.3f} s; "
+                    f"the policy asks for at least {POLICY.min_backoff:g} s of backoff",
+                    expected={"wait_s": POLICY.min_backoff},
+                    actual={"wait_s": round(wait, 3)},
+                    where=at,
+                )
+            )
+        prev = served[i - 1][2] if i > 0 else None
+        twice_401 = ex.status == 401 and prev is not None and prev.status == 401
+        if ex.status in _FINAL_STATUSES or twice_401:
+            found.append(
+                Finding(
+                    code="non-retryable-retried",
+                    check="invariant:retries",
+                    message=f"HTTP {ex.status} is final, yet the adapter sent request {i + 2}",
+                    expected="no further request",
+                    actual={"status": ex.status, "next_request_after_s": round(wait, 3)},
+                    where=at,
+                )
+            )
+    if len(reqs) > POLICY.max_attempts:
+        found.append(
+            Finding(
+                code="retry-storm",
+                check="invariant:retries",
+                message=f"{len(reqs)} requests for one call; the policy allows "
+                f"{POLICY.max_attempts}",
+                expected={"max_attempts": POLICY.max_attempts},
+                actual={"requests": len(reqs)},
+                where=where,
+            )
+        )
+    return found
+
+
+@named("invariant:typed-errors")
+def typed_errors(run: Run) -> list[Finding]:
+    """Errors surface as the adapter's own exceptions, never a raw transport one."""
+    assert run.transcript is not None
+    return [
+        Finding(
+            code="transport-error-leaked",
+            check="invariant:typed-errors",
+            message=f"a raw {e.type} escaped the adapter; callers cannot catch it by the "
+            "adapter's error types",
+            expected="the adapter's typed error",
+            actual={"type": e.type, "message": e.message[:200]},
+            where=run.scenario.where(),
+        )
+        for e in run.transcript.events
+        if isinstance(e, ErrorEvent) and e.leaked
+    ]
+
+
+@named("invariant:replay")
+def replay(run: Run) -> list[Finding]:
+    """Every request matched the script; every response stream was closed."""
+    assert run.transcript is not None
+    where = run.scenario.where()
+    found = [
+        Finding(
+            code="request-mismatch",
+            check="invariant:replay",
+            message=miss.splitlines()[0],
+            expected=None,
+            actual=miss,
+            where=where,
+        )
+        for miss in run.misses
+    ]
+    if run.unclosed_streams:
+        found.append(
+            Finding(
+                code="stream-not-closed",
+                check="invariant:replay",
+                message=f"{run.unclosed_streams} response stream(s) were neither read to the "
+                "end nor closed: the connection leaks",
+                expected=0,
+                actual=run.unclosed_streams,
+                where=where,
+                severity="warning",
+            )
+        )
+    return found
+
+
+INVARIANTS: list[Check] = [terminal, tool_calls, usage, retries, typed_errors, replay]

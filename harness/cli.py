@@ -1,0 +1,253 @@
+"""The ``harness`` command line: run, matrix, drivers, schema.
+
+Every command turns harness's own errors (a bad scenario file, an unknown driver) into one
+readable message and exit status 2; exit 1 means a check failed or a regression was found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main"]
+
+DEFAULT_SCENARIOS = Path("scenarios")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from harness.drivers.base import DriverError
+    from harness.errors import HarnessError
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except (HarnessError, DriverError) as exc:
+        print(f"harness: {exc}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness", description=__doc__)
+    sub = p.add_subparsers(required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run one scenario through one driver")
+    run.add_argument("scenario", type=Path)
+    run.add_argument("--driver", required=True)
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.set_defaults(func=_cmd_run)
+
+    mx = sub.add_parser("matrix", help="every scenario against every driver")
+    mx.add_argument("--scenarios", type=Path, action="append", help="directory or file")
+    mx.add_argument("--driver", action="append", help="only this driver (repeatable)")
+    mx.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report")
+    mx.add_argument("--junit", type=Path, metavar="PATH", help="write JUnit XML")
+    mx.add_argument("--markdown", type=Path, metavar="PATH", help="write Markdown")
+    mx.add_argument("--baseline", type=Path, metavar="FILE", help="fail on regressions only")
+    mx.add_argument("--update-baseline", action="store_true", help="rewrite --baseline")
+    mx.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
+    mx.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    mx.set_defaults(func=_cmd_matrix)
+
+    dr = sub.add_parser("drivers", help="list drivers and whether their extra is installed")
+    dr.set_defaults(func=_cmd_drivers)
+
+    ex = sub.add_parser("explain", help="what a finding code means and how to fix it")
+    ex.add_argument("code", nargs="?", help="a finding code; omit to list them all")
+    ex.add_argument("--markdown", action="store_true", help="the whole catalogue as Markdown")
+    ex.set_defaults(func=_cmd_explain)
+
+    vd = sub.add_parser("verdict", help="PASS / WARN / FAIL for one adapter, as a CI gate")
+    vd.add_argument("--driver", required=True, action="append")
+    vd.add_argument("--scenarios", type=Path, action="append", help="directory or file")
+    vd.set_defaults(func=_cmd_verdict)
+
+    sc = sub.add_parser("schema", help="print a published JSON Schema")
+    sc.add_argument("name", choices=["scenario", "transcript"])
+    sc.set_defaults(func=_cmd_schema)
+    return p
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from harness.drivers.base import get_driver, missing_requirements
+    from harness.errors import HarnessError
+    from harness.loader import load_scenario
+    from harness.runner import run_scenario
+
+    scenario = load_scenario(args.scenario)
+    driver = get_driver(args.driver)
+    missing = missing_requirements(driver)
+    if missing:
+        raise HarnessError(
+            f"driver {driver.name} needs {', '.join(missing)}: "
+            f"pip install 'harness[{driver.extra}]'"
+        )
+    run = run_scenario(scenario, driver)
+    passed = run.status != "fail"
+    if args.json:
+        out = {
+            "scenario": scenario.id,
+            "driver": driver.name,
+            "status": run.status,
+            "reason": run.na_reason,
+            "transcript": run.transcript.model_dump(mode="json") if run.transcript else None,
+            "waits": run.transcript.waits() if run.transcript else [],
+            "checks": [
+                {
+                    "name": c.name,
+                    "passed": c.passed,
+                    "findings": [f.model_dump(mode="json") for f in c.findings],
+                }
+                for c in run.checks
+            ],
+            "passed": passed,
+        }
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0 if passed else 1
+    print(f"{scenario.id} x {driver.name} ({run.dialect}): {run.status}")
+    if run.na_reason:
+        print(f"  n/a: {run.na_reason}")
+        return 0
+    assert run.transcript is not None
+    for req in run.transcript.requests:
+        print(f"  > {req.method} {req.path} at t={req.at:.3f}s")
+    for event in run.transcript.events:
+        print(
+            "  < "
+            + json.dumps(event.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+        )
+    for check in run.checks:
+        print(f"  [{'ok' if check.passed else 'FAIL'}] {check.name}")
+        for f in check.findings:
+            print("      " + f.render().replace("\n", "\n      "))
+    return 0 if passed else 1
+
+
+def _cmd_matrix(args: argparse.Namespace) -> int:
+    from harness.baseline import compare, load_baseline, write_baseline
+    from harness.drivers.base import driver_names
+    from harness.loader import load_scenarios
+    from harness.matrix import run_matrix
+    from harness.report import to_json, to_junit, to_markdown, to_table
+    from harness.verdict import render_verdicts, verdict
+
+    paths = args.scenarios or [DEFAULT_SCENARIOS]
+    scenarios = load_scenarios(paths)
+    drivers = args.driver or driver_names()
+    total = len(scenarios) * len(drivers)
+    done = 0
+
+    def progress(cell: object) -> None:
+        nonlocal done
+        done += 1
+        if not args.quiet:
+            from harness.cell import Cell
+
+            assert isinstance(cell, Cell)
+            print(
+                f"[{done}/{total}] {cell.driver} x {cell.scenario}: {cell.status}", file=sys.stderr
+            )
+
+    m = run_matrix(drivers, paths, [s.id for s in scenarios], jobs=args.jobs, on_cell=progress)
+    print(to_table(m))
+    print()
+    print(render_verdicts([verdict(m.cells, d) for d in drivers]))
+    for target, render in (
+        (args.json, to_json),
+        (args.junit, to_junit),
+        (args.markdown, to_markdown),
+    ):
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(render(m), encoding="utf-8")
+    if args.baseline is None:
+        return 1 if any(c.status in ("fail", "error") for c in m.cells) else 0
+    baseline = load_baseline(args.baseline)
+    if args.update_baseline:
+        write_baseline(args.baseline, m.cells, baseline)
+        print(f"\nbaseline written: {args.baseline} ({len(m.cells)} cells)")
+        return 0
+    result = compare(m.cells, baseline)
+    if result.fixes:
+        print(
+            f"\n{len(result.fixes)} cell(s) better than the baseline (run with --update-baseline):"
+        )
+        for cell, why in result.fixes:
+            print(f"  {cell.key}: {why}")
+    if result.regressions:
+        print(f"\n{len(result.regressions)} regression(s) against {args.baseline}:")
+        for cell, why in result.regressions:
+            print(f"  {cell.key}: {why}")
+        return 1
+    print(f"\nno regressions against {args.baseline}")
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from harness.catalogue import CATALOGUE, explain, render_markdown
+    from harness.errors import HarnessError
+
+    if args.markdown:
+        print(render_markdown(), end="")
+        return 0
+    if args.code is None:
+        for entry in CATALOGUE.values():
+            print(f"{entry.code:40} {entry.title}")
+        return 0
+    try:
+        print(explain(args.code), end="")
+    except KeyError as exc:
+        raise HarnessError(exc.args[0]) from None
+    return 0
+
+
+def _cmd_verdict(args: argparse.Namespace) -> int:
+    from harness.loader import load_scenarios
+    from harness.matrix import run_matrix
+    from harness.verdict import render_verdicts, verdict
+
+    paths = args.scenarios or [DEFAULT_SCENARIOS]
+    scenarios = load_scenarios(paths)
+    m = run_matrix(args.driver, paths, [s.id for s in scenarios])
+    verdicts = [verdict(m.cells, d) for d in args.driver]
+    print(render_verdicts(verdicts))
+    return 1 if any(v.outcome == "FAIL" for v in verdicts) else 0
+
+
+def _cmd_drivers(args: argparse.Namespace) -> int:
+    from harness.drivers.base import driver_names, get_driver, missing_requirements
+
+    rows = []
+    for name in driver_names():
+        d = get_driver(name)
+        missing = missing_requirements(d)
+        env = getattr(d, "environment", ())
+        state = (
+            "own environment"
+            if env
+            else ("installed" if not missing else f"missing {', '.join(missing)}")
+        )
+        rows.append((name, d.dialect, d.http_library, d.extra, state))
+    widths = [
+        max(len(r[i]) for r in [("driver", "dialect", "http", "extra", "status"), *rows])
+        for i in range(5)
+    ]
+    for row in [("driver", "dialect", "http", "extra", "status"), *rows]:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from harness.schema import scenario_schema, transcript_schema
+
+    schema = scenario_schema() if args.name == "scenario" else transcript_schema()
+    print(json.dumps(schema, indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,406 @@
+"""The OpenAI Chat Completions wire (``POST /v1/chat/completions``), server side.
+
+Streams look like the real API's recordings (``../shared/corpus/openai-chat``): a role
+chunk, content / reasoning / tool-call deltas, a finish chunk with ``delta: {}``, an optional
+usage chunk with ``choices: []``, then ``data: [DONE]``. Reasoning is carried the way
+DeepSeek and OpenRouter stream it, as ``delta.reasoning_content``. Output is a pure function
+of the scenario (fixed ``created``, ids hashed from the scenario id), so the same scenario
+always gives the same bytes.
+
+Stream faults count *data events*, the ``data:`` lines of the stream including the
+``[DONE]`` terminator, never the keep-alive comments between them; indexes start at 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from harness.chunking import chunk_events, split_text
+from harness.scenario import (
+    ErrorAttempt,
+    HttpError,
+    ReasoningPart,
+    ReplyAttempt,
+    ReplyWrapper,
+    Scenario,
+    StreamFault,
+    TextPart,
+    ToolCallPart,
+    Usage,
+    Wire,
+)
+from harness.script import Chunk, Exchange, HttpDate, Script
+from harness.sse import SSEEvent, encode_comment, encode_event
+
+__all__ = ["DIALECT", "OpenAIChatDialect"]
+
+PATH = "/v1/chat/completions"
+CREATED = 1_735_689_600
+"""A fixed ``created`` timestamp (2025-01-01T00:00:00Z): synthesized bytes never vary."""
+DONE = "[DONE]"
+
+End = Literal["close", "cut", "stall"]
+
+_FINISH = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "content_filter": "content_filter",
+}
+
+# status -> (message, type, code): what the API answers when the scenario gives no body.
+_ERRORS: dict[int, tuple[str, str, str | None]] = {
+    400: ("Invalid request.", "invalid_request_error", None),
+    401: (
+        "Incorrect API key provided: sk-harn*****test. You can find your API key at "
+        "https://platform.openai.com/account/api-keys.",
+        "invalid_request_error",
+        "invalid_api_key",
+    ),
+    403: ("You are not allowed to access this resource.", "invalid_request_error", None),
+    404: (
+        "The model `{model}` does not exist or you do not have access to it.",
+        "invalid_request_error",
+        "model_not_found",
+    ),
+    429: (
+        "Rate limit reached for {model} in organization org-harness on requests per min "
+        "(RPM): Limit 3, Used 3, Requested 1. Please try again later.",
+        "requests",
+        "rate_limit_exceeded",
+    ),
+    500: (
+        "The server had an error while processing your request. Sorry about that!",
+        "server_error",
+        None,
+    ),
+    503: ("The server is overloaded or not ready yet.", "server_error", None),
+}
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
+
+
+def _alnum(seed: str, length: int) -> str:
+    """A deterministic id body in the API's alphabet (letters and digits)."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    number = int(_digest(seed), 16)
+    out = []
+    for _ in range(length):
+        number, digit = divmod(number, len(alphabet))
+        out.append(alphabet[digit])
+    return "".join(out)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _usage(usage: Usage) -> dict[str, Any]:
+    """OpenAI usage; ``cache_read`` becomes ``prompt_tokens_details.cached_tokens``. The API
+    has no cache-write count, so ``cache_write`` is not sent."""
+    out: dict[str, Any] = {
+        "prompt_tokens": usage.input,
+        "completion_tokens": usage.output,
+        "total_tokens": usage.input + usage.output,
+    }
+    if usage.cache_read is not None:
+        out["prompt_tokens_details"] = {"cached_tokens": usage.cache_read}
+    return out
+
+
+def _number(value: float) -> str:
+    """``2`` for 2.0, ``1.5`` for 1.5: how a header spells a number."""
+    value = round(value, 6)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+class OpenAIChatDialect:
+    """Compiles scenarios into OpenAI Chat Completions exchanges."""
+
+    name = "openai-chat"
+
+    def __repr__(self) -> str:
+        return "OpenAIChatDialect()"
+
+    def supports(self, scenario: Scenario) -> str | None:
+        if scenario.dialects is not None and self.name not in scenario.dialects:
+            return f"scenario is limited to dialects {scenario.dialects}"
+        for reply in scenario.replies():
+            if reply.outcome != "completed":
+                return (
+                    f"openai-chat has no failed/incomplete run status (outcome "
+                    f"{reply.outcome!r}); use an error payload fault"
+                )
+            if reply.finish not in _FINISH:
+                return (
+                    f"openai-chat has no {reply.finish!r} finish reason; use an error payload fault"
+                )
+            if any(isinstance(p, ReasoningPart) and p.signature for p in reply.parts):
+                return "openai-chat has no thinking signatures"
+            if reply.fault is not None and not scenario.request.stream:
+                return "stream faults need a streamed request (request.stream is false)"
+        return None
+
+    def synthesize(self, scenario: Scenario) -> Script:
+        reason = self.supports(scenario)
+        if reason is not None:
+            raise ValueError(f"{scenario.where()}: cannot synthesize for openai-chat: {reason}")
+        exchanges = []
+        for n, attempt in enumerate(scenario.attempts):
+            if isinstance(attempt, ErrorAttempt):
+                exchanges.append(_error_exchange(scenario, n, attempt.error))
+            else:
+                assert isinstance(attempt, ReplyWrapper)
+                exchanges.append(_reply_exchange(scenario, n, attempt.reply))
+        return Script(
+            exchanges=tuple(exchanges),
+            source=scenario.where(),
+            notes={"dialect": self.name, "scenario": scenario.id},
+        )
+
+
+DIALECT = OpenAIChatDialect()
+
+
+# --------------------------------------------------------------------------- replies
+
+
+class _Ids:
+    """Ids of one attempt, hashed from the scenario id and the attempt number."""
+
+    def __init__(self, scenario: Scenario, attempt: int) -> None:
+        seed = f"{scenario.id}:{attempt}"
+        self.completion = "chatcmpl-" + _alnum(seed, 29)
+        self.request = "req_" + _digest("request", seed)[:32]
+        self.fingerprint = "fp_" + _digest("fingerprint", scenario.id)[:10]
+        self._seed = seed
+
+    def call(self, index: int) -> str:
+        return "call_" + _alnum(f"{self._seed}:call:{index}", 24)
+
+
+def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange:
+    ids = _Ids(scenario, n)
+    if scenario.request.stream:
+        events, end = _stream_events(scenario, ids, reply)
+        return Exchange(
+            method="POST",
+            path=PATH,
+            headers=(
+                ("content-type", "text/event-stream; charset=utf-8"),
+                ("x-request-id", ids.request),
+                ("openai-version", "2020-10-01"),
+            ),
+            chunks=_encode_stream(events, reply.wire),
+            end=end,
+            delay=reply.wire.first_byte_delay,
+            label=f"attempt {n + 1}: streamed reply",
+        )
+    body = json.dumps(_completion(scenario, ids, reply), indent=2, ensure_ascii=False)
+    return Exchange(
+        method="POST",
+        path=PATH,
+        headers=(
+            ("content-type", "application/json"),
+            ("x-request-id", ids.request),
+            ("openai-version", "2020-10-01"),
+        ),
+        chunks=chunk_events([body.encode()], reply.wire.chunking),
+        delay=reply.wire.first_byte_delay,
+        label=f"attempt {n + 1}: reply",
+    )
+
+
+def _completion(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> dict[str, Any]:
+    """The non-streamed ``chat.completion`` object."""
+    text = "".join(p.text for p in reply.parts if isinstance(p, TextPart))
+    reasoning = "".join(p.reasoning for p in reply.parts if isinstance(p, ReasoningPart))
+    calls = [p.tool_call for p in reply.parts if isinstance(p, ToolCallPart)]
+    message: dict[str, Any] = {"role": "assistant", "content": text or (None if calls else "")}
+    if reasoning:
+        message["reasoning_content"] = reasoning
+    if calls:
+        message["tool_calls"] = [
+            {
+                "id": call.id or ids.call(i),
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.argument_text()},
+            }
+            for i, call in enumerate(calls)
+        ]
+    message["refusal"] = None
+    out: dict[str, Any] = {
+        "id": ids.completion,
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": scenario.request.model,
+        "choices": [
+            {
+                "index": 0,
+                "message": message,
+                "logprobs": None,
+                "finish_reason": _FINISH[reply.finish],
+            }
+        ],
+    }
+    if reply.usage is not None:
+        out["usage"] = _usage(reply.usage)
+    out["system_fingerprint"] = ids.fingerprint
+    return out
+
+
+def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[list[str], End]:
+    """The data of each SSE event, after the fault, and how the body ends."""
+    usage_chunk = reply.usage is not None and reply.wire.usage_chunk
+    head: dict[str, Any] = {
+        "id": ids.completion,
+        "object": "chat.completion.chunk",
+        "created": CREATED,
+        "model": scenario.request.model,
+        "system_fingerprint": ids.fingerprint,
+    }
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        body = {**head, "choices": [choice]}
+        if usage_chunk:
+            body["usage"] = None  # with include_usage on, null until the usage chunk
+        elif reply.usage is not None and finish is not None:
+            body["usage"] = _usage(reply.usage)  # no usage chunk: on the finish chunk
+        return _json(body)
+
+    has_text = any(isinstance(p, TextPart) for p in reply.parts)
+    has_reasoning = any(isinstance(p, ReasoningPart) for p in reply.parts)
+    content: list[str] = [chunk({"role": "assistant", "content": "" if has_text else None})]
+    call_index = 0
+    for part in reply.parts:
+        if isinstance(part, TextPart):
+            for piece in split_text(part.text, part.deltas):
+                delta: dict[str, Any] = {"content": piece}
+                if has_reasoning:
+                    delta["reasoning_content"] = None  # DeepSeek sends both keys
+                content.append(chunk(delta))
+        elif isinstance(part, ReasoningPart):
+            for piece in split_text(part.reasoning, part.deltas):
+                content.append(chunk({"content": None, "reasoning_content": piece}))
+        else:
+            call = part.tool_call
+            for i, piece in enumerate(split_text(call.argument_text(), call.fragments)):
+                fragment: dict[str, Any] = {"index": call_index}
+                if i == 0:
+                    fragment["id"] = call.id or ids.call(call_index)
+                    fragment["type"] = "function"
+                    fragment["function"] = {"name": call.name, "arguments": piece}
+                else:
+                    fragment["function"] = {"arguments": piece}
+                content.append(chunk({"tool_calls": [fragment]}))
+            call_index += 1
+
+    tail = [chunk({}, _FINISH[reply.finish])]
+    if usage_chunk and reply.usage is not None:
+        tail.append(_json({**head, "choices": [], "usage": _usage(reply.usage)}))
+    return _apply_fault(reply.fault, content, [*tail, DONE])
+
+
+def _apply_fault(
+    fault: StreamFault | None, content: list[str], tail: list[str]
+) -> tuple[list[str], End]:
+    """Apply a stream fault to the data events: ``content`` (role chunk and deltas) and
+    ``tail`` (finish, usage, ``[DONE]``)."""
+    events = content + tail
+    if fault is None:
+        return events, "close"
+    if fault.empty:
+        return [], "close"
+    if fault.terminator_only:
+        return [DONE], "close"
+    if fault.cut_after is not None:
+        return events[: fault.cut_after], "cut"
+    if fault.stall_after is not None:
+        return events[: fault.stall_after], "stall"
+    if fault.truncate_after is not None:
+        # A clean end with neither finish chunk nor terminator: at most the content events.
+        return content[: fault.truncate_after], "close"
+    if fault.error_payload is not None:
+        payload = fault.error_payload
+        error = payload if "error" in payload else {"error": payload}
+        return [*content, _json(error)], "close"
+    if fault.malformed_at is not None:
+        at = fault.malformed_at
+        if at >= len(events):
+            raise ValueError(
+                f"malformed_at={at} is past the end of the stream, which has {len(events)} "
+                f"data events (0..{len(events) - 1}, [DONE] last)"
+            )
+        events[at] = events[at][: len(events[at]) // 2]
+        return events, "close"
+    return events, "close"
+
+
+def _encode_stream(events: list[str], wire: Wire) -> tuple[Chunk, ...]:
+    """SSE-encode the data events, with keep-alive comments every ``keepalive_every`` events
+    (between events, never after the last), then chunk them."""
+    encoded: list[bytes] = []
+    delays: list[float] = []
+    for i, data in enumerate(events, start=1):
+        encoded.append(
+            encode_event(
+                SSEEvent(data=data), line_ending=wire.line_ending, data_space=wire.data_space
+            )
+        )
+        delays.append(wire.event_delay)
+        if wire.keepalive_every and i % wire.keepalive_every == 0 and i < len(events):
+            encoded.append(encode_comment("keep-alive", line_ending=wire.line_ending))
+            delays.append(0.0)
+    return chunk_events(encoded, wire.chunking, event_delay=delays)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _error_exchange(scenario: Scenario, n: int, error: HttpError) -> Exchange:
+    ids = _Ids(scenario, n)
+    headers: dict[str, str | HttpDate] = {
+        "content-type": "application/json; charset=utf-8",
+        "x-request-id": ids.request,
+    }
+    for name, value in error.headers.items():
+        headers[name.lower()] = value
+    if error.retry_after is not None:
+        if error.retry_after_form == "seconds":
+            headers["retry-after"] = _number(error.retry_after)
+        elif error.retry_after_form == "ms":
+            headers["retry-after-ms"] = _number(error.retry_after * 1000)
+        else:
+            headers["retry-after"] = HttpDate(error.retry_after)
+    body = error.body if error.body is not None else _error_body(error.status, scenario)
+    return Exchange(
+        method="POST",
+        path=PATH,
+        status=error.status,
+        headers=tuple(headers.items()),
+        chunks=(Chunk(json.dumps(body, indent=2, ensure_ascii=False).encode()),),
+        label=f"attempt {n + 1}: HTTP {error.status}",
+    )
+
+
+def _error_body(status: int, scenario: Scenario) -> dict[str, Any]:
+    """OpenAI's usual error JSON for a status."""
+    if status in _ERRORS:
+        message, kind, code = _ERRORS[status]
+    elif status >= 500:
+        message, kind, code = _ERRORS[503]
+    else:
+        message, kind, code = _ERRORS[400]
+    return {
+        "error": {
+            "message": message.format(model=scenario.request.model),
+            "type": kind,
+            "param": None,
+            "code": code,
+        }
+    }

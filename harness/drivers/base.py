@@ -1,0 +1,107 @@
+"""The Driver protocol, the context a driver runs in, and the registry."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from harness.events import Event
+from harness.scenario import Scenario
+
+if TYPE_CHECKING:
+    from harness.clock import Clock
+    from harness.transport.core import Replay
+
+__all__ = ["Driver", "DriverContext", "DriverError", "driver_names", "get_driver", "register"]
+
+ENTRY_POINT_GROUP = "harness.drivers"
+
+
+class DriverError(LookupError):
+    """An unknown or duplicate driver name, or a driver whose extra is missing."""
+
+
+@dataclass
+class DriverContext:
+    """What a driver needs to point its adapter at the replay."""
+
+    scenario: Scenario
+    replay: Replay
+    clock: Clock
+    base_url: str = "https://replay.harness.invalid"
+    api_key: str = "sk-harness-0000000000000000"
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def transport(self, library: str = "httpx") -> Any:
+        """A transport for ``httpx``/``httpx2`` clients (sync and async) serving the replay."""
+        from harness.transport import transport_for
+
+        return transport_for(self.replay, library)
+
+
+class Driver(Protocol):
+    """Runs one adapter against a replay and yields normalized events.
+
+    ``run`` yields the adapter's output as events; an exception that escapes ``run`` is
+    turned into the terminal error event by ``classify``.
+    """
+
+    name: ClassVar[str]
+    dialect: ClassVar[str]
+    http_library: ClassVar[str]
+    requires: ClassVar[tuple[str, ...]]
+    """Importable module names the adapter needs (checked without importing them)."""
+    extra: ClassVar[str]
+    """The pip extra that installs them."""
+
+    def supports(self, scenario: Scenario) -> str | None:
+        """None if this driver can run the scenario, else why not (an n/a cell)."""
+        ...
+
+    def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
+        """Drive the adapter with ``ctx.scenario.request`` and yield what it produced."""
+        ...
+
+
+_registered: dict[str, Callable[[], Driver]] = {}
+
+
+def register(name: str, factory: Callable[[], Driver]) -> None:
+    """Register a driver in code (a user's own adapter); a duplicate name is an error."""
+    if name in _registered or name in _entry_points():
+        raise DriverError(f"driver {name!r} is already registered")
+    _registered[name] = factory
+
+
+def _entry_points() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in found and found[ep.name].value != ep.value:
+            raise DriverError(
+                f"driver {ep.name!r} is registered twice: {found[ep.name].value} and {ep.value}"
+            )
+        found[ep.name] = ep
+    return found
+
+
+def driver_names() -> list[str]:
+    return sorted({*_entry_points(), *_registered})
+
+
+def get_driver(name: str) -> Driver:
+    """Instantiate a driver by name (imports its module, not its adapter)."""
+    if name in _registered:
+        return _registered[name]()
+    eps = _entry_points()
+    if name not in eps:
+        raise DriverError(f"unknown driver {name!r}; known: {', '.join(driver_names())}")
+    driver: Driver = eps[name].load()()
+    return driver
+
+
+def missing_requirements(driver: Driver) -> list[str]:
+    """Modules the driver's adapter needs that are not installed (nothing is imported)."""
+    return [m for m in driver.requires if importlib.util.find_spec(m) is None]

@@ -1,0 +1,85 @@
+"""litellm's ``acompletion`` against an OpenAI-compatible endpoint (``openai/<model>``).
+
+Seam: ``client=openai.AsyncOpenAI(base_url=ctx.base_url + "/v1", api_key=ctx.api_key,
+http_client=httpx.AsyncClient(transport=ctx.transport("httpx")))``, plus the same
+``api_base``/``api_key`` as keyword arguments. litellm sends the request with the client
+it is given (its ``api_base`` then only feeds logging), so no litellm internals are
+patched. :mod:`harness.drivers._litellm_env` imports litellm offline and keeps runs apart.
+
+Retries, as shipped: litellm's own layer does not retry (``num_retries`` is unset), and the
+OpenAI client it calls gets ``max_retries=2``: litellm pops ``max_retries`` from the call
+with a default of 2 and writes it onto the client, even an injected one. So a default
+litellm call is retried twice by the OpenAI SDK, with the SDK's backoff and Retry-After
+handling; on virtual time this costs nothing real. ``ctx.options["max_retries"]`` is
+passed through to ``acompletion`` when set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
+
+from harness.drivers import _litellm_env
+from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
+from harness.drivers.base import DriverContext
+from harness.events import Event
+from harness.scenario import Scenario
+
+__all__ = ["LiteLLMChatDriver"]
+
+
+class LiteLLMChatDriver:
+    """``litellm.acompletion(model="openai/<model>", ...)``, streamed or not."""
+
+    name: ClassVar[str] = "litellm-chat"
+    dialect: ClassVar[str] = "openai-chat"
+    http_library: ClassVar[str] = "httpx"
+    requires: ClassVar[tuple[str, ...]] = ("litellm", "openai")
+    extra: ClassVar[str] = "litellm"
+    distributions: ClassVar[tuple[str, ...]] = ("litellm", "openai", "httpx")
+    """Installed distributions whose versions the transcript records."""
+
+    def supports(self, scenario: Scenario) -> str | None:
+        return None
+
+    async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
+        litellm = _litellm_env.load_litellm()
+        import httpx
+        import openai
+
+        _litellm_env.flush_clients()
+        request = ctx.scenario.request
+        api_base = ctx.base_url + "/v1"
+        try:
+            async with httpx.AsyncClient(transport=ctx.transport("httpx")) as http:
+                kwargs: dict[str, Any] = {
+                    "model": f"openai/{request.model}",
+                    "messages": openai_messages(request),
+                    "api_base": api_base,
+                    "api_key": ctx.api_key,
+                    "client": openai.AsyncOpenAI(
+                        base_url=api_base, api_key=ctx.api_key, http_client=http
+                    ),
+                    "stream": request.stream,
+                }
+                if request.tools:
+                    kwargs["tools"] = openai_tools(request)
+                if request.max_tokens is not None:
+                    kwargs["max_tokens"] = request.max_tokens
+                if "max_retries" in ctx.options:
+                    kwargs["max_retries"] = ctx.options["max_retries"]
+                if not request.stream:
+                    response = await litellm.acompletion(**kwargs)
+                    for event in completion_events(response):
+                        yield event
+                    return
+                kwargs["stream_options"] = {"include_usage": True}
+                stream = await litellm.acompletion(**kwargs)
+                mapper = ChatStream()
+                async for chunk in stream:
+                    for event in mapper.feed(chunk):
+                        yield event
+                for event in mapper.close():
+                    yield event
+        finally:
+            await _litellm_env.settle()

@@ -1,0 +1,165 @@
+"""The thin per-library adapter: httpx or httpx2 requests in, responses out, no decisions.
+
+``httpx`` and ``httpx2`` share an API shape but not classes, so the transport class is
+built once per library module from the same code. It subclasses ``BaseTransport`` and
+``AsyncBaseTransport`` directly, never ``MockTransport``: vcrpy >= 8.2 patches
+``MockTransport.handle_request`` globally while a cassette is active.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from types import ModuleType
+from typing import Any
+
+from harness.transport.core import BodyStream, Replay, Served, WireErrors, WireRequest
+
+__all__ = ["LIBRARIES", "load_library", "serving", "transport_class", "transport_for"]
+
+LIBRARIES = ("httpx", "httpx2")
+
+_classes: dict[str, type[Any]] = {}
+
+
+def load_library(library: str) -> ModuleType:
+    """Import ``httpx`` or ``httpx2`` (only when asked: httpx2 is optional)."""
+    if library not in LIBRARIES:
+        raise ValueError(f"unknown HTTP library {library!r}; expected one of {LIBRARIES}")
+    return importlib.import_module(library)
+
+
+def transport_class(library: str = "httpx") -> type[Any]:
+    """The ``ReplayTransport`` class for ``library``, built on first use and cached."""
+    if library not in _classes:
+        _classes[library] = _build(load_library(library))
+    return _classes[library]
+
+
+def transport_for(replay: Replay, library: str = "httpx") -> Any:
+    """A transport serving ``replay`` to ``library``'s ``Client`` and ``AsyncClient``."""
+    return transport_class(library)(replay)
+
+
+@contextmanager
+def serving(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[None]:
+    """Clients created inside without an explicit transport are served by ``replay``.
+
+    For SDK clients built where no ``http_client`` can be passed. The seam is
+    ``Client._init_transport`` / ``AsyncClient._init_transport`` (and the proxy variant, so
+    proxy settings from the environment cannot route around the replay): the one place a
+    client picks its default transport. Libraries that are not installed are skipped.
+    Everything is undone on exit; nesting restores in order.
+    """
+    with ExitStack() as stack:
+        for library in libraries:
+            if library not in LIBRARIES:
+                raise ValueError(f"unknown HTTP library {library!r}; expected one of {LIBRARIES}")
+            try:
+                lib = load_library(library)
+            except ImportError:
+                continue
+            transport = transport_for(replay, library)
+            for client in (lib.Client, lib.AsyncClient):
+                stack.enter_context(_patched(client, "_init_transport", _default_to(transport)))
+                stack.enter_context(_patched(client, "_init_proxy_transport", _always(transport)))
+        yield
+
+
+def _default_to(transport: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def _init_transport(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if kwargs.get("transport") is None:
+                return transport
+            return original(self, *args, **kwargs)
+
+        return _init_transport
+
+    return wrap
+
+
+def _always(transport: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def _init_proxy_transport(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return transport
+
+        return _init_proxy_transport
+
+    return wrap
+
+
+@contextmanager
+def _patched(
+    cls: type[Any], name: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]
+) -> Iterator[None]:
+    """Replace ``cls.name`` by ``wrap(current)``; put back exactly what was there."""
+    own = name in cls.__dict__
+    saved = cls.__dict__.get(name)
+    setattr(cls, name, wrap(getattr(cls, name)))
+    try:
+        yield
+    finally:
+        if own:
+            setattr(cls, name, saved)
+        else:
+            delattr(cls, name)
+
+
+def _build(lib: ModuleType) -> type[Any]:
+    """Define the stream and transport classes against ``lib``'s own base classes."""
+
+    class SyncStream(lib.SyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, body: BodyStream) -> None:
+            self.body = body
+
+        def __iter__(self) -> BodyStream:
+            return self.body
+
+        def close(self) -> None:
+            self.body.close()
+
+    class AsyncStream(lib.AsyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, body: BodyStream) -> None:
+            self.body = body
+
+        def __aiter__(self) -> BodyStream:
+            return self.body
+
+        async def aclose(self) -> None:
+            self.body.close()
+
+    def wire(request: Any, body: bytes) -> tuple[WireRequest, WireErrors]:
+        timeout = request.extensions.get("timeout", {}).get("read")
+        errors = WireErrors(
+            cut=lambda message: lib.RemoteProtocolError(message, request=request),
+            timeout=lambda message: lib.ReadTimeout(message, request=request),
+        )
+        headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)
+        return WireRequest(request.method, str(request.url), headers, body, timeout), errors
+
+    def response(served: Served, stream: Any, request: Any) -> Any:
+        return lib.Response(served.status, headers=served.headers, stream=stream, request=request)
+
+    class ReplayTransport(lib.BaseTransport, lib.AsyncBaseTransport):  # type: ignore[misc,name-defined]
+        """Serves a :class:`~harness.transport.core.Replay` to sync and async clients."""
+
+        library = lib.__name__
+
+        def __init__(self, replay: Replay) -> None:
+            self.replay = replay
+
+        def __repr__(self) -> str:
+            return f"<ReplayTransport[{self.library}] {self.replay!r}>"
+
+        def handle_request(self, request: Any) -> Any:
+            served = self.replay.serve(*wire(request, request.read()))
+            return response(served, SyncStream(served.body), request)
+
+        async def handle_async_request(self, request: Any) -> Any:
+            served = await self.replay.aserve(*wire(request, await request.aread()))
+            return response(served, AsyncStream(served.body), request)
+
+    ReplayTransport.__qualname__ = ReplayTransport.__name__
+    ReplayTransport.__module__ = "harness.transport"
+    return ReplayTransport

@@ -1,0 +1,403 @@
+"""The library-neutral replay core: match requests to a Script, log them, stream bodies.
+
+The per-library adapters (``_bind``) only translate ``httpx``/``httpx2`` requests into
+:class:`WireRequest` and the result back into responses; every decision is made here, once,
+for sync and async alike. Nothing here does I/O: time is the :class:`~harness.clock.Clock`.
+
+Harness exceptions::
+
+    AssertionError
+     ├── ReplayMiss ........... a request the script did not expect next (or one too many)
+     ├── ReplayIncomplete ..... scripted exchanges the adapter never requested
+     └── EndlessStall ......... the server stalls and the client set no read timeout
+    RuntimeError
+     └── ClockError ........... (harness.clock) a second clock installed in one thread
+    OSError
+     └── ConnectionError
+          └── NetworkBlocked .. (harness.guard) a real connection attempted during replay
+
+They derive from ``AssertionError`` because each is a conformance failure; adapters often
+swallow exceptions raised inside their transport (the OpenAI SDK turns them into a
+connection error and retries), so the replay also keeps them in ``misses`` for the runner.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from email.utils import formatdate
+from typing import Self
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+
+import anyio.lowlevel
+from pydantic import JsonValue
+
+from harness.clock import Clock
+from harness.events import RequestRecord
+from harness.script import Exchange, HttpDate, Script
+
+__all__ = [
+    "CUT_MESSAGE",
+    "BodyStream",
+    "EndlessStall",
+    "Replay",
+    "ReplayIncomplete",
+    "ReplayMiss",
+    "Served",
+    "WireErrors",
+    "WireRequest",
+    "mask_headers",
+]
+
+CUT_MESSAGE = (
+    "peer closed connection without sending complete message body (incomplete chunked read)"
+)
+"""What h11 says when a server closes mid-body; adapters match on it, so we say it too."""
+TIMEOUT_MESSAGE = "The read operation timed out"
+
+SECRET_HEADERS = frozenset(
+    {
+        "api-key",
+        "cookie",
+        "ocp-apim-subscription-key",
+        "set-cookie",
+        "x-amz-security-token",
+        "x-api-key",
+        "x-goog-api-key",
+    }
+)
+SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
+"""Masked to ``<scheme> ***`` so checks can still see that a bearer token was sent."""
+SECRET_WORDS = ("api-key", "apikey", "password", "secret", "token")
+SECRET_PARAMS = frozenset(
+    {"access_token", "api-key", "api_key", "apikey", "code", "key", "sig", "signature", "token"}
+)
+
+
+class ReplayMiss(AssertionError):
+    """A request that does not match the next scripted exchange, or one after the last."""
+
+
+class ReplayIncomplete(AssertionError):
+    """The run ended with scripted exchanges never requested."""
+
+
+class EndlessStall(AssertionError):
+    """The script stalls the response and the client has no read timeout: it would hang."""
+
+
+@dataclass(frozen=True, slots=True)
+class WireRequest:
+    """What an adapter tells the core about a request, in plain Python types."""
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    read_timeout: float | None
+    """The client's read timeout in seconds (httpx: ``extensions["timeout"]["read"]``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WireErrors:
+    """The HTTP library's own exception constructors, so clients see what a real server gives."""
+
+    cut: Callable[[str], BaseException]
+    timeout: Callable[[str], BaseException]
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    """The response head and its body stream, ready for an adapter to wrap."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: BodyStream
+
+
+def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Lower-case names, secrets replaced by ``***`` (authorization keeps its scheme)."""
+    masked: dict[str, str] = {}
+    for raw_name, value in headers:
+        name = raw_name.lower()
+        if name in SCHEME_HEADERS:
+            scheme, sep, _ = value.partition(" ")
+            value = f"{scheme} ***" if sep else "***"
+        elif name in SECRET_HEADERS or any(word in name for word in SECRET_WORDS):
+            value = "***"
+        masked[name] = value
+    return masked
+
+
+def _mask_url(url: str) -> str:
+    """Secret query values (``?key=AIza...``) become ``***``; the rest stays as sent."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = (pair.partition("=") for pair in parts.query.split("&"))
+    query = "&".join(
+        f"{k}{eq}{'***' if unquote(k).lower() in SECRET_PARAMS else v}" for k, eq, v in pairs
+    )
+    return urlunsplit(parts._replace(query=query))
+
+
+def _parse_body(body: bytes) -> JsonValue:
+    if not body:
+        return None
+    try:
+        parsed: JsonValue = json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", errors="replace")
+    return parsed
+
+
+def _split_path(path: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A scripted path may carry its own query (cassettes do): it becomes required params."""
+    path, _, query = path.partition("?")
+    return "/" + path.lstrip("/"), tuple(parse_qsl(query, keep_blank_values=True))
+
+
+def _mismatches(
+    exchange: Exchange, method: str, path: str, query: list[tuple[str, str]]
+) -> list[str]:
+    """Which matchers fail, each with what was expected and what came."""
+    failed: list[str] = []
+    if method.upper() != exchange.method.upper():
+        failed.append(f"method: expected {exchange.method.upper()}, got {method.upper()}")
+    want_path, path_query = _split_path(exchange.path)
+    if path != want_path and not path.endswith(want_path):
+        failed.append(f"path: expected {want_path!r} (or a path ending with it), got {path!r}")
+    for key, value in (*path_query, *exchange.query):
+        if (key, value) not in query:
+            got = [v for k, v in query if k == key]
+            failed.append(f"query: expected {key}={value!r}, got {got or 'nothing'}")
+    return failed
+
+
+class Replay:
+    """Serves a Script strictly in order and logs every request, matched or not.
+
+    A request matches the next exchange when the method is equal (any case), the path is
+    equal to ``exchange.path`` or ends with it (so ``https://x.invalid/v1`` as base URL
+    plus ``/chat/completions`` matches a scripted ``/chat/completions``), and every
+    required query parameter is present with its value (extra ones are fine).
+    """
+
+    def __init__(self, script: Script, clock: Clock | None = None) -> None:
+        self.script = script
+        self.clock = clock if clock is not None else Clock()
+        self.log: list[RequestRecord] = []
+        self.misses: list[ReplayMiss] = []
+        self._next = 0
+        self._streams: list[BodyStream] = []
+
+    def __repr__(self) -> str:
+        total = len(self.script.exchanges)
+        return f"<Replay {self.script.source or 'script'}: {self._next}/{total} served>"
+
+    @property
+    def remaining(self) -> tuple[Exchange, ...]:
+        return self.script.exchanges[self._next :]
+
+    def serve(self, request: WireRequest, errors: WireErrors) -> Served:
+        """Match, log, apply the exchange delay and return the response to stream.
+
+        Raises :class:`ReplayMiss` on a mismatch, or the library's read timeout when the
+        delay before the response exceeds the client's read timeout.
+        """
+        parts = urlsplit(request.url)
+        path = unquote(parts.path) or "/"
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        index = self._next
+        exchange = self.script.exchanges[index] if index < len(self.script.exchanges) else None
+        failed = (
+            _mismatches(exchange, request.method, path, query) if exchange else ["extra request"]
+        )
+        self._record(request, path, None if failed else index)
+        if failed:
+            miss = ReplayMiss(self._miss_message(request, path, query, exchange, failed))
+            self.misses.append(miss)
+            raise miss
+        assert exchange is not None
+        self._next += 1
+        _wait(self.clock, exchange.delay, request.read_timeout, errors)
+        headers = tuple((name, self._render(value)) for name, value in exchange.headers)
+        body = BodyStream(self, exchange, index, request.read_timeout, errors)
+        self._streams.append(body)
+        return Served(exchange.status, headers, body)
+
+    async def aserve(self, request: WireRequest, errors: WireErrors) -> Served:
+        """:meth:`serve`, then a checkpoint so other tasks see the time that passed."""
+        served = self.serve(request, errors)
+        await anyio.lowlevel.checkpoint()
+        return served
+
+    def assert_all_served(self) -> None:
+        """Raise the first miss (the adapter may have swallowed it), or unserved exchanges."""
+        if self.misses:
+            raise self.misses[0]
+        if self.remaining:
+            listed = "\n".join(
+                f"  {self._next + i}: {e.describe()}" for i, e in enumerate(self.remaining)
+            )
+            raise ReplayIncomplete(
+                f"{len(self.remaining)} scripted exchange(s) never requested"
+                f"{self._source()}:\n{listed}\n{self._served_lines()}"
+            )
+
+    def unclosed_streams(self) -> list[BodyStream]:
+        """Response bodies the client neither read to the end nor closed (a leak)."""
+        return [s for s in self._streams if not s.done]
+
+    def _render(self, value: str | HttpDate) -> str:
+        if isinstance(value, HttpDate):
+            # HTTP dates have whole seconds: round up, so the date is never sooner than asked
+            return formatdate(math.ceil(self.clock.time() + value.seconds), usegmt=True)
+        return value
+
+    def _record(self, request: WireRequest, path: str, index: int | None) -> None:
+        self.log.append(
+            RequestRecord(
+                method=request.method.upper(),
+                url=_mask_url(request.url),
+                path=path,
+                headers=mask_headers(request.headers),
+                body=_parse_body(request.body),
+                at=self.clock.elapsed(),
+                exchange=index,
+            )
+        )
+
+    def _source(self) -> str:
+        return f" in {self.script.source}" if self.script.source else ""
+
+    def _served_lines(self) -> str:
+        served = [r for r in self.log if r.exchange is not None]
+        if not served:
+            return "Served so far: nothing."
+        lines = "\n".join(f"  {r.exchange}: {r.method} {r.url} at {r.at:.3f}s" for r in served)
+        return f"Served so far:\n{lines}"
+
+    def _miss_message(
+        self,
+        request: WireRequest,
+        path: str,
+        query: list[tuple[str, str]],
+        expected: Exchange | None,
+        failed: list[str],
+    ) -> str:
+        came = f"{request.method.upper()} {_mask_url(request.url)}"
+        if expected is None:
+            head = (
+                f"Unexpected extra request {came}: all {len(self.script.exchanges)} scripted "
+                f"exchange(s){self._source()} were already served."
+            )
+        else:
+            head = (
+                f"Request {came} does not match the next scripted exchange "
+                f"#{self._next}: {expected.describe()}{self._source()}.\n"
+                "Failed matchers:\n" + "\n".join(f"  {f}" for f in failed)
+            )
+        scored = [
+            (len(_mismatches(e, request.method, path, query)), i, e)
+            for i, e in enumerate(self.script.exchanges)
+        ]
+        closest = ""
+        if scored:
+            _, i, e = min(scored, key=lambda t: (t[0], abs(t[1] - self._next)))
+            why = _mismatches(e, request.method, path, query)
+            status = "served" if i < self._next else "not yet served"
+            verdict = "matches" if not why else "fails " + "; ".join(why)
+            closest = f"\nClosest scripted exchange: #{i} {e.describe()} ({status}) {verdict}."
+        hint = "\nHint: the script is served strictly in order; add or reorder exchanges."
+        return f"{head}{closest}\n{self._served_lines()}{hint}"
+
+
+def _wait(clock: Clock, seconds: float, read_timeout: float | None, errors: WireErrors) -> None:
+    """Let ``seconds`` pass before the next bytes, unless the client's read timeout is shorter."""
+    if read_timeout is not None and seconds > read_timeout:
+        clock.advance(read_timeout)
+        raise errors.timeout(TIMEOUT_MESSAGE)
+    clock.advance(seconds)
+
+
+class BodyStream:
+    """One response body, one scripted chunk per read; ends as the exchange says.
+
+    Iterable both sync and async (the same step either way). ``done`` becomes true when
+    the client read to the end (or hit the scripted error) or closed the response.
+    """
+
+    def __init__(
+        self,
+        replay: Replay,
+        exchange: Exchange,
+        index: int,
+        read_timeout: float | None,
+        errors: WireErrors,
+    ) -> None:
+        self.exchange = exchange
+        self.index = index
+        self.done = False
+        self.closed = False
+        self._clock = replay.clock
+        self._read_timeout = read_timeout
+        self._errors = errors
+        self._position = 0
+
+    def __repr__(self) -> str:
+        total = len(self.exchange.chunks)
+        state = "closed" if self.closed else "done" if self.done else "open"
+        where = f"{self._position}/{total} chunks"
+        return f"<BodyStream #{self.index} {self.exchange.describe()}: {where}, {state}>"
+
+    def close(self) -> None:
+        self.closed = self.done = True
+
+    def __iter__(self) -> Self:
+        return self
+
+    def __next__(self) -> bytes:
+        data = self._step()
+        if data is None:
+            raise StopIteration
+        return data
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> bytes:
+        data = self._step()
+        await anyio.lowlevel.checkpoint()
+        if data is None:
+            raise StopAsyncIteration
+        return data
+
+    def _step(self) -> bytes | None:
+        """The next chunk after its delay, None at a clean end, or the scripted failure."""
+        if self.closed:
+            return None
+        chunks = self.exchange.chunks
+        if self._position < len(chunks):
+            chunk = chunks[self._position]
+            self._position += 1
+            try:
+                _wait(self._clock, chunk.delay, self._read_timeout, self._errors)
+            except BaseException:
+                self.done = True
+                raise
+            return chunk.data
+        self.done = True
+        if self.exchange.end == "cut":
+            raise self._errors.cut(CUT_MESSAGE)
+        if self.exchange.end == "stall":
+            if self._read_timeout is None:
+                raise EndlessStall(
+                    f"exchange #{self.index} {self.exchange.describe()} stalls after its last "
+                    "chunk and the client set no read timeout: a real client would hang forever"
+                )
+            self._clock.advance(self._read_timeout)
+            raise self._errors.timeout(TIMEOUT_MESSAGE)
+        return None

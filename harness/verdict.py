@@ -1,0 +1,58 @@
+"""A verdict per adapter: its findings grouped by code, then PASS / WARN / FAIL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from harness.cell import Cell
+
+__all__ = ["Verdict", "render_verdicts", "verdict"]
+
+Outcome = Literal["PASS", "WARN", "FAIL"]
+
+
+@dataclass
+class Verdict:
+    driver: str
+    outcome: Outcome
+    groups: dict[str, list[str]] = field(default_factory=dict)
+    """Finding code -> scenarios that show it (errors and warnings)."""
+    errors: list[str] = field(default_factory=list)
+    """Scenarios harness could not run (``error`` cells)."""
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def verdict(cells: list[Cell], driver: str) -> Verdict:
+    mine = [c for c in cells if c.driver == driver]
+    groups: dict[str, list[str]] = {}
+    severe = False
+    warned = False
+    for c in mine:
+        for f in c.findings:
+            scenarios = groups.setdefault(f.code, [])
+            if c.scenario not in scenarios:
+                scenarios.append(c.scenario)
+            severe |= f.severity == "error"
+            warned |= f.severity == "warning"
+    errors = [c.scenario for c in mine if c.status == "error"]
+    counts: dict[str, int] = {}
+    for c in mine:
+        counts[c.status] = counts.get(c.status, 0) + 1
+    outcome: Outcome = "FAIL" if severe or errors else ("WARN" if warned else "PASS")
+    return Verdict(driver, outcome, dict(sorted(groups.items())), errors, counts)
+
+
+def render_verdicts(verdicts: list[Verdict]) -> str:
+    lines = ["Verdicts:"]
+    for v in verdicts:
+        counts = ", ".join(f"{n} {s}" for s, n in sorted(v.counts.items()))
+        lines.append(f"  {v.driver}: {v.outcome} ({counts})")
+        for code, scenarios in v.groups.items():
+            shown = ", ".join(scenarios[:4]) + (
+                f" +{len(scenarios) - 4} more" if len(scenarios) > 4 else ""
+            )
+            lines.append(f"    {code} x{len(scenarios)}: {shown}")
+        if v.errors:
+            lines.append(f"    harness could not run: {', '.join(v.errors)}")
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""Virtual time: sleeps cost nothing in the bound thread and loop, and are real elsewhere."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import anyio
+import pytest
+
+from harness.clock import Clock, ClockError, new_virtual_loop, run
+
+REAL = (time.sleep, time.time, time.monotonic, time.perf_counter)
+
+
+def test_sleeps_cost_no_wall_time_and_advance_the_clock() -> None:
+    clock = Clock()
+    started = time.perf_counter()
+
+    async def main() -> str:
+        await asyncio.sleep(30)
+        time.sleep(30)
+        await anyio.sleep(120)
+        return "done"
+
+    assert clock.run(main) == "done"
+    assert time.perf_counter() - started < 1.0
+    assert 180 <= clock.elapsed() < 181
+
+
+def test_installed_patches_time_for_the_bound_thread_only() -> None:
+    clock = Clock()
+    seen: dict[str, float] = {}
+
+    def background() -> None:
+        t0 = time.perf_counter()
+        time.sleep(0.05)
+        seen["real"] = time.perf_counter() - t0
+        seen["monotonic"] = time.monotonic()
+
+    with clock.installed():
+        before = time.time()
+        time.sleep(3600)
+        assert time.time() - before >= 3600
+        thread = threading.Thread(target=background)
+        thread.start()
+        thread.join()
+    assert seen["real"] >= 0.05
+    assert abs(seen["monotonic"] - time.monotonic()) < 60, "background thread saw virtual time"
+    assert 3600 <= clock.elapsed() < 3601
+
+
+def test_restores_time_functions_even_on_error() -> None:
+    clock = Clock()
+    with pytest.raises(KeyError), clock.installed():
+        assert time.sleep is not REAL[0]
+        raise KeyError("boom")
+    assert (time.sleep, time.time, time.monotonic, time.perf_counter) == REAL
+
+
+def test_nesting_same_clock_is_fine_another_clock_is_refused() -> None:
+    clock = Clock()
+    with clock.installed():
+        with clock.installed():
+            time.sleep(1)
+        time.sleep(1)  # still virtual after the inner exit
+        with pytest.raises(ClockError, match="already installed"), Clock().installed():
+            pass
+    assert clock.elapsed() >= 2
+    assert time.sleep is REAL[0]
+
+
+def test_call_later_keeps_order_on_virtual_time() -> None:
+    clock = Clock()
+    fired: list[tuple[str, float]] = []
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        loop.call_later(20, lambda: fired.append(("late", clock.elapsed())))
+        loop.call_later(10, lambda: fired.append(("early", clock.elapsed())))
+        loop.call_later(30, done.set_result, None)
+        await done
+
+    clock.run(main)
+    assert [name for name, _ in fired] == ["early", "late"]
+    assert 10 <= fired[0][1] < fired[1][1] < 30
+
+
+def test_executor_threads_are_waited_for_in_real_time() -> None:
+    clock = Clock()
+
+    async def main() -> str:
+        loop = asyncio.get_running_loop()
+
+        def slow() -> str:
+            time.sleep(0.05)  # a worker thread: real time
+            return "thread"
+
+        return await asyncio.wait_for(loop.run_in_executor(None, slow), timeout=5)
+
+    assert clock.run(main) == "thread"
+    assert clock.elapsed() < 5
+
+
+def test_run_cancels_pending_tasks_and_closes_the_loop() -> None:
+    clock = Clock()
+    state: dict[str, object] = {}
+
+    async def forever() -> None:
+        try:
+            await asyncio.sleep(10**6)
+        except asyncio.CancelledError:
+            state["cancelled"] = True
+            raise
+
+    async def main() -> None:
+        state["task"] = asyncio.create_task(forever())
+        state["loop"] = asyncio.get_running_loop()
+        await asyncio.sleep(0)
+
+    run(main, clock)
+    assert state["cancelled"] is True
+    loop = state["loop"]
+    assert isinstance(loop, asyncio.AbstractEventLoop) and loop.is_closed()
+    assert time.sleep is REAL[0]
+
+
+def test_virtual_loop_time_is_the_clock() -> None:
+    clock = Clock()
+    loop = new_virtual_loop(clock)
+    try:
+        clock.advance(42)
+        assert abs(loop.time() - clock.monotonic()) < 1e-3
+    finally:
+        loop.close()
+
+
+def test_a_clock_cannot_go_back() -> None:
+    with pytest.raises(ValueError, match="cannot go back"):
+        Clock().advance(-1)
