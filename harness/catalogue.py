@@ -356,7 +356,8 @@ _ENTRIES = [
         "error",
         "invariant:usage",
         "A token count is negative.",
-        "Token counts are non-negative integers.",
+        "Token counts are non-negative integers; a negative one breaks billing and budget "
+        "code that subtracts or sums them.",
         "Check the arithmetic that derives the count.",
     ),
     _E(

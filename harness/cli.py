@@ -138,6 +138,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     paths = args.scenarios or [DEFAULT_SCENARIOS]
     scenarios = load_scenarios(paths)
     drivers = args.driver or driver_names()
+    baseline = load_baseline(args.baseline) if args.baseline is not None else {}
     total = len(scenarios) * len(drivers)
     done = 0
 
@@ -166,7 +167,6 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
             target.write_text(render(m), encoding="utf-8")
     if args.baseline is None:
         return 1 if any(c.status in ("fail", "error") for c in m.cells) else 0
-    baseline = load_baseline(args.baseline)
     if args.update_baseline:
         write_baseline(args.baseline, m.cells, baseline)
         print(f"\nbaseline written: {args.baseline} ({len(m.cells)} cells)")

@@ -233,7 +233,7 @@ def _literal_hint(group: Sequence[_Located], value: object) -> str:
         return ""
     values = [v for loc in group if loc.error["type"] == "literal_error"
               for v in _literal_values(loc.error)]  # fmt: skip
-    close = difflib.get_close_matches(value, values, n=1)
+    close = difflib.get_close_matches(value, values, n=1, cutoff=0.7)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 
@@ -247,7 +247,7 @@ def _problem(loc: _Located) -> Problem:
         model = _model_at(loc.path, error)
         if model is not None and loc.path:
             allowed = list(model.model_fields)
-            close = difflib.get_close_matches(str(loc.path[-1]), allowed, n=1)
+            close = difflib.get_close_matches(str(loc.path[-1]), allowed, n=1, cutoff=0.7)
             text += (
                 f"; did you mean {close[0]!r}?"
                 if close

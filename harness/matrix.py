@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -78,24 +79,24 @@ def _run_worker(
 
     python = python_for(driver) or sys.executable
     cmd = [python, "-m", "harness.worker", "--driver", driver, *map(str, paths)]
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_worker_env(),
-    )
     cells: list[Cell] = []
-    assert proc.stdout is not None and proc.stderr is not None
-    for line in proc.stdout:
-        if not line.startswith("{"):
-            continue
-        cell = Cell.model_validate_json(line)
-        cells.append(cell)
-        if on_cell is not None:
-            on_cell(cell)
-    stderr = proc.stderr.read()
-    proc.wait()
+    with (
+        tempfile.TemporaryFile(mode="w+", encoding="utf-8") as errors,
+        subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=errors, text=True, env=_worker_env()
+        ) as proc,
+    ):
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if not line.startswith("{"):
+                continue
+            cell = Cell.model_validate_json(line)
+            cells.append(cell)
+            if on_cell is not None:
+                on_cell(cell)
+        proc.wait()
+        errors.seek(0)
+        stderr = errors.read()
     done = {c.scenario for c in cells}
     for scenario in scenario_ids:
         if scenario not in done:  # the worker died: say so in every cell it never reached

@@ -28,6 +28,7 @@ __all__ = [
     "ErrorKind",
     "EveryN",
     "Expect",
+    "ExpectedRequest",
     "ExpectedToolCall",
     "ExpectedUsage",
     "FinishReason",
@@ -107,6 +108,11 @@ class Request(_Model):
     tools: list[Tool] = Field(default_factory=list)
     stream: bool = Field(True, description="Streaming (SSE) or one JSON response.")
     max_tokens: int | None = Field(None, ge=1)
+    options: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="Adapter parameters passed through as they are (e.g. thread_id for "
+        "Azure AI Agents); drivers document which ones they read.",
+    )
 
 
 # --------------------------------------------------------------------------- reply parts
@@ -290,8 +296,19 @@ class ReplyAttempt(_Model):
     parts: list[Part] = Field(default_factory=list)
     finish: FinishReason = "stop"
     usage: Usage | None = None
-    outcome: Literal["completed", "failed", "incomplete"] = Field(
-        "completed", description="How a run/response ends, for dialects that say so."
+    outcome: Literal["completed", "failed", "incomplete", "cancelled", "expired"] = Field(
+        "completed",
+        description="How a run/response ends, for dialects that say so (Responses, Azure "
+        "AI Agents runs). A tool-call reply of a run ends in requires_action.",
+    )
+    incomplete_reason: Literal["max_output_tokens", "content_filter"] = Field(
+        "max_output_tokens", description="For outcome=incomplete: incomplete_details.reason."
+    )
+    polls: int = Field(
+        0,
+        ge=0,
+        description="Runs that are polled: how many polls answer queued/in_progress before "
+        "the final status.",
     )
     error: dict[str, JsonValue] | None = Field(
         None, description="For outcome=failed: the provider's error (code, message)."
@@ -356,6 +373,23 @@ class ExpectedUsage(_Model):
     output: int = Field(ge=0)
 
 
+class ExpectedRequest(_Model):
+    """What one request the adapter sends must carry (unset fields are not checked)."""
+
+    method: str | None = None
+    path: str | None = Field(None, description="Exact path, or a suffix of it.")
+    query: dict[str, str] = Field(default_factory=dict, description="Required parameters.")
+    headers: list[str] = Field(
+        default_factory=list, description="Header names that must be present."
+    )
+    bearer: bool | None = Field(None, description="An Authorization: Bearer header is sent.")
+    body: dict[str, JsonValue] = Field(
+        default_factory=dict,
+        description="A subset of the JSON body: every key given must be there with this "
+        "value (objects compared recursively, lists exactly).",
+    )
+
+
 class Expect(_Model):
     """What a correct adapter yields on this wire. Unset fields are not checked."""
 
@@ -368,6 +402,11 @@ class Expect(_Model):
     requests: int | None = Field(None, ge=0, description="How many requests reach the server.")
     min_wait: float | None = Field(
         None, ge=0, description="Minimum virtual seconds between the first and last request."
+    )
+    sent: list[ExpectedRequest] | None = Field(
+        None,
+        description="What each request the adapter sends must carry, in order (the protocol "
+        "flow); requests past the end of this list are not checked.",
     )
     give_up: ErrorKind | None = Field(
         None,

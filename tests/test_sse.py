@@ -3,6 +3,8 @@ the chunk boundaries."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -263,3 +265,63 @@ def test_any_split_decodes_to_the_same_events(
     assert decoded == _expected(events)
     assert decoded == decode(body)
     assert not decoder.truncated
+
+
+def _reference(stream: bytes) -> list[SSEEvent]:
+    """The spec's algorithm written plainly: decode everything, split lines, interpret."""
+    if stream.startswith(b"\xef\xbb\xbf"):
+        stream = stream[3:]
+    *lines, _unterminated = re.split(r"\r\n|\r|\n", stream.decode("utf-8", "replace"))
+    out: list[SSEEvent] = []
+    data, event, last_id, retry = "", None, None, None
+    for line in lines:
+        if line == "":
+            if data:
+                out.append(SSEEvent(event, data[:-1], last_id, retry))
+            data, event, retry = "", None, None
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "data":
+                data += value + "\n"
+            elif name == "event":
+                event = value
+            elif name == "id" and "\0" not in value:
+                last_id = value
+            elif name == "retry" and re.fullmatch(r"[0-9]+", value):
+                retry = int(value)
+    return out
+
+
+_tokens = st.sampled_from(
+    [
+        b"data",
+        b"event",
+        b"id",
+        b"retry",
+        b":",
+        b" ",
+        b"\r",
+        b"\n",
+        b"\r\n",
+        b"\n\n",
+        b"x",
+        b"7",
+        b"\x00",
+        b"\xc3",
+        b"\xa9",
+        b"\xe2\x80\xa8",
+        b"\xef\xbb\xbf",
+        b"data: ",
+        b"\xff",
+    ]
+)
+
+
+@given(
+    stream=st.lists(_tokens, max_size=40).map(b"".join),
+    cuts=st.lists(st.integers(0, 400), max_size=8),
+)
+def test_arbitrary_streams_match_the_reference(stream: bytes, cuts: list[int]) -> None:
+    offsets = sorted({c % (len(stream) + 1) for c in cuts})
+    assert feed_all(split_at(stream, offsets))[0] == _reference(stream)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from urllib.parse import parse_qsl, urlsplit
+
+from pydantic import JsonValue
 
 from harness.checks import named
-from harness.events import ErrorEvent, FinishEvent, Transcript
+from harness.events import ErrorEvent, FinishEvent, RequestRecord, Transcript
 from harness.findings import Finding
-from harness.scenario import ReplyAttempt, Scenario
+from harness.scenario import ExpectedRequest, ReplyAttempt, Scenario
 
 if TYPE_CHECKING:
     from harness.runner import Run
@@ -34,6 +37,7 @@ def EXPECTATIONS(run: Run) -> list[Finding]:
     found += _tool_calls(scenario, t, where)
     found += _usage(scenario, t, where)
     found += _requests(scenario, t, where)
+    found += _sent(scenario, t, where)
     return found
 
 
@@ -287,3 +291,72 @@ def _requests(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
                 )
             )
     return found
+
+
+def _sent(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
+    """Each request carries what the protocol flow requires (path, query, auth, body)."""
+    wanted = scenario.expect.sent or []
+    found: list[Finding] = []
+    for i, want in enumerate(wanted):
+        at = f"{where} · request {i + 1}"
+        if i >= len(t.requests):
+            found.append(
+                Finding(
+                    code="request-mismatch",
+                    check="expectations",
+                    message=f"request {i + 1} never came: the adapter sent {len(t.requests)}",
+                    expected=want.model_dump(exclude_defaults=True),
+                    actual=None,
+                    where=at,
+                )
+            )
+            continue
+        problems = _request_problems(want, t.requests[i])
+        if problems:
+            req = t.requests[i]
+            found.append(
+                Finding(
+                    code="request-mismatch",
+                    check="expectations",
+                    message=f"request {i + 1} ({req.method} {req.path}): " + "; ".join(problems),
+                    expected=want.model_dump(exclude_defaults=True),
+                    actual={"method": req.method, "url": req.url, "body": req.body},
+                    where=at,
+                )
+            )
+    return found
+
+
+def _request_problems(want: ExpectedRequest, req: RequestRecord) -> list[str]:
+    problems: list[str] = []
+    if want.method is not None and want.method.upper() != req.method.upper():
+        problems.append(f"method {req.method}, expected {want.method}")
+    if want.path is not None and not (req.path == want.path or req.path.endswith(want.path)):
+        problems.append(f"path {req.path}, expected {want.path}")
+    query = dict(parse_qsl(urlsplit(req.url).query, keep_blank_values=True))
+    for name, value in want.query.items():
+        if query.get(name) != value:
+            problems.append(f"query {name}={query.get(name)!r}, expected {value!r}")
+    for name in want.headers:
+        if name.lower() not in req.headers:
+            problems.append(f"header {name} missing")
+    if want.bearer is not None:
+        has = req.headers.get("authorization", "").lower().startswith("bearer ")
+        if has != want.bearer:
+            problems.append("no Bearer authorization" if want.bearer else "unexpected Bearer")
+    problems += [f"body{p}" for p in _subset_problems(want.body, req.body, "")]
+    return problems
+
+
+def _subset_problems(want: JsonValue, got: JsonValue, path: str) -> list[str]:
+    if isinstance(want, dict):
+        if not isinstance(got, dict):
+            return [f"{path or '/'} is {type(got).__name__}, expected an object"]
+        out: list[str] = []
+        for key, value in want.items():
+            if key not in got:
+                out.append(f"{path}/{key} missing")
+            else:
+                out += _subset_problems(value, got[key], f"{path}/{key}")
+        return out
+    return [] if want == got else [f"{path} = {got!r}, expected {want!r}"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from harness.events import Event
@@ -76,8 +76,19 @@ def register(name: str, factory: Callable[[], Driver]) -> None:
     _registered[name] = factory
 
 
+BUILTIN: dict[str, str] = {
+    "litellm-chat": "harness.drivers.litellm_chat:LiteLLMChatDriver",
+    "openai-sdk-chat": "harness.drivers.openai_sdk:OpenAIChatDriver",
+    "strands-litellm": "harness.drivers.strands_litellm:StrandsLiteLLMDriver",
+}
+"""harness's own drivers; also declared as entry points in pyproject.toml (a test keeps the
+two equal), listed here so a source checkout works before the package is reinstalled."""
+
+
 def _entry_points() -> dict[str, Any]:
-    found: dict[str, Any] = {}
+    found: dict[str, Any] = {
+        name: EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in BUILTIN.items()
+    }
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name in found and found[ep.name].value != ep.value:
             raise DriverError(

@@ -1,0 +1,346 @@
+"""The three OpenAI-chat drivers: request building and event mapping (no adapter needed),
+then each REAL adapter end to end through the runner, the openai-chat dialect and the replay
+transport (``adapters`` marker; skipped when the driver's extra is not installed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from types import SimpleNamespace as NS
+from typing import Any
+
+import pytest
+
+from harness.drivers._common import (
+    ChatStream,
+    completion_events,
+    openai_messages,
+    openai_tools,
+    parse_arguments,
+)
+from harness.drivers.base import get_driver, missing_requirements
+from harness.drivers.strands_litellm import StrandsEvents, strands_messages
+from harness.events import (
+    ErrorEvent,
+    Event,
+    FinishEvent,
+    ReasoningEvent,
+    TextEvent,
+    ToolCallEvent,
+    UsageEvent,
+)
+from harness.scenario import Request, Scenario
+
+DRIVERS = ["openai-sdk-chat", "litellm-chat", "strands-litellm"]
+WEATHER = {
+    "name": "get_weather",
+    "description": "Current weather",
+    "parameters": {
+        "type": "object",
+        "properties": {"city": {"type": "string"}},
+        "required": ["city"],
+    },
+}
+TOOL_TURN = [
+    {"role": "system", "content": "Be brief."},
+    {"role": "user", "content": "Weather in Paris and Rome?"},
+    {
+        "role": "assistant",
+        "tool_calls": [
+            {"id": "call_p", "name": "get_weather", "arguments": {"city": "Paris"}},
+            {"id": "call_r", "name": "get_weather", "arguments": {"city": "Rome"}},
+        ],
+    },
+    {"role": "tool", "tool_call_id": "call_p", "content": "sunny"},
+    {"role": "tool", "tool_call_id": "call_r", "content": "rain"},
+]
+
+
+# --------------------------------------------------------------------------- registry
+
+
+def test_registered_and_lazy() -> None:
+    for name in DRIVERS:
+        driver = get_driver(name)
+        assert (driver.name, driver.dialect, driver.http_library) == (name, "openai-chat", "httpx")
+    assert get_driver("openai-sdk-chat").extra == "openai"
+    assert get_driver("litellm-chat").extra == "litellm"
+    assert get_driver("strands-litellm").extra == "strands"
+
+
+def test_driver_modules_import_no_adapter() -> None:
+    code = (
+        "import sys\n"
+        "from harness.drivers import get_driver\n"
+        f"for name in {DRIVERS!r}: get_driver(name).supports\n"
+        "print(sorted({'openai', 'litellm', 'strands'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- request shape
+
+
+def test_openai_messages_carry_tool_calls_and_results() -> None:
+    request = Request.model_validate({"messages": TOOL_TURN, "tools": [WEATHER]})
+    messages = openai_messages(request)
+    assert messages[0] == {"role": "system", "content": "Be brief."}
+    assert messages[2]["content"] is None
+    assert messages[2]["tool_calls"][1] == {
+        "id": "call_r",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'},
+    }
+    assert messages[4] == {"role": "tool", "content": "rain", "tool_call_id": "call_r"}
+    assert openai_tools(request)[0]["function"]["parameters"] == WEATHER["parameters"]
+
+
+def test_strands_messages_group_tool_results_in_one_user_turn() -> None:
+    request = Request.model_validate({"messages": TOOL_TURN})
+    messages, system = strands_messages(request)
+    assert system == [{"text": "Be brief."}]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    assert messages[1]["content"][0] == {
+        "toolUse": {"toolUseId": "call_p", "name": "get_weather", "input": {"city": "Paris"}}
+    }
+    results = [block["toolResult"] for block in messages[2]["content"]]
+    assert [(r["toolUseId"], r["content"]) for r in results] == [
+        ("call_p", [{"text": "sunny"}]),
+        ("call_r", [{"text": "rain"}]),
+    ]
+
+
+# --------------------------------------------------------------------------- chunk mapping
+
+
+def _chunk(delta: dict[str, Any] | None = None, finish: str | None = None, usage: Any = None) -> NS:
+    choices = [] if delta is None else [NS(index=0, delta=NS(**delta), finish_reason=finish)]
+    return NS(choices=choices, usage=usage)
+
+
+def _call(index: int, args: str, call_id: str | None = None, name: str | None = None) -> NS:
+    return NS(index=index, id=call_id, function=NS(name=name, arguments=args))
+
+
+def _stream(chunks: list[NS]) -> list[Event]:
+    mapper = ChatStream()
+    events = [e for chunk in chunks for e in mapper.feed(chunk)]
+    return events + mapper.close()
+
+
+def test_chat_stream_assembles_fragments_by_index_and_ends_with_the_finish() -> None:
+    events = _stream(
+        [
+            _chunk({"content": "", "reasoning_content": "hm"}),
+            _chunk({"content": "Hi", "tool_calls": [_call(0, "", "call_a", "f")]}),
+            _chunk({"tool_calls": [_call(1, '{"b"', "call_b", "g"), _call(0, '{"a":')]}),
+            _chunk({"tool_calls": [_call(0, "1}", None, "f"), _call(1, ":2}")]}),
+            _chunk({}, finish="tool_calls"),
+            _chunk(None, usage=NS(prompt_tokens=3, completion_tokens=4)),
+        ]
+    )
+    assert events == [
+        ReasoningEvent(text="hm"),
+        TextEvent(text="Hi"),
+        ToolCallEvent(id="call_a", name="f", arguments={"a": 1}),
+        ToolCallEvent(id="call_b", name="g", arguments={"b": 2}),
+        UsageEvent(input=3, output=4),
+        FinishEvent(reason="tool_calls", raw="tool_calls"),
+    ]
+
+
+def test_chat_stream_invents_no_finish_and_keeps_unparseable_arguments() -> None:
+    events = _stream([_chunk({"content": "x", "tool_calls": [_call(0, '{"a": 1', "c", "f")]})])
+    assert events == [
+        TextEvent(text="x"),
+        ToolCallEvent(id="c", name="f", arguments=None, raw='{"a": 1'),
+    ]
+
+
+def test_chat_stream_counts_the_first_finish_only() -> None:
+    events = _stream([_chunk({}, finish="length"), _chunk({}, finish="stop")])
+    assert events == [FinishEvent(reason="length", raw="length")]
+
+
+def test_chat_stream_unknown_finish_keeps_the_raw_reason() -> None:
+    assert _stream([_chunk({}, finish="eos")]) == [FinishEvent(reason=None, raw="eos")]
+
+
+def test_completion_events() -> None:
+    call = NS(id="c1", function=NS(name="f", arguments='{"x": [1]}'))
+    message = NS(content="Hi", tool_calls=[call], model_extra={"reasoning": "r"})
+    usage = NS(
+        prompt_tokens=5,
+        completion_tokens=2,
+        prompt_tokens_details=NS(cached_tokens=4),
+    )
+    response = NS(choices=[NS(message=message, finish_reason="stop")], usage=usage)
+    assert completion_events(response) == [
+        ReasoningEvent(text="r"),
+        TextEvent(text="Hi"),
+        ToolCallEvent(id="c1", name="f", arguments={"x": [1]}),
+        UsageEvent(input=5, output=2, cache_read=4),
+        FinishEvent(reason="stop", raw="stop"),
+    ]
+
+
+def test_parse_arguments() -> None:
+    assert parse_arguments('{"a": "é"}') == ({"a": "é"}, None)
+    assert parse_arguments("") == (None, "")
+    assert parse_arguments("[1]") == ([1], None)
+
+
+def test_strands_events_mapping() -> None:
+    mapper = StrandsEvents()
+    stream: list[dict[str, Any]] = [
+        {"messageStart": {"role": "assistant"}},
+        {"contentBlockStart": {"start": {}}},
+        {"contentBlockDelta": {"delta": {"reasoningContent": {"text": "hm"}}}},
+        {"contentBlockDelta": {"delta": {"text": "Hi"}}},
+        {"contentBlockStop": {}},
+        {"contentBlockStart": {"start": {"toolUse": {"name": "f", "toolUseId": "c1"}}}},
+        {"contentBlockDelta": {"delta": {"toolUse": {"input": '{"a"'}}}},
+        {"contentBlockDelta": {"delta": {"toolUse": {"input": ": 1}"}}}},
+        {"contentBlockStop": {}},
+        {"messageStop": {"stopReason": "tool_use"}},
+        {"metadata": {"usage": {"inputTokens": 3, "outputTokens": 4, "totalTokens": 7}}},
+    ]
+    events = [e for item in stream for e in mapper.feed(item)] + mapper.close()
+    assert events == [
+        ReasoningEvent(text="hm"),
+        TextEvent(text="Hi"),
+        ToolCallEvent(id="c1", name="f", arguments={"a": 1}),
+        UsageEvent(input=3, output=4),
+        FinishEvent(reason="tool_calls", raw="tool_use"),
+    ]
+
+
+# --------------------------------------------------------------------------- end to end
+
+
+def _scenario(sid: str, request: dict[str, Any], attempts: list[Any]) -> Scenario:
+    return Scenario.model_validate(
+        {"id": sid, "request": request, "attempts": attempts, "expect": {}}
+    )
+
+
+def _run(driver_name: str, scenario: Scenario) -> tuple[list[Event], int]:
+    pytest.importorskip("harness.dialects.openai_chat", reason="openai-chat dialect missing")
+    from harness.runner import run_scenario
+
+    driver = get_driver(driver_name)
+    missing = missing_requirements(driver)
+    if missing:
+        pytest.skip(f"{driver_name} needs {missing}: pip install 'harness[{driver.extra}]'")
+    run = run_scenario(scenario, driver, checks=[])
+    assert run.transcript is not None, run.na_reason
+    return list(run.transcript.events), len(run.transcript.requests)
+
+
+def _finish_raw(driver_name: str, reason: str) -> str:
+    """strands reports its own stop reasons (end_turn, tool_use), the others OpenAI's."""
+    strands = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
+    return strands[reason] if driver_name == "strands-litellm" else reason
+
+
+USER = [{"role": "user", "content": "Hi"}]
+
+
+@pytest.mark.adapters
+@pytest.mark.parametrize("driver_name", DRIVERS)
+def test_text_stream(driver_name: str) -> None:
+    scenario = _scenario(
+        "text-stream",
+        {"messages": USER},
+        [{"reply": {"parts": [{"text": "Héllo, wörld", "deltas": ["Hé", "llo, ", "wörld"]}],
+                    "usage": {"input": 5, "output": 3}}}],
+    )  # fmt: skip
+    events, requests = _run(driver_name, scenario)
+    assert events == [
+        TextEvent(text="Hé"),
+        TextEvent(text="llo, "),
+        TextEvent(text="wörld"),
+        UsageEvent(input=5, output=3),
+        FinishEvent(reason="stop", raw=_finish_raw(driver_name, "stop")),
+    ]
+    assert requests == 1
+
+
+@pytest.mark.adapters
+@pytest.mark.parametrize("driver_name", DRIVERS)
+def test_fragmented_tool_call(driver_name: str) -> None:
+    call = {"id": "call_w1", "name": "get_weather", "arguments": {"city": "Paris"},
+            "fragments": ['{"ci', 'ty":', '"Par', 'is"}']}  # fmt: skip
+    scenario = _scenario(
+        "tool-fragments",
+        {"messages": USER, "tools": [WEATHER]},
+        [{"reply": {"parts": [{"tool_call": call}], "finish": "tool_calls",
+                    "usage": {"input": 9, "output": 7}}}],
+    )  # fmt: skip
+    events, _ = _run(driver_name, scenario)
+    assert events == [
+        ToolCallEvent(id="call_w1", name="get_weather", arguments={"city": "Paris"}),
+        UsageEvent(input=9, output=7),
+        FinishEvent(reason="tool_calls", raw=_finish_raw(driver_name, "tool_calls")),
+    ]
+
+
+@pytest.mark.adapters
+@pytest.mark.parametrize("driver_name", DRIVERS)
+def test_non_stream_with_tool_turn_history(driver_name: str) -> None:
+    scenario = _scenario(
+        "non-stream",
+        {"messages": TOOL_TURN, "tools": [WEATHER], "stream": False, "max_tokens": 50},
+        [{"reply": {"parts": [{"text": "Sunny in Paris, rain in Rome."}],
+                    "usage": {"input": 30, "output": 8}}}],
+    )  # fmt: skip
+    events, requests = _run(driver_name, scenario)
+    assert events == [
+        TextEvent(text="Sunny in Paris, rain in Rome."),
+        UsageEvent(input=30, output=8),
+        FinishEvent(reason="stop", raw=_finish_raw(driver_name, "stop")),
+    ]
+    assert requests == 1
+
+
+@pytest.mark.adapters
+@pytest.mark.parametrize("driver_name", DRIVERS)
+def test_rate_limited_until_retries_run_out(driver_name: str) -> None:
+    """Every adapter here ships with the OpenAI SDK's two retries: three 429s, then the error."""
+    error = {"error": {"status": 429, "retry_after": 2}}
+    scenario = _scenario("rate-limited", {"messages": USER}, [error, error, error])
+    events, requests = _run(driver_name, scenario)
+    assert len(events) == 1 and isinstance(events[0], ErrorEvent)
+    assert (events[0].error, events[0].status, events[0].leaked) == ("rate_limit", 429, False)
+    assert events[0].type.endswith("RateLimitError")
+    assert requests == 3
+
+
+@pytest.mark.adapters
+@pytest.mark.parametrize("driver_name", DRIVERS)
+def test_rate_limited_once_then_served(driver_name: str) -> None:
+    scenario = _scenario(
+        "rate-limited-once",
+        {"messages": USER},
+        [{"error": {"status": 429, "retry_after": 3}}, {"reply": {"parts": [{"text": "ok"}]}}],
+    )
+    events, requests = _run(driver_name, scenario)
+    assert [e for e in events if not isinstance(e, UsageEvent)] == [
+        TextEvent(text="ok"),
+        FinishEvent(reason="stop", raw=_finish_raw(driver_name, "stop")),
+    ]
+    assert requests == 2
+
+
+@pytest.mark.adapters
+def test_openai_sdk_truncated_stream_has_no_terminal_event() -> None:
+    """The driver invents nothing: the SDK ends quietly, so the transcript has no finish."""
+    scenario = _scenario(
+        "truncated",
+        {"messages": USER},
+        [{"reply": {"parts": [{"text": "Hello there", "deltas": ["Hello", " there"]}],
+                    "fault": {"truncate_after": 2}}}],
+    )  # fmt: skip
+    events, _ = _run("openai-sdk-chat", scenario)
+    assert events == [TextEvent(text="Hello")]
