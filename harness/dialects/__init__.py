@@ -16,6 +16,8 @@ __all__ = ["Dialect", "DialectError", "dialect_names", "get_dialect"]
 
 _MODULES: dict[str, str] = {
     "openai-chat": "harness.dialects.openai_chat",
+    "openai-responses": "harness.dialects.openai_responses",
+    "gateway": "harness.dialects.gateway",
 }
 
 

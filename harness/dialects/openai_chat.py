@@ -114,7 +114,7 @@ def _usage(usage: Usage) -> dict[str, Any]:
 
 def _number(value: float) -> str:
     """``2`` for 2.0, ``1.5`` for 1.5: how a header spells a number."""
-    value = round(value, 6)
+    value = round(float(value), 6)
     return str(int(value)) if value.is_integer() else repr(value)
 
 

@@ -1,0 +1,366 @@
+"""Read and write vcrpy YAML cassettes, safely and fast; harness's chunk list rides along.
+
+Reading never uses an unsafe YAML loader: a ``CSafeLoader`` subclass gets constructors for
+the few Python tags real cassettes carry (``!!python/object/apply:multidict._multidict.istr``
+header keys from aiohttp, ``!!python/str``, ``!!python/tuple``, a pickled ``BytesIO`` body)
+and nothing else, so a cassette can never run code. pydantic-ai's ``parsed_body`` and
+opentelemetry's bare-string header values are normalized on the way in.
+
+Writing produces a file plain vcrpy loads and replays (it reads ``body.string`` and ignores
+``body.chunks``, ``latency`` and ``end``), with multi-line bodies as readable literal blocks.
+Writes are atomic: a temporary file in the same directory, then ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.cassettes.model import (
+    Cassette,
+    CassetteError,
+    Interaction,
+    RecordedChunk,
+    RecordedRequest,
+    RecordedResponse,
+)
+
+__all__ = [
+    "dump_cassette",
+    "load_cassette",
+    "parse_cassette",
+    "parse_vcrpy",
+    "to_text",
+    "vcrpy_interaction",
+    "write_atomic",
+    "write_cassette",
+]
+
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+HEADER = "# harness cassette (vcrpy format; body.chunks keeps each read and its offset)\n"
+_SAFE_APPLY = frozenset({"multidict._multidict.istr", "multidict.istr", "multidict._multidict_py.istr"})
+"""Callables whose single string argument we keep as a ``str`` (case-insensitive header keys)."""
+_REQUEST_LINE = re.compile(r"^- request:", re.M)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """CSafeLoader plus constructors for the harmless Python tags found in real cassettes."""
+
+
+def _apply(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> str:
+    if suffix not in _SAFE_APPLY or not isinstance(node, yaml.SequenceNode):
+        raise yaml.constructor.ConstructorError(
+            None,
+            None,
+            f"refusing the Python tag !!python/object/apply:{suffix} (only multidict istr "
+            "header keys are read; nothing in a cassette may run code)",
+            node.start_mark,
+        )
+    args = loader.construct_sequence(node)
+    return str(args[0]) if args else ""
+
+
+def _bytes_io(loader: yaml.SafeLoader, node: yaml.Node) -> bytes:
+    state = loader.construct_mapping(node, deep=True).get("state") if isinstance(
+        node, yaml.MappingNode
+    ) else None
+    data = state[0] if isinstance(state, list | tuple) and state else b""
+    return data.encode() if isinstance(data, str) else bytes(data or b"")
+
+
+def _scalar(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)  # type: ignore[arg-type]
+
+
+def _sequence(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    return loader.construct_sequence(node)  # type: ignore[arg-type]
+
+
+_Loader.add_multi_constructor("tag:yaml.org,2002:python/object/apply:", _apply)
+_Loader.add_constructor("tag:yaml.org,2002:python/str", _scalar)
+_Loader.add_constructor("tag:yaml.org,2002:python/unicode", _scalar)
+_Loader.add_constructor("tag:yaml.org,2002:python/tuple", _sequence)
+_Loader.add_constructor("tag:yaml.org,2002:python/object/new:_io.BytesIO", _bytes_io)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load_cassette(path: str | os.PathLike[str]) -> Cassette:
+    """Load any supported recording: vcrpy YAML (and variants), or one of the JSON formats."""
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise CassetteError(f"{source}: cannot read: {exc.strerror or exc}") from None
+    return parse_cassette(data, source)
+
+
+def parse_cassette(data: bytes | str, source: str = "<cassette>") -> Cassette:
+    """Parse cassette text (or gzip-compressed text), detecting its format."""
+    raw = data.encode() if isinstance(data, str) else data
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise CassetteError(f"{source}: gzip-compressed but unreadable: {exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise CassetteError(f"{source}:{line}: not UTF-8 text (byte {exc.start})") from None
+    if text.lstrip()[:1] in ("{", "["):
+        from harness.cassettes.foreign import parse_json_recording
+
+        return parse_json_recording(text, source)
+    return parse_vcrpy(text, source)
+
+
+def parse_vcrpy(text: str, source: str = "<cassette>") -> Cassette:
+    """A vcrpy YAML cassette (any serializer seen in the wild) from its text."""
+    try:
+        doc = yaml.load(text, Loader=_Loader)  # a safe loader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise CassetteError(f"{source}{line}: YAML error: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise CassetteError(f"{source}: YAML error: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("interactions"), list):
+        got = type(doc).__name__ if doc is not None else "an empty file"
+        raise CassetteError(
+            f"{source}: expected a vcrpy cassette, a mapping with 'interactions: [...]' "
+            f"(got {got})"
+        )
+    items: list[Any] = doc["interactions"]
+    lines = [text.count("\n", 0, m.start()) + 1 for m in _REQUEST_LINE.finditer(text)]
+    if len(lines) != len(items):
+        lines = []
+    notes: set[str] = set()
+    if "python/object/apply:multidict" in text:
+        notes.add("multidict istr header keys")
+    interactions = tuple(
+        vcrpy_interaction(item, n, lines[n] if lines else None, source, notes)
+        for n, item in enumerate(items)
+    )
+    fmt = "vcrpy"
+    if any(i.response.chunks is not None for i in interactions):
+        fmt = "harness"
+    elif "parsed_body" in notes:
+        fmt = "pydantic-ai"
+    elif "multidict istr header keys" in notes:
+        fmt = "ddapm-yaml"
+    return Cassette(interactions, source=source, format=fmt, notes=tuple(sorted(notes)))
+
+
+def vcrpy_interaction(
+    item: Any, index: int, line: int | None, source: str, notes: set[str]
+) -> Interaction:
+    """One ``{request, response}`` mapping of a vcrpy cassette, normalized."""
+    where = f"{source}:{line}" if line else source
+    where = f"{where} (interaction {index + 1})"
+    if not isinstance(item, dict) or not isinstance(item.get("request"), dict):
+        raise CassetteError(f"{where}: expected a mapping with 'request' and 'response'")
+    rq, rs = item["request"], item.get("response")
+    if not isinstance(rs, dict):
+        raise CassetteError(f"{where}: expected a 'response' mapping")
+    if "parsed_body" in rq or "parsed_body" in rs:
+        notes.add("parsed_body")
+    method, uri = rq.get("method"), rq.get("uri")
+    if not isinstance(method, str) or not isinstance(uri, str):
+        raise CassetteError(f"{where}: request needs 'method' and 'uri' strings")
+    request = RecordedRequest(
+        method=method.upper(),
+        uri=uri,
+        headers=_headers(rq.get("headers"), notes),
+        body=_request_body(rq),
+    )
+    return Interaction(request, _response(rs, where, notes), index=index, line=line)
+
+
+def _headers(raw: Any, notes: set[str]) -> tuple[tuple[str, str], ...]:
+    if not raw:
+        return ()
+    if isinstance(raw, list):  # [[name, value], ...]
+        return tuple((str(k), str(v)) for k, v in raw)
+    out: list[tuple[str, str]] = []
+    for name, values in raw.items():
+        if isinstance(values, list | tuple):
+            out.extend((str(name), _text(v)) for v in values)
+        elif values is not None:
+            notes.add("bare-string header values")
+            out.append((str(name), _text(values)))
+    return tuple(out)
+
+
+def _text(value: Any) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def _as_bytes(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, io.BytesIO):
+        return value.getvalue()
+    return json.dumps(value).encode("utf-8")  # pydantic-ai: a parsed JSON body
+
+
+def _request_body(rq: dict[str, Any]) -> bytes | None:
+    if "parsed_body" in rq:
+        return json.dumps(rq["parsed_body"]).encode("utf-8")
+    body = rq.get("body")
+    if isinstance(body, dict) and "string" in body:
+        body = body["string"]
+    return _as_bytes(body)
+
+
+def _response(rs: dict[str, Any], where: str, notes: set[str]) -> RecordedResponse:
+    status = rs.get("status")
+    if isinstance(status, dict):
+        code, reason = status.get("code"), status.get("message") or ""
+    else:  # vcrpy's old httpx format: status_code + content
+        code, reason = rs.get("status_code"), ""
+    if not isinstance(code, int):
+        raise CassetteError(f"{where}: response needs 'status: {{code: <int>}}' (got {status!r})")
+    body = rs.get("body")
+    chunks: tuple[RecordedChunk, ...] | None = None
+    if "parsed_body" in rs:
+        data = json.dumps(rs["parsed_body"]).encode("utf-8")
+    elif isinstance(body, dict):
+        data = _as_bytes(body.get("string")) or b""
+        if isinstance(body.get("chunks"), list):
+            chunks = _chunks(body["chunks"], where)
+    else:
+        data = _as_bytes(body if body is not None else rs.get("content")) or b""
+    latency = rs.get("latency")
+    return RecordedResponse(
+        status=code,
+        reason=str(reason),
+        headers=_headers(rs.get("headers"), notes),
+        body=data,
+        chunks=chunks,
+        latency=float(latency) if isinstance(latency, int | float) else None,
+        end="cut" if rs.get("end") == "cut" else "close",
+    )
+
+
+def _chunks(raw: list[Any], where: str) -> tuple[RecordedChunk, ...]:
+    out: list[RecordedChunk] = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict) or not isinstance(item.get("offset"), int | float):
+            raise CassetteError(
+                f"{where}: body.chunks[{i}]: expected {{offset: <seconds>, data: <text>}} "
+                f"(got {item!r:.80})"
+            )
+        out.append(RecordedChunk(float(item["offset"]), _as_bytes(item.get("data")) or b""))
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+class _Dumper(_BaseDumper):  # type: ignore[valid-type,misc]
+    """Safe dumper; multi-line text as literal blocks (the emitter falls back when it must)."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value and "\r" not in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def to_text(data: bytes) -> str | bytes:
+    """What vcrpy stores for a body: text when it is UTF-8, else the bytes (``!!binary``)."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data
+
+
+def _header_map(headers: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for name, value in headers:
+        out.setdefault(name, []).append(value)
+    return out
+
+
+def _interaction_dict(interaction: Interaction) -> dict[str, Any]:
+    rq, rs = interaction.request, interaction.response
+    body: dict[str, Any] = {"string": to_text(rs.body)}
+    if rs.chunks is not None:
+        body["chunks"] = [
+            {"offset": round(c.offset, 6), "data": to_text(c.data)} for c in rs.chunks
+        ]
+    response: dict[str, Any] = {
+        "status": {"code": rs.status, "message": rs.reason},
+        "headers": _header_map(rs.headers),
+        "body": body,
+    }
+    if rs.latency is not None:
+        response["latency"] = round(rs.latency, 6)
+    if rs.end != "close":
+        response["end"] = rs.end
+    return {
+        "request": {
+            "method": rq.method,
+            "uri": rq.uri,
+            "headers": _header_map(rq.headers),
+            "body": None if rq.body is None else to_text(rq.body),
+        },
+        "response": response,
+    }
+
+
+def dump_cassette(cassette: Cassette) -> str:
+    """The YAML text of a cassette, in vcrpy's layout plus the chunk list."""
+    doc = {
+        "interactions": [_interaction_dict(i) for i in cassette.interactions],
+        "version": 1,
+    }
+    body: str = yaml.dump(
+        doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100
+    )
+    return HEADER + body
+
+
+def write_cassette(path: str | os.PathLike[str], cassette: Cassette) -> None:
+    """Write ``cassette`` to ``path`` atomically (never a half-written file)."""
+    write_atomic(Path(path), dump_cassette(cassette).encode("utf-8"))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename it over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,75 @@
+"""Body helpers shared by replay, import, diff and scan: decompress, tell SSE apart, split it.
+
+Real cassettes store bodies as the recorder got them: sometimes still gzip-compressed (with
+or without the ``Content-Encoding`` header that says so), sometimes with every header
+stripped, so "is this a stream" is answered from the bytes and the request, not only from
+``Content-Type``.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from harness.cassettes.model import Interaction, RecordedResponse
+from harness.sse import SSEEvent, decode
+
+__all__ = ["decoded_body", "is_compressed", "is_sse", "sse_blocks", "sse_events"]
+
+_SSE_START = re.compile(rb"\A(?:\xef\xbb\xbf)?(?::[^\r\n]*[\r\n]+)*(?:data|event|id|retry):")
+_BLOCK_END = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
+
+
+def is_compressed(body: bytes) -> bool:
+    """True for gzip bytes (what ``Content-Encoding: gzip`` bodies look like when kept raw)."""
+    return body[:2] == b"\x1f\x8b"
+
+
+def decoded_body(response: RecordedResponse) -> bytes:
+    """The body with any gzip/deflate/brotli encoding undone (as a client would read it)."""
+    body = response.body
+    encoding = (response.header("content-encoding") or "").lower().strip()
+    try:
+        if is_compressed(body):
+            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+        if encoding == "deflate":
+            return zlib.decompress(body)
+        if encoding == "br":
+            import brotli  # type: ignore[import-not-found,unused-ignore]
+
+            data: bytes = brotli.decompress(body)
+            return data
+    except Exception:  # not really compressed, or no decoder: keep the stored bytes
+        return body
+    return body
+
+
+def is_sse(interaction: Interaction, body: bytes | None = None) -> bool:
+    """A server-sent event stream, by ``Content-Type``, or by its first line when the
+    recorder stripped the headers."""
+    content_type = interaction.response.content_type
+    if "text/event-stream" in content_type:
+        data = body if body is not None else decoded_body(interaction.response)
+        return not data.lstrip()[:1] in (b"{", b"[")  # a JSON error sent as SSE (Gemini)
+    if content_type and "json" in content_type:
+        return False
+    data = body if body is not None else decoded_body(interaction.response)
+    return _SSE_START.match(data) is not None
+
+
+def sse_blocks(body: bytes) -> list[bytes]:
+    """The body cut after each blank line (LF, CRLF or CR): one piece per event block,
+    the separators kept, so the pieces join back to ``body`` exactly."""
+    pieces: list[bytes] = []
+    start = 0
+    for match in _BLOCK_END.finditer(body):
+        pieces.append(body[start : match.end()])
+        start = match.end()
+    if start < len(body):
+        pieces.append(body[start:])
+    return pieces
+
+
+def sse_events(body: bytes) -> list[SSEEvent]:
+    """The dispatched events of a complete stream (harness's exact decoder)."""
+    return decode(body)

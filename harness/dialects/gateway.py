@@ -1,0 +1,402 @@
+"""An LLM gateway's wire, server side: the JSON API many agent frameworks put in front of
+their providers, with Bearer JWT auth.
+
+``POST /api/v1/llm/chat`` answers one JSON object::
+
+    {"id": ..., "model": ..., "content": "...",
+     "tool_calls": [{"id": ..., "name": ..., "arguments": {...}}],
+     "finish_reason": "stop", "usage": {"prompt_tokens": 14, "completion_tokens": 7}}
+
+``POST /api/v1/llm/chat/stream`` answers server-sent events, every one a full chunk::
+
+    data: {"content": "Hel", "tool_calls": [], "usage": null, "is_final": false,
+           "finish_reason": null}
+    ...
+    data: {"content": "", "tool_calls": [], "usage": {...}, "is_final": true,
+           "finish_reason": "stop"}
+    data: [DONE]
+
+Decisions, where the gateway differs from a provider's own wire:
+
+* Tool calls stream whole: each complete call is sent once, alone in one chunk's
+  ``tool_calls``, with ``arguments`` as a JSON object. ``ToolCall.fragments`` collapse, so
+  a scenario whose streamed reply is nothing but fragmented calls (what it tests is the
+  joining) is n/a, and so is a fault placed by event index in a reply with fragmented
+  calls (its position counts fragments that do not exist here). Argument text that is not
+  a JSON object cannot be sent at all (n/a).
+* ``finish_reason`` rides on the final chunk (``is_final: true``), which also carries the
+  usage; there is no separate usage chunk, so a scenario that asks for OpenAI's usage
+  chunk explicitly (``wire.usage_chunk`` set) is n/a. The gateway reports no cache counts.
+* No reasoning text, no run outcome (failed/incomplete), no ``error`` finish: n/a.
+* An in-stream failure is one ``data: {"error": CODE, "detail": MESSAGE}`` event and no
+  terminator. ``StreamFault.error_payload`` is sent as is when it has that shape;
+  a provider-shaped payload (``{"error": {"message", "type", "code"}}``) is translated to
+  it (code, else type, else ``upstream_error``; the message becomes ``detail``). It means
+  the upstream provider failed mid-reply: a server error, not a wire defect.
+* Errors are FastAPI-style ``{"detail": ...}`` bodies: 401 ``{"detail": "Token expired"}``
+  with a ``WWW-Authenticate: Bearer error="invalid_token"`` header (RFC 6750), 404 for an
+  unknown model, 502 when the upstream provider failed (the gateway has already retried it;
+  ``detail`` says why). A client refreshes its token once on 401, so a neutral scenario
+  with a 401 (written for static API keys, which must not retry) is n/a here; the
+  token-refresh flow has its own gateway scenarios (``auth-refresh-*``).
+
+Stream faults count data events (every chunk plus ``[DONE]``; keep-alive comments do
+not count), from 0, as in :mod:`harness.dialects.openai_chat`. Output is a pure function
+of the scenario.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Literal
+
+from pydantic import JsonValue
+
+from harness.chunking import chunk_events, split_text
+from harness.scenario import (
+    ErrorAttempt,
+    HttpError,
+    ReasoningPart,
+    ReplyAttempt,
+    ReplyWrapper,
+    Scenario,
+    StreamFault,
+    TextPart,
+    ToolCall,
+    ToolCallPart,
+    Usage,
+    Wire,
+)
+from harness.script import Chunk, Exchange, HttpDate, Script
+from harness.sse import SSEEvent, encode_comment, encode_event
+
+__all__ = ["CHAT_PATH", "DIALECT", "STREAM_PATH", "GatewayDialect", "gateway_error_payload"]
+
+CHAT_PATH = "/api/v1/llm/chat"
+STREAM_PATH = "/api/v1/llm/chat/stream"
+DONE = "[DONE]"
+
+End = Literal["close", "cut", "stall"]
+
+_FINISH = {"stop", "length", "tool_calls", "content_filter"}
+
+# status -> detail, when the scenario gives no body ({model} is the requested model).
+_DETAILS: dict[int, str] = {
+    400: "Invalid request: messages must not be empty",
+    401: "Token expired",
+    403: "Not authorized to use model '{model}'",
+    404: "Model '{model}' not found",
+    422: "Invalid request body",
+    429: "Rate limit exceeded for model '{model}'",
+    500: "Internal gateway error",
+    502: "Upstream provider error: the provider returned HTTP 500 for model '{model}'",
+    503: "Gateway temporarily unavailable",
+    504: "Upstream provider timed out",
+}
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _number(value: float) -> str:
+    """``2`` for 2.0, ``1.5`` for 1.5: how a header spells a number."""
+    value = round(value, 6)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _usage(usage: Usage | None) -> dict[str, int] | None:
+    if usage is None:
+        return None
+    return {"prompt_tokens": usage.input, "completion_tokens": usage.output}
+
+
+def _arguments(call: ToolCall) -> dict[str, JsonValue] | None:
+    """The call's arguments as the JSON object the gateway sends, or None if they are not one."""
+    if isinstance(call.arguments, dict):
+        return call.arguments
+    try:
+        parsed = json.loads(call.arguments)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def gateway_error_payload(payload: dict[str, JsonValue]) -> dict[str, JsonValue]:
+    """``StreamFault.error_payload`` in the gateway's ``{"error": CODE, "detail": MESSAGE}``
+    shape: kept when it already has it, translated from a provider-shaped payload else."""
+    if isinstance(payload.get("error"), str) and "detail" in payload:
+        return payload
+    inner = payload.get("error", payload)
+    if not isinstance(inner, dict):
+        return {"error": str(inner), "detail": str(payload.get("detail", ""))}
+    code = inner.get("code") or inner.get("type") or "upstream_error"
+    message = inner.get("message") or inner.get("detail") or ""
+    return {"error": str(code), "detail": str(message)}
+
+
+class GatewayDialect:
+    """Compiles scenarios into the gateway's JSON and SSE exchanges."""
+
+    name = "gateway"
+
+    def __repr__(self) -> str:
+        return "GatewayDialect()"
+
+    def supports(self, scenario: Scenario) -> str | None:
+        if scenario.dialects is not None and self.name not in scenario.dialects:
+            return f"scenario is limited to dialects {scenario.dialects}"
+        if scenario.dialects is None and any(
+            isinstance(a, ErrorAttempt) and a.error.status == 401 for a in scenario.attempts
+        ):
+            return (
+                "gateway tokens are refreshed once on 401; this 401 scenario is written for "
+                "static API keys (see the auth-refresh-* scenarios)"
+            )
+        for reply in scenario.replies():
+            reason = _reply_reason(reply, scenario.request.stream)
+            if reason is not None:
+                return reason
+        return None
+
+    def synthesize(self, scenario: Scenario) -> Script:
+        reason = self.supports(scenario)
+        if reason is not None:
+            raise ValueError(f"{scenario.where()}: cannot synthesize for gateway: {reason}")
+        exchanges = []
+        for n, attempt in enumerate(scenario.attempts):
+            if isinstance(attempt, ErrorAttempt):
+                exchanges.append(_error_exchange(scenario, n, attempt.error))
+            else:
+                assert isinstance(attempt, ReplyWrapper)
+                exchanges.append(_reply_exchange(scenario, n, attempt.reply))
+        return Script(
+            exchanges=tuple(exchanges),
+            source=scenario.where(),
+            notes={"dialect": self.name, "scenario": scenario.id},
+        )
+
+
+DIALECT = GatewayDialect()
+
+
+def _reply_reason(reply: ReplyAttempt, stream: bool) -> str | None:
+    """Why the gateway cannot send this reply, or None."""
+    if reply.outcome != "completed":
+        return f"gateway has no run outcome (outcome {reply.outcome!r}); use an error payload fault"
+    if reply.finish not in _FINISH:
+        return f"gateway has no {reply.finish!r} finish reason; use an error payload fault"
+    if any(isinstance(p, ReasoningPart) for p in reply.parts):
+        return "gateway carries no reasoning text"
+    calls = [p.tool_call for p in reply.parts if isinstance(p, ToolCallPart)]
+    if any(_arguments(c) is None for c in calls):
+        return "gateway sends tool arguments as a JSON object; raw argument text cannot be sent"
+    if reply.fault is not None and not stream:
+        return "stream faults need a streamed request (request.stream is false)"
+    if not stream:
+        return None
+    if "usage_chunk" in reply.wire.model_fields_set:
+        return "gateway sends usage on its final chunk; it has no separate usage chunk"
+    fragmented = [c for c in calls if c.fragments != 1]
+    if fragmented and len(fragmented) == len(reply.parts):
+        return (
+            "gateway streams each tool call whole; a reply of nothing but argument "
+            "fragments tests joining them, which this wire cannot express"
+        )
+    fault = reply.fault
+    positioned = fault is not None and any(
+        v is not None
+        for v in (fault.cut_after, fault.truncate_after, fault.malformed_at, fault.stall_after)
+    )
+    if fragmented and positioned:
+        return (
+            "gateway streams each tool call whole; this fault's position counts argument "
+            "fragments the gateway never sends"
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- replies
+
+
+class _Ids:
+    """Ids of one attempt, hashed from the scenario id and the attempt number."""
+
+    def __init__(self, scenario: Scenario, attempt: int) -> None:
+        self._seed = f"{scenario.id}:{attempt}"
+        self.generation = "gen-" + _digest("generation", self._seed)[:24]
+        self.request = "req_" + _digest("request", self._seed)[:32]
+
+    def call(self, index: int) -> str:
+        return "call_" + _digest("call", self._seed, index)[:24]
+
+
+def _calls(reply: ReplyAttempt, ids: _Ids) -> list[dict[str, Any]]:
+    calls = [p.tool_call for p in reply.parts if isinstance(p, ToolCallPart)]
+    return [
+        {"id": call.id or ids.call(i), "name": call.name, "arguments": _arguments(call)}
+        for i, call in enumerate(calls)
+    ]
+
+
+def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange:
+    ids = _Ids(scenario, n)
+    if scenario.request.stream:
+        events, end = _stream_events(ids, reply)
+        return Exchange(
+            method="POST",
+            path=STREAM_PATH,
+            headers=(
+                ("content-type", "text/event-stream; charset=utf-8"),
+                ("cache-control", "no-cache"),
+                ("x-request-id", ids.request),
+            ),
+            chunks=_encode_stream(events, reply.wire),
+            end=end,
+            delay=reply.wire.first_byte_delay,
+            label=f"attempt {n + 1}: streamed reply",
+        )
+    body = {
+        "id": ids.generation,
+        "model": scenario.request.model,
+        "content": "".join(p.text for p in reply.parts if isinstance(p, TextPart)),
+        "tool_calls": _calls(reply, ids),
+        "finish_reason": reply.finish,
+        "usage": _usage(reply.usage),
+    }
+    return Exchange(
+        method="POST",
+        path=CHAT_PATH,
+        headers=(("content-type", "application/json"), ("x-request-id", ids.request)),
+        chunks=chunk_events([_json(body).encode()], reply.wire.chunking),
+        delay=reply.wire.first_byte_delay,
+        label=f"attempt {n + 1}: reply",
+    )
+
+
+def _chunk(
+    content: str = "",
+    tool_calls: list[dict[str, Any]] | None = None,
+    usage: dict[str, int] | None = None,
+    finish: str | None = None,
+) -> str:
+    return _json(
+        {
+            "content": content,
+            "tool_calls": tool_calls or [],
+            "usage": usage,
+            "is_final": finish is not None,
+            "finish_reason": finish,
+        }
+    )
+
+
+def _stream_events(ids: _Ids, reply: ReplyAttempt) -> tuple[list[str], End]:
+    """The data of each SSE event, after the fault, and how the body ends."""
+    calls = iter(_calls(reply, ids))
+    content: list[str] = []
+    for part in reply.parts:
+        if isinstance(part, TextPart):
+            content.extend(_chunk(piece) for piece in split_text(part.text, part.deltas))
+        elif isinstance(part, ToolCallPart):
+            content.append(_chunk(tool_calls=[next(calls)]))
+    final = _chunk(usage=_usage(reply.usage), finish=reply.finish)
+    return _apply_fault(reply.fault, content, [final, DONE])
+
+
+def _apply_fault(
+    fault: StreamFault | None, content: list[str], tail: list[str]
+) -> tuple[list[str], End]:
+    """Apply a stream fault to the data events: ``content`` (deltas and calls) and ``tail``
+    (the final chunk and ``[DONE]``)."""
+    events = content + tail
+    if fault is None:
+        return events, "close"
+    if fault.empty:
+        return [], "close"
+    if fault.terminator_only:
+        return [DONE], "close"
+    if fault.cut_after is not None:
+        return events[: fault.cut_after], "cut"
+    if fault.stall_after is not None:
+        return events[: fault.stall_after], "stall"
+    if fault.truncate_after is not None:
+        return content[: fault.truncate_after], "close"
+    if fault.error_payload is not None:
+        return [*content, _json(gateway_error_payload(fault.error_payload))], "close"
+    if fault.malformed_at is not None:
+        at = fault.malformed_at
+        if at >= len(events):
+            raise ValueError(
+                f"malformed_at={at} is past the end of the stream, which has {len(events)} "
+                f"data events (0..{len(events) - 1}, [DONE] last)"
+            )
+        events[at] = events[at][: len(events[at]) // 2]
+    return events, "close"
+
+
+def _encode_stream(events: list[str], wire: Wire) -> tuple[Chunk, ...]:
+    """SSE-encode the data events, with keep-alive comments every ``keepalive_every`` events
+    (between events, never after the last), then chunk them."""
+    encoded: list[bytes] = []
+    delays: list[float] = []
+    for i, data in enumerate(events, start=1):
+        encoded.append(
+            encode_event(
+                SSEEvent(data=data), line_ending=wire.line_ending, data_space=wire.data_space
+            )
+        )
+        delays.append(wire.event_delay)
+        if wire.keepalive_every and i % wire.keepalive_every == 0 and i < len(events):
+            encoded.append(encode_comment("keep-alive", line_ending=wire.line_ending))
+            delays.append(0.0)
+    return chunk_events(encoded, wire.chunking, event_delay=delays)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _error_exchange(scenario: Scenario, n: int, error: HttpError) -> Exchange:
+    ids = _Ids(scenario, n)
+    headers: dict[str, str | HttpDate] = {
+        "content-type": "application/json",
+        "x-request-id": ids.request,
+    }
+    if error.status == 401:
+        headers["www-authenticate"] = (
+            'Bearer error="invalid_token", error_description="Token expired"'
+        )
+    for name, value in error.headers.items():
+        headers[name.lower()] = value
+    if error.retry_after is not None:
+        if error.retry_after_form == "seconds":
+            headers["retry-after"] = _number(error.retry_after)
+        elif error.retry_after_form == "ms":
+            headers["retry-after-ms"] = _number(error.retry_after * 1000)
+        else:
+            headers["retry-after"] = HttpDate(error.retry_after)
+    body = error.body if error.body is not None else _error_body(error.status, scenario)
+    return Exchange(
+        method="POST",
+        path=STREAM_PATH if scenario.request.stream else CHAT_PATH,
+        status=error.status,
+        headers=tuple(headers.items()),
+        chunks=(Chunk(_json(body).encode()),),
+        label=f"attempt {n + 1}: HTTP {error.status}",
+    )
+
+
+def _error_body(status: int, scenario: Scenario) -> dict[str, Any]:
+    """The gateway's usual ``{"detail": ...}`` for a status."""
+    if status in _DETAILS:
+        detail = _DETAILS[status]
+    elif status >= 500:
+        detail = _DETAILS[500]
+    else:
+        detail = _DETAILS[400]
+    return {"detail": detail.format(model=scenario.request.model)}

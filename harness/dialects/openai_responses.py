@@ -1,0 +1,416 @@
+"""The OpenAI Responses wire (``POST /v1/responses``), server side.
+
+Streams look like the real API's recordings (``../shared/corpus/openai-responses``): named
+events (``event: response.created`` ... ) whose data carries the same ``type`` and a
+``sequence_number`` counting from 0, one output item per reply part (``reasoning`` with a
+summary, ``message`` with one ``output_text`` part, ``function_call``), and a terminal
+``response.completed`` / ``response.incomplete`` / ``response.failed`` holding the whole
+response object with its usage. There is no ``[DONE]``.
+
+The API has no finish reason: the client infers ``tool_calls`` from function-call items,
+and a reply cut by ``max_output_tokens`` (or a content filter) ends as
+``response.incomplete``. So a scenario's ``finish: length`` becomes ``response.incomplete``
+with ``max_output_tokens``, and finishes the wire cannot say are an honest n/a.
+
+The path is matched as a suffix by the replay, so ``/v1/responses`` also serves clients
+that post to ``/v1/openai/v1/responses`` (llama-stack-client). Stream faults count every
+event, the terminal one included; indexes start at 0. Output is a pure function of the
+scenario, as in :mod:`harness.dialects.openai_chat`, whose OpenAI error bodies it shares.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Literal
+
+from harness.chunking import chunk_events, split_text
+from harness.dialects.openai_chat import _alnum, _digest, _error_exchange
+from harness.scenario import (
+    ErrorAttempt,
+    ReasoningPart,
+    ReplyAttempt,
+    ReplyWrapper,
+    Scenario,
+    StreamFault,
+    TextPart,
+    ToolCallPart,
+    Usage,
+    Wire,
+)
+from harness.script import Chunk, Exchange, Script
+from harness.sse import SSEEvent, encode_comment, encode_event
+
+__all__ = ["DIALECT", "OpenAIResponsesDialect"]
+
+PATH = "/v1/responses"
+CREATED = 1_735_689_600
+"""A fixed ``created_at`` (2025-01-01T00:00:00Z): synthesized bytes never vary."""
+
+End = Literal["close", "cut", "stall"]
+Event = tuple[str, dict[str, Any]]
+"""An event name and its data, before the sequence number is set."""
+
+_TO_OPENAI_CODE = {
+    "api_error": "server_error",
+    "overloaded_error": "server_error",
+    "rate_limit_error": "rate_limit_exceeded",
+}
+"""Anthropic error types an error payload may name, in the Responses API's codes."""
+
+_DEFAULT_FAILURE = {
+    "code": "server_error",
+    "message": "The server had an error while processing your request. Sorry about that!",
+}
+
+
+class OpenAIResponsesDialect:
+    """Compiles scenarios into OpenAI Responses exchanges."""
+
+    name = "openai-responses"
+
+    def __repr__(self) -> str:
+        return "OpenAIResponsesDialect()"
+
+    def supports(self, scenario: Scenario) -> str | None:
+        if scenario.dialects is not None and self.name not in scenario.dialects:
+            return f"scenario is limited to dialects {scenario.dialects}"
+        for reply in scenario.replies():
+            reason = _reply_support(reply, scenario.request.stream)
+            if reason is not None:
+                return reason
+        return None
+
+    def synthesize(self, scenario: Scenario) -> Script:
+        reason = self.supports(scenario)
+        if reason is not None:
+            raise ValueError(f"{scenario.where()}: cannot synthesize for {self.name}: {reason}")
+        exchanges = []
+        for n, attempt in enumerate(scenario.attempts):
+            if isinstance(attempt, ErrorAttempt):
+                chat = _error_exchange(scenario, n, attempt.error)
+                exchanges.append(dataclasses.replace(chat, path=PATH))
+            else:
+                assert isinstance(attempt, ReplyWrapper)
+                exchanges.append(_reply_exchange(scenario, n, attempt.reply))
+        return Script(
+            exchanges=tuple(exchanges),
+            source=scenario.where(),
+            notes={"dialect": self.name, "scenario": scenario.id},
+        )
+
+
+DIALECT = OpenAIResponsesDialect()
+
+
+def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
+    """Why this reply cannot be said on the Responses wire, or None."""
+    calls = any(isinstance(p, ToolCallPart) for p in reply.parts)
+    if reply.outcome in ("cancelled", "expired"):
+        return (
+            f"openai-responses streams no {reply.outcome} terminal event (background "
+            "responses are not modelled)"
+        )
+    if reply.polls:
+        return "openai-responses: polling a background response is not modelled (polls > 0)"
+    if any(isinstance(p, ReasoningPart) and p.signature for p in reply.parts):
+        return (
+            "openai-responses has no thinking signatures (reasoning items carry "
+            "encrypted_content instead)"
+        )
+    if reply.fault is not None and not stream:
+        return "stream faults need a streamed request (request.stream is false)"
+    if reply.fault is not None and reply.fault.terminator_only:
+        return "openai-responses has no stream terminator: a stream ends with its terminal event"
+    if reply.outcome != "completed":
+        return None
+    if reply.finish == "error":
+        return "openai-responses has no 'error' finish reason; a failed response is outcome: failed"
+    if reply.finish == "tool_calls" and not calls:
+        return (
+            "openai-responses has no finish reason: tool_calls is inferred from function-call "
+            "items, and this reply has none"
+        )
+    if reply.finish == "stop" and calls:
+        return (
+            "openai-responses has no finish reason: a reply with function calls always "
+            "reads as tool_calls, never stop"
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- objects
+
+
+class _Ids:
+    """Ids of one attempt, hashed from the scenario id and the attempt number."""
+
+    def __init__(self, scenario: Scenario, attempt: int) -> None:
+        self._seed = f"{scenario.id}:{attempt}"
+        self.response = "resp_" + _digest("response", self._seed)[:48]
+        self.request = "req_" + _digest("request", self._seed)[:32]
+
+    def item(self, prefix: str, index: int) -> str:
+        return f"{prefix}_" + _digest(prefix, self._seed, index)[:48]
+
+    def call(self, index: int) -> str:
+        return "call_" + _alnum(f"{self._seed}:call:{index}", 24)
+
+
+def _terminal(reply: ReplyAttempt) -> tuple[str, str | None]:
+    """The response status the reply ends with, and the incomplete reason if any."""
+    if reply.outcome == "failed":
+        return "failed", None
+    if reply.outcome == "incomplete":
+        return "incomplete", reply.incomplete_reason
+    if reply.finish == "length":
+        return "incomplete", "max_output_tokens"
+    if reply.finish == "content_filter":
+        return "incomplete", "content_filter"
+    return "completed", None
+
+
+def _usage(usage: Usage) -> dict[str, Any]:
+    """Responses usage; ``cache_read`` is ``input_tokens_details.cached_tokens``."""
+    return {
+        "input_tokens": usage.input,
+        "input_tokens_details": {"cached_tokens": usage.cache_read or 0},
+        "output_tokens": usage.output,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": usage.input + usage.output,
+    }
+
+
+def _response(
+    scenario: Scenario,
+    ids: _Ids,
+    status: str,
+    output: list[dict[str, Any]],
+    reply: ReplyAttempt | None = None,
+) -> dict[str, Any]:
+    """The response object; ``reply`` (for a terminal status) adds error, details, usage."""
+    request = scenario.request
+    error: Any = None
+    details: Any = None
+    if reply is not None and status == "failed":
+        error = reply.error if reply.error is not None else _DEFAULT_FAILURE
+    if reply is not None and status == "incomplete":
+        details = {"reason": _terminal(reply)[1]}
+    usage = _usage(reply.usage) if reply is not None and reply.usage is not None else None
+    return {
+        "id": ids.response,
+        "object": "response",
+        "created_at": CREATED,
+        "status": status,
+        "background": False,
+        "error": error,
+        "incomplete_details": details,
+        "instructions": None,
+        "max_output_tokens": request.max_tokens,
+        "max_tool_calls": None,
+        "model": request.model,
+        "output": output,
+        "parallel_tool_calls": True,
+        "previous_response_id": None,
+        "reasoning": {"effort": None, "summary": None},
+        "service_tier": "default",
+        "store": True,
+        "temperature": 1.0,
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": [
+            {
+                "type": "function",
+                "description": tool.description or None,
+                "name": tool.name,
+                "parameters": tool.parameters,
+                "strict": False,
+            }
+            for tool in request.tools
+        ],
+        "top_logprobs": 0,
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": usage,
+        "user": None,
+        "metadata": {},
+    }
+
+
+def _items(ids: _Ids, reply: ReplyAttempt) -> list[tuple[dict[str, Any], list[Event]]]:
+    """Each reply part as its finished output item and the events that stream it."""
+    status, _ = _terminal(reply)
+    out: list[tuple[dict[str, Any], list[Event]]] = []
+    for index, part in enumerate(reply.parts):
+        last = index == len(reply.parts) - 1
+        done = "incomplete" if last and status != "completed" else "completed"
+        if isinstance(part, TextPart):
+            out.append(_message(ids.item("msg", index), index, part, done))
+        elif isinstance(part, ReasoningPart):
+            out.append(_reasoning(ids.item("rs", index), index, part))
+        else:
+            call = part.tool_call
+            call_id = call.id or ids.call(index)
+            out.append(_function_call(ids.item("fc", index), call_id, index, part, done))
+    return out
+
+
+def _message(
+    item_id: str, index: int, part: TextPart, done: str
+) -> tuple[dict[str, Any], list[Event]]:
+    at = {"item_id": item_id, "output_index": index, "content_index": 0}
+    text_part = {"type": "output_text", "annotations": [], "logprobs": [], "text": part.text}
+    item = {
+        "id": item_id,
+        "type": "message",
+        "status": done,
+        "content": [text_part],
+        "role": "assistant",
+    }
+    started = {**item, "status": "in_progress", "content": []}
+    events: list[Event] = [
+        ("response.output_item.added", {"output_index": index, "item": started}),
+        ("response.content_part.added", {**at, "part": {**text_part, "text": ""}}),
+    ]
+    for piece in split_text(part.text, part.deltas):
+        events.append(("response.output_text.delta", {**at, "delta": piece, "logprobs": []}))
+    events += [
+        ("response.output_text.done", {**at, "text": part.text, "logprobs": []}),
+        ("response.content_part.done", {**at, "part": text_part}),
+        ("response.output_item.done", {"output_index": index, "item": item}),
+    ]
+    return item, events
+
+
+def _reasoning(item_id: str, index: int, part: ReasoningPart) -> tuple[dict[str, Any], list[Event]]:
+    at = {"item_id": item_id, "output_index": index, "summary_index": 0}
+    summary = {"type": "summary_text", "text": part.reasoning}
+    item = {"id": item_id, "type": "reasoning", "summary": [summary]}
+    events: list[Event] = [
+        ("response.output_item.added", {"output_index": index, "item": {**item, "summary": []}}),
+        ("response.reasoning_summary_part.added", {**at, "part": {**summary, "text": ""}}),
+    ]
+    for piece in split_text(part.reasoning, part.deltas):
+        events.append(("response.reasoning_summary_text.delta", {**at, "delta": piece}))
+    events += [
+        ("response.reasoning_summary_text.done", {**at, "text": part.reasoning}),
+        ("response.reasoning_summary_part.done", {**at, "part": summary}),
+        ("response.output_item.done", {"output_index": index, "item": item}),
+    ]
+    return item, events
+
+
+def _function_call(
+    item_id: str, call_id: str, index: int, part: ToolCallPart, done: str
+) -> tuple[dict[str, Any], list[Event]]:
+    call = part.tool_call
+    text = call.argument_text()
+    item = {"id": item_id, "type": "function_call", "status": done, "arguments": text}
+    item |= {"call_id": call_id, "name": call.name}
+    at = {"item_id": item_id, "output_index": index}
+    started = {**item, "status": "in_progress", "arguments": ""}
+    events: list[Event] = [("response.output_item.added", {"output_index": index, "item": started})]
+    for piece in split_text(text, call.fragments):
+        events.append(("response.function_call_arguments.delta", {**at, "delta": piece}))
+    events += [
+        ("response.function_call_arguments.done", {**at, "arguments": text}),
+        ("response.output_item.done", {"output_index": index, "item": item}),
+    ]
+    return item, events
+
+
+# --------------------------------------------------------------------------- exchanges
+
+
+def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange:
+    ids = _Ids(scenario, n)
+    items = _items(ids, reply)
+    status, _ = _terminal(reply)
+    final = _response(scenario, ids, status, [item for item, _ in items], reply)
+    head = (("x-request-id", ids.request), ("openai-version", "2020-10-01"))
+    if not scenario.request.stream:
+        body = json.dumps(final, indent=2, ensure_ascii=False)
+        return Exchange(
+            method="POST",
+            path=PATH,
+            headers=(("content-type", "application/json"), *head),
+            chunks=chunk_events([body.encode()], reply.wire.chunking),
+            delay=reply.wire.first_byte_delay,
+            label=f"attempt {n + 1}: reply",
+        )
+    started = _response(scenario, ids, "in_progress", [])
+    content: list[Event] = [
+        ("response.created", {"response": started}),
+        ("response.in_progress", {"response": started}),
+    ]
+    for _, events in items:
+        content += events
+    tail: list[Event] = [(f"response.{status}", {"response": final})]
+    events, end, malformed = _apply_fault(reply.fault, content, tail)
+    return Exchange(
+        method="POST",
+        path=PATH,
+        headers=(("content-type", "text/event-stream; charset=utf-8"), *head),
+        chunks=_encode_stream(events, malformed, reply.wire),
+        end=end,
+        delay=reply.wire.first_byte_delay,
+        label=f"attempt {n + 1}: streamed reply",
+    )
+
+
+def _apply_fault(
+    fault: StreamFault | None, content: list[Event], tail: list[Event]
+) -> tuple[list[Event], End, int | None]:
+    """Apply a stream fault: the events left, how the body ends, which event to break."""
+    events = content + tail
+    if fault is None:
+        return events, "close", None
+    if fault.empty:
+        return [], "close", None
+    if fault.cut_after is not None:
+        return events[: fault.cut_after], "cut", None
+    if fault.stall_after is not None:
+        return events[: fault.stall_after], "stall", None
+    if fault.truncate_after is not None:
+        # A clean end with no terminal event: at most the content events.
+        return content[: fault.truncate_after], "close", None
+    if fault.error_payload is not None:
+        payload: dict[str, Any] = fault.error_payload
+        inner = payload["error"] if isinstance(payload.get("error"), dict) else payload
+        kind = inner.get("type")
+        error = {
+            "code": inner.get("code") or _TO_OPENAI_CODE.get(str(kind), kind),
+            "message": inner.get("message") or _DEFAULT_FAILURE["message"],
+            "param": inner.get("param"),
+        }
+        return [*content, ("error", error)], "close", None
+    if fault.malformed_at is not None:
+        if fault.malformed_at >= len(events):
+            raise ValueError(
+                f"malformed_at={fault.malformed_at} is past the end of the stream, which has "
+                f"{len(events)} events (0..{len(events) - 1}, the terminal event last)"
+            )
+        return events, "close", fault.malformed_at
+    return events, "close", None
+
+
+def _encode_stream(events: list[Event], malformed: int | None, wire: Wire) -> tuple[Chunk, ...]:
+    """Number the events, SSE-encode them with their names (keep-alive comments every
+    ``keepalive_every`` events, never after the last), then chunk them."""
+    encoded: list[bytes] = []
+    delays: list[float] = []
+    for seq, (name, fields) in enumerate(events):
+        data = json.dumps(
+            {"type": name, "sequence_number": seq, **fields},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        if seq == malformed:
+            data = data[: len(data) // 2]
+        event = SSEEvent(event=name, data=data)
+        encoded.append(encode_event(event, line_ending=wire.line_ending, data_space=wire.data_space))
+        delays.append(wire.event_delay)
+        if wire.keepalive_every and (seq + 1) % wire.keepalive_every == 0 and seq + 1 < len(events):
+            encoded.append(encode_comment("keep-alive", line_ending=wire.line_ending))
+            delays.append(0.0)
+    return chunk_events(encoded, wire.chunking, event_delay=delays)
