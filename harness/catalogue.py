@@ -269,6 +269,19 @@ _ENTRIES = [
         "Split on CR/LF only (e.g. iterate bytes, or use an SSE decoder that follows the spec).",
     ),
     _E(
+        "rechunk-changed-output",
+        "error",
+        "invariant:rechunk",
+        "The same response bytes, cut into other reads, gave a different output.",
+        "TCP delivers a byte stream: a read can end anywhere, inside an SSE line, between CR "
+        "and LF, inside a JSON string or a multi-byte UTF-8 character, and proxies re-chunk "
+        "freely. The same bytes must give the same text, tool calls, finish, usage and error; "
+        "a difference means the parser treats a read boundary as a message boundary.",
+        "Buffer bytes until a whole line (and a whole event) has arrived before parsing it, "
+        "decode UTF-8 incrementally (codecs.getincrementaldecoder), never parse a partial "
+        "JSON document; `harness run --rechunk` replays the split points the finding names.",
+    ),
+    _E(
         "tool-call-dropped",
         "error",
         "expectations",

@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path)
     run.add_argument("--driver", required=True)
     run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.add_argument("--rechunk", action="store_true", help="also re-split the body (invariant 5)")
     run.set_defaults(func=_cmd_run)
 
     mx = sub.add_parser("matrix", help="every scenario against every driver")
@@ -47,11 +48,21 @@ def _parser() -> argparse.ArgumentParser:
     mx.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report")
     mx.add_argument("--junit", type=Path, metavar="PATH", help="write JUnit XML")
     mx.add_argument("--markdown", type=Path, metavar="PATH", help="write Markdown")
+    mx.add_argument("--html", type=Path, metavar="PATH", help="write a self-contained HTML page")
     mx.add_argument("--baseline", type=Path, metavar="FILE", help="fail on regressions only")
     mx.add_argument("--update-baseline", action="store_true", help="rewrite --baseline")
     mx.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     mx.add_argument("--quiet", action="store_true", help="no progress on stderr")
     mx.set_defaults(func=_cmd_matrix)
+
+    fz = sub.add_parser("fuzz", help="generated scenarios through one driver (properties)")
+    fz.add_argument("--driver", required=True)
+    fz.add_argument("--dialect", help="only scenarios this dialect expresses (the driver's)")
+    fz.add_argument("--examples", type=int, default=100, help="how many (default: 100)")
+    fz.add_argument("--seed", type=int, help="repeat a run exactly (default: random, printed)")
+    fz.add_argument("--ignore", action="append", default=[], metavar="CODE", help="known code")
+    fz.add_argument("--no-faults", action="store_true", help="no HTTP errors or stream faults")
+    fz.set_defaults(func=_cmd_fuzz)
 
     dr = sub.add_parser("drivers", help="list drivers and whether their extra is installed")
     dr.set_defaults(func=_cmd_drivers)
@@ -69,7 +80,57 @@ def _parser() -> argparse.ArgumentParser:
     sc = sub.add_parser("schema", help="print a published JSON Schema")
     sc.add_argument("name", choices=["scenario", "transcript"])
     sc.set_defaults(func=_cmd_schema)
+
+    rec = sub.add_parser("record", help="run a Python script with its HTTP traffic recorded")
+    rec.add_argument("cassette", type=Path)
+    rec.add_argument("--mode", default="once", choices=["none", "once", "new_episodes", "all"])
+    rec.add_argument("--no-redact", action="store_true", help="keep secrets (never commit it)")
+    rec.add_argument("--redact-header", action="append", metavar="NAME")
+    rec.add_argument("--redact-param", action="append", metavar="NAME")
+    rec.add_argument("--redact-json", action="append", metavar="PATH", help="e.g. metadata.user")
+    rec.add_argument("--redact-regex", action="append", metavar="REGEX")
+    rec.add_argument("command", nargs=argparse.REMAINDER, help="-- script.py [ARGS] | -m MODULE")
+    rec.set_defaults(func=_cmd_record)
+
+    imp = sub.add_parser("import", help="one scenario per interaction of a recording")
+    imp.add_argument("cassette", type=Path)
+    imp.add_argument("-o", "--output", type=Path, default=Path("."), metavar="DIR")
+    imp.set_defaults(func=_cmd_import)
+
+    scan = sub.add_parser("scan", help="find secrets in cassettes (exit 1 on a finding)")
+    scan.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    scan.add_argument("--allow", action="append", metavar="REGEX", help="ignore matching values")
+    scan.set_defaults(func=_cmd_scan)
+
+    df = sub.add_parser("diff", help="what changed between two cassettes or transcripts")
+    df.add_argument("a", type=Path)
+    df.add_argument("b", type=Path)
+    df.set_defaults(func=_cmd_diff)
     return p
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from harness.cassettes.commands import run_record
+
+    return run_record(args)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from harness.cassettes.commands import run_import
+
+    return run_import(args)
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from harness.cassettes.commands import run_scan
+
+    return run_scan(args)
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from harness.cassettes.commands import run_diff
+
+    return run_diff(args)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -87,6 +148,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"pip install 'harness[{driver.extra}]'"
         )
     run = run_scenario(scenario, driver)
+    if args.rechunk:
+        from harness.checks.rechunk import rechunk_check
+
+        run.checks.append(rechunk_check(run, driver))
     passed = run.status != "fail"
     if args.json:
         out = {
@@ -133,6 +198,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     from harness.loader import load_scenarios
     from harness.matrix import run_matrix
     from harness.report import to_json, to_junit, to_markdown, to_table
+    from harness.report_html import to_html
     from harness.verdict import render_verdicts, verdict
 
     paths = args.scenarios or [DEFAULT_SCENARIOS]
@@ -161,6 +227,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         (args.json, to_json),
         (args.junit, to_junit),
         (args.markdown, to_markdown),
+        (args.html, to_html),
     ):
         if target is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -239,6 +306,19 @@ def _cmd_drivers(args: argparse.Namespace) -> int:
     for row in [("driver", "dialect", "http", "extra", "status"), *rows]:
         print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+def _cmd_fuzz(args: argparse.Namespace) -> int:
+    from harness.fuzz import main as fuzz_main
+
+    return fuzz_main(
+        args.driver,
+        examples=args.examples,
+        seed=args.seed,
+        dialect=args.dialect,
+        ignore=args.ignore,
+        faults=not args.no_faults,
+    )
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeAlias, cast
 
 from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AdapterDriver",
+    "AdapterOutputError",
     "Conformance",
     "Normalizer",
     "conformance",
@@ -48,6 +49,11 @@ __all__ = [
     "openai_tools",
     "suite",
 ]
+
+
+class AdapterOutputError(TypeError):
+    """The adapter function produced something that is not a harness event, and no
+    normalizer was given: a mistake in the declaration, reported as such, not as a finding."""
 
 
 class Normalizer(Protocol):
@@ -63,7 +69,9 @@ class Normalizer(Protocol):
     def close(self) -> Iterable[Event]: ...
 
 
-NormalizeSpec: TypeAlias = "str | type[Normalizer] | Callable[[Any], Iterable[Event] | Event | None]"
+NormalizeSpec: TypeAlias = (
+    "str | type[Normalizer] | Callable[[Any], Iterable[Event] | Event | None]"
+)
 """A registered name, a :class:`Normalizer` class (one instance per run), or a function
 mapping one output item to events."""
 
@@ -134,13 +142,19 @@ class _Identity:
         self._name = name
 
     def feed(self, item: Any) -> list[Event]:
-        from harness.events import ErrorEvent, FinishEvent, ReasoningEvent, TextEvent
-        from harness.events import ToolCallEvent, UsageEvent
+        from harness.events import (
+            ErrorEvent,
+            FinishEvent,
+            ReasoningEvent,
+            TextEvent,
+            ToolCallEvent,
+            UsageEvent,
+        )
 
         kinds = (TextEvent, ReasoningEvent, ToolCallEvent, UsageEvent, FinishEvent, ErrorEvent)
         if isinstance(item, kinds):
             return [item]
-        raise TypeError(
+        raise AdapterOutputError(
             f"adapter {self._name!r} produced {type(item).__qualname__} {_short(item)}; "
             "expected harness events (harness.events.TextEvent, ...). Hint: pass "
             "normalize='openai-chat', a Normalizer class, or a function item -> events "
@@ -162,8 +176,7 @@ def _make_normalizer(spec: NormalizeSpec | None, name: str) -> Normalizer:
     if isinstance(spec, str):
         return normalizer(spec)()
     if inspect.isclass(spec):
-        made: Normalizer = spec()
-        return made
+        return cast(Normalizer, spec())
     return _PerItem(spec)
 
 
@@ -216,7 +229,7 @@ class Conformance:
             return [self.driver]
         several = len(self.dialects) > 1
         return [
-            AdapterDriver(self, dialect, f"{self.name}@{dialect}" if several else self.name)
+            AdapterDriver.declare(self, dialect, f"{self.name}@{dialect}" if several else self.name)
             for dialect in self.dialects
         ]
 
@@ -287,17 +300,25 @@ def _no_adapter(*args: Any, **kwargs: Any) -> Any:
 
 
 class AdapterDriver:
-    """A :class:`~harness.drivers.base.Driver` that runs a declared adapter function."""
+    """A :class:`~harness.drivers.base.Driver` that runs a declared adapter function.
 
+    One subclass per declared name and dialect (:meth:`declare`), since a driver's name and
+    dialect are class attributes.
+    """
+
+    name: ClassVar[str]
+    dialect: ClassVar[str]
+    declared: ClassVar[Conformance]
     http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str] = ""
     distributions: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, declared: Conformance, dialect: str, name: str) -> None:
-        self.declared = declared
-        self.dialect = dialect  # type: ignore[misc]  # the protocol's ClassVar, per instance
-        self.name = name  # type: ignore[misc]
+    @classmethod
+    def declare(cls, declared: Conformance, dialect: str, name: str) -> AdapterDriver:
+        attrs = {"name": name, "dialect": dialect, "declared": declared}
+        made: type[AdapterDriver] = type(f"AdapterDriver[{name}]", (cls,), attrs)
+        return made()
 
     def __repr__(self) -> str:
         return f"<AdapterDriver {self.name!r} ({self.dialect})>"
@@ -317,9 +338,13 @@ class AdapterDriver:
         ctx.options = {**self.declared.options, **ctx.options}
         mapper = _make_normalizer(self.declared.normalize, self.name)
         with serving(ctx.replay):
-            async for item in _outputs(self.declared.fn(ctx.scenario.request, ctx)):
-                for event in mapper.feed(item):
-                    yield event
+            outputs = _outputs(self.declared.fn(ctx.scenario.request, ctx))
+            try:
+                async for item in outputs:
+                    for event in mapper.feed(item):
+                        yield event
+            finally:
+                await outputs.aclose()
             for event in mapper.close():
                 yield event
 
@@ -329,8 +354,13 @@ async def _outputs(result: Any) -> AsyncIterator[Any]:
     if inspect.isawaitable(result):
         result = await result
     if hasattr(result, "__aiter__"):
-        async for item in result:
-            yield item
+        try:
+            async for item in result:
+                yield item
+        finally:  # close the adapter's generator in this task, not at loop shutdown
+            aclose = getattr(result, "aclose", None)
+            if aclose is not None:
+                await aclose()
     elif isinstance(result, str | bytes | Mapping) or not isinstance(result, Iterable):
         if result is not None:
             yield result

@@ -1,47 +1,368 @@
-"""What the ``harness_replay`` fixture does, kept out of the plugin module so pytest
-start-up imports nothing of it."""
+"""What the harness fixtures do, kept out of the plugin module so pytest start-up imports none
+of it: which scenarios a session uses, the virtual clock of a test, and the replay handle.
+
+Time. ``harness_clock`` makes ``time.sleep``/``time.time``/``time.monotonic`` virtual in the
+test's thread. asyncio timers follow only on a virtual event loop: make the test's loop with
+:func:`virtual_loop_factory` (ini ``harness_virtual_asyncio = true`` does it for every
+pytest-asyncio test; for anyio, return ``("asyncio", {"loop_factory":
+virtual_loop_factory})`` from the ``anyio_backend`` fixture). The loop and the test share one
+clock, whichever of the two is made first.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import asyncio
+import threading
+import weakref
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.clock import Clock
-from harness.dialects import get_dialect
-from harness.loader import load_scenario, load_scenarios
+from harness.clock import Clock, new_virtual_loop
+from harness.events import ErrorEvent, Event, RequestRecord, Transcript
+from harness.findings import Finding
 from harness.scenario import Scenario
-from harness.transport import serving
-from harness.transport.core import Replay
+from harness.script import Exchange, Script
+from harness.transport.core import Replay, ReplayMiss
 
-__all__ = ["open_replay", "resolve_scenario"]
+__all__ = [
+    "ReplayHandle",
+    "bundled_scenarios",
+    "configured_scenarios",
+    "open_clock",
+    "open_replay",
+    "resolve_scenario",
+    "scenario_paths",
+    "virtual_loop_factory",
+]
+
+DEFAULT_DIALECT = "openai-chat"
+BASE_URL = "https://replay.harness.invalid"
+API_KEY = "sk-harness-0000000000000000"
+
+_scenarios_key = pytest.StashKey[list[Scenario]]()
 
 
-def resolve_scenario(config: pytest.Config, ref: str | Path) -> Scenario:
-    """A scenario by path, or by id from --harness-scenarios / the ini key."""
+# --------------------------------------------------------------------------- scenarios
+
+
+def bundled_scenarios() -> Path | None:
+    """The scenarios shipped with harness (package data, or the source checkout's folder)."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "scenarios", package.parent / "scenarios"):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def scenario_paths(config: pytest.Config) -> list[Path]:
+    """``--harness-scenarios`` (repeatable), else the ini key, else the bundled scenarios."""
+    given: Sequence[str] = config.getoption("harness_scenarios") or ()
+    if given:
+        here = config.invocation_params.dir
+        return [Path(p) if Path(p).is_absolute() else here / p for p in given]
+    listed = config.getini("harness_scenarios")
+    if listed:
+        return [Path(p) for p in listed]
+    bundled = bundled_scenarios()
+    if bundled is None:
+        raise pytest.UsageError(
+            "harness: no scenarios: pass --harness-scenarios DIR or set harness_scenarios "
+            "in the ini file (the bundled scenarios are not installed)"
+        )
+    return [bundled]
+
+
+def configured_scenarios(config: pytest.Config) -> list[Scenario]:
+    """The session's scenarios, loaded once. Raises ``ScenarioError`` (every problem listed)."""
+    if _scenarios_key not in config.stash:
+        from harness.loader import load_scenarios
+
+        config.stash[_scenarios_key] = load_scenarios(scenario_paths(config))
+    return config.stash[_scenarios_key]
+
+
+def resolve_scenario(config: pytest.Config, ref: str | Path | Scenario) -> Scenario:
+    """A scenario given as an object, a file path, or an id (configured, then bundled)."""
+    from harness.loader import load_scenario, load_scenarios
+
+    if isinstance(ref, Scenario):
+        return ref
     path = Path(ref)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_scenario(path)
-    folder = config.getoption("--harness-scenarios") or config.getini("harness_scenarios")
-    for scenario in load_scenarios([Path(config.rootpath) / str(folder)]):
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        return load_scenario(path if path.is_absolute() else config.rootpath / path)
+    ids: list[str] = []
+    for scenario in configured_scenarios(config):
         if scenario.id == str(ref):
             return scenario
-    raise pytest.UsageError(f"harness: no scenario {ref!r} in {folder}")
+        ids.append(scenario.id)
+    bundled = bundled_scenarios()
+    if bundled is not None and bundled not in scenario_paths(config):
+        candidate = bundled / f"{ref}.yaml"
+        if candidate.is_file():
+            return load_scenarios([candidate])[0]
+    hint = f"known ids: {', '.join(ids[:12])}{', ...' if len(ids) > 12 else ''}"
+    raise LookupError(f"no scenario {str(ref)!r} (not a file, not an id); {hint}")
+
+
+# --------------------------------------------------------------------------- virtual time
+
+_test_clocks: dict[int, Clock] = {}
+"""Thread -> the clock ``harness_clock`` installed there (a loop made later adopts it)."""
+_loops: dict[int, tuple[weakref.ref[asyncio.AbstractEventLoop], Clock]] = {}
+"""Thread -> the last virtual loop made there and its clock (a test made later adopts it)."""
+
+
+def virtual_loop_factory() -> asyncio.AbstractEventLoop:
+    """A loop factory for pytest-asyncio / anyio: timers run on the test's virtual clock."""
+    ident = threading.get_ident()
+    clock = _test_clocks.get(ident) or Clock()
+    loop = new_virtual_loop(clock)
+    _loops[ident] = (weakref.ref(loop), clock)
+    return loop
+
+
+def _open_loop_clock() -> Clock | None:
+    entry = _loops.get(threading.get_ident())
+    if entry is None:
+        return None
+    loop = entry[0]()
+    return entry[1] if loop is not None and not loop.is_closed() else None
 
 
 @contextmanager
-def open_replay(request: pytest.FixtureRequest) -> Iterator[Any]:
-    marker = request.node.get_closest_marker("harness_scenario")
-    if marker is None or not marker.args:
-        raise pytest.UsageError(
-            "harness_replay needs @pytest.mark.harness_scenario('<file or id>'[, dialect=...])"
+def open_clock() -> Iterator[Clock]:
+    """The test's clock, installed in its thread for the test's duration."""
+    clock = _open_loop_clock() or Clock()
+    ident = threading.get_ident()
+    with clock.installed():
+        _test_clocks[ident] = clock
+        try:
+            yield clock
+        finally:
+            _test_clocks.pop(ident, None)
+
+
+# --------------------------------------------------------------------------- the replay
+
+
+class ReplayHandle:
+    """What ``harness_replay`` gives a test: the replay, its log, its clock, and checks.
+
+    ``requests`` is every request the clients sent (matched or not), ``misses`` those the
+    script did not expect. ``check(events)`` runs the scenario's expectations and invariants
+    on events the test collected from its adapter.
+    """
+
+    def __init__(self, replay: Replay, *, scenario: Scenario | None, dialect: str | None) -> None:
+        self.replay = replay
+        self.scenario = scenario
+        self.dialect = dialect
+        self.base_url = BASE_URL
+        """Point clients here (OpenAI-style clients: ``base_url + "/v1"``); any host works."""
+        self.api_key = API_KEY
+
+    def __repr__(self) -> str:
+        return f"<ReplayHandle {self.replay!r}>"
+
+    @property
+    def script(self) -> Script:
+        return self.replay.script
+
+    @property
+    def clock(self) -> Clock:
+        return self.replay.clock
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        return self.replay.log
+
+    @property
+    def misses(self) -> list[ReplayMiss]:
+        return self.replay.misses
+
+    @property
+    def remaining(self) -> tuple[Exchange, ...]:
+        return self.replay.remaining
+
+    def transport(self, library: str = "httpx") -> Any:
+        """A transport for ``httpx``/``httpx2`` clients (sync and async) serving this replay."""
+        from harness.transport import transport_for
+
+        return transport_for(self.replay, library)
+
+    def assert_all_served(self) -> None:
+        """Raise the first unexpected request, or list the exchanges never requested."""
+        self.replay.assert_all_served()
+
+    def normalize(self, items: Iterable[Any], normalize: str = DEFAULT_DIALECT) -> list[Event]:
+        """Map the adapter's own output items (chunks, a completion) onto harness events."""
+        from harness.conformance import normalizer
+
+        mapper = normalizer(normalize)()
+        events: list[Event] = []
+        for item in items:
+            events.extend(mapper.feed(item))
+        events.extend(mapper.close())
+        return events
+
+    def transcript(
+        self, events: Iterable[Event], *, error: BaseException | None = None, driver: str = "test"
+    ) -> Transcript:
+        """A transcript of ``events`` (plus ``error`` classified as the terminal event)."""
+        collected = list(events)
+        if error is not None:
+            collected.append(_classified(error))
+        return Transcript(
+            scenario=self.scenario.id if self.scenario else (self.script.source or "script"),
+            driver=driver,
+            dialect=self.dialect or "",
+            events=collected,
+            requests=list(self.replay.log),
+            virtual_seconds=round(self.clock.elapsed(), 6),
         )
-    scenario = resolve_scenario(request.config, marker.args[0])
-    dialect = get_dialect(marker.kwargs.get("dialect", "openai-chat"))
-    clock = Clock()
-    replay = Replay(dialect.synthesize(scenario), clock)
-    with serving(replay):
-        yield replay
+
+    def check(
+        self, events: Iterable[Event], *, error: BaseException | None = None
+    ) -> list[Finding]:
+        """Findings of the scenario's checks on these events (empty: the adapter conforms)."""
+        from harness.checks import default_checks
+        from harness.runner import Run
+
+        if self.scenario is None:
+            raise TypeError("check() needs a scenario; this replay serves a cassette")
+        run = Run(
+            scenario=self.scenario,
+            driver="test",
+            dialect=self.dialect or "",
+            script=self.script,
+            transcript=self.transcript(events, error=error),
+            unclosed_streams=len(self.replay.unclosed_streams()),
+            misses=[str(m) for m in self.replay.misses],
+        )
+        run.checks = [check(run) for check in default_checks()]
+        return [f for f in run.findings if f.severity == "error"]
+
+    def assert_conforms(
+        self, events: Iterable[Event], *, error: BaseException | None = None
+    ) -> None:
+        """Fail the test with every finding, rendered, when the events do not conform."""
+        findings = self.check(events, error=error)
+        if findings:
+            where = self.scenario.where() if self.scenario else ""
+            body = "\n".join(f.render() for f in findings)
+            raise AssertionError(f"{len(findings)} finding(s) for {where}:\n{body}")
+
+    def report(self) -> str:
+        """The "harness" section of a failing test's report: source, log, misses, rest."""
+        lines = [f"replay: {self.script.source or 'script'} ({self.dialect or 'cassette'})"]
+        if self.scenario is not None:
+            lines.append(f"scenario: {self.scenario.id} at {self.scenario.where()}")
+        lines.append(f"virtual time: {self.clock.elapsed():.3f}s")
+        lines.append(f"requests ({len(self.requests)}):")
+        for i, r in enumerate(self.requests):
+            served = f"exchange #{r.exchange}" if r.exchange is not None else "MISS"
+            lines.append(f"  {i}: {r.method} {r.url} at {r.at:.3f}s -> {served}")
+        if self.remaining:
+            lines.append(f"never requested ({len(self.remaining)}):")
+            lines += [f"  {e.describe()}" for e in self.remaining]
+        for miss in self.misses:
+            lines.append("miss: " + str(miss).replace("\n", "\n  "))
+        return "\n".join(lines)
+
+
+def _classified(error: BaseException) -> ErrorEvent:
+    from harness.drivers.classify import classify
+
+    return classify(error)
+
+
+def _source(request: pytest.FixtureRequest) -> tuple[str, Any, dict[str, Any]]:
+    """("scenario" | "cassette", reference, options) from the indirect param or a marker."""
+    scenario_mark = request.node.get_closest_marker("harness_scenario")
+    cassette_mark = request.node.get_closest_marker("harness_cassette")
+    param = getattr(request, "param", None)
+    if param is not None:
+        options = dict(scenario_mark.kwargs) if scenario_mark else {}
+        return "scenario", param, options
+    if scenario_mark is not None and scenario_mark.args:
+        return "scenario", scenario_mark.args[0], dict(scenario_mark.kwargs)
+    if cassette_mark is not None and cassette_mark.args:
+        return "cassette", cassette_mark.args[0], dict(cassette_mark.kwargs)
+    pytest.fail(
+        "harness_replay needs a scenario or a cassette: @pytest.mark.harness_scenario("
+        "'<file or id>', dialect=...), @pytest.mark.harness_cassette('<file>'), or "
+        "@pytest.mark.parametrize('harness_replay', ['<id>', ...], indirect=True)",
+        pytrace=False,
+    )
+
+
+def _scenario_replay(
+    request: pytest.FixtureRequest, ref: Any, options: dict[str, Any], clock: Clock
+) -> ReplayHandle:
+    from harness.dialects import DialectError, get_dialect
+    from harness.errors import HarnessError
+
+    config = request.config
+    name = options.get("dialect") or config.getini("harness_dialect") or DEFAULT_DIALECT
+    try:
+        scenario = resolve_scenario(config, ref)
+        dialect = get_dialect(str(name))
+    except (HarnessError, LookupError, DialectError) as exc:
+        pytest.fail(f"harness_replay: {exc}", pytrace=False)
+    reason = dialect.supports(scenario)
+    if scenario.dialects is not None and dialect.name not in scenario.dialects:
+        reason = f"scenario is limited to dialects {scenario.dialects}"
+    if reason is not None:
+        pytest.skip(f"n/a: {scenario.id} on {dialect.name}: {reason}")
+    return ReplayHandle(
+        Replay(dialect.synthesize(scenario), clock), scenario=scenario, dialect=dialect.name
+    )
+
+
+def _cassette_replay(
+    request: pytest.FixtureRequest, ref: Any, options: dict[str, Any], clock: Clock
+) -> ReplayHandle:
+    mode = options.get("record_mode") or request.config.getoption("harness_record_mode")
+    mode = mode or request.config.getini("harness_record_mode") or "none"
+    path = Path(ref)
+    path = path if path.is_absolute() else Path(request.path).parent / path
+    script = _cassette_script(path, str(mode))
+    return ReplayHandle(Replay(script, clock), scenario=None, dialect=None)
+
+
+def _cassette_script(path: Path, record_mode: str) -> Script:
+    """The cassette as a Script (needs ``harness.cassettes``; recording is not wired yet)."""
+    pytest.fail(
+        f"harness_cassette({str(path)!r}, record_mode={record_mode!r}): cassette replay is not "
+        "available in this version of harness",
+        pytrace=False,
+    )
+
+
+@contextmanager
+def open_replay(request: pytest.FixtureRequest, clock: Clock) -> Iterator[ReplayHandle]:
+    """Serve the test's scenario (or cassette) to every httpx/httpx2 client made inside it."""
+    from harness.guard import no_network
+    from harness.pytest_plugin import CALL_PASSED, REPLAY_HANDLE
+    from harness.transport import serving
+
+    kind, ref, options = _source(request)
+    if kind == "scenario":
+        handle = _scenario_replay(request, ref, options, clock)
+    else:
+        handle = _cassette_replay(request, ref, options, clock)
+    request.node.stash[REPLAY_HANDLE] = handle
+    with ExitStack() as stack:
+        stack.enter_context(no_network(allow_loopback=bool(options.get("allow_loopback"))))
+        stack.enter_context(serving(handle.replay))
+        yield handle
+    if options.get("assert_all_served", True) and request.node.stash.get(CALL_PASSED, False):
+        try:
+            handle.assert_all_served()
+        except AssertionError as exc:
+            hint = "(pass assert_all_served=False to the marker if the test means it)"
+            pytest.fail(f"harness_replay: {exc}\n{hint}", pytrace=False)

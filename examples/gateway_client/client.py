@@ -300,7 +300,7 @@ class GatewayClient:
         asked = _retry_after(response.headers)
         if asked is not None:
             return asked if asked <= self._max_retry_wait else None
-        backoff = min(0.5 * 2**retries, self._max_retry_wait)
+        backoff = min(0.5 * 2.0**retries, self._max_retry_wait)
         return backoff + random.uniform(0, backoff / 4)
 
 
@@ -392,8 +392,7 @@ def _stream_chunk(data: str) -> StreamChunk:
     if "error" in payload:
         code, detail = payload.get("error"), payload.get("detail")
         raise StreamError(
-            f"the gateway reported an error mid-stream: {code}"
-            + (f": {detail}" if detail else ""),
+            f"the gateway reported an error mid-stream: {code}" + (f": {detail}" if detail else ""),
             code=str(code),
             detail=None if detail is None else str(detail),
         )

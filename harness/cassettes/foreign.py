@@ -27,8 +27,16 @@ from harness.cassettes.model import (
 
 __all__ = ["parse_json_recording"]
 
-_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",
-            404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+}
 
 
 def parse_json_recording(text: str, source: str) -> Cassette:
@@ -50,7 +58,9 @@ def parse_json_recording(text: str, source: str) -> Cassette:
         return _nock(doc, source)
     if isinstance(doc, dict) and isinstance(doc.get("request"), dict):
         response = doc.get("response")
-        if isinstance(response, dict) and ("is_streaming" in response or "endpoint" in doc["request"]):
+        if isinstance(response, dict) and (
+            "is_streaming" in response or "endpoint" in doc["request"]
+        ):
             return _llama_stack(doc, source)
         if isinstance(response, dict) and "url" in doc["request"]:
             return _ddapm(doc, source)
@@ -106,7 +116,9 @@ def _azure(entries: list[Any], source: str) -> Cassette:
     notes: set[str] = set()
     for n, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("StatusCode"), int):
-            raise CassetteError(f"{source} (interaction {n + 1}): expected an entry with StatusCode")
+            raise CassetteError(
+                f"{source} (interaction {n + 1}): expected an entry with StatusCode"
+            )
         headers = _flat_headers(entry.get("ResponseHeaders"))
         if any(k.lower() == "content-encoding" for k, _ in headers):
             notes.add("Content-Encoding listed but body stored decoded (dropped)")
@@ -133,7 +145,9 @@ def _azure(entries: list[Any], source: str) -> Cassette:
                 index=n,
             )
         )
-    return Cassette(tuple(out), source=source, format="azure-test-proxy", notes=tuple(sorted(notes)))
+    return Cassette(
+        tuple(out), source=source, format="azure-test-proxy", notes=tuple(sorted(notes))
+    )
 
 
 def _sdk_data(obj: Any) -> Any:
@@ -163,7 +177,9 @@ def _llama_stack(doc: dict[str, Any], source: str) -> Cassette:
             headers=_flat_headers(rq.get("headers")),
             body=_body(rq.get("body")),
         ),
-        RecordedResponse(status=200, reason="OK", headers=(("content-type", content_type),), body=data),
+        RecordedResponse(
+            status=200, reason="OK", headers=(("content-type", content_type),), body=data
+        ),
     )
     return Cassette((interaction,), source=source, format="llama-stack", notes=tuple(notes))
 

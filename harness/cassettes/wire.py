@@ -50,7 +50,7 @@ def is_sse(interaction: Interaction, body: bytes | None = None) -> bool:
     content_type = interaction.response.content_type
     if "text/event-stream" in content_type:
         data = body if body is not None else decoded_body(interaction.response)
-        return not data.lstrip()[:1] in (b"{", b"[")  # a JSON error sent as SSE (Gemini)
+        return data.lstrip()[:1] not in (b"{", b"[")  # a JSON error sent as SSE (Gemini)
     if content_type and "json" in content_type:
         return False
     data = body if body is not None else decoded_body(interaction.response)

@@ -17,7 +17,9 @@ __all__ = ["Dialect", "DialectError", "dialect_names", "get_dialect"]
 _MODULES: dict[str, str] = {
     "openai-chat": "harness.dialects.openai_chat",
     "openai-responses": "harness.dialects.openai_responses",
+    "anthropic-messages": "harness.dialects.anthropic_messages",
     "gateway": "harness.dialects.gateway",
+    "azure-agents": "harness.dialects.azure_agents",
 }
 
 

@@ -21,6 +21,7 @@ __all__ = [
     "EXPIRES",
     "FINAL",
     "Flow",
+    "agent_id",
     "calls_of",
     "json_text",
     "step_object",
@@ -33,7 +34,6 @@ API_VERSION = "2025-05-01"
 CREATED = 1_735_689_600
 """A fixed ``created_at`` (2025-01-01T00:00:00Z): synthesized bytes never vary."""
 EXPIRES = 600
-DONE = "[DONE]"
 MODEL = "gpt-4o"
 INSTRUCTIONS = "You are a helpful agent."
 
@@ -81,6 +81,12 @@ def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
+def agent_id(model: str) -> str:
+    """The agent a scenario's ``request.model`` names: itself if it is an agent id
+    (``asst_...``), else ``asst_<model>`` (a neutral scenario names a model, not an agent)."""
+    return model if model.startswith("asst_") else f"asst_{model}"
+
+
 # --------------------------------------------------------------------------- objects
 
 
@@ -92,7 +98,7 @@ class Flow:
         request = scenario.request
         options = request.options
         self.seed = scenario.id
-        self.agent = request.model
+        self.agent = agent_id(request.model)
         self.api_version = str(options.get("api_version", API_VERSION))
         self.given_thread = isinstance(options.get("thread_id"), str)
         self.thread_id = str(options["thread_id"]) if self.given_thread else self.id("thread")

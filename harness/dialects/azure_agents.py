@@ -33,11 +33,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Literal
 
-from harness.chunking import chunk_events
+from harness.chunking import chunk_events, split_text
 from harness.dialects._azure_agents_objects import (
     API_VERSION,
     FINAL,
     Flow,
+    agent_id,
     calls_of,
     json_text,
     step_object,
@@ -57,11 +58,9 @@ from harness.scenario import (
 from harness.script import Chunk, Exchange, Script
 from harness.sse import SSEEvent, encode_comment, encode_event
 
-__all__ = ["API_VERSION", "DIALECT", "AzureAgentsDialect"]
+__all__ = ["API_VERSION", "DIALECT", "AzureAgentsDialect", "agent_id"]
 
 DONE = "[DONE]"
-
-
 End = Literal["close", "cut", "stall"]
 Sse = tuple[str, str]
 """One SSE event: (event name, data)."""
@@ -229,6 +228,7 @@ def _stream_events(flow: Flow, n: int, reply: ReplyAttempt) -> tuple[list[Sse], 
     calls = calls_of(flow, n, reply)
     final = "requires_action" if calls else FINAL[reply.outcome]
     done = final == "completed"
+    finished = final in ("completed", "requires_action")  # the message step ended normally
     content: list[Sse] = []
     if not flow.given_thread:
         content.append(("thread.created", json_text(flow.thread())))
@@ -242,14 +242,14 @@ def _stream_events(flow: Flow, n: int, reply: ReplyAttempt) -> tuple[list[Sse], 
     usage = usage_object(reply.usage) if done and reply.usage else None
     if text is not None or (done and not calls):
         steps += 1
-        content += _messagestep_object(flow, run_id, reply, usage if not calls else None, done)
+        content += _message_step(flow, run_id, reply, usage, finished)
     if calls:
-        content += _toolstep_object(flow, run_id, reply, calls, steps)
+        content += _tool_step(flow, run_id, reply, calls, steps)
     run = json_text(flow.run(run_id, final, reply, calls))
     return content, [(f"thread.run.{final}", run), ("done", DONE)]
 
 
-def _messagestep_object(
+def _message_step(
     flow: Flow, run_id: str, reply: ReplyAttempt, usage: dict[str, Any] | None, done: bool
 ) -> list[Sse]:
     message = flow.message(0, "assistant", None, run_id, "in_progress")
@@ -284,7 +284,7 @@ def _messagestep_object(
     return out
 
 
-def _toolstep_object(
+def _tool_step(
     flow: Flow, run_id: str, reply: ReplyAttempt, calls: list[dict[str, Any]], index: int
 ) -> list[Sse]:
     step_id = flow.id("step", run_id, index)

@@ -16,6 +16,10 @@ their providers, with Bearer JWT auth.
            "finish_reason": "stop"}
     data: [DONE]
 
+Requests (the client's side, not checked by the replay) carry ``{"model", "messages":
+[{"role", "content", "tool_call_id"?, "tool_calls"?: [{"id", "name", "arguments"}]}],
+"tools"?: [{"name", "description", "parameters"}]}`` and ``Authorization: Bearer <JWT>``.
+
 Decisions, where the gateway differs from a provider's own wire:
 
 * Tool calls stream whole: each complete call is sent once, alone in one chunk's
@@ -38,7 +42,7 @@ Decisions, where the gateway differs from a provider's own wire:
   unknown model, 502 when the upstream provider failed (the gateway has already retried it;
   ``detail`` says why). A client refreshes its token once on 401, so a neutral scenario
   with a 401 (written for static API keys, which must not retry) is n/a here; the
-  token-refresh flow has its own gateway scenarios (``auth-refresh-*``).
+  token-refresh flow has its own scenarios (``gateway-401-*``).
 
 Stream faults count data events (every chunk plus ``[DONE]``; keep-alive comments do
 not count), from 0, as in :mod:`harness.dialects.openai_chat`. Output is a pure function
@@ -156,7 +160,7 @@ class GatewayDialect:
         ):
             return (
                 "gateway tokens are refreshed once on 401; this 401 scenario is written for "
-                "static API keys (see the auth-refresh-* scenarios)"
+                "static API keys (see the gateway-401-* scenarios)"
             )
         for reply in scenario.replies():
             reason = _reply_reason(reply, scenario.request.stream)

@@ -171,10 +171,13 @@ def _terminal(reply: ReplyAttempt) -> tuple[str, str | None]:
 
 
 def _usage(usage: Usage) -> dict[str, Any]:
-    """Responses usage; ``cache_read`` is ``input_tokens_details.cached_tokens``."""
+    """Responses usage; the cache counts are ``input_tokens_details``."""
     return {
         "input_tokens": usage.input,
-        "input_tokens_details": {"cached_tokens": usage.cache_read or 0},
+        "input_tokens_details": {
+            "cache_write_tokens": usage.cache_write or 0,
+            "cached_tokens": usage.cache_read or 0,
+        },
         "output_tokens": usage.output,
         "output_tokens_details": {"reasoning_tokens": 0},
         "total_tokens": usage.input + usage.output,
@@ -313,7 +316,7 @@ def _function_call(
     for piece in split_text(text, call.fragments):
         events.append(("response.function_call_arguments.delta", {**at, "delta": piece}))
     events += [
-        ("response.function_call_arguments.done", {**at, "arguments": text}),
+        ("response.function_call_arguments.done", {**at, "name": call.name, "arguments": text}),
         ("response.output_item.done", {"output_index": index, "item": item}),
     ]
     return item, events
@@ -408,7 +411,9 @@ def _encode_stream(events: list[Event], malformed: int | None, wire: Wire) -> tu
         if seq == malformed:
             data = data[: len(data) // 2]
         event = SSEEvent(event=name, data=data)
-        encoded.append(encode_event(event, line_ending=wire.line_ending, data_space=wire.data_space))
+        encoded.append(
+            encode_event(event, line_ending=wire.line_ending, data_space=wire.data_space)
+        )
         delays.append(wire.event_delay)
         if wire.keepalive_every and (seq + 1) % wire.keepalive_every == 0 and seq + 1 < len(events):
             encoded.append(encode_comment("keep-alive", line_ending=wire.line_ending))

@@ -15,7 +15,9 @@ from typing import Any
 
 from pydantic import JsonValue
 
+from harness.drivers.classify import MESSAGE_LIMIT
 from harness.events import (
+    ErrorEvent,
     Event,
     FinishEvent,
     ReasoningEvent,
@@ -23,13 +25,15 @@ from harness.events import (
     ToolCallEvent,
     UsageEvent,
 )
-from harness.scenario import FinishReason, Request
+from harness.scenario import ErrorKind, FinishReason, Request
 
 __all__ = [
     "OPENAI_FINISH",
     "ChatStream",
     "ToolCallFragments",
     "completion_events",
+    "error_item_event",
+    "field_of",
     "finish_event",
     "openai_messages",
     "openai_tools",
@@ -148,6 +152,28 @@ def reasoning_of(obj: Any) -> str | None:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def field_of(obj: Any, *path: str) -> Any:
+    """``obj.a.b`` or ``obj["a"]["b"]``, whichever each step has; None if a step is missing.
+
+    SDK objects built without validation keep fields their types lack as plain dicts (and
+    may lack fields their types declare), so a mapping reads both the same way.
+    """
+    for name in path:
+        if obj is None:
+            return None
+        obj = obj.get(name) if isinstance(obj, Mapping) else getattr(obj, name, None)
+    return obj
+
+
+def error_item_event(item: Any, kind: ErrorKind, message: str) -> ErrorEvent:
+    """The terminal error for an error the adapter yielded as an item (a failed response, an
+    error event) instead of raising: ``type`` names the item's class."""
+    cls = type(item)
+    return ErrorEvent(
+        error=kind, type=f"{cls.__module__}.{cls.__qualname__}", message=message[:MESSAGE_LIMIT]
+    )
 
 
 # --------------------------------------------------------------------------- streams

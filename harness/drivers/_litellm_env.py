@@ -11,6 +11,9 @@ keep one run from leaking into the next.
   the background logging worker litellm starts on the running loop is drained and stopped
   before the loop goes away.
 
+- :func:`serving_handlers`: for providers whose handlers build their own httpx clients
+  (Azure AI Agents), the replay transport goes in where litellm picks a transport for them.
+
 None of this changes what litellm does with a request or a response.
 """
 
@@ -18,9 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-__all__ = ["flush_clients", "load_litellm", "settle"]
+__all__ = ["flush_clients", "load_litellm", "serving_handlers", "settle"]
 
 
 def load_litellm() -> Any:
@@ -45,9 +50,13 @@ def flush_clients() -> None:
 async def settle() -> None:
     """Run what litellm's logging worker queued on this loop, then stop it.
 
-    A worker still bound to an earlier run's (closed) loop is left alone: litellm rebinds
-    it on next use, and cancelling its tasks would need that closed loop.
+    litellm hands success logging to a task (``asyncio.create_task``) that enqueues a
+    coroutine on its global worker; one loop turn lets that task run first. Left queued
+    when the loop closes, the coroutine would be dropped un-awaited on the next run. A
+    worker still bound to an earlier run's (closed) loop is left alone: litellm rebinds it
+    on next use, and cancelling its tasks would need that closed loop.
     """
+    await asyncio.sleep(0)
     try:
         from litellm.litellm_core_utils import logging_worker
     except ImportError:  # another litellm layout: nothing of ours to settle
@@ -57,3 +66,38 @@ async def settle() -> None:
         return
     await worker.clear_queue()
     await worker.stop()
+
+
+@contextmanager
+def serving_handlers(transport: Any) -> Iterator[None]:
+    """litellm's own HTTP handlers are served by ``transport`` inside; undone on exit.
+
+    The seam (DESIGN.md, "Seams"): the client cache is flushed, ``AsyncHTTPHandler.
+    _create_async_transport`` (where every async handler, and its reconnect-and-retry path,
+    picks a transport) returns ``transport``, and ``litellm.sync_transport`` (what
+    ``HTTPHandler`` uses) is set. On exit both are put back and the cache flushed again, so
+    no cached client keeps pointing at this run's replay.
+    """
+    import litellm
+    from litellm.llms.custom_httpx import http_handler
+
+    handler: Any = http_handler.AsyncHTTPHandler
+    saved_async = handler.__dict__["_create_async_transport"]
+    had_sync = "sync_transport" in vars(litellm)
+    saved_sync = getattr(litellm, "sync_transport", None)
+
+    def _create_async_transport(*args: Any, **kwargs: Any) -> Any:
+        return transport
+
+    flush_clients()
+    handler._create_async_transport = staticmethod(_create_async_transport)
+    litellm.sync_transport = transport
+    try:
+        yield
+    finally:
+        handler._create_async_transport = saved_async
+        if had_sync:
+            litellm.sync_transport = saved_sync
+        else:
+            del litellm.sync_transport
+        flush_clients()

@@ -77,8 +77,18 @@ def register(name: str, factory: Callable[[], Driver]) -> None:
 
 
 BUILTIN: dict[str, str] = {
+    "gateway-client": "harness.drivers.gateway_client:GatewayClientDriver",
+    "anthropic-sdk": "harness.drivers.anthropic_sdk:AnthropicDriver",
+    "hive-litellm": "harness.drivers.hive_litellm:HiveLiteLLMDriver",
+    "litellm-azure-agents": "harness.drivers.litellm_azure_agents:AzureAgentsDriver",
+    "litellm-azure-agents-async": "harness.drivers.litellm_azure_agents:AzureAgentsAsyncDriver",
+    "litellm-azure-agents-stream": "harness.drivers.litellm_azure_agents:AzureAgentsStreamDriver",
     "litellm-chat": "harness.drivers.litellm_chat:LiteLLMChatDriver",
+    "llama-stack-responses": "harness.drivers.llama_stack_responses:LlamaStackResponsesDriver",
     "openai-sdk-chat": "harness.drivers.openai_sdk:OpenAIChatDriver",
+    "openai3-sdk-chat": "harness.drivers.openai3_sdk:OpenAI3ChatDriver",
+    "openai-sdk-responses": "harness.drivers.openai_sdk_responses:OpenAIResponsesDriver",
+    "restream-app": "harness.drivers.restream_app:RestreamAppDriver",
     "strands-litellm": "harness.drivers.strands_litellm:StrandsLiteLLMDriver",
 }
 """harness's own drivers; also declared as entry points in pyproject.toml (a test keeps the

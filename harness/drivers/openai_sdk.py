@@ -40,13 +40,18 @@ class OpenAIChatDriver:
     def supports(self, scenario: Scenario) -> str | None:
         return None
 
-    async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
+    def http_client(self, ctx: DriverContext) -> Any:
+        """The async client the SDK sends with, on the replay (a subclass may change library)."""
         import httpx
+
+        return httpx.AsyncClient(transport=ctx.transport("httpx"))
+
+    async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         import openai
 
         request = ctx.scenario.request
         retries = ctx.options.get("max_retries", openai.DEFAULT_MAX_RETRIES)
-        async with httpx.AsyncClient(transport=ctx.transport("httpx")) as http:
+        async with self.http_client(ctx) as http:
             client = openai.AsyncOpenAI(
                 base_url=ctx.base_url + "/v1",
                 api_key=ctx.api_key,

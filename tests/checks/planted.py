@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -51,6 +52,13 @@ class Bugs:
     leak_status_error: bool = False
     drop_last_fragment: bool = False
     accept_truncation: bool = False
+    drop_fragment_on_split_args: bool = False
+    """Drop the last tool-call fragment, but only when a read ended inside the JSON string of
+    an ``"arguments"`` field: a chunking-dependent bug for the re-chunking checks."""
+
+
+_INSIDE_ARGUMENTS = re.compile(rb'"arguments":"(?:[^"\\]|\\.)*\\?\Z')
+"""The bytes of an unfinished event end inside its ``"arguments"`` string."""
 
 
 class PlantedDriver:
@@ -121,7 +129,13 @@ class PlantedDriver:
         calls: dict[int, dict[str, Any]] = {}
         finish: str | None = None
         done = False
+        pending = b""
+        split_in_arguments = False
         async for chunk in response.aiter_raw():
+            if self.bugs.drop_fragment_on_split_args:
+                pending += chunk
+                pending = pending[pending.rfind(b"data:") :] if b"data:" in pending else pending
+                split_in_arguments |= _INSIDE_ARGUMENTS.search(pending) is not None
             for sse in decoder.feed(chunk):
                 if sse.data == "[DONE]":
                     done = True
@@ -150,7 +164,8 @@ class PlantedDriver:
             if finish is None:
                 raise PlantedError("protocol", "stream ended without a finish_reason")
         for _, call in sorted(calls.items()):
-            pieces = call["args"][:-1] if self.bugs.drop_last_fragment else call["args"]
+            drop = self.bugs.drop_last_fragment or split_in_arguments
+            pieces = call["args"][:-1] if drop else call["args"]
             text = "".join(pieces)
             try:
                 yield ToolCallEvent(id=call["id"], name=call["name"], arguments=json.loads(text))

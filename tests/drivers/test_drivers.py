@@ -344,3 +344,53 @@ def test_openai_sdk_truncated_stream_has_no_terminal_event() -> None:
     )  # fmt: skip
     events, _ = _run("openai-sdk-chat", scenario)
     assert events == [TextEvent(text="Hello")]
+
+
+@pytest.mark.adapters
+@pytest.mark.parametrize("driver_name", DRIVERS)
+def test_reasoning_stream_and_cached_usage(driver_name: str) -> None:
+    scenario = _scenario(
+        "reasoning",
+        {"messages": USER},
+        [{"reply": {"parts": [{"reasoning": "Let me think", "deltas": ["Let me", " think"]},
+                              {"text": "42"}],
+                    "usage": {"input": 3, "output": 4, "cache_read": 2}}}],
+    )  # fmt: skip
+    events, _ = _run(driver_name, scenario)
+    assert events == [
+        ReasoningEvent(text="Let me"),
+        ReasoningEvent(text=" think"),
+        TextEvent(text="42"),
+        UsageEvent(input=3, output=4, cache_read=2),
+        FinishEvent(reason="stop", raw=_finish_raw(driver_name, "stop")),
+    ]
+
+
+@pytest.mark.adapters
+@pytest.mark.parametrize("driver_name", DRIVERS)
+def test_max_retries_option_overrides_the_shipped_default(driver_name: str) -> None:
+    pytest.importorskip("harness.dialects.openai_chat", reason="openai-chat dialect missing")
+    from harness.clock import Clock
+    from harness.dialects import get_dialect
+    from harness.drivers.base import DriverContext
+    from harness.drivers.classify import classify
+    from harness.transport.core import Replay
+
+    driver = get_driver(driver_name)
+    if missing_requirements(driver):
+        pytest.skip(f"{driver_name} needs pip install 'harness[{driver.extra}]'")
+    error = {"error": {"status": 503}}
+    scenario = _scenario("no-retries", {"messages": USER}, [error, error, error])
+    clock = Clock()
+    replay = Replay(get_dialect("openai-chat").synthesize(scenario), clock)
+    ctx = DriverContext(scenario=scenario, replay=replay, clock=clock, options={"max_retries": 0})
+
+    async def collect() -> list[Event]:
+        try:
+            return [event async for event in driver.run(ctx)]
+        except Exception as exc:
+            return [classify(exc)]
+
+    events = clock.run(collect)
+    assert [(e.kind, getattr(e, "error", None)) for e in events] == [("error", "server")]
+    assert len(replay.log) == 1

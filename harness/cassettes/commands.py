@@ -1,0 +1,124 @@
+"""The cassette commands of the CLI (``record``, ``import``, ``scan``, ``diff``).
+
+``harness.cli`` declares their arguments and imports this module only when one of them
+runs, so ``harness --help`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import runpy
+import sys
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+__all__ = ["run_diff", "run_import", "run_record", "run_scan"]
+
+
+def run_record(args: argparse.Namespace) -> int:
+    """Run a Python script or module in-process with every httpx/httpx2 client recorded."""
+    from harness.cassettes.record import recording
+    from harness.cassettes.redact import Redactor
+
+    command = list(args.command)
+    if command[:1] == ["--"]:
+        command = command[1:]
+    if not command:
+        raise HarnessError(
+            "record needs a command to run: harness record CASSETTE -- script.py [ARGS] "
+            "(or -- -m module [ARGS])"
+        )
+    redact: Redactor | bool = False
+    if not args.no_redact:
+        redact = Redactor(
+            headers=frozenset(args.redact_header or ()),
+            params=frozenset(args.redact_param or ()),
+            json_paths=tuple(args.redact_json or ()),
+            regexes=tuple(args.redact_regex or ()),
+        )
+    code = 0
+    saved_argv = sys.argv
+    with recording(args.cassette, args.mode, redact=redact) as recorder:
+        try:
+            if command[0] == "-m":
+                if len(command) < 2:
+                    raise HarnessError("record: -m needs a module name")
+                sys.argv = command[1:]
+                runpy.run_module(command[1], run_name="__main__", alter_sys=True)
+            else:
+                sys.argv = command
+                runpy.run_path(command[0], run_name="__main__")
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        finally:
+            sys.argv = saved_argv
+    if recorder.replay is not None:
+        served = len(recorder.replay.script.exchanges) - len(recorder.replay.remaining)
+        print(
+            f"replayed {served} interaction(s) from {args.cassette} (mode {args.mode})",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"recorded {len(recorder.interactions)} interaction(s) into {args.cassette}",
+            file=sys.stderr,
+        )
+    return code
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """One scenario file per importable interaction."""
+    from harness.cassettes.format import load_cassette
+    from harness.cassettes.import_ import import_cassette
+
+    cassette = load_cassette(args.cassette)
+    out_dir: Path = args.output
+    written = 0
+    for found, path in import_cassette(cassette, out_dir):
+        n = found.interaction.index + 1
+        if path is None:
+            print(f"  #{n} {found.dialect}: skipped ({found.skipped})")
+            continue
+        written += 1
+        print(f"  #{n} {found.dialect} -> {path}")
+        for note in found.notes:
+            print(f"      not carried over: {note}")
+    total = len(cassette)
+    print(
+        f"{written} scenario(s) from {total} interaction(s) of {args.cassette} ({cassette.format})"
+    )
+    return 0
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    """Exit 1 when a secret is found (a pre-commit hook fails the commit)."""
+    from harness.cassettes.scan import scan_paths
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise HarnessError(f"scan: no such file or directory: {', '.join(map(str, missing))}")
+    leaks = scan_paths(args.paths, allow=args.allow or ())
+    for leak in leaks:
+        print(leak.render())
+    if leaks:
+        files = len({leak.path for leak in leaks})
+        print(
+            f"{len(leaks)} secret(s) in {files} file(s): redact them (re-record with harness "
+            "record, which redacts by default) or mark a false positive with --allow REGEX",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    """Exit 1 when the two recordings say different things."""
+    from harness.cassettes.diff import diff_paths
+
+    lines = diff_paths(args.a, args.b)
+    if not lines:
+        print("no semantic differences")
+        return 0
+    print("\n".join(lines))
+    return 1

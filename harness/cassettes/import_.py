@@ -1,0 +1,206 @@
+"""Cassette -> scenarios: one neutral scenario per interaction a dialect reader understands.
+
+A real recording is the best evidence of what a provider sends; as a neutral scenario it
+replays into any driver of any dialect. The reply keeps the recorded pieces (text deltas,
+argument fragments), ``expect`` states what the recording says a correct adapter yields,
+and what could not be carried over is listed in the description. Retryable HTTP errors
+become a server that keeps answering the recorded error, so adapters that retry meet the
+same answer again instead of a replay miss.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from harness.cassettes.detect import WireDialect, detect_dialect
+from harness.cassettes.model import Cassette, Interaction
+from harness.cassettes.reply import READABLE, Reading, read_interaction
+from harness.cassettes.request import neutral_request
+from harness.scenario import (
+    Attempt,
+    ErrorKind,
+    Expect,
+    ExpectedToolCall,
+    ExpectedUsage,
+    ReasoningPart,
+    ReplyWrapper,
+    Scenario,
+    TextPart,
+    ToolCallPart,
+)
+
+__all__ = ["Imported", "import_cassette", "scenario_for", "scenario_yaml", "scenarios_from"]
+
+RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+REPEATS = 11
+"""How many times a retryable recorded error is served (more than any default retry budget)."""
+
+
+@dataclass
+class Imported:
+    """One interaction's import: its scenario, or why there is none."""
+
+    interaction: Interaction
+    dialect: WireDialect
+    scenario: Scenario | None = None
+    reading: Reading | None = None
+    skipped: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def slug(text: str, limit: int = 80) -> str:
+    """A kebab-case id fragment: lower case letters, digits and single hyphens."""
+    value = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return value[:limit].strip("-") or "recording"
+
+
+def scenarios_from(cassette: Cassette) -> list[Imported]:
+    """Every interaction of ``cassette``, imported or skipped with a reason."""
+    stem = slug(Path(cassette.source).name.split(".")[0] if cassette.source else "cassette")
+    return [
+        scenario_for(i, cassette.source, f"{stem}-{i.index + 1}") for i in cassette.interactions
+    ]
+
+
+def scenario_for(interaction: Interaction, source: str, scenario_id: str) -> Imported:
+    """The neutral scenario of one interaction (``skipped`` says why there is none)."""
+    dialect = detect_dialect(interaction)
+    found = Imported(interaction, dialect)
+    if dialect not in READABLE:
+        found.skipped = f"{dialect} replies have no neutral reader"
+        return found
+    reading = read_interaction(interaction, dialect)
+    found.reading = reading
+    notes = list(reading.notes)
+    request = neutral_request(interaction.request, dialect, reading.stream, notes)
+    attempt = reading.attempt()
+    attempts: list[Attempt] = [attempt]
+    kind = reading.error_kind()
+    if reading.http_error is not None and reading.http_error.status in RETRYABLE:
+        attempts = [attempt] * REPEATS
+        notes.append(f"the recorded {reading.http_error.status} is served on every retry")
+    found.notes = notes
+    where = interaction.where(source)
+    status = interaction.response.status
+    description = f"Imported from {where}: {dialect}, HTTP {status}" + (
+        ", streamed" if reading.stream else ""
+    )
+    if notes:
+        description += ". Not carried over: " + "; ".join(dict.fromkeys(notes))
+    found.scenario = Scenario(
+        id=scenario_id,
+        description=description + ".",
+        request=request,
+        attempts=attempts,
+        expect=_expect(reading, kind, len(attempts)),
+    )
+    return found
+
+
+def _expect(reading: Reading, kind: ErrorKind | None, attempts: int) -> Expect:
+    """What the recording says a correct adapter yields."""
+    if kind is not None:
+        return Expect(error=kind, requests=1 if attempts == 1 else None)
+    attempt = reading.attempt()
+    assert isinstance(attempt, ReplyWrapper)
+    parts = attempt.reply.parts
+    expected_calls: list[ExpectedToolCall] | None = []
+    for part in parts:
+        if not isinstance(part, ToolCallPart) or expected_calls is None:
+            continue
+        call = part.tool_call
+        args: object = call.arguments
+        if isinstance(args, str):
+            try:
+                args = json.loads(args)
+            except ValueError:
+                args = None
+        if isinstance(args, dict):
+            expected_calls.append(ExpectedToolCall(name=call.name, arguments=args, id=call.id))
+        else:
+            expected_calls = None  # arguments that are not an object cannot be expected
+    usage = attempt.reply.usage
+    return Expect(
+        text="".join(p.text for p in parts if isinstance(p, TextPart)),
+        reasoning="".join(p.reasoning for p in parts if isinstance(p, ReasoningPart)) or None,
+        tool_calls=expected_calls,
+        finish=attempt.reply.finish,
+        usage=ExpectedUsage(input=usage.input, output=usage.output) if usage else None,
+        requests=1,
+    )
+
+
+def scenario_yaml(scenario: Scenario, schema_ref: str) -> str:
+    """The scenario as a file: the yaml-language-server header, then compact YAML."""
+    data = scenario.model_dump(mode="json", exclude_defaults=True)
+    data = {"id": scenario.id, **data}
+    text: str = yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=None,
+    )
+    return f"# yaml-language-server: $schema={schema_ref}\n{text}"
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style, leaf lists and mappings inline, multi-line text as literal blocks."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value and "\r" not in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_list(dumper: yaml.SafeDumper, value: list[object]) -> yaml.SequenceNode:
+    """Lists of text pieces (deltas, fragments) inline, one quoted piece after another."""
+    pieces = [v for v in value if isinstance(v, str)]
+    if value and len(pieces) == len(value):
+        tag = "tag:yaml.org,2002:str"
+        items = [yaml.ScalarNode(tag, v, style='"' if "\n" in v else None) for v in pieces]
+        return yaml.SequenceNode("tag:yaml.org,2002:seq", items, flow_style=True)
+    return dumper.represent_list(value)
+
+
+_Dumper.add_representer(str, _represent_str)
+_Dumper.add_representer(list, _represent_list)
+
+
+def schema_ref(out_dir: Path) -> str:
+    """The published scenario schema, relative to ``out_dir`` when possible."""
+    from harness.schema import schema_path
+
+    target = schema_path("scenario")
+    try:
+        return os.path.relpath(target, out_dir.resolve())
+    except ValueError:  # another drive (Windows)
+        return target.as_uri()
+
+
+def import_cassette(cassette: Cassette, out_dir: Path) -> list[tuple[Imported, Path | None]]:
+    """Write one scenario file per importable interaction into ``out_dir``; each file is
+    parsed back with the scenario loader before it is written, so only valid files land."""
+    from harness.cassettes.format import write_atomic
+    from harness.loader import parse_scenario
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ref = schema_ref(out_dir)
+    results: list[tuple[Imported, Path | None]] = []
+    for found in scenarios_from(cassette):
+        if found.scenario is None:
+            results.append((found, None))
+            continue
+        path = out_dir / f"{found.scenario.id}.yaml"
+        text = scenario_yaml(found.scenario, ref)
+        parse_scenario(text, source=str(path))
+        write_atomic(path, text.encode("utf-8"))
+        results.append((found, path))
+    return results

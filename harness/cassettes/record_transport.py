@@ -1,0 +1,201 @@
+"""The recording transport for httpx and httpx2: wraps the real one, keeps every read.
+
+Like the replay transport, the class is built once per library module from the same code
+(``httpx`` and ``httpx2`` share an API shape but not classes) and subclasses
+``BaseTransport`` / ``AsyncBaseTransport`` directly. It forwards each request to the
+transport the client would have used (``HTTPTransport`` / ``AsyncHTTPTransport``, or the
+one the caller passed) and wraps the response stream so each chunk is recorded with its
+time offset as the client reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from harness.cassettes.model import Interaction, RecordedRequest
+from harness.transport._bind import LIBRARIES, load_library
+
+if TYPE_CHECKING:
+    from harness.cassettes.record import Pending, Recorder
+
+__all__ = ["install_recorder", "recording_transport_class"]
+
+_classes: dict[str, type[Any]] = {}
+
+
+def recording_transport_class(library: str = "httpx") -> type[Any]:
+    """The ``RecordingTransport`` class for ``library``, built on first use."""
+    if library not in _classes:
+        _classes[library] = _build(load_library(library))
+    return _classes[library]
+
+
+@contextmanager
+def install_recorder(recorder: Recorder, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[None]:
+    """Clients created inside record through ``recorder``; undone on exit."""
+    with ExitStack() as stack:
+        for library in libraries:
+            try:
+                lib = load_library(library)
+            except ImportError:
+                continue
+            cls = recording_transport_class(library)
+            for client in (lib.Client, lib.AsyncClient):
+                for name in ("_init_transport", "_init_proxy_transport"):
+                    stack.enter_context(_wrapped(client, name, cls, recorder))
+        yield
+
+
+@contextmanager
+def _wrapped(client: type[Any], name: str, cls: type[Any], recorder: Recorder) -> Iterator[None]:
+    own = name in client.__dict__
+    saved = client.__dict__.get(name)
+    original: Callable[..., Any] = getattr(client, name)
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return cls(original(self, *args, **kwargs), recorder)
+
+    setattr(client, name, init)
+    try:
+        yield
+    finally:
+        if own:
+            setattr(client, name, saved)
+        else:
+            delattr(client, name)
+
+
+def _request(request: Any, body: bytes) -> RecordedRequest:
+    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)
+    return RecordedRequest(request.method, str(request.url), headers, body)
+
+
+def _head(pending: Pending, response: Any) -> None:
+    reason = response.extensions.get("reason_phrase", b"")
+    reason = reason.decode("ascii", "ignore") if isinstance(reason, bytes) else str(reason)
+    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw)
+    pending.head(response.status_code, reason, headers)
+
+
+def _build(lib: ModuleType) -> type[Any]:
+    """Define the stream and transport classes against ``lib``'s base classes."""
+
+    class RecordingStream(lib.SyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, inner: Any, pending: Pending) -> None:
+            self.inner, self.pending = inner, pending
+
+        def __iter__(self) -> Iterator[bytes]:
+            try:
+                for data in self.inner:
+                    self.pending.chunk(data)
+                    yield data
+            except BaseException:
+                self.pending.finish(cut=True)
+                raise
+            self.pending.finish()
+
+        def close(self) -> None:
+            try:
+                self.inner.close()
+            finally:
+                self.pending.finish()
+
+    class AsyncRecordingStream(lib.AsyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, inner: Any, pending: Pending) -> None:
+            self.inner, self.pending = inner, pending
+
+        async def __aiter__(self) -> Any:
+            try:
+                async for data in self.inner:
+                    self.pending.chunk(data)
+                    yield data
+            except BaseException:
+                self.pending.finish(cut=True)
+                raise
+            self.pending.finish()
+
+        async def aclose(self) -> None:
+            try:
+                await self.inner.aclose()
+            finally:
+                self.pending.finish()
+
+    class PlaybackStream(lib.SyncByteStream, lib.AsyncByteStream):  # type: ignore[misc,name-defined]
+        def __init__(self, chunks: list[bytes]) -> None:
+            self.chunks = chunks
+
+        def __iter__(self) -> Iterator[bytes]:
+            yield from self.chunks
+
+        async def __aiter__(self) -> Any:
+            for chunk in self.chunks:
+                yield chunk
+
+    def playback(interaction: Interaction, request: Any) -> Any:
+        from harness.cassettes.replay import exchange_for
+
+        exchange = exchange_for(interaction, timing=False)
+        headers = [(k, v) for k, v in exchange.headers if isinstance(v, str)]
+        stream = PlaybackStream([c.data for c in exchange.chunks])
+        return lib.Response(exchange.status, headers=headers, stream=stream, request=request)
+
+    class RecordingTransport(lib.BaseTransport, lib.AsyncBaseTransport):  # type: ignore[misc,name-defined]
+        """Forwards to the real transport and records what comes back, read by read."""
+
+        library = lib.__name__
+
+        def __init__(self, inner: Any, recorder: Recorder) -> None:
+            self.inner = inner
+            self.recorder = recorder
+
+        def __repr__(self) -> str:
+            return (
+                f"<RecordingTransport[{self.library}] {self.recorder.path} around {self.inner!r}>"
+            )
+
+        def handle_request(self, request: Any) -> Any:
+            body = request.read()
+            hit = self.recorder.playback(request.method, str(request.url))
+            if hit is not None:
+                return playback(hit, request)
+            pending = self.recorder.begin(_request(request, body))
+            try:
+                response = self.inner.handle_request(request)
+            except BaseException:
+                self.recorder.discard(pending)  # no response: nothing to record
+                raise
+            _head(pending, response)
+            response.stream = RecordingStream(response.stream, pending)
+            return response
+
+        async def handle_async_request(self, request: Any) -> Any:
+            body = await request.aread()
+            hit = self.recorder.playback(request.method, str(request.url))
+            if hit is not None:
+                return playback(hit, request)
+            pending = self.recorder.begin(_request(request, body))
+            try:
+                response = await self.inner.handle_async_request(request)
+            except BaseException:
+                self.recorder.discard(pending)
+                raise
+            _head(pending, response)
+            response.stream = AsyncRecordingStream(response.stream, pending)
+            return response
+
+        def close(self) -> None:
+            close = getattr(self.inner, "close", None)
+            if callable(close):
+                close()
+
+        async def aclose(self) -> None:
+            close = getattr(self.inner, "aclose", None)
+            if callable(close):
+                await close()
+
+    RecordingTransport.__qualname__ = RecordingTransport.__name__
+    RecordingTransport.__module__ = "harness.cassettes"
+    return RecordingTransport

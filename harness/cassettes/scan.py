@@ -1,0 +1,184 @@
+"""``harness scan``: find secrets in cassettes before they are committed.
+
+Text files are read line by line, so every finding has a ``file:line``. Four ways a secret
+shows: a provider key shape anywhere (``sk-...``, ``AIza...``, JWTs, AWS keys, ``Bearer
+...``), a credential header (YAML ``Authorization:`` with its value on the same line or on
+the ``- value`` line below, JSON ``"api-key": "..."``, aiohttp's ``- Authorization`` /
+``: - value`` pairs), a secret query parameter (``?key=...``), and a JSON field named like a
+credential inside a recorded body. Compressed (``!!binary`` gzip) bodies are decompressed
+and searched too, reported at their interaction's line. Placeholders (see
+:func:`~harness.cassettes.patterns.is_placeholder`) are never findings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.cassettes.patterns import (
+    VALUE_PATTERNS,
+    is_placeholder,
+    is_secret_header,
+    is_secret_key,
+    is_secret_param,
+)
+
+__all__ = ["Leak", "scan_file", "scan_paths", "scan_text"]
+
+SUFFIXES = (".yaml", ".yml", ".json", ".gz")
+_KEY_VALUE = re.compile(r"""^\s*(?:-\s+)?["']?([A-Za-z][\w.-]*)["']?\s*:\s*(.*?)\s*,?\s*$""")
+_LIST_ITEM = re.compile(r"""^\s*(?::\s*)?-\s+(.*?)\s*$""")
+_BARE_KEY = re.compile(r"""^\s*-\s+["']?([A-Za-z][\w-]*)["']?\s*$""")
+_QUERY = re.compile(r"[?&]([A-Za-z_][\w.-]*)=([^&\s\"'#]+)")
+_JSON_PAIR = re.compile(r'\\?"([A-Za-z_][\w-]{0,63})\\?"\s*:\s*\\?"((?:[^"\\]|\\[^"])*)\\?"')
+
+
+@dataclass(frozen=True, slots=True)
+class Leak:
+    """One secret found: where, what kind, and the value (only ever shown masked)."""
+
+    path: str
+    line: int
+    kind: str
+    value: str = field(repr=False)
+    note: str = ""
+
+    @property
+    def excerpt(self) -> str:
+        return mask(self.value) + (f" {self.note}" if self.note else "")
+
+    def render(self) -> str:
+        return f"{self.path}:{self.line}: {self.kind}: {self.excerpt}"
+
+
+def mask(value: str) -> str:
+    """Enough of a secret to recognise it, not enough to use it."""
+    value = value.strip()
+    if len(value) <= 10:
+        return f"{value[:2]}... ({len(value)} chars)"
+    return f"{value[:6]}...{value[-2:]} ({len(value)} chars)"
+
+
+def _clean(value: str) -> str:
+    value = value.strip().strip(",").strip()
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1].strip()
+    return value.strip("'\"")
+
+
+def _header_value(kind: str, value: str) -> str:
+    """The part of a header value that is the secret (a cookie's value, a token)."""
+    if kind == "cookie":
+        first = value.split(";", 1)[0]
+        return first.partition("=")[2] if "=" in first else first
+    if kind == "authorization-header":
+        scheme, sep, credential = value.partition(" ")
+        return credential if sep and scheme.isalpha() else value
+    return value
+
+
+def scan_text(text: str, source: str) -> list[Leak]:
+    """Every secret in ``text``, one per line and kind."""
+    found: dict[tuple[int, str], Leak] = {}
+
+    def add(line: int, kind: str, value: str) -> None:
+        if value and not is_placeholder(value):
+            found.setdefault((line, kind), Leak(source, line, kind, value))
+
+    lines = text.splitlines()
+    pending_header: str | None = None
+    for number, line in enumerate(lines, start=1):
+        if pending_header is not None:
+            item = _LIST_ITEM.match(line)
+            if item is not None:
+                add(number, pending_header, _header_value(pending_header, _clean(item.group(1))))
+                continue
+            pending_header = None
+        for pattern in VALUE_PATTERNS:
+            for match in pattern.regex.finditer(line):
+                add(number, pattern.kind, match.group(1 if pattern.regex.groups else 0))
+        for match in _QUERY.finditer(line):
+            if is_secret_param(match.group(1)):
+                add(number, "secret-query-param", match.group(2))
+        for match in _JSON_PAIR.finditer(line):
+            name, value = match.group(1), match.group(2)
+            header_kind = is_secret_header(name)
+            if header_kind is not None:
+                add(number, header_kind, _header_value(header_kind, value))
+            elif is_secret_key(name) and (name.lower() != "token" or " " not in value):
+                add(number, "secret-field", value)
+        bare = _BARE_KEY.match(line)
+        if bare is not None and is_secret_header(bare.group(1)):
+            pending_header = is_secret_header(bare.group(1))  # aiohttp: "- Name" then ": - value"
+            continue
+        pair = _KEY_VALUE.match(line)
+        if pair is not None and not line.lstrip().startswith(('"', "{")):
+            kind = is_secret_header(pair.group(1))
+            if kind is not None:
+                value = _clean(pair.group(2))
+                if value:
+                    add(number, kind, _header_value(kind, value))
+                else:
+                    pending_header = kind
+    return sorted(found.values(), key=lambda leak: (leak.line, leak.kind))
+
+
+def _binary_bodies(path: Path, source: str) -> list[Leak]:
+    """Secrets inside compressed bodies, which line scanning cannot see."""
+    from harness.cassettes.format import load_cassette
+    from harness.cassettes.model import CassetteError
+    from harness.cassettes.wire import decoded_body, is_compressed
+
+    try:
+        cassette = load_cassette(path)
+    except CassetteError:
+        return []
+    leaks: list[Leak] = []
+    for interaction in cassette.interactions:
+        if not is_compressed(interaction.response.body):
+            continue
+        text = decoded_body(interaction.response).decode("utf-8", "replace")
+        for leak in scan_text(text, source):
+            where = interaction.line or 1
+            leaks.append(Leak(source, where, leak.kind, leak.value, "(in a compressed body)"))
+    return leaks
+
+
+def scan_file(path: str | Path) -> list[Leak]:
+    """Secrets in one file (``.gz`` files are decompressed first)."""
+    target = Path(path)
+    data = target.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        import gzip
+
+        data = gzip.decompress(data)
+    text = data.decode("utf-8", "replace")
+    leaks = scan_text(text, str(path))
+    if "!!binary" in text:
+        leaks += _binary_bodies(target, str(path))
+    return leaks
+
+
+def _files(paths: Iterable[str | Path]) -> list[Path]:
+    out: list[Path] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES))
+        else:
+            out.append(path)
+    return out
+
+
+def scan_paths(paths: Sequence[str | Path], allow: Sequence[str] = ()) -> list[Leak]:
+    """Secrets in files and directories (recursively: ``*.yaml``, ``*.yml``, ``*.json``);
+    findings whose value matches an ``allow`` regex are dropped."""
+    allowed = [re.compile(a) for a in allow]
+    leaks: list[Leak] = []
+    for path in _files(paths):
+        for leak in scan_file(path):
+            if not any(a.search(leak.value) for a in allowed):
+                leaks.append(leak)
+    return leaks

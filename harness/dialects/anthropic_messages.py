@@ -1,0 +1,411 @@
+"""The Anthropic Messages wire (``POST /v1/messages``), server side.
+
+Streams look like the real API's recordings (``../shared/corpus/anthropic-messages``):
+``message_start`` (usage with the input tokens), one content block per reply part
+(``thinking`` with ``thinking_delta`` then ``signature_delta``, ``text`` with
+``text_delta``, ``tool_use`` with ``input_json_delta`` fragments after the empty first
+one the API sends), a ``ping`` after the first block starts, ``message_delta`` (stop
+reason and the output tokens) and ``message_stop``. Every event has an ``event:`` name;
+there is no ``[DONE]``. A fault's error payload becomes an ``event: error`` in Anthropic's
+shape (``{"type": "error", "error": {"type": "overloaded_error", ...}}``).
+
+Anthropic signs every thinking block, so a reasoning part without a signature gets one
+hashed from the scenario. ``retry-after`` is sent as the API sends it, whole seconds (a
+fraction is rounded up); the API has no ``retry-after-ms`` and no HTTP-date form, so those
+scenarios are an honest n/a. Stream faults count every event from ``message_start`` on,
+never the ``ping`` (a keep-alive, like the SSE comments); indexes start at 0. Output is a
+pure function of the scenario.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+from typing import Any, Literal
+
+from harness.chunking import chunk_events, split_text
+from harness.scenario import (
+    ErrorAttempt,
+    HttpError,
+    ReasoningPart,
+    ReplyAttempt,
+    ReplyWrapper,
+    Scenario,
+    StreamFault,
+    TextPart,
+    ToolCallPart,
+    Usage,
+    Wire,
+)
+from harness.script import Chunk, Exchange, Script
+from harness.sse import SSEEvent, encode_comment, encode_event
+
+__all__ = ["DIALECT", "AnthropicMessagesDialect"]
+
+PATH = "/v1/messages"
+
+End = Literal["close", "cut", "stall"]
+Event = tuple[str, dict[str, Any]]
+
+_STOP = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "content_filter": "refusal",
+}
+_INCOMPLETE_STOP = {"max_output_tokens": "max_tokens", "content_filter": "refusal"}
+
+# status -> (error type, message): what the API answers when the scenario gives no body.
+_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("invalid_request_error", "messages: at least one message is required"),
+    401: ("authentication_error", "invalid x-api-key"),
+    403: (
+        "permission_error",
+        "Your API key does not have permission to use the specified resource.",
+    ),
+    404: ("not_found_error", "model: {model}"),
+    413: ("request_too_large", "Request exceeds the maximum allowed number of bytes."),
+    429: (
+        "rate_limit_error",
+        "Number of request tokens has exceeded your per-minute rate limit "
+        "(https://docs.anthropic.com/en/api/rate-limits); see the response headers for "
+        "current usage. Please reduce the prompt length or the maximum tokens requested, "
+        "or try again later.",
+    ),
+    500: ("api_error", "Internal server error"),
+    529: ("overloaded_error", "Overloaded"),
+}
+_FINAL_4XX = frozenset({400, 401, 403, 404, 413})
+"""Statuses the API marks ``x-should-retry: false`` (recorded on a 404)."""
+
+_ANTHROPIC_TYPES = frozenset(kind for kind, _ in _ERRORS.values()) | {"timeout_error"}
+_FROM_OPENAI = {
+    "server_error": "api_error",
+    "rate_limit_exceeded": "rate_limit_error",
+    "insufficient_quota": "rate_limit_error",
+    "invalid_api_key": "authentication_error",
+    "model_not_found": "not_found_error",
+}
+"""OpenAI error types/codes an error payload may name, as Anthropic error types."""
+
+
+class AnthropicMessagesDialect:
+    """Compiles scenarios into Anthropic Messages exchanges."""
+
+    name = "anthropic-messages"
+
+    def __repr__(self) -> str:
+        return "AnthropicMessagesDialect()"
+
+    def supports(self, scenario: Scenario) -> str | None:
+        if scenario.dialects is not None and self.name not in scenario.dialects:
+            return f"scenario is limited to dialects {scenario.dialects}"
+        for attempt in scenario.attempts:
+            if isinstance(attempt, ErrorAttempt):
+                form = attempt.error.retry_after_form
+                if attempt.error.retry_after is not None and form != "seconds":
+                    return (
+                        "anthropic-messages sends retry-after in whole seconds only "
+                        f"(no {'retry-after-ms' if form == 'ms' else 'HTTP-date'} form)"
+                    )
+                continue
+            assert isinstance(attempt, ReplyWrapper)
+            reason = _reply_support(attempt.reply, scenario.request.stream)
+            if reason is not None:
+                return reason
+        return None
+
+    def synthesize(self, scenario: Scenario) -> Script:
+        reason = self.supports(scenario)
+        if reason is not None:
+            raise ValueError(f"{scenario.where()}: cannot synthesize for {self.name}: {reason}")
+        exchanges = []
+        for n, attempt in enumerate(scenario.attempts):
+            if isinstance(attempt, ErrorAttempt):
+                exchanges.append(_error_exchange(scenario, n, attempt.error))
+            else:
+                assert isinstance(attempt, ReplyWrapper)
+                exchanges.append(_reply_exchange(scenario, n, attempt.reply))
+        return Script(
+            exchanges=tuple(exchanges),
+            source=scenario.where(),
+            notes={"dialect": self.name, "scenario": scenario.id},
+        )
+
+
+DIALECT = AnthropicMessagesDialect()
+
+
+def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
+    """Why this reply cannot be said on the Messages wire, or None."""
+    if reply.outcome not in ("completed", "incomplete"):
+        return (
+            f"anthropic-messages has no {reply.outcome} response status (an in-stream error "
+            "is a fault.error_payload)"
+        )
+    if reply.polls:
+        return "anthropic-messages has no polled runs (polls > 0)"
+    if reply.outcome == "completed" and reply.finish not in _STOP:
+        return f"anthropic-messages has no {reply.finish!r} stop reason; use an error payload fault"
+    if reply.fault is not None and not stream:
+        return "stream faults need a streamed request (request.stream is false)"
+    if not stream:
+        for part in reply.parts:
+            if isinstance(part, ToolCallPart) and not isinstance(_input(part), dict):
+                return (
+                    "anthropic-messages sends an unstreamed tool call's input as a JSON "
+                    "object; raw argument text needs a streamed request"
+                )
+    return None
+
+
+# --------------------------------------------------------------------------- content
+
+
+def _digest(*parts: object) -> bytes:
+    return hashlib.sha256(":".join(map(str, parts)).encode()).digest()
+
+
+def _base62(seed: str, length: int) -> str:
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+    number = int.from_bytes(_digest(seed), "big")
+    out = []
+    for _ in range(length):
+        number, digit = divmod(number, len(alphabet))
+        out.append(alphabet[digit])
+    return "".join(out)
+
+
+class _Ids:
+    """Ids of one attempt, hashed from the scenario id and the attempt number."""
+
+    def __init__(self, scenario: Scenario, attempt: int) -> None:
+        self._seed = f"{scenario.id}:{attempt}"
+        self.message = "msg_01" + _base62(f"message:{self._seed}", 22)
+        self.request = "req_011C" + _base62(f"request:{self._seed}", 20)
+
+    def tool(self, index: int) -> str:
+        return "toolu_01" + _base62(f"tool:{self._seed}:{index}", 22)
+
+    def signature(self, index: int) -> str:
+        return base64.b64encode(_digest("signature", self._seed, index) * 4).decode()
+
+
+def _input(part: ToolCallPart) -> Any:
+    """The tool input as an object when the argument text is one, else the raw text."""
+    try:
+        return json.loads(part.tool_call.argument_text())
+    except ValueError:
+        return part.tool_call.argument_text()
+
+
+def _stop_reason(reply: ReplyAttempt) -> str:
+    if reply.outcome == "incomplete":
+        return _INCOMPLETE_STOP[reply.incomplete_reason]
+    return _STOP[reply.finish]
+
+
+def _usage(usage: Usage | None, output: int | None = None) -> dict[str, Any]:
+    """Anthropic usage; ``output`` overrides the output count (``message_start``)."""
+    usage = usage or Usage(input=0, output=0)
+    return {
+        "input_tokens": usage.input,
+        "cache_creation_input_tokens": usage.cache_write or 0,
+        "cache_read_input_tokens": usage.cache_read or 0,
+        "output_tokens": usage.output if output is None else output,
+    }
+
+
+def _blocks(ids: _Ids, reply: ReplyAttempt) -> list[tuple[dict[str, Any], list[Event]]]:
+    """Each reply part as its finished content block and the events that stream it."""
+    out: list[tuple[dict[str, Any], list[Event]]] = []
+    for index, part in enumerate(reply.parts):
+        at: dict[str, Any] = {"index": index}
+        events: list[Event] = []
+        if isinstance(part, TextPart):
+            block: dict[str, Any] = {"type": "text", "text": part.text}
+            start: dict[str, Any] = {"type": "text", "text": ""}
+            for piece in split_text(part.text, part.deltas):
+                delta = {"type": "text_delta", "text": piece}
+                events.append(("content_block_delta", {**at, "delta": delta}))
+        elif isinstance(part, ReasoningPart):
+            signature = part.signature or ids.signature(index)
+            block = {"type": "thinking", "thinking": part.reasoning, "signature": signature}
+            start = {"type": "thinking", "thinking": "", "signature": ""}
+            for piece in split_text(part.reasoning, part.deltas):
+                delta = {"type": "thinking_delta", "thinking": piece}
+                events.append(("content_block_delta", {**at, "delta": delta}))
+            delta = {"type": "signature_delta", "signature": signature}
+            events.append(("content_block_delta", {**at, "delta": delta}))
+        else:
+            call = part.tool_call
+            tool_id = call.id or ids.tool(index)
+            block = {"type": "tool_use", "id": tool_id, "name": call.name, "input": _input(part)}
+            start = {**block, "input": {}}
+            for piece in ["", *split_text(call.argument_text(), call.fragments)]:
+                delta = {"type": "input_json_delta", "partial_json": piece}
+                events.append(("content_block_delta", {**at, "delta": delta}))
+        events.insert(0, ("content_block_start", {**at, "content_block": start}))
+        events.append(("content_block_stop", at))
+        out.append((block, events))
+    return out
+
+
+# --------------------------------------------------------------------------- exchanges
+
+
+def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange:
+    ids = _Ids(scenario, n)
+    blocks = _blocks(ids, reply)
+    message: dict[str, Any] = {
+        "model": scenario.request.model,
+        "id": ids.message,
+        "type": "message",
+        "role": "assistant",
+        "content": [block for block, _ in blocks],
+        "stop_reason": _stop_reason(reply),
+        "stop_sequence": None,
+        "usage": _usage(reply.usage),
+    }
+    if not scenario.request.stream:
+        body = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        return Exchange(
+            method="POST",
+            path=PATH,
+            headers=(("content-type", "application/json"), ("request-id", ids.request)),
+            chunks=chunk_events([body.encode()], reply.wire.chunking),
+            delay=reply.wire.first_byte_delay,
+            label=f"attempt {n + 1}: reply",
+        )
+    output = reply.usage.output if reply.usage is not None else 0
+    started = {**message, "content": [], "stop_reason": None}
+    started["usage"] = _usage(reply.usage, output=min(output, 1))
+    content: list[Event] = [("message_start", {"message": started})]
+    for _, events in blocks:
+        content += events
+    delta = {"stop_reason": message["stop_reason"], "stop_sequence": None}
+    tail: list[Event] = [
+        ("message_delta", {"delta": delta, "usage": _usage(reply.usage)}),
+        ("message_stop", {}),
+    ]
+    events, end, malformed = _apply_fault(reply.fault, content, tail)
+    events, malformed = _with_ping(events, malformed, 2 if blocks else 1)
+    return Exchange(
+        method="POST",
+        path=PATH,
+        headers=(
+            ("content-type", "text/event-stream; charset=utf-8"),
+            ("cache-control", "no-cache"),
+            ("request-id", ids.request),
+        ),
+        chunks=_encode_stream(events, malformed, reply.wire),
+        end=end,
+        delay=reply.wire.first_byte_delay,
+        label=f"attempt {n + 1}: streamed reply",
+    )
+
+
+def _apply_fault(
+    fault: StreamFault | None, content: list[Event], tail: list[Event]
+) -> tuple[list[Event], End, int | None]:
+    """Apply a stream fault: the events left, how the body ends, which event to break.
+    ``content`` is everything before ``message_delta``, which carries the stop reason."""
+    events = content + tail
+    if fault is None:
+        return events, "close", None
+    if fault.empty:
+        return [], "close", None
+    if fault.terminator_only:
+        return [("message_stop", {})], "close", None
+    if fault.cut_after is not None:
+        return events[: fault.cut_after], "cut", None
+    if fault.stall_after is not None:
+        return events[: fault.stall_after], "stall", None
+    if fault.truncate_after is not None:
+        return content[: fault.truncate_after], "close", None
+    if fault.error_payload is not None:
+        payload: dict[str, Any] = fault.error_payload
+        inner = payload["error"] if isinstance(payload.get("error"), dict) else payload
+        kind = inner.get("type")
+        if kind not in _ANTHROPIC_TYPES:
+            kind = _FROM_OPENAI.get(str(kind)) or _FROM_OPENAI.get(str(inner.get("code")))
+        error = {"type": kind or "api_error", "message": inner.get("message") or "Overloaded"}
+        return [*content, ("error", {"error": error})], "close", None
+    if fault.malformed_at is not None:
+        if fault.malformed_at >= len(events):
+            raise ValueError(
+                f"malformed_at={fault.malformed_at} is past the end of the stream, which has "
+                f"{len(events)} events (0..{len(events) - 1}, message_stop last)"
+            )
+        return events, "close", fault.malformed_at
+    return events, "close", None
+
+
+def _with_ping(
+    events: list[Event], malformed: int | None, at: int
+) -> tuple[list[Event], int | None]:
+    """Insert the ``ping`` the API sends after the first block starts (after
+    ``message_start`` when there is no block), if the stream gets past that point. Pings
+    are keep-alives: fault indexes never count them, so they are added afterwards."""
+    if len(events) <= at or events[0][0] != "message_start":
+        return events, malformed
+    if malformed is not None and malformed >= at:
+        malformed += 1
+    return [*events[:at], ("ping", {}), *events[at:]], malformed
+
+
+def _encode_stream(events: list[Event], malformed: int | None, wire: Wire) -> tuple[Chunk, ...]:
+    """SSE-encode the named events (keep-alive comments every ``keepalive_every`` events,
+    never after the last), then chunk them."""
+    encoded: list[bytes] = []
+    delays: list[float] = []
+    for i, (name, fields) in enumerate(events):
+        data = json.dumps({"type": name, **fields}, separators=(",", ":"), ensure_ascii=False)
+        if i == malformed:
+            data = data[: len(data) // 2]
+        event = SSEEvent(event=name, data=data)
+        encoded.append(
+            encode_event(event, line_ending=wire.line_ending, data_space=wire.data_space)
+        )
+        delays.append(wire.event_delay)
+        if wire.keepalive_every and (i + 1) % wire.keepalive_every == 0 and i + 1 < len(events):
+            encoded.append(encode_comment("keep-alive", line_ending=wire.line_ending))
+            delays.append(0.0)
+    return chunk_events(encoded, wire.chunking, event_delay=delays)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _error_exchange(scenario: Scenario, n: int, error: HttpError) -> Exchange:
+    ids = _Ids(scenario, n)
+    headers: dict[str, str] = {"content-type": "application/json", "request-id": ids.request}
+    if error.status in _FINAL_4XX:
+        headers["x-should-retry"] = "false"
+    for name, value in error.headers.items():
+        headers[name.lower()] = value
+    if error.retry_after is not None:  # supports() allows only the seconds form
+        headers["retry-after"] = str(math.ceil(round(error.retry_after, 6)))
+    body = error.body if error.body is not None else _error_body(error.status, scenario, ids)
+    return Exchange(
+        method="POST",
+        path=PATH,
+        status=error.status,
+        headers=tuple(headers.items()),
+        chunks=(Chunk(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()),),
+        label=f"attempt {n + 1}: HTTP {error.status}",
+    )
+
+
+def _error_body(status: int, scenario: Scenario, ids: _Ids) -> dict[str, Any]:
+    """Anthropic's usual error JSON for a status."""
+    if status in _ERRORS:
+        kind, message = _ERRORS[status]
+    elif status >= 500:
+        kind, message = _ERRORS[500]
+    else:
+        kind, message = _ERRORS[400]
+    error = {"type": kind, "message": message.format(model=scenario.request.model)}
+    return {"type": "error", "error": error, "request_id": ids.request}

@@ -1,0 +1,75 @@
+"""Import harness's bundled examples (``examples/`` of a source checkout) on demand.
+
+The examples are not part of the installed package (a top-level ``examples`` package in
+site-packages would collide with every other distribution that ships one), yet two built-in
+drivers run them: ``gateway-client`` and ``restream-app``. They are imported as
+``examples.<name>``, the same name tests and users see from the checkout; when that is not
+importable, the checkout root is appended to ``sys.path`` (appended, so it never shadows an
+installed module) only at that moment.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+__all__ = ["CHECKOUT", "ExampleMissing", "example_missing", "import_example"]
+
+CHECKOUT = Path(__file__).resolve().parents[2]
+"""The source checkout harness runs from (its ``examples/`` may not exist in a wheel)."""
+
+
+class ExampleMissing(ImportError):
+    """The bundled example is not available (harness is installed without its checkout)."""
+
+
+def example_missing(module: str) -> str | None:
+    """None when ``examples.<module>`` can be imported (nothing is imported), else why not."""
+    if (CHECKOUT / "examples" / module.split(".")[0]).is_dir():
+        return None
+    try:
+        found = importlib.util.find_spec(f"examples.{module.split('.')[0]}") is not None
+    except ModuleNotFoundError:
+        found = False
+    if found:
+        return None
+    return (
+        f"examples.{module} is not available: it ships in the examples/ folder of a harness "
+        f"source checkout, and there is none at {CHECKOUT}"
+    )
+
+
+def import_example(module: str) -> ModuleType:
+    """``examples.<module>``, from the checkout when it is not importable as it is."""
+    name = f"examples.{module}"
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if not _is_parent(exc.name, name):
+            raise  # the example itself failed to import one of its own dependencies
+    folder = CHECKOUT / "examples" / module.split(".")[0]
+    if not folder.is_dir():
+        raise ExampleMissing(
+            f"{name} is not available: it ships in the examples/ folder of a harness source "
+            f"checkout, and there is none at {CHECKOUT}"
+        )
+    if str(CHECKOUT) not in sys.path:
+        sys.path.append(str(CHECKOUT))
+    importlib.invalidate_caches()
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if not _is_parent(exc.name, name):
+            raise
+        raise ExampleMissing(
+            f"{name} is not importable although {folder} exists: another module named "
+            f"{exc.name!r} shadows it ({sys.modules.get('examples')!r})"
+        ) from exc
+
+
+def _is_parent(missing: str | None, name: str) -> bool:
+    """``missing`` is ``name`` or one of its parent packages."""
+    return missing is not None and (name == missing or name.startswith(missing + "."))

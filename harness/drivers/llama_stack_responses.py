@@ -1,0 +1,74 @@
+"""llama-stack-client's Responses API (``AsyncLlamaStackClient.responses.create``).
+
+This is the client side of the OpenAI-compatible Responses stream that llama-stack serves
+and that Responses-API consumers re-emit, so it runs on the ``openai-responses`` dialect.
+The client posts to ``/v1/openai/v1/responses``; the dialect's exchanges use the path
+``/v1/responses`` and the replay matches paths by suffix, so ``base_url=ctx.base_url``
+works with no per-driver path (the ``sent`` expectations see the real path).
+
+Seam: ``http_client=httpx.AsyncClient(transport=ctx.transport("httpx"))``; nothing is
+patched. Retries as shipped (the client's ``DEFAULT_MAX_RETRIES``);
+``ctx.options["max_retries"]`` overrides.
+
+The client (0.2.12) knows only part of the stream: it has no types for
+``response.in_progress``, the content-part, reasoning, ``response.failed`` and
+``response.incomplete`` events, nor a ``usage`` field. It builds those without
+validation, as its first event type with the real ``type`` kept and unknown fields as
+dicts; :class:`~harness.drivers.openai_sdk_responses.ResponsesStream` reads them by duck
+typing, exactly as an application reading ``event.type`` would. ``create`` has no
+``max_output_tokens`` parameter, so ``request.max_tokens`` is not sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import ClassVar
+
+from harness.drivers.base import DriverContext
+from harness.drivers.openai_sdk_responses import ResponsesStream, response_events, responses_kwargs
+from harness.events import Event
+from harness.scenario import Scenario
+
+__all__ = ["LlamaStackResponsesDriver"]
+
+
+class LlamaStackResponsesDriver:
+    """``llama_stack_client.AsyncLlamaStackClient().responses.create``, streamed or not."""
+
+    name: ClassVar[str] = "llama-stack-responses"
+    dialect: ClassVar[str] = "openai-responses"
+    http_library: ClassVar[str] = "httpx"
+    requires: ClassVar[tuple[str, ...]] = ("llama_stack_client", "fire")
+    """``fire`` too: llama-stack-client 0.2.12 imports it without declaring it."""
+    extra: ClassVar[str] = "llama-stack"
+    distributions: ClassVar[tuple[str, ...]] = ("llama-stack-client", "httpx")
+    """Installed distributions whose versions the transcript records."""
+
+    def supports(self, scenario: Scenario) -> str | None:
+        return None
+
+    async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
+        import httpx
+        import llama_stack_client
+
+        request = ctx.scenario.request
+        retries = ctx.options.get("max_retries", llama_stack_client.DEFAULT_MAX_RETRIES)
+        async with httpx.AsyncClient(transport=ctx.transport("httpx")) as http:
+            client = llama_stack_client.AsyncLlamaStackClient(
+                base_url=ctx.base_url,
+                api_key=ctx.api_key,
+                http_client=http,
+                max_retries=retries,
+            )
+            kwargs = responses_kwargs(request)
+            if not request.stream:
+                response = await client.responses.create(**kwargs, stream=False)
+                for event in response_events(response):
+                    yield event
+                return
+            stream = await client.responses.create(**kwargs, stream=True)
+            mapper = ResponsesStream()
+            async with stream:
+                async for item in stream:
+                    for event in mapper.feed(item):
+                        yield event

@@ -1,0 +1,425 @@
+"""Fuzz one driver: generated scenarios through the real adapter, checked by the invariants.
+
+Each example is a scenario from :func:`harness.checks.strategies.scenarios`, run the way
+:func:`harness.runner.run_scenario` runs any scenario (one virtual clock and event loop per
+run), checked against its own ``expect`` block and the invariants of DESIGN.md; an example
+whose body is not cut per event is also compared with the per-event run (invariant 5).
+Hypothesis shrinks a failure; then the split points are shrunk further by delta debugging,
+so the report shows the fewest cuts that still fail. The report is a scenario file ready to
+save in ``scenarios/``, the exact wire bytes read by read, and the commands to reproduce.
+
+``--seed`` makes a run exactly repeatable (same examples, same shrinking, same report).
+From a test: ``harness.fuzz.check_driver(driver, examples=200, seed=1)``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+
+import yaml
+from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
+from hypothesis import seed as hypothesis_seed
+from hypothesis.errors import Flaky, Unsatisfiable
+from hypothesis.strategies import SearchStrategy
+
+from harness.checks import Check, CheckResult
+from harness.checks.rechunk import CHECK, compare, minimal_splits, split_points, with_chunking
+from harness.drivers.base import Driver, get_driver, missing_requirements
+from harness.errors import HarnessError
+from harness.findings import Finding
+from harness.runner import Run, run_scenario
+from harness.scenario import Chunking, Scenario, SplitAt
+from harness.script import HttpDate, Script
+
+__all__ = [
+    "Failure",
+    "FuzzFailure",
+    "FuzzResult",
+    "check_driver",
+    "fuzz",
+    "main",
+    "scenario_yaml",
+    "wire_text",
+]
+
+SCHEMA_HEADER = "# yaml-language-server: $schema=../harness/schema/scenario.schema.json\n"
+SPLIT_BUDGET = 64
+"""At most this many extra runs to shrink a failure's split points."""
+
+
+def fuzz_checks() -> list[Check]:
+    """Expectations and invariants; the transcript-schema check is left out (the events are
+    pydantic models already, and re-validating each one costs more than the adapter)."""
+    from harness.checks.expectations import EXPECTATIONS
+    from harness.checks.invariants import INVARIANTS
+
+    return [EXPECTATIONS, *INVARIANTS]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failing example: the scenario, what it found, and the wire bytes it served."""
+
+    scenario: Scenario
+    findings: tuple[Finding, ...]
+    script: Script
+    flaky: bool = False
+
+    def codes(self) -> list[str]:
+        return sorted({f.code for f in self.findings})
+
+
+@dataclass(frozen=True)
+class FuzzResult:
+    """What one fuzzing run did; ``render()`` is the same for the same seed."""
+
+    driver: str
+    seed: int
+    examples: int
+    not_applicable: int
+    seconds: float
+    failure: Failure | None = None
+    found_at: int = 0
+    """The example that failed first (before shrinking); 0 when none did."""
+    command: str = field(default="", repr=False)
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+    def render(self) -> str:
+        rerun = f"harness fuzz --driver {self.driver} --seed {self.seed}{self.command}"
+        if self.failure is None:
+            return (
+                f"harness fuzz: {self.driver} passed {self.examples} examples "
+                f"({self.not_applicable} n/a) with seed {self.seed}\n"
+            )
+        f = self.failure
+        name = f"scenarios/{f.scenario.id}.yaml"
+        lines = [
+            f"harness fuzz: {self.driver} FAILED ({', '.join(f.codes())}) at example "
+            f"{self.found_at} with seed {self.seed}, shrunk in "
+            f"{self.examples - self.found_at} more runs"
+            + (" (flaky: it did not fail again every time)" if f.flaky else ""),
+            "",
+            "Findings:",
+            *("  " + x.render().replace("\n", "\n  ") for x in f.findings),
+            "",
+            f"Shrunk scenario (save as {name}):",
+            scenario_yaml(f.scenario).rstrip("\n"),
+            "",
+            "Wire bytes (one line per read the client got, @ byte offset in the body):",
+            wire_text(f.script).rstrip("\n"),
+            "",
+            "Reproduce:",
+            f"  {rerun}",
+            f"  harness run {name} --driver {self.driver} --rechunk",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def timing(self) -> str:
+        rate = self.examples / self.seconds if self.seconds else 0.0
+        return f"{self.examples} examples in {self.seconds:.2f} s ({rate:.0f}/s)"
+
+
+class FuzzFailure(AssertionError):
+    """Raised by :func:`check_driver`; the message is the full report."""
+
+    def __init__(self, result: FuzzResult) -> None:
+        super().__init__(result.render())
+        self.result = result
+
+
+class _Failed(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(", ".join(failure.codes()))
+        self.failure = failure
+
+
+@dataclass
+class _Examiner:
+    """Runs one example and says what failed (None: it passed)."""
+
+    driver: Driver
+    rechunk: bool
+    ignore: frozenset[str]
+    checks: list[Check]
+    runs: int = 0
+    not_applicable: int = 0
+    found_at: int = 0
+    """How many examples ran until the first failure (0: none failed)."""
+
+    def run(self, scenario: Scenario) -> tuple[Run, Failure | None]:
+        run = run_scenario(scenario, self.driver, checks=self.checks)
+        if run.status == "n/a":
+            self.not_applicable += 1
+            return run, None
+        self.runs += 1
+        if self.rechunk and _chunking(scenario) != "per_event":
+            reference = run_scenario(with_chunking(scenario, "per_event"), self.driver, checks=[])
+            finding = compare(reference, run)
+            run.checks.append(CheckResult(CHECK, [finding] if finding is not None else []))
+        found = tuple(
+            f for f in run.findings if f.severity == "error" and f.code not in self.ignore
+        )
+        if not found:
+            return run, None
+        self.found_at = self.found_at or self.runs
+        assert run.script is not None
+        return run, Failure(scenario=scenario, findings=found, script=run.script)
+
+    def same(self, scenario: Scenario, codes: Collection[str]) -> Failure | None:
+        """The failure of ``scenario`` if it shares a code with the one being shrunk."""
+        try:
+            _, failure = self.run(scenario)
+        except ValueError:  # e.g. SplitAt offsets past the body
+            return None
+        if failure is None or not set(failure.codes()) & set(codes):
+            return None
+        return failure
+
+
+def fuzz(
+    driver: Driver | str,
+    *,
+    examples: int = 100,
+    seed: int | None = None,
+    dialect: str | None = None,
+    scenarios: SearchStrategy[Scenario] | None = None,
+    rechunk: bool = True,
+    ignore: Collection[str] = (),
+) -> FuzzResult:
+    """Fuzz ``driver`` with ``examples`` generated scenarios; never raises on a finding.
+
+    ``scenarios`` replaces the default strategy (``scenarios(dialect=...)`` of the driver's
+    dialect); ``ignore`` lists finding codes that do not count as failures (known bugs);
+    ``rechunk=False`` skips the comparison with the per-event run.
+    """
+    from harness.checks import strategies
+
+    if isinstance(driver, str):
+        driver = get_driver(driver)
+    if examples < 1:
+        raise HarnessError(f"examples must be >= 1 (got {examples})")
+    dialect = dialect or driver.dialect
+    if dialect != driver.dialect:
+        raise HarnessError(
+            f"driver {driver.name} speaks {driver.dialect}; with --dialect {dialect} every "
+            "example would be n/a"
+        )
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+    strategy = scenarios if scenarios is not None else strategies.scenarios(dialect=dialect)
+    examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks())
+    last: list[Failure] = []
+
+    @settings(
+        max_examples=examples,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        verbosity=Verbosity.quiet,
+        suppress_health_check=list(HealthCheck),
+        report_multiple_bugs=False,
+        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        print_blob=False,
+    )
+    @hypothesis_seed(seed)
+    @given(strategy)
+    def example(scenario: Scenario) -> None:
+        run, failure = examiner.run(scenario)
+        if run.status == "n/a":
+            reject()
+        if failure is not None:
+            last[:] = [failure]
+            raise _Failed(failure)
+
+    started = time.perf_counter()
+    failure: Failure | None = None
+    try:
+        example()
+    except _Failed as exc:
+        failure = exc.failure
+    except Flaky:
+        failure = replace(last[-1], flaky=True) if last else None
+    except Unsatisfiable:
+        raise HarnessError(
+            f"every generated scenario was n/a for driver {driver.name}; pass a strategy "
+            "it supports (e.g. scenarios(stream=True))"
+        ) from None
+    runs = examiner.runs
+    if failure is not None and not failure.flaky:
+        failure = _shrink_splits(failure, examiner)
+        failure = _named(failure, examiner, driver.name, seed)
+    return FuzzResult(
+        driver=driver.name,
+        seed=seed,
+        examples=runs,
+        not_applicable=examiner.not_applicable,
+        seconds=time.perf_counter() - started,
+        failure=failure,
+        found_at=examiner.found_at,
+        command=f" --examples {examples}" if examples != 100 else "",
+    )
+
+
+def check_driver(driver: Driver | str, **options: object) -> FuzzResult:
+    """:func:`fuzz` for tests: raises :class:`FuzzFailure` (an AssertionError) with the
+    report when an example fails; returns the result otherwise."""
+    result = fuzz(driver, **options)  # type: ignore[arg-type]
+    if result.failure is not None:
+        raise FuzzFailure(result)
+    return result
+
+
+def _chunking(scenario: Scenario) -> Chunking:
+    replies = scenario.replies()
+    return replies[-1].wire.chunking if replies else "per_event"
+
+
+def _shrink_splits(failure: Failure, examiner: _Examiner) -> Failure:
+    """Per event if that still fails; else the fewest split points of the one chunked
+    exchange that do (what Hypothesis cannot do across chunking kinds)."""
+    scenario, codes = failure.scenario, failure.codes()
+    if _chunking(scenario) == "per_event":
+        return failure
+    simpler = examiner.same(with_chunking(scenario, "per_event"), codes)
+    if simpler is not None:
+        return simpler
+    points = split_points(failure.script)
+    chunked = [i for i, p in enumerate(points) if p]
+    if len(chunked) != 1 or len(scenario.replies()) != 1:
+        return failure
+
+    def split(offsets: list[int]) -> Scenario:
+        return with_chunking(scenario, SplitAt(at=offsets))
+
+    best = minimal_splits(
+        points[chunked[0]],
+        lambda offsets: examiner.same(split(offsets), codes) is not None,
+        budget=SPLIT_BUDGET,
+    )
+    return examiner.same(split(best), codes) or failure
+
+
+def _named(failure: Failure, examiner: _Examiner, driver: str, seed: int) -> Failure:
+    """Give the scenario an id and description worth saving (if it still fails with them:
+    ids are hashed into call ids, so the bytes change a little)."""
+    codes = failure.codes()
+    first = next((f.code for f in failure.findings if f.check != CHECK), codes[0])
+    scenario = failure.scenario.model_copy(
+        update={
+            "id": f"fuzz-{first}",
+            "description": f"Found by `harness fuzz --driver {driver} --seed {seed}`: "
+            f"{', '.join(codes)}.",
+        }
+    )
+    return examiner.same(scenario, codes) or failure
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    """The scenario as a file for ``scenarios/``: schema header, fields left at their
+    defaults omitted, unicode kept readable (YAML escapes what it must)."""
+    data = scenario.model_dump(mode="json", exclude_defaults=True)
+    data = {"id": scenario.id, **data}  # the id first, even if a default one
+    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=92)
+    return SCHEMA_HEADER + body
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block lists indented under their key and short lists of scalars on one line, as the
+    bundled scenarios are written."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list[object]) -> yaml.Node:
+    flat = len(data) <= 8 and all(isinstance(x, int | float | bool) for x in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
+
+
+_Dumper.add_representer(list, _represent_list)
+
+
+def wire_text(script: Script, *, width: int = 96) -> str:
+    """Every exchange's status, headers and body, one line per chunk (read), so the split
+    points are visible where they fall."""
+    lines: list[str] = []
+    points = split_points(script)
+    for n, (ex, cuts) in enumerate(zip(script.exchanges, points, strict=True), start=1):
+        lines.append(
+            f"exchange {n}: {ex.method} {ex.path} -> HTTP {ex.status}, {len(ex.body)} bytes, "
+            f"end {ex.end}, split at {cuts}"
+        )
+        for name, value in ex.headers:
+            if name.lower().startswith("retry-after"):
+                shown = (
+                    f"<HTTP date {value.seconds:g} s ahead>"
+                    if isinstance(value, HttpDate)
+                    else value
+                )
+                lines.append(f"  {name}: {shown}")
+        at = 0
+        for chunk in ex.chunks:
+            lines.extend(_chunk_lines(at, chunk.data, width))
+            at += len(chunk.data)
+    return "\n".join(lines) + "\n"
+
+
+def _chunk_lines(at: int, data: bytes, width: int) -> list[str]:
+    """``@offset b'...'``, long reads wrapped at event ends so they stay legible."""
+    pieces = data.split(b"\n")
+    out: list[str] = []
+    first = True
+    for i, piece in enumerate(pieces):
+        text = piece + (b"\n" if i < len(pieces) - 1 else b"")
+        if not text:
+            continue
+        prefix = f"  @{at:<6}" if first else "  " + " " * 7
+        out.append(prefix + repr(text)[: width * 4])
+        first = False
+    return out or [f"  @{at:<6}b''"]
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def main(
+    driver_name: str,
+    *,
+    examples: int,
+    seed: int | None,
+    dialect: str | None,
+    ignore: Sequence[str],
+    faults: bool,
+) -> int:
+    """``harness fuzz``: print the report (stdout) and the timing (stderr); 1 on a failure."""
+    import sys
+
+    from harness.checks import strategies
+
+    driver = get_driver(driver_name)
+    missing = missing_requirements(driver)
+    if missing:
+        raise HarnessError(
+            f"driver {driver.name} needs {', '.join(missing)}: "
+            f"pip install 'harness[{driver.extra}]'"
+        )
+    strategy = strategies.scenarios(
+        dialect=dialect or driver.dialect, faults=faults, retries=faults
+    )
+    result = fuzz(
+        driver, examples=examples, seed=seed, dialect=dialect, scenarios=strategy, ignore=ignore
+    )
+    flags = "".join(f" --ignore {code}" for code in ignore) + ("" if faults else " --no-faults")
+    result = replace(result, command=result.command + flags)
+    print(result.render(), end="")
+    print(f"harness fuzz: {result.timing()}", file=sys.stderr)
+    return 0 if result.passed else 1

@@ -1,0 +1,350 @@
+"""The conformance suite as pytest items: one per scenario x declared driver, and its reports.
+
+Importing this module imports only pytest: the plugin uses it to check options at start-up.
+Each item runs :func:`harness.runner.run_scenario` with the network blocked and keeps the
+result as a :class:`~harness.cell.Cell`. The plugin copies the cell onto the test report, so
+under pytest-xdist the cells travel to the controller with the reports and the matrix
+reports (JSON, JUnit, Markdown) and the baseline are written once, there, in a stable order.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr
+
+    from harness.baseline import Baseline
+    from harness.cell import Cell
+    from harness.conformance import Conformance
+    from harness.drivers.base import Driver
+    from harness.runner import Run
+    from harness.scenario import Scenario
+
+__all__ = [
+    "ConformanceFailure",
+    "ConformanceItem",
+    "ConftestSuites",
+    "Results",
+    "driver_items",
+    "suite_items",
+]
+
+FORMATS = {".json": "json", ".xml": "junit", ".md": "md", ".markdown": "md"}
+_baseline_key = pytest.StashKey["Baseline"]()
+
+
+class ConformanceFailure(AssertionError):
+    """A cell that failed its checks; the message is every finding, rendered."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        findings = [f for f in run.findings if f.severity == "error"]
+        first = f"[{findings[0].code}] {findings[0].message}" if findings else "failed"
+        more = f" (+{len(findings) - 1} more)" if len(findings) > 1 else ""
+        head = [
+            f"{first}{more}",
+            f"scenario {run.scenario.id} ({run.scenario.where()}) x driver {run.driver} "
+            f"({run.dialect}): {len(findings)} finding(s)",
+            "",
+        ]
+        super().__init__("\n".join(head + [f.render() for f in findings]))
+
+
+def selected_drivers(config: pytest.Config) -> set[str] | None:
+    names = config.getoption("harness_driver") or config.getini("harness_drivers")
+    return set(names) if names else None
+
+
+def _scenarios_or_error(parent: pytest.Collector) -> list[Scenario] | str:
+    from harness.errors import HarnessError
+    from harness.fixture import configured_scenarios
+
+    try:
+        return configured_scenarios(parent.config)
+    except HarnessError as exc:
+        return f"harness: cannot load the scenarios:\n{exc}"
+
+
+class SuiteError(pytest.Collector):
+    """Stands for a suite whose scenarios cannot load: collecting it reports the problem."""
+
+    def __init__(self, *, message: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.message = message
+
+    def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
+        raise self.CollectError(self.message)
+
+
+def suite_items(
+    parent: pytest.Collector, name: str, declared: Conformance
+) -> list[pytest.Item | pytest.Collector]:
+    """One item per scenario x driver of ``declared``, named ``name[dialect-scenario]``."""
+    scenarios = _scenarios_or_error(parent)
+    if isinstance(scenarios, str):
+        return [SuiteError.from_parent(parent, name=name, message=scenarios)]
+    wanted = selected_drivers(parent.config)
+    items: list[pytest.Item | pytest.Collector] = []
+    for driver in declared.drivers():
+        if wanted is not None and driver.name not in wanted:
+            continue
+        for scenario in scenarios:
+            items.append(
+                ConformanceItem.from_parent(
+                    parent,
+                    name=f"{name}[{driver.dialect}-{scenario.id}]",
+                    scenario=scenario,
+                    driver=driver,
+                )
+            )
+    return items
+
+
+class ConftestSuites(pytest.File):
+    """The suites declared with ``@conformance`` in a ``conftest.py``."""
+
+    def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
+        module = self.config.pluginmanager.get_plugin(str(self.path))
+        for name, declared in sorted(declared_in(module)):
+            yield from suite_items(self, name, declared)
+
+
+def declared_in(module: object) -> list[tuple[str, Conformance]]:
+    from harness.conformance import Conformance
+
+    if module is None:
+        return []
+    return [(k, v) for k, v in vars(module).items() if isinstance(v, Conformance)]
+
+
+class DriverSuites(pytest.Collector):
+    """Registered drivers named by ``--harness-driver`` that no declared suite provides."""
+
+    def __init__(self, *, names: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.names = names
+
+    def collect(self) -> Iterable[pytest.Item | pytest.Collector]:
+        from harness.conformance import suite
+
+        for name in self.names:
+            yield from suite_items(self, name, suite(name))
+
+
+def driver_items(session: pytest.Session, collected: list[pytest.Item]) -> list[pytest.Item]:
+    """Items for the registered drivers ``--harness-driver`` names and nothing collected."""
+    from harness.drivers.base import driver_names
+
+    wanted = selected_drivers(session.config)
+    if not wanted:
+        return []
+    have = {i.driver.name for i in collected if isinstance(i, ConformanceItem)}
+    names = sorted(n for n in wanted - have if n in driver_names())
+    if not names:
+        return []
+    node = DriverSuites.from_parent(
+        session, name="harness-drivers", nodeid="harness-drivers", names=names
+    )
+    items: list[pytest.Item] = []
+    for child in node.collect():
+        if isinstance(child, pytest.Item):
+            items.append(child)
+        else:  # a SuiteError: report it as the collection error it is
+            raise pytest.UsageError(getattr(child, "message", str(child)))
+    return items
+
+
+class ConformanceItem(pytest.Item):
+    """One scenario through one driver; fails with the findings, skips when n/a."""
+
+    def __init__(self, *, scenario: Scenario, driver: Driver, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.driver = driver
+        self.harness_cell: Cell | None = None
+        self.harness_section: str | None = None
+        self.add_marker("harness_conformance")
+
+    def runtest(self) -> None:
+        from harness.cell import cell_from_run
+        from harness.drivers.base import missing_requirements
+        from harness.guard import no_network
+        from harness.runner import run_scenario
+
+        missing = missing_requirements(self.driver)
+        if missing:
+            extra = getattr(self.driver, "extra", "")
+            pytest.skip(f"not installed: {', '.join(missing)} (pip install 'harness[{extra}]')")
+        with no_network():
+            run = run_scenario(self.scenario, self.driver)
+        _raise_declaration_error(run)
+        self.harness_cell = cell_from_run(run)
+        self.harness_section = _section(run)
+        if run.status == "n/a":
+            pytest.skip(f"n/a: {run.na_reason}")
+        if run.status == "fail":
+            known = _known_failure(self.config, self.harness_cell)
+            if known is not None:
+                pytest.xfail(f"known failure (baseline): {known}")
+            raise ConformanceFailure(run)
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | TerminalRepr:
+        if isinstance(excinfo.value, ConformanceFailure):
+            return f"{excinfo.value}\nrerun: pytest {self.nodeid!r}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        source = self.scenario.source
+        if source is None:
+            return self.path, None, self.name
+        line = int(self.scenario.where().rsplit(":", 1)[1]) - 1
+        return Path(source), line, self.name
+
+
+def _raise_declaration_error(run: Run) -> None:
+    """An ``AdapterOutputError`` is the declaration's fault, not the adapter's: say so."""
+    events = run.transcript.events if run.transcript is not None else []
+    last = events[-1] if events else None
+    if getattr(last, "type", "").endswith("AdapterOutputError"):
+        pytest.fail(f"harness: {getattr(last, 'message', '')}", pytrace=False)
+
+
+def _section(run: Run) -> str:
+    """What the adapter yielded and sent, for the "harness" report section."""
+    lines = [f"scenario: {run.scenario.where()}", f"driver: {run.driver} ({run.dialect})"]
+    transcript = run.transcript
+    if transcript is not None:
+        lines.append(f"virtual time: {transcript.virtual_seconds:.3f}s")
+        lines.append("events:")
+        lines += [f"  {e.model_dump_json(exclude_defaults=True)}" for e in transcript.events]
+        lines.append("requests:")
+        lines += [
+            f"  {r.method} {r.url} at {r.at:.3f}s -> "
+            + (f"exchange #{r.exchange}" if r.exchange is not None else "MISS")
+            for r in transcript.requests
+        ]
+    lines += [f"miss: {m}" for m in run.misses]
+    return "\n".join(lines)
+
+
+def _baseline(config: pytest.Config) -> Baseline:
+    if _baseline_key not in config.stash:
+        from harness.baseline import BaselineError, load_baseline
+
+        path = baseline_path(config)
+        try:
+            config.stash[_baseline_key] = load_baseline(path) if path else {}
+        except BaselineError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    return config.stash[_baseline_key]
+
+
+def baseline_path(config: pytest.Config) -> Path | None:
+    given = config.getoption("harness_baseline") or config.getini("harness_baseline")
+    if not given:
+        return None
+    path = Path(given)
+    return path if path.is_absolute() else config.invocation_params.dir / path
+
+
+def _known_failure(config: pytest.Config, cell: Cell) -> str | None:
+    """The baseline's reason when it lists this failure with the same codes, else None."""
+    from harness.baseline import compare
+
+    if config.getoption("harness_update_baseline"):
+        return None
+    known = _baseline(config).get(cell.key)
+    if known is None or compare([cell], _baseline(config)).regressions:
+        return None
+    return str(known.get("reason") or cell.reason)
+
+
+# --------------------------------------------------------------------------- session results
+
+
+class Results:
+    """Cells gathered from test reports (in the xdist controller, or the only process)."""
+
+    def __init__(self) -> None:
+        self.cells: list[dict[str, Any]] = []
+        self.started = time.perf_counter()
+        self.written: list[str] = []
+
+    def matrix(self) -> Any:
+        from harness.cell import Cell
+        from harness.matrix import Matrix
+
+        cells = [Cell.model_validate(c) for c in self.cells]
+        cells.sort(key=lambda c: (c.driver, c.scenario))
+        return Matrix(
+            drivers=sorted({c.driver for c in cells}),
+            scenarios=sorted({c.scenario for c in cells}),
+            cells=cells,
+            wall_seconds=time.perf_counter() - self.started,
+        )
+
+    def finish(self, config: pytest.Config) -> None:
+        """Write the reports and, when asked, the baseline."""
+        from harness import report
+        from harness.baseline import write_baseline
+
+        if not self.cells:
+            return
+        m = self.matrix()
+        render = {"json": report.to_json, "junit": report.to_junit, "md": report.to_markdown}
+        for fmt, path in report_targets(config):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(render[fmt](m), encoding="utf-8")
+            self.written.append(f"{fmt} report: {path}")
+        target = baseline_path(config)
+        if target is not None and config.getoption("harness_update_baseline"):
+            write_baseline(target, m.cells, _baseline(config))
+            self.written.append(f"baseline written: {target} ({len(m.cells)} cells)")
+
+    def summary(self, config: pytest.Config) -> list[str]:
+        from harness.baseline import compare
+
+        if not self.cells:
+            return []
+        m = self.matrix()
+        counts = m.counts()
+        lines = [
+            f"{len(m.cells)} cells: {counts['pass']} pass, {counts['fail']} fail, "
+            f"{counts['n/a']} n/a, {counts['error']} error"
+        ]
+        if baseline_path(config) and not config.getoption("harness_update_baseline"):
+            fixes = compare(m.cells, _baseline(config)).fixes
+            for cell, why in fixes:
+                lines.append(f"better than the baseline: {cell.key}: {why}")
+            if fixes:
+                lines.append("update it with --harness-update-baseline")
+        return lines + self.written
+
+
+def report_targets(config: pytest.Config) -> list[tuple[str, Path]]:
+    """``--harness-report`` values as (format, path): ``md:PATH`` or a known suffix."""
+    out: list[tuple[str, Path]] = []
+    values = config.getoption("harness_report") or config.getini("harness_report")
+    for value in values:
+        fmt, sep, rest = str(value).partition(":")
+        if sep and fmt in ("json", "junit", "md") and rest:
+            path = Path(rest)
+        else:
+            path = Path(value)
+            found = FORMATS.get(path.suffix.lower())
+            if found is None:
+                raise pytest.UsageError(
+                    f"--harness-report {value!r}: expected a .json, .xml or .md path, or "
+                    "json:PATH / junit:PATH / md:PATH"
+                )
+            fmt = found
+        out.append((fmt, path if path.is_absolute() else config.invocation_params.dir / path))
+    return out
