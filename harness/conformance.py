@@ -25,7 +25,7 @@ named like a test (``test_*``). Each test is ``<name>[<dialect>-<scenario id>]``
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeAlias, cast
 
@@ -349,7 +349,7 @@ class AdapterDriver:
                 yield event
 
 
-async def _outputs(result: Any) -> AsyncIterator[Any]:
+async def _outputs(result: Any) -> AsyncGenerator[Any, None]:
     """Every item of whatever the adapter function gave: awaited, iterated, or as is."""
     if inspect.isawaitable(result):
         result = await result

@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -27,6 +27,9 @@ from harness.findings import Finding
 from harness.scenario import Scenario
 from harness.script import Exchange, Script
 from harness.transport.core import Replay, ReplayMiss
+
+if TYPE_CHECKING:
+    from harness.cassettes.record import Recorder
 
 __all__ = [
     "ReplayHandle",
@@ -164,6 +167,8 @@ class ReplayHandle:
         self.base_url = BASE_URL
         """Point clients here (OpenAI-style clients: ``base_url + "/v1"``); any host works."""
         self.api_key = API_KEY
+        self.recorder: Recorder | None = None
+        """For a cassette: the recording session (``recorder.replay`` is set when replaying)."""
 
     def __repr__(self) -> str:
         return f"<ReplayHandle {self.replay!r}>"
@@ -323,44 +328,73 @@ def _scenario_replay(
     )
 
 
-def _cassette_replay(
-    request: pytest.FixtureRequest, ref: Any, options: dict[str, Any], clock: Clock
-) -> ReplayHandle:
-    mode = options.get("record_mode") or request.config.getoption("harness_record_mode")
-    mode = mode or request.config.getini("harness_record_mode") or "none"
+def cassette_path(request: pytest.FixtureRequest, ref: Any) -> Path:
+    """The marker's path (relative to the test file), or ``cassettes/<module>/<test>.yaml``."""
+    here = Path(request.path).parent
+    if ref is None:
+        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in request.node.name)
+        return here / "cassettes" / Path(request.path).stem / f"{name}.yaml"
     path = Path(ref)
-    path = path if path.is_absolute() else Path(request.path).parent / path
-    script = _cassette_script(path, str(mode))
-    return ReplayHandle(Replay(script, clock), scenario=None, dialect=None)
+    return path if path.is_absolute() else here / path
 
 
-def _cassette_script(path: Path, record_mode: str) -> Script:
-    """The cassette as a Script (needs ``harness.cassettes``; recording is not wired yet)."""
-    pytest.fail(
-        f"harness_cassette({str(path)!r}, record_mode={record_mode!r}): cassette replay is not "
-        "available in this version of harness",
-        pytrace=False,
-    )
+def _record_mode(request: pytest.FixtureRequest, options: dict[str, Any]) -> str:
+    mode = options.get("record_mode") or request.config.getoption("harness_record_mode")
+    return str(mode or request.config.getini("harness_record_mode") or "none")
 
 
 @contextmanager
-def open_replay(request: pytest.FixtureRequest, clock: Clock) -> Iterator[ReplayHandle]:
+def _cassette(
+    request: pytest.FixtureRequest, ref: Any, options: dict[str, Any]
+) -> Iterator[ReplayHandle]:
+    """Replay (or record, per the record mode) the cassette for the test's clients.
+
+    Replaying runs on the test's virtual clock with the network blocked; recording talks to
+    the real server in real time (a virtual clock would skip the waits a real server needs).
+    """
+    from harness.cassettes import CassetteError, recording
+
+    path = cassette_path(request, ref)
+    mode = _record_mode(request, options)
+    live = mode in ("all", "new_episodes") or (mode == "once" and not path.exists())
+    clock = Clock() if live else request.getfixturevalue("harness_clock")
+    with ExitStack() as stack:
+        try:
+            recorder = stack.enter_context(recording(path, cast(Any, mode), clock=clock))
+        except CassetteError as exc:
+            pytest.fail(f"harness_cassette: {exc}", pytrace=False)
+        replay = recorder.replay or Replay(Script((), source=str(path)), clock)
+        handle = ReplayHandle(replay, scenario=None, dialect=None)
+        handle.recorder = recorder
+        yield handle
+        try:
+            stack.close()
+        except CassetteError as exc:
+            pytest.fail(f"harness_cassette: {exc}", pytrace=False)
+
+
+@contextmanager
+def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
     """Serve the test's scenario (or cassette) to every httpx/httpx2 client made inside it."""
     from harness.guard import no_network
     from harness.pytest_plugin import CALL_PASSED, REPLAY_HANDLE
     from harness.transport import serving
 
     kind, ref, options = _source(request)
-    if kind == "scenario":
-        handle = _scenario_replay(request, ref, options, clock)
-    else:
-        handle = _cassette_replay(request, ref, options, clock)
-    request.node.stash[REPLAY_HANDLE] = handle
     with ExitStack() as stack:
-        stack.enter_context(no_network(allow_loopback=bool(options.get("allow_loopback"))))
-        stack.enter_context(serving(handle.replay))
+        if kind == "scenario":
+            clock = request.getfixturevalue("harness_clock")
+            handle = _scenario_replay(request, ref, options, clock)
+            stack.enter_context(serving(handle.replay))
+        else:
+            handle = stack.enter_context(_cassette(request, ref, options))
+        if handle.recorder is None or handle.recorder.replay is not None:
+            stack.enter_context(no_network(allow_loopback=bool(options.get("allow_loopback"))))
+        request.node.stash[REPLAY_HANDLE] = handle
         yield handle
-    if options.get("assert_all_served", True) and request.node.stash.get(CALL_PASSED, False):
+    replaying = handle.recorder is None or handle.recorder.replay is not None
+    strict = options.get("assert_all_served", True) and replaying
+    if strict and request.node.stash.get(CALL_PASSED, False):
         try:
             handle.assert_all_served()
         except AssertionError as exc:

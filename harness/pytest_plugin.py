@@ -19,6 +19,7 @@ Suites: a function decorated with :func:`harness.conformance.conformance` in a
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -193,6 +194,7 @@ class _Session:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.results: Any = None
+        self.started = time.perf_counter()
 
     def _collecting(self) -> bool:
         return not hasattr(self.config, "workerinput")
@@ -204,7 +206,7 @@ class _Session:
         if self.results is None:
             from harness.pytest_suite import Results
 
-            self.results = Results()
+            self.results = Results(self.started)
         self.results.cells.append(cell)
 
     def pytest_sessionfinish(self) -> None:
@@ -232,11 +234,14 @@ def harness_clock() -> Iterator[Clock]:
 
 
 @pytest.fixture
-def harness_replay(request: pytest.FixtureRequest, harness_clock: Clock) -> Iterator[ReplayHandle]:
-    """Serve the marked scenario (or cassette) to every httpx/httpx2 client made in the test."""
+def harness_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
+    """Serve the marked scenario (or cassette) to every httpx/httpx2 client made in the test.
+
+    Replays run on ``harness_clock``; recording a cassette runs in real time.
+    """
     from harness.fixture import open_replay
 
-    with open_replay(request, harness_clock) as handle:
+    with open_replay(request) as handle:
         yield handle
 
 

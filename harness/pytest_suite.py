@@ -273,9 +273,9 @@ def _known_failure(config: pytest.Config, cell: Cell) -> str | None:
 class Results:
     """Cells gathered from test reports (in the xdist controller, or the only process)."""
 
-    def __init__(self) -> None:
+    def __init__(self, started: float | None = None) -> None:
         self.cells: list[dict[str, Any]] = []
-        self.started = time.perf_counter()
+        self.started = started if started is not None else time.perf_counter()
         self.written: list[str] = []
 
     def matrix(self) -> Any:

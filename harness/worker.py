@@ -20,8 +20,11 @@ from harness.scenario import Scenario
 __all__ = ["main", "run_cells"]
 
 
-def run_cells(driver_name: str, scenarios: Sequence[Scenario]) -> Iterator[Cell]:
-    """Yield one cell per scenario; harness's own failures become ``error`` cells."""
+def run_cells(
+    driver_name: str, scenarios: Sequence[Scenario], *, rechunk: bool = False
+) -> Iterator[Cell]:
+    """Yield one cell per scenario; harness's own failures become ``error`` cells.
+    ``rechunk`` adds invariant 5 (each body re-split and re-run, see harness.checks.rechunk)."""
     from harness.runner import run_scenario
 
     driver = get_driver(driver_name)
@@ -38,7 +41,12 @@ def run_cells(driver_name: str, scenarios: Sequence[Scenario]) -> Iterator[Cell]
             )
             continue
         try:
-            yield cell_from_run(run_scenario(scenario, driver))
+            run = run_scenario(scenario, driver)
+            if rechunk:
+                from harness.checks.rechunk import rechunk_check
+
+                run.checks.append(rechunk_check(run, driver))
+            yield cell_from_run(run)
         except Exception as exc:  # a harness bug must not hide the other cells
             tb = traceback.format_exception(exc)
             yield Cell(
@@ -52,10 +60,11 @@ def run_cells(driver_name: str, scenarios: Sequence[Scenario]) -> Iterator[Cell]
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.worker")
     parser.add_argument("--driver", required=True)
+    parser.add_argument("--rechunk", action="store_true")
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
     scenarios = load_scenarios(args.paths)
-    for cell in run_cells(args.driver, scenarios):
+    for cell in run_cells(args.driver, scenarios, rechunk=args.rechunk):
         sys.stdout.write(cell.model_dump_json() + "\n")
         sys.stdout.flush()
     return 0

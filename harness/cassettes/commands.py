@@ -24,11 +24,18 @@ def run_record(args: argparse.Namespace) -> int:
     command = list(args.command)
     if command[:1] == ["--"]:
         command = command[1:]
+    elif command[:1] and command[0].startswith("--"):
+        raise HarnessError(
+            f"record: options go before the cassette (got {command[0]} after it): "
+            "harness record [--mode MODE] [--redact-...] CASSETTE -- script.py [ARGS]"
+        )
     if not command:
         raise HarnessError(
             "record needs a command to run: harness record CASSETTE -- script.py [ARGS] "
             "(or -- -m module [ARGS])"
         )
+    if command[0] != "-m" and not Path(command[0]).is_file():
+        raise HarnessError(f"record: no such script {command[0]!r} (expected: -- script.py [ARGS])")
     redact: Redactor | bool = False
     if not args.no_redact:
         redact = Redactor(

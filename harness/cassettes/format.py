@@ -161,11 +161,11 @@ def parse_vcrpy(text: str, source: str = "<cassette>") -> Cassette:
         )
     items: list[Any] = doc["interactions"]
     lines: list[int] = []
-    line, position = 1, 0
+    number, position = 1, 0
     for match in _REQUEST_LINE.finditer(text):
-        line += text.count("\n", position, match.start())
+        number += text.count("\n", position, match.start())
         position = match.start()
-        lines.append(line)
+        lines.append(number)
     if len(lines) != len(items):
         lines = []
     notes: set[str] = set()

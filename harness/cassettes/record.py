@@ -213,10 +213,10 @@ class Recorder:
 
 
 def _query_fits(recorded: RecordedRequest, probe: RecordedRequest) -> bool:
-    from harness.cassettes.patterns import is_placeholder
+    from harness.cassettes.patterns import is_secret_param
 
     sent = probe.query
-    return all((k, v) in sent for k, v in recorded.query if not is_placeholder(v))
+    return all((k, v) in sent for k, v in recorded.query if not is_secret_param(k))
 
 
 @contextmanager

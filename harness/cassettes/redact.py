@@ -30,6 +30,7 @@ from harness.cassettes.patterns import (
     is_secret_header,
     is_secret_key,
     is_secret_param,
+    secret_spans,
 )
 
 __all__ = ["Redactor", "parse_json_path"]
@@ -264,7 +265,9 @@ class Redactor:
                     spans.append(match.span(2))
                     self._remember(match.group(2), secrets)
             for pattern in VALUE_PATTERNS:
-                spans.extend(_matches(pattern.regex, text, self.replacement))
+                spans += [
+                    (a, b) for a, b, v in secret_spans(pattern, text) if self.replacement not in v
+                ]
         for regex in self._regexes:
             spans.extend(_matches(regex, text, self.replacement))
         for secret in sorted(secrets, key=len, reverse=True):

@@ -26,7 +26,7 @@ from harness.cassettes.model import (
     RecordedRequest,
     RecordedResponse,
 )
-from harness.cassettes.patterns import is_placeholder
+from harness.cassettes.patterns import is_secret_param
 from harness.cassettes.wire import decoded_body, is_sse, sse_blocks
 from harness.chunking import chunk_events
 from harness.clock import Clock
@@ -77,8 +77,8 @@ def cassette_replay(
 
 
 def _required_query(request: RecordedRequest) -> str:
-    """The recorded query minus redacted values (the client sends its real key there)."""
-    kept = [(k, v) for k, v in request.query if not is_placeholder(v)]
+    """The recorded query minus credentials (recorded redacted; the client sends its own)."""
+    kept = [(k, v) for k, v in request.query if not is_secret_param(k)]
     return urlencode(kept)
 
 

@@ -13,6 +13,7 @@ and searched too, reported at their interaction's line. Placeholders (see
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,14 +24,20 @@ from harness.cassettes.patterns import (
     is_secret_header,
     is_secret_key,
     is_secret_param,
+    secret_spans,
 )
 
 __all__ = ["Leak", "scan_file", "scan_paths", "scan_text"]
 
 SUFFIXES = (".yaml", ".yml", ".json", ".gz")
-_KEY_VALUE = re.compile(r"""^\s*(?:-\s+)?["']?([A-Za-z][\w.-]*)["']?\s*:\s*(.*?)\s*,?\s*$""")
-_LIST_ITEM = re.compile(r"""^\s*(?::\s*)?-\s+(.*?)\s*$""")
-_BARE_KEY = re.compile(r"""^\s*-\s+["']?([A-Za-z][\w-]*)["']?\s*$""")
+_NEWLINE = re.compile("\n")
+_HEADER_KEY = re.compile(
+    r"""^[ \t]*(?:-[ \t]+)?["']?((?:[A-Za-z][\w-]*)?(?i:authorization|key|cookie|token|secret"""
+    r"""|organization|project|organization-id))["']?[ \t]*(?:$|:(?![^ \t\n])[ \t]*([^\n]*)$)""",
+    re.M,
+)
+"""A line naming a credential header as a key, with the value after the colon, if any."""
+_LIST_ITEM = re.compile(r"""^[ \t]*(?::[ \t]*)?-[ \t]+(.*?)[ \t]*$""")
 _QUERY = re.compile(r"[?&]([A-Za-z_][\w.-]*)=([^&\s\"'#]+)")
 _JSON_PAIR = re.compile(r'\\?"([A-Za-z_][\w-]{0,63})\\?"\s*:\s*\\?"((?:[^"\\]|\\[^"])*)\\?"')
 
@@ -80,48 +87,50 @@ def _header_value(kind: str, value: str) -> str:
 
 
 def scan_text(text: str, source: str) -> list[Leak]:
-    """Every secret in ``text``, one per line and kind."""
-    found: dict[tuple[int, str], Leak] = {}
+    """Every secret in ``text``, once per line, kind and value.
 
-    def add(line: int, kind: str, value: str) -> None:
+    Each regex runs once over the whole text (line numbers come from the match offsets);
+    only the lines that name a credential header are looked at one by one, for values
+    written on the lines below them.
+    """
+    found: dict[tuple[int, str, str], Leak] = {}
+    starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
+
+    def add(offset: int, kind: str, value: str) -> None:
         if value and not is_placeholder(value):
-            found.setdefault((line, kind), Leak(source, line, kind, value))
+            line = bisect_right(starts, offset)
+            found.setdefault((line, kind, value), Leak(source, line, kind, value))
 
-    lines = text.splitlines()
-    pending_header: str | None = None
-    for number, line in enumerate(lines, start=1):
-        if pending_header is not None:
-            item = _LIST_ITEM.match(line)
-            if item is not None:
-                add(number, pending_header, _header_value(pending_header, _clean(item.group(1))))
-                continue
-            pending_header = None
-        for pattern in VALUE_PATTERNS:
-            for match in pattern.regex.finditer(line):
-                add(number, pattern.kind, match.group(1 if pattern.regex.groups else 0))
-        for match in _QUERY.finditer(line):
-            if is_secret_param(match.group(1)):
-                add(number, "secret-query-param", match.group(2))
-        for match in _JSON_PAIR.finditer(line):
-            name, value = match.group(1), match.group(2)
-            header_kind = is_secret_header(name)
-            if header_kind is not None:
-                add(number, header_kind, _header_value(header_kind, value))
-            elif is_secret_key(name) and (name.lower() != "token" or " " not in value):
-                add(number, "secret-field", value)
-        bare = _BARE_KEY.match(line)
-        if bare is not None and is_secret_header(bare.group(1)):
-            pending_header = is_secret_header(bare.group(1))  # aiohttp: "- Name" then ": - value"
+    for pattern in VALUE_PATTERNS:
+        for start, _, value in secret_spans(pattern, text):
+            add(start, pattern.kind, value)
+    for match in _QUERY.finditer(text):
+        if is_secret_param(match.group(1)):
+            add(match.start(2), "secret-query-param", match.group(2))
+    for match in _JSON_PAIR.finditer(text):
+        name, value = match.group(1), match.group(2)
+        header_kind = is_secret_header(name)
+        if header_kind is not None:
+            add(match.start(2), header_kind, _header_value(header_kind, value))
+        elif is_secret_key(name) and (name.lower() != "token" or " " not in value):
+            add(match.start(2), "secret-field", value)
+    lines = text.split("\n")
+    for match in _HEADER_KEY.finditer(text):
+        kind = is_secret_header(match.group(1))
+        if kind is None:
             continue
-        pair = _KEY_VALUE.match(line)
-        if pair is not None and not line.lstrip().startswith(('"', "{")):
-            kind = is_secret_header(pair.group(1))
-            if kind is not None:
-                value = _clean(pair.group(2))
-                if value:
-                    add(number, kind, _header_value(kind, value))
-                else:
-                    pending_header = kind
+        value = _clean(match.group(2) or "")
+        if value:
+            add(match.start(2), kind, _header_value(kind, value))
+            continue
+        # the value is on the lines below: "- value" (YAML list) or ": - value" (aiohttp)
+        number = bisect_right(starts, match.start())
+        for below in lines[number : number + 8]:
+            item = _LIST_ITEM.match(below)
+            if item is None:
+                break
+            add(starts[number] + item.start(1), kind, _header_value(kind, _clean(item.group(1))))
+            number += 1
     return sorted(found.values(), key=lambda leak: (leak.line, leak.kind))
 
 

@@ -52,7 +52,10 @@ def named(name: str) -> Callable[[Callable[[Run], list[Finding]]], Check]:
 
 def default_checks() -> list[Check]:
     from harness.checks.expectations import EXPECTATIONS
-    from harness.checks.invariants import INVARIANTS
+    from harness.checks.invariants import INVARIANTS, replay
     from harness.checks.schema import TRANSCRIPT_SCHEMA
 
-    return [EXPECTATIONS, TRANSCRIPT_SCHEMA, *INVARIANTS]
+    # the replay check first: a request the script did not expect is the cause of whatever
+    # error the adapter raises after it, so it is the cell's first reason
+    rest = [c for c in INVARIANTS if c is not replay]
+    return [replay, EXPECTATIONS, TRANSCRIPT_SCHEMA, *rest]

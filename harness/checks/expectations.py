@@ -344,7 +344,8 @@ def _request_problems(want: ExpectedRequest, req: RequestRecord) -> list[str]:
         has = req.headers.get("authorization", "").lower().startswith("bearer ")
         if has != want.bearer:
             problems.append("no Bearer authorization" if want.bearer else "unexpected Bearer")
-    problems += [f"body{p}" for p in _subset_problems(want.body, req.body, "")]
+    if want.body:
+        problems += [f"body{p}" for p in _subset_problems(want.body, req.body, "")]
     return problems
 
 

@@ -301,15 +301,18 @@ def retries(run: Run) -> list[Finding]:
                     where=at,
                 )
             )
-    if len(reqs) > POLICY.max_attempts:
+    # attempts: the first request plus every request that follows an error answer (polls of
+    # a run and the steps of a multi-request flow are not retries)
+    attempts = 1 + sum(1 for _, _, ex in served[:-1] if ex is None or ex.status >= 400)
+    if attempts > POLICY.max_attempts:
         found.append(
             Finding(
                 code="retry-storm",
                 check="invariant:retries",
-                message=f"{len(reqs)} requests for one call; the policy allows "
+                message=f"{attempts} attempts for one call; the policy allows "
                 f"{POLICY.max_attempts}",
                 expected={"max_attempts": POLICY.max_attempts},
-                actual={"requests": len(reqs)},
+                actual={"attempts": attempts, "requests": len(reqs)},
                 where=where,
             )
         )

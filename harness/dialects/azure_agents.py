@@ -160,15 +160,17 @@ def _reply_reason(reply: ReplyAttempt, stream: bool) -> str | None:
 
 def _requests_per_attempt(scenario: Scenario) -> int:
     """Requests a correct client sends for one successful attempt (thread, messages, ...)."""
-    given = "thread_id" in scenario.request.options
+    given = isinstance(scenario.request.options.get("thread_id"), str)
     messages = sum(1 for m in scenario.request.messages if m.role in ("user", "assistant"))
     if scenario.request.stream:
         return 1 + (messages if given else 0)
     replies = scenario.replies()
-    polls = replies[-1].polls if replies else 0
-    calls = bool(replies) and any(isinstance(p, ToolCallPart) for p in replies[-1].parts)
-    listing = not calls or (bool(replies) and text_of(replies[-1]) is not None)
-    return (0 if given else 1) + messages + 1 + polls + 1 + int(listing)
+    if not replies:
+        return (0 if given else 1) + messages + 1
+    reply = replies[-1]
+    calls = any(isinstance(p, ToolCallPart) for p in reply.parts)
+    listing = text_of(reply) is not None if calls else reply.outcome == "completed"
+    return (0 if given else 1) + messages + 1 + reply.polls + 1 + int(listing)
 
 
 # --------------------------------------------------------------------------- polled runs
@@ -196,8 +198,8 @@ def _polled_exchanges(flow: Flow, n: int, reply: ReplyAttempt) -> list[Exchange]
         body = {
             "object": "list",
             "data": listing,
-            "first_id": listing[0]["id"] if listing else None,
-            "last_id": listing[-1]["id"] if listing else None,
+            "first_id": listing[0]["id"],
+            "last_id": listing[-1]["id"],
             "has_more": False,
         }
         out.append(flow.json("GET", flow.messages_path, body, "list messages", n, reply.wire))

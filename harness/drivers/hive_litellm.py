@@ -175,7 +175,9 @@ def stream_error_event(item: Any) -> ErrorEvent:
     status = getattr(item, "upstream_status", None)
     status = status if isinstance(status, int) and not isinstance(status, bool) else None
     named = _LITELLM_CLASS.match(text)
-    stand_in: type[Exception] = type(named.group(1) if named else "HiveReportedError", (Exception,), {})
+    stand_in: type[Exception] = type(
+        named.group(1) if named else "HiveReportedError", (Exception,), {}
+    )
     exc = stand_in(text)
     if status is not None:
         exc.status_code = status  # type: ignore[attr-defined]

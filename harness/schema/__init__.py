@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 __all__ = [
     "SchemaName",
+    "report_schema",
     "scenario_schema",
     "schema_path",
     "schema_text",
@@ -50,6 +51,36 @@ def transcript_schema() -> dict[str, Any]:
         "transcript",
         "harness transcript",
         "The normalized events and requests of one scenario run through one driver.",
+    )
+
+
+def report_schema() -> dict[str, Any]:
+    """JSON Schema of ``harness matrix --json`` (checked in as ``report.schema.json``): the
+    counts, a per-driver summary and every cell with its findings and, unless left out,
+    its transcript. The model lives here because the report itself is written as plain
+    data by :func:`harness.report.to_json`; a test validates a real report against it."""
+    from pydantic import BaseModel, ConfigDict, Field
+
+    from harness.cell import Cell, CellStatus
+
+    class Report(BaseModel):
+        model_config = ConfigDict(extra="forbid", title="Report")
+
+        version: Literal[1] = Field(description="Report format version.")
+        drivers: list[str] = Field(description="Driver columns, in order.")
+        scenarios: list[str] = Field(description="Scenario rows, in order.")
+        counts: dict[CellStatus, int] = Field(description="Cells per status.")
+        summary: dict[str, dict[CellStatus, int]] = Field(
+            description="Per driver: its cells per status (statuses with none left out)."
+        )
+        wall_seconds: float = Field(description="Real time the matrix took.")
+        cells: list[Cell] = Field(description="One per driver x scenario, driver-major.")
+
+    return _publish(
+        Report.model_json_schema(),
+        "report",
+        "harness report",
+        "A conformance matrix run: every scenario against every driver, with findings.",
     )
 
 

@@ -135,7 +135,7 @@ def _build(lib: ModuleType) -> type[Any]:
             cut=lambda message: lib.RemoteProtocolError(message, request=request),
             timeout=lambda message: lib.ReadTimeout(message, request=request),
         )
-        headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)
+        headers = tuple([(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw])
         return WireRequest(request.method, str(request.url), headers, body, timeout), errors
 
     def response(served: Served, stream: Any, request: Any) -> Any:

@@ -23,6 +23,7 @@ connection error and retries), so the replay also keeps them in ``misses`` for t
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable
@@ -121,14 +122,35 @@ def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Lower-case names, secrets replaced by ``***`` (authorization keeps its scheme)."""
     masked: dict[str, str] = {}
     for raw_name, value in headers:
-        name = raw_name.lower()
-        if name in SCHEME_HEADERS:
-            scheme, sep, _ = value.partition(" ")
-            value = f"{scheme} ***" if sep else "***"
-        elif name in SECRET_HEADERS or any(word in name for word in SECRET_WORDS):
-            value = "***"
+        known = _KINDS.get(raw_name)
+        name, kind = known if known is not None else _header_kind(raw_name)
+        if kind is not _PLAIN:
+            if kind is _SCHEME:
+                scheme, sep, _ = value.partition(" ")
+                value = f"{scheme} ***" if sep else "***"
+            else:
+                value = "***"
         masked[name] = value
     return masked
+
+
+_PLAIN, _SCHEME, _SECRET = "plain", "scheme", "secret"
+_KINDS: dict[str, tuple[str, str]] = {}
+"""Header name as sent -> (lower-case name, kind), decided once per name: every request of
+a run sends the same dozen names, and the word scan was the costliest part of serving one."""
+
+
+def _header_kind(raw_name: str) -> tuple[str, str]:
+    name = raw_name.lower()
+    if name in SCHEME_HEADERS:
+        kind = _SCHEME
+    elif name in SECRET_HEADERS or any(word in name for word in SECRET_WORDS):
+        kind = _SECRET
+    else:
+        kind = _PLAIN
+    if len(_KINDS) < 4096:  # bounded: names are few in practice, but never grow without end
+        _KINDS[raw_name] = (name, kind)
+    return name, kind
 
 
 def _mask_url(url: str) -> str:
@@ -153,6 +175,7 @@ def _parse_body(body: bytes) -> JsonValue:
     return parsed
 
 
+@functools.lru_cache(maxsize=1024)
 def _split_path(path: str) -> tuple[str, tuple[tuple[str, str], ...]]:
     """A scripted path may carry its own query (cassettes do): it becomes required params."""
     path, _, query = path.partition("?")
@@ -229,9 +252,11 @@ class Replay:
         return Served(exchange.status, headers, body)
 
     async def aserve(self, request: WireRequest, errors: WireErrors) -> Served:
-        """:meth:`serve`, then a checkpoint so other tasks see the time that passed."""
+        """:meth:`serve`; then, if the exchange's delay let virtual time pass, a checkpoint
+        so other tasks see it (with no time passed they have nothing new to see)."""
         served = self.serve(request, errors)
-        await anyio.lowlevel.checkpoint()
+        if served.body.exchange.delay:
+            await anyio.lowlevel.checkpoint()
         return served
 
     def assert_all_served(self) -> None:
@@ -258,8 +283,10 @@ class Replay:
         return value
 
     def _record(self, request: WireRequest, path: str, index: int | None) -> None:
+        # Constructed, not validated: every value is built right here with its declared
+        # type, and validating a chat request's body cost more than serving its stream.
         self.log.append(
-            RequestRecord(
+            RequestRecord.model_construct(
                 method=request.method.upper(),
                 url=_mask_url(request.url),
                 path=path,
@@ -346,6 +373,8 @@ class BodyStream:
         self._read_timeout = read_timeout
         self._errors = errors
         self._position = 0
+        self._chunks = exchange.chunks
+        self._count = len(exchange.chunks)
 
     def __repr__(self) -> str:
         total = len(self.exchange.chunks)
@@ -369,10 +398,19 @@ class BodyStream:
         return self
 
     async def __anext__(self) -> bytes:
+        # A checkpoint only after a delay, so timers and other tasks see the time that
+        # passed. Where no time passed they have nothing new to see, and a checkpoint per
+        # chunk (a turn of the event loop) tripled the cost of a replay.
+        position = self._position
+        if position < self._count and not self.closed:
+            chunk = self._chunks[position]
+            if not chunk.delay:  # the hot path
+                self._position = position + 1
+                return chunk.data
         data = self._step()
-        await anyio.lowlevel.checkpoint()
         if data is None:
             raise StopAsyncIteration
+        await anyio.lowlevel.checkpoint()
         return data
 
     def _step(self) -> bytes | None:

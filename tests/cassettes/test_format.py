@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -87,9 +88,7 @@ def test_binary_bodies_are_stored_as_binary() -> None:
 )
 def test_any_body_and_chunking_round_trips(body: bytes, cuts: list[int]) -> None:
     bounds = sorted({0, len(body), *(c for c in cuts if c <= len(body))})
-    chunks = tuple(
-        RecordedChunk(i * 0.125, body[a:b]) for i, (a, b) in enumerate(zip(bounds, bounds[1:]))
-    )
+    chunks = tuple(RecordedChunk(i * 0.125, body[a:b]) for i, (a, b) in enumerate(pairwise(bounds)))
     loaded = parse_cassette(dump_cassette(cassette(body=body, chunks=chunks)))
     response = loaded.interactions[0].response
     assert response.body == body
@@ -163,7 +162,7 @@ def test_aiohttp_istr_header_keys_load_as_strings() -> None:
 )
 def test_code_running_tags_are_refused(tag: str) -> None:
     text = f"interactions:\n- request: {{method: GET, uri: 'http://x/', body: {tag}}}\n"
-    with pytest.raises(CassetteError, match="c.yaml:2: YAML error"):
+    with pytest.raises(CassetteError, match=r"c\.yaml:2: YAML error"):
         parse_cassette(text, "c.yaml")
 
 
@@ -208,42 +207,77 @@ def test_gzip_compressed_cassette_file_loads(tmp_path: Path) -> None:
     ("doc", "fmt", "body"),
     [
         (
-            {"Entries": [{"RequestUri": "https://h/threads/runs", "RequestMethod": "POST",
-                          "RequestHeaders": {}, "RequestBody": {"stream": True},
-                          "StatusCode": 200,
-                          "ResponseHeaders": {"Content-Type": "text/event-stream",
-                                              "Content-Encoding": "gzip"},
-                          "ResponseBody": ["event: done\n", "data: [DONE]\n\n"]}]},
+            {
+                "Entries": [
+                    {
+                        "RequestUri": "https://h/threads/runs",
+                        "RequestMethod": "POST",
+                        "RequestHeaders": {},
+                        "RequestBody": {"stream": True},
+                        "StatusCode": 200,
+                        "ResponseHeaders": {
+                            "Content-Type": "text/event-stream",
+                            "Content-Encoding": "gzip",
+                        },
+                        "ResponseBody": ["event: done\n", "data: [DONE]\n\n"],
+                    }
+                ]
+            },
             "azure-test-proxy",
             b"event: done\ndata: [DONE]\n\n",
         ),
         (
-            {"request": {"method": "POST", "url": "https://api.mistral.ai/v1/chat/completions",
-                         "headers": {"Accept": "text/event-stream"}, "body": "{}"},
-             "response": {"status": {"code": 200, "message": "OK"},
-                          "headers": {"Content-Type": "text/event-stream"},
-                          "body": "data: [DONE]\n\n"}},
+            {
+                "request": {
+                    "method": "POST",
+                    "url": "https://api.mistral.ai/v1/chat/completions",
+                    "headers": {"Accept": "text/event-stream"},
+                    "body": "{}",
+                },
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"Content-Type": "text/event-stream"},
+                    "body": "data: [DONE]\n\n",
+                },
+            },
             "ddapm-json",
             b"data: [DONE]\n\n",
         ),
         (
-            {"test_id": None,
-             "request": {"method": "POST", "url": "https://h/v1/v1/chat/completions",
-                         "headers": {}, "body": {"model": "m"}, "endpoint": "/v1/chat/completions"},
-             "response": {"body": [{"__type__": "Chunk", "__data__": {"id": "rec-1"}}],
-                          "is_streaming": True}},
+            {
+                "test_id": None,
+                "request": {
+                    "method": "POST",
+                    "url": "https://h/v1/v1/chat/completions",
+                    "headers": {},
+                    "body": {"model": "m"},
+                    "endpoint": "/v1/chat/completions",
+                },
+                "response": {
+                    "body": [{"__type__": "Chunk", "__data__": {"id": "rec-1"}}],
+                    "is_streaming": True,
+                },
+            },
             "llama-stack",
             b'data: {"id":"rec-1"}\n\ndata: [DONE]\n\n',
         ),
         (
-            [{"scope": "https://h:443", "method": "POST", "path": "/model/x/converse",
-              "body": {"a": 1}, "status": 200, "response": {"ok": True},
-              "rawHeaders": ["Content-Type", "application/json"]}],
+            [
+                {
+                    "scope": "https://h:443",
+                    "method": "POST",
+                    "path": "/model/x/converse",
+                    "body": {"a": 1},
+                    "status": 200,
+                    "response": {"ok": True},
+                    "rawHeaders": ["Content-Type", "application/json"],
+                }
+            ],
             "nock",
             b'{"ok": true}',
         ),
     ],
-)  # fmt: skip
+)
 def test_json_recording_formats(doc: object, fmt: str, body: bytes) -> None:
     loaded = parse_cassette(json.dumps(doc), "r.json")
     assert loaded.format == fmt

@@ -23,7 +23,7 @@ from harness.drivers.base import DriverContext
 from harness.events import ErrorEvent, Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
 from harness.loader import load_scenario
 from harness.runner import run_scenario
-from harness.scenario import Scenario
+from harness.scenario import Expect, Scenario
 from harness.script import Exchange, HttpDate
 from harness.sse import SSEDecoder, SSEEvent, decode
 
@@ -299,6 +299,32 @@ def test_honest_na(build: Any, reason: str) -> None:
     assert reason in (DIALECT.supports(s) or "")
     with pytest.raises(ValueError, match="cannot synthesize for azure-agents"):
         DIALECT.synthesize(s)
+
+
+@pytest.mark.parametrize(
+    "attempt",
+    [
+        reply(parts=[{"text": "x"}], polls=3),
+        reply(outcome="failed", polls=1),
+        reply(parts=[{"tool_call": {"name": "f"}}], finish="tool_calls"),
+        reply(parts=[{"text": "x"}, {"tool_call": {"name": "f"}}], finish="tool_calls"),
+    ],
+)
+@pytest.mark.parametrize("options", [{}, {"thread_id": "thread_mine"}])
+@pytest.mark.parametrize("stream", [False, True])
+def test_n_a_request_count_is_the_flow_length(
+    attempt: dict[str, Any], options: dict[str, Any], stream: bool
+) -> None:
+    if stream:
+        attempt = reply(**{k: v for k, v in attempt["reply"].items() if k != "polls"})
+    s = scenario(attempt, stream=stream, request={"options": options}, dialects=None,
+                 expect={"requests": 1})  # fmt: skip
+    wanted = len(DIALECT.synthesize(s.model_copy(update={"expect": Expect()})).exchanges)
+    reason = DIALECT.supports(s)
+    if wanted == 1:
+        assert reason is None
+    else:
+        assert reason is not None and f"takes {wanted} (" in reason
 
 
 def test_neutral_stream_scenarios_keep_their_request_count() -> None:

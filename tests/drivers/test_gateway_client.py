@@ -75,6 +75,25 @@ def test_the_builtin_name_loads_the_example_from_anywhere(tmp_path: Path) -> Non
     assert out.stdout.startswith("examples.gateway_client.harness_driver ")
 
 
+def test_without_a_checkout_the_driver_answers_na() -> None:
+    from harness.drivers.gateway_client import _unavailable
+
+    driver = _unavailable("no checkout here")()
+    assert driver.name == "gateway-client"
+    assert driver.supports(BUNDLED["text-plain"]) == "no checkout here"
+
+
+def test_examples_are_found_or_say_why() -> None:
+    from harness.drivers._examples import ExampleMissing, example_missing
+
+    assert example_missing("gateway_client") is None
+    assert example_missing("restream_app.app") is None
+    missing = example_missing("no_such_example")
+    assert missing is not None and "source checkout" in missing
+    with pytest.raises(ExampleMissing, match="no_such_example is not available"):
+        import_example("no_such_example")
+
+
 # --------------------------------------------------------------------------- end to end
 
 

@@ -7,7 +7,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
-PICKED = ("fault-http-400", "nonstream-text", "retry-429-seconds", "text-plain", "tool-call-fragmented")
+PICKED = (
+    "fault-http-400",
+    "nonstream-text",
+    "retry-429-seconds",
+    "text-plain",
+    "tool-call-fragmented",
+)
 """Bundled scenarios the outside project runs: four the client below gets right, and one
 (``retry-429-seconds``) it gets wrong, because it never retries."""
 
@@ -81,7 +87,7 @@ class Chat:
                 return [c for c in map(_data, resp.iter_lines()) if c is not None]
 '''
 
-CONFTEST = '''
+CONFTEST = """
 from chatclient import AsyncChat
 from harness.conformance import conformance, openai_messages, openai_tools
 
@@ -92,10 +98,10 @@ async def chat_client(request, ctx):
     messages, tools = openai_messages(request), openai_tools(request)
     async for chunk in client.create(request.model, messages, tools, stream=request.stream):
         yield chunk
-'''
+"""
 """The README's conftest: the whole suite, in under ten lines."""
 
-SYNC_MODULE = '''
+SYNC_MODULE = """
 from chatclient import Chat
 from harness.conformance import conformance, openai_messages, openai_tools
 
@@ -106,7 +112,7 @@ def test_sync_chat(request, ctx):
     return client.create(
         request.model, openai_messages(request), openai_tools(request), stream=request.stream
     )
-'''
+"""
 
 INI = """
 [pytest]

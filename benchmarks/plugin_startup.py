@@ -1,0 +1,125 @@
+"""What the pytest plugin costs a project that has it installed but does not use it.
+
+``pytest --collect-only`` on a project of trivial tests, with the plugin loaded (as the
+``pytest11`` entry point loads it) and with ``-p no:harness``, alternating in shuffled order;
+the cost is the median of the per-round differences, so drift between rounds cancels. Two
+settings: as a user's environment has it (every installed plugin autoloads, so the noise of
+the others is included) and isolated (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``, only harness
+loaded with ``-p``), plus the import of the plugin module alone. Goal: <= 20 ms.
+
+Run: ``python -m benchmarks.plugin_startup [--quick]``.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from benchmarks import Row, machine, median, verdict
+
+__all__ = ["GOAL_MS", "run"]
+
+GOAL_MS = 20.0
+TESTS = "\n".join(f"def test_{i}():\n    assert {i} == {i}\n" for i in range(50))
+
+
+def _project() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="harness-startup-"))
+    (folder / "test_trivial.py").write_text(TESTS, encoding="utf-8")
+    (folder / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    return folder
+
+
+def _seconds(args: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
+    command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    started = time.perf_counter()
+    subprocess.run([*command, *args], cwd=cwd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def _paired(
+    rounds: int, cwd: Path, env: dict[str, str], with_: Sequence[str], without: Sequence[str]
+) -> tuple[float, float, float]:
+    """Median with, median without, median of the per-round differences (seconds)."""
+    _seconds(with_, cwd, env)  # warm the file cache and .pyc files
+    _seconds(without, cwd, env)
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(rounds):
+        order = [True, False]
+        random.shuffle(order)
+        for loaded in order:
+            (a if loaded else b).append(_seconds(with_ if loaded else without, cwd, env))
+    return median(a), median(b), median(x - y for x, y in zip(a, b, strict=True))
+
+
+def _import_ms(rounds: int) -> float:
+    """Importing ``harness.pytest_plugin`` after pytest, in a fresh interpreter each time."""
+    code = (
+        "import time, pytest; t = time.perf_counter(); import harness.pytest_plugin; "
+        "print(time.perf_counter() - t)"
+    )
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(rounds)
+    ]
+    return median(runs) * 1000
+
+
+def run(quick: bool = False) -> list[Row]:
+    rounds = 5 if quick else 15
+    cwd = _project()
+    env = dict(os.environ)
+    env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    rows: list[Row] = []
+    with_, without, diff = _paired(rounds, cwd, env, [], ["-p", "no:harness"])
+    rows.append(_row("installed, unused (all plugins autoload)", with_, without, diff))
+    env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    with_, without, diff = _paired(rounds, cwd, env, ["-p", "harness.pytest_plugin"], [])
+    rows.append(_row("loaded, unused (no other plugin)", with_, without, diff))
+    ms = _import_ms(rounds)
+    rows.append(
+        Row(
+            "plugin start-up",
+            "import harness.pytest_plugin",
+            f"{ms:.1f} ms",
+            goal=f"<= {GOAL_MS:.0f} ms",
+            result=verdict(ms <= GOAL_MS),
+        )
+    )
+    return rows
+
+
+def _row(subject: str, with_: float, without: float, diff: float) -> Row:
+    ms = diff * 1000
+    return Row(
+        "plugin start-up",
+        subject,
+        f"{ms:+.1f} ms",
+        note=f"pytest --collect-only: {with_ * 1000:.0f} ms with, {without * 1000:.0f} ms without",
+        goal=f"<= {GOAL_MS:.0f} ms",
+        result=verdict(ms <= GOAL_MS),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    print(machine())
+    print("| subject | cost | note | goal | result |\n|---|---|---|---|---|")
+    for row in run(quick="--quick" in args):
+        print(f"| {row.subject} | {row.measured} | {row.note} | {row.goal} | {row.result} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
