@@ -152,29 +152,36 @@ class _Examiner:
     found_at: int = 0
     """How many examples ran until the first failure (0: none failed)."""
 
-    def run(self, scenario: Scenario) -> tuple[Run, Failure | None]:
+    def run(self, scenario: Scenario, *, full: bool = False) -> tuple[Run, Failure | None]:
+        """Run and check ``scenario``; the per-event comparison is skipped when the run
+        already failed (it would only add a finding) unless ``full``: shrinking runs each
+        candidate, so this halves its cost."""
         run = run_scenario(scenario, self.driver, checks=self.checks)
         if run.status == "n/a":
             self.not_applicable += 1
             return run, None
         self.runs += 1
-        if self.rechunk and _chunking(scenario) != "per_event":
+        found = self._failing(run)
+        if self.rechunk and _chunking(scenario) != "per_event" and (full or not found):
             reference = run_scenario(with_chunking(scenario, "per_event"), self.driver, checks=[])
             finding = compare(reference, run)
             run.checks.append(CheckResult(CHECK, [finding] if finding is not None else []))
-        found = tuple(
-            f for f in run.findings if f.severity == "error" and f.code not in self.ignore
-        )
+            found = self._failing(run)
         if not found:
             return run, None
         self.found_at = self.found_at or self.runs
         assert run.script is not None
         return run, Failure(scenario=scenario, findings=found, script=run.script)
 
-    def same(self, scenario: Scenario, codes: Collection[str]) -> Failure | None:
+    def _failing(self, run: Run) -> tuple[Finding, ...]:
+        return tuple(f for f in run.findings if f.severity == "error" and f.code not in self.ignore)
+
+    def same(
+        self, scenario: Scenario, codes: Collection[str], *, full: bool = False
+    ) -> Failure | None:
         """The failure of ``scenario`` if it shares a code with the one being shrunk."""
         try:
-            _, failure = self.run(scenario)
+            _, failure = self.run(scenario, full=full)
         except ValueError:  # e.g. SplitAt offsets past the body
             return None
         if failure is None or not set(failure.codes()) & set(codes):
@@ -317,7 +324,11 @@ def _named(failure: Failure, examiner: _Examiner, driver: str, seed: int) -> Fai
             f"{', '.join(codes)}.",
         }
     )
-    return examiner.same(scenario, codes) or failure
+    return (
+        examiner.same(scenario, codes, full=True)
+        or examiner.same(failure.scenario, codes, full=True)
+        or failure
+    )
 
 
 # --------------------------------------------------------------------------- rendering

@@ -363,8 +363,8 @@ def restream() -> ASGIAppDriver:
         "text-plain",
         "text-then-tool-call",
         "tool-calls-parallel",
-        "responses-failed",
-        "responses-incomplete",
+        "outcome-failed",
+        "outcome-incomplete-max-tokens",
         "fault-http-404",
         "fault-stream-cut",
         "fault-truncated-stream",
@@ -380,13 +380,13 @@ def test_restream_app(sid: str) -> None:
 @pytest.mark.adapters
 def test_restream_app_drops_reasoning_and_that_is_reported() -> None:
     # the app's event vocabulary has no reasoning event: what the upstream thought is lost
-    result = run("responses-reasoning-summary", restream())
+    result = run("reasoning-then-text", restream())
     assert "reasoning-mismatch" in {f.code for f in result.findings}
 
 
 @pytest.mark.adapters
 def test_restream_app_error_event_for_a_failed_response() -> None:
-    last = events(run("responses-failed", restream()))[-1]
+    last = events(run("outcome-failed", restream()))[-1]
     assert isinstance(last, ErrorEvent)
     assert (last.error, last.type) == ("server", "sse:error")
     assert last.message.startswith("server_error: ")

@@ -371,13 +371,13 @@ def test_anthropic_overloaded_event_raises_a_server_error() -> None:
 
 BUNDLED = {s.id: s for s in load_scenarios(SCENARIOS)}
 NEW = [
-    "anthropic-529-then-success",
-    "anthropic-overloaded-event",
-    "anthropic-thinking-tool-use",
-    "responses-failed",
-    "responses-incomplete",
-    "responses-incomplete-content-filter",
-    "responses-reasoning-summary",
+    "retry-529",
+    "fault-overloaded-in-stream",
+    "reasoning-signed-text-tool-call",
+    "outcome-failed",
+    "outcome-incomplete-max-tokens",
+    "outcome-incomplete-content-filter",
+    "reasoning-then-text",
 ]
 """The scenarios written for these wires; each runs on every driver here, or is an n/a."""
 
