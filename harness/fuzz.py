@@ -198,12 +198,14 @@ def fuzz(
     scenarios: SearchStrategy[Scenario] | None = None,
     rechunk: bool = True,
     ignore: Collection[str] = (),
+    shrink: bool = True,
 ) -> FuzzResult:
     """Fuzz ``driver`` with ``examples`` generated scenarios; never raises on a finding.
 
     ``scenarios`` replaces the default strategy (``scenarios(dialect=...)`` of the driver's
     dialect); ``ignore`` lists finding codes that do not count as failures (known bugs);
-    ``rechunk=False`` skips the comparison with the per-event run.
+    ``rechunk=False`` skips the comparison with the per-event run; ``shrink=False``
+    reports the first failing example as it was generated (faster, bigger).
     """
     from harness.checks import strategies
 
@@ -231,7 +233,7 @@ def fuzz(
         verbosity=Verbosity.quiet,
         suppress_health_check=list(HealthCheck),
         report_multiple_bugs=False,
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        phases=(Phase.explicit, Phase.generate, Phase.shrink)[: 3 if shrink else 2],
         print_blob=False,
     )
     @hypothesis_seed(seed)
@@ -259,7 +261,8 @@ def fuzz(
         ) from None
     runs = examiner.runs
     if failure is not None and not failure.flaky:
-        failure = _shrink_splits(failure, examiner)
+        if shrink:
+            failure = _shrink_splits(failure, examiner)
         failure = _named(failure, examiner, driver.name, seed)
     return FuzzResult(
         driver=driver.name,
@@ -356,7 +359,14 @@ def _represent_list(dumper: yaml.SafeDumper, data: list[object]) -> yaml.Node:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=flat)
 
 
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    """YAML folds a raw NEL, LS or PS into a line break: quote (and so escape) them."""
+    style = '"' if any(ch in data for ch in "\x85\u2028\u2029\ufeff") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
 _Dumper.add_representer(list, _represent_list)
+_Dumper.add_representer(str, _represent_str)
 
 
 def wire_text(script: Script, *, width: int = 96) -> str:

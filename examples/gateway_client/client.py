@@ -5,9 +5,9 @@ Written the way a careful application would write it, and depending on ``httpx``
 
 * the token comes from a callable (sync or async) so it can be refreshed; on a 401 the
   client asks for a new token once and retries once, then raises :class:`AuthError`;
-* 429, 500, 503 and 504 are retried ``max_retries`` times, after the server's Retry-After
-  (seconds, HTTP date, or ``retry-after-ms``) or an exponential backoff with jitter; a wait
-  longer than ``max_retry_wait`` is not waited out, the error is raised at once;
+* 408, 429 and 5xx (but 501 and 502) are retried ``max_retries`` times, after the server's
+  Retry-After (seconds, HTTP date, or ``retry-after-ms``) or an exponential backoff with
+  jitter; a wait longer than ``max_retry_wait`` is not waited out, the error is raised;
 * a 502 is the gateway saying its upstream provider failed (it has retried already):
   raised as :class:`UpstreamError` with the gateway's ``detail``, not retried;
 * the stream is read as server-sent events with a parser of its own that ends lines only at
@@ -64,7 +64,8 @@ __all__ = [
 
 CHAT_PATH = "/api/v1/llm/chat"
 STREAM_PATH = "/api/v1/llm/chat/stream"
-RETRY_STATUSES = frozenset({429, 500, 503, 504})
+FINAL_5XX = frozenset({501, 502})
+"""Server errors retrying cannot fix: not implemented, and the gateway's upstream verdict."""
 
 TokenProvider = Callable[[], str | Awaitable[str]]
 """Returns the current Bearer token; called again to refresh it after a 401."""
@@ -295,7 +296,9 @@ class GatewayClient:
 
     def _retry_wait(self, response: httpx.Response, retries: int) -> float | None:
         """Seconds to wait before retrying, or None when the error is final."""
-        if response.status_code not in RETRY_STATUSES or retries >= self._max_retries:
+        status = response.status_code
+        retryable = status in (408, 429) or (status >= 500 and status not in FINAL_5XX)
+        if not retryable or retries >= self._max_retries:
             return None
         asked = _retry_after(response.headers)
         if asked is not None:

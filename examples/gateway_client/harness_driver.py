@@ -6,7 +6,8 @@ the client yields or raises.
 Seam: ``GatewayClient(ctx.base_url, tokens, http_client=httpx.AsyncClient(transport=
 ctx.transport("httpx")))``. ``tokens`` mints a new unsigned JWT-shaped token on every call,
 so a refresh after a 401 sends a different Bearer token. ``ctx.options["max_retries"]``
-overrides the client's retry count (2).
+overrides the client's retry count (2). ``request.max_tokens`` and ``request.options`` are
+not sent: the client has no such parameters.
 
 Error kinds: the client's errors carry the HTTP status, which harness's classifier reads.
 A :class:`StreamError` with a ``code`` is the gateway reporting a failure inside the

@@ -232,6 +232,10 @@ def recording(
 
     ``redact=True`` applies the default rules, a :class:`Redactor` adds your own, ``False``
     turns redaction off (for tests of redaction itself; never for a cassette you commit).
+    The cassette is written when the block exits normally; an exception inside leaves the
+    file as it was. Replay is strictly in recorded order, on ``clock`` (virtual: recorded
+    delays cost no wall time), and a request the cassette does not expect raises
+    :class:`~harness.transport.ReplayMiss` naming the closest recorded one.
     """
     if mode not in MODES:
         raise CassetteError(f"unknown record mode {mode!r}; expected one of {', '.join(MODES)}")

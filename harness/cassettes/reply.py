@@ -169,7 +169,12 @@ class Reading:
     def attempt(self) -> ErrorAttempt | ReplyWrapper:
         if self.http_error is not None:
             return ErrorAttempt(error=self.http_error)
-        fault = StreamFault(error_payload=self.error_payload) if self.error_payload else None
+        failed = self.outcome == "failed"  # a failed run says so itself, not as a fault
+        fault = (
+            StreamFault(error_payload=self.error_payload)
+            if self.error_payload and not failed
+            else None
+        )
         finish: FinishReason = self.finish or ("tool_calls" if self.parts.has_calls() else "stop")
         reply = ReplyAttempt.model_validate(
             {
@@ -179,7 +184,7 @@ class Reading:
                 "outcome": self.outcome,
                 "incomplete_reason": self.incomplete_reason,
                 "fault": fault,
-                "error": self.error_payload if self.outcome == "failed" else None,
+                "error": self.error_payload if failed else None,
             }
         )
         return ReplyWrapper(reply=reply)
@@ -234,6 +239,8 @@ def read_interaction(interaction: Interaction, dialect: str) -> Reading:
     if is_sse(interaction, body):
         reading.stream = True
         reader.read_stream(sse_events(body), reading)
+        if reading.finish is None and reading.error_payload is None:
+            reading.note("the recorded stream carries no finish reason (the scenario sends one)")
     else:
         try:
             obj = json.loads(body)

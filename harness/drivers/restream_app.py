@@ -53,7 +53,7 @@ class RestreamAppDriver(ASGIAppDriver):
     dialect: ClassVar[str] = "openai-responses"
     requires: ClassVar[tuple[str, ...]] = ("fastapi", "llama_stack_client", "fire")
     """``fire`` too: llama-stack-client 0.2.12 imports it without declaring it."""
-    extra: ClassVar[str] = "restream"
+    extra: ClassVar[str] = "asgi"
     distributions: ClassVar[tuple[str, ...]] = ("fastapi", "llama-stack-client", "httpx")
     path: ClassVar[str] = "/chat"
     mapping: ClassVar[Mapping[str, Mapper]] = {

@@ -9,7 +9,7 @@ built once per library module from the same code. It subclasses ``BaseTransport`
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from types import ModuleType
 from typing import Any
@@ -123,8 +123,8 @@ def _build(lib: ModuleType) -> type[Any]:
         def __init__(self, body: BodyStream) -> None:
             self.body = body
 
-        def __aiter__(self) -> BodyStream:
-            return self.body
+        def __aiter__(self) -> AsyncIterator[bytes]:
+            return self.body.areads()
 
         async def aclose(self) -> None:
             self.body.close()

@@ -66,7 +66,7 @@ def test_split_inside_arguments_is_found_and_shrunk_to_one_cut() -> None:
     assert run.script is not None
     body = run.script.exchanges[0].body
     offset = int(cut.group(1))
-    line = body[: offset].rsplit(b"\n", 1)[-1]
+    line = body[:offset].rsplit(b"\n", 1)[-1]
     assert _INSIDE_ARGUMENTS.search(line), line[-60:]
     assert isinstance(first.expected, dict) and isinstance(first.actual, dict)
     assert first.expected["tool_calls"] != first.actual["tool_calls"]

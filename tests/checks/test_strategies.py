@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,15 @@ from harness.checks.strategies import (
 from harness.dialects import DialectError, get_dialect
 from harness.fuzz import scenario_yaml
 from harness.loader import parse_scenario
-from harness.scenario import EveryN, Scenario, SplitAt, StreamFault, Tool, ToolCallPart
+from harness.scenario import (
+    EveryN,
+    HttpError,
+    Scenario,
+    SplitAt,
+    StreamFault,
+    Tool,
+    ToolCallPart,
+)
 from harness.schema import schema_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,9 +131,11 @@ def test_special_text_is_reachable() -> None:
 def test_every_retry_after_form_is_reachable() -> None:
     from hypothesis import find
 
+    def has_form(form: str) -> Callable[[HttpError], bool]:
+        return lambda e: e.retry_after_form == form and bool(e.retry_after)
+
     for form in ("seconds", "ms", "http_date"):
-        found = find(http_errors(), lambda e, f=form: e.retry_after_form == f and bool(e.retry_after))  # type: ignore[misc]
-        assert found.status in (429, 503)
+        assert find(http_errors(), has_form(form)).status in (429, 503)
     assert find(http_errors(), lambda e: e.retry_after is None).retry_after is None
 
 

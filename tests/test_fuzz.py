@@ -1,0 +1,178 @@
+"""The fuzzer finds a planted chunking bug, shrinks it, prints a reproduction, and repeats
+itself exactly with the same seed. Also the example of calling it from a test."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from harness.checks.strategies import scenarios
+from harness.cli import main
+from harness.drivers.base import driver_names, register
+from harness.fuzz import FuzzFailure, check_driver, fuzz, scenario_yaml
+from harness.loader import load_scenario, parse_scenario
+from harness.runner import run_scenario
+from harness.scenario import ReasoningPart, Scenario, SplitAt, ToolCallPart
+from tests.checks.planted import Bugs, PlantedDriver
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = 20261125
+STREAMED = scenarios(dialect="openai-chat", stream=True, reasoning=False)
+"""What the planted client can run (it only streams and ignores reasoning)."""
+HAPPY = scenarios(dialect="openai-chat", stream=True, reasoning=False, faults=False, retries=False)
+
+SPLIT_BUG = Bugs(drop_fragment_on_split_args=True)
+
+
+class CorrectDriver(PlantedDriver):
+    """The planted client as a registered driver; it has no reasoning support, so it says
+    so (an n/a example), as any driver does for what its adapter cannot do."""
+
+    name = "planted-correct"
+
+    def supports(self, scenario: Scenario) -> str | None:
+        if any(isinstance(p, ReasoningPart) for r in scenario.replies() for p in r.parts):
+            return "the planted client ignores reasoning"
+        return super().supports(scenario)
+
+
+class SplitBugDriver(CorrectDriver):
+    name = "planted-split-args"
+
+    def __init__(self) -> None:
+        super().__init__(SPLIT_BUG)
+
+
+for _driver in (CorrectDriver, SplitBugDriver):
+    if _driver.name not in driver_names():
+        register(_driver.name, _driver)
+
+
+def _fragments(scenario: Scenario) -> list[int]:
+    (reply,) = scenario.replies()
+    counts = []
+    for part in reply.parts:
+        if isinstance(part, ToolCallPart):
+            pieces = part.tool_call.fragments
+            counts.append(pieces if isinstance(pieces, int) else len(pieces))
+    return counts
+
+
+# --------------------------------------------------------------------------- the example
+
+
+def test_planted_client_passes_the_fuzzer() -> None:
+    """How a user fuzzes their adapter from a test: a failure raises with the report."""
+    result = check_driver(PlantedDriver(), examples=40, seed=SEED, scenarios=STREAMED)
+    assert result.passed and result.examples == 40
+    assert "passed 40 examples" in result.render()
+
+
+@pytest.mark.adapters
+def test_openai_sdk_passes_the_happy_path_fuzz() -> None:
+    pytest.importorskip("openai")
+    happy = scenarios(dialect="openai-chat", faults=False, retries=False)
+    result = check_driver("openai-sdk-chat", examples=25, seed=SEED, scenarios=happy)
+    assert result.passed
+
+
+# --------------------------------------------------------------------------- finding
+
+
+def test_split_bug_is_found_within_200_examples() -> None:
+    result = fuzz(PlantedDriver(SPLIT_BUG), examples=200, seed=SEED, scenarios=HAPPY, shrink=False)
+    assert result.failure is not None
+    assert 0 < result.found_at <= 200
+    assert "tool-args-fragment-lost" in result.failure.codes()
+
+
+@pytest.mark.slow
+def test_split_bug_shrinks_to_two_fragments_and_one_split() -> None:
+    result = fuzz(PlantedDriver(SPLIT_BUG), examples=200, seed=SEED, scenarios=HAPPY)
+    failure = result.failure
+    assert failure is not None and result.found_at <= 200
+    assert {"tool-args-fragment-lost", "rechunk-changed-output"} <= set(failure.codes())
+    (reply,) = failure.scenario.replies()
+    assert 1 <= sum(_fragments(failure.scenario)) <= 2
+    assert isinstance(reply.wire.chunking, SplitAt) and len(reply.wire.chunking.at) == 1
+    report = result.render()
+    (offset,) = reply.wire.chunking.at
+    assert f"split at [{offset}]" in report and f"@{offset}" in report
+    # the printed scenario is a file that reproduces the failure on its own
+    yaml_text = report.split("yaml):\n", 1)[1].split("\n\nWire bytes", 1)[0]
+    saved = parse_scenario(yaml_text, source=f"scenarios/{failure.scenario.id}.yaml")
+    rerun = run_scenario(saved, PlantedDriver(SPLIT_BUG))
+    assert "tool-args-fragment-lost" in {f.code for f in rerun.findings}
+    assert run_scenario(saved, PlantedDriver()).status == "pass"
+
+
+def test_check_driver_raises_with_the_report() -> None:
+    with pytest.raises(FuzzFailure) as info:
+        check_driver(
+            PlantedDriver(Bugs(drop_last_fragment=True)),
+            examples=100,
+            seed=SEED,
+            scenarios=HAPPY,
+        )
+    assert isinstance(info.value, AssertionError)
+    text = str(info.value)
+    assert "FAILED (tool-args-fragment-lost" in text
+    assert "# yaml-language-server: $schema=../harness/schema/scenario.schema.json" in text
+    assert "Wire bytes" in text and "Reproduce:" in text
+    assert info.value.result.failure is not None
+
+
+def test_ignored_codes_do_not_fail() -> None:
+    result = fuzz(
+        PlantedDriver(Bugs(drop_last_fragment=True)),
+        examples=30,
+        seed=SEED,
+        scenarios=HAPPY,
+        ignore={"tool-args-fragment-lost", "tool-call-mismatch", "tool-args-invalid"},
+        rechunk=False,
+    )
+    assert result.passed, result.render()
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_same_seed_same_output(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["fuzz", "--driver", SplitBugDriver.name, "--seed", "7", "--examples", "60"]
+    outputs = []
+    for _ in range(2):
+        assert main(args) == 1
+        captured = capsys.readouterr()
+        outputs.append(captured.out)
+        assert re.search(r"\d+ examples in [\d.]+ s \(\d+/s\)", captured.err)
+    assert outputs[0] == outputs[1]
+    out = outputs[0]
+    assert "FAILED" in out and "--seed 7" in out
+    assert "harness run scenarios/fuzz-" in out and f"--driver {SplitBugDriver.name}" in out
+
+
+def test_cli_passes_and_reports_the_seed(capsys: pytest.CaptureFixture[str]) -> None:
+    # the planted client only streams: non-streamed examples are n/a, not failures
+    assert main(["fuzz", "--driver", CorrectDriver.name, "--seed", "3", "--examples", "15"]) == 0
+    out = capsys.readouterr().out
+    assert "planted-correct passed 15 examples" in out and "seed 3" in out
+
+
+def test_cli_errors_are_readable(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fuzz", "--driver", "no-such-driver"]) == 2
+    assert "unknown driver 'no-such-driver'" in capsys.readouterr().err
+    assert main(["fuzz", "--driver", SplitBugDriver.name, "--dialect", "gateway"]) == 2
+    assert "speaks openai-chat" in capsys.readouterr().err
+    assert main(["fuzz", "--driver", SplitBugDriver.name, "--examples", "0"]) == 2
+    assert "examples must be >= 1" in capsys.readouterr().err
+
+
+def test_scenario_yaml_reads_like_the_bundled_files() -> None:
+    bundled = load_scenario(ROOT / "scenarios" / "wire-split-utf8.yaml")
+    text = scenario_yaml(bundled)
+    assert text.splitlines()[1] == "id: wire-split-utf8"
+    assert "  messages:\n    - role: user" in text  # lists indented under their key
+    assert "日本語" in text  # unicode kept readable
+    assert parse_scenario(text).model_dump() == bundled.model_dump()
