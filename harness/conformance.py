@@ -254,8 +254,14 @@ def conformance(
     dialects = (dialect,) if isinstance(dialect, str) else tuple(dialect)
     if not dialects or not all(isinstance(d, str) and d for d in dialects):
         raise ValueError(f"dialect must be a dialect name or a list of them (got {dialect!r})")
+    from harness.dialects import dialect_names
+
+    unknown = [d for d in dialects if d not in dialect_names()]
+    if unknown:  # fail at declaration, not in every test
+        known = ", ".join(dialect_names())
+        raise ValueError(f"unknown dialect {unknown[0]!r} for @conformance; known: {known}")
     if isinstance(normalize, str):
-        normalizer(normalize)  # fail at declaration, not in every test
+        normalizer(normalize)
 
     def wrap(fn: Adapter) -> Conformance:
         if not callable(fn):

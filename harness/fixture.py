@@ -295,11 +295,12 @@ def _source(request: pytest.FixtureRequest) -> tuple[str, Any, dict[str, Any]]:
         return "scenario", param, options
     if scenario_mark is not None and scenario_mark.args:
         return "scenario", scenario_mark.args[0], dict(scenario_mark.kwargs)
-    if cassette_mark is not None and cassette_mark.args:
-        return "cassette", cassette_mark.args[0], dict(cassette_mark.kwargs)
+    if cassette_mark is not None:
+        path = cassette_mark.args[0] if cassette_mark.args else None
+        return "cassette", path, dict(cassette_mark.kwargs)
     pytest.fail(
         "harness_replay needs a scenario or a cassette: @pytest.mark.harness_scenario("
-        "'<file or id>', dialect=...), @pytest.mark.harness_cassette('<file>'), or "
+        "'<file or id>', dialect=...), @pytest.mark.harness_cassette(['<file>']), or "
         "@pytest.mark.parametrize('harness_replay', ['<id>', ...], indirect=True)",
         pytrace=False,
     )

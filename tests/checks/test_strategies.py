@@ -117,8 +117,9 @@ def test_faults_name_the_error_a_correct_adapter_raises() -> None:
     assert Faults(stream=StreamFault(stall_after=2)).error_kind() == "timeout"
     assert Faults(stream=StreamFault(error_payload={"error": {}})).error_kind() == "server"
     assert Faults().error_kind() is None
-    errors = Faults(errors=(http_errors().example(),))
-    assert errors.give_up_kind() in ("rate_limit", "server")
+    errors = Faults(errors=(HttpError(status=429), HttpError(status=429, retry_after=1)))
+    assert errors.give_up_kind() == "rate_limit"
+    assert Faults(errors=(HttpError(status=503),)).give_up_kind() == "server"
 
 
 def test_special_text_is_reachable() -> None:

@@ -8,6 +8,7 @@ Inner runs load the plugin explicitly (``outside.PLUGIN``), as respx tests itsel
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from tests.plugin.outside import (
     CONFTEST,
     PICKED,
     PLUGIN,
+    SCENARIOS,
     SYNC_MODULE,
 )
 
@@ -122,6 +124,38 @@ def test_registered_driver_named_by_option_gets_a_suite(project: pytest.Pytester
         *PLUGIN, "--harness-driver", "openai-sdk-chat", "--collect-only", "-q"
     )
     listed.stdout.fnmatch_lines(["harness-drivers::openai-sdk-chat[[]openai-chat-text-plain[]]"])
+    typo = project.runpytest(*PLUGIN, "--harness-driver", "opnai-sdk-chat")
+    typo.stdout.fnmatch_lines(["harness: --harness-driver opnai-sdk-chat matched no *"])
+
+
+GATEWAY_CONFTEST = """
+from examples.gateway_client.harness_driver import GatewayClientDriver
+from harness.conformance import suite
+
+gateway = suite(GatewayClientDriver())
+"""
+
+
+def test_gateway_example_client_runs_as_the_runner_says(project: pytest.Pytester) -> None:
+    """The example gateway client's own driver as a suite: pytest outcomes equal the runner's."""
+    pytest.importorskip("examples.gateway_client.harness_driver")
+    from examples.gateway_client.harness_driver import GatewayClientDriver
+    from harness.loader import load_scenarios
+    from harness.runner import run_scenario
+
+    folder = project.path / "scenarios"
+    for path in sorted(SCENARIOS.glob("gateway-*.yaml")):
+        shutil.copy(path, folder)
+    project.makeconftest(GATEWAY_CONFTEST)
+    expected = {"pass": 0, "fail": 0, "n/a": 0}
+    for scenario in load_scenarios([folder]):
+        expected[run_scenario(scenario, GatewayClientDriver()).status] += 1
+    result = project.runpytest(*PLUGIN, "--harness-report=cells.json")
+    result.assert_outcomes(
+        passed=expected["pass"], failed=expected["fail"], skipped=expected["n/a"]
+    )
+    statuses = [status for _, _, status, _ in _cells(project.path / "cells.json")]
+    assert {k: statuses.count(k) for k in expected} == expected
 
 
 def test_reports_and_baseline(project: pytest.Pytester) -> None:
@@ -186,7 +220,7 @@ def test_markers_are_registered_with_their_signature(project: pytest.Pytester) -
     result.stdout.fnmatch_lines(
         [
             "@pytest.mark.harness_scenario(path_or_id, *, dialect='openai-chat'*",
-            "@pytest.mark.harness_cassette(path, *, record_mode=None*",
+            "@pytest.mark.harness_cassette(path=None, *, record_mode=None*",
         ]
     )
 

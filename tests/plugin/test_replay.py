@@ -239,20 +239,26 @@ def test_chat(harness_replay, server):
         reply = http.post(server + "/v1/chat/completions", json={"model": "m"})
     assert b"[DONE]" in reply.content
     print("recording" if harness_replay.recorder.replay is None else "replaying")
+
+
+@pytest.mark.harness_cassette
+def test_default_path(harness_replay, server):
+    assert httpx.post(server + "/v1/chat/completions", json={}).status_code == 200
 """
 
 
 def test_cassette_records_once_then_replays_offline(project: pytest.Pytester) -> None:
     project.makepyfile(test_cassette=CASSETTE_TESTS)
     missing = project.runpytest(*PLUGIN)
-    missing.assert_outcomes(errors=1)
+    missing.assert_outcomes(errors=2)
     missing.stdout.fnmatch_lines(["*harness_cassette: *chat.yaml: no such cassette*"])
 
     recorded = project.runpytest(*PLUGIN, "--harness-record-mode=once", "-s")
-    recorded.assert_outcomes(passed=1)
+    recorded.assert_outcomes(passed=2)
     recorded.stdout.fnmatch_lines(["*recording*"])
     assert (project.path / "cassettes" / "chat.yaml").is_file()
+    assert (project.path / "cassettes" / "test_cassette" / "test_default_path.yaml").is_file()
 
     replayed = project.runpytest(*PLUGIN, "-s")
-    replayed.assert_outcomes(passed=1)
+    replayed.assert_outcomes(passed=2)
     replayed.stdout.fnmatch_lines(["*replaying*"])
