@@ -59,7 +59,7 @@ def _paired(
     return median(a), median(b), median(x - y for x, y in zip(a, b, strict=True))
 
 
-def _import_ms(rounds: int) -> float:
+def _import_ms(rounds: int, env: dict[str, str]) -> float:
     """Importing ``harness.pytest_plugin`` after pytest, in a fresh interpreter each time."""
     code = (
         "import time, pytest; t = time.perf_counter(); import harness.pytest_plugin; "
@@ -68,7 +68,7 @@ def _import_ms(rounds: int) -> float:
     runs = [
         float(
             subprocess.run(
-                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
             ).stdout
         )
         for _ in range(rounds)
@@ -81,13 +81,16 @@ def run(quick: bool = False) -> list[Row]:
     cwd = _project()
     env = dict(os.environ)
     env.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+    # as on a user's machine: bytecode cached (here in a private prefix, not in the tree)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(cwd / "pycache")
     rows: list[Row] = []
     with_, without, diff = _paired(rounds, cwd, env, [], ["-p", "no:harness"])
     rows.append(_row("installed, unused (all plugins autoload)", with_, without, diff))
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     with_, without, diff = _paired(rounds, cwd, env, ["-p", "harness.pytest_plugin"], [])
     rows.append(_row("loaded, unused (no other plugin)", with_, without, diff))
-    ms = _import_ms(rounds)
+    ms = _import_ms(rounds, env)
     rows.append(
         Row(
             "plugin start-up",

@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import yaml
@@ -249,7 +250,8 @@ def fuzz(
     started = time.perf_counter()
     failure: Failure | None = None
     try:
-        example()
+        with _no_local_constants():
+            example()
     except _Failed as exc:
         failure = exc.failure
     except Flaky:
@@ -274,6 +276,31 @@ def fuzz(
         found_at=examiner.found_at,
         command=f" --examples {examples}" if examples != 100 else "",
     )
+
+
+@contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Hypothesis mixes literals from every local module in ``sys.modules`` into its draws,
+    so one seed gives other examples in a pytest session than on the command line. Switch
+    that off while fuzzing, so ``--seed`` repeats a run anywhere. (Hypothesis internals:
+    if they move, fuzzing still works, only less repeatably across environments.)"""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+
+        original = providers._get_local_constants
+        cache = providers.CONSTANTS_CACHE.cache
+    except (ImportError, AttributeError):
+        yield
+        return
+    empty = Constants()
+    providers._get_local_constants = lambda: empty
+    cache.clear()
+    try:
+        yield
+    finally:
+        providers._get_local_constants = original
+        cache.clear()
 
 
 def check_driver(driver: Driver | str, **options: object) -> FuzzResult:

@@ -49,7 +49,7 @@ table.matrix tbody th { text-align: left; padding: 4px 10px; font-weight: 500;
 table.matrix button { all: unset; display: block; cursor: pointer; padding: 4px 10px;
   min-width: 110px; font-size: 13px; }
 table.matrix button:focus-visible { outline: 2px solid #0969da; outline-offset: -2px; }
-table.matrix button small { display: block; color: #57606a; font-size: 11px;
+table.matrix button small { display: block; color: #57606a; font-size: 11px; font-weight: 400;
   max-width: 220px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 td.pass { background: #dafbe1; } td.pass button { color: var(--pass); }
 td.fail { background: #ffebe9; } td.fail button { color: var(--fail); font-weight: 600; }

@@ -45,7 +45,14 @@ class SplitBugDriver(CorrectDriver):
         super().__init__(SPLIT_BUG)
 
 
-for _driver in (CorrectDriver, SplitBugDriver):
+class TruncationBugDriver(CorrectDriver):
+    name = "planted-truncation"
+
+    def __init__(self) -> None:
+        super().__init__(Bugs(accept_truncation=True))
+
+
+for _driver in (CorrectDriver, SplitBugDriver, TruncationBugDriver):
     if _driver.name not in driver_names():
         register(_driver.name, _driver)
 
@@ -88,8 +95,8 @@ def test_split_bug_is_found_within_200_examples() -> None:
     assert "tool-args-fragment-lost" in result.failure.codes()
 
 
-@pytest.mark.slow
 def test_split_bug_shrinks_to_two_fragments_and_one_split() -> None:
+    """The issue's bar: found within 200 examples, shrunk to <= 2 fragments and one cut."""
     result = fuzz(PlantedDriver(SPLIT_BUG), examples=200, seed=SEED, scenarios=HAPPY)
     failure = result.failure
     assert failure is not None and result.found_at <= 200
@@ -140,7 +147,7 @@ def test_ignored_codes_do_not_fail() -> None:
 
 
 def test_cli_same_seed_same_output(capsys: pytest.CaptureFixture[str]) -> None:
-    args = ["fuzz", "--driver", SplitBugDriver.name, "--seed", "7", "--examples", "60"]
+    args = ["fuzz", "--driver", TruncationBugDriver.name, "--seed", "7", "--examples", "60"]
     outputs = []
     for _ in range(2):
         assert main(args) == 1
@@ -150,7 +157,9 @@ def test_cli_same_seed_same_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert outputs[0] == outputs[1]
     out = outputs[0]
     assert "FAILED" in out and "--seed 7" in out
-    assert "harness run scenarios/fuzz-" in out and f"--driver {SplitBugDriver.name}" in out
+    assert "FAILED (truncated-stream-accepted" in out
+    saved = "scenarios/fuzz-truncated-stream-accepted.yaml"
+    assert f"harness run {saved} --driver {TruncationBugDriver.name}" in out
 
 
 def test_cli_passes_and_reports_the_seed(capsys: pytest.CaptureFixture[str]) -> None:

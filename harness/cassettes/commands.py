@@ -82,7 +82,7 @@ def run_import(args: argparse.Namespace) -> int:
     cassette = load_cassette(args.cassette)
     out_dir: Path = args.output
     written = 0
-    for found, path in import_cassette(cassette, out_dir):
+    for found, path in import_cassette(cassette, out_dir, portable=args.portable):
         n = found.interaction.index + 1
         if path is None:
             print(f"  #{n} {found.dialect}: skipped ({found.skipped})")

@@ -60,24 +60,36 @@ def slug(text: str, limit: int = 80) -> str:
     return value[:limit].strip("-") or "recording"
 
 
-def scenarios_from(cassette: Cassette) -> list[Imported]:
-    """Every interaction of ``cassette``, imported or skipped with a reason."""
+def scenarios_from(cassette: Cassette, *, portable: bool = False) -> list[Imported]:
+    """Every interaction of ``cassette``, imported or skipped with a reason (``portable``:
+    see :func:`scenario_for`)."""
     stem = slug(Path(cassette.source).name.split(".")[0] if cassette.source else "cassette")
     return [
-        scenario_for(i, cassette.source, f"{stem}-{i.index + 1}") for i in cassette.interactions
+        scenario_for(i, cassette.source, f"{stem}-{i.index + 1}", portable=portable)
+        for i in cassette.interactions
     ]
 
 
-def scenario_for(interaction: Interaction, source: str, scenario_id: str) -> Imported:
-    """The neutral scenario of one interaction (``skipped`` says why there is none)."""
+def scenario_for(
+    interaction: Interaction, source: str, scenario_id: str, *, portable: bool = False
+) -> Imported:
+    """The neutral scenario of one interaction (``skipped`` says why there is none).
+
+    ``portable=True`` leaves out what only one dialect can carry (Anthropic thinking
+    signatures), so every dialect can replay the scenario; by default the scenario is as
+    faithful to the recording as possible, and dialects that cannot express it say n/a.
+    """
     dialect = detect_dialect(interaction)
     found = Imported(interaction, dialect)
     if dialect not in READABLE:
         found.skipped = f"{dialect} replies have no neutral reader"
         return found
     reading = read_interaction(interaction, dialect)
+    reading.portable = portable
     found.reading = reading
     notes = list(reading.notes)
+    if portable and reading.parts.has_signatures():
+        notes.append("thinking signatures (portable import)")
     request = neutral_request(interaction.request, dialect, reading.stream, notes)
     attempt = reading.attempt()
     attempts: list[Attempt] = [attempt]
@@ -185,7 +197,9 @@ def schema_ref(out_dir: Path) -> str:
         return target.as_uri()
 
 
-def import_cassette(cassette: Cassette, out_dir: Path) -> list[tuple[Imported, Path | None]]:
+def import_cassette(
+    cassette: Cassette, out_dir: Path, *, portable: bool = False
+) -> list[tuple[Imported, Path | None]]:
     """Write one scenario file per importable interaction into ``out_dir``; each file is
     parsed back with the scenario loader before it is written, so only valid files land."""
     from harness.cassettes.format import write_atomic
@@ -194,7 +208,7 @@ def import_cassette(cassette: Cassette, out_dir: Path) -> list[tuple[Imported, P
     out_dir.mkdir(parents=True, exist_ok=True)
     ref = schema_ref(out_dir)
     results: list[tuple[Imported, Path | None]] = []
-    for found in scenarios_from(cassette):
+    for found in scenarios_from(cassette, portable=portable):
         if found.scenario is None:
             results.append((found, None))
             continue

@@ -123,7 +123,12 @@ class Parts:
     def has_calls(self) -> bool:
         return bool(self._calls)
 
-    def build(self) -> list[Part]:
+    def has_signatures(self) -> bool:
+        return any(kind == "reasoning" and item.get("signature") for kind, item in self._order)
+
+    def build(self, *, signatures: bool = True) -> list[Part]:
+        """The parts; ``signatures=False`` drops thinking signatures (only Anthropic's wire
+        carries them, and other dialects cannot express a reply that has them)."""
         parts: list[Part] = []
         for kind, item in self._order:
             pieces: list[str] = item.get("pieces", [])
@@ -136,7 +141,7 @@ class Parts:
                         ReasoningPart(
                             reasoning="".join(pieces),
                             deltas=deltas,
-                            signature=item.get("signature"),
+                            signature=item.get("signature") if signatures else None,
                         )
                     )
             else:
@@ -161,6 +166,8 @@ class Reading:
     """An error event inside a 200 stream (the stream ends with it)."""
     http_error: HttpError | None = None
     notes: list[str] = field(default_factory=list)
+    portable: bool = False
+    """Leave out what only one dialect can carry (thinking signatures)."""
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -178,7 +185,7 @@ class Reading:
         finish: FinishReason = self.finish or ("tool_calls" if self.parts.has_calls() else "stop")
         reply = ReplyAttempt.model_validate(
             {
-                "parts": self.parts.build(),
+                "parts": self.parts.build(signatures=not self.portable),
                 "finish": finish,
                 "usage": self.usage,
                 "outcome": self.outcome,

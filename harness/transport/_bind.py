@@ -135,8 +135,9 @@ def _build(lib: ModuleType) -> type[Any]:
             cut=lambda message: lib.RemoteProtocolError(message, request=request),
             timeout=lambda message: lib.ReadTimeout(message, request=request),
         )
-        headers = tuple([(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw])
-        return WireRequest(request.method, str(request.url), headers, body, timeout), errors
+        # raw bytes: decoded only if the log is read (see Replay.log)
+        wire = WireRequest(request.method, str(request.url), request.headers.raw, body, timeout)
+        return wire, errors
 
     def response(served: Served, stream: Any, request: Any) -> Any:
         return lib.Response(served.status, headers=served.headers, stream=stream, request=request)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Self
@@ -95,7 +95,8 @@ class WireRequest:
 
     method: str
     url: str
-    headers: tuple[tuple[str, str], ...]
+    headers: Sequence[tuple[str, str]] | Sequence[tuple[bytes, bytes]]
+    """As sent: text, or the HTTP library's latin-1 bytes (decoded only when logged)."""
     body: bytes
     read_timeout: float | None
     """The client's read timeout in seconds (httpx: ``extensions["timeout"]["read"]``)."""
@@ -122,35 +123,14 @@ def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Lower-case names, secrets replaced by ``***`` (authorization keeps its scheme)."""
     masked: dict[str, str] = {}
     for raw_name, value in headers:
-        known = _KINDS.get(raw_name)
-        name, kind = known if known is not None else _header_kind(raw_name)
-        if kind is not _PLAIN:
-            if kind is _SCHEME:
-                scheme, sep, _ = value.partition(" ")
-                value = f"{scheme} ***" if sep else "***"
-            else:
-                value = "***"
+        name = raw_name.lower()
+        if name in SCHEME_HEADERS:
+            scheme, sep, _ = value.partition(" ")
+            value = f"{scheme} ***" if sep else "***"
+        elif name in SECRET_HEADERS or any(word in name for word in SECRET_WORDS):
+            value = "***"
         masked[name] = value
     return masked
-
-
-_PLAIN, _SCHEME, _SECRET = "plain", "scheme", "secret"
-_KINDS: dict[str, tuple[str, str]] = {}
-"""Header name as sent -> (lower-case name, kind), decided once per name: every request of
-a run sends the same dozen names, and the word scan was the costliest part of serving one."""
-
-
-def _header_kind(raw_name: str) -> tuple[str, str]:
-    name = raw_name.lower()
-    if name in SCHEME_HEADERS:
-        kind = _SCHEME
-    elif name in SECRET_HEADERS or any(word in name for word in SECRET_WORDS):
-        kind = _SECRET
-    else:
-        kind = _PLAIN
-    if len(_KINDS) < 4096:  # bounded: names are few in practice, but never grow without end
-        _KINDS[raw_name] = (name, kind)
-    return name, kind
 
 
 def _mask_url(url: str) -> str:
@@ -163,6 +143,23 @@ def _mask_url(url: str) -> str:
         f"{k}{eq}{'***' if unquote(k).lower() in SECRET_PARAMS else v}" for k, eq, v in pairs
     )
     return urlunsplit(parts._replace(query=query))
+
+
+def _record(request: WireRequest, path: str, at: float, index: int | None) -> RequestRecord:
+    """The log entry of one request: URL and headers masked, body parsed."""
+    return RequestRecord(
+        method=request.method.upper(),
+        url=_mask_url(request.url),
+        path=path,
+        headers=mask_headers((_latin1(k), _latin1(v)) for k, v in request.headers),
+        body=_parse_body(request.body),
+        at=at,
+        exchange=index,
+    )
+
+
+def _latin1(text: str | bytes) -> str:
+    return text.decode("latin-1") if isinstance(text, bytes) else text
 
 
 def _parse_body(body: bytes) -> JsonValue:
@@ -211,7 +208,8 @@ class Replay:
     def __init__(self, script: Script, clock: Clock | None = None) -> None:
         self.script = script
         self.clock = clock if clock is not None else Clock()
-        self.log: list[RequestRecord] = []
+        self._log: list[RequestRecord] = []
+        self._unlogged: list[tuple[WireRequest, str, float, int | None]] = []
         self.misses: list[ReplayMiss] = []
         self._next = 0
         self._streams: list[BodyStream] = []
@@ -219,6 +217,20 @@ class Replay:
     def __repr__(self) -> str:
         total = len(self.script.exchanges)
         return f"<Replay {self.script.source or 'script'}: {self._next}/{total} served>"
+
+    @property
+    def log(self) -> list[RequestRecord]:
+        """Every request so far, matched or not, in order: masked, its body parsed.
+
+        Serving keeps only what each record is made from (the request as sent, its time
+        and exchange) and the records are built when the log is first read: masking and
+        parsing cost more than serving a 225-event stream, and a test that never reads
+        the log should not pay for it. The list is the same object on every read.
+        """
+        if self._unlogged:
+            self._log.extend([_record(*entry) for entry in self._unlogged])
+            self._unlogged.clear()
+        return self._log
 
     @property
     def remaining(self) -> tuple[Exchange, ...]:
@@ -283,19 +295,7 @@ class Replay:
         return value
 
     def _record(self, request: WireRequest, path: str, index: int | None) -> None:
-        # Constructed, not validated: every value is built right here with its declared
-        # type, and validating a chat request's body cost more than serving its stream.
-        self.log.append(
-            RequestRecord.model_construct(
-                method=request.method.upper(),
-                url=_mask_url(request.url),
-                path=path,
-                headers=mask_headers(request.headers),
-                body=_parse_body(request.body),
-                at=self.clock.elapsed(),
-                exchange=index,
-            )
-        )
+        self._unlogged.append((request, path, self.clock.elapsed(), index))
 
     def _source(self) -> str:
         return f" in {self.script.source}" if self.script.source else ""
@@ -374,7 +374,6 @@ class BodyStream:
         self._errors = errors
         self._position = 0
         self._chunks = exchange.chunks
-        self._count = len(exchange.chunks)
 
     def __repr__(self) -> str:
         total = len(self.exchange.chunks)
@@ -407,21 +406,19 @@ class BodyStream:
     async def areads(self) -> AsyncIterator[bytes]:
         """The reads as an async generator: what the httpx/httpx2 streams iterate.
 
-        The same steps as ``__anext__``, but a chunk with no delay is handed over at once:
-        no coroutine per chunk (resuming a generator costs a seventh of that) and no
-        checkpoint, since no virtual time passed and no timer or task has anything new to
-        see (a checkpoint per chunk tripled the cost of a replay). After a delay the
-        checkpoint lets them see it, as a real read that waited would.
+        The same steps as ``__anext__``, but chunks with no delay are handed over as they
+        come: no coroutine per chunk and no checkpoint, since no virtual time passed and no
+        timer or task has anything new to see (a checkpoint per chunk tripled the cost of
+        a replay). A delay, the end and a close go through ``_step``; after a delay the
+        checkpoint lets others see the time, as a real read that waited would.
         """
-        chunks, count = self._chunks, self._count
         while True:
-            position = self._position
-            if position < count and not self.closed:
-                chunk = chunks[position]
-                if not chunk.delay:
-                    self._position = position + 1
-                    yield chunk.data
-                    continue
+            start = self._position
+            for position, chunk in enumerate(self._chunks[start:], start + 1):
+                if chunk.delay or self.closed:
+                    break
+                self._position = position
+                yield chunk.data
             data = self._step()
             if data is None:
                 return

@@ -259,6 +259,20 @@ def test_anthropic_stream_with_thinking_signature_and_tool_use() -> None:
     assert reply.usage is not None and (reply.usage.input, reply.usage.output) == (10, 42)
     assert reply.usage.cache_read == 4
 
+    from harness.dialects import get_dialect
+
+    assert (
+        get_dialect("openai-chat").supports(found.scenario)
+        == "openai-chat has no thinking signatures"
+    )
+    portable = scenario_for(
+        interaction("https://api.anthropic.com/v1/messages", body), "c", "x-1", portable=True
+    )
+    assert (
+        portable.scenario is not None and "thinking signatures (portable import)" in portable.notes
+    )
+    assert get_dialect("openai-chat").supports(portable.scenario) is None
+
 
 def test_gateway_stream() -> None:
     body = sse(

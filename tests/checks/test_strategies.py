@@ -143,7 +143,8 @@ def test_every_retry_after_form_is_reachable() -> None:
 def test_every_chunking_kind_is_reachable() -> None:
     from hypothesis import find
 
-    assert find(chunkings(size=50), lambda c: isinstance(c, SplitAt)).at == [0]
+    split = find(chunkings(size=50), lambda c: isinstance(c, SplitAt))
+    assert split == SplitAt(at=[0])
     assert find(chunkings(), lambda c: isinstance(c, EveryN)) == EveryN(every=1)
     for name in ("per_event", "mid_utf8", "whole"):
         assert find(chunkings(), lambda c, n=name: c == n) == name  # type: ignore[misc]
@@ -153,12 +154,18 @@ def test_every_chunking_kind_is_reachable() -> None:
     ("make", "message"),
     [
         (lambda: replies(max_parts=-1), "max_parts=-1 must be >= 0"),
-        (lambda: replies(text="yes"), "text='yes' must be a bool"),
+        (
+            lambda: replies(text="yes"),  # type: ignore[arg-type]
+            "text='yes' must be a bool",
+        ),
         (lambda: chunkings(size=-3), "size=-3 must be >= 0"),
         (lambda: chunkings(max_every=0), "max_every=0 must be >= 1"),
         (lambda: faults(statuses=[]), "statuses must not be empty"),
         (lambda: faults(statuses=[200]), "status=200 must be between 400 and 599"),
-        (lambda: stream_faults(max_index=1.5), "max_index=1.5 must be an int"),
+        (
+            lambda: stream_faults(max_index=1.5),  # type: ignore[arg-type]
+            "max_index=1.5 must be an int",
+        ),
         (lambda: tools(max_tools=-1), "max_tools=-1"),
         (lambda: from_json_schema({"type": "string", "pattern": "x"}), "'pattern'"),
         (lambda: from_json_schema({"type": "object", "required": ["a"]}), "'a' is required"),
