@@ -76,6 +76,42 @@ def _import_ms(rounds: int, env: dict[str, str]) -> float:
     return median(runs) * 1000
 
 
+_IN_PROCESS = """
+import contextlib, io, random, statistics, sys, time
+import pytest
+
+def once(extra):
+    args = ["--collect-only", "-q", "-p", "no:cacheprovider", *extra]
+    with contextlib.redirect_stdout(io.StringIO()):
+        started = time.perf_counter()
+        pytest.main(args)
+        return time.perf_counter() - started
+
+rounds = int(sys.argv[1])
+once([]); once(["-p", "no:harness"])
+diffs = []
+for _ in range(rounds):
+    order = [True, False]
+    random.shuffle(order)
+    got = {loaded: once([] if loaded else ["-p", "no:harness"]) for loaded in order}
+    diffs.append(got[True] - got[False])
+print(statistics.median(diffs))
+"""
+
+
+def _session_ms(rounds: int, cwd: Path, env: dict[str, str]) -> float:
+    """The plugin's per-session cost once imported: ``pytest.main`` repeated in one process."""
+    out = subprocess.run(
+        [sys.executable, "-c", _IN_PROCESS, str(rounds)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1]) * 1000
+
+
 def run(quick: bool = False) -> list[Row]:
     rounds = 5 if quick else 15
     cwd = _project()
@@ -90,28 +126,38 @@ def run(quick: bool = False) -> list[Row]:
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     with_, without, diff = _paired(rounds, cwd, env, ["-p", "harness.pytest_plugin"], [])
     rows.append(_row("loaded, unused (no other plugin)", with_, without, diff))
-    ms = _import_ms(rounds, env)
+    imported = _import_ms(rounds * 2, env)
+    session = _session_ms(rounds * 4, cwd, env)
+    rows.append(Row("plugin start-up", "import harness.pytest_plugin", f"{imported:.1f} ms"))
     rows.append(
         Row(
             "plugin start-up",
-            "import harness.pytest_plugin",
-            f"{ms:.1f} ms",
+            "hooks and options, per session",
+            f"{session:+.1f} ms",
+            note="pytest.main --collect-only repeated in one process, with vs -p no:harness",
+        )
+    )
+    total = imported + session
+    rows.append(
+        Row(
+            "plugin start-up",
+            "installed, unused: import + per-session",
+            f"{total:.1f} ms",
+            note="the low-noise estimate; the subprocess rows include other processes' noise",
             goal=f"<= {GOAL_MS:.0f} ms",
-            result=verdict(ms <= GOAL_MS),
+            result=verdict(total <= GOAL_MS),
         )
     )
     return rows
 
 
 def _row(subject: str, with_: float, without: float, diff: float) -> Row:
-    ms = diff * 1000
     return Row(
         "plugin start-up",
         subject,
-        f"{ms:+.1f} ms",
-        note=f"pytest --collect-only: {with_ * 1000:.0f} ms with, {without * 1000:.0f} ms without",
-        goal=f"<= {GOAL_MS:.0f} ms",
-        result=verdict(ms <= GOAL_MS),
+        f"{diff * 1000:+.1f} ms",
+        note=f"pytest --collect-only, medians: {with_ * 1000:.0f} ms with, "
+        f"{without * 1000:.0f} ms without",
     )
 
 

@@ -30,7 +30,7 @@ import httpx
 from benchmarks import Row, median, ratio_text, verdict
 from benchmarks.stream import PATH, URL, body, events
 
-__all__ = ["TOOLS", "measure", "run"]
+__all__ = ["FLOOR", "TOOLS", "measure", "run"]
 
 HEADERS = (("content-type", "text/event-stream; charset=utf-8"),)
 REQUEST = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}], "stream": True}
@@ -84,6 +84,24 @@ def _harness(n: int) -> Iterator[httpx.AsyncClient]:
 
 
 @contextmanager
+def _harness_log(n: int) -> Iterator[httpx.AsyncClient]:
+    """The harness transport with its request log read after every response, as the
+    runner reads it: records (masked headers, parsed body) are built when first read."""
+    from harness.script import Chunk, Exchange, Script
+    from harness.transport import Replay, transport_for
+
+    exchange = Exchange(
+        "POST", PATH, 200, headers=HEADERS, chunks=tuple(Chunk(e) for e in events())
+    )
+    replay = Replay(Script((exchange,) * n, source="benchmark"))
+
+    async def read_log(response: httpx.Response) -> None:
+        assert replay.log
+
+    yield httpx.AsyncClient(transport=transport_for(replay), event_hooks={"response": [read_log]})
+
+
+@contextmanager
 def _mock_transport(n: int) -> Iterator[httpx.AsyncClient]:
     yield httpx.AsyncClient(transport=httpx.MockTransport(_response))
 
@@ -109,9 +127,7 @@ def _pytest_httpx(n: int) -> Iterator[httpx.AsyncClient]:
         )
     )
     mock.add_callback(
-        lambda request: httpx.Response(
-            200, headers=HEADERS, stream=IteratorStream(events())
-        ),
+        lambda request: httpx.Response(200, headers=HEADERS, stream=IteratorStream(events())),
         url=URL,
         method="POST",
     )
@@ -161,6 +177,7 @@ def _vcrpy(n: int) -> Iterator[httpx.AsyncClient]:
 TOOLS: dict[str, Setup] = {
     "floor (custom AsyncBaseTransport)": _floor,
     "harness ReplayTransport": _harness,
+    "harness ReplayTransport, log read": _harness_log,
     "httpx.MockTransport": _mock_transport,
     "respx": _respx,
     "pytest-httpx": _pytest_httpx,
@@ -182,8 +199,14 @@ async def _chunks(client: httpx.AsyncClient) -> int:
         return len([chunk async for chunk in response.aiter_raw()])
 
 
-async def _batch(setup: Setup, n: int, work: Callable[[httpx.AsyncClient], Awaitable[int]]) -> float:
-    """Seconds per request over ``n`` requests (setup excluded)."""
+async def _batch(
+    setup: Setup, n: int, work: Callable[[httpx.AsyncClient], Awaitable[int]]
+) -> float:
+    """CPU seconds per request over ``n`` requests, setup excluded.
+
+    CPU time of this thread (``time.thread_time``), not wall time: on a shared machine
+    other processes stretch wall time by tens of percent from one batch to the next,
+    while the work a replay does shows in CPU time. All of it is CPU work: no I/O."""
     with setup(n + 1) as client:
         async with client:
             assert await work(client) > 0  # warm: first-request costs are not replay costs
@@ -222,9 +245,7 @@ def measure(*, rounds: int, n: int) -> dict[str, tuple[float, float, int]]:
     async def main() -> dict[str, tuple[float, float, int]]:
         seconds, ratios = await _measure(rounds, n)
         counts = await _count_chunks()
-        return {
-            name: (median(seconds[name]), median(ratios[name]), counts[name]) for name in TOOLS
-        }
+        return {name: (median(seconds[name]), median(ratios[name]), counts[name]) for name in TOOLS}
 
     return asyncio.run(main())
 

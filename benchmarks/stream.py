@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
-__all__ = ["EVENTS", "PATH", "URL", "events", "body"]
+__all__ = ["EVENTS", "PATH", "URL", "body", "events"]
 
 EVENTS = 225
 URL = "https://api.openai.invalid/v1/chat/completions"
@@ -25,9 +25,9 @@ def _chunk(delta: dict[str, object], finish: str | None, usage: object = None) -
         "created": 1764000000,
         "model": "gpt-4o-mini-2024-07-18",
         "system_fingerprint": "fp_efad92c60b",
-        "choices": [] if usage else [
-            {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
-        ],
+        "choices": []
+        if usage
+        else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
         "usage": usage,
     }
     return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"

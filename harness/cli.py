@@ -61,7 +61,9 @@ def _parser() -> argparse.ArgumentParser:
     fz.add_argument("--dialect", help="only scenarios this dialect expresses (the driver's)")
     fz.add_argument("--examples", type=int, default=100, help="how many (default: 100)")
     fz.add_argument("--seed", type=int, help="repeat a run exactly (default: random, printed)")
-    fz.add_argument("--ignore", action="append", default=[], metavar="CODE", help="known code")
+    fz.add_argument(
+        "--ignore", action="append", default=[], metavar="CODE", help="a known finding to skip"
+    )
     fz.add_argument("--no-faults", action="store_true", help="no HTTP errors or stream faults")
     fz.set_defaults(func=_cmd_fuzz)
 

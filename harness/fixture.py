@@ -3,16 +3,18 @@ of it: which scenarios a session uses, the virtual clock of a test, and the repl
 
 Time. ``harness_clock`` makes ``time.sleep``/``time.time``/``time.monotonic`` virtual in the
 test's thread. asyncio timers follow only on a virtual event loop: make the test's loop with
-:func:`virtual_loop_factory` (ini ``harness_virtual_asyncio = true`` does it for every
-pytest-asyncio test; for anyio, return ``("asyncio", {"loop_factory":
+:func:`virtual_loop_factory` (ini ``harness_virtual_asyncio = true`` does it for the
+pytest-asyncio tests that use harness; for anyio, return ``("asyncio", {"loop_factory":
 virtual_loop_factory})`` from the ``anyio_backend`` fixture). The loop and the test share one
-clock, whichever of the two is made first.
+clock, whichever of the two is made first. A virtual loop skips ahead whenever nothing is
+ready, so a test doing real network I/O with timeouts should not run on one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -34,7 +36,9 @@ if TYPE_CHECKING:
 __all__ = [
     "ReplayHandle",
     "bundled_scenarios",
+    "cassette_path",
     "configured_scenarios",
+    "default_loop_factory",
     "open_clock",
     "open_replay",
     "resolve_scenario",
@@ -126,6 +130,13 @@ def virtual_loop_factory() -> asyncio.AbstractEventLoop:
     loop = new_virtual_loop(clock)
     _loops[ident] = (weakref.ref(loop), clock)
     return loop
+
+
+def default_loop_factory() -> asyncio.AbstractEventLoop:
+    """The loop pytest-asyncio makes when no factory is given: the current policy's."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # policies are deprecated in 3.14
+        return asyncio.get_event_loop_policy().new_event_loop()
 
 
 def _open_loop_clock() -> Clock | None:

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from harness.clock import Clock
     from harness.fixture import ReplayHandle
 
+__all__ = ["CALL_PASSED", "RECORD_MODES", "REPLAY_HANDLE"]
+
 REPLAY_HANDLE = pytest.StashKey["ReplayHandle"]()
 """The handle of the test's ``harness_replay``, for the report section."""
 CALL_PASSED = pytest.StashKey[bool]()
@@ -86,7 +88,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("harness_dialect", "harness_replay's default dialect", default="openai-chat")
     parser.addini(
         "harness_virtual_asyncio",
-        "run pytest-asyncio tests on a virtual-time event loop",
+        "pytest-asyncio tests using harness_replay/harness_clock run on a virtual-time loop",
         type="bool",
         default=False,
     )
@@ -115,12 +117,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 class _VirtualAsyncio:
-    """pytest-asyncio's loop factory hook: every asyncio test runs on virtual time."""
+    """pytest-asyncio's loop factory hook: tests using harness run on a virtual-time loop,
+    every other test on the loop it would have had."""
 
     def pytest_asyncio_loop_factories(self, config: pytest.Config, item: pytest.Item) -> Any:
-        from harness.fixture import virtual_loop_factory
+        from harness.fixture import default_loop_factory, virtual_loop_factory
 
-        return {"harness-virtual-time": virtual_loop_factory}
+        names = set(getattr(item, "fixturenames", ()))
+        marked = any(item.get_closest_marker(m) for m in ("harness_scenario", "harness_cassette"))
+        if marked or names & {"harness_replay", "harness_clock"}:
+            return {"harness-virtual-time": virtual_loop_factory}
+        return {"asyncio": default_loop_factory}
 
 
 # --------------------------------------------------------------------------- collection

@@ -32,6 +32,7 @@ __all__ = [
     "ConftestSuites",
     "Results",
     "driver_items",
+    "report_targets",
     "suite_items",
 ]
 

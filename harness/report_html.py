@@ -45,6 +45,7 @@ table.matrix th, table.matrix td { border: 1px solid var(--line); padding: 0; }
 table.matrix thead th { background: var(--soft); padding: 6px 10px; font-weight: 600;
   position: sticky; top: 0; }
 table.matrix tbody th { text-align: left; padding: 4px 10px; font-weight: 500;
+  white-space: nowrap; position: sticky; left: 0; background: var(--bg); z-index: 1;
   font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
 table.matrix button { all: unset; display: block; cursor: pointer; padding: 4px 10px;
   min-width: 110px; font-size: 13px; }

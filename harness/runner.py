@@ -18,6 +18,7 @@ from harness.drivers.base import Driver, DriverContext
 from harness.drivers.classify import classify
 from harness.events import ErrorEvent, Event, Transcript
 from harness.findings import Finding
+from harness.guard import NetworkBlocked, no_network
 from harness.scenario import Scenario
 from harness.script import Script
 from harness.transport.core import Replay
@@ -78,10 +79,12 @@ def run_scenario(
     replay = Replay(run.script, clock)
     ctx = DriverContext(scenario=scenario, replay=replay, clock=clock)
     started = time.perf_counter()
-    events = clock.run(lambda: _collect(driver, ctx))
+    blocked: list[str] = []
+    with no_network():  # an adapter that reaches past the replay fails, naming host:port
+        events = clock.run(lambda: _collect(driver, ctx, blocked))
     wall = time.perf_counter() - started
     run.unclosed_streams = len(replay.unclosed_streams())
-    run.misses = [str(miss) for miss in replay.misses]
+    run.misses = [str(miss) for miss in replay.misses] + blocked
     run.transcript = Transcript(
         scenario=scenario.id,
         driver=driver.name,
@@ -105,14 +108,32 @@ def _not_applicable(scenario: Scenario, driver: Driver, dialect_reason: str | No
     return driver.supports(scenario)
 
 
-async def _collect(driver: Driver, ctx: DriverContext) -> list[Event]:
+async def _collect(driver: Driver, ctx: DriverContext, blocked: list[str]) -> list[Event]:
     events: list[Event] = []
     try:
         async for event in driver.run(ctx):
             events.append(event)
     except Exception as exc:  # the adapter's own failure is data, not a harness crash
         events.append(_classify(driver, exc))
+        blocked += _blocked_connections(exc)
     return events
+
+
+def _blocked_connections(exc: BaseException) -> list[str]:
+    """Connections the guard refused, found in the chain of what the adapter raised (SDKs
+    wrap them: "Connection error."), as misses naming host and port."""
+    found: list[str] = []
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        if isinstance(e, NetworkBlocked):
+            found.append(f"{e}: the adapter opened its own connection instead of the replay's")
+        todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
+    return found
 
 
 def _classify(driver: Driver, exc: BaseException) -> ErrorEvent:

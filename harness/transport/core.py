@@ -244,7 +244,7 @@ class Replay:
         """
         parts = urlsplit(request.url)
         path = unquote(parts.path) or "/"
-        query = parse_qsl(parts.query, keep_blank_values=True)
+        query = parse_qsl(parts.query, keep_blank_values=True) if parts.query else []
         index = self._next
         exchange = self.script.exchanges[index] if index < len(self.script.exchanges) else None
         failed = (

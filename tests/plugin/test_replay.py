@@ -156,6 +156,11 @@ async def test_sdk_retry_waits_on_virtual_time(harness_replay):
 
 
 @pytest.mark.asyncio
+async def test_without_harness_the_loop_is_the_usual_one():
+    assert type(asyncio.get_running_loop()).__name__ != "_VirtualLoop"
+
+
+@pytest.mark.asyncio
 async def test_asyncio_sleep_is_virtual(harness_clock):
     await asyncio.sleep(3600)
     assert harness_clock.offset > 3500
@@ -185,7 +190,7 @@ def test_virtual_time_for_pytest_asyncio_via_ini(project: pytest.Pytester) -> No
     pytest.importorskip("openai")
     project.makepyfile(test_time=VIRTUAL_ASYNC_TESTS)
     result = project.runpytest(*PLUGIN, "-p", "asyncio")
-    result.assert_outcomes(passed=2)
+    result.assert_outcomes(passed=3)
 
 
 def test_virtual_time_for_anyio_via_loop_factory(project: pytest.Pytester) -> None:
