@@ -136,7 +136,7 @@ def _pytest_httpx(n: int) -> Iterator[httpx.AsyncClient]:
     async def handle(transport: httpx.AsyncHTTPTransport, request: httpx.Request) -> Any:
         return await mock._handle_async_request(transport, request)
 
-    httpx.AsyncHTTPTransport.handle_async_request = handle  # type: ignore[method-assign]
+    httpx.AsyncHTTPTransport.handle_async_request = handle  # type: ignore[method-assign,assignment]
     try:
         yield httpx.AsyncClient()
     finally:

@@ -19,17 +19,16 @@ _WORDS = ("The", " quick", " brown", " fox", " jumps", " over", " the", " lazy",
 
 
 def _chunk(delta: dict[str, object], finish: str | None, usage: object = None) -> bytes:
-    payload = {
+    payload: dict[str, object] = {
         "id": "chatcmpl-BENCH7z0q3XkTzR1mJ5b2Vh9sWdLpQ",
         "object": "chat.completion.chunk",
         "created": 1764000000,
         "model": "gpt-4o-mini-2024-07-18",
         "system_fingerprint": "fp_efad92c60b",
-        "choices": []
-        if usage
-        else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-        "usage": usage,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
+    if usage:
+        payload.update(choices=[], usage=usage)
     return b"data: " + json.dumps(payload, separators=(",", ":")).encode() + b"\n\n"
 
 

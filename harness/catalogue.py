@@ -399,6 +399,17 @@ _ENTRIES = [
         "Close (or exhaust) the response, also on early exit and on error.",
     ),
     _E(
+        "task-leaked",
+        "warning",
+        "invariant:replay",
+        "The adapter left asyncio tasks running after its call returned.",
+        "A task the call started and neither awaited nor cancelled keeps running on the "
+        "caller's event loop: it may hold a response open, log or retry in the background, "
+        "and asyncio reports 'Task was destroyed but it is pending' when the loop closes.",
+        "Await or cancel every task a call starts before returning (an asyncio.TaskGroup "
+        "does both); give a deliberate background worker a documented shutdown method.",
+    ),
+    _E(
         "transcript-schema",
         "error",
         "schema",

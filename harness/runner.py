@@ -6,6 +6,8 @@ scenario -> dialect -> script -> replay transport -> driver -> transcript -> che
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -42,6 +44,8 @@ class Run:
     unclosed_streams: int = 0
     misses: list[str] = field(default_factory=list)
     """ReplayMiss messages: requests the script did not expect."""
+    leaked_tasks: list[str] = field(default_factory=list)
+    """Coroutines of asyncio tasks the adapter left pending when its call returned."""
 
     @property
     def status(self) -> Status:
@@ -81,9 +85,11 @@ def run_scenario(
     started = time.perf_counter()
     blocked: list[str] = []
     with no_network():  # an adapter that reaches past the replay fails, naming host:port
-        events = clock.run(lambda: _collect(driver, ctx, blocked))
+        events = clock.run(lambda: _collect(driver, ctx, blocked, run.leaked_tasks))
     wall = time.perf_counter() - started
     run.unclosed_streams = len(replay.unclosed_streams())
+    for stream in replay.unclosed_streams():
+        stream.close()  # counted; now released, as closing the connection would
     run.misses = [str(miss) for miss in replay.misses] + blocked
     run.transcript = Transcript(
         scenario=scenario.id,
@@ -108,7 +114,9 @@ def _not_applicable(scenario: Scenario, driver: Driver, dialect_reason: str | No
     return driver.supports(scenario)
 
 
-async def _collect(driver: Driver, ctx: DriverContext, blocked: list[str]) -> list[Event]:
+async def _collect(
+    driver: Driver, ctx: DriverContext, blocked: list[str], leaked: list[str]
+) -> list[Event]:
     events: list[Event] = []
     try:
         async for event in driver.run(ctx):
@@ -116,7 +124,23 @@ async def _collect(driver: Driver, ctx: DriverContext, blocked: list[str]) -> li
     except Exception as exc:  # the adapter's own failure is data, not a harness crash
         events.append(_classify(driver, exc))
         blocked += _blocked_connections(exc)
+    leaked += _pending_tasks()
     return events
+
+
+def _pending_tasks() -> list[str]:
+    """Tasks the adapter started and left running (the loop's end cancels them), by the
+    name of their coroutine; not the loop's own ``aclose()`` of dropped async generators."""
+    this = asyncio.current_task()
+    names = []
+    for task in asyncio.all_tasks():
+        coro = task.get_coro()
+        name = getattr(coro, "__qualname__", None)
+        if task is not this and name is not None:
+            frame = getattr(coro, "cr_frame", None)
+            module = frame.f_globals.get("__name__", "?") if frame is not None else "?"
+            names.append(f"{module}.{name}")
+    return sorted(names)
 
 
 def _blocked_connections(exc: BaseException) -> list[str]:
@@ -146,12 +170,19 @@ def _classify(driver: Driver, exc: BaseException) -> ErrorEvent:
 
 
 def _versions(driver: Driver) -> dict[str, str]:
+    return dict(_installed(("harness", *getattr(driver, "distributions", ()))))
+
+
+@functools.cache
+def _installed(dists: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Versions of the installed distributions, read once per process: reading package
+    metadata takes milliseconds, as long as a whole cell of a fast adapter."""
     from importlib.metadata import PackageNotFoundError, version
 
-    found: dict[str, str] = {}
-    for dist in ("harness", *getattr(driver, "distributions", ())):
+    found: list[tuple[str, str]] = []
+    for dist in dists:
         try:
-            found[dist] = version(dist)
+            found.append((dist, version(dist)))
         except PackageNotFoundError:
             continue
-    return found
+    return tuple(found)

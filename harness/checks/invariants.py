@@ -6,7 +6,7 @@
 6. after a Retry-After, the next request comes no sooner than it says;
 7. non-retryable errors are not retried; retries back off and stop;
 8. errors surface as the adapter's typed errors, never a raw transport exception.
-Plus: every request matched the script, and every stream was closed.
+Plus: every request matched the script, every stream was closed, no task was left running.
 """
 
 from __future__ import annotations
@@ -340,7 +340,7 @@ def typed_errors(run: Run) -> list[Finding]:
 
 @named("invariant:replay")
 def replay(run: Run) -> list[Finding]:
-    """Every request matched the script; every response stream was closed."""
+    """Every request matched the script; every response stream was closed; no task left."""
     assert run.transcript is not None
     where = run.scenario.where()
     found = [
@@ -363,6 +363,20 @@ def replay(run: Run) -> list[Finding]:
                 "end nor closed: the connection leaks",
                 expected=0,
                 actual=run.unclosed_streams,
+                where=where,
+                severity="warning",
+            )
+        )
+    if run.leaked_tasks:
+        found.append(
+            Finding(
+                code="task-leaked",
+                check="invariant:replay",
+                message=f"{len(run.leaked_tasks)} asyncio task(s) the adapter started were "
+                "still running when its call returned; they outlive the call on the "
+                "caller's event loop",
+                expected=[],
+                actual=run.leaked_tasks,
                 where=where,
                 severity="warning",
             )

@@ -1,0 +1,153 @@
+"""``make conformance``: the matrix's wall time, and how much of it is harness's own code.
+
+Wall time: ``harness matrix --quiet`` over the bundled scenarios and every driver, as
+``make conformance`` runs it (``--quick``: the OpenAI SDK driver only).
+
+Share: one driver's worker (``harness.worker``, the process the matrix starts per driver)
+is run in a subprocess under pyinstrument (a sampling profiler, so every function costs
+what it costs), and each sample goes to the file of its innermost Python frame (C
+functions count for their caller): ``harness/``, the adapter and its libraries
+(site-packages), or the standard library (asyncio's loop, json, importlib...). A second,
+stricter attribution charges a sample to the innermost frame that is either harness's or
+an adapter's, so pydantic validating a transcript or jsonschema checking it count as
+harness, httpx reading for the SDK counts as the adapter, and the event loop counts for
+whoever runs it (harness's clock).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import ROOT, Row, verdict
+
+__all__ = ["GOAL", "measure_matrix", "measure_share", "run"]
+
+GOAL = 0.05
+DRIVERS = ("openai-sdk-chat", "litellm-chat")
+
+_PROFILE = r"""
+import json, os, sys, sysconfig
+from pathlib import Path
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+from pyinstrument import Profiler
+
+root, driver = Path(sys.argv[1]), sys.argv[2]
+HARNESS = str(root / "harness") + os.sep
+STDLIB = sysconfig.get_paths()["stdlib"] + os.sep
+NEUTRAL = {"pydantic", "pydantic_core", "jsonschema", "jsonschema_specifications",
+           "referencing", "rpds", "yaml", "typing_extensions", "annotated_types", "anyio",
+           "sniffio", "httpx", "httpx2", "httpcore", "h11", "idna", "certifi", "attrs",
+           "pyinstrument"}
+
+def kind(path):
+    if not path or path.startswith("<"):
+        return None
+    if path.startswith(HARNESS):
+        return "harness"
+    if "site-packages" in path:
+        package = path.split("site-packages" + os.sep, 1)[1].split(os.sep, 1)[0]
+        return "library" if package.split(".")[0] in NEUTRAL else "adapter"
+    return "stdlib" if path.startswith(STDLIB) or "frozen" in path else "other"
+
+by_file, by_owner = {}, {}
+
+def walk(frame, file_kind, owner):
+    mine = kind(frame.file_path)
+    if mine is not None:
+        file_kind = "adapter" if mine == "library" else mine
+        if mine in ("harness", "adapter"):
+            owner = mine
+    own = frame.time - sum(c.time for c in frame.children)
+    if own > 0:
+        by_file[file_kind] = by_file.get(file_kind, 0.0) + own
+        by_owner[owner] = by_owner.get(owner, 0.0) + own
+    for child in frame.children:
+        walk(child, file_kind, owner)
+
+from harness.loader import load_scenarios
+from harness.worker import run_cells
+
+profiler = Profiler(interval=0.0005)
+profiler.start()
+scenarios = load_scenarios(root / "scenarios")
+cells = [cell.model_dump_json() for cell in run_cells(driver, scenarios)]
+profiler.stop()
+walk(profiler.last_session.root_frame(), "other", "harness")
+print(json.dumps({"cells": len(cells), "by_file": by_file, "by_owner": by_owner}))
+"""
+
+
+def measure_matrix(drivers: tuple[str, ...] = ()) -> tuple[float, str]:
+    """Seconds for ``harness matrix --quiet`` and its summary line."""
+    harness = Path(sys.executable).parent / "harness"
+    command = [str(harness), "matrix", "--quiet"]
+    for driver in drivers:
+        command += ["--driver", driver]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    summary = next((line for line in done.stdout.splitlines() if " cells: " in line), "")
+    return seconds, summary.strip()
+
+
+def measure_share(driver: str) -> dict[str, object]:
+    """The profile of one worker: cells, seconds by file kind, seconds by owner."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROFILE, str(ROOT), driver],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _shares(seconds: dict[str, float]) -> tuple[float, str]:
+    total = sum(seconds.values())
+    parts = ", ".join(
+        f"{k} {v / total:.0%}" for k, v in sorted(seconds.items(), key=lambda x: -x[1])
+    )
+    return seconds.get("harness", 0.0) / total, parts
+
+
+def run(quick: bool) -> list[Row]:
+    rows: list[Row] = []
+    seconds, summary = measure_matrix(("openai-sdk-chat",) if quick else ())
+    rows.append(
+        Row(
+            benchmark="make conformance (harness matrix --quiet)",
+            subject="all drivers, bundled scenarios" if not quick else "openai-sdk-chat only",
+            measured=f"{seconds:.1f} s wall",
+            note=summary,
+        )
+    )
+    for driver in DRIVERS[:1] if quick else DRIVERS:
+        profile = measure_share(driver)
+        by_file: dict[str, float] = profile["by_file"]  # type: ignore[assignment]
+        by_owner: dict[str, float] = profile["by_owner"]  # type: ignore[assignment]
+        share, parts = _shares(by_file)
+        strict, strict_parts = _shares(by_owner)
+        rows.append(
+            Row(
+                benchmark="share of a matrix worker in harness code",
+                subject=f"{driver}, by file",
+                measured=f"{share:.1%}",
+                note=f"{profile['cells']} cells, {sum(by_file.values()):.1f} s sampled: {parts}",
+                goal=f"<= {GOAL:.0%}",
+                result=verdict(share <= GOAL),
+            )
+        )
+        rows.append(
+            Row(
+                benchmark="share of a matrix worker in harness code",
+                subject=f"{driver}, by owner (incl. the libraries harness calls)",
+                measured=f"{strict:.1%}",
+                note=strict_parts,
+            )
+        )
+    return rows

@@ -1,0 +1,60 @@
+"""The benchmarks are not tests, but they must keep running: the stream they share is what
+it claims to be, every decoder agrees on it, the table renders, and ``--quick`` runs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import Row
+from benchmarks.__main__ import render
+from benchmarks.sse_decode import DECODERS, reads, stream
+from benchmarks.stream import EVENTS, body, events
+from harness.sse import decode
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_stream_is_225_events_of_about_56_kb() -> None:
+    assert len(events()) == EVENTS == len(decode(body()))
+    assert 50_000 < len(body()) < 60_000
+    assert events()[-1] == b"data: [DONE]\n\n"
+
+
+def test_every_decoder_finds_every_event_however_the_bytes_are_cut() -> None:
+    chunks = stream(200_000)
+    expected = sum(1 for chunk in chunks if chunk.startswith(b"data: "))
+    for name, decoder in DECODERS.items():
+        assert decoder(chunks) == expected, name
+        assert decoder(reads(chunks, 4096)) == expected, name
+
+
+def test_the_table_names_the_machine_and_lists_the_goals() -> None:
+    rows = [
+        Row("replay", "harness", "100 µs", "1.01x", "225 chunks", "<= 1.05x", "PASS"),
+        Row("replay", "respx", "117 µs", "1.17x", "a | b"),
+    ]
+    text = render(rows, quick=False, seconds=1.0)
+    assert "CPUs (nproc)" in text and "Python 3." in text
+    assert "| replay | respx | 117 µs | 1.17x | a \\| b |  |  |" in text
+    assert "- **PASS** replay, harness: 100 µs (1.01x), goal <= 1.05x" in text
+
+
+@pytest.mark.slow
+def test_quick_run_completes(tmp_path: Path) -> None:
+    out = tmp_path / "results.md"
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    text = out.read_text(encoding="utf-8")
+    for heading in ("replay", "SSE decode", "retry-429-long-waits", "examples/s", "start-up"):
+        assert heading in text, heading
+    assert "ERROR" not in text
