@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: conformance test lint bench schema clean
+.PHONY: conformance test test-slow bench schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,11 @@ conformance: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check harness tests examples benchmarks
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q -m "not slow"
+
+# the long fuzzing runs, the headless-browser check and the driver environments
+test-slow: $(STAMP)
+	HARNESS_SLOW=1 $(BIN)/python -m pytest -n 2 -q -m slow
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
@@ -29,6 +33,8 @@ bench: $(STAMP)
 schema: $(STAMP)
 	$(BIN)/harness schema scenario > harness/schema/scenario.schema.json
 	$(BIN)/harness schema transcript > harness/schema/transcript.schema.json
+	$(BIN)/harness schema report > harness/schema/report.schema.json
+	$(BIN)/harness explain --markdown > docs/findings.md
 
 clean:
 	rm -rf $(VENV) .harness-envs
