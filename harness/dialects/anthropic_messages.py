@@ -26,6 +26,7 @@ import math
 from typing import Any, Literal
 
 from harness.chunking import chunk_events, split_text
+from harness.dialects._compile import compile_attempts, encode_stream
 from harness.scenario import (
     ErrorAttempt,
     HttpError,
@@ -40,7 +41,7 @@ from harness.scenario import (
     Wire,
 )
 from harness.script import Chunk, Exchange, Script
-from harness.sse import SSEEvent, encode_comment, encode_event
+from harness.sse import SSEEvent
 
 __all__ = ["DIALECT", "AnthropicMessagesDialect"]
 
@@ -118,20 +119,8 @@ class AnthropicMessagesDialect:
         return None
 
     def synthesize(self, scenario: Scenario) -> Script:
-        reason = self.supports(scenario)
-        if reason is not None:
-            raise ValueError(f"{scenario.where()}: cannot synthesize for {self.name}: {reason}")
-        exchanges = []
-        for n, attempt in enumerate(scenario.attempts):
-            if isinstance(attempt, ErrorAttempt):
-                exchanges.append(_error_exchange(scenario, n, attempt.error))
-            else:
-                assert isinstance(attempt, ReplyWrapper)
-                exchanges.append(_reply_exchange(scenario, n, attempt.reply))
-        return Script(
-            exchanges=tuple(exchanges),
-            source=scenario.where(),
-            notes={"dialect": self.name, "scenario": scenario.id},
+        return compile_attempts(
+            self.name, scenario, self.supports(scenario), _error_exchange, _reply_exchange
         )
 
 
@@ -359,21 +348,13 @@ def _with_ping(
 def _encode_stream(events: list[Event], malformed: int | None, wire: Wire) -> tuple[Chunk, ...]:
     """SSE-encode the named events (keep-alive comments every ``keepalive_every`` events,
     never after the last), then chunk them."""
-    encoded: list[bytes] = []
-    delays: list[float] = []
+    sse: list[SSEEvent] = []
     for i, (name, fields) in enumerate(events):
         data = json.dumps({"type": name, **fields}, separators=(",", ":"), ensure_ascii=False)
         if i == malformed:
             data = data[: len(data) // 2]
-        event = SSEEvent(event=name, data=data)
-        encoded.append(
-            encode_event(event, line_ending=wire.line_ending, data_space=wire.data_space)
-        )
-        delays.append(wire.event_delay)
-        if wire.keepalive_every and (i + 1) % wire.keepalive_every == 0 and i + 1 < len(events):
-            encoded.append(encode_comment("keep-alive", line_ending=wire.line_ending))
-            delays.append(0.0)
-    return chunk_events(encoded, wire.chunking, event_delay=delays)
+        sse.append(SSEEvent(event=name, data=data))
+    return encode_stream(sse, wire)
 
 
 # --------------------------------------------------------------------------- errors

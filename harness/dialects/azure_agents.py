@@ -33,7 +33,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Literal
 
-from harness.chunking import chunk_events, split_text
+from harness.chunking import split_text
 from harness.dialects._azure_agents_objects import (
     API_VERSION,
     FINAL,
@@ -45,6 +45,7 @@ from harness.dialects._azure_agents_objects import (
     text_of,
     usage_object,
 )
+from harness.dialects._compile import encode_stream
 from harness.scenario import (
     ErrorAttempt,
     ReasoningPart,
@@ -56,7 +57,7 @@ from harness.scenario import (
     Wire,
 )
 from harness.script import Chunk, Exchange, Script
-from harness.sse import SSEEvent, encode_comment, encode_event
+from harness.sse import SSEEvent
 
 __all__ = ["API_VERSION", "DIALECT", "AzureAgentsDialect", "agent_id"]
 
@@ -346,15 +347,5 @@ def _apply_fault(reply: ReplyAttempt, content: list[Sse], tail: list[Sse]) -> tu
 
 
 def _encode_stream(events: list[Sse], wire: Wire) -> tuple[Chunk, ...]:
-    encoded: list[bytes] = []
-    delays: list[float] = []
-    for i, (name, data) in enumerate(events, start=1):
-        event = SSEEvent(event=name, data=data)
-        encoded.append(
-            encode_event(event, line_ending=wire.line_ending, data_space=wire.data_space)
-        )
-        delays.append(wire.event_delay)
-        if wire.keepalive_every and i % wire.keepalive_every == 0 and i < len(events):
-            encoded.append(encode_comment("keep-alive", line_ending=wire.line_ending))
-            delays.append(0.0)
-    return chunk_events(encoded, wire.chunking, event_delay=delays)
+    """SSE-encode the named events and chunk them as the wire says."""
+    return encode_stream([SSEEvent(event=name, data=data) for name, data in events], wire)

@@ -58,12 +58,12 @@ from typing import Any, Literal
 from pydantic import JsonValue
 
 from harness.chunking import chunk_events, split_text
+from harness.dialects._compile import compile_attempts, encode_stream
 from harness.scenario import (
     ErrorAttempt,
     HttpError,
     ReasoningPart,
     ReplyAttempt,
-    ReplyWrapper,
     Scenario,
     StreamFault,
     TextPart,
@@ -73,7 +73,7 @@ from harness.scenario import (
     Wire,
 )
 from harness.script import Chunk, Exchange, HttpDate, Script
-from harness.sse import SSEEvent, encode_comment, encode_event
+from harness.sse import SSEEvent
 
 __all__ = ["CHAT_PATH", "DIALECT", "STREAM_PATH", "GatewayDialect", "gateway_error_payload"]
 
@@ -169,20 +169,8 @@ class GatewayDialect:
         return None
 
     def synthesize(self, scenario: Scenario) -> Script:
-        reason = self.supports(scenario)
-        if reason is not None:
-            raise ValueError(f"{scenario.where()}: cannot synthesize for gateway: {reason}")
-        exchanges = []
-        for n, attempt in enumerate(scenario.attempts):
-            if isinstance(attempt, ErrorAttempt):
-                exchanges.append(_error_exchange(scenario, n, attempt.error))
-            else:
-                assert isinstance(attempt, ReplyWrapper)
-                exchanges.append(_reply_exchange(scenario, n, attempt.reply))
-        return Script(
-            exchanges=tuple(exchanges),
-            source=scenario.where(),
-            notes={"dialect": self.name, "scenario": scenario.id},
+        return compile_attempts(
+            self.name, scenario, self.supports(scenario), _error_exchange, _reply_exchange
         )
 
 
@@ -345,21 +333,8 @@ def _apply_fault(
 
 
 def _encode_stream(events: list[str], wire: Wire) -> tuple[Chunk, ...]:
-    """SSE-encode the data events, with keep-alive comments every ``keepalive_every`` events
-    (between events, never after the last), then chunk them."""
-    encoded: list[bytes] = []
-    delays: list[float] = []
-    for i, data in enumerate(events, start=1):
-        encoded.append(
-            encode_event(
-                SSEEvent(data=data), line_ending=wire.line_ending, data_space=wire.data_space
-            )
-        )
-        delays.append(wire.event_delay)
-        if wire.keepalive_every and i % wire.keepalive_every == 0 and i < len(events):
-            encoded.append(encode_comment("keep-alive", line_ending=wire.line_ending))
-            delays.append(0.0)
-    return chunk_events(encoded, wire.chunking, event_delay=delays)
+    """SSE-encode the data-only events and chunk them as the wire says."""
+    return encode_stream([SSEEvent(data=data) for data in events], wire)
 
 
 # --------------------------------------------------------------------------- errors

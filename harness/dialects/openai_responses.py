@@ -25,12 +25,12 @@ import json
 from typing import Any, Literal
 
 from harness.chunking import chunk_events, split_text
+from harness.dialects._compile import compile_attempts, encode_stream
 from harness.dialects.openai_chat import _alnum, _digest, _error_exchange
 from harness.scenario import (
-    ErrorAttempt,
+    HttpError,
     ReasoningPart,
     ReplyAttempt,
-    ReplyWrapper,
     Scenario,
     StreamFault,
     TextPart,
@@ -39,7 +39,7 @@ from harness.scenario import (
     Wire,
 )
 from harness.script import Chunk, Exchange, Script
-from harness.sse import SSEEvent, encode_comment, encode_event
+from harness.sse import SSEEvent
 
 __all__ = ["DIALECT", "OpenAIResponsesDialect"]
 
@@ -82,22 +82,14 @@ class OpenAIResponsesDialect:
         return None
 
     def synthesize(self, scenario: Scenario) -> Script:
-        reason = self.supports(scenario)
-        if reason is not None:
-            raise ValueError(f"{scenario.where()}: cannot synthesize for {self.name}: {reason}")
-        exchanges = []
-        for n, attempt in enumerate(scenario.attempts):
-            if isinstance(attempt, ErrorAttempt):
-                chat = _error_exchange(scenario, n, attempt.error)
-                exchanges.append(dataclasses.replace(chat, path=PATH))
-            else:
-                assert isinstance(attempt, ReplyWrapper)
-                exchanges.append(_reply_exchange(scenario, n, attempt.reply))
-        return Script(
-            exchanges=tuple(exchanges),
-            source=scenario.where(),
-            notes={"dialect": self.name, "scenario": scenario.id},
+        return compile_attempts(
+            self.name, scenario, self.supports(scenario), _responses_error, _reply_exchange
         )
+
+
+def _responses_error(scenario: Scenario, n: int, error: HttpError) -> Exchange:
+    """OpenAI's error exchange, at the Responses path."""
+    return dataclasses.replace(_error_exchange(scenario, n, error), path=PATH)
 
 
 DIALECT = OpenAIResponsesDialect()
@@ -400,8 +392,7 @@ def _apply_fault(
 def _encode_stream(events: list[Event], malformed: int | None, wire: Wire) -> tuple[Chunk, ...]:
     """Number the events, SSE-encode them with their names (keep-alive comments every
     ``keepalive_every`` events, never after the last), then chunk them."""
-    encoded: list[bytes] = []
-    delays: list[float] = []
+    sse: list[SSEEvent] = []
     for seq, (name, fields) in enumerate(events):
         data = json.dumps(
             {"type": name, "sequence_number": seq, **fields},
@@ -410,12 +401,5 @@ def _encode_stream(events: list[Event], malformed: int | None, wire: Wire) -> tu
         )
         if seq == malformed:
             data = data[: len(data) // 2]
-        event = SSEEvent(event=name, data=data)
-        encoded.append(
-            encode_event(event, line_ending=wire.line_ending, data_space=wire.data_space)
-        )
-        delays.append(wire.event_delay)
-        if wire.keepalive_every and (seq + 1) % wire.keepalive_every == 0 and seq + 1 < len(events):
-            encoded.append(encode_comment("keep-alive", line_ending=wire.line_ending))
-            delays.append(0.0)
-    return chunk_events(encoded, wire.chunking, event_delay=delays)
+        sse.append(SSEEvent(event=name, data=data))
+    return encode_stream(sse, wire)
