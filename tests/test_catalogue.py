@@ -25,17 +25,36 @@ def emitted_codes() -> set[str]:
 
 def test_every_emitted_code_is_in_the_catalogue() -> None:
     missing = emitted_codes() - set(CATALOGUE)
-    assert not missing, f"codes emitted by checks but not explained in harness/catalogue.py: {missing}"
+    assert not missing, (
+        f"codes emitted by checks but not explained in harness/catalogue.py: {missing}"
+    )
 
 
 def test_issue_codes_are_present() -> None:
-    required = """retry-after-ignored retry-without-backoff retry-storm non-retryable-retried
-    truncated-stream-accepted empty-stream-accepted failed-run-reported-as-success
-    incomplete-reported-as-generic-error no-terminal-event transport-error-leaked
-    error-kind-mismatch tool-call-dropped tool-args-invalid tool-args-fragment-lost
-    usage-missing usage-wrong text-mismatch output-repeated-after-retry
-    sse-data-without-space-dropped sse-line-split-on-unicode-separator stream-not-closed
-    request-mismatch""".split()
+    required = [
+        "retry-after-ignored",
+        "retry-without-backoff",
+        "retry-storm",
+        "non-retryable-retried",
+        "truncated-stream-accepted",
+        "empty-stream-accepted",
+        "failed-run-reported-as-success",
+        "incomplete-reported-as-generic-error",
+        "no-terminal-event",
+        "transport-error-leaked",
+        "error-kind-mismatch",
+        "tool-call-dropped",
+        "tool-args-invalid",
+        "tool-args-fragment-lost",
+        "usage-missing",
+        "usage-wrong",
+        "text-mismatch",
+        "output-repeated-after-retry",
+        "sse-data-without-space-dropped",
+        "sse-line-split-on-unicode-separator",
+        "stream-not-closed",
+        "request-mismatch",
+    ]
     assert set(required) <= set(CATALOGUE)
 
 

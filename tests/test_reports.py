@@ -103,8 +103,16 @@ def test_bad_baseline_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFix
     bad.write_text("[1, 2]")
     scenarios = ROOT / "scenarios" / "text-plain.yaml"
     code = main(
-        ["matrix", "--quiet", "--scenarios", str(scenarios), "--driver", "openai-sdk-chat",
-         "--baseline", str(bad)]
+        [
+            "matrix",
+            "--quiet",
+            "--scenarios",
+            str(scenarios),
+            "--driver",
+            "openai-sdk-chat",
+            "--baseline",
+            str(bad),
+        ]
     )
     assert code == 2
     assert "not a harness baseline" in capsys.readouterr().err
@@ -124,7 +132,9 @@ def test_matrix_cli_gate_flips_on_a_broken_cell(
     broken = tmp_path / "text-plain.yaml"
     broken.write_text(scenario.read_text().replace("text: Hello! Nice", "text: Bye! Nice", 1))
     report = tmp_path / "r.json"
-    code = main([*args[:3], str(broken), *args[4:], "--baseline", str(baseline), "--json", str(report)])
+    code = main(
+        [*args[:3], str(broken), *args[4:], "--baseline", str(baseline), "--json", str(report)]
+    )
     assert code == 1
     out = capsys.readouterr().out
     assert "regression" in out and "text-mismatch" in out

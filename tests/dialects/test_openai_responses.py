@@ -293,7 +293,9 @@ def _bundled() -> list[Scenario]:
 
 def test_every_bundled_scenario_that_fits_compiles() -> None:
     compiled = _bundled()
-    assert {"text-plain", "outcome-failed", "outcome-incomplete-max-tokens"} <= {s.id for s in compiled}
+    assert {"text-plain", "outcome-failed", "outcome-incomplete-max-tokens"} <= {
+        s.id for s in compiled
+    }
     for s in compiled:
         assert DIALECT.synthesize(s).exchanges
 
