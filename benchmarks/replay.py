@@ -251,7 +251,7 @@ def measure(*, rounds: int, n: int) -> dict[str, tuple[float, float, int]]:
 
 
 def run(quick: bool) -> list[Row]:
-    results = measure(rounds=3 if quick else 15, n=5 if quick else 40)
+    results = measure(rounds=3 if quick else 25, n=5 if quick else 40)
     rows: list[Row] = []
     size = len(body())
     for name, (seconds, ratio, chunks) in results.items():

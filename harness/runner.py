@@ -43,7 +43,8 @@ class Run:
     na_reason: str | None = None
     unclosed_streams: int = 0
     misses: list[str] = field(default_factory=list)
-    """ReplayMiss messages: requests the script did not expect."""
+    """Requests the script did not expect: ReplayMiss messages, then connections the
+    no-network guard blocked (an adapter that bypassed the replay transport)."""
     leaked_tasks: list[str] = field(default_factory=list)
     """Coroutines of asyncio tasks the adapter left pending when its call returned."""
 

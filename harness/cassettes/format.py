@@ -204,17 +204,21 @@ def vcrpy_interaction(
     request = RecordedRequest(
         method=method.upper(),
         uri=uri,
-        headers=_headers(rq.get("headers"), notes),
+        headers=_headers(rq.get("headers"), notes, where),
         body=_request_body(rq),
     )
     return Interaction(request, _response(rs, where, notes), index=index, line=line)
 
 
-def _headers(raw: Any, notes: set[str]) -> tuple[tuple[str, str], ...]:
+def _headers(raw: Any, notes: set[str], where: str = "") -> tuple[tuple[str, str], ...]:
     if not raw:
         return ()
     if isinstance(raw, list):  # [[name, value], ...]
+        if not all(isinstance(p, list | tuple) and len(p) == 2 for p in raw):
+            raise CassetteError(f"{where}: headers must be a mapping or [name, value] pairs")
         return tuple((str(k), str(v)) for k, v in raw)
+    if not isinstance(raw, dict):
+        raise CassetteError(f"{where}: headers must be a mapping (got {type(raw).__name__})")
     out: list[tuple[str, str]] = []
     for name, values in raw.items():
         if isinstance(values, list | tuple):
@@ -274,7 +278,7 @@ def _response(rs: dict[str, Any], where: str, notes: set[str]) -> RecordedRespon
     return RecordedResponse(
         status=code,
         reason=str(reason),
-        headers=_headers(rs.get("headers"), notes),
+        headers=_headers(rs.get("headers"), notes, where),
         body=data,
         chunks=chunks,
         latency=float(latency) if isinstance(latency, int | float) else None,

@@ -27,9 +27,8 @@ import functools
 import json
 import math
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from email.utils import formatdate
-from typing import Self
+from typing import NamedTuple, Self
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 import anyio.lowlevel
@@ -38,6 +37,7 @@ from pydantic import JsonValue
 from harness.clock import Clock
 from harness.events import RequestRecord
 from harness.script import Exchange, HttpDate, Script
+from harness.transport._pace import idle, loop_state
 
 __all__ = [
     "CUT_MESSAGE",
@@ -89,9 +89,11 @@ class EndlessStall(AssertionError):
     """The script stalls the response and the client has no read timeout: it would hang."""
 
 
-@dataclass(frozen=True, slots=True)
-class WireRequest:
-    """What an adapter tells the core about a request, in plain Python types."""
+class WireRequest(NamedTuple):
+    """What an adapter tells the core about a request, in plain Python types.
+
+    This and the next two are tuples, built for every request: a frozen dataclass costs
+    several times more to build (``RecordedChunk`` made the same choice)."""
 
     method: str
     url: str
@@ -102,16 +104,14 @@ class WireRequest:
     """The client's read timeout in seconds (httpx: ``extensions["timeout"]["read"]``)."""
 
 
-@dataclass(frozen=True, slots=True)
-class WireErrors:
+class WireErrors(NamedTuple):
     """The HTTP library's own exception constructors, so clients see what a real server gives."""
 
     cut: Callable[[str], BaseException]
     timeout: Callable[[str], BaseException]
 
 
-@dataclass(frozen=True, slots=True)
-class Served:
+class Served(NamedTuple):
     """The response head and its body stream, ready for an adapter to wrap."""
 
     status: int
@@ -264,10 +264,10 @@ class Replay:
         return Served(exchange.status, headers, body)
 
     async def aserve(self, request: WireRequest, errors: WireErrors) -> Served:
-        """:meth:`serve`; then, if the exchange's delay let virtual time pass, a checkpoint
-        so other tasks see it (with no time passed they have nothing new to see)."""
+        """:meth:`serve`, then a checkpoint so other tasks see the time that passed (skipped
+        when it could change nothing, see :meth:`BodyStream.areads`)."""
         served = self.serve(request, errors)
-        if served.body.exchange.delay:
+        if not idle(*loop_state()):
             await anyio.lowlevel.checkpoint()
         return served
 
@@ -357,6 +357,11 @@ class BodyStream:
     the client read to the end (or hit the scripted error) or closed the response.
     """
 
+    __slots__ = (
+        *("_chunks", "_clock", "_errors", "_position", "_read_timeout"),
+        *("closed", "done", "exchange", "index"),
+    )
+
     def __init__(
         self,
         replay: Replay,
@@ -398,31 +403,34 @@ class BodyStream:
 
     async def __anext__(self) -> bytes:
         data = self._step()
+        await anyio.lowlevel.checkpoint()
         if data is None:
             raise StopAsyncIteration
-        await anyio.lowlevel.checkpoint()
         return data
 
     async def areads(self) -> AsyncIterator[bytes]:
         """The reads as an async generator: what the httpx/httpx2 streams iterate.
 
-        The same steps as ``__anext__``, but chunks with no delay are handed over as they
-        come: no coroutine per chunk and no checkpoint, since no virtual time passed and no
-        timer or task has anything new to see (a checkpoint per chunk tripled the cost of
-        a replay). A delay, the end and a close go through ``_step``; after a delay the
-        checkpoint lets others see the time, as a real read that waited would.
+        The same steps and checkpoints as ``__anext__``, without a coroutine per chunk, and a
+        checkpoint (a turn of the event loop: one per chunk tripled a replay's cost) is
+        skipped where it could change nothing: no callback ready and no timer pending, so
+        no other task could run and no cancellation or timeout arrive. Ready callbacks are
+        checked before every chunk (the reader's own code may schedule some); while any
+        timer is pending, every chunk takes the exact path (``_step``, then ``idle``).
         """
+        loop, ready, timers = loop_state()
         while True:
             start = self._position
-            for position, chunk in enumerate(self._chunks[start:], start + 1):
-                if chunk.delay or self.closed:
+            for position, chunk in enumerate(() if timers else self._chunks[start:], start + 1):
+                if chunk.delay or self.closed or ready:  # inline: this runs once per chunk
                     break
                 self._position = position
                 yield chunk.data
             data = self._step()
+            if not idle(loop, ready, timers):
+                await anyio.lowlevel.checkpoint()
             if data is None:
                 return
-            await anyio.lowlevel.checkpoint()
             yield data
 
     def _step(self) -> bytes | None:

@@ -2,12 +2,12 @@
 SSE decoder with inputs no one would write, and a few no one should be able to.
 
 Each property runs twice: about 200 examples in the default run (derandomized, so the suite
-is never flaky) and 10,000 in the ``slow`` run (random; ``HARNESS_FUZZ_EXAMPLES`` changes
-the number). What may come out: a result, or harness's own error type with a message that
-says where (file and line; the decoder never raises at all). A hang shows as a Hypothesis
-deadline. ``tests/test_scenarios.py`` already throws token soup and line damage at the
-scenario loader; here it gets byte-level damage of every bundled file and random YAML
-documents built from its own vocabulary.
+is never flaky) and 10,000 in the ``slow`` run (random; ``HARNESS_SLOW=1`` runs it,
+``HARNESS_FUZZ_EXAMPLES`` changes the number). What may come out: a result, or harness's
+own error type with a message that says where (file and line; the decoder never raises at
+all). A hang shows as a Hypothesis deadline. ``tests/test_scenarios.py`` already throws
+token soup and line damage at the scenario loader; here it gets byte-level damage of every
+bundled file and random YAML documents built from its own vocabulary.
 """
 
 from __future__ import annotations
@@ -36,12 +36,18 @@ SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 BUNDLED = sorted(p.read_bytes() for p in SCENARIOS.glob("*.yaml"))
 FAST = 200
 SLOW = int(os.environ.get("HARNESS_FUZZ_EXAMPLES", "10000"))
+SLOW_MARKS = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("HARNESS_SLOW") != "1", reason="10,000 inputs: set HARNESS_SLOW=1"
+    ),
+]
 SOURCE = "fuzz.yaml"
 LOCATED = re.compile(rf"^{re.escape(SOURCE)}:\d+(:\d+)?: ")
 
 SIZES = [
     pytest.param(FAST, id="fast"),
-    pytest.param(SLOW, id="slow", marks=pytest.mark.slow),
+    pytest.param(SLOW, id="slow", marks=SLOW_MARKS),
 ]
 
 
