@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from harness.errors import ScenarioError
 from harness.loader_messages import Problem, explain
 from harness.scenario import Scenario
+from harness.yaml_budget import MAX_EXPANDED_NODES, expanded_size
 
 __all__ = ["load_scenario", "load_scenarios", "parse_scenario"]
 
@@ -162,6 +163,12 @@ def _compose(text: str, source: str) -> tuple[yaml.MappingNode, Any]:
             kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
             line = node.start_mark.line + 1
             raise _fail(source, [Problem(line, None, "", f"{_TOP} (got {kind})")])
+        if expanded_size(node) > MAX_EXPANDED_NODES:
+            line = node.start_mark.line + 1
+            problem = (
+                f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)"
+            )
+            raise _fail(source, [Problem(line, None, "", problem)])
         return node, loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         raise _fail(source, [_syntax(exc)]) from None

@@ -271,7 +271,12 @@ def _problem(loc: _Located) -> Problem:
 def _dotted(path: Sequence[str | int]) -> str:
     out = ""
     for seg in path:
-        out += f"[{seg}]" if isinstance(seg, int) else (f".{seg}" if out else str(seg))
+        if isinstance(seg, int):
+            out += f"[{seg}]"
+        elif not seg.isprintable():  # a key with a line break: keep one problem per line
+            out += f"[{seg!r}]"
+        else:
+            out += f".{seg}" if out else seg
     return out
 
 

@@ -39,6 +39,7 @@ from harness.cassettes.model import (
     RecordedRequest,
     RecordedResponse,
 )
+from harness.yaml_budget import MAX_EXPANDED_NODES, expanded_size
 
 __all__ = [
     "dump_cassette",
@@ -147,7 +148,17 @@ def parse_cassette(data: bytes | str, source: str = "<cassette>") -> Cassette:
 def parse_vcrpy(text: str, source: str = "<cassette>") -> Cassette:
     """A vcrpy YAML cassette (any serializer seen in the wild) from its text."""
     try:
-        doc = yaml.load(text, Loader=_Loader)  # a safe loader subclass
+        loader = _Loader(text)  # a safe loader subclass
+        try:
+            node = loader.get_single_node()
+            if node is not None and expanded_size(node) > MAX_EXPANDED_NODES:
+                raise CassetteError(
+                    f"{source}:{node.start_mark.line + 1}: YAML aliases expand to more than "
+                    f"{MAX_EXPANDED_NODES:,} nodes (an alias bomb?)"
+                )
+            doc = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
