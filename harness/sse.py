@@ -193,6 +193,20 @@ class SSEDecoder:
         if not chunk:
             return []
         if chunk[-1] == 0x0A and not self._partial:
+            if (
+                self._clean
+                and chunk[:6] == b"data: "
+                and chunk.find(b"\n") == len(chunk) - 2
+                and chunk.find(b"\r") < 0
+            ):
+                # The hottest case: exactly one event of one "data: " line per chunk.
+                data = chunk[6:-2].decode("utf-8", "replace")
+                ev: SSEEvent = _new(SSEEvent)
+                _set_event(ev, None)
+                _set_data(ev, data)
+                _set_id(ev, self._last_id)
+                _set_retry(ev, None)
+                return [ev]
             # The common case: the chunk ends at a line end (a whole event, or many).
             try:
                 text = chunk.decode("utf-8")
