@@ -8,13 +8,30 @@ line endings, the space after ``data:``, chunking) as the scenario's ``wire`` sa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Literal
+
+from pydantic import JsonValue
 
 from harness.chunking import chunk_events
-from harness.scenario import ErrorAttempt, HttpError, ReplyAttempt, ReplyWrapper, Scenario, Wire
+from harness.scenario import (
+    ErrorAttempt,
+    HttpError,
+    ReplyAttempt,
+    ReplyWrapper,
+    Scenario,
+    StreamFault,
+    Wire,
+)
 from harness.script import Chunk, Exchange, Script
 from harness.sse import SSEEvent, encode_comment, encode_event
 
-__all__ = ["compile_attempts", "encode_stream"]
+__all__ = ["DONE", "End", "apply_data_fault", "compile_attempts", "encode_stream"]
+
+DONE = "[DONE]"
+"""The terminator of data-only streams (OpenAI chat, the gateway)."""
+
+End = Literal["close", "cut", "stall"]
+"""How a scripted body ends (see :class:`harness.script.Exchange`)."""
 
 
 def compile_attempts(
@@ -55,3 +72,39 @@ def encode_stream(events: Sequence[SSEEvent], wire: Wire) -> tuple[Chunk, ...]:
             encoded.append(encode_comment("keep-alive", line_ending=wire.line_ending))
             delays.append(0.0)
     return chunk_events(encoded, wire.chunking, event_delay=delays)
+
+
+def apply_data_fault(
+    fault: StreamFault | None,
+    content: list[str],
+    tail: list[str],
+    error_data: Callable[[dict[str, JsonValue]], str],
+) -> tuple[list[str], End]:
+    """Apply a stream fault to a data-only stream: ``content`` (the deltas) and ``tail``
+    (finish, usage, ``[DONE]``). Faults count data events from 0, ``[DONE]`` included;
+    ``error_data`` renders an in-stream error payload as this wire sends it."""
+    events = content + tail
+    if fault is None:
+        return events, "close"
+    if fault.empty:
+        return [], "close"
+    if fault.terminator_only:
+        return [DONE], "close"
+    if fault.cut_after is not None:
+        return events[: fault.cut_after], "cut"
+    if fault.stall_after is not None:
+        return events[: fault.stall_after], "stall"
+    if fault.truncate_after is not None:
+        # A clean end with neither finish chunk nor terminator: at most the content events.
+        return content[: fault.truncate_after], "close"
+    if fault.error_payload is not None:
+        return [*content, error_data(fault.error_payload)], "close"
+    if fault.malformed_at is not None:
+        at = fault.malformed_at
+        if at >= len(events):
+            raise ValueError(
+                f"malformed_at={at} is past the end of the stream, which has {len(events)} "
+                f"data events (0..{len(events) - 1}, [DONE] last)"
+            )
+        events[at] = events[at][: len(events[at]) // 2]
+    return events, "close"

@@ -53,12 +53,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import JsonValue
 
 from harness.chunking import chunk_events, split_text
-from harness.dialects._compile import compile_attempts, encode_stream
+from harness.dialects._compile import (
+    DONE,
+    End,
+    apply_data_fault,
+    compile_attempts,
+    encode_stream,
+)
 from harness.scenario import (
     ErrorAttempt,
     HttpError,
@@ -79,9 +85,7 @@ __all__ = ["CHAT_PATH", "DIALECT", "STREAM_PATH", "GatewayDialect", "gateway_err
 
 CHAT_PATH = "/api/v1/llm/chat"
 STREAM_PATH = "/api/v1/llm/chat/stream"
-DONE = "[DONE]"
 
-End = Literal["close", "cut", "stall"]
 
 _FINISH = {"stop", "length", "tool_calls", "content_filter"}
 
@@ -304,32 +308,12 @@ def _stream_events(ids: _Ids, reply: ReplyAttempt) -> tuple[list[str], End]:
 def _apply_fault(
     fault: StreamFault | None, content: list[str], tail: list[str]
 ) -> tuple[list[str], End]:
-    """Apply a stream fault to the data events: ``content`` (deltas and calls) and ``tail``
-    (the final chunk and ``[DONE]``)."""
-    events = content + tail
-    if fault is None:
-        return events, "close"
-    if fault.empty:
-        return [], "close"
-    if fault.terminator_only:
-        return [DONE], "close"
-    if fault.cut_after is not None:
-        return events[: fault.cut_after], "cut"
-    if fault.stall_after is not None:
-        return events[: fault.stall_after], "stall"
-    if fault.truncate_after is not None:
-        return content[: fault.truncate_after], "close"
-    if fault.error_payload is not None:
-        return [*content, _json(gateway_error_payload(fault.error_payload))], "close"
-    if fault.malformed_at is not None:
-        at = fault.malformed_at
-        if at >= len(events):
-            raise ValueError(
-                f"malformed_at={at} is past the end of the stream, which has {len(events)} "
-                f"data events (0..{len(events) - 1}, [DONE] last)"
-            )
-        events[at] = events[at][: len(events[at]) // 2]
-    return events, "close"
+    return apply_data_fault(fault, content, tail, _stream_error)
+
+
+def _stream_error(payload: dict[str, JsonValue]) -> str:
+    """The gateway's in-stream error, ``{"error": ..., "detail": ...}``."""
+    return _json(gateway_error_payload(payload))
 
 
 def _encode_stream(events: list[str], wire: Wire) -> tuple[Chunk, ...]:

@@ -15,10 +15,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Any
+
+from pydantic import JsonValue
 
 from harness.chunking import chunk_events, split_text
-from harness.dialects._compile import compile_attempts, encode_stream
+from harness.dialects._compile import (
+    DONE,
+    End,
+    apply_data_fault,
+    compile_attempts,
+    encode_stream,
+)
 from harness.scenario import (
     HttpError,
     ReasoningPart,
@@ -38,9 +46,7 @@ __all__ = ["DIALECT", "OpenAIChatDialect"]
 PATH = "/v1/chat/completions"
 CREATED = 1_735_689_600
 """A fixed ``created`` timestamp (2025-01-01T00:00:00Z): synthesized bytes never vary."""
-DONE = "[DONE]"
 
-End = Literal["close", "cut", "stall"]
 
 _FINISH = {
     "stop": "stop",
@@ -296,36 +302,12 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
 def _apply_fault(
     fault: StreamFault | None, content: list[str], tail: list[str]
 ) -> tuple[list[str], End]:
-    """Apply a stream fault to the data events: ``content`` (role chunk and deltas) and
-    ``tail`` (finish, usage, ``[DONE]``)."""
-    events = content + tail
-    if fault is None:
-        return events, "close"
-    if fault.empty:
-        return [], "close"
-    if fault.terminator_only:
-        return [DONE], "close"
-    if fault.cut_after is not None:
-        return events[: fault.cut_after], "cut"
-    if fault.stall_after is not None:
-        return events[: fault.stall_after], "stall"
-    if fault.truncate_after is not None:
-        # A clean end with neither finish chunk nor terminator: at most the content events.
-        return content[: fault.truncate_after], "close"
-    if fault.error_payload is not None:
-        payload = fault.error_payload
-        error = payload if "error" in payload else {"error": payload}
-        return [*content, _json(error)], "close"
-    if fault.malformed_at is not None:
-        at = fault.malformed_at
-        if at >= len(events):
-            raise ValueError(
-                f"malformed_at={at} is past the end of the stream, which has {len(events)} "
-                f"data events (0..{len(events) - 1}, [DONE] last)"
-            )
-        events[at] = events[at][: len(events[at]) // 2]
-        return events, "close"
-    return events, "close"
+    return apply_data_fault(fault, content, tail, _stream_error)
+
+
+def _stream_error(payload: dict[str, JsonValue]) -> str:
+    """OpenAI's in-stream error: the payload under ``error`` unless it already is one."""
+    return _json(payload if "error" in payload else {"error": payload})
 
 
 def _encode_stream(events: list[str], wire: Wire) -> tuple[Chunk, ...]:
