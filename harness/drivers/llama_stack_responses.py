@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from typing import ClassVar
 
 from harness.drivers.base import DriverContext
-from harness.drivers.openai_sdk_responses import ResponsesStream, response_events, responses_kwargs
+from harness.drivers.openai_sdk_responses import create_and_map, responses_kwargs
 from harness.events import Event
 from harness.scenario import Scenario
 
@@ -61,14 +61,5 @@ class LlamaStackResponsesDriver:
                 max_retries=retries,
             )
             kwargs = responses_kwargs(request)
-            if not request.stream:
-                response = await client.responses.create(**kwargs, stream=False)
-                for event in response_events(response):
-                    yield event
-                return
-            stream = await client.responses.create(**kwargs, stream=True)
-            mapper = ResponsesStream()
-            async with stream:
-                async for item in stream:
-                    for event in mapper.feed(item):
-                        yield event
+            async for event in create_and_map(client, kwargs, stream=request.stream):
+                yield event

@@ -32,6 +32,7 @@ __all__ = [
     "RESPONSES_ERROR_KINDS",
     "OpenAIResponsesDriver",
     "ResponsesStream",
+    "create_and_map",
     "response_events",
     "responses_input",
     "responses_kwargs",
@@ -90,17 +91,26 @@ class OpenAIResponsesDriver:
             kwargs = responses_kwargs(request)
             if request.max_tokens is not None:
                 kwargs["max_output_tokens"] = request.max_tokens
-            if not request.stream:
-                response = await client.responses.create(**kwargs, stream=False)
-                for event in response_events(response):
-                    yield event
-                return
-            stream = await client.responses.create(**kwargs, stream=True)
-            mapper = ResponsesStream()
-            async with stream:
-                async for item in stream:
-                    for event in mapper.feed(item):
-                        yield event
+            async for event in create_and_map(client, kwargs, stream=request.stream):
+                yield event
+
+
+async def create_and_map(
+    client: Any, kwargs: dict[str, Any], *, stream: bool
+) -> AsyncIterator[Event]:
+    """``client.responses.create(**kwargs)`` and its output as events, for every client
+    whose Responses API has the OpenAI SDK's shape (openai, llama-stack-client)."""
+    if not stream:
+        response = await client.responses.create(**kwargs, stream=False)
+        for event in response_events(response):
+            yield event
+        return
+    events = await client.responses.create(**kwargs, stream=True)
+    mapper = ResponsesStream()
+    async with events:
+        async for item in events:
+            for event in mapper.feed(item):
+                yield event
 
 
 # --------------------------------------------------------------------------- request
