@@ -25,7 +25,14 @@ from harness.scenario import (
 from harness.script import Chunk, Exchange, Script
 from harness.sse import SSEEvent, encode_comment, encode_event
 
-__all__ = ["DONE", "End", "apply_data_fault", "compile_attempts", "encode_stream"]
+__all__ = [
+    "DONE",
+    "End",
+    "apply_data_fault",
+    "compile_attempts",
+    "encode_data_stream",
+    "encode_stream",
+]
 
 DONE = "[DONE]"
 """The terminator of data-only streams (OpenAI chat, the gateway)."""
@@ -108,3 +115,8 @@ def apply_data_fault(
             )
         events[at] = events[at][: len(events[at]) // 2]
     return events, "close"
+
+
+def encode_data_stream(events: Sequence[str], wire: Wire) -> tuple[Chunk, ...]:
+    """:func:`encode_stream` for data-only events (OpenAI chat, the gateway)."""
+    return encode_stream([SSEEvent(data=data) for data in events], wire)

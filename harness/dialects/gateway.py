@@ -63,7 +63,7 @@ from harness.dialects._compile import (
     End,
     apply_data_fault,
     compile_attempts,
-    encode_stream,
+    encode_data_stream,
 )
 from harness.scenario import (
     ErrorAttempt,
@@ -76,10 +76,8 @@ from harness.scenario import (
     ToolCall,
     ToolCallPart,
     Usage,
-    Wire,
 )
 from harness.script import Chunk, Exchange, HttpDate, Script
-from harness.sse import SSEEvent
 
 __all__ = ["CHAT_PATH", "DIALECT", "STREAM_PATH", "GatewayDialect", "gateway_error_payload"]
 
@@ -252,7 +250,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
                 ("cache-control", "no-cache"),
                 ("x-request-id", ids.request),
             ),
-            chunks=_encode_stream(events, reply.wire),
+            chunks=encode_data_stream(events, reply.wire),
             end=end,
             delay=reply.wire.first_byte_delay,
             label=f"attempt {n + 1}: streamed reply",
@@ -314,11 +312,6 @@ def _apply_fault(
 def _stream_error(payload: dict[str, JsonValue]) -> str:
     """The gateway's in-stream error, ``{"error": ..., "detail": ...}``."""
     return _json(gateway_error_payload(payload))
-
-
-def _encode_stream(events: list[str], wire: Wire) -> tuple[Chunk, ...]:
-    """SSE-encode the data-only events and chunk them as the wire says."""
-    return encode_stream([SSEEvent(data=data) for data in events], wire)
 
 
 # --------------------------------------------------------------------------- errors

@@ -25,7 +25,7 @@ from harness.dialects._compile import (
     End,
     apply_data_fault,
     compile_attempts,
-    encode_stream,
+    encode_data_stream,
 )
 from harness.scenario import (
     HttpError,
@@ -36,10 +36,8 @@ from harness.scenario import (
     TextPart,
     ToolCallPart,
     Usage,
-    Wire,
 )
 from harness.script import Chunk, Exchange, HttpDate, Script
-from harness.sse import SSEEvent
 
 __all__ = ["DIALECT", "OpenAIChatDialect"]
 
@@ -188,7 +186,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
                 ("x-request-id", ids.request),
                 ("openai-version", "2020-10-01"),
             ),
-            chunks=_encode_stream(events, reply.wire),
+            chunks=encode_data_stream(events, reply.wire),
             end=end,
             delay=reply.wire.first_byte_delay,
             label=f"attempt {n + 1}: streamed reply",
@@ -308,11 +306,6 @@ def _apply_fault(
 def _stream_error(payload: dict[str, JsonValue]) -> str:
     """OpenAI's in-stream error: the payload under ``error`` unless it already is one."""
     return _json(payload if "error" in payload else {"error": payload})
-
-
-def _encode_stream(events: list[str], wire: Wire) -> tuple[Chunk, ...]:
-    """SSE-encode the data-only events and chunk them as the wire says."""
-    return encode_stream([SSEEvent(data=data) for data in events], wire)
 
 
 # --------------------------------------------------------------------------- errors
