@@ -18,7 +18,6 @@ Writes are atomic: a temporary file in the same directory, then ``os.replace``.
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
 import os
@@ -129,10 +128,9 @@ def parse_cassette(data: bytes | str, source: str = "<cassette>") -> Cassette:
     """Parse cassette text (or gzip-compressed text), detecting its format."""
     raw = data.encode() if isinstance(data, str) else data
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise CassetteError(f"{source}: gzip-compressed but unreadable: {exc}") from None
+        from harness.cassettes.wire import gunzip
+
+        raw = gunzip(raw, source)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -186,6 +184,14 @@ def parse_vcrpy(text: str, source: str = "<cassette>") -> Cassette:
         vcrpy_interaction(item, n, lines[n] if lines else None, source, notes)
         for n, item in enumerate(items)
     )
+    if text.startswith(HEADER) and "version" not in doc:
+        where = f"interaction {len(items)}" if items else "the first interaction"
+        raise CassetteError(
+            f"{source}: truncated: harness writes 'version:' after the interactions and it is "
+            f"missing; {where} and any after it may be cut or lost (re-record it)"
+        )
+    for interaction in interactions:
+        _check_length(interaction, source)
     fmt = "vcrpy"
     if any(i.response.chunks is not None for i in interactions):
         fmt = "harness"
@@ -194,6 +200,23 @@ def parse_vcrpy(text: str, source: str = "<cassette>") -> Cassette:
     elif "multidict istr header keys" in notes:
         fmt = "ddapm-yaml"
     return Cassette(interactions, source=source, format=fmt, notes=tuple(sorted(notes)))
+
+
+def _check_length(interaction: Interaction, source: str) -> None:
+    """A body shorter than its ``Content-Length`` was cut (a truncated file, an edit)."""
+    rs = interaction.response
+    declared = rs.header("content-length")
+    if declared is None or rs.header("content-encoding") or not declared.strip().isdigit():
+        return
+    if interaction.request.method == "HEAD" or rs.status in (204, 304):
+        return
+    if len(rs.body) < int(declared):
+        line = f":{interaction.line}" if interaction.line else ""
+        raise CassetteError(
+            f"{source}{line} (interaction {interaction.index + 1}): the response body has "
+            f"{len(rs.body)} bytes but Content-Length says {declared}: the body was cut "
+            "(a truncated file?); re-record it"
+        )
 
 
 def vcrpy_interaction(
@@ -411,9 +434,18 @@ def write_cassette(path: str | os.PathLike[str], cassette: Cassette) -> None:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside ``path``, then rename it over ``path``."""
+    """Write to a temporary file beside ``path``, then rename it over ``path``.
+
+    A symlink is written through (its target is replaced, the link stays); the temporary
+    file is removed on every exit path, and those left by a killed writer (their process
+    is gone) are swept before the next write.
+    """
+    path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _sweep_stale(path)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
@@ -425,3 +457,28 @@ def write_atomic(path: Path, data: bytes) -> None:
         with suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _sweep_stale(path: Path) -> None:
+    """Delete temporary files of ``path`` whose writer process no longer exists."""
+    prefix = f".{path.name}."
+    with suppress(OSError):
+        for entry in os.scandir(path.parent):
+            name = entry.name
+            if not (name.startswith(prefix) and name.endswith(".tmp")):
+                continue
+            pid = name[len(prefix) :].split(".", 1)[0]
+            if not pid.isdigit() or _alive(int(pid)):
+                continue
+            with suppress(OSError):
+                os.unlink(entry.path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True

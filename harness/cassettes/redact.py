@@ -23,19 +23,12 @@ from itertools import accumulate, pairwise
 from typing import Any
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
+from harness.cassettes.joined import split_secrets
 from harness.cassettes.model import Interaction, RecordedChunk, RecordedRequest
-from harness.cassettes.patterns import (
-    PLACEHOLDER,
-    VALUE_PATTERNS,
-    is_secret_header,
-    is_secret_key,
-    is_secret_param,
-    secret_spans,
-)
+from harness.secrets import PLACEHOLDER, find, header_rule, merge, param_rule
 
 __all__ = ["Redactor", "parse_json_path"]
 
-_JSON_PAIR = re.compile(r'"((?:[^"\\]|\\.){1,64})"\s*:\s*"((?:[^"\\]|\\.)*)"', re.S)
 _PATH_STEP = re.compile(r"\.?([^.\[\]]+)|\[(\*|\d+)\]")
 
 
@@ -123,7 +116,7 @@ class Redactor:
         cuts = tuple(accumulate(len(c.data) for c in rs.chunks))[:-1] if rs.chunks else ()
         response_body, new_cuts = self._body(rs.body, cuts, secrets)
         chunks = rs.chunks
-        if rs.chunks is not None:
+        if rs.chunks:  # an empty body has no chunks to re-split
             bounds = [0, *new_cuts, len(response_body)]
             chunks = tuple(
                 RecordedChunk(c.offset, response_body[a:b])
@@ -165,7 +158,7 @@ class Redactor:
 
     def _secret_header(self, name: str) -> bool:
         return name.lower() in self.headers or (
-            self.defaults and is_secret_header(name) is not None
+            self.defaults and header_rule(name) is not None
         )
 
     def _headers(
@@ -216,7 +209,9 @@ class Redactor:
         for pair in query.split("&"):
             name, eq, value = pair.partition("=")
             decoded = unquote_plus(name)
-            secret = decoded.lower() in self.params or (self.defaults and is_secret_param(decoded))
+            secret = decoded.lower() in self.params or (
+                self.defaults and param_rule(decoded) is not None
+            )
             if eq and secret and not self._done(unquote_plus(value)):
                 self._remember(unquote_plus(value), secrets)
                 value = quote(self.replacement)
@@ -260,14 +255,10 @@ class Redactor:
     def _spans(self, text: str, secrets: set[str]) -> list[tuple[int, int]]:
         spans: list[tuple[int, int]] = []
         if self.defaults:
-            for match in _JSON_PAIR.finditer(text):
-                if _secret_field(match.group(1), match.group(2)) and not self._done(match.group(2)):
-                    spans.append(match.span(2))
-                    self._remember(match.group(2), secrets)
-            for pattern in VALUE_PATTERNS:
-                spans += [
-                    (a, b) for a, b, v in secret_spans(pattern, text) if self.replacement not in v
-                ]
+            for found in [*find(text), *split_secrets(text)]:
+                if self.replacement not in found.value:
+                    spans.append((found.start, found.end))
+                    self._remember(found.value, secrets)
         for regex in self._regexes:
             spans.extend(_matches(regex, text, self.replacement))
         for secret in sorted(secrets, key=len, reverse=True):
@@ -283,7 +274,7 @@ class Redactor:
         if not spans:
             return text
         out, position = [], 0
-        for a, b in _merge(spans):
+        for a, b in merge(spans):
             out += [text[position:a], self.replacement]
             position = b
         return "".join(out) + text[position:]
@@ -297,7 +288,7 @@ class Redactor:
         is ASCII); the replacement is ASCII too, so nothing else changes.
         """
         text = body.decode("latin-1")
-        spans = _merge(self._spans(text, secrets))
+        spans = merge(self._spans(text, secrets))
         if not spans:
             return body, cuts
         replacement = self.replacement.encode()
@@ -322,19 +313,6 @@ class Redactor:
         return b"".join(out), tuple(new_cuts)
 
 
-_TOKEN_VALUE = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
-
-
-def _secret_field(key: str, value: str) -> bool:
-    """A JSON string under a credential-like key; a bare ``token`` must also look like one
-    (log-probability entries are ``{"token": "Hello", ...}``)."""
-    if not is_secret_key(key) or not value:
-        return False
-    if re.sub(r"[^a-z]", "", key.lower()) == "token":
-        return _TOKEN_VALUE.fullmatch(value) is not None
-    return True
-
-
 def _matches(regex: re.Pattern[str], text: str, replacement: str) -> list[tuple[int, int]]:
     """Spans to replace: group 1 when the regex has one, else the whole match; matches that
     are already the replacement are left alone (redacting twice changes nothing)."""
@@ -345,12 +323,3 @@ def _matches(regex: re.Pattern[str], text: str, replacement: str) -> list[tuple[
             found.append(match.span(group))
     return found
 
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for a, b in sorted(s for s in spans if s[1] > s[0]):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged

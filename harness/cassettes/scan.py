@@ -18,28 +18,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.cassettes.patterns import (
-    VALUE_PATTERNS,
-    is_placeholder,
-    is_secret_header,
-    is_secret_key,
-    is_secret_param,
-    secret_spans,
-)
+from harness.cassettes.joined import split_secrets
+from harness.secrets import Severity, header_rule, is_placeholder
+from harness.secrets import find as find_secrets
 
 __all__ = ["Leak", "scan_file", "scan_paths", "scan_text"]
 
 SUFFIXES = (".yaml", ".yml", ".json", ".gz")
+MAX_DECOMPRESSED = 256 * 1024 * 1024
+"""A gzip file expanding beyond this is refused (a zip bomb must not exhaust memory)."""
 _NEWLINE = re.compile("\n")
-_HEADER_KEY = re.compile(
-    r"""^[ \t]*(?:-[ \t]+)?["']?((?:[A-Za-z][\w-]*)?(?i:authorization|key|cookie|token|secret"""
-    r"""|organization|project|organization-id))["']?[ \t]*(?:$|:(?![^ \t\n])[ \t]*([^\n]*)$)""",
-    re.M,
-)
-"""A line naming a credential header as a key, with the value after the colon, if any."""
+_HEADER_KEY = re.compile(r"""^[ \t]*(?:-[ \t]+)?["']?([A-Za-z][\w-]*)["']?[ \t]*:?[ \t]*$""", re.M)
+"""A line naming a header as a key with its value on the lines below (YAML, aiohttp)."""
 _LIST_ITEM = re.compile(r"""^[ \t]*(?::[ \t]*)?-[ \t]+(.*?)[ \t]*$""")
-_QUERY = re.compile(r"[?&]([A-Za-z_][\w.-]*)=([^&\s\"'#]+)")
-_JSON_PAIR = re.compile(r'\\?"([A-Za-z_][\w-]{0,63})\\?"\s*:\s*\\?"((?:[^"\\]|\\[^"])*)\\?"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +42,14 @@ class Leak:
     kind: str
     value: str = field(repr=False)
     note: str = ""
+    severity: Severity = "credential"
 
     @property
     def excerpt(self) -> str:
         return mask(self.value) + (f" {self.note}" if self.note else "")
 
     def render(self) -> str:
-        return f"{self.path}:{self.line}: {self.kind}: {self.excerpt}"
+        return f"{self.path}:{self.line}: {self.severity}: {self.kind}: {self.excerpt}"
 
 
 def mask(value: str) -> str:
@@ -87,41 +79,27 @@ def _header_value(kind: str, value: str) -> str:
 
 
 def scan_text(text: str, source: str) -> list[Leak]:
-    """Every secret in ``text``, once per line, kind and value.
+    """Every secret in ``text``, each value once (at its first line), with its severity.
 
-    Each regex runs once over the whole text (line numbers come from the match offsets);
-    only the lines that name a credential header are looked at one by one, for values
-    written on the lines below them.
+    The secret policy finds values, JSON fields, query parameters and ``Name: value`` lines
+    in one pass over the whole text (line numbers come from the offsets); header names
+    whose value sits on the lines below (YAML lists, aiohttp pairs) are followed here.
     """
-    found: dict[tuple[int, str, str], Leak] = {}
+    found: dict[str, Leak] = {}
     starts = [0, *(m.end() for m in _NEWLINE.finditer(text))]
 
-    def add(offset: int, kind: str, value: str) -> None:
-        if value and not is_placeholder(value):
+    def add(offset: int, kind: str, value: str, severity: Severity) -> None:
+        value = _clean(value)
+        if value and not is_placeholder(value) and value not in found:
             line = bisect_right(starts, offset)
-            found.setdefault((line, kind, value), Leak(source, line, kind, value))
+            found[value] = Leak(source, line, kind, value, severity=severity)
 
-    for pattern in VALUE_PATTERNS:
-        for start, _, value in secret_spans(pattern, text):
-            add(start, pattern.kind, value)
-    for match in _QUERY.finditer(text):
-        if is_secret_param(match.group(1)):
-            add(match.start(2), "secret-query-param", match.group(2))
-    for match in _JSON_PAIR.finditer(text):
-        name, value = match.group(1), match.group(2)
-        header_kind = is_secret_header(name)
-        if header_kind is not None:
-            add(match.start(2), header_kind, _header_value(header_kind, value))
-        elif is_secret_key(name) and (name.lower() != "token" or " " not in value):
-            add(match.start(2), "secret-field", value)
+    for hit in sorted([*find_secrets(text), *split_secrets(text)], key=lambda f: f.start):
+        add(hit.start, hit.rule.kind, hit.value, hit.rule.severity)
     lines = text.split("\n")
     for match in _HEADER_KEY.finditer(text):
-        kind = is_secret_header(match.group(1))
-        if kind is None:
-            continue
-        value = _clean(match.group(2) or "")
-        if value:
-            add(match.start(2), kind, _header_value(kind, value))
+        rule = header_rule(match.group(1))
+        if rule is None:
             continue
         # the value is on the lines below: "- value" (YAML list) or ": - value" (aiohttp)
         number = bisect_right(starts, match.start())
@@ -129,7 +107,7 @@ def scan_text(text: str, source: str) -> list[Leak]:
             item = _LIST_ITEM.match(below)
             if item is None:
                 break
-            add(starts[number] + item.start(1), kind, _header_value(kind, _clean(item.group(1))))
+            add(starts[number] + item.start(1), rule.kind, _header_value(rule.kind, _clean(item.group(1))), rule.severity)
             number += 1
     return sorted(found.values(), key=lambda leak: (leak.line, leak.kind))
 
@@ -151,18 +129,20 @@ def _binary_bodies(path: Path, source: str) -> list[Leak]:
         text = decoded_body(interaction.response).decode("utf-8", "replace")
         for leak in scan_text(text, source):
             where = interaction.line or 1
-            leaks.append(Leak(source, where, leak.kind, leak.value, "(in a compressed body)"))
+            leaks.append(
+                Leak(source, where, leak.kind, leak.value, "(in a compressed body)", leak.severity)
+            )
     return leaks
 
 
 def scan_file(path: str | Path) -> list[Leak]:
     """Secrets in one file (``.gz`` files are decompressed first)."""
+    from harness.cassettes.wire import gunzip
+
     target = Path(path)
     data = target.read_bytes()
     if data[:2] == b"\x1f\x8b":
-        import gzip
-
-        data = gzip.decompress(data)
+        data = gunzip(data, str(path))
     text = data.decode("utf-8", "replace")
     leaks = scan_text(text, str(path))
     if "!!binary" in text:

@@ -14,10 +14,45 @@ import zlib
 from harness.cassettes.model import Interaction, RecordedResponse
 from harness.sse import SSEEvent, decode
 
-__all__ = ["decoded_body", "is_compressed", "is_sse", "sse_blocks", "sse_events"]
+__all__ = [
+    "MAX_INFLATED",
+    "decoded_body",
+    "gunzip",
+    "inflate",
+    "is_compressed",
+    "is_sse",
+    "sse_blocks",
+    "sse_events",
+]
+
+MAX_INFLATED = 256 * 1024 * 1024
+"""The most a compressed cassette or body may expand to: a 3 MB gzip that expands to 3 GB
+is refused with a message instead of exhausting memory."""
 
 _SSE_START = re.compile(rb"\A(?:\xef\xbb\xbf)?(?::[^\r\n]*[\r\n]+)*(?:data|event|id|retry):")
 _BLOCK_END = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
+
+
+def inflate(data: bytes, wbits: int, source: str, limit: int = MAX_INFLATED) -> bytes:
+    """``data`` decompressed (zlib ``wbits``), refusing to expand beyond ``limit`` bytes."""
+    from harness.cassettes.model import CassetteError
+
+    decompressor = zlib.decompressobj(wbits)
+    try:
+        out = decompressor.decompress(data, limit + 1)
+        if len(out) > limit or decompressor.unconsumed_tail:
+            raise CassetteError(
+                f"{source}: compressed data expands beyond {limit // (1024 * 1024)} MB; "
+                "refusing to decompress it (is it a cassette?)"
+            )
+        return out + decompressor.flush()
+    except zlib.error as exc:
+        raise CassetteError(f"{source}: compressed but unreadable: {exc}") from None
+
+
+def gunzip(data: bytes, source: str, limit: int = MAX_INFLATED) -> bytes:
+    """A gzip file's content, with the size limit of :func:`inflate`."""
+    return inflate(data, 16 + zlib.MAX_WBITS, source, limit)
 
 
 def is_compressed(body: bytes) -> bool:
@@ -29,16 +64,22 @@ def decoded_body(response: RecordedResponse) -> bytes:
     """The body with any gzip/deflate/brotli encoding undone (as a client would read it)."""
     body = response.body
     encoding = (response.header("content-encoding") or "").lower().strip()
+    from harness.cassettes.model import CassetteError
+
     try:
         if is_compressed(body):
-            return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+            return gunzip(body, "a recorded body")
         if encoding == "deflate":
-            return zlib.decompress(body)
+            return inflate(body, zlib.MAX_WBITS, "a recorded body")
         if encoding == "br":
             import brotli  # type: ignore[import-not-found,unused-ignore]
 
             data: bytes = brotli.decompress(body)
             return data
+    except CassetteError as exc:
+        if "expands beyond" in str(exc):
+            raise
+        return body
     except Exception:  # not really compressed, or no decoder: keep the stored bytes
         return body
     return body
