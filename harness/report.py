@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 
 from harness.cell import Cell
 from harness.matrix import Matrix
+from harness.secrets import mask_json, mask_text
 
 __all__ = ["to_json", "to_junit", "to_markdown", "to_table"]
 
@@ -68,7 +69,8 @@ def to_json(m: Matrix, *, transcripts: bool = True) -> str:
             for c in m.cells
         ],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    # transcripts carry request headers and bodies: the secret policy masks them
+    return json.dumps(mask_json(data), indent=2, ensure_ascii=False) + "\n"
 
 
 def to_junit(m: Matrix) -> str:
@@ -98,7 +100,7 @@ def to_junit(m: Matrix) -> str:
             elif c.status == "n/a":
                 ET.SubElement(case, "skipped", message=c.reason)
     ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+    return mask_text(ET.tostring(root, encoding="unicode", xml_declaration=True)) + "\n"
 
 
 def _codes(c: Cell) -> str:
@@ -135,7 +137,7 @@ def to_markdown(m: Matrix) -> str:
         lines += ["", "<details><summary>n/a cells</summary>", ""]
         lines += [f"- **{c.driver}** × `{c.scenario}`: {_md_escape(c.reason)}" for c in na]
         lines += ["", "</details>"]
-    return "\n".join(lines) + "\n"
+    return mask_text("\n".join(lines)) + "\n"
 
 
 def _md_escape(text: str) -> str:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -148,9 +149,9 @@ def field_rule(name: str, value: str = "") -> Rule | None:
     if key.endswith(_FIELD_ENDINGS):
         # a short lower-case word is a tool argument in a test ("password": "radiance")
         return None if _WORD_VALUE.fullmatch(value.strip()) else Rule("secret-field")
-    if key in ("token", "key", "sig") or (key.endswith("token") and len(key) > 5):
-        if _TOKEN_VALUE.fullmatch(value.strip()):
-            return Rule("secret-field")
+    named_token = key in ("token", "key", "sig") or (key.endswith("token") and len(key) > 5)
+    if named_token and _TOKEN_VALUE.fullmatch(value.strip()):
+        return Rule("secret-field")
     header = header_rule(name) if "-" in name else None
     return header
 
@@ -207,7 +208,9 @@ VALUE_PATTERNS: tuple[_Pattern, ...] = (
 regex engine can skip ahead; :func:`_after_boundary` checks the boundary instead."""
 
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-_ESCAPE_BEFORE = re.compile(r"(?:\\[ntrbf\"'/]|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})$")
+_ESCAPE_BEFORE = re.compile(
+    r"(?:\\[ntrbf\"'/]|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})$"
+)
 
 
 def _after_boundary(text: str, start: int) -> bool:
@@ -339,21 +342,25 @@ def find(text: str, *, placeholders: bool = False) -> list[Found]:
 
 # --------------------------------------------------------------------------- placeholders
 
-_PLACEHOLDER_WORDS = frozenset(
-    """redacted filtered placeholder dummy fake test testing example sample sanitized your
-    my mock changeme change me here replace insert put secret key api apikey token access
-    auth authorization bearer basic sk proj ant org none null nil invalid harness foo bar
-    foobar baz password passwd xxx value string abc def ghi jkl 123 1234 12345 123456 0 x
-    hidden masked removed omitted scrubbed private live demo default env variable var
-    openai anthropic azure google aws akia session cookie id client subscription""".split()
-)
+_PLACEHOLDER_WORDS = frozenset({
+    "redacted", "filtered", "placeholder", "dummy", "fake", "test", "testing", "example",
+    "sample", "sanitized", "your", "my", "mock", "changeme", "change", "me", "here",
+    "replace", "insert", "put", "secret", "key", "api", "apikey", "token", "access", "auth",
+    "authorization", "bearer", "basic", "sk", "proj", "ant", "org", "none", "null", "nil",
+    "invalid", "harness", "foo", "bar", "foobar", "baz", "password", "passwd", "xxx",
+    "value", "string", "abc", "def", "ghi", "jkl", "123", "1234", "12345", "123456", "0",
+    "x", "hidden", "masked", "removed", "omitted", "scrubbed", "private", "live", "demo",
+    "default", "env", "variable", "var", "openai", "anthropic", "azure", "google", "aws",
+    "akia", "session", "cookie", "id", "client", "subscription",
+})  # fmt: skip
 _TEMPLATE = re.compile(r"^(?:<[^<>]+>|\$\{[^{}]+\}|\{\{[^{}]+\}\}|%\([^()]+\)s|\$[A-Z_]+)$")
 _SEPARATORS = re.compile(r"[-_.:/\s|]+")
 _RUN = re.compile(r"(.)\1{5,}")
 _NAME_XXX = re.compile(r"^[A-Za-z][A-Za-z_-]*[-_][Xx]{3,}$")
-_MARKERS = frozenset(
-    "test testing fake dummy example sample mock placeholder redacted your changeme".split()
-)
+_MARKERS = frozenset({
+    "test", "testing", "fake", "dummy", "example", "sample", "mock", "placeholder",
+    "redacted", "your", "changeme",
+})  # fmt: skip
 _LEADING_WORD = re.compile(r"(?:test|fake|dummy|example|sample|mock|your|xxxx)(?![a-z])")
 """A known key prefix, then a placeholder word, then no letter: ``AKIATEST1234...``."""
 _SEQUENCES = ("0123456789" * 8, "abcdefghijklmnopqrstuvwxyz" * 3, "9876543210" * 8)
@@ -475,7 +482,15 @@ def mask_url(url: str, mask: str = MASK) -> str:
 
 def mask_json(doc: Any, mask: str = MASK) -> Any:
     """A JSON-like value with secrets masked at any depth: values under secret field or
-    header names, and secrets inside any string (also JSON encoded in a string)."""
+    header names, and secrets inside any string (also JSON encoded in a string).
+
+    The whole document is searched once first: most have nothing to mask."""
+    if isinstance(doc, dict | list) and not find(json.dumps(doc, ensure_ascii=False)):
+        return doc
+    return _mask_json(doc, mask)
+
+
+def _mask_json(doc: Any, mask: str) -> Any:
     if isinstance(doc, dict):
         out: dict[Any, Any] = {}
         for key, value in doc.items():
@@ -487,10 +502,10 @@ def mask_json(doc: Any, mask: str = MASK) -> Any:
                 if value and field_rule(key, value) is not None:
                     out[key] = mask
                     continue
-            out[key] = mask_json(value, mask)
+            out[key] = _mask_json(value, mask)
         return out
     if isinstance(doc, list | tuple):
-        return [mask_json(item, mask) for item in doc]
+        return [_mask_json(item, mask) for item in doc]
     if isinstance(doc, str):
         return mask_text(doc, mask)
     return doc

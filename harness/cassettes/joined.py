@@ -43,6 +43,10 @@ def _raw_offsets(raw: str, value: str) -> tuple[int, bool] | None:
     return None
 
 
+def _encoded_length(text: str, ascii_only: bool) -> int:
+    return len(json.dumps(text, ensure_ascii=ascii_only)) - 2
+
+
 def split_secrets(text: str) -> list[Found]:
     """Spans (in ``text``) of the pieces of every secret that spans two or more events."""
     if "data:" not in text:
@@ -82,8 +86,7 @@ def split_secrets(text: str) -> list[Found]:
                     continue
                 start_in_raw, ascii_only = located
                 lo, hi = max(hit.start, a) - a, min(hit.end, b) - a
-                enc = lambda s: len(json.dumps(s, ensure_ascii=ascii_only)) - 2  # noqa: E731
-                start = offset + start_in_raw + enc(value[:lo])
-                end = offset + start_in_raw + enc(value[:hi])
+                start = offset + start_in_raw + _encoded_length(value[:lo], ascii_only)
+                end = offset + start_in_raw + _encoded_length(value[:hi], ascii_only)
                 found.append(Found(start, end, hit.value, hit.rule))
     return found

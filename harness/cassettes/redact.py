@@ -157,9 +157,7 @@ class Redactor:
     # ------------------------------------------------------------------ headers and URL
 
     def _secret_header(self, name: str) -> bool:
-        return name.lower() in self.headers or (
-            self.defaults and header_rule(name) is not None
-        )
+        return name.lower() in self.headers or (self.defaults and header_rule(name) is not None)
 
     def _headers(
         self, headers: Iterable[tuple[str, str]], secrets: set[str]
@@ -322,4 +320,3 @@ def _matches(regex: re.Pattern[str], text: str, replacement: str) -> list[tuple[
         if replacement not in match.group(group):
             found.append(match.span(group))
     return found
-

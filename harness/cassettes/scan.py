@@ -107,7 +107,8 @@ def scan_text(text: str, source: str) -> list[Leak]:
             item = _LIST_ITEM.match(below)
             if item is None:
                 break
-            add(starts[number] + item.start(1), rule.kind, _header_value(rule.kind, _clean(item.group(1))), rule.severity)
+            value = _header_value(rule.kind, _clean(item.group(1)))
+            add(starts[number] + item.start(1), rule.kind, value, rule.severity)
             number += 1
     return sorted(found.values(), key=lambda leak: (leak.line, leak.kind))
 

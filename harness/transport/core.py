@@ -26,10 +26,10 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from email.utils import formatdate
 from typing import NamedTuple, Self
-from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import anyio.lowlevel
 from pydantic import JsonValue
@@ -37,6 +37,7 @@ from pydantic import JsonValue
 from harness.clock import Clock
 from harness.events import RequestRecord
 from harness.script import Exchange, HttpDate, Script
+from harness.secrets import mask_headers, mask_json, mask_url
 from harness.transport._pace import idle, loop_state
 
 __all__ = [
@@ -57,24 +58,6 @@ CUT_MESSAGE = (
 )
 """What h11 says when a server closes mid-body; adapters match on it, so we say it too."""
 TIMEOUT_MESSAGE = "The read operation timed out"
-
-SECRET_HEADERS = frozenset(
-    {
-        "api-key",
-        "cookie",
-        "ocp-apim-subscription-key",
-        "set-cookie",
-        "x-amz-security-token",
-        "x-api-key",
-        "x-goog-api-key",
-    }
-)
-SCHEME_HEADERS = frozenset({"authorization", "proxy-authorization"})
-"""Masked to ``<scheme> ***`` so checks can still see that a bearer token was sent."""
-SECRET_WORDS = ("api-key", "apikey", "password", "secret", "token")
-SECRET_PARAMS = frozenset(
-    {"access_token", "api-key", "api_key", "apikey", "code", "key", "sig", "signature", "token"}
-)
 
 
 class ReplayMiss(AssertionError):
@@ -119,40 +102,15 @@ class Served(NamedTuple):
     body: BodyStream
 
 
-def mask_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Lower-case names, secrets replaced by ``***`` (authorization keeps its scheme)."""
-    masked: dict[str, str] = {}
-    for raw_name, value in headers:
-        name = raw_name.lower()
-        if name in SCHEME_HEADERS:
-            scheme, sep, _ = value.partition(" ")
-            value = f"{scheme} ***" if sep else "***"
-        elif name in SECRET_HEADERS or any(word in name for word in SECRET_WORDS):
-            value = "***"
-        masked[name] = value
-    return masked
-
-
-def _mask_url(url: str) -> str:
-    """Secret query values (``?key=AIza...``) become ``***``; the rest stays as sent."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    pairs = (pair.partition("=") for pair in parts.query.split("&"))
-    query = "&".join(
-        f"{k}{eq}{'***' if unquote(k).lower() in SECRET_PARAMS else v}" for k, eq, v in pairs
-    )
-    return urlunsplit(parts._replace(query=query))
-
-
 def _record(request: WireRequest, path: str, at: float, index: int | None) -> RequestRecord:
-    """The log entry of one request: URL and headers masked, body parsed."""
+    """The log entry of one request: parsed, and masked by the secret policy
+    (:mod:`harness.secrets`) in URL, headers and body."""
     return RequestRecord(
         method=request.method.upper(),
-        url=_mask_url(request.url),
+        url=mask_url(request.url),
         path=path,
         headers=mask_headers((_latin1(k), _latin1(v)) for k, v in request.headers),
-        body=_parse_body(request.body),
+        body=mask_json(_parse_body(request.body)),
         at=at,
         exchange=index,
     )
@@ -315,7 +273,7 @@ class Replay:
         expected: Exchange | None,
         failed: list[str],
     ) -> str:
-        came = f"{request.method.upper()} {_mask_url(request.url)}"
+        came = f"{request.method.upper()} {mask_url(request.url)}"
         if expected is None:
             head = (
                 f"Unexpected extra request {came}: all {len(self.script.exchanges)} scripted "
