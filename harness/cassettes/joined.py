@@ -18,7 +18,7 @@ from harness.secrets import Found, find
 
 __all__ = ["split_secrets"]
 
-_DATA = re.compile(r"^data:[ ]?(.*?)\r?$", re.M)
+_DATA = re.compile(r"^[ \t]*data:[ ]?(.*?)\r?$", re.M)
 _MAX_EVENTS = 20_000
 
 

@@ -113,41 +113,59 @@ def scan_text(text: str, source: str) -> list[Leak]:
     return sorted(found.values(), key=lambda leak: (leak.line, leak.kind))
 
 
-def _binary_bodies(path: Path, source: str) -> list[Leak]:
-    """Secrets inside compressed bodies, which line scanning cannot see."""
-    from harness.cassettes.format import load_cassette
+def _interactions(data: bytes, source: str) -> list[Leak]:
+    """Secrets the text of the file hides: inside compressed bodies, and across the lines
+    YAML folds a long string into. Each interaction's URL, headers and decoded bodies are
+    scanned on their own, reported at the interaction's line."""
+    from harness.cassettes.format import parse_cassette
     from harness.cassettes.model import CassetteError
     from harness.cassettes.wire import decoded_body, is_compressed
 
     try:
-        cassette = load_cassette(path)
+        cassette = parse_cassette(data, source)
     except CassetteError:
         return []
     leaks: list[Leak] = []
     for interaction in cassette.interactions:
-        if not is_compressed(interaction.response.body):
-            continue
-        text = decoded_body(interaction.response).decode("utf-8", "replace")
-        for leak in scan_text(text, source):
-            where = interaction.line or 1
-            leaks.append(
-                Leak(source, where, leak.kind, leak.value, "(in a compressed body)", leak.severity)
-            )
+        rq, rs = interaction.request, interaction.response
+        note = "(in a compressed body)" if is_compressed(rs.body) else ""
+        texts = [
+            rq.uri,
+            "\n".join(f"{k}: {v}" for k, v in (*rq.headers, *rs.headers)),
+            (rq.body or b"").decode("utf-8", "replace"),
+            decoded_body(rs).decode("utf-8", "replace"),
+        ]
+        for text in texts:
+            for leak in scan_text(text, source):
+                where = interaction.line or 1
+                leaks.append(Leak(source, where, leak.kind, leak.value, note, leak.severity))
     return leaks
 
 
 def scan_file(path: str | Path) -> list[Leak]:
-    """Secrets in one file (``.gz`` files are decompressed first)."""
+    """Secrets in one file (``.gz`` files are decompressed first), each value once.
+
+    Raises :class:`~harness.cassettes.model.CassetteError` for a file that cannot be read or
+    decompressed (a gzip bomb is refused, see :data:`~harness.cassettes.wire.MAX_INFLATED`).
+    """
+    from harness.cassettes.model import CassetteError
     from harness.cassettes.wire import gunzip
 
     target = Path(path)
-    data = target.read_bytes()
+    try:
+        data = target.read_bytes()
+    except OSError as exc:
+        raise CassetteError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if data[:2] == b"\x1f\x8b":
         data = gunzip(data, str(path))
     text = data.decode("utf-8", "replace")
     leaks = scan_text(text, str(path))
-    if "!!binary" in text:
-        leaks += _binary_bodies(target, str(path))
+    if "interactions" in text:
+        seen = {leak.value for leak in leaks}
+        for leak in _interactions(data, str(path)):
+            if leak.value not in seen:
+                seen.add(leak.value)
+                leaks.append(leak)
     return leaks
 
 

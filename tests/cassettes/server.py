@@ -57,6 +57,8 @@ class Server:
     echo: dict[str, Any] = field(default_factory=dict)
     """Extra fields of the JSON answered on /echo."""
     received: list[dict[str, Any]] = field(default_factory=list)
+    routes: dict[str, tuple[str, list[bytes]]] = field(default_factory=dict)
+    """Path prefix -> (content type, writes): answered first, each write its own chunk."""
 
     def stream_events(self) -> list[bytes]:
         text = [chat_event(i, f"w{i} ") for i in range(self.events - 1)]
@@ -91,6 +93,15 @@ class _Handler(BaseHTTPRequestHandler):
         spec = self.server.spec
         body = self._body()
         spec.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
+        for prefix, (content_type, writes) in spec.routes.items():
+            if self.path.startswith(prefix):
+                self._head(200, content_type, {"transfer-encoding": "chunked"})
+                self.end_headers()
+                for write in writes:
+                    self._write_chunk(write)
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+                return
         if self.path.startswith("/v1/chat/completions"):
             request = json.loads(body or b"{}")
             if request.get("stream"):
