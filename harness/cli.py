@@ -99,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("cassette", type=Path)
     imp.add_argument("-o", "--output", type=Path, default=Path("."), metavar="DIR")
     imp.add_argument("--portable", action="store_true", help="drop thinking signatures")
+    imp.add_argument("--force", action="store_true", help="overwrite existing scenario files")
     imp.set_defaults(func=_cmd_import)
 
     scan = sub.add_parser("scan", help="find secrets in cassettes (exit 1 on a finding)")

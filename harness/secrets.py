@@ -485,9 +485,12 @@ def mask_json(doc: Any, mask: str = MASK) -> Any:
     header names, and secrets inside any string (also JSON encoded in a string).
 
     The whole document is searched once first: most have nothing to mask."""
-    if isinstance(doc, dict | list) and not find(json.dumps(doc, ensure_ascii=False)):
-        return doc
-    return _mask_json(doc, mask)
+    try:
+        if isinstance(doc, dict | list) and not find(json.dumps(doc, ensure_ascii=False)):
+            return doc
+        return _mask_json(doc, mask)
+    except RecursionError:  # nested too deep to inspect: show none of it
+        return mask
 
 
 def _mask_json(doc: Any, mask: str) -> Any:

@@ -7,15 +7,46 @@ runs, so ``harness --help`` stays cheap.
 from __future__ import annotations
 
 import argparse
+import functools
+import re
 import runpy
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from harness.errors import HarnessError
 
 __all__ = ["run_diff", "run_import", "run_record", "run_scan"]
 
+_Command = Callable[[argparse.Namespace], int]
 
+
+def _one_line(name: str) -> Callable[[_Command], _Command]:
+    """Bad input is one line (what, where) and exit 2, never a traceback: the errors a
+    command's own checks did not anticipate (an unreadable file, JSON nested too deeply)
+    become a :class:`HarnessError` naming the command."""
+
+    def wrap(command: _Command) -> _Command:
+        @functools.wraps(command)
+        def run(args: argparse.Namespace) -> int:
+            try:
+                return command(args)
+            except HarnessError:
+                raise
+            except OSError as exc:
+                where = f"{exc.filename}: " if exc.filename else ""
+                raise HarnessError(f"{name}: {where}{exc.strerror or exc}") from None
+            except RecursionError:
+                raise HarnessError(f"{name}: input nested too deeply to read") from None
+            except (UnicodeError, re.error) as exc:
+                raise HarnessError(f"{name}: {exc}") from None
+
+        return run
+
+    return wrap
+
+
+@_one_line("record")
 def run_record(args: argparse.Namespace) -> int:
     """Run a Python script or module in-process with every httpx/httpx2 client recorded."""
     from harness.cassettes.record import recording
@@ -58,6 +89,11 @@ def run_record(args: argparse.Namespace) -> int:
                 runpy.run_path(command[0], run_name="__main__")
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except Exception:  # the script's own failure: keep what it recorded before it
+            import traceback
+
+            traceback.print_exc()
+            code = 1
         finally:
             sys.argv = saved_argv
     if recorder.replay is not None:
@@ -74,6 +110,7 @@ def run_record(args: argparse.Namespace) -> int:
     return code
 
 
+@_one_line("import")
 def run_import(args: argparse.Namespace) -> int:
     """One scenario file per importable interaction."""
     from harness.cassettes.format import load_cassette
@@ -82,7 +119,8 @@ def run_import(args: argparse.Namespace) -> int:
     cassette = load_cassette(args.cassette)
     out_dir: Path = args.output
     written = 0
-    for found, path in import_cassette(cassette, out_dir, portable=args.portable):
+    force = bool(getattr(args, "force", False))
+    for found, path in import_cassette(cassette, out_dir, portable=args.portable, force=force):
         n = found.interaction.index + 1
         if path is None:
             print(f"  #{n} {found.dialect}: skipped ({found.skipped})")
@@ -98,6 +136,7 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
+@_one_line("scan")
 def run_scan(args: argparse.Namespace) -> int:
     """Exit 1 when a secret is found (a pre-commit hook fails the commit)."""
     from harness.cassettes.scan import scan_paths
@@ -105,6 +144,11 @@ def run_scan(args: argparse.Namespace) -> int:
     missing = [p for p in args.paths if not Path(p).exists()]
     if missing:
         raise HarnessError(f"scan: no such file or directory: {', '.join(map(str, missing))}")
+    for regex in args.allow or ():
+        try:
+            re.compile(regex)
+        except re.error as exc:
+            raise HarnessError(f"scan: --allow {regex!r} is not a regular expression: {exc}")
     leaks = scan_paths(args.paths, allow=args.allow or ())
     for leak in leaks:
         print(leak.render())
@@ -119,6 +163,7 @@ def run_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+@_one_line("diff")
 def run_diff(args: argparse.Namespace) -> int:
     """Exit 1 when the two recordings say different things."""
     from harness.cassettes.diff import diff_paths

@@ -217,12 +217,19 @@ def diff_transcripts(a: dict[str, Any], b: dict[str, Any]) -> list[str]:
 def _load(path: Path) -> tuple[str, Any]:
     from harness.cassettes.format import load_cassette
 
-    text = path.read_bytes()
+    if path.is_dir():
+        raise CassetteError(f"{path}: is a directory; diff compares two files")
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise CassetteError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if text.lstrip()[:1] == b"{":
         try:
             data = json.loads(text)
         except ValueError:
             data = None
+        except RecursionError:
+            raise CassetteError(f"{path}: JSON nested too deeply to read") from None
         if isinstance(data, dict) and ("events" in data or "transcript" in data):
             return "transcript", _transcript(data, str(path))
     return "cassette", load_cassette(path)

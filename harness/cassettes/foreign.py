@@ -43,6 +43,8 @@ def parse_json_recording(text: str, source: str) -> Cassette:
     """Detect which JSON recording format ``text`` is, and read it."""
     try:
         doc = json.loads(text)
+    except RecursionError:
+        raise CassetteError(f"{source}: JSON nested too deeply to read") from None
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         where = f"{source}:{line}" if line else source

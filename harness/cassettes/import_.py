@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from harness.cassettes.detect import WireDialect, detect_dialect
-from harness.cassettes.model import Cassette, Interaction
+from harness.cassettes.model import Cassette, CassetteError, Interaction
 from harness.cassettes.reply import READABLE, Reading, read_interaction
 from harness.cassettes.request import neutral_request
 from harness.scenario import (
@@ -198,16 +198,22 @@ def schema_ref(out_dir: Path) -> str:
 
 
 def import_cassette(
-    cassette: Cassette, out_dir: Path, *, portable: bool = False
+    cassette: Cassette, out_dir: Path, *, portable: bool = False, force: bool = False
 ) -> list[tuple[Imported, Path | None]]:
     """Write one scenario file per importable interaction into ``out_dir``; each file is
-    parsed back with the scenario loader before it is written, so only valid files land."""
+    parsed back with the scenario loader before it is written, so only valid files land.
+
+    An existing scenario file is never overwritten unless ``force``: then nothing is written
+    and the error lists them all (a scenario someone edited by hand is not lost).
+    """
     from harness.cassettes.format import write_atomic
     from harness.loader import parse_scenario
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise CassetteError(f"{out_dir}: not a directory (-o names the folder for scenarios)")
     ref = schema_ref(out_dir)
     results: list[tuple[Imported, Path | None]] = []
+    planned: list[tuple[Path, str]] = []
     for found in scenarios_from(cassette, portable=portable):
         if found.scenario is None:
             results.append((found, None))
@@ -215,6 +221,15 @@ def import_cassette(
         path = out_dir / f"{found.scenario.id}.yaml"
         text = scenario_yaml(found.scenario, ref)
         parse_scenario(text, source=str(path))
-        write_atomic(path, text.encode("utf-8"))
+        planned.append((path, text))
         results.append((found, path))
+    existing = [str(path) for path, _ in planned if path.exists()]
+    if existing and not force:
+        raise CassetteError(
+            f"{cassette.source}: import would overwrite {', '.join(existing)}; nothing written "
+            "(pass --force to overwrite)"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for path, text in planned:
+        write_atomic(path, text.encode("utf-8"))
     return results

@@ -60,7 +60,7 @@ def split_secrets(text: str) -> list[Found]:
             continue
         try:
             doc = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         for path, value in _leaves(doc):
             pieces.setdefault(path, []).append((match.start(1), raw, value))

@@ -18,6 +18,8 @@ Record modes, as in vcrpy / pytest-recording:
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
 import time
 import zlib
@@ -78,6 +80,12 @@ class Pending:
         else:
             headers = tuple((k, v) for k, v in headers if k.lower() not in ("transfer-encoding",))
         self.headers = headers
+
+    def decoded(self) -> None:
+        """The body arrives already decoded: record it as it comes, without its encoding."""
+        if self._inflate is None:
+            self.headers = tuple((k, v) for k, v in self.headers if k.lower() != "content-encoding")
+        self._inflate = None
 
     def chunk(self, data: bytes) -> None:
         offset = time.perf_counter() - self.head_at
@@ -188,12 +196,10 @@ class Recorder:
         """Write the cassette if anything was recorded; True when a file was written."""
         for pending in list(self._pending):
             pending.finish()  # bodies never read to the end: keep what arrived
-        if self._failures:
-            raise CassetteError(
-                f"{self.path}: not written, redaction failed for " + "; ".join(self._failures)
-            )
         new = self.interactions
         if not new:
+            if self._failures:
+                raise self._redaction_failed(0)
             return False
         if self.mode == "once" and self.path.exists():
             raise CassetteError(
@@ -209,7 +215,33 @@ class Recorder:
             Interaction(i.request, i.response, index=n) for n, i in enumerate([*old, *new])
         )
         write_cassette(self.path, Cassette(merged, source=str(self.path), format="harness"))
+        if self._failures:  # the rest is kept; what could not be redacted never is
+            raise self._redaction_failed(len(new))
         return True
+
+    def _redaction_failed(self, written: int) -> CassetteError:
+        return CassetteError(
+            f"{self.path}: wrote {written} interaction(s); left out {len(self._failures)} "
+            "whose redaction failed (so their secrets stay off the disk): "
+            + "; ".join(self._failures)
+        )
+
+
+def check_writable(path: Path) -> None:
+    """Fail now, before any request is sent, if the cassette could not be written later."""
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise CassetteError(f"{path}: is a directory; give the cassette a file name")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".probe")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise CassetteError(
+            f"{path}: cannot write the cassette there ({exc.strerror or exc}); nothing was "
+            "recorded and no request was sent"
+        ) from None
 
 
 def _query_fits(recorded: RecordedRequest, probe: RecordedRequest) -> bool:
@@ -246,6 +278,8 @@ def recording(
         recorder.existing = load_cassette(target)
     elif mode == "none":
         raise CassetteError(f"{target}: no such cassette, and record mode 'none' only replays")
+    if recorder.existing is None or mode in ("new_episodes", "all"):
+        check_writable(target)  # before the first real call, not after the last one
     from harness.cassettes.record_transport import install_recorder
     from harness.transport import serving
 

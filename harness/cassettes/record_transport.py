@@ -80,6 +80,18 @@ def _head(pending: Pending, response: Any) -> None:
     pending.head(response.status_code, reason, headers)
 
 
+def _already_read(pending: Pending, response: Any) -> bool:
+    """An in-memory transport (``MockTransport``, respx) hands back a response whose body
+    was read (and decoded) when it was built: record those bytes, as one read."""
+    content = getattr(response, "_content", None)
+    if not isinstance(content, bytes):
+        return False
+    pending.decoded()
+    pending.chunk(content)
+    pending.finish()
+    return True
+
+
 def _build(lib: ModuleType) -> type[Any]:
     """Define the stream and transport classes against ``lib``'s base classes."""
 
@@ -168,6 +180,8 @@ def _build(lib: ModuleType) -> type[Any]:
                 self.recorder.discard(pending)  # no response: nothing to record
                 raise
             _head(pending, response)
+            if _already_read(pending, response):
+                return response
             response.stream = RecordingStream(response.stream, pending)
             return response
 
@@ -183,6 +197,8 @@ def _build(lib: ModuleType) -> type[Any]:
                 self.recorder.discard(pending)
                 raise
             _head(pending, response)
+            if _already_read(pending, response):
+                return response
             response.stream = AsyncRecordingStream(response.stream, pending)
             return response
 

@@ -241,7 +241,7 @@ class Redactor:
         for document in documents:
             try:
                 doc = json.loads(document)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
             for steps in self._paths:
                 for value in _at_path(doc, steps):

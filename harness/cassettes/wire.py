@@ -33,24 +33,29 @@ _SSE_START = re.compile(rb"\A(?:\xef\xbb\xbf)?(?::[^\r\n]*[\r\n]+)*(?:data|event
 _BLOCK_END = re.compile(rb"(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)")
 
 
-def inflate(data: bytes, wbits: int, source: str, limit: int = MAX_INFLATED) -> bytes:
-    """``data`` decompressed (zlib ``wbits``), refusing to expand beyond ``limit`` bytes."""
+def inflate(data: bytes, wbits: int, source: str, limit: int | None = None) -> bytes:
+    """``data`` decompressed (zlib ``wbits``), refusing to expand beyond ``limit`` bytes
+    (default :data:`MAX_INFLATED`) and refusing a truncated stream."""
     from harness.cassettes.model import CassetteError
 
+    limit = MAX_INFLATED if limit is None else limit
     decompressor = zlib.decompressobj(wbits)
     try:
         out = decompressor.decompress(data, limit + 1)
         if len(out) > limit or decompressor.unconsumed_tail:
             raise CassetteError(
-                f"{source}: compressed data expands beyond {limit // (1024 * 1024)} MB; "
-                "refusing to decompress it (is it a cassette?)"
+                f"{source}: compressed data expands beyond {limit:,} bytes; refusing to "
+                "decompress it (a cassette that large, or a zip bomb?)"
             )
-        return out + decompressor.flush()
+        out += decompressor.flush()
     except zlib.error as exc:
         raise CassetteError(f"{source}: compressed but unreadable: {exc}") from None
+    if not decompressor.eof:
+        raise CassetteError(f"{source}: compressed data is truncated (the stream ends early)")
+    return out
 
 
-def gunzip(data: bytes, source: str, limit: int = MAX_INFLATED) -> bytes:
+def gunzip(data: bytes, source: str, limit: int | None = None) -> bytes:
     """A gzip file's content, with the size limit of :func:`inflate`."""
     return inflate(data, 16 + zlib.MAX_WBITS, source, limit)
 
@@ -79,7 +84,7 @@ def decoded_body(response: RecordedResponse) -> bytes:
     except CassetteError as exc:
         if "expands beyond" in str(exc):
             raise
-        return body
+        return body  # not really compressed (or cut): keep the stored bytes
     except Exception:  # not really compressed, or no decoder: keep the stored bytes
         return body
     return body

@@ -125,7 +125,7 @@ def _parse_body(body: bytes) -> JsonValue:
         return None
     try:
         parsed: JsonValue = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return body.decode("utf-8", errors="replace")
     return parsed
 
