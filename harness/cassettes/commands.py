@@ -148,7 +148,9 @@ def run_scan(args: argparse.Namespace) -> int:
         try:
             re.compile(regex)
         except re.error as exc:
-            raise HarnessError(f"scan: --allow {regex!r} is not a regular expression: {exc}")
+            raise HarnessError(
+                f"scan: --allow {regex!r} is not a regular expression: {exc}"
+            ) from None
     leaks = scan_paths(args.paths, allow=args.allow or ())
     for leak in leaks:
         print(leak.render())

@@ -45,7 +45,10 @@ def _record(path: Path, *paths: str, mode: str = "once") -> None:
 def test_empty_bodies_are_recorded_with_the_rest(tmp_path: Path) -> None:
     cassette = tmp_path / "empty.yaml"
     _record(cassette, "GET /204", "HEAD /head", "POST /empty", "POST /json")
-    statuses = [(i.request.method, i.response.status, i.response.body) for i in load_cassette(cassette).interactions]  # fmt: skip
+    statuses = [
+        (i.request.method, i.response.status, i.response.body)
+        for i in load_cassette(cassette).interactions
+    ]
     assert statuses[:3] == [("GET", 204, b""), ("HEAD", 200, b""), ("POST", 200, b"")]
     assert statuses[3][1] == 200 and b"ok" in statuses[3][2]
 
@@ -60,12 +63,12 @@ def test_an_unwritable_destination_fails_before_the_first_real_call(tmp_path: Pa
         return httpx.Response(200)
 
     for target in (blocker / "sub" / "c.yaml", tmp_path):
-        with pytest.raises(CassetteError, match="no request was sent|is a directory"):
-            with (
-                recording(target, "all"),
-                httpx.Client(transport=httpx.MockTransport(handler)) as c,
-            ):
-                c.get("http://api.test/")
+        with (
+            pytest.raises(CassetteError, match=r"no request was sent|is a directory"),
+            recording(target, "all"),
+            httpx.Client(transport=httpx.MockTransport(handler)) as c,
+        ):
+            c.get("http://api.test/")
     assert calls == []
 
 
@@ -116,7 +119,7 @@ def test_redaction_failure_keeps_every_other_interaction(
 
     monkeypatch.setattr(Redactor, "interaction", flaky)
     cassette = tmp_path / "c.yaml"
-    with pytest.raises(CassetteError, match="wrote 2 interaction.*left out 1.*POST /bad"):
+    with pytest.raises(CassetteError, match=r"wrote 2 interaction.*left out 1.*POST /bad"):
         _record(cassette, "POST /a", "POST /bad", "POST /b")
     assert [i.request.path for i in load_cassette(cassette).interactions] == ["/a", "/b"]
 
@@ -125,7 +128,7 @@ def test_decompression_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(wire, "MAX_INFLATED", 100_000)
     bomb = tmp_path / "bomb.yaml.gz"
     bomb.write_bytes(gzip.compress(b"interactions: []\n" + b"#" * 1_000_000))
-    with pytest.raises(CassetteError, match="bomb.yaml.gz: compressed data expands beyond"):
+    with pytest.raises(CassetteError, match=r"bomb\.yaml\.gz: compressed data expands beyond"):
         load_cassette(bomb)
     assert main(["scan", str(bomb)]) == 2
 
