@@ -399,7 +399,8 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
         else:
             handle = stack.enter_context(_cassette(request, ref, options))
         if handle.recorder is None or handle.recorder.replay is not None:
-            stack.enter_context(no_network(allow_loopback=bool(options.get("allow_loopback"))))
+            loopback = bool(options.get("allow_loopback"))
+            stack.enter_context(no_network(allow_loopback=loopback, proxy_env=True))
         request.node.stash[REPLAY_HANDLE] = handle
         yield handle
     replaying = handle.recorder is None or handle.recorder.replay is not None
