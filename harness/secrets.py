@@ -164,8 +164,8 @@ class _Pattern:
     rule: Rule
     regex: re.Pattern[str]
     needles: tuple[str, ...]
-    """Literals one of which every match contains: a text without any is skipped at C
-    speed (``str.__contains__``) instead of being walked by the regex engine."""
+    """Literals (lower-cased) one of which every match contains: a text without any is
+    skipped at C speed (``str.__contains__``) instead of being walked by the regex engine."""
 
 
 def _p(
@@ -177,7 +177,8 @@ def _p(
 ) -> _Pattern:
     if not needles:  # the literal before the first class or group (no alternation)
         needles = (re.split(r"[\[(?|\\]", regex, maxsplit=1)[0],)
-    return _Pattern(Rule(kind, severity), re.compile(regex, flags), needles)
+    lowered = tuple(sorted({needle.lower() for needle in needles}))
+    return _Pattern(Rule(kind, severity), re.compile(regex, flags), lowered)
 
 
 def _cases(word: str) -> tuple[str, ...]:
@@ -236,6 +237,7 @@ VALUE_PATTERNS: tuple[_Pattern, ...] = (
 """Provider key shapes, most specific first. Each starts with its literal prefix, so the
 regex engine can skip ahead; :func:`_after_boundary` checks the boundary instead."""
 
+_NEEDLES = tuple((needle, n) for n, p in enumerate(VALUE_PATTERNS) for needle in p.needles)
 _WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 _ESCAPE_BEFORE = re.compile(
     r"(?:\\[ntrbf\"'/]|%[0-9A-Fa-f]{2}|\\u[0-9A-Fa-f]{4}|\\x[0-9A-Fa-f]{2})$"
@@ -252,12 +254,11 @@ def _after_boundary(text: str, start: int) -> bool:
 
 def _value_matches(text: str, lowered: str | None = None) -> Iterator[Found]:
     lowered = text.lower() if lowered is None else lowered
-    present: dict[str, bool] = {}
-    for pattern in VALUE_PATTERNS:
-        needles = {needle.lower() for needle in pattern.needles}
-        for needle in needles - present.keys():
-            present[needle] = needle in lowered
-        if not any(present[needle] for needle in needles):
+    wanted = {n for needle, n in _NEEDLES if needle in lowered}
+    if not wanted:
+        return
+    for n, pattern in enumerate(VALUE_PATTERNS):
+        if n not in wanted:
             continue
         group = 1 if pattern.regex.groups else 0
         for match in pattern.regex.finditer(text):
@@ -437,6 +438,8 @@ def _header_lines(text: str) -> Iterator[Found]:
 def find(text: str, *, placeholders: bool = False) -> list[Found]:
     """Every secret in ``text``, by value, by JSON field, by query parameter and by
     ``Name: value`` header line, in order; placeholders are left out unless asked for."""
+    if len(text) < 8:
+        return []
     lowered = text.lower()
     found = [
         *_value_matches(text, lowered),
@@ -530,8 +533,10 @@ def mask_text(text: str, mask: str = MASK, extra: Iterable[str] = ()) -> str:
             while start >= 0:
                 spans.append((start, start + len(secret)))
                 start = text.find(secret, start + 1)
-    if not spans:
-        return text
+    return _replace(text, spans, mask) if spans else text
+
+
+def _replace(text: str, spans: list[tuple[int, int]], mask: str) -> str:
     out, position = [], 0
     for a, b in merge(spans):
         out += [text[position:a], mask]
@@ -554,8 +559,9 @@ def mask_header(name: str, value: str, mask: str = MASK) -> str:
     """One header value as a log shows it: the scheme of ``Authorization`` and the names
     of cookies stay, so a reader can still tell a bearer token was sent."""
     rule = header_rule(name)
-    if rule is None:
-        return mask_text(value, mask)
+    if rule is None:  # an ordinary header: only a value that is a key by its shape
+        spans = [(f.start, f.end) for f in (*_value_matches(value), *_base64_secrets(value))]
+        return _replace(value, spans, mask) if spans else value
     lowered = name.lower()
     if rule.kind == "authorization-header" or value[:7].lower() in ("bearer ", "basic "):
         scheme, sep, _ = value.partition(" ")
