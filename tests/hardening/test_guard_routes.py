@@ -84,11 +84,14 @@ ROUTES: dict[str, Callable[[], object]] = {
 }
 
 
-@pytest.mark.filterwarnings("ignore::ResourceWarning")
 @pytest.mark.parametrize("route", list(ROUTES))
 def test_each_route_is_blocked_with_the_message_in_the_text(route: str, reached: list[str]) -> None:
-    with no_network(), pytest.raises(NetworkBlocked) as caught:
-        ROUTES[route]()
+    try:
+        with no_network(), pytest.raises(NetworkBlocked) as caught:
+            ROUTES[route]()
+    finally:
+        while _made:
+            _made.pop().close()
     assert reached == []
     assert "harness blocked a network connection" in str(caught.value)
     assert caught.value.strerror == str(caught.value)  # what aiohttp prints
