@@ -61,7 +61,9 @@ _IDENTIFIER_HEADERS = {
     "x-goog-user-project": "organization-id",
 }
 _CREDENTIAL_WORDS = ("key", "token", "secret", "signature", "password", "credential", "auth")
-_NOT_SECRET_HEADERS = re.compile(r"ratelimit|rate-limit|tokens|keep-alive|^content-|^accept")
+_NOT_SECRET_HEADERS = re.compile(
+    r"ratelimit|rate-limit|tokens|keep-alive|^content-|^accept|authority|^x-auth-scheme$"
+)
 
 
 def header_rule(name: str) -> Rule | None:
