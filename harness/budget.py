@@ -204,3 +204,29 @@ def _watchdog(limit: WallLimit, ident: int) -> Iterator[None]:
     finally:
         done.set()
         thread.join()
+
+
+def add_budget_arguments(parser: Any) -> None:
+    """``--wall-budget`` and ``--virtual-budget`` on an argparse (sub)parser."""
+    parser.add_argument(
+        "--wall-budget",
+        type=float,
+        default=DEFAULT_WALL_SECONDS,
+        metavar="SECONDS",
+        help=f"real time one cell may take (default: {DEFAULT_WALL_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--virtual-budget",
+        type=float,
+        default=DEFAULT_VIRTUAL_SECONDS,
+        metavar="SECONDS",
+        help=f"virtual time one cell may wait (default: {DEFAULT_VIRTUAL_SECONDS:g})",
+    )
+
+
+def budget_from(wall: object, virtual: object) -> Budget:
+    """A :class:`Budget` from option values (None or empty: the default)."""
+    return Budget(
+        virtual_seconds=float(str(virtual)) if virtual not in (None, "") else DEFAULT_VIRTUAL_SECONDS,
+        wall_seconds=float(str(wall)) if wall not in (None, "") else DEFAULT_WALL_SECONDS,
+    )
