@@ -56,6 +56,7 @@ REPEAT_SECONDS = 1.0
 
 BudgetKind = Literal["virtual", "wall"]
 
+_RUNNER = "/harness/runner.py"
 _SKIP = ("/asyncio/", "/selectors.py", "/harness/clock.py", "/harness/budget.py")
 
 
@@ -98,9 +99,13 @@ class AdapterHung(BaseException):
 def frames_of(summary: traceback.StackSummary, limit: int = 15) -> list[str]:
     """``file:line in function: code`` for each frame, innermost last, without the frames of
     asyncio and of harness's clock and budget (they say nothing about the adapter)."""
+    frames = list(summary)
+    runner = [i for i, f in enumerate(frames) if f.filename.replace("\\", "/").endswith(_RUNNER)]
+    if runner:  # what called the runner (pytest, the CLI) says nothing about the adapter
+        frames = frames[runner[-1] :]
     lines = [
         f"{f.filename}:{f.lineno} in {f.name}" + (f": {f.line.strip()}" if f.line else "")
-        for f in summary
+        for f in frames
         if not any(part in f.filename.replace("\\", "/") for part in _SKIP)
     ]
     return lines[-limit:]

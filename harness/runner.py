@@ -181,10 +181,10 @@ async def _collect(
 
 
 def _with_stack(hung: AdapterHung, caught: BaseException) -> AdapterHung:
-    """``hung`` with the stack ``caught`` travelled through (from the driver inwards), when
-    it says more than the one taken where the budget ran out."""
+    """``hung`` with the stack ``caught`` travelled through: from the driver inwards to where
+    the adapter was (the one taken where the budget ran out may be the loop's)."""
     stack = stack_of(caught)
-    if stack and len(stack) >= len(hung.stack):
+    if stack:
         hung.stack = stack
     return hung
 

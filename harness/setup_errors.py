@@ -174,6 +174,7 @@ def setup_error(
     return None
 
 
+_CONFORMANCE = "/harness/conformance.py"
 _WRAPPER_TYPES = (AttributeError, TypeError, KeyError, IndexError, NameError, NotImplementedError)
 
 
@@ -190,10 +191,16 @@ def _wrapper_error(exc: BaseException, where: str) -> Finding | None:
             where=where,
             actual=_frames(frames),
         )
-    if not frames or not isinstance(exc, _WRAPPER_TYPES):
+    if not frames:
         return None
-    inner = frames[-1].filename.replace("\\", "/")
-    if "/harness/drivers/" in inner or inner.endswith("/harness/conformance.py"):
+    paths = [f.filename.replace("\\", "/") for f in frames]
+    normalizing = any(  # a declared normalizer is the wrapper's, whatever it raises
+        p.endswith(_CONFORMANCE) and f.name in ("feed", "close")
+        for p, f in zip(paths, frames, strict=True)
+    )
+    inner = paths[-1]
+    driver_code = "/harness/drivers/" in inner or inner.endswith(_CONFORMANCE)
+    if normalizing or (driver_code and isinstance(exc, _WRAPPER_TYPES)):
         return setup_finding(
             "setup-driver-error",
             f"the driver wrapper raised {name}: {exc} (at {frames[-1].filename}:"
