@@ -14,6 +14,7 @@ for longer than a cell may take is killed and treated the same way.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import selectors
@@ -72,6 +73,8 @@ def run_matrix(
     bounds each cell (default :class:`~harness.budget.Budget`); ``preload`` names modules
     each worker imports first (modules that register drivers)."""
     started = time.perf_counter()
+    for module in preload:  # here too: the drivers' environments are looked up here
+        importlib.import_module(module)
     jobs = jobs or max(1, min(len(drivers), os.cpu_count() or 1))
     spec = _Spec(list(scenario_paths), rechunk, budget or Budget(), tuple(preload))
     with ThreadPoolExecutor(max_workers=jobs) as pool:
@@ -171,6 +174,10 @@ def _one_worker(
     budget = spec.budget
     flags += ["--wall-budget", str(budget.wall_seconds)]
     flags += ["--virtual-budget", str(budget.virtual_seconds)]
+    from harness.worker import HARD_STOP_GRACE
+
+    hard_stop = budget.wall_seconds + HARD_STOP_GRACE
+    flags += ["--hard-stop", str(hard_stop)]
     read_end, write_end = os.pipe()
     with (
         tempfile.TemporaryDirectory(prefix="harness-worker-") as tmp,
@@ -190,9 +197,7 @@ def _one_worker(
             )
         finally:
             os.close(write_end)
-        from harness.worker import HARD_STOP_GRACE
-
-        in_cell = budget.wall_seconds + 2 * HARD_STOP_GRACE
+        in_cell = hard_stop + HARD_STOP_GRACE
         current: dict[str, Any] | None = None
         killed = False
         with proc, os.fdopen(read_end, "rb") as channel:

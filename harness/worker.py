@@ -94,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--wall-budget", type=float, default=None)
     parser.add_argument("--virtual-budget", type=float, default=None)
     parser.add_argument("--hang-dump", help="file for the stacks of a hard stop")
+    parser.add_argument(
+        "--hard-stop", type=float, default=None, help="seconds into a cell (default: wall + grace)"
+    )
     parser.add_argument("--import", dest="imports", action="append", default=[])
     parser.add_argument("paths", nargs="+")
     args = parser.parse_args(argv)
@@ -118,6 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scenario:
         wanted = set(args.scenario)
         scenarios = [s for s in scenarios if s.id in wanted]
+    hard_stop = args.hard_stop or budget.wall_seconds + HARD_STOP_GRACE
     dump = open(args.hang_dump, "w", encoding="utf-8") if args.hang_dump else None  # noqa: SIM115
 
     def send(message: dict[str, Any]) -> None:
@@ -127,9 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def on_start(scenario: Scenario, dialect: str) -> None:
         send({"start": scenario.id, "dialect": dialect, "source": scenario.where()})
         if dump is not None:
-            faulthandler.dump_traceback_later(
-                budget.wall_seconds + HARD_STOP_GRACE, exit=True, file=dump
-            )
+            faulthandler.dump_traceback_later(hard_stop, exit=True, file=dump)
 
     for cell in run_cells(
         args.driver, scenarios, rechunk=args.rechunk, budget=budget, on_start=on_start

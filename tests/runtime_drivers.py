@@ -86,6 +86,12 @@ def adapter(kind: str, **options: Any) -> Conformance:
                     time.sleep(1)
                 except Exception:  # a retry loop that swallows everything
                     continue
+        if kind == "uninterruptible":  # the wall budget's signal never arrives
+            import signal
+
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            while True:
+                pass
         if kind == "never-set":
             await asyncio.get_running_loop().create_future()
         if kind == "prints-json":
@@ -128,6 +134,7 @@ KINDS = (
     "sleep-loop",
     "sync-sleep-loop",
     "never-set",
+    "uninterruptible",
     "prints-json",
     "crash-on-retry",
     "own-transport",
