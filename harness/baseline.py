@@ -3,8 +3,9 @@
 A cell regresses when it was passing (or n/a, or absent) and now fails, or when it fails
 with a finding code the baseline does not list for it: a new finding in a cell that
 already failed is still a regression. An ``error`` cell (harness could not run it) is
-always a regression, whatever the baseline says: a cell that did not run proves nothing. A cell that now passes where the baseline says it
-fails is a fix, listed so the baseline can be updated.
+always a regression, whatever the baseline says: a cell that did not run proves nothing.
+A cell that now passes where the baseline says it fails is a fix, listed so the baseline
+can be updated.
 """
 
 from __future__ import annotations

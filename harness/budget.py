@@ -90,7 +90,9 @@ class AdapterHung(BaseException):
         self.stack: list[str] = stack or []
 
     @classmethod
-    def here(cls, message: str, *, budget: BudgetKind, frame: FrameType | None = None) -> AdapterHung:
+    def here(
+        cls, message: str, *, budget: BudgetKind, frame: FrameType | None = None
+    ) -> AdapterHung:
         """An instance whose stack is where the caller (or ``frame``) is."""
         start = frame if frame is not None else sys._getframe(1)
         return cls(message, budget=budget, stack=frames_of(traceback.extract_stack(start)))
@@ -232,6 +234,8 @@ def add_budget_arguments(parser: Any) -> None:
 def budget_from(wall: object, virtual: object) -> Budget:
     """A :class:`Budget` from option values (None or empty: the default)."""
     return Budget(
-        virtual_seconds=float(str(virtual)) if virtual not in (None, "") else DEFAULT_VIRTUAL_SECONDS,
+        virtual_seconds=float(str(virtual))
+        if virtual not in (None, "")
+        else DEFAULT_VIRTUAL_SECONDS,
         wall_seconds=float(str(wall)) if wall not in (None, "") else DEFAULT_WALL_SECONDS,
     )

@@ -201,7 +201,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"  n/a: {run.na_reason}")
         return 0
     if run.setup is not None:  # harness could not run it: not a finding, still a failure
-        print("  harness could not run this cell:\n    " + run.setup.render().replace("\n", "\n    "))
+        shown = run.setup.render().replace("\n", "\n    ")
+        print(f"  harness could not run this cell:\n    {shown}")
     assert run.transcript is not None
     for req in run.transcript.requests:
         print(f"  > {req.method} {req.path} at t={req.at:.3f}s")

@@ -14,8 +14,9 @@ virtual seconds) so code that formats dates still works. Three ways adapters rea
   ``time.perf_counter`` is left real on purpose: it is what measures wall time (the runner's
   ``wall_seconds``, httpx's ``response.elapsed``), and no retry or polling code we drive
   schedules by it. A ``time.time`` captured before installation (a default argument
-  evaluated at import) is real: such code must take the clock from ``ctx.clock``. Names bound with ``from time import sleep`` before installation are not
-  reached; patch that module's own name instead.
+  evaluated at import) is real: such code must take the clock from ``ctx.clock``. Names
+  bound with ``from time import sleep`` before installation are not reached; patch that
+  module's own name instead.
 - :func:`new_virtual_loop` is an asyncio loop whose ``time()`` is the clock: when it would
   wait for a timer and nothing is ready, it advances the clock instead. ``asyncio.sleep`` and
   everything built on ``call_later`` (anyio, which caches ``asyncio.sleep``) follow.
@@ -286,8 +287,8 @@ def new_virtual_loop(clock: Clock) -> asyncio.AbstractEventLoop:
     """An event loop whose timers run on ``clock``: a 30 s sleep returns at once, 30 s later.
 
     Threads started with ``loop.run_in_executor`` (``asyncio.to_thread``, default DNS) are
-    waited for in real time, the clock standing still; threads the loop does not know about (``anyio.to_thread``)
-    are not, so a timer racing one of them may fire early.
+    waited for in real time, the clock standing still; threads the loop does not know about
+    (``anyio.to_thread``) are not, so a timer racing one of them may fire early.
     """
     return _VirtualLoop(clock)
 

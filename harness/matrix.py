@@ -200,8 +200,12 @@ def _one_worker(
         in_cell = hard_stop + HARD_STOP_GRACE
         current: dict[str, Any] | None = None
         killed = False
+
+        def patience() -> float:
+            return in_cell if current else STARTUP_SECONDS
+
         with proc, os.fdopen(read_end, "rb") as channel:
-            for message in _messages(channel, lambda: in_cell if current else STARTUP_SECONDS):
+            for message in _messages(channel, patience):
                 if message is None:  # silent for too long: abandon the process
                     proc.kill()
                     killed = True
@@ -218,9 +222,7 @@ def _one_worker(
     return _Ended(current, proc.returncode, stderr, dump, killed)
 
 
-def _messages(
-    channel: Any, timeout: Callable[[], float]
-) -> Iterator[dict[str, Any] | None]:
+def _messages(channel: Any, timeout: Callable[[], float]) -> Iterator[dict[str, Any] | None]:
     """JSON objects from the worker's pipe, one per line; None when nothing came within
     ``timeout()`` seconds. Lines that are not JSON objects are skipped."""
     selector = selectors.DefaultSelector()

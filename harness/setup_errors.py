@@ -130,7 +130,9 @@ CATALOGUE_ENTRIES: list[tuple[str, Severity, str, str, str, str]] = [
 ]
 
 
-def setup_finding(code: str, message: str, *, where: str = "", actual: str | None = None) -> Finding:
+def setup_finding(
+    code: str, message: str, *, where: str = "", actual: str | None = None
+) -> Finding:
     """A setup error as a :class:`Finding` (so reports render it), checked as ``setup``."""
     return Finding(code=code, check=CHECK, message=message, where=where, actual=actual)
 

@@ -20,7 +20,9 @@ asserted."""
 
 def run(kind: str, scenario: str = "text-plain", budget: Budget = SHORT, **options: object) -> Run:
     return run_scenario(
-        load_scenario(ROOT / "scenarios" / f"{scenario}.yaml"), driver(kind, **options), budget=budget
+        load_scenario(ROOT / "scenarios" / f"{scenario}.yaml"),
+        driver(kind, **options),
+        budget=budget,
     )
 
 

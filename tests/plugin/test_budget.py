@@ -26,19 +26,22 @@ HANGS_ON_TEXT_PLAIN = CONFTEST.replace(
 
 def _cells(project: pytest.Pytester) -> dict[str, tuple[str, list[str]]]:
     data = json.loads((project.path / "cells.json").read_text(encoding="utf-8"))
-    return {c["scenario"]: (c["status"], sorted({f["code"] for f in c["findings"]})) for c in data["cells"]}
+    return {
+        c["scenario"]: (c["status"], sorted({f["code"] for f in c["findings"]}))
+        for c in data["cells"]
+    }
 
 
 def test_a_driver_that_loops_forever_fails_as_adapter_hung_and_the_others_run(
     project: pytest.Pytester,
 ) -> None:
     project.makeconftest(HANGS_ON_TEXT_PLAIN)
-    result = project.runpytest(
-        *PLUGIN, "--harness-wall-budget", "1", "--harness-report=cells.json"
-    )
+    result = project.runpytest(*PLUGIN, "--harness-wall-budget", "1", "--harness-report=cells.json")
     # retry-429-seconds fails by design (the client never retries); the other two pass
     result.assert_outcomes(passed=2, failed=3)
-    result.stdout.fnmatch_lines(["*[[]adapter-hung[]]*wall budget of 1 s*", "*conftest.py*while True*"])
+    result.stdout.fnmatch_lines(
+        ["*[[]adapter-hung[]]*wall budget of 1 s*", "*conftest.py*while True*"]
+    )
     cells = _cells(project)
     assert cells["text-plain"] == ("fail", ["adapter-hung"])
     assert cells["nonstream-text"] == ("fail", ["adapter-hung"])
@@ -64,7 +67,7 @@ def test_a_bad_budget_is_a_usage_error(project: pytest.Pytester) -> None:
 
 
 OWN_TRANSPORT = CONFTEST.replace(
-    "    client = AsyncChat(ctx.base_url + \"/v1\", ctx.api_key)",
+    '    client = AsyncChat(ctx.base_url + "/v1", ctx.api_key)',
     """    client = AsyncChat(ctx.base_url + "/v1", ctx.api_key)
     import httpx
     client.http = httpx.AsyncClient(base_url=ctx.base_url + "/v1",
