@@ -144,3 +144,17 @@ def test_every_setup_code_and_adapter_hung_are_in_the_catalogue() -> None:
     for code, *_ in CATALOGUE_ENTRIES:
         assert code in CATALOGUE
         assert CATALOGUE[code].advice
+
+
+@pytest.mark.parametrize("kind", ["busy-loop", "never-set"])
+def test_the_wall_budget_ends_a_cell_run_outside_the_main_thread(kind: str) -> None:
+    """No signal reaches another thread: the exception is set on the thread itself."""
+    import threading
+
+    results: list[Run] = []
+    thread = threading.Thread(target=lambda: results.append(run(kind)))
+    thread.start()
+    thread.join()
+    (result,) = results
+    assert codes(result) == ["adapter-hung"]
+    assert "runtime_drivers.py" in result.findings[0].where
