@@ -104,6 +104,12 @@ def adapter(kind: str, **options: Any) -> Conformance:
             async for item in chat(request, ctx, own):
                 yield item
             return
+        if kind == "leaks-after-served":  # served once, then a client of its own
+            async for item in chat(request, ctx):
+                yield item
+            own = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(retries=0))
+            await own.post("https://api.openai.com/v1/chat/completions", json={})
+            return
         if kind == "cached-client":
             async for item in chat(request, ctx, _cached(ctx)):
                 yield item
@@ -139,6 +145,7 @@ KINDS = (
     "crash-on-retry",
     "own-transport",
     "cached-client",
+    "leaks-after-served",
     "honest",
 )
 for _kind in KINDS:

@@ -113,6 +113,13 @@ def test_a_client_with_its_own_transport_is_a_setup_error_not_a_finding() -> Non
     assert result.reason().startswith("setup-own-transport: ")
 
 
+def test_a_connection_blocked_after_a_served_exchange_stays_a_finding() -> None:
+    """The replay did serve this adapter: reaching past it afterwards is the adapter's doing."""
+    result = run("leaks-after-served")
+    assert result.setup is None and result.status == "fail"
+    assert "request-mismatch" in codes(result)
+
+
 def test_a_client_cached_from_an_earlier_cell_is_a_setup_error() -> None:
     assert run("cached-client").status == "pass"  # the cell that built it is served
     result = run("cached-client")
