@@ -90,3 +90,26 @@ def test_a_setup_error_fails_the_cell_apart_from_findings(project: pytest.Pytest
     (cell,) = data["cells"]
     assert cell["status"] == "error" and cell["findings"] == []
     assert cell["setup"]["code"] == "setup-own-transport"
+
+
+UNINTERRUPTIBLE = CONFTEST.replace(
+    "    client = AsyncChat(",
+    """    import signal
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})  # the wall budget never arrives
+    while True:
+        pass
+    client = AsyncChat(""",
+)
+
+
+@pytest.mark.slow
+def test_a_cell_that_cannot_be_interrupted_ends_pytest_with_the_stacks(
+    project: pytest.Pytester,
+) -> None:
+    """The last resort: rather than hang CI, pytest ends with every thread's stack."""
+    project.makeconftest(UNINTERRUPTIBLE)
+    result = project.runpytest_subprocess(
+        *PLUGIN, "--harness-wall-budget", "0.5", "-k", "text-plain", timeout=120
+    )
+    assert result.ret != 0
+    result.stderr.fnmatch_lines(["*Timeout*", "*conftest.py*chat_client*"])
