@@ -120,6 +120,44 @@ def stack_of(exc: BaseException) -> list[str]:
     return frames_of(traceback.extract_tb(tb)) if tb is not None else []
 
 
+def task_stack(task: Any) -> list[str]:
+    """Where a suspended task is: its chain of awaits, outermost first, followed through
+    async generators too (``async for`` over a driver's ``run``), which expose no public
+    link from the ``asend`` awaitable to their generator."""
+    import gc
+    import inspect
+    import linecache
+
+    frames: list[FrameType] = []
+    seen: set[int] = set()
+    link: Any = task.get_coro()
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        frame = next((f for f in (getattr(link, a, None) for a in _FRAMES) if f is not None), None)
+        if frame is not None:
+            frames.append(frame)
+        nxt = next((n for n in (getattr(link, a, None) for a in _AWAITS) if n is not None), None)
+        if nxt is None and type(link).__name__.startswith("async_generator_a"):
+            nxt = next((r for r in gc.get_referents(link) if inspect.isasyncgen(r)), None)
+        link = nxt
+    summary = traceback.StackSummary.from_list(
+        [
+            (
+                f.f_code.co_filename,
+                f.f_lineno,
+                f.f_code.co_name,
+                linecache.getline(f.f_code.co_filename, f.f_lineno),
+            )
+            for f in frames
+        ]
+    )
+    return frames_of(summary)
+
+
+_FRAMES = ("cr_frame", "ag_frame", "gi_frame")
+_AWAITS = ("cr_await", "ag_await", "gi_yieldfrom")
+
+
 @dataclass
 class WallLimit:
     """The wall budget of one cell, armed by :func:`wall_limit`."""

@@ -35,7 +35,7 @@ from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar, TypeVarTuple
 
-from harness.budget import AdapterHung, current_limit
+from harness.budget import AdapterHung, current_limit, task_stack
 
 __all__ = ["Clock", "ClockError", "new_virtual_loop", "run"]
 
@@ -243,7 +243,11 @@ class _VirtualSelector(selectors.DefaultSelector):
             self._ended = True
             if self.clock.hung is None:
                 self.clock.hung = exc
-            for task in asyncio.all_tasks(self.loop):
+            tasks = asyncio.all_tasks(self.loop)
+            if not self.clock.hung.stack:  # where each task waits; a cancellation may say more
+                stacks = [task_stack(task) for task in tasks]
+                self.clock.hung.stack = max(stacks, key=len, default=[])
+            for task in tasks:
                 task.cancel(msg=f"harness: {exc.message}")
             return []
 

@@ -80,6 +80,12 @@ def adapter(kind: str, **options: Any) -> Conformance:
         if kind == "sleep-loop":
             while True:
                 await asyncio.sleep(1)
+        if kind == "ignores-cancel":
+            while True:
+                try:
+                    await asyncio.sleep(1)
+                except asyncio.CancelledError:  # a loop that will not be stopped
+                    continue
         if kind == "sync-sleep-loop":
             while True:
                 try:
@@ -138,6 +144,7 @@ def driver(kind: str, **options: Any) -> Driver:
 KINDS = (
     "busy-loop",
     "sleep-loop",
+    "ignores-cancel",
     "sync-sleep-loop",
     "never-set",
     "uninterruptible",

@@ -39,6 +39,7 @@ def codes(result: Run) -> list[str]:
         ("busy-loop", "wall", "while True:"),
         ("never-set", "wall", "create_future()"),
         ("sleep-loop", "virtual", "await asyncio.sleep(1)"),
+        ("ignores-cancel", "virtual", "await asyncio.sleep(1)"),
         ("sync-sleep-loop", "virtual", "time.sleep(1)"),
     ],
 )
