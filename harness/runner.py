@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from harness.budget import AdapterHung, Budget, stack_of, wall_limit
 from harness.checks import Check, CheckResult, default_checks
@@ -104,6 +104,7 @@ def run_scenario(
     blocked: list[str] = []
     events: list[Event] = []
     outcome = _Outcome()
+    restore = _transport_seams()
     try:
         # an adapter that reaches past the replay fails, naming host:port
         with replay.active(), no_network(), wall_limit(budget.wall_seconds) as limit:
@@ -114,6 +115,8 @@ def run_scenario(
                     outcome.hung = limit.hung
     except AdapterHung as exc:  # ended outside the adapter's frames (a loop's clean-up)
         outcome.hung = outcome.hung or clock.hung or exc
+    finally:
+        restore()
     wall = time.perf_counter() - started
     run.unclosed_streams = len(replay.unclosed_streams())
     for stream in replay.unclosed_streams():
@@ -139,6 +142,47 @@ def run_scenario(
     for check in checks if checks is not None else default_checks():
         run.checks.append(check(run))
     return run
+
+
+def _transport_seams() -> Callable[[], None]:
+    """Undo, after the cell, what :func:`harness.transport.serving` patched during it.
+
+    A driver's ``with serving(...)`` exits when its generator is closed; an adapter ended
+    by its budget may never be, and the patch would then hand every later client (in the
+    next cells) this cell's replay. The HTTP libraries are imported here, before the cell,
+    so the originals are known.
+    """
+    saved: list[tuple[type, str, object]] = []
+    for module in _http_libraries():
+        for cls in (module.Client, module.AsyncClient):
+            for name in ("_init_transport", "_init_proxy_transport"):
+                saved.append((cls, name, vars(cls).get(name, _ABSENT)))
+
+    def restore() -> None:
+        for cls, name, value in saved:
+            if vars(cls).get(name, _ABSENT) is value:
+                continue
+            if value is _ABSENT:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, value)
+
+    return restore
+
+
+_ABSENT = object()
+
+
+@functools.cache
+def _http_libraries() -> tuple[Any, ...]:
+    """The installed HTTP libraries the replay serves (imported once)."""
+    import importlib
+    import importlib.util
+
+    from harness.transport import LIBRARIES
+
+    found = [name for name in LIBRARIES if importlib.util.find_spec(name) is not None]
+    return tuple(importlib.import_module(name) for name in found)
 
 
 @dataclass

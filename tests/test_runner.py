@@ -166,3 +166,13 @@ def test_the_wall_budget_ends_a_cell_run_outside_the_main_thread(kind: str) -> N
     (result,) = results
     assert codes(result) == ["adapter-hung"]
     assert "runtime_drivers.py" in result.findings[0].where
+
+
+def test_a_hung_cell_leaves_no_replay_behind_for_later_clients() -> None:
+    """The adapter ignored its cancellation, so its ``with serving(...)`` never exited: the
+    runner undoes the patch, or every later client would talk to this cell's replay."""
+    import httpx
+
+    assert codes(run("ignores-cancel")) == ["adapter-hung"]
+    assert type(httpx.AsyncClient()._transport).__name__ == "AsyncHTTPTransport"
+    assert type(httpx.Client()._transport).__name__ == "HTTPTransport"
