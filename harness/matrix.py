@@ -141,6 +141,7 @@ def _run_driver(
     remaining = list(scenario_ids)
     first = True
     while remaining:
+        before = len(cells)
         ended = _one_worker(python, driver, spec, None if first else remaining, emit)
         first = False
         done = {c.scenario for c in cells}
@@ -148,6 +149,8 @@ def _run_driver(
         if not remaining:
             break
         current = ended.current
+        if current is None and ended.returncode == 0 and len(cells) > before:
+            continue  # it stopped after a hung cell: the rest in a fresh worker
         if current is None or current["start"] not in remaining:
             # died outside any cell (at start-up, or between cells): nothing left to learn
             why = _crash_reason(driver, ended)

@@ -11,9 +11,10 @@ Before each cell the worker says which one it starts (``{"start": ...}``), after
 (``{"cell": ...}``), so when the process dies the matrix knows which cell it lost and runs
 the rest in a new worker (:mod:`harness.matrix`).
 
-Every cell runs within its budget (:mod:`harness.budget`). As a last resort against code
-that cannot be interrupted (stuck in C), ``faulthandler`` ends the process
-``HARD_STOP_GRACE`` seconds after the wall budget, writing every thread's stack to
+Every cell runs within its budget (:mod:`harness.budget`); after a cell ended as
+``adapter-hung`` the worker stops, and the matrix starts a fresh one for the rest. As a
+last resort against code that cannot be interrupted (stuck in C), ``faulthandler`` ends
+the process ``HARD_STOP_GRACE`` seconds after the wall budget, writing every thread's stack to
 ``--hang-dump``: the matrix reports the cell as ``adapter-hung`` with that stack.
 """
 
@@ -138,6 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         faulthandler.cancel_dump_traceback_later()
         send({"cell": cell.model_dump(mode="json")})
+        if "adapter-hung" in cell.codes():
+            # whatever the ended adapter left behind (threads, patches) must not reach the
+            # next cells: the matrix runs them in a fresh worker
+            break
     out.close()
     return 0
 
