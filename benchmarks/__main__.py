@@ -22,6 +22,7 @@ SECTIONS = (
     "replay",
     "sse_decode",
     "retry_waits",
+    "loading",
     "fuzz_rate",
     "plugin_startup",
     "conformance",

@@ -2,8 +2,10 @@
 
 A cell regresses when it was passing (or n/a, or absent) and now fails, or when it fails
 with a finding code the baseline does not list for it: a new finding in a cell that
-already failed is still a regression. A cell that now passes where the baseline says it
-fails is a fix, listed so the baseline can be updated.
+already failed is still a regression. An ``error`` cell (harness could not run it) is
+always a regression, whatever the baseline says: a cell that did not run proves nothing.
+A cell that now passes where the baseline says it fails is a fix, listed so the baseline
+can be updated.
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ def compare(cells: list[Cell], baseline: Baseline) -> Comparison:
         known = baseline.get(cell.key)
         was = known["status"] if known else "absent"
         bad_now = cell.status in ("fail", "error")
-        if bad_now and was not in ("fail", "error"):
+        if cell.status == "error":
+            regressions.append((cell, f"harness could not run it: {cell.reason}"))
+        elif bad_now and was not in ("fail", "error"):
             regressions.append((cell, f"was {was}, now {cell.status}: {cell.reason}"))
         elif bad_now and known is not None:
             new = sorted(set(cell.codes()) - set(known.get("codes", [])))

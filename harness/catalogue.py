@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from harness.findings import Severity
+from harness.setup_errors import CATALOGUE_ENTRIES as SETUP_ENTRIES
 
 __all__ = ["CATALOGUE", "Entry", "explain", "render_markdown"]
 
@@ -419,6 +420,7 @@ _ENTRIES = [
     ),
 ]
 
+_ENTRIES += [_E(*entry) for entry in SETUP_ENTRIES]  # setup-* codes and adapter-hung
 CATALOGUE: dict[str, Entry] = {e.code: e for e in _ENTRIES}
 
 

@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from harness.events import Transcript
 from harness.findings import Finding
 
-__all__ = ["Cell", "CellStatus", "cell_from_run"]
+__all__ = ["Cell", "CellStatus", "cell_from_run", "error_cell"]
 
 CellStatus = Literal["pass", "fail", "n/a", "error"]
-"""``error`` means harness itself could not run the cell (a bug or a missing extra)."""
+"""``error`` means harness could not run the cell as scripted (see :mod:`harness.setup_errors`):
+``setup`` says why, with a ``setup-*`` code; it is never a finding against the adapter."""
 
 
 class CheckSummary(BaseModel):
@@ -34,6 +35,9 @@ class Cell(BaseModel):
     reason: str = Field("", description="The n/a reason, or the first finding, in one line.")
     source: str = Field("", description="Scenario file:line.")
     findings: list[Finding] = Field(default_factory=list)
+    setup: Finding | None = Field(
+        None, description="Why an error cell could not run (a setup-* code), apart from findings."
+    )
     checks: list[CheckSummary] = Field(default_factory=list)
     transcript: Transcript | None = None
 
@@ -42,7 +46,11 @@ class Cell(BaseModel):
         return f"{self.driver}::{self.scenario}"
 
     def codes(self) -> list[str]:
-        return sorted({f.code for f in self.findings if f.severity == "error"})
+        """The error findings' codes; for an error cell, its setup code."""
+        found = {f.code for f in self.findings if f.severity == "error"}
+        if self.setup is not None:
+            found.add(self.setup.code)
+        return sorted(found)
 
 
 def cell_from_run(run: object) -> Cell:
@@ -58,6 +66,24 @@ def cell_from_run(run: object) -> Cell:
         reason=run.reason(),
         source=run.scenario.where(),
         findings=run.findings,
+        setup=run.setup,
         checks=[CheckSummary(name=c.name, passed=c.passed) for c in run.checks],
         transcript=run.transcript,
+    )
+
+
+def error_cell(
+    driver: str, scenario: str, dialect: str, code: str, message: str, *, source: str = ""
+) -> Cell:
+    """A cell harness could not run, with its ``setup-*`` code (see harness.setup_errors)."""
+    from harness.setup_errors import setup_finding
+
+    return Cell(
+        driver=driver,
+        scenario=scenario,
+        dialect=dialect,
+        status="error",
+        reason=f"{code}: {message}"[:500],
+        source=source,
+        setup=setup_finding(code, message),
     )

@@ -11,6 +11,10 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.budget import Budget
 
 __all__ = ["main"]
 
@@ -40,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--driver", required=True)
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--rechunk", action="store_true", help="also re-split the body (invariant 5)")
+    _budget_arguments(run)
     run.set_defaults(func=_cmd_run)
 
     mx = sub.add_parser("matrix", help="every scenario against every driver")
@@ -54,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     mx.add_argument("--update-baseline", action="store_true", help="rewrite --baseline")
     mx.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     mx.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    _budget_arguments(mx)
     mx.set_defaults(func=_cmd_matrix)
 
     fz = sub.add_parser("fuzz", help="generated scenarios through one driver (properties)")
@@ -114,6 +120,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _budget_arguments(parser: argparse.ArgumentParser) -> None:
+    from harness.budget import add_budget_arguments
+
+    add_budget_arguments(parser)
+
+
+def _budget(args: argparse.Namespace) -> Budget:
+    from harness.budget import budget_from
+
+    return budget_from(args.wall_budget, args.virtual_budget)
+
+
 def _cmd_record(args: argparse.Namespace) -> int:
     from harness.cassettes.commands import run_record
 
@@ -152,18 +170,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"driver {driver.name} needs {', '.join(missing)}: "
             f"pip install 'harness[{driver.extra}]'"
         )
-    run = run_scenario(scenario, driver)
+    run = run_scenario(scenario, driver, budget=_budget(args))
     if args.rechunk:
         from harness.checks.rechunk import rechunk_check
 
         run.checks.append(rechunk_check(run, driver))
-    passed = run.status != "fail"
+    passed = run.status not in ("fail", "error")
     if args.json:
         out = {
             "scenario": scenario.id,
             "driver": driver.name,
             "status": run.status,
             "reason": run.na_reason,
+            "setup": run.setup.model_dump(mode="json") if run.setup else None,
             "transcript": run.transcript.model_dump(mode="json") if run.transcript else None,
             "waits": run.transcript.waits() if run.transcript else [],
             "checks": [
@@ -182,6 +201,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if run.na_reason:
         print(f"  n/a: {run.na_reason}")
         return 0
+    if run.setup is not None:  # harness could not run it: not a finding, still a failure
+        shown = run.setup.render().replace("\n", "\n    ")
+        print(f"  harness could not run this cell:\n    {shown}")
     assert run.transcript is not None
     for req in run.transcript.requests:
         print(f"  > {req.method} {req.path} at t={req.at:.3f}s")
@@ -231,6 +253,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         on_cell=progress,
         rechunk=args.rechunk,
+        budget=_budget(args),
     )
     print(to_table(m))
     print()
@@ -287,14 +310,14 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 def _cmd_verdict(args: argparse.Namespace) -> int:
     from harness.loader import load_scenarios
     from harness.matrix import run_matrix
-    from harness.verdict import render_verdicts, verdict
+    from harness.verdict import gate_failed, render_verdicts, verdict
 
     paths = args.scenarios or [DEFAULT_SCENARIOS]
     scenarios = load_scenarios(paths)
     m = run_matrix(args.driver, paths, [s.id for s in scenarios])
     verdicts = [verdict(m.cells, d) for d in args.driver]
     print(render_verdicts(verdicts))
-    return 1 if any(v.outcome == "FAIL" for v in verdicts) else 0
+    return 1 if gate_failed(verdicts) else 0
 
 
 def _cmd_drivers(args: argparse.Namespace) -> int:

@@ -80,6 +80,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="cassette record mode for @pytest.mark.harness_cassette (default: none)",
     )
+    from harness.pytest_suite import add_budget_options  # imports only pytest
+
+    add_budget_options(group, parser)  # --harness-wall-budget, --harness-virtual-budget
     parser.addini("harness_scenarios", "scenario directories or files", type="paths")
     parser.addini("harness_drivers", "drivers the conformance suite runs", type="args")
     parser.addini("harness_report", "conformance report paths", type="args")

@@ -9,8 +9,10 @@ reports (JSON, JUnit, Markdown) and the baseline are written once, there, in a s
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
 
     from harness.baseline import Baseline
+    from harness.budget import Budget
     from harness.cell import Cell
     from harness.conformance import Conformance
     from harness.drivers.base import Driver
@@ -182,13 +185,15 @@ class ConformanceItem(pytest.Item):
         if missing:
             extra = getattr(self.driver, "extra", "")
             pytest.skip(f"not installed: {', '.join(missing)} (pip install 'harness[{extra}]')")
-        with no_network():
-            run = run_scenario(self.scenario, self.driver)
-        _raise_declaration_error(run)
+        budget = configured_budget(self.config)
+        with no_network(), _hard_stop(budget.wall_seconds + HARD_STOP_GRACE):
+            run = run_scenario(self.scenario, self.driver, budget=budget)
         self.harness_cell = cell_from_run(run)
         self.harness_section = _section(run)
         if run.status == "n/a":
             pytest.skip(f"n/a: {run.na_reason}")
+        if run.setup is not None:  # not a finding, never excused by the baseline: it did not run
+            pytest.fail(f"harness could not run this cell:\n{run.setup.render()}", pytrace=False)
         if run.status == "fail":
             known = _known_failure(self.config, self.harness_cell)
             if known is not None:
@@ -210,12 +215,58 @@ class ConformanceItem(pytest.Item):
         return Path(source), line, self.name
 
 
-def _raise_declaration_error(run: Run) -> None:
-    """An ``AdapterOutputError`` is the declaration's fault, not the adapter's: say so."""
-    events = run.transcript.events if run.transcript is not None else []
-    last = events[-1] if events else None
-    if getattr(last, "type", "").endswith("AdapterOutputError"):
-        pytest.fail(f"harness: {getattr(last, 'message', '')}", pytrace=False)
+HARD_STOP_GRACE = 10.0
+"""Seconds after a cell's wall budget before pytest itself is ended (see :func:`_hard_stop`)."""
+_STDERR = os.dup(2)
+"""The terminal's stderr, kept before pytest captures fd 2, for the hard stop's stacks."""
+
+
+@contextmanager
+def _hard_stop(seconds: float) -> Iterator[None]:
+    """The last resort when a cell cannot be interrupted (stuck in C code, where neither the
+    wall budget's signal nor an exception reaches it): ``faulthandler`` writes every thread's
+    stack to the terminal and ends the pytest process, rather than letting it hang."""
+    import faulthandler
+
+    with os.fdopen(os.dup(_STDERR), "w") as stream:
+        faulthandler.dump_traceback_later(seconds, exit=True, file=stream)
+        try:
+            yield
+        finally:
+            faulthandler.cancel_dump_traceback_later()
+
+
+def configured_budget(config: pytest.Config) -> Budget:
+    """The cell budget from ``--harness-wall-budget`` / ``--harness-virtual-budget`` or the
+    ini options ``harness_wall_budget`` / ``harness_virtual_budget``."""
+    from harness.budget import budget_from
+
+    def value(name: str) -> object:
+        given = config.getoption(f"harness_{name}_budget", None)
+        return given if given is not None else config.getini(f"harness_{name}_budget")
+
+    try:
+        return budget_from(value("wall"), value("virtual"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"harness budget: {exc}") from None
+
+
+def add_budget_options(group: Any, parser: pytest.Parser) -> None:
+    """The per-cell budget's command-line and ini options (see docs/budgets.md)."""
+    from harness.budget import DEFAULT_VIRTUAL_SECONDS, DEFAULT_WALL_SECONDS
+
+    for name, default, what in (
+        ("wall", DEFAULT_WALL_SECONDS, "real seconds one conformance cell may take"),
+        ("virtual", DEFAULT_VIRTUAL_SECONDS, "virtual seconds one conformance cell may wait"),
+    ):
+        group.addoption(
+            f"--harness-{name}-budget",
+            type=float,
+            default=None,
+            metavar="SECONDS",
+            help=f"{what} (default: {default:g}); past it the cell fails as adapter-hung",
+        )
+        parser.addini(f"harness_{name}_budget", f"{what} (default: {default:g})", default="")
 
 
 def _section(run: Run) -> str:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+from harness.budget import AdapterHung, Budget, stack_of, wall_limit
 from harness.checks import Check, CheckResult, default_checks
 from harness.clock import Clock
 from harness.dialects import get_dialect
@@ -23,11 +24,12 @@ from harness.findings import Finding
 from harness.guard import NetworkBlocked, no_network
 from harness.scenario import Scenario
 from harness.script import Script
+from harness.setup_errors import hung_finding, setup_error
 from harness.transport.core import Replay
 
 __all__ = ["Run", "Status", "run_scenario"]
 
-Status = Literal["pass", "fail", "n/a"]
+Status = Literal["pass", "fail", "n/a", "error"]
 
 
 @dataclass
@@ -47,11 +49,18 @@ class Run:
     no-network guard blocked (an adapter that bypassed the replay transport)."""
     leaked_tasks: list[str] = field(default_factory=list)
     """Coroutines of asyncio tasks the adapter left pending when its call returned."""
+    setup: Finding | None = None
+    """Why harness could not run the cell as scripted (a ``setup-*`` code): the cell is an
+    ``error``, its checks are not run, and it never counts in the adapter's verdict."""
+    hung: AdapterHung | None = None
+    """The adapter did not finish within the cell's budget (reported as ``adapter-hung``)."""
 
     @property
     def status(self) -> Status:
         if self.na_reason is not None:
             return "n/a"
+        if self.setup is not None:
+            return "error"
         return "pass" if all(c.passed for c in self.checks) else "fail"
 
     @property
@@ -62,6 +71,8 @@ class Run:
         """One line for a matrix cell: the n/a reason or the first finding."""
         if self.na_reason is not None:
             return self.na_reason
+        if self.setup is not None:
+            return f"{self.setup.code}: {self.setup.message}"
         found = self.findings
         return f"{found[0].code}: {found[0].message}" if found else ""
 
@@ -71,8 +82,14 @@ def run_scenario(
     driver: Driver,
     *,
     checks: Sequence[Check] | None = None,
+    budget: Budget | None = None,
 ) -> Run:
-    """Run ``scenario`` through ``driver`` on the driver's dialect and check the result."""
+    """Run ``scenario`` through ``driver`` on the driver's dialect and check the result.
+
+    ``budget`` (default :class:`~harness.budget.Budget`) bounds the adapter's virtual and
+    wall time: past either, the run ends with the single finding ``adapter-hung``.
+    """
+    budget = budget if budget is not None else Budget()
     dialect = get_dialect(driver.dialect)
     run = Run(scenario=scenario, driver=driver.name, dialect=dialect.name)
     reason = _not_applicable(scenario, driver, dialect.supports(scenario))
@@ -80,13 +97,26 @@ def run_scenario(
         run.na_reason = reason
         return run
     run.script = dialect.synthesize(scenario)
-    clock = Clock()
+    clock = Clock(budget=budget.virtual_seconds)
     replay = Replay(run.script, clock)
     ctx = DriverContext(scenario=scenario, replay=replay, clock=clock)
     started = time.perf_counter()
     blocked: list[str] = []
-    with no_network():  # an adapter that reaches past the replay fails, naming host:port
-        events = clock.run(lambda: _collect(driver, ctx, blocked, run.leaked_tasks))
+    events: list[Event] = []
+    outcome = _Outcome()
+    restore = _transport_seams()
+    try:
+        # an adapter that reaches past the replay fails, naming host:port
+        with replay.active(), no_network(), wall_limit(budget.wall_seconds) as limit:
+            try:
+                clock.run(lambda: _collect(driver, ctx, events, blocked, run.leaked_tasks, outcome))
+            finally:
+                if limit is not None and limit.hung is not None and outcome.hung is None:
+                    outcome.hung = limit.hung
+    except AdapterHung as exc:  # ended outside the adapter's frames (a loop's clean-up)
+        outcome.hung = outcome.hung or clock.hung or exc
+    finally:
+        restore()
     wall = time.perf_counter() - started
     run.unclosed_streams = len(replay.unclosed_streams())
     for stream in replay.unclosed_streams():
@@ -102,9 +132,65 @@ def run_scenario(
         virtual_seconds=round(clock.elapsed(), 6),
         wall_seconds=round(wall, 6),
     )
+    run.setup = setup_error(run, replay, outcome.raised, blocked)
+    if run.setup is not None:
+        return run  # findings of a cell harness could not run would blame the adapter
+    if outcome.hung is not None:
+        run.hung = outcome.hung
+        run.checks.append(CheckResult("budget", [hung_finding(outcome.hung, scenario)]))
+        return run  # what follows from being ended (no finish, unread streams) is not news
     for check in checks if checks is not None else default_checks():
         run.checks.append(check(run))
     return run
+
+
+def _transport_seams() -> Callable[[], None]:
+    """Undo, after the cell, what :func:`harness.transport.serving` patched during it.
+
+    A driver's ``with serving(...)`` exits when its generator is closed; an adapter ended
+    by its budget may never be, and the patch would then hand every later client (in the
+    next cells) this cell's replay. The HTTP libraries are imported here, before the cell,
+    so the originals are known.
+    """
+    saved: list[tuple[type, str, object]] = []
+    for module in _http_libraries():
+        for cls in (module.Client, module.AsyncClient):
+            for name in ("_init_transport", "_init_proxy_transport"):
+                saved.append((cls, name, vars(cls).get(name, _ABSENT)))
+
+    def restore() -> None:
+        for cls, name, value in saved:
+            if vars(cls).get(name, _ABSENT) is value:
+                continue
+            if value is _ABSENT:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, value)
+
+    return restore
+
+
+_ABSENT = object()
+
+
+@functools.cache
+def _http_libraries() -> tuple[Any, ...]:
+    """The installed HTTP libraries the replay serves (imported once)."""
+    import importlib
+    import importlib.util
+
+    from harness.transport import LIBRARIES
+
+    found = [name for name in LIBRARIES if importlib.util.find_spec(name) is not None]
+    return tuple(importlib.import_module(name) for name in found)
+
+
+@dataclass
+class _Outcome:
+    """How the adapter's call ended, beyond the events it yielded."""
+
+    raised: BaseException | None = None
+    hung: AdapterHung | None = None
 
 
 def _not_applicable(scenario: Scenario, driver: Driver, dialect_reason: str | None) -> str | None:
@@ -115,17 +201,36 @@ def _not_applicable(scenario: Scenario, driver: Driver, dialect_reason: str | No
 
 
 async def _collect(
-    driver: Driver, ctx: DriverContext, blocked: list[str], leaked: list[str]
-) -> list[Event]:
-    events: list[Event] = []
+    driver: Driver,
+    ctx: DriverContext,
+    events: list[Event],
+    blocked: list[str],
+    leaked: list[str],
+    outcome: _Outcome,
+) -> None:
     try:
         async for event in driver.run(ctx):
             events.append(event)
+    except AdapterHung as exc:  # raised where the adapter was: its traceback is the stack
+        outcome.hung = _with_stack(ctx.clock.hung or exc, exc)
+    except asyncio.CancelledError as exc:
+        if ctx.clock.hung is None:
+            raise
+        outcome.hung = _with_stack(ctx.clock.hung, exc)  # the budget cancelled it
     except Exception as exc:  # the adapter's own failure is data, not a harness crash
+        outcome.raised = exc
         events.append(_classify(driver, exc))
         blocked += _blocked_connections(exc)
     leaked += _pending_tasks()
-    return events
+
+
+def _with_stack(hung: AdapterHung, caught: BaseException) -> AdapterHung:
+    """``hung`` with the stack ``caught`` travelled through: from the driver inwards to where
+    the adapter was (the one taken where the budget ran out may be the loop's)."""
+    stack = stack_of(caught)
+    if stack:
+        hung.stack = stack
+    return hung
 
 
 def _pending_tasks() -> list[str]:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from harness.cell import Cell
 
-__all__ = ["Verdict", "render_verdicts", "verdict"]
+__all__ = ["Verdict", "gate_failed", "render_verdicts", "verdict"]
 
 Outcome = Literal["PASS", "WARN", "FAIL"]
 
@@ -19,7 +19,8 @@ class Verdict:
     groups: dict[str, list[str]] = field(default_factory=dict)
     """Finding code -> scenarios that show it (errors and warnings)."""
     errors: list[str] = field(default_factory=list)
-    """Scenarios harness could not run (``error`` cells)."""
+    """Scenarios harness could not run (``error`` cells): not part of the outcome, which
+    judges the adapter, but a gate fails on them (see ``gate_failed``)."""
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -29,6 +30,8 @@ def verdict(cells: list[Cell], driver: str) -> Verdict:
     severe = False
     warned = False
     for c in mine:
+        if c.status == "error":
+            continue  # setup errors are harness's, never the adapter's
         for f in c.findings:
             scenarios = groups.setdefault(f.code, [])
             if c.scenario not in scenarios:
@@ -39,7 +42,7 @@ def verdict(cells: list[Cell], driver: str) -> Verdict:
     counts: dict[str, int] = {}
     for c in mine:
         counts[c.status] = counts.get(c.status, 0) + 1
-    outcome: Outcome = "FAIL" if severe or errors else ("WARN" if warned else "PASS")
+    outcome: Outcome = "FAIL" if severe else ("WARN" if warned else "PASS")
     return Verdict(driver, outcome, dict(sorted(groups.items())), errors, counts)
 
 
@@ -54,5 +57,13 @@ def render_verdicts(verdicts: list[Verdict]) -> str:
             )
             lines.append(f"    {code} x{len(scenarios)}: {shown}")
         if v.errors:
-            lines.append(f"    harness could not run: {', '.join(v.errors)}")
+            lines.append(
+                f"    harness could not run (setup errors, not in the verdict; they still fail "
+                f"the gate): {', '.join(v.errors)}"
+            )
     return "\n".join(lines)
+
+
+def gate_failed(verdicts: list[Verdict]) -> bool:
+    """A CI gate fails on a FAIL verdict and on any cell harness could not run."""
+    return any(v.outcome == "FAIL" or v.errors for v in verdicts)

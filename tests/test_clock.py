@@ -14,9 +14,9 @@ from harness.clock import Clock, ClockError, new_virtual_loop, run
 REAL = (time.sleep, time.time, time.monotonic, time.perf_counter)
 
 
-def test_sleeps_cost_no_wall_time_and_advance_the_clock() -> None:
+def test_sleeps_advance_the_clock_and_never_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock()
-    started = time.perf_counter()
+    slept = real_sleeps(monkeypatch)
 
     async def main() -> str:
         await asyncio.sleep(30)
@@ -25,8 +25,35 @@ def test_sleeps_cost_no_wall_time_and_advance_the_clock() -> None:
         return "done"
 
     assert clock.run(main) == "done"
-    assert time.perf_counter() - started < 1.0
-    assert 180 <= clock.elapsed() < 181
+    assert clock.elapsed() == 180  # exactly what was waited for, nothing of the work between
+    assert set(slept) <= {0}  # the driver thread never slept for real
+
+
+def real_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every real ``time.sleep`` the clock makes from now on (only zero-second yields)."""
+    import harness.clock
+
+    calls: list[float] = []
+
+    def record(seconds: float) -> None:
+        calls.append(seconds)
+        REAL[0](seconds)
+
+    monkeypatch.setattr(harness.clock, "_real_sleep", record)
+    return calls
+
+
+def test_work_between_waits_costs_no_virtual_time() -> None:
+    clock = Clock()
+    with clock.installed():
+        before = time.monotonic()
+        end = time.perf_counter() + 0.05
+        while time.perf_counter() < end:  # real CPU work
+            pass
+        assert time.monotonic() == before
+        time.sleep(2)
+        assert time.monotonic() == before + 2
+    assert clock.elapsed() == 2
 
 
 def test_installed_patches_time_for_the_bound_thread_only() -> None:
@@ -34,21 +61,18 @@ def test_installed_patches_time_for_the_bound_thread_only() -> None:
     seen: dict[str, float] = {}
 
     def background() -> None:
-        t0 = time.perf_counter()
-        time.sleep(0.05)
-        seen["real"] = time.perf_counter() - t0
-        seen["monotonic"] = time.monotonic()
+        time.sleep(0.01)
+        seen["time"] = time.time()
 
     with clock.installed():
         before = time.time()
         time.sleep(3600)
-        assert time.time() - before >= 3600
+        assert time.time() - before == 3600
         thread = threading.Thread(target=background)
         thread.start()
         thread.join()
-    assert seen["real"] >= 0.05
-    assert abs(seen["monotonic"] - time.monotonic()) < 60, "background thread saw virtual time"
-    assert 3600 <= clock.elapsed() < 3601
+    assert clock.elapsed() == 3600, "the background thread's sleep moved the clock"
+    assert seen["time"] < clock.time() - 3000, "the background thread saw virtual time"
 
 
 def test_restores_time_functions_even_on_error() -> None:
@@ -85,7 +109,7 @@ def test_call_later_keeps_order_on_virtual_time() -> None:
 
     clock.run(main)
     assert [name for name, _ in fired] == ["early", "late"]
-    assert 10 <= fired[0][1] < fired[1][1] < 30
+    assert [at for _, at in fired] == [10, 20]
 
 
 def test_executor_threads_are_waited_for_in_real_time() -> None:
@@ -132,7 +156,7 @@ def test_virtual_loop_time_is_the_clock() -> None:
     loop = new_virtual_loop(clock)
     try:
         clock.advance(42)
-        assert abs(loop.time() - clock.monotonic()) < 1e-3
+        assert loop.time() == clock.monotonic()
     finally:
         loop.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -71,11 +70,9 @@ def test_load_scenarios_accepts_a_list_and_sorts_it_by_file_name() -> None:
     assert [s.id for s in load_scenarios(picked)] == ["retry-503", "text-plain"]
 
 
-def test_loading_is_fast() -> None:
-    start = time.perf_counter()
-    load_scenarios(SCENARIOS)
-    per_file = (time.perf_counter() - start) / len(FILES)
-    assert per_file < 0.02, f"{per_file * 1000:.1f} ms per scenario file"
+def test_every_bundled_scenario_loads() -> None:
+    """How fast is measured in benchmarks/loading.py."""
+    assert len(load_scenarios(SCENARIOS)) == len(FILES)
 
 
 # --------------------------------------------------------------------------- locations

@@ -62,16 +62,25 @@ def serving(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[
                 continue
             transport = transport_for(replay, library)
             for client in (lib.Client, lib.AsyncClient):
-                stack.enter_context(_patched(client, "_init_transport", _default_to(transport)))
+                default = _default_to(transport, replay.foreign_transports)
+                stack.enter_context(_patched(client, "_init_transport", default))
                 stack.enter_context(_patched(client, "_init_proxy_transport", _always(transport)))
         yield
 
 
-def _default_to(transport: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _default_to(
+    transport: Any, foreign: list[str]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``foreign`` collects the transports clients bring themselves (a setup error to name
+    if one of them then reaches the network)."""
+
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def _init_transport(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if kwargs.get("transport") is None:
+            given = kwargs.get("transport")
+            if given is None:
                 return transport
+            if type(given).__name__ != "ReplayTransport":
+                foreign.append(f"{type(given).__module__}.{type(given).__qualname__}")
             return original(self, *args, **kwargs)
 
         return _init_transport

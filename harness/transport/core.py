@@ -9,6 +9,7 @@ Harness exceptions::
     AssertionError
      ├── ReplayMiss ........... a request the script did not expect next (or one too many)
      ├── ReplayIncomplete ..... scripted exchanges the adapter never requested
+     ├── StaleClient .......... a request to the replay of a cell that has ended
      └── EndlessStall ......... the server stalls and the client set no read timeout
     RuntimeError
      └── ClockError ........... (harness.clock) a second clock installed in one thread
@@ -23,10 +24,11 @@ connection error and retries), so the replay also keeps them in ``misses`` for t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from email.utils import formatdate
 from typing import NamedTuple, Self
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -48,6 +50,7 @@ __all__ = [
     "ReplayIncomplete",
     "ReplayMiss",
     "Served",
+    "StaleClient",
     "WireErrors",
     "WireRequest",
     "mask_headers",
@@ -66,6 +69,11 @@ class ReplayMiss(AssertionError):
 
 class ReplayIncomplete(AssertionError):
     """The run ended with scripted exchanges never requested."""
+
+
+class StaleClient(AssertionError):
+    """A request reached the replay of a run that is over: a client kept from an earlier
+    cell (module level, ``lru_cache``) is talking to it instead of the current one."""
 
 
 class EndlessStall(AssertionError):
@@ -171,6 +179,12 @@ class Replay:
         self.misses: list[ReplayMiss] = []
         self._next = 0
         self._streams: list[BodyStream] = []
+        self.retired = False
+        """The run this replay served is over: any request now comes from a stale client."""
+        self.stale: list[str] = []
+        """Requests that reached an earlier run's replay while this one was active."""
+        self.foreign_transports: list[str] = []
+        """Transports clients were built with while this replay served (not the replay's)."""
 
     def __repr__(self) -> str:
         total = len(self.script.exchanges)
@@ -194,12 +208,31 @@ class Replay:
     def remaining(self) -> tuple[Exchange, ...]:
         return self.script.exchanges[self._next :]
 
+    @contextlib.contextmanager
+    def active(self) -> Iterator[Self]:
+        """The replay of the run in progress; on exit it is retired, so a client that
+        outlives the run is told apart from one of the next run (see :class:`StaleClient`)."""
+        _active.append(self)
+        try:
+            yield self
+        finally:
+            _active.remove(self)
+            self.retired = True
+
     def serve(self, request: WireRequest, errors: WireErrors) -> Served:
         """Match, log, apply the exchange delay and return the response to stream.
 
         Raises :class:`ReplayMiss` on a mismatch, or the library's read timeout when the
         delay before the response exceeds the client's read timeout.
         """
+        if self.retired:
+            message = (
+                f"{request.method.upper()} {mask_url(request.url)} reached the replay of a "
+                f"run that is over{self._source()}: the client was built before this run"
+            )
+            if _active:
+                _active[-1].stale.append(message)
+            raise StaleClient(message)
         parts = urlsplit(request.url)
         path = unquote(parts.path) or "/"
         query = parse_qsl(parts.query, keep_blank_values=True) if parts.query else []
@@ -298,6 +331,10 @@ class Replay:
             closest = f"\nClosest scripted exchange: #{i} {e.describe()} ({status}) {verdict}."
         hint = "\nHint: the script is served strictly in order; add or reorder exchanges."
         return f"{head}{closest}\n{self._served_lines()}{hint}"
+
+
+_active: list[Replay] = []
+"""Replays whose run is in progress (innermost last)."""
 
 
 def _wait(clock: Clock, seconds: float, read_timeout: float | None, errors: WireErrors) -> None:

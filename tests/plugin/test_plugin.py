@@ -85,7 +85,11 @@ def test_adapter_yielding_raw_output_without_a_normalizer_is_a_declaration_error
     result = project.runpytest(*PLUGIN, "-k", "text-plain")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*harness: adapter 'chat-client' produced * expected harness events*"]
+        [
+            "*harness could not run this cell:*",
+            "*[[]setup-declaration[]] adapter 'chat-client' produced * expected harness events*",
+            "*1 cells: 0 pass, 0 fail, 0 n/a, 1 error*",
+        ]
     )
     result.stdout.no_fnmatch_line("*harness/conformance.py*")
 
