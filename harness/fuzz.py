@@ -25,6 +25,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 
+from harness import progress
 from harness.checks import Check, CheckResult
 from harness.checks.rechunk import CHECK, compare, minimal_splits, split_points, with_chunking
 from harness.drivers.base import Driver, get_driver, missing_requirements
@@ -240,6 +241,9 @@ def fuzz(
     @given(strategy)
     def example(scenario: Scenario) -> None:
         run, failure = examiner.run(scenario)
+        progress.advance("examples", failed=failure is not None)
+        if failure is not None:  # from now on Hypothesis shrinks towards the smallest failure
+            progress.note("examples", f"shrinking ({examiner.runs} runs so far)")
         if run.status == "n/a":
             reject()
         if failure is not None:
@@ -263,6 +267,7 @@ def fuzz(
     runs = examiner.runs
     if failure is not None and not failure.flaky:
         if shrink:
+            progress.note("examples", "shrinking the chunk splits")
             failure = _shrink_splits(failure, examiner)
         failure = _named(failure, examiner, driver.name, seed)
     return FuzzResult(

@@ -85,9 +85,11 @@ def run_scenario(
     ctx = DriverContext(scenario=scenario, replay=replay, clock=clock)
     started = time.perf_counter()
     blocked: list[str] = []
+    times: list[float] = []  # when each event came, for timelines
     with no_network():  # an adapter that reaches past the replay fails, naming host:port
-        events = clock.run(lambda: _collect(driver, ctx, blocked, run.leaked_tasks))
+        events = clock.run(lambda: _collect(driver, ctx, blocked, run.leaked_tasks, times))
     wall = time.perf_counter() - started
+    responses = replay.responses()  # before the leaked streams are closed below
     run.unclosed_streams = len(replay.unclosed_streams())
     for stream in replay.unclosed_streams():
         stream.close()  # counted; now released, as closing the connection would
@@ -98,7 +100,9 @@ def run_scenario(
         dialect=dialect.name,
         versions=_versions(driver),
         events=events,
+        event_times=times,
         requests=list(replay.log),
+        responses=responses,
         virtual_seconds=round(clock.elapsed(), 6),
         wall_seconds=round(wall, 6),
     )
@@ -115,14 +119,20 @@ def _not_applicable(scenario: Scenario, driver: Driver, dialect_reason: str | No
 
 
 async def _collect(
-    driver: Driver, ctx: DriverContext, blocked: list[str], leaked: list[str]
+    driver: Driver,
+    ctx: DriverContext,
+    blocked: list[str],
+    leaked: list[str],
+    times: list[float],
 ) -> list[Event]:
     events: list[Event] = []
     try:
         async for event in driver.run(ctx):
             events.append(event)
+            times.append(round(ctx.clock.elapsed(), 6))
     except Exception as exc:  # the adapter's own failure is data, not a harness crash
         events.append(_classify(driver, exc))
+        times.append(round(ctx.clock.elapsed(), 6))
         blocked += _blocked_connections(exc)
     leaked += _pending_tasks()
     return events
