@@ -51,10 +51,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _silence_stdout() -> None:
     """The reader went away: send what is still buffered nowhere, so exiting stays quiet."""
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # stdout replaced by something without a descriptor
-        pass
+        target = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout replaced, without a descriptor
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, target)
+    os.close(devnull)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -196,9 +196,9 @@ def render_text(t: Transcript) -> str:
 
 # --------------------------------------------------------------------------- SVG
 
-_W, _LEFT, _RIGHT = 640, 78, 16
+_W, _LEFT, _RIGHT = 520, 66, 14
 _LANES = ("requests", "body", "waits", "events")
-_LANE_H, _TOP = 26, 8
+_LANE_H, _TOP = 30, 14
 _COLOR = {"ok": "#1a7f37", "bad": "#cf222e", "warn": "#bc4c00", "info": "#0969da"}
 _LANE_OF = {
     "request": "requests",
@@ -239,10 +239,25 @@ def render_svg(t: Transcript) -> str:
         color = _COLOR[m.tone]
         tip = f"<title>{m.at:.3f} s: {escape(m.label)}</title>"
         if m.until is not None and m.until > m.at:
-            dash = ' stroke-dasharray="4 3"' if m.kind == "wait" else ""
+            wait = m.kind == "wait"
+            style = 'stroke-width="3" stroke-dasharray="6 4"' if wait else 'stroke-width="6"'
+            label = ""
+            if wait and x(m.until) - x(m.at) > 48:  # say the wait where there is room
+                middle = round((x(m.at) + x(m.until)) / 2, 1)
+                short = m.label.split(" (")[0].replace("client waits ", "").replace(":", "")
+                label = (
+                    f'<text x="{middle}" y="{y - 6}" text-anchor="middle" class="span" '
+                    f'fill="{color}">{escape(short)}</text>'
+                )
             body.append(
                 f'<g><line x1="{x(m.at)}" x2="{x(m.until)}" y1="{y}" y2="{y}" stroke="{color}" '
-                f'stroke-width="6"{dash}/>{tip}</g>'
+                f"{style}/>{label}{tip}</g>"
+            )
+        elif m.kind == "end" and m.tone in ("bad", "warn"):  # a cut or a timeout: a cross
+            a, b = x(m.at), y
+            body.append(
+                f'<g><path d="M{a - 5} {b - 5} L{a + 5} {b + 5} M{a - 5} {b + 5} L{a + 5} {b - 5}" '
+                f'stroke="{color}" stroke-width="3"/>{tip}</g>'
             )
         elif m.kind == "request":
             body.append(
