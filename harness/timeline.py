@@ -23,6 +23,7 @@ from harness.events import Event, RequestRecord, ResponseRecord, Transcript
 __all__ = ["Mark", "render_svg", "render_text", "timeline"]
 
 Kind = Literal["request", "response", "pause", "end", "event", "wait"]
+Tone = Literal["ok", "bad", "warn", "info"]
 _VISIBLE = 0.001
 """Shorter spans are not worth a mark (a request sent right after the previous answer)."""
 _RANK = {"request": 0, "response": 1, "pause": 2, "end": 3, "event": 4, "wait": 5}
@@ -44,7 +45,7 @@ class Mark:
     kind: Kind
     label: str
     until: float | None = None
-    tone: Literal["ok", "bad", "warn", "info"] = "info"
+    tone: Tone = "info"
     """How to colour it: ok (served, complete), bad (cut, error), warn (timeout, short wait)."""
 
     def as_json(self) -> dict[str, object]:
@@ -92,23 +93,25 @@ def _response_marks(r: ResponseRecord, req: RequestRecord, start: float) -> list
     asked = f" (Retry-After {_s(r.retry_after)})" if r.retry_after is not None else ""
     delay = head - (req.at - start)
     waited = f" after {_s(delay)}" if delay >= _VISIBLE else ""
-    tone = "ok" if r.status < 400 else "bad"
-    marks.append(Mark(head, "response", f"{r.status}{asked}{waited}", tone=tone))
+    marks.append(
+        Mark(head, "response", f"{r.status}{asked}{waited}", tone="ok" if r.status < 400 else "bad")
+    )
     for at, seconds in r.pauses:
         marks.append(
             Mark(at - start, "pause", f"server pauses {_s(seconds)}", until=at - start + seconds)
         )
-    end = (r.end_at - start) if r.end_at is not None else None
+    end = (r.end_at - start) if r.end_at is not None else head
     chunks = f"{r.chunks} chunk{'' if r.chunks == 1 else 's'}"
-    label, tone = {
+    ends: dict[str, tuple[str, Tone]] = {
         "complete": (f"body complete ({chunks})", "ok"),
         "cut": (f"stream cut by the server after {chunks}", "bad"),
         "stall": (f"server stalls after {chunks}: read timeout", "warn"),
         "timeout": (f"read timeout after {chunks}", "warn"),
         "closed": (f"client closed the body after {chunks}", "info"),
         "open": (f"body never finished nor closed ({chunks} read)", "bad"),
-    }[r.end]
-    marks.append(Mark(end if end is not None else head, "end", label, until=None, tone=tone))  # type: ignore[arg-type]
+    }
+    label, tone = ends[r.end]
+    marks.append(Mark(end, "end", label, tone=tone))
     return marks
 
 
@@ -129,7 +132,7 @@ def _wait_mark(
         return None
     poll = req.method == following.method == "GET" and req.path == following.path
     label = f"{'poll interval' if poll else 'client waits'} {_s(gap)}"
-    tone: Literal["ok", "bad", "warn", "info"] = "info"
+    tone: Tone = "info"
     if answer is not None and answer.retry_after is not None:
         label += f" (Retry-After asked {_s(answer.retry_after)})"
         if gap + 1e-6 < answer.retry_after:
@@ -147,9 +150,7 @@ def _event_marks(events: list[Event], times: list[float], start: float) -> list[
         items = list(run)
         first, last_at = items[0][1] - start, items[-1][1] - start
         label = _event_label(kind, [e for e, _ in items])
-        tone: Literal["ok", "bad", "warn", "info"] = (
-            "bad" if kind == "error" else "ok" if kind == "finish" else "info"
-        )
+        tone: Tone = "bad" if kind == "error" else "ok" if kind == "finish" else "info"
         marks.append(
             Mark(first, "event", label, until=last_at if last_at > first else None, tone=tone)
         )
