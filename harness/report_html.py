@@ -89,11 +89,14 @@ svg.timeline { display: block; width: 100%; max-width: 640px; height: auto;
   font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 svg.timeline .lane, svg.timeline .tick { fill: #57606a; } svg.timeline .span { font-size: 11px; }
 svg.timeline .rail { stroke: var(--line); stroke-width: 1; }
+svg.timeline .asked { fill: #fff8c5; stroke: #d4a72c; stroke-width: 1; }
+svg.timeline .asked-label { fill: #7d4e00; }
 svg.timeline .bodybar { stroke: #b6e3ff; stroke-width: 10; stroke-linecap: butt; }
 ol.marks { list-style: none; padding: 0; margin: 4px 0;
   font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
-ol.marks li { padding: 1px 0; overflow-wrap: anywhere; }
-ol.marks .at { display: inline-block; min-width: 6.5em; color: #57606a; }
+ol.marks li { display: grid; grid-template-columns: 6.5em minmax(0, 1fr); padding: 1px 0;
+  overflow-wrap: anywhere; }
+ol.marks .at { color: #57606a; }
 ol.marks .ok { color: var(--pass); } ol.marks .bad { color: var(--fail); font-weight: 600; }
 ol.marks .warn { color: var(--error); font-weight: 600; }
 table.events code { overflow-wrap: anywhere; }
@@ -286,8 +289,8 @@ def _timeline(t: Transcript) -> str:
     until = ' <span class="muted">until {:.3f} s</span>'
     items = "".join(
         f'<li class="{m.kind}"><span class="at">{m.at:.3f} s</span> '
-        f'<span class="{m.tone}">{escape(m.label)}</span>'
-        f"{until.format(m.until) if m.until is not None else ''}</li>"
+        f'<span><span class="{m.tone}">{escape(m.label)}</span>'
+        f"{until.format(m.until) if m.until is not None else ''}</span></li>"
         for m in marks
     )
     return (

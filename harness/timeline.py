@@ -47,6 +47,8 @@ class Mark:
     until: float | None = None
     tone: Tone = "info"
     """How to colour it: ok (served, complete), bad (cut, error), warn (timeout, short wait)."""
+    asked_until: float | None = None
+    """For a wait after a Retry-After: when the wait the server asked for would end."""
 
     def as_json(self) -> dict[str, object]:
         return asdict(self)
@@ -133,12 +135,15 @@ def _wait_mark(
     poll = req.method == following.method == "GET" and req.path == following.path
     label = f"{'poll interval' if poll else 'client waits'} {_s(gap)}"
     tone: Tone = "info"
-    if answer is not None and answer.retry_after is not None:
-        label += f" (Retry-After asked {_s(answer.retry_after)})"
-        if gap + 1e-6 < answer.retry_after:
+    if asked is not None:
+        label += f" (Retry-After asked {_s(asked)})"
+        if gap + 1e-6 < asked:
             label += ": sooner than asked"
             tone = "warn"
-    return Mark(since - start, "wait", label, until=following.at - start, tone=tone)
+    asked_until = since - start + asked if asked is not None else None
+    return Mark(
+        since - start, "wait", label, until=following.at - start, tone=tone, asked_until=asked_until
+    )
 
 
 def _event_marks(events: list[Event], times: list[float], start: float) -> list[Mark]:
@@ -197,7 +202,7 @@ def render_text(t: Transcript) -> str:
 
 # --------------------------------------------------------------------------- SVG
 
-_W, _LEFT, _RIGHT = 520, 66, 14
+_W, _LEFT, _RIGHT = 520, 78, 14
 _LANES = ("requests", "body", "waits", "events")
 _LANE_H, _TOP = 30, 14
 _COLOR = {"ok": "#1a7f37", "bad": "#cf222e", "warn": "#bc4c00", "info": "#0969da"}
@@ -215,7 +220,7 @@ def render_svg(t: Transcript) -> str:
     """An inline SVG: one lane each for requests, response bodies, waits and events, on a
     shared time axis; each mark has a ``<title>`` (a tooltip without script)."""
     marks = timeline(t)
-    end = max([m.until or m.at for m in marks] + [m.at for m in marks] + [0.0])
+    end = max([m.until or m.at for m in marks] + [m.asked_until or 0.0 for m in marks] + [0.0])
     scale = (_W - _LEFT - _RIGHT) / (end or 1.0)
     height = _TOP + _LANE_H * len(_LANES) + 22
 
@@ -239,6 +244,13 @@ def render_svg(t: Transcript) -> str:
         y = _TOP + _LANES.index(_LANE_OF[m.kind]) * _LANE_H + 12
         color = _COLOR[m.tone]
         tip = f"<title>{m.at:.3f} s: {escape(m.label)}</title>"
+        if m.asked_until is not None and m.asked_until > m.at:  # the wait asked for, behind
+            body.append(
+                f'<g><rect x="{x(m.at)}" y="{y - 7}" width="{x(m.asked_until) - x(m.at)}" '
+                f'height="14" class="asked"/><text x="{x(m.asked_until) - 3}" y="{y + 4}" '
+                f'text-anchor="end" class="span asked-label">asked {_s(m.asked_until - m.at)}'
+                f"</text><title>Retry-After asked for {_s(m.asked_until - m.at)}</title></g>"
+            )
         if m.until is not None and m.until > m.at:
             wait = m.kind == "wait"
             style = 'stroke-width="3" stroke-dasharray="6 4"' if wait else 'stroke-width="6"'

@@ -106,5 +106,7 @@ def test_svg_is_well_formed_with_a_tooltip_per_mark(scenario: str) -> None:
     ns = "{http://www.w3.org/2000/svg}"
     assert svg.tag == f"{ns}svg"
     tips = [e.text for e in svg.iter(f"{ns}title")]
-    assert len(tips) == 1 + len(timeline(t))  # the figure's own title, then one per mark
+    marks = timeline(t)
+    asked = sum(1 for m in marks if m.asked_until is not None)
+    assert len(tips) == 1 + len(marks) + asked  # the figure, each mark, each wait asked for
     assert "<script" not in render_svg(t)
