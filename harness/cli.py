@@ -326,7 +326,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     print(
         f"\n{len(m.cells)} cells: {counts['pass']} pass, {counts['fail']} fail, "
         f"{counts['n/a']} n/a, {counts['error']} error in {m.wall_seconds:.1f} s"
-        + ("" if args.html else "; --html PATH for every cell's findings and timeline")
+        + ("" if args.html else "\nevery cell's findings and timeline: --html PATH")
     )
     if result is None:
         return 1 if any(c.status in ("fail", "error") for c in m.cells) else 0

@@ -90,3 +90,30 @@ def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
         err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) in (0, BROKEN_PIPE)
     assert "Traceback" not in err and "Exception ignored" not in err, err
+
+
+@pytest.mark.adapters
+def test_matrix_prints_a_summary_and_the_table_on_request(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("openai")
+    scenario = ROOT / "scenarios" / "text-plain.yaml"
+    broken = tmp_path / "text-bye.yaml"  # the server now sends other text than expected
+    broken.write_text(
+        scenario.read_text()
+        .replace("text: Hello! Nice", "text: Bye! Nice", 1)
+        .replace("id: text-plain", "id: text-bye", 1)
+    )
+    args = ["matrix", "--scenarios", str(scenario), "--scenarios", str(broken)]
+    assert main([*args, "--driver", "openai-sdk-chat", "--table"]) == 1
+    captured = capsys.readouterr()
+    table, summary = captured.out.split("\n\ndriver ", 1)
+    summary = "driver " + summary
+    assert table.startswith("scenario   | openai-sdk-chat")  # asked for with --table
+    lines = summary.splitlines()
+    assert lines[0].split() == ["driver", "pass", "fail", "n/a", "error", "verdict"]
+    assert lines[1].split() == ["openai-sdk-chat", "1", "1", "0", "0", "FAIL"]
+    assert lines[2] == "  text-mismatch (1): text-bye"
+    assert not any("|" in line for line in lines)
+    assert max(len(line) for line in summary.splitlines()) <= 100
+    assert "matrix: openai-sdk-chat done, 2 cells, 1 failed" in captured.err  # not a TTY
