@@ -169,7 +169,7 @@ class Progress:
         if self.quiet:
             return
         if self._rich is not None:
-            width = max(20, self._rich.console.width - 24)
+            width = max(20, self._rich.console.width - 28)  # the bar and the elapsed time
             text = self.line()
             text = text if len(text) <= width else text[: width - 1] + "…"
             done = sum(g.done for g in self._groups.values())
