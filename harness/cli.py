@@ -115,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     vd = sub.add_parser("verdict", help="PASS / WARN / FAIL for one adapter, as a CI gate")
     vd.add_argument("--driver", required=True, action="append")
     vd.add_argument("--scenarios", type=Path, action="append", help="directory or file")
+    vd.add_argument("--quiet", action="store_true", help="no progress on stderr")
     vd.set_defaults(func=_cmd_verdict)
 
     sc = sub.add_parser("schema", help="print a published JSON Schema")
@@ -369,11 +370,18 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 def _cmd_verdict(args: argparse.Namespace) -> int:
     from harness.loader import load_scenarios
     from harness.matrix import run_matrix
+    from harness.progress import Progress
     from harness.verdict import render_verdicts, verdict
 
     paths = args.scenarios or [DEFAULT_SCENARIOS]
     scenarios = load_scenarios(paths)
-    m = run_matrix(args.driver, paths, [s.id for s in scenarios])
+    with Progress("verdict", args.driver, total=len(scenarios), quiet=args.quiet) as progress:
+        m = run_matrix(
+            args.driver,
+            paths,
+            [s.id for s in scenarios],
+            on_cell=lambda c: progress.advance(c.driver, failed=c.status in ("fail", "error")),
+        )
     verdicts = [verdict(m.cells, d) for d in args.driver]
     print(render_verdicts(verdicts))
     return 1 if any(v.outcome == "FAIL" for v in verdicts) else 0

@@ -241,11 +241,11 @@ def fuzz(
     @given(strategy)
     def example(scenario: Scenario) -> None:
         run, failure = examiner.run(scenario)
-        progress.advance("examples", failed=failure is not None)
-        if failure is not None:  # from now on Hypothesis shrinks towards the smallest failure
-            progress.note("examples", f"shrinking ({examiner.runs} runs so far)")
         if run.status == "n/a":
             reject()
+        progress.advance("examples", failed=failure is not None)
+        if failure is not None and shrink:  # from now on Hypothesis shrinks the failure
+            progress.note("examples", f"shrinking ({examiner.runs} runs so far)")
         if failure is not None:
             last[:] = [failure]
             raise _Failed(failure)

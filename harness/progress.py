@@ -128,9 +128,10 @@ class Progress:
             g = self._group(group)
             g.done += 1
             g.failed += failed
-            if g.finished:
+            just_finished = g.total is not None and g.done == g.total
+            if just_finished:
                 g.note = ""
-            self._show(ended=group if g.finished else None)
+            self._show(ended=group if just_finished else None)
 
     def note(self, group: str, text: str) -> None:
         with self._lock:

@@ -3,6 +3,7 @@ itself exactly with the same seed. Also the example of calling it from a test.""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from harness.cli import main
 from harness.drivers.base import driver_names, register
 from harness.fuzz import FuzzFailure, check_driver, fuzz, scenario_yaml
 from harness.loader import load_scenario, parse_scenario
+from harness.progress import Progress
 from harness.runner import run_scenario
 from harness.scenario import ReasoningPart, Scenario, SplitAt, ToolCallPart
 from tests.checks.planted import Bugs, PlantedDriver
@@ -185,3 +187,11 @@ def test_scenario_yaml_reads_like_the_bundled_files() -> None:
     assert "  messages:\n    - role: user" in text  # lists indented under their key
     assert "日本語" in text  # unicode kept readable
     assert parse_scenario(text).model_dump() == bundled.model_dump()
+
+
+def test_fuzzing_reports_its_examples_as_progress() -> None:
+    out = io.StringIO()
+    with Progress("fuzz", ["examples"], total=20, unit="examples", file=out, live=False) as p:
+        result = fuzz(PlantedDriver(), examples=20, seed=SEED, scenarios=STREAMED)
+        assert p.line().startswith(f"fuzz {result.examples}/20 examples, 0 failed")
+    assert out.getvalue() == "fuzz: examples done, 20 examples, 0 failed\n"
