@@ -281,9 +281,9 @@ def _finding(f: Finding) -> str:
 
 def _timeline(t: Transcript) -> str:
     """The SVG picture, then the same marks as text (for reading, searching, screen readers)."""
-    from harness.timeline import render_svg, timeline
+    from harness.timeline import render_svg, rows, timeline
 
-    marks = timeline(t)
+    marks = rows(timeline(t))
     if not marks:
         return ""
     until = ' <span class="muted">until {:.3f} s</span>'

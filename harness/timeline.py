@@ -20,7 +20,7 @@ from typing import Literal
 
 from harness.events import Event, RequestRecord, ResponseRecord, Transcript
 
-__all__ = ["Mark", "render_svg", "render_text", "timeline"]
+__all__ = ["Mark", "render_svg", "render_text", "rows", "timeline"]
 
 Kind = Literal["request", "response", "pause", "end", "event", "wait"]
 Tone = Literal["ok", "bad", "warn", "info"]
@@ -187,10 +187,35 @@ def _short(text: str, limit: int = 40) -> str:
 
 # --------------------------------------------------------------------------- text
 
+_WORST = {"info": 0, "ok": 1, "warn": 2, "bad": 3}
+
+
+def rows(marks: list[Mark]) -> list[Mark]:
+    """Marks for reading as lines: a request answered at once, with its body read at once,
+    is one line ("GET /runs/1 -> 200, body complete (1 chunk)"), so a 30-poll run is 60
+    lines rather than 120; anything that took time keeps its own line."""
+    out: list[Mark] = []
+    i = 0
+    while i < len(marks):
+        m = marks[i]
+        group = [m]
+        if m.kind == "request":
+            for follower, kind in zip(marks[i + 1 : i + 3], ("response", "end"), strict=False):
+                if follower.kind != kind or follower.at - m.at >= _VISIBLE:
+                    break
+                group.append(follower)
+        if len(group) > 1:
+            tone = max((g.tone for g in group), key=lambda t: _WORST[t])
+            label = group[0].label + " -> " + ", ".join(g.label for g in group[1:])
+            m = Mark(m.at, "request", label, tone=tone)
+        out.append(m)
+        i += len(group)
+    return out
+
 
 def render_text(t: Transcript) -> str:
     """The timeline as lines: ``  2.000 -> POST /chat/completions``."""
-    marks = timeline(t)
+    marks = rows(timeline(t))
     lines = [f"timeline of {t.scenario} x {t.driver} (virtual seconds from the first request)"]
     for m in marks:
         span = f" until {m.until:.3f}" if m.until is not None else ""

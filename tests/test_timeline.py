@@ -110,3 +110,26 @@ def test_svg_is_well_formed_with_a_tooltip_per_mark(scenario: str) -> None:
     asked = sum(1 for m in marks if m.asked_until is not None)
     assert len(tips) == 1 + len(marks) + asked  # the figure, each mark, each wait asked for
     assert "<script" not in render_svg(t)
+
+
+def test_a_request_answered_at_once_reads_as_one_line() -> None:
+    def request(at: float, n: int) -> RequestRecord:
+        return RequestRecord(method="GET", url="u", path="/runs/1", headers={}, at=at, exchange=n)
+
+    def answer(n: int, at: float) -> ResponseRecord:
+        return ResponseRecord(
+            request=n, status=200, head_at=at, end="complete", end_at=at, chunks=1
+        )
+
+    t = Transcript(
+        scenario="s",
+        driver="d",
+        dialect="azure-agents",
+        requests=[request(5.0, 0), request(6.0, 1)],
+        responses=[answer(0, 5.0), answer(1, 6.0)],
+    )
+    assert render_text(t).splitlines()[1:] == [
+        "     0.000  -> GET /runs/1 -> 200, body complete (1 chunk)",
+        "     0.000  ~~ poll interval 1 s until 1.000",
+        "     1.000  -> GET /runs/1 -> 200, body complete (1 chunk)",
+    ]
