@@ -306,7 +306,8 @@ def render_svg(t: Transcript) -> str:
             body.append(f'<g><circle cx="{x(m.at)}" cy="{y}" r="5" fill="{color}"/>{tip}</g>')
     axis_y = _TOP + _LANE_H * len(_LANES) + 4
     ticks = [
-        f'<text x="{x(v)}" y="{axis_y + 12}" class="tick" text-anchor="middle">{_s(v)}</text>'
+        f'<text x="{x(v)}" y="{axis_y + 12}" class="tick" '
+        f'text-anchor="{"end" if x(v) > _W - 30 else "middle"}">{_s(v)}</text>'
         for v in _ticks(end)
     ]
     parts += body + ticks + ["</svg>"]
