@@ -368,11 +368,14 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_verdict(args: argparse.Namespace) -> int:
+    from harness.drivers.base import get_driver
     from harness.loader import load_scenarios
     from harness.matrix import run_matrix
     from harness.progress import Progress
     from harness.verdict import render_verdicts, verdict
 
+    for name in args.driver:
+        get_driver(name)  # an unknown name fails now, with suggestions
     paths = args.scenarios or [DEFAULT_SCENARIOS]
     scenarios = load_scenarios(paths)
     with Progress("verdict", args.driver, total=len(scenarios), quiet=args.quiet) as progress:

@@ -44,6 +44,8 @@ def test_unknown_driver_suggests(capsys: pytest.CaptureFixture[str]) -> None:
     assert "did you mean 'openai-sdk-chat'" in capsys.readouterr().err
     assert main(["matrix", "--quiet", "--driver", "litelm-chat"]) == 2
     assert "did you mean 'litellm-chat'" in capsys.readouterr().err
+    assert main(["verdict", "--quiet", "--driver", "anthropic-skd"]) == 2
+    assert "did you mean 'anthropic-sdk'" in capsys.readouterr().err
 
 
 def test_unknown_scenario_suggests(capsys: pytest.CaptureFixture[str]) -> None:
