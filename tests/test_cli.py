@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from harness.cli import BROKEN_PIPE, _parser, main
+from harness.matrix import Matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -94,28 +96,48 @@ def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
     assert "Traceback" not in err and "Exception ignored" not in err, err
 
 
-@pytest.mark.adapters
 def test_matrix_prints_a_summary_and_the_table_on_request(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("openai")
-    scenario = ROOT / "scenarios" / "text-plain.yaml"
-    broken = tmp_path / "text-bye.yaml"  # the server now sends other text than expected
-    broken.write_text(
-        scenario.read_text()
-        .replace("text: Hello! Nice", "text: Bye! Nice", 1)
-        .replace("id: text-plain", "id: text-bye", 1)
-    )
-    args = ["matrix", "--scenarios", str(scenario), "--scenarios", str(broken)]
-    assert main([*args, "--driver", "openai-sdk-chat", "--table"]) == 1
+    """The command's output around a matrix run (the run itself is replaced: the worker
+    processes are tested in tests/test_reports.py)."""
+    import harness.matrix
+    from harness.cell import Cell
+    from harness.findings import Finding
+
+    found = Finding(code="text-mismatch", check="expectations", message="Bye", where="x:1")
+    cells = [
+        Cell(driver="openai-sdk-chat", scenario="text-plain", dialect="openai-chat", status="pass"),
+        Cell(
+            driver="openai-sdk-chat",
+            scenario="text-then-tool-call",
+            dialect="openai-chat",
+            status="fail",
+            reason="text-mismatch: Bye",
+            findings=[found],
+        ),
+    ]
+
+    def run_matrix(drivers: list[str], paths: object, ids: list[str], **kw: Any) -> Matrix:
+        for cell in cells:
+            kw["on_cell"](cell)
+        return Matrix(drivers=drivers, scenarios=ids, cells=cells, wall_seconds=1.5)
+
+    monkeypatch.setattr(harness.matrix, "run_matrix", run_matrix)
+    scenarios = ["--scenarios", str(ROOT / "scenarios" / "text-plain.yaml")]
+    scenarios += ["--scenarios", str(ROOT / "scenarios" / "text-then-tool-call.yaml")]
+    assert main(["matrix", *scenarios, "--driver", "openai-sdk-chat", "--table"]) == 1
     captured = capsys.readouterr()
     table, summary = captured.out.split("\n\ndriver ", 1)
-    summary = "driver " + summary
-    assert table.startswith("scenario   | openai-sdk-chat")  # asked for with --table
-    lines = summary.splitlines()
+    assert table.startswith("scenario ") and "| openai-sdk-chat" in table  # asked for
+    lines = ("driver " + summary).splitlines()
     assert lines[0].split() == ["driver", "pass", "fail", "n/a", "error", "verdict"]
     assert lines[1].split() == ["openai-sdk-chat", "1", "1", "0", "0", "FAIL"]
-    assert lines[2] == "  text-mismatch (1): text-bye"
+    assert lines[2] == "  text-mismatch (1): text-then-tool-call"
     assert not any("|" in line for line in lines)
-    assert max(len(line) for line in summary.splitlines()) <= 100
+    assert max(len(line) for line in lines) <= 100
     assert "matrix: openai-sdk-chat done, 2 cells, 1 failed" in captured.err  # not a TTY
+
+    assert main(["matrix", *scenarios, "--driver", "openai-sdk-chat", "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.startswith("driver ") and captured.err == ""
