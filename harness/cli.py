@@ -417,7 +417,14 @@ def _cmd_fuzz(args: argparse.Namespace) -> int:
     from harness.fuzz import main as fuzz_main
     from harness.progress import Progress
 
-    with Progress("fuzz", ["examples"], total=args.examples, unit="examples", quiet=args.quiet):
+    with Progress(
+        "fuzz",
+        ["examples"],
+        total=args.examples,
+        unit="examples",
+        quiet=args.quiet,
+        per_group=False,
+    ):
         return fuzz_main(
             args.driver,
             examples=args.examples,

@@ -243,9 +243,10 @@ def fuzz(
         run, failure = examiner.run(scenario)
         if run.status == "n/a":
             reject()
-        progress.advance("examples", failed=failure is not None)
-        if failure is not None and shrink:  # from now on Hypothesis shrinks the failure
-            progress.note("examples", f"shrinking ({examiner.runs} runs so far)")
+        if last:  # after the first failure, every example is Hypothesis shrinking it
+            progress.note("examples", f"shrinking the failure, {examiner.runs} runs so far")
+        else:
+            progress.advance("examples", failed=failure is not None)
         if failure is not None:
             last[:] = [failure]
             raise _Failed(failure)

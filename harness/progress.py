@@ -69,6 +69,7 @@ class Progress:
     ``total`` is each named group's size (a driver's scenarios), or None when unknown.
     ``live`` forces the terminal (True) or plain (False) display; by default it follows
     whether ``file`` is a terminal. ``now`` paces the plain lines (tests pass a fake clock).
+    ``per_group=False`` leaves each group's count out of the line (one group: fuzzing).
     """
 
     def __init__(
@@ -83,8 +84,10 @@ class Progress:
         file: TextIO | None = None,
         every: float = 10.0,
         now: Callable[[], float] = time.monotonic,
+        per_group: bool = True,
     ) -> None:
         self.title = title
+        self.per_group = per_group
         self.unit = unit
         self.quiet = quiet
         self.file = file if file is not None else sys.stderr
@@ -152,6 +155,9 @@ class Progress:
         whole = f"{done}/{sum(t for t in totals if t is not None)}" if None not in totals else done
         parts = [f"{self.title} {whole} {self.unit}, {failed} failed"]
         for name, g in groups:
+            if not self.per_group:  # one kind of work: the whole says it all, but the step
+                parts += [g.note] if g.note else []
+                continue
             if g.finished or (g.done == 0 and not g.note):
                 continue
             count = f"{g.done}/{g.total}" if g.total is not None else str(g.done)

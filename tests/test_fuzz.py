@@ -99,9 +99,16 @@ def test_split_bug_is_found_within_200_examples() -> None:
 
 def test_split_bug_shrinks_to_two_fragments_and_one_split() -> None:
     """The issue's bar: found within 200 examples, shrunk to <= 2 fragments and one cut."""
-    result = fuzz(PlantedDriver(SPLIT_BUG), examples=200, seed=SEED, scenarios=HAPPY)
+    out = io.StringIO()
+    bar = Progress("fuzz", ["examples"], total=200, unit="examples", file=out, live=False)
+    with bar:
+        result = fuzz(PlantedDriver(SPLIT_BUG), examples=200, seed=SEED, scenarios=HAPPY)
     failure = result.failure
     assert failure is not None and result.found_at <= 200
+    # progress counts examples up to the failure; shrinking is a step, not more examples
+    assert bar.line().startswith(f"fuzz {result.found_at}/200 examples, 1 failed")
+    assert "fuzz: examples: shrinking the failure, " in out.getvalue()
+    assert out.getvalue().endswith("fuzz: examples: shrinking the chunk splits\n")
     assert {"tool-args-fragment-lost", "rechunk-changed-output"} <= set(failure.codes())
     (reply,) = failure.scenario.replies()
     assert 1 <= sum(_fragments(failure.scenario)) <= 2
@@ -191,7 +198,8 @@ def test_scenario_yaml_reads_like_the_bundled_files() -> None:
 
 def test_fuzzing_reports_its_examples_as_progress() -> None:
     out = io.StringIO()
-    with Progress("fuzz", ["examples"], total=20, unit="examples", file=out, live=False) as p:
+    bar = Progress("fuzz", ["examples"], total=20, unit="examples", file=out, live=False)
+    with bar:
         result = fuzz(PlantedDriver(), examples=20, seed=SEED, scenarios=STREAMED)
-        assert p.line().startswith(f"fuzz {result.examples}/20 examples, 0 failed")
+        assert bar.line() == f"fuzz {result.examples}/20 examples, 0 failed"
     assert out.getvalue() == "fuzz: examples done, 20 examples, 0 failed\n"
