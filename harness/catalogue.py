@@ -427,8 +427,9 @@ CATALOGUE: dict[str, Entry] = {e.code: e for e in _ENTRIES}
 def explain(code: str) -> str:
     entry = CATALOGUE.get(code)
     if entry is None:
-        close = [c for c in CATALOGUE if code in c or c in code]
-        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        from harness.suggest import did_you_mean
+
+        hint = did_you_mean(code, CATALOGUE)
         raise KeyError(f"unknown finding code {code!r}{hint}")
     return entry.render()
 

@@ -1,13 +1,15 @@
-"""The ``harness`` command line: run, matrix, drivers, schema.
+"""The ``harness`` command line.
 
 Every command turns harness's own errors (a bad scenario file, an unknown driver) into one
 readable message and exit status 2; exit 1 means a check failed or a regression was found.
+Output cut short by a closed pipe (``harness matrix | head -1``) ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +21,16 @@ if TYPE_CHECKING:
 __all__ = ["main"]
 
 DEFAULT_SCENARIOS = Path("scenarios")
+BROKEN_PIPE = 141
+"""The status a shell reports for a command ended by SIGPIPE (128 + 13), as ``yes | head``."""
+
+_DESCRIPTION = """\
+Record/replay conformance testing of LLM provider adapters: scenarios are served on a
+virtual clock to real adapter code, and what it yields is checked against the protocol."""
+
+_EPILOG = """\
+exit status: 0 all good, 1 a check failed or a regression was found, 2 bad input.
+Run 'harness COMMAND --help' for a command's options."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -29,22 +41,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit as "Exception ignored"
         return code
-    except (HarnessError, DriverError) as exc:
-        print(f"harness: {exc}", file=sys.stderr)
+    except (HarnessError, DriverError, LookupError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"harness: {message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        _silence_stdout()
+        return BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """The reader went away: send what is still buffered nowhere, so exiting stays quiet."""
+    try:
+        target = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout replaced, without a descriptor
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, target)
+    os.close(devnull)
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="harness", description=__doc__)
-    sub = p.add_subparsers(required=True, metavar="COMMAND")
+    p = argparse.ArgumentParser(
+        prog="harness",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(required=True, metavar="COMMAND", title="commands")
 
     run = sub.add_parser("run", help="run one scenario through one driver")
-    run.add_argument("scenario", type=Path)
+    run.add_argument("scenario", type=Path, help="a scenario file, or the id of a bundled one")
     run.add_argument("--driver", required=True)
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--rechunk", action="store_true", help="also re-split the body (invariant 5)")
     _budget_arguments(run)
+    run.add_argument(
+        "--timeline", action="store_true", help="requests, responses, events and waits in time"
+    )
     run.set_defaults(func=_cmd_run)
 
     mx = sub.add_parser("matrix", help="every scenario against every driver")
@@ -58,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     mx.add_argument("--baseline", type=Path, metavar="FILE", help="fail on regressions only")
     mx.add_argument("--update-baseline", action="store_true", help="rewrite --baseline")
     mx.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
+    mx.add_argument("--table", action="store_true", help="also print the scenario x driver table")
     mx.add_argument("--quiet", action="store_true", help="no progress on stderr")
     _budget_arguments(mx)
     mx.set_defaults(func=_cmd_matrix)
@@ -71,8 +108,8 @@ def _parser() -> argparse.ArgumentParser:
         "--ignore", action="append", default=[], metavar="CODE", help="a known finding to skip"
     )
     fz.add_argument("--no-faults", action="store_true", help="no HTTP errors or stream faults")
+    fz.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fz.set_defaults(func=_cmd_fuzz)
-
     dr = sub.add_parser("drivers", help="list drivers and whether their extra is installed")
     dr.set_defaults(func=_cmd_drivers)
 
@@ -84,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     vd = sub.add_parser("verdict", help="PASS / WARN / FAIL for one adapter, as a CI gate")
     vd.add_argument("--driver", required=True, action="append")
     vd.add_argument("--scenarios", type=Path, action="append", help="directory or file")
+    vd.add_argument("--quiet", action="store_true", help="no progress on stderr")
     vd.set_defaults(func=_cmd_verdict)
 
     sc = sub.add_parser("schema", help="print a published JSON Schema")
@@ -162,7 +200,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from harness.loader import load_scenario
     from harness.runner import run_scenario
 
-    scenario = load_scenario(args.scenario)
+    scenario = load_scenario(_scenario_path(args.scenario))
     driver = get_driver(args.driver)
     missing = missing_requirements(driver)
     if missing:
@@ -185,6 +223,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             "setup": run.setup.model_dump(mode="json") if run.setup else None,
             "transcript": run.transcript.model_dump(mode="json") if run.transcript else None,
             "waits": run.transcript.waits() if run.transcript else [],
+            **({"timeline": _timeline_json(run.transcript)} if args.timeline else {}),
             "checks": [
                 {
                     "name": c.name,
@@ -205,13 +244,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
         shown = run.setup.render().replace("\n", "\n    ")
         print(f"  harness could not run this cell:\n    {shown}")
     assert run.transcript is not None
-    for req in run.transcript.requests:
-        print(f"  > {req.method} {req.path} at t={req.at:.3f}s")
-    for event in run.transcript.events:
-        print(
-            "  < "
-            + json.dumps(event.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
-        )
+    if args.timeline:
+        from harness.timeline import render_text
+
+        print(render_text(run.transcript))
+    else:
+        start = run.transcript.requests[0].at if run.transcript.requests else 0.0
+        for req in run.transcript.requests:
+            print(f"  > {req.method} {req.path} at t={req.at - start:.3f}s")
+        for event in run.transcript.events:
+            print(
+                "  < "
+                + json.dumps(event.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+            )
     for check in run.checks:
         print(f"  [{'ok' if check.passed else 'FAIL'}] {check.name}")
         for f in check.findings:
@@ -219,45 +264,67 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0 if passed else 1
 
 
+def _scenario_path(given: Path) -> Path:
+    """A scenario file as given, or a bundled scenario's id (``retry-429``); a name that is
+    neither fails with the closest known ids."""
+    from harness.errors import HarnessError
+    from harness.suggest import did_you_mean
+
+    if given.exists():
+        return given
+    folder = given.parent if given.parent != Path(".") else DEFAULT_SCENARIOS
+    by_id = folder / f"{given.name}.yaml"
+    if given.suffix not in (".yaml", ".yml") and by_id.is_file():
+        return by_id
+    known = sorted(p.stem for p in folder.glob("*.y*ml")) if folder.is_dir() else []
+    hint = did_you_mean(given.stem, known)
+    where = f" (nor a scenario id in {folder}/)" if known else ""
+    raise HarnessError(f"{given}: no such scenario file{where}{hint}")
+
+
+def _timeline_json(transcript: object) -> list[dict[str, object]]:
+    from harness.events import Transcript
+    from harness.timeline import timeline
+
+    assert isinstance(transcript, Transcript)
+    return [mark.as_json() for mark in timeline(transcript)]
+
+
 def _cmd_matrix(args: argparse.Namespace) -> int:
     from harness.baseline import compare, load_baseline, write_baseline
-    from harness.drivers.base import driver_names
+    from harness.drivers.base import driver_names, get_driver
     from harness.loader import load_scenarios
     from harness.matrix import run_matrix
+    from harness.progress import Progress
     from harness.report import to_json, to_junit, to_markdown, to_table
     from harness.report_html import to_html
-    from harness.verdict import render_verdicts, verdict
+    from harness.summary import summarize
 
     paths = args.scenarios or [DEFAULT_SCENARIOS]
     scenarios = load_scenarios(paths)
     drivers = args.driver or driver_names()
+    for name in drivers:
+        get_driver(name)  # an unknown name fails now, with suggestions, not in every cell
     baseline = load_baseline(args.baseline) if args.baseline is not None else {}
-    total = len(scenarios) * len(drivers)
-    done = 0
 
-    def progress(cell: object) -> None:
-        nonlocal done
-        done += 1
-        if not args.quiet:
+    with Progress("matrix", drivers, total=len(scenarios), quiet=args.quiet) as progress:
+
+        def on_cell(cell: object) -> None:
             from harness.cell import Cell
 
             assert isinstance(cell, Cell)
-            print(
-                f"[{done}/{total}] {cell.driver} x {cell.scenario}: {cell.status}", file=sys.stderr
-            )
+            progress.advance(cell.driver, failed=cell.status in ("fail", "error"))
 
-    m = run_matrix(
-        drivers,
-        paths,
-        [s.id for s in scenarios],
-        jobs=args.jobs,
-        on_cell=progress,
-        rechunk=args.rechunk,
-        budget=_budget(args),
-    )
-    print(to_table(m))
-    print()
-    print(render_verdicts([verdict(m.cells, d) for d in drivers]))
+        m = run_matrix(
+            drivers,
+            paths,
+            [s.id for s in scenarios],
+            jobs=args.jobs,
+            on_cell=on_cell,
+            rechunk=args.rechunk,
+            budget=_budget(args),
+        )
+    # files first: a reader that closes the pipe early must not cost the reports
     for target, render in (
         (args.json, to_json),
         (args.junit, to_junit),
@@ -267,13 +334,30 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         if target is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(render(m), encoding="utf-8")
-    if args.baseline is None:
+    if args.update_baseline and args.baseline is not None:
+        write_baseline(args.baseline, m.cells, baseline)
+    result = compare(m.cells, baseline) if args.baseline is not None else None
+    regressed = {c.key for c, _ in result.regressions} if result is not None else set()
+    known = {
+        c.key
+        for c in m.cells
+        if result is not None and c.status in ("fail", "error") and c.key not in regressed
+    }
+    if args.table:
+        print(to_table(m, reasons=False))
+        print()
+    print(summarize(m, known=known))
+    counts = m.counts()
+    print(
+        f"\n{len(m.cells)} cells: {counts['pass']} pass, {counts['fail']} fail, "
+        f"{counts['n/a']} n/a, {counts['error']} error in {m.wall_seconds:.1f} s"
+        + ("" if args.html else "\nevery cell's findings and timeline: --html PATH")
+    )
+    if result is None:
         return 1 if any(c.status in ("fail", "error") for c in m.cells) else 0
     if args.update_baseline:
-        write_baseline(args.baseline, m.cells, baseline)
         print(f"\nbaseline written: {args.baseline} ({len(m.cells)} cells)")
         return 0
-    result = compare(m.cells, baseline)
     if result.fixes:
         print(
             f"\n{len(result.fixes)} cell(s) better than the baseline (run with --update-baseline):"
@@ -308,13 +392,23 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_verdict(args: argparse.Namespace) -> int:
+    from harness.drivers.base import get_driver
     from harness.loader import load_scenarios
     from harness.matrix import run_matrix
+    from harness.progress import Progress
     from harness.verdict import gate_failed, render_verdicts, verdict
 
+    for name in args.driver:
+        get_driver(name)  # an unknown name fails now, with suggestions
     paths = args.scenarios or [DEFAULT_SCENARIOS]
     scenarios = load_scenarios(paths)
-    m = run_matrix(args.driver, paths, [s.id for s in scenarios])
+    with Progress("verdict", args.driver, total=len(scenarios), quiet=args.quiet) as progress:
+        m = run_matrix(
+            args.driver,
+            paths,
+            [s.id for s in scenarios],
+            on_cell=lambda c: progress.advance(c.driver, failed=c.status in ("fail", "error")),
+        )
     verdicts = [verdict(m.cells, d) for d in args.driver]
     print(render_verdicts(verdicts))
     return 1 if gate_failed(verdicts) else 0
@@ -345,15 +439,24 @@ def _cmd_drivers(args: argparse.Namespace) -> int:
 
 def _cmd_fuzz(args: argparse.Namespace) -> int:
     from harness.fuzz import main as fuzz_main
+    from harness.progress import Progress
 
-    return fuzz_main(
-        args.driver,
-        examples=args.examples,
-        seed=args.seed,
-        dialect=args.dialect,
-        ignore=args.ignore,
-        faults=not args.no_faults,
-    )
+    with Progress(
+        "fuzz",
+        ["examples"],
+        total=args.examples,
+        unit="examples",
+        quiet=args.quiet,
+        per_group=False,
+    ):
+        return fuzz_main(
+            args.driver,
+            examples=args.examples,
+            seed=args.seed,
+            dialect=args.dialect,
+            ignore=args.ignore,
+            faults=not args.no_faults,
+        )
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:

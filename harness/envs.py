@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import IO
 
 from harness.errors import HarnessError
+from harness.progress import note
 
 __all__ = [
     "ENVS_DIR_VARIABLE",
@@ -242,15 +243,18 @@ def _is_current(stamp: dict[str, object] | None, reqs: list[str], fp: Fingerprin
 
 def _build(target: Path, reqs: list[str], fp: Fingerprint, driver: str, run: Runner) -> None:
     _say(f"creating the environment for {driver or 'a driver'} ({', '.join(reqs)}) in {target}")
+    note(driver, "building its environment: python -m venv")
     if target.exists():  # half-built (no stamp) or built for other requirements
         shutil.rmtree(target)
     _check(run([sys.executable, "-m", "venv", str(target)]), target, reqs, driver, "venv")
     python = str(_python_in(target))
     pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     command = [*pip, *_harness_args(fp), *reqs]
+    note(driver, f"building its environment: installing {', '.join(reqs)} and harness")
     _check(run(command), target, reqs, driver, command)
     _place_copy(target, fp)
     _write_stamp(target, reqs, fp)
+    note(driver, "")
 
 
 def _refresh(
@@ -269,7 +273,9 @@ def _refresh(
         command = [*pip, "--no-deps", *_harness_args(fp)]
     else:
         command = [*pip, *_harness_args(fp), *reqs]
+    note(driver, "reinstalling harness into its environment" + ("" if same_deps else " with deps"))
     _check(run(command), target, reqs, driver, command)
+    note(driver, "")
     _place_copy(target, fp)
     _write_stamp(target, reqs, fp)
 

@@ -20,6 +20,7 @@ __all__ = [
     "FinishEvent",
     "ReasoningEvent",
     "RequestRecord",
+    "ResponseRecord",
     "TextEvent",
     "ToolCallEvent",
     "Transcript",
@@ -108,6 +109,33 @@ class RequestRecord(_Event):
     )
 
 
+class ResponseRecord(_Event):
+    """How the replay answered one request, on the virtual clock: what a timeline draws
+    between a request and the next (the scripted delay, the stream, how it ended)."""
+
+    request: int = Field(description="Index of the request in ``requests``.")
+    status: int | None = Field(description="HTTP status sent; null if none was (timeout).")
+    retry_after: float | None = Field(
+        None,
+        description="Seconds the response asked the client to wait (Retry-After, an HTTP "
+        "date as the seconds it pointed ahead, or retry-after-ms), or null.",
+    )
+    head_at: float | None = Field(
+        None, description="Virtual seconds when status and headers were sent (after the delay)."
+    )
+    end: Literal["complete", "cut", "stall", "timeout", "closed", "open"] = Field(
+        description="How the body ended: read to the end, cut by the server, stalled until "
+        "the client's read timeout, a read timeout before the head or between chunks, closed "
+        "early by the client, or still open when the run ended."
+    )
+    end_at: float | None = Field(None, description="Virtual seconds when the body ended.")
+    chunks: int = Field(0, description="Scripted chunks the client received.")
+    pauses: list[tuple[float, float]] = Field(
+        default_factory=list,
+        description="(virtual seconds, delay) of each chunk the server held back.",
+    )
+
+
 class Transcript(BaseModel):
     """Everything one run of one scenario through one driver produced."""
 
@@ -119,6 +147,13 @@ class Transcript(BaseModel):
     versions: dict[str, str] = Field(default_factory=dict, description="Package versions.")
     events: list[Event] = Field(default_factory=list)
     requests: list[RequestRecord] = Field(default_factory=list)
+    responses: list[ResponseRecord] = Field(
+        default_factory=list, description="How each served request was answered, in order."
+    )
+    event_times: list[float] = Field(
+        default_factory=list,
+        description="Virtual seconds when each event was yielded (parallel to ``events``).",
+    )
     virtual_seconds: float = Field(0.0, description="Virtual time the run took.")
     wall_seconds: float = Field(0.0, description="Real time the run took.")
 

@@ -111,8 +111,11 @@ def resolve_scenario(config: pytest.Config, ref: str | Path | Scenario) -> Scena
         candidate = bundled / f"{ref}.yaml"
         if candidate.is_file():
             return load_scenarios([candidate])[0]
+    from harness.suggest import did_you_mean
+
     hint = f"known ids: {', '.join(ids[:12])}{', ...' if len(ids) > 12 else ''}"
-    raise LookupError(f"no scenario {str(ref)!r} (not a file, not an id); {hint}")
+    close = did_you_mean(str(ref), ids)
+    raise LookupError(f"no scenario {str(ref)!r} (not a file, not an id){close}; {hint}")
 
 
 # --------------------------------------------------------------------------- virtual time

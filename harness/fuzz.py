@@ -25,6 +25,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, Unsatisfiable
 from hypothesis.strategies import SearchStrategy
 
+from harness import progress
 from harness.checks import Check, CheckResult
 from harness.checks.rechunk import CHECK, compare, minimal_splits, split_points, with_chunking
 from harness.drivers.base import Driver, get_driver, missing_requirements
@@ -242,6 +243,10 @@ def fuzz(
         run, failure = examiner.run(scenario)
         if run.status == "n/a":
             reject()
+        if last:  # after the first failure, every example is Hypothesis shrinking it
+            progress.note("examples", f"shrinking the failure, {examiner.runs} runs so far")
+        else:
+            progress.advance("examples", failed=failure is not None)
         if failure is not None:
             last[:] = [failure]
             raise _Failed(failure)
@@ -263,6 +268,7 @@ def fuzz(
     runs = examiner.runs
     if failure is not None and not failure.flaky:
         if shrink:
+            progress.note("examples", "shrinking the chunk splits")
             failure = _shrink_splits(failure, examiner)
         failure = _named(failure, examiner, driver.name, seed)
     return FuzzResult(

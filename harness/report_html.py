@@ -83,6 +83,27 @@ table.events td:first-child { width: 90px; font-weight: 600; }
 .muted { color: #57606a; }
 button.close { float: right; cursor: pointer; border: 1px solid var(--line);
   background: var(--soft); border-radius: 6px; padding: 2px 10px; }
+.scroll { overflow-x: auto; max-width: 100%; }
+figure.timeline { margin: 4px 0 8px; }
+svg.timeline { display: block; width: 100%; max-width: 640px; height: auto;
+  font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
+svg.timeline .lane, svg.timeline .tick { fill: #57606a; } svg.timeline .span { font-size: 11px; }
+svg.timeline .rail { stroke: var(--line); stroke-width: 1; }
+svg.timeline .asked { fill: #fff8c5; stroke: #d4a72c; stroke-width: 1; }
+svg.timeline .asked-label { fill: #7d4e00; }
+svg.timeline .bodybar { stroke: #b6e3ff; stroke-width: 10; stroke-linecap: butt; }
+ol.marks { list-style: none; padding: 0; margin: 4px 0;
+  font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
+ol.marks li { display: grid; grid-template-columns: 6.5em minmax(0, 1fr); padding: 1px 0;
+  overflow-wrap: anywhere; }
+ol.marks .at { color: #57606a; }
+ol.marks .ok { color: var(--pass); } ol.marks .bad { color: var(--fail); font-weight: 600; }
+ol.marks .warn { color: var(--error); font-weight: 600; }
+table.events code { overflow-wrap: anywhere; }
+@media (max-width: 720px) {
+  body { padding: 12px 12px 48px; }
+  .js .detail.open { width: 100vw; }
+}
 """
 
 _JS = """
@@ -147,7 +168,7 @@ def to_html(m: Matrix, *, title: str = "harness conformance") -> str:
         _verdicts(m),
         '<label class="filter"><input type="checkbox" id="failures-only"> '
         "only rows with a failure</label>",
-        _table(m),
+        f'<div class="scroll">{_table(m)}</div>',
         '<p class="muted">Click a cell for its findings and transcript.</p>',
         *(_detail(c) for c in m.cells),
     ]
@@ -228,6 +249,7 @@ def _detail(cell: Cell) -> str:
         checks = " · ".join(f"{'✓' if c.passed else '✗'} {escape(c.name)}" for c in cell.checks)
         parts.append(f'<h3>Checks</h3><div class="muted">{checks}</div>')
     if cell.transcript is not None:
+        parts.append(_timeline(cell.transcript))
         parts.append(_transcript(cell.transcript))
     parts.append("</section>")
     return "\n".join(parts)
@@ -257,6 +279,27 @@ def _finding(f: Finding) -> str:
     return "\n".join(lines)
 
 
+def _timeline(t: Transcript) -> str:
+    """The SVG picture, then the same marks as text (for reading, searching, screen readers)."""
+    from harness.timeline import render_svg, rows, timeline
+
+    marks = rows(timeline(t))
+    if not marks:
+        return ""
+    until = ' <span class="muted">until {:.3f} s</span>'
+    items = "".join(
+        f'<li class="{m.kind}"><span class="at">{m.at:.3f} s</span> '
+        f'<span><span class="{m.tone}">{escape(m.label)}</span>'
+        f"{until.format(m.until) if m.until is not None else ''}</span></li>"
+        for m in marks
+    )
+    return (
+        "<h3>Timeline</h3>"
+        f'<figure class="timeline">{render_svg(t)}</figure>'
+        f'<ol class="marks">{items}</ol>'
+    )
+
+
 def _transcript(t: Transcript) -> str:
     rows = [
         f"<tr><td>{escape(e.kind)}</td><td><code>"
@@ -265,7 +308,8 @@ def _transcript(t: Transcript) -> str:
         for e in t.events
     ]
     requests = [
-        f"<tr><td>t={r.at:.3f}s</td><td><code>{escape(r.method)} {escape(r.path)}</code>"
+        f"<tr><td>t={r.at - t.requests[0].at:.3f}s</td>"
+        f"<td><code>{escape(r.method)} {escape(r.path)}</code>"
         f"{'' if r.exchange is not None else ' <b>(not in the script)</b>'}</td></tr>"
         for r in t.requests
     ]

@@ -103,13 +103,16 @@ def run_scenario(
     started = time.perf_counter()
     blocked: list[str] = []
     events: list[Event] = []
+    times: list[float] = []  # when each event came, for timelines
     outcome = _Outcome()
     restore = _transport_seams()
     try:
         # an adapter that reaches past the replay fails, naming host:port
         with replay.active(), no_network(), wall_limit(budget.wall_seconds) as limit:
             try:
-                clock.run(lambda: _collect(driver, ctx, events, blocked, run.leaked_tasks, outcome))
+                clock.run(
+                    lambda: _collect(driver, ctx, events, times, blocked, run.leaked_tasks, outcome)
+                )
             finally:
                 if limit is not None and limit.hung is not None and outcome.hung is None:
                     outcome.hung = limit.hung
@@ -118,6 +121,7 @@ def run_scenario(
     finally:
         restore()
     wall = time.perf_counter() - started
+    responses = replay.responses()  # before the leaked streams are closed below
     run.unclosed_streams = len(replay.unclosed_streams())
     for stream in replay.unclosed_streams():
         stream.close()  # counted; now released, as closing the connection would
@@ -128,7 +132,9 @@ def run_scenario(
         dialect=dialect.name,
         versions=_versions(driver),
         events=events,
+        event_times=times,
         requests=list(replay.log),
+        responses=responses,
         virtual_seconds=round(clock.elapsed(), 6),
         wall_seconds=round(wall, 6),
     )
@@ -204,6 +210,7 @@ async def _collect(
     driver: Driver,
     ctx: DriverContext,
     events: list[Event],
+    times: list[float],
     blocked: list[str],
     leaked: list[str],
     outcome: _Outcome,
@@ -211,6 +218,7 @@ async def _collect(
     try:
         async for event in driver.run(ctx):
             events.append(event)
+            times.append(round(ctx.clock.elapsed(), 6))
     except AdapterHung as exc:  # raised where the adapter was: its traceback is the stack
         outcome.hung = _with_stack(ctx.clock.hung or exc, exc)
     except asyncio.CancelledError as exc:
@@ -220,6 +228,7 @@ async def _collect(
     except Exception as exc:  # the adapter's own failure is data, not a harness crash
         outcome.raised = exc
         events.append(_classify(driver, exc))
+        times.append(round(ctx.clock.elapsed(), 6))
         blocked += _blocked_connections(exc)
     leaked += _pending_tasks()
 

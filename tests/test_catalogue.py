@@ -76,7 +76,7 @@ def test_explain_cli(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "Retry-After" in out and "How to fix it" in out
     assert main(["explain", "retry-after"]) == 2
-    assert "did you mean retry-after-ignored" in capsys.readouterr().err
+    assert "did you mean 'retry-after-ignored'" in capsys.readouterr().err
 
 
 def test_explain_unknown_code_suggests() -> None:

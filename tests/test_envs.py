@@ -7,6 +7,7 @@ takes a minute or two); ``make conformance`` builds the real driver environments
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import threading
@@ -18,6 +19,7 @@ import pytest
 
 from harness import envs
 from harness.envs import DriverEnvironmentError, Fingerprint, ensure_environment
+from harness.progress import Progress
 
 SLOW = os.environ.get("HARNESS_SLOW") == "1"
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,3 +244,15 @@ def test_real_environment_with_a_small_requirement() -> None:
     )
     assert out.stdout.strip() == "six"
     assert ensure_environment(["six"], driver="test") == python  # reused, no pip
+
+
+def test_a_build_reports_its_steps_as_progress(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a first ``harness matrix`` shows while it builds a driver's environment."""
+    _fingerprint(monkeypatch, "s1")
+    out = io.StringIO()
+    with Progress("matrix", ["d"], total=3, file=out, live=False):
+        ensure_environment(["six==1.16.0"], driver="d", run=FakePip())
+    assert out.getvalue().splitlines() == [
+        "matrix: d: building its environment: python -m venv",
+        "matrix: d: building its environment: installing six==1.16.0 and harness",
+    ]

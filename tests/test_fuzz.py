@@ -3,6 +3,7 @@ itself exactly with the same seed. Also the example of calling it from a test.""
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from harness.cli import main
 from harness.drivers.base import driver_names, register
 from harness.fuzz import FuzzFailure, check_driver, fuzz, scenario_yaml
 from harness.loader import load_scenario, parse_scenario
+from harness.progress import Progress
 from harness.runner import run_scenario
 from harness.scenario import ReasoningPart, Scenario, SplitAt, ToolCallPart
 from tests.checks.planted import Bugs, PlantedDriver
@@ -97,9 +99,16 @@ def test_split_bug_is_found_within_200_examples() -> None:
 
 def test_split_bug_shrinks_to_two_fragments_and_one_split() -> None:
     """The issue's bar: found within 200 examples, shrunk to <= 2 fragments and one cut."""
-    result = fuzz(PlantedDriver(SPLIT_BUG), examples=200, seed=SEED, scenarios=HAPPY)
+    out = io.StringIO()
+    bar = Progress("fuzz", ["examples"], total=200, unit="examples", file=out, live=False)
+    with bar:
+        result = fuzz(PlantedDriver(SPLIT_BUG), examples=200, seed=SEED, scenarios=HAPPY)
     failure = result.failure
     assert failure is not None and result.found_at <= 200
+    # progress counts examples up to the failure; shrinking is a step, not more examples
+    assert bar.line().startswith(f"fuzz {result.found_at}/200 examples, 1 failed")
+    assert "fuzz: examples: shrinking the failure, " in out.getvalue()
+    assert out.getvalue().endswith("fuzz: examples: shrinking the chunk splits\n")
     assert {"tool-args-fragment-lost", "rechunk-changed-output"} <= set(failure.codes())
     (reply,) = failure.scenario.replies()
     assert 1 <= sum(_fragments(failure.scenario)) <= 2
@@ -185,3 +194,12 @@ def test_scenario_yaml_reads_like_the_bundled_files() -> None:
     assert "  messages:\n    - role: user" in text  # lists indented under their key
     assert "日本語" in text  # unicode kept readable
     assert parse_scenario(text).model_dump() == bundled.model_dump()
+
+
+def test_fuzzing_reports_its_examples_as_progress() -> None:
+    out = io.StringIO()
+    bar = Progress("fuzz", ["examples"], total=20, unit="examples", file=out, live=False)
+    with bar:
+        result = fuzz(PlantedDriver(), examples=20, seed=SEED, scenarios=STREAMED)
+        assert bar.line() == f"fuzz {result.examples}/20 examples, 0 failed"
+    assert out.getvalue() == "fuzz: examples done, 20 examples, 0 failed\n"

@@ -4,6 +4,7 @@ published schema; the HTML is also rendered in headless Chromium when it is inst
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from html.parser import HTMLParser
@@ -21,12 +22,19 @@ from harness.report import to_json
 from harness.report_html import to_html
 from harness.runner import run_scenario
 from harness.schema import report_schema
+from tests.cdp import Browser
 from tests.checks.planted import Bugs, PlantedDriver
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "harness" / "schema" / "report.schema.json"
 CHROMIUM = Path("/usr/bin/chromium")
-SCENARIOS = ["text-plain", "tool-call-fragmented", "retry-429-seconds", "nonstream-text"]
+SCENARIOS = [
+    "text-plain",
+    "tool-call-fragmented",
+    "retry-429-seconds",
+    "nonstream-text",
+    "fault-stream-cut",
+]
 
 
 @pytest.fixture(scope="module")
@@ -147,6 +155,16 @@ def test_html_escapes_what_it_shows(matrix: Matrix) -> None:
     assert page.count("</script>") == 1
 
 
+def test_html_has_a_timeline_for_every_cell_that_ran(matrix: Matrix) -> None:
+    page = to_html(matrix)
+    ran = [c for c in matrix.cells if c.transcript is not None]
+    assert ran and page.count('<svg class="timeline"') == len(ran)
+    assert page.count('<ol class="marks">') == len(ran)  # the same marks as text, no script
+    assert "client waits 2" in page and "(Retry-After asked 2 s)" in page
+    assert "sooner than asked" in page  # the planted bug that ignores Retry-After
+    assert "stream cut by the server after" in page
+
+
 def test_html_is_deterministic(matrix: Matrix) -> None:
     assert to_html(matrix) == to_html(matrix)
 
@@ -214,3 +232,66 @@ def test_chromium_renders_the_matrix_and_opens_cells(matrix: Matrix, tmp_path: P
     assert opened is not None
     assert opened.group(1) == next(c.key for c in matrix.cells if c.status == "fail")
     assert re.search(r'<td class="fail selected" data-key="[^"]+">', dom)
+
+
+_LAYOUT_PROBE = """(function () {
+  var out = {width: innerWidth, problems: [], opened: 0};
+  function check(what) {
+    var wide = document.documentElement.scrollWidth;
+    if (wide > innerWidth) out.problems.push(what + ": the page scrolls sideways: " + wide);
+  }
+  check("the matrix");
+  document.querySelectorAll("td[data-key] button").forEach(function (button) {
+    var key = button.parentElement.dataset.key;
+    button.scrollIntoView({block: "center", inline: "center"});
+    var b = button.getBoundingClientRect();
+    if (b.width < 1 || b.left < 0 || b.right > innerWidth) out.problems.push(key + ": cell hidden");
+    button.click();
+    var panel = document.querySelector(".detail.open");
+    if (!panel || panel.dataset.key !== key) { out.problems.push(key + ": no details"); return; }
+    var p = panel.getBoundingClientRect();
+    if (p.left < 0 || p.right > innerWidth + 0.5 || p.width < 300)
+      out.problems.push(key + ": details at " + p.left + ".." + p.right);
+    if (panel.scrollWidth > panel.clientWidth)
+      out.problems.push(key + ": details scroll sideways");
+    var close = panel.querySelector("button.close").getBoundingClientRect();
+    if (close.right > innerWidth || close.top < 0) out.problems.push(key + ": close unreachable");
+    var svg = panel.querySelector("svg.timeline");
+    if (svg && svg.getBoundingClientRect().right > p.right)
+      out.problems.push(key + ": timeline wider than the details");
+    check(key);
+    out.opened += 1;
+    panel.querySelector("button.close").click();
+  });
+  return out;
+})()"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (apt-get install)")
+@pytest.mark.parametrize(("width", "mobile"), [(1280, False), (390, True)])
+def test_chromium_layout_holds_at_desktop_and_phone_widths(
+    matrix: Matrix, tmp_path: Path, width: int, mobile: bool
+) -> None:
+    """No sideways scrolling of the page, and every cell's details (with its timeline) open
+    fully on screen with a reachable close button, at 1280 and 390 CSS pixels (a phone:
+    device emulation, since headless windows are at least 500 wide). A screenshot of each
+    is left in tmp_path, or in $HARNESS_SCREENSHOTS (how docs/report-*.png are made)."""
+    page = tmp_path / "report.html"
+    page.write_text(to_html(matrix), encoding="utf-8")
+    with Browser(CHROMIUM, tmp_path / "profile") as browser:
+        browser.open(page.as_uri(), width=width, height=900, mobile=mobile)
+        layout = browser.evaluate(_LAYOUT_PROBE)
+        assert layout["width"] == width
+        assert layout["opened"] == len(matrix.cells)
+        assert layout["problems"] == []
+
+        key = "planted-buggy::retry-429-seconds"
+        browser.open(f"{page.as_uri()}#cell={key}", width=width, height=900, mobile=mobile)
+        shown = "document.querySelector('.detail.open figure.timeline')"
+        assert browser.evaluate(f"{shown} !== null")
+        browser.evaluate(f"{shown}.previousElementSibling.scrollIntoView()")  # the heading
+        folder = Path(os.environ.get("HARNESS_SCREENSHOTS") or tmp_path)
+        png = folder / f"report-{width}.png"
+        browser.screenshot(png)
+    assert png.stat().st_size > 20_000  # a blank page is ~5 KB

@@ -49,8 +49,11 @@ def get_dialect(name: str) -> Dialect:
     try:
         module = _MODULES[name]
     except KeyError:
+        from harness.suggest import did_you_mean
+
+        hint = did_you_mean(name, dialect_names())
         raise DialectError(
-            f"unknown dialect {name!r}; known: {', '.join(dialect_names())}"
+            f"unknown dialect {name!r}{hint}\n  known: {', '.join(dialect_names())}"
         ) from None
     dialect: Dialect = importlib.import_module(module).DIALECT
     return dialect

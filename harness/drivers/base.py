@@ -118,7 +118,11 @@ def get_driver(name: str) -> Driver:
         return _registered[name]()
     eps = _entry_points()
     if name not in eps:
-        raise DriverError(f"unknown driver {name!r}; known: {', '.join(driver_names())}")
+        from harness.suggest import did_you_mean
+
+        known = driver_names()
+        hint = did_you_mean(name, known)
+        raise DriverError(f"unknown driver {name!r}{hint}\n  known: {', '.join(known)}")
     driver: Driver = eps[name].load()()
     return driver
 

@@ -37,7 +37,7 @@ import anyio.lowlevel
 from pydantic import JsonValue
 
 from harness.clock import Clock
-from harness.events import RequestRecord
+from harness.events import RequestRecord, ResponseRecord
 from harness.script import Exchange, HttpDate, Script
 from harness.secrets import mask_headers, mask_json, mask_url
 from harness.transport._pace import idle, loop_state
@@ -185,6 +185,8 @@ class Replay:
         """Requests that reached an earlier run's replay while this one was active."""
         self.foreign_transports: list[str] = []
         """Transports clients were built with while this replay served (not the replay's)."""
+        self._timeouts: list[tuple[int, float]] = []
+        """(request number, virtual time) of each read timeout before a response head."""
 
     def __repr__(self) -> str:
         total = len(self.script.exchanges)
@@ -248,11 +250,26 @@ class Replay:
             raise miss
         assert exchange is not None
         self._next += 1
-        _wait(self.clock, exchange.delay, request.read_timeout, errors)
+        number = len(self._log) + len(self._unlogged) - 1
+        try:
+            _wait(self.clock, exchange.delay, request.read_timeout, errors)
+        except BaseException:
+            self._timeouts.append((number, self.clock.elapsed()))
+            raise
         headers = tuple((name, self._render(value)) for name, value in exchange.headers)
         body = BodyStream(self, exchange, index, request.read_timeout, errors)
+        body.request, body.head_at = number, self.clock.elapsed()
         self._streams.append(body)
         return Served(exchange.status, headers, body)
+
+    def responses(self) -> list[ResponseRecord]:
+        """How each served request was answered so far, in request order (for timelines)."""
+        found = [
+            ResponseRecord(request=number, status=None, end="timeout", end_at=at)
+            for number, at in self._timeouts
+        ]
+        found += [s.record() for s in self._streams]
+        return sorted(found, key=lambda r: r.request)
 
     async def aserve(self, request: WireRequest, errors: WireErrors) -> Served:
         """:meth:`serve`, then a checkpoint so other tasks see the time that passed (skipped
@@ -355,6 +372,7 @@ class BodyStream:
     __slots__ = (
         *("_chunks", "_clock", "_errors", "_position", "_read_timeout"),
         *("closed", "done", "exchange", "index"),
+        *("end_at", "ending", "head_at", "pauses", "request"),
     )
 
     def __init__(
@@ -374,6 +392,12 @@ class BodyStream:
         self._errors = errors
         self._position = 0
         self._chunks = exchange.chunks
+        self.request = index
+        """Which request (in the log) this answers; set by :meth:`Replay.serve`."""
+        self.head_at: float | None = None
+        self.ending: str = "open"
+        self.end_at: float | None = None
+        self.pauses: list[tuple[float, float]] = []
 
     def __repr__(self) -> str:
         total = len(self.exchange.chunks)
@@ -382,7 +406,25 @@ class BodyStream:
         return f"<BodyStream #{self.index} {self.exchange.describe()}: {where}, {state}>"
 
     def close(self) -> None:
+        if not self.done:
+            self._ended("closed")
         self.closed = self.done = True
+
+    def record(self) -> ResponseRecord:
+        """This response on the virtual clock: head, pauses and how (and when) it ended."""
+        return ResponseRecord(
+            request=self.request,
+            status=self.exchange.status,
+            retry_after=_retry_after(self.exchange),
+            head_at=self.head_at,
+            end=self.ending,  # type: ignore[arg-type]
+            end_at=self.end_at,
+            chunks=self._position,
+            pauses=self.pauses,
+        )
+
+    def _ended(self, how: str) -> None:
+        self.ending, self.end_at = how, self._clock.elapsed()
 
     def __iter__(self) -> Self:
         return self
@@ -436,21 +478,44 @@ class BodyStream:
         if self._position < len(chunks):
             chunk = chunks[self._position]
             self._position += 1
+            if chunk.delay:
+                self.pauses.append((self._clock.elapsed(), chunk.delay))
             try:
                 _wait(self._clock, chunk.delay, self._read_timeout, self._errors)
             except BaseException:
                 self.done = True
+                self._ended("timeout")
                 raise
             return chunk.data
         self.done = True
         if self.exchange.end == "cut":
+            self._ended("cut")
             raise self._errors.cut(CUT_MESSAGE)
         if self.exchange.end == "stall":
             if self._read_timeout is None:
+                self._ended("stall")
                 raise EndlessStall(
                     f"exchange #{self.index} {self.exchange.describe()} stalls after its last "
                     "chunk and the client set no read timeout: a real client would hang forever"
                 )
             self._clock.advance(self._read_timeout)
+            self._ended("stall")
             raise self._errors.timeout(TIMEOUT_MESSAGE)
+        self._ended("complete")
         return None
+
+
+def _retry_after(exchange: Exchange) -> float | None:
+    """The wait a response asks for, in seconds, from its scripted headers (or None)."""
+    for name, value in exchange.headers:
+        key = name.lower()
+        if key not in ("retry-after", "retry-after-ms"):
+            continue
+        if isinstance(value, HttpDate):
+            return value.seconds
+        try:
+            seconds = float(value)
+        except ValueError:
+            continue
+        return seconds / 1000 if key == "retry-after-ms" else seconds
+    return None

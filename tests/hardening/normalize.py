@@ -3,7 +3,8 @@
 What is dropped, and why it cannot be deterministic:
 
 - ``wall_seconds`` (the matrix and each transcript): real time;
-- ``virtual_seconds`` and each request's ``at``: virtual time is real time plus the skipped
+- ``virtual_seconds``, each request's ``at``, each response's ``head_at``, ``end_at`` and
+  ``pauses``, and ``event_times``: virtual time is real time plus the skipped
   seconds (``harness.clock``), so they carry the real time the adapter spent, and a
   process's first cell also carries the adapter's import (the clock starts before the
   driver imports its SDK). Checks only use differences between two ``at`` values;
@@ -24,7 +25,7 @@ __all__ = ["TIMING_KEYS", "normalize_report"]
 
 TIMING_KEYS = frozenset(
     {"at", "wall_seconds", "virtual_seconds", "wait_s", "waited_s", "waits_s",
-     "next_request_after_s"}
+     "next_request_after_s", "head_at", "end_at", "event_times", "pauses"}
 )  # fmt: skip
 _SECONDS = re.compile(r"\b\d+\.\d+ ?s\b")
 
