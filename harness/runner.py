@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from harness.checks import Check, CheckResult, default_checks
+from harness.checks.rootcause import settle
 from harness.clock import Clock
+from harness.contract import Contract, contract_of
 from harness.dialects import get_dialect
 from harness.drivers.base import Driver, DriverContext
 from harness.drivers.classify import classify
@@ -47,6 +49,8 @@ class Run:
     no-network guard blocked (an adapter that bypassed the replay transport)."""
     leaked_tasks: list[str] = field(default_factory=list)
     """Coroutines of asyncio tasks the adapter left pending when its call returned."""
+    contract: Contract = field(default_factory=Contract)
+    """What the driver declares about its adapter; the checks consult it."""
 
     @property
     def status(self) -> Status:
@@ -75,13 +79,14 @@ def run_scenario(
     """Run ``scenario`` through ``driver`` on the driver's dialect and check the result."""
     dialect = get_dialect(driver.dialect)
     run = Run(scenario=scenario, driver=driver.name, dialect=dialect.name)
+    run.contract = contract_of(driver)
     reason = _not_applicable(scenario, driver, dialect.supports(scenario))
     if reason is not None:
         run.na_reason = reason
         return run
     run.script = dialect.synthesize(scenario)
     clock = Clock()
-    replay = Replay(run.script, clock)
+    replay = Replay(run.script, clock, repeat_last=run.contract.repeats(scenario))
     ctx = DriverContext(scenario=scenario, replay=replay, clock=clock)
     started = time.perf_counter()
     blocked: list[str] = []
@@ -104,6 +109,7 @@ def run_scenario(
     )
     for check in checks if checks is not None else default_checks():
         run.checks.append(check(run))
+    run.checks = settle(run, run.checks)  # one root cause per cell, duplicates counted
     return run
 
 
@@ -111,7 +117,7 @@ def _not_applicable(scenario: Scenario, driver: Driver, dialect_reason: str | No
     # the dialect's reason comes first; it includes a scenario limited to other dialects
     if dialect_reason is not None:
         return dialect_reason
-    return driver.supports(scenario)
+    return driver.supports(scenario) or contract_of(driver).not_supported(scenario)
 
 
 async def _collect(
@@ -165,8 +171,8 @@ def _classify(driver: Driver, exc: BaseException) -> ErrorEvent:
     if callable(custom):
         result = custom(exc)
         if isinstance(result, ErrorEvent):
-            return result
-    return classify(exc)
+            return contract_of(driver).classify(exc, result)
+    return contract_of(driver).classify(exc, classify(exc))
 
 
 def _versions(driver: Driver) -> dict[str, str]:

@@ -1,0 +1,102 @@
+"""One root cause per cell: a cascade of findings becomes the one finding that explains it.
+
+When an adapter sends more requests than the script holds, the replay refuses them; the
+adapter then raises a connection error, retries it, and ends with an error the scenario did
+not expect. Every one of those findings follows from the first refused request, so a cell
+reports that request once (``extra-requests``, with the count, the times and the request)
+and drops what only follows from the refusal. Identical findings left over collapse into
+one with a :attr:`~harness.findings.Finding.count`; the first finding is the cell's reason.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from harness.checks import CheckResult
+from harness.findings import Finding
+
+if TYPE_CHECKING:
+    from harness.runner import Run
+
+__all__ = ["EXTRA_REQUEST", "settle"]
+
+EXTRA_REQUEST = "Unexpected extra request"
+"""How a :class:`~harness.transport.core.ReplayMiss` past the script's end begins."""
+
+_REFUSAL_CONSEQUENCES = frozenset({"expectations", "invariant:typed-errors"})
+"""Checks whose findings only judge the outcome, which a refusal decides when the adapter's
+last request was refused."""
+
+
+def settle(run: Run, results: list[CheckResult]) -> list[CheckResult]:
+    """``results`` with refusal cascades cut to their root and duplicates counted."""
+    root = _refusal_root(run)
+    refused_last = _ended_on_refusal(run)
+    kept: list[CheckResult] = []
+    for result in results:
+        findings = list(result.findings)
+        if root is not None and result.name == "invariant:replay":
+            findings = [root] + [f for f in findings if not _is_extra(f)]
+        if refused_last and result.name in _REFUSAL_CONSEQUENCES:
+            findings = []
+        kept.append(CheckResult(result.name, findings))
+    return _collapse(kept)
+
+
+def _is_extra(f: Finding) -> bool:
+    return f.code == "request-mismatch" and f.message.startswith(EXTRA_REQUEST)
+
+
+def _refusal_root(run: Run) -> Finding | None:
+    """One finding for every request past the script's end, or None if there were none."""
+    extras = [m for m in run.misses if m.startswith(EXTRA_REQUEST)]
+    if not extras or run.transcript is None or run.script is None:
+        return None
+    refused = [r for r in run.transcript.requests if r.exchange is None]
+    times = [round(r.at, 3) for r in refused][: len(extras)]
+    allowed = len(run.script.exchanges) + run.contract.repeats(run.scenario)
+    first = extras[0].splitlines()[0]
+    return Finding(
+        code="extra-requests",
+        check="invariant:replay",
+        message=f"the adapter sent {len(extras)} request(s) beyond the {allowed} the script "
+        f"and its contract allow, the first at {times[0] if times else 0:.3f} s; what it "
+        "raised after the replay refused them is not reported separately",
+        expected={"requests": allowed},
+        actual={"extra": len(extras), "at_s": times, "first": first},
+        where=run.scenario.where(),
+    )
+
+
+def _ended_on_refusal(run: Run) -> bool:
+    """The adapter's last request was refused and it then ended with an error: its outcome
+    is the replay's refusal, not what the server scripted."""
+    t = run.transcript
+    if t is None or not t.requests or t.requests[-1].exchange is not None or not run.misses:
+        return False
+    terminals = t.terminals()
+    return bool(terminals) and terminals[-1].kind == "error"
+
+
+def _collapse(results: list[CheckResult]) -> list[CheckResult]:
+    """Findings with the same code (and severity) become one, counted: the first an
+    invariant reported, else the first."""
+    first: dict[tuple[str, str], Finding] = {}
+    counts: dict[tuple[str, str], int] = {}
+    for result in results:
+        for f in result.findings:
+            key = (f.code, f.severity)
+            # an invariant names the exact attempt or event; the expectation the whole run
+            if key not in first or (first[key].check == "expectations" != f.check):
+                first[key] = f
+            counts[key] = counts.get(key, 0) + f.count
+    out: list[CheckResult] = []
+    for result in results:
+        findings = []
+        for f in result.findings:
+            key = (f.code, f.severity)
+            if first.get(key) is f:
+                n = counts[key]
+                findings.append(f if n == f.count else f.model_copy(update={"count": n}))
+        out.append(CheckResult(result.name, findings))
+    return out
