@@ -289,9 +289,9 @@ class Contract(_Frozen):
         if isinstance(last, ErrorAttempt):
             return 0
         fault = last.reply.fault
-        if fault is None:
-            return 0
         r = self.retry
+        if fault is None:  # a reply with nothing in it is an empty reply too
+            return r.empty_reply if not last.reply.parts else 0
         if fault.empty or fault.terminator_only:
             if fault.terminator_only and self.stream_end.lone_terminator == "empty-stop":
                 return 0

@@ -42,6 +42,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from harness.contract import Contract, RetryRules
 from harness.drivers import _litellm_env
 from harness.drivers._common import finish_event, openai_messages, tool_call_event
 from harness.drivers.base import DriverContext
@@ -69,6 +70,26 @@ class HiveLiteLLMDriver:
     """Installed in a virtualenv of its own (see :mod:`harness.envs`)."""
     distributions: ClassVar[tuple[str, ...]] = ("aden-hive", "litellm", "openai", "httpx")
     """Installed distributions whose versions the transcript records."""
+    # aden-hive 1.0.12, framework/llm/litellm.py (in the driver's environment):
+    # - 573-574: EMPTY_STREAM_MAX_RETRIES = 3, 1 s apart; 3434-3472: an empty stream is
+    #   re-sent up to 3 times, then the empty result is returned to the caller;
+    # - 590: STREAM_TRANSIENT_MAX_RETRIES = 3; 1259-1299 `_is_stream_transient_error`:
+    #   litellm APIConnectionError (a cut), InternalServerError (an in-stream server_error),
+    #   BadGateway, ServiceUnavailable are transient; 3575: re-sent up to 3 times, also after
+    #   output began;
+    # - 351-353: a 429 is retried up to RATE_LIMIT_MAX_RETRIES = 10 times, Retry-After
+    #   honoured up to RATE_LIMIT_MAX_DELAY = 120 s (1169-1199 `_parse_retry_after`).
+    # Its attempts are not declared above the protocol's 12: hive documents 10 retries; the
+    # OpenAI client's own 2 retries nested inside each are not a documented choice.
+    contract: ClassVar[Contract] = Contract(
+        retry=RetryRules(
+            retry_after_cap=120,
+            empty_reply=3,
+            broken_stream=3,
+            drop_before_first_event=3,
+        ),
+        source="aden-hive 1.0.12 framework/llm/litellm.py:351-353,573-590,1259-1299,3434,3575",
+    )
 
     def supports(self, scenario: Scenario) -> str | None:
         return None
