@@ -23,24 +23,62 @@ __all__ = ["EXTRA_REQUEST", "settle"]
 EXTRA_REQUEST = "Unexpected extra request"
 """How a :class:`~harness.transport.core.ReplayMiss` past the script's end begins."""
 
-_REFUSAL_CONSEQUENCES = frozenset({"expectations", "invariant:typed-errors"})
+_REFUSAL_CONSEQUENCES = frozenset({"expectations", "invariant:typed-errors", "contract:errors"})
+_EXPLAIN_EXTRA = frozenset({"non-retryable-retried", "retry-storm"})
+_KIND_CODES = frozenset({"error-kind-mismatch"})
+_TEXT_CODES = frozenset(
+    {"text-mismatch", "sse-data-without-space-dropped", "sse-line-split-on-unicode-separator"}
+)
 """Checks whose findings only judge the outcome, which a refusal decides when the adapter's
 last request was refused."""
 
 
 def settle(run: Run, results: list[CheckResult]) -> list[CheckResult]:
     """``results`` with refusal cascades cut to their root and duplicates counted."""
-    root = _refusal_root(run)
+    codes = {f.code for r in results for f in r.findings}
+    # a retry of a final status, or past the attempts, is why requests ran past the script
+    explained = bool(codes & _EXPLAIN_EXTRA)
+    root = None if explained else _refusal_root(run)
     refused_last = _ended_on_refusal(run)
+    # the declared type check names the exception exactly; its kind follows from the type
+    typed = any(r.name == "contract:errors" and r.findings for r in results)
     kept: list[CheckResult] = []
     for result in results:
         findings = list(result.findings)
-        if root is not None and result.name == "invariant:replay":
-            findings = [root] + [f for f in findings if not _is_extra(f)]
+        if result.name == "invariant:replay" and (root is not None or explained):
+            findings = [f for f in findings if not _is_extra(f)]
+            findings = ([root] if root is not None else []) + findings
         if refused_last and result.name in _REFUSAL_CONSEQUENCES:
             findings = []
+        if typed and result.name == "expectations":
+            findings = [f for f in findings if f.code not in _KIND_CODES]
+        if result.name == "expectations":
+            findings = _outcome_consequences(findings, codes)
         kept.append(CheckResult(result.name, findings))
     return _collapse(kept)
+
+
+def _outcome_consequences(findings: list[Finding], codes: set[str]) -> list[Finding]:
+    """Expectation findings that follow from another one in the cell.
+
+    - a final error retried until the server answered: "ended normally" is the retry's doing;
+    - an adapter that raised on a wire that ends normally: the text it did not yield (what it
+      yielded is a prefix) and the usage it never reached follow from the error, unless an
+      SSE framing code names why the text went missing, which then is the cause.
+    """
+    if "non-retryable-retried" in codes:
+        findings = [f for f in findings if f.code != "error-swallowed"]
+    if "unexpected-error" not in codes:
+        return findings
+    cut = [f for f in findings if f.code in _TEXT_CODES and _is_prefix(f.actual, f.expected)]
+    if any(f.code.startswith("sse-") for f in cut):
+        return [f for f in findings if f.code not in ("unexpected-error", "usage-missing")]
+    dropped = {id(f) for f in cut if f.code == "text-mismatch"}
+    return [f for f in findings if id(f) not in dropped and f.code != "usage-missing"]
+
+
+def _is_prefix(actual: object, expected: object) -> bool:
+    return isinstance(actual, str) and isinstance(expected, str) and expected.startswith(actual)
 
 
 def _is_extra(f: Finding) -> bool:

@@ -220,9 +220,15 @@ async def sse_events(response: httpx.Response, bugs: Bugs) -> AsyncIterator[Sse]
     buffer = ""
     event, data = "", []
     try:
-        async for chunk in response.aiter_raw():
-            buffer += decoder.decode(chunk)
-            for line in _lines(buffer, bugs):
+        chunks = response.aiter_raw()
+        final = False
+        while not final:
+            try:
+                buffer += decoder.decode(await chunks.__anext__())
+            except StopAsyncIteration:
+                buffer += decoder.decode(b"", final=True)
+                final = True  # a CR at the very end is a whole line end
+            for line in _lines(buffer, bugs, final):
                 buffer = buffer[len(line[1]) :]
                 text = line[0]
                 if text == "":
@@ -250,7 +256,7 @@ async def sse_events(response: httpx.Response, bugs: Bugs) -> AsyncIterator[Sse]
         await response.aclose()
 
 
-def _lines(buffer: str, bugs: Bugs) -> list[tuple[str, str]]:
+def _lines(buffer: str, bugs: Bugs, final: bool = False) -> list[tuple[str, str]]:
     """Complete lines at the head of ``buffer``: (text, text plus its line end)."""
     out = []
     i = 0
@@ -266,9 +272,9 @@ def _lines(buffer: str, bugs: Bugs) -> list[tuple[str, str]]:
         if j < 0:
             break
         if buffer[j] == "\r":
-            if j + 1 == len(buffer):
+            if j + 1 == len(buffer) and not final:
                 break  # a CR at the end may be half of a CRLF
-            end = j + 2 if buffer[j + 1] == "\n" else j + 1
+            end = j + 2 if buffer[j + 1 : j + 2] == "\n" else j + 1
         else:
             end = j + 1
         out.append((buffer[i:j], buffer[i:end]))
