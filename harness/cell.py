@@ -36,6 +36,10 @@ class Cell(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     checks: list[CheckSummary] = Field(default_factory=list)
     transcript: Transcript | None = None
+    deviations: list[str] = Field(
+        default_factory=list,
+        description="How the driver's declared contract deviates from the protocol.",
+    )
 
     @property
     def key(self) -> str:
@@ -60,4 +64,5 @@ def cell_from_run(run: object) -> Cell:
         findings=run.findings,
         checks=[CheckSummary(name=c.name, passed=c.passed) for c in run.checks],
         transcript=run.transcript,
+        deviations=run.contract.deviations(),
     )

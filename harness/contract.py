@@ -240,8 +240,7 @@ class Contract(_Frozen):
                 out.append(f"also retries HTTP {_join(extra)}")
         if r.final_statuses != d.final_statuses and d.final_statuses - r.final_statuses:
             out.append(
-                f"does not treat HTTP {_join(sorted(d.final_statuses - r.final_statuses))} "
-                "as final"
+                f"does not treat HTTP {_join(sorted(d.final_statuses - r.final_statuses))} as final"
             )
         if r.max_attempts != d.max_attempts:
             out.append(f"at most {r.max_attempts} attempt(s) per call")
@@ -340,4 +339,3 @@ def leading_errors(scenario: Scenario) -> list[int]:
 
 def _join(items: list[int]) -> str:
     return ", ".join(str(i) for i in items)
-

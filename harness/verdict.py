@@ -21,6 +21,8 @@ class Verdict:
     errors: list[str] = field(default_factory=list)
     """Scenarios harness could not run (``error`` cells)."""
     counts: dict[str, int] = field(default_factory=dict)
+    deviations: list[str] = field(default_factory=list)
+    """How the adapter's declared contract relaxes the protocol: shown with the results."""
 
 
 def verdict(cells: list[Cell], driver: str) -> Verdict:
@@ -40,7 +42,8 @@ def verdict(cells: list[Cell], driver: str) -> Verdict:
     for c in mine:
         counts[c.status] = counts.get(c.status, 0) + 1
     outcome: Outcome = "FAIL" if severe or errors else ("WARN" if warned else "PASS")
-    return Verdict(driver, outcome, dict(sorted(groups.items())), errors, counts)
+    deviations = next((c.deviations for c in mine if c.deviations), [])
+    return Verdict(driver, outcome, dict(sorted(groups.items())), errors, counts, deviations)
 
 
 def render_verdicts(verdicts: list[Verdict]) -> str:
@@ -55,4 +58,6 @@ def render_verdicts(verdicts: list[Verdict]) -> str:
             lines.append(f"    {code} x{len(scenarios)}: {shown}")
         if v.errors:
             lines.append(f"    harness could not run: {', '.join(v.errors)}")
+        if v.deviations:
+            lines.append(f"    contract (deviations from the protocol): {'; '.join(v.deviations)}")
     return "\n".join(lines)

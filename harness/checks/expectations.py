@@ -8,9 +8,9 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import JsonValue
 
 from harness.checks import named
+from harness.contract import PROTOCOL_RETRYABLE, Contract, kind_of_status, leading_errors
 from harness.events import ErrorEvent, FinishEvent, RequestRecord, Transcript
 from harness.findings import Finding
-from harness.contract import PROTOCOL_RETRYABLE, Contract, kind_of_status, leading_errors
 from harness.scenario import ErrorAttempt, ErrorKind, ExpectedRequest, ReplyAttempt, Scenario
 
 if TYPE_CHECKING:

@@ -23,8 +23,8 @@ from harness.scenario import Request
 from tests.reference._client import (
     BrokenStream,
     Bugs,
-    Rejected,
     ReferenceError,
+    Rejected,
     ServerFailed,
     Throttled,
     Unauthorized,

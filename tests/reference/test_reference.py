@@ -51,6 +51,8 @@ def test_reference_adapter_passes_300_fuzz_examples(name: str) -> None:
     assert result.examples == 300
 
 
+TRUNCATED = "truncated-stream-accepted"
+NO_SPACE = "sse-data-without-space-dropped"
 PLANTED: list[tuple[str, dict[str, Any], str, set[str]]] = [
     # retries
     ("chat", {"retry_500": True}, "retry-500", {"non-retryable-retried"}),
@@ -67,8 +69,13 @@ PLANTED: list[tuple[str, dict[str, Any], str, set[str]]] = [
     ("messages", {"leak_httpx": True}, "fault-http-400", {"transport-error-leaked"}),
     ("responses", {"undeclared_error": True}, "fault-http-404", {"error-type-undeclared"}),
     # truncation
-    ("chat", {"accept_truncation": True}, "fault-truncated-stream", {"truncated-stream-accepted"}),
-    ("messages", {"accept_truncation": True}, "fault-truncated-stream", {"truncated-stream-accepted"}),
+    ("chat", {"accept_truncation": True}, "fault-truncated-stream", {TRUNCATED}),
+    (
+        "messages",
+        {"accept_truncation": True},
+        "fault-truncated-stream",
+        {"truncated-stream-accepted"},
+    ),
     # tool-call assembly
     ("messages", {"drop_last_fragment": True}, "tool-call-fragmented", {"tool-args-fragment-lost"}),
     ("chat", {"drop_second_call": True}, "tool-calls-parallel", {"tool-call-dropped"}),
@@ -77,7 +84,12 @@ PLANTED: list[tuple[str, dict[str, Any], str, set[str]]] = [
     ("messages", {"usage_swapped": True}, "text-plain", {"usage-wrong"}),
     # SSE framing
     ("chat", {"lf_only": True}, "wire-crlf", {"unexpected-error"}),
-    ("responses", {"data_needs_space": True}, "wire-data-no-space", {"sse-data-without-space-dropped"}),
+    (
+        "responses",
+        {"data_needs_space": True},
+        "wire-data-no-space",
+        {"sse-data-without-space-dropped"},
+    ),
 ]
 
 

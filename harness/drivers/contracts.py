@@ -1,0 +1,54 @@
+"""The contracts of harness's built-in drivers, from their libraries' documented behaviour.
+
+Each fact cites where it is written: a file and line of the library as installed in
+harness's environment (``site-packages/...``), or its docs. Only what the library itself
+decides is declared: a driver whose library adds nothing to the protocol keeps the
+protocol's defaults (:class:`harness.contract.Contract`), and an error taxonomy is declared
+only where the library documents one that callers are meant to catch.
+"""
+
+from __future__ import annotations
+
+from harness.contract import PROTOCOL_FINAL, Contract, RetryRules
+
+__all__ = ["ANTHROPIC_SDK", "OPENAI_SDK", "OPENAI_SDK_UNDER_LITELLM"]
+
+_SDK_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+OPENAI_SDK = Contract(
+    retry=RetryRules(
+        # openai 2.54 openai/_base_client.py:843-858 `_should_retry`: 408, 409, 429 and every
+        # status >= 500 are retried (409: "lock timeout"); x-should-retry overrides (832-839)
+        statuses=_SDK_STATUSES,
+        final_statuses=PROTOCOL_FINAL - {409},
+        # openai/_constants.py:10 DEFAULT_MAX_RETRIES = 2: three attempts in all
+        max_attempts=3,
+        # openai/_base_client.py:806-808: Retry-After is honoured when
+        # 0 < wait <= MAX_RETRY_AFTER_DELAY (openai/_constants.py:15, 120 s)
+        retry_after_cap=120,
+    ),
+    source="openai 2.54: openai/_base_client.py:806-858, openai/_constants.py:10-15",
+)
+"""The OpenAI Python SDK as shipped (chat and Responses)."""
+
+ANTHROPIC_SDK = Contract(
+    retry=RetryRules(
+        # anthropic 2.17 anthropic/_base_client.py:1021-1036 `_should_retry`: the same
+        # statuses as the OpenAI SDK (408, 409, 429, >= 500)
+        statuses=_SDK_STATUSES,
+        final_statuses=PROTOCOL_FINAL - {409},
+        # anthropic/_constants.py:11 DEFAULT_MAX_RETRIES = 2
+        max_attempts=3,
+        # anthropic/_base_client.py:990-995: any positive Retry-After is waited in full
+    ),
+    source="anthropic 2.17: anthropic/_base_client.py:990-1036, anthropic/_constants.py:11",
+)
+"""The Anthropic Python SDK as shipped."""
+
+OPENAI_SDK_UNDER_LITELLM = OPENAI_SDK.model_copy(
+    update={
+        "source": "litellm passes max_retries=2 to the OpenAI client it is given "
+        "(harness/drivers/litellm_chat.py); " + OPENAI_SDK.source
+    }
+)
+"""litellm's OpenAI provider: litellm adds no retry of its own; the OpenAI SDK's apply."""
