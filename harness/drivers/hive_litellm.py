@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import os
 import random
 import re
@@ -195,17 +196,39 @@ def stream_error_event(item: Any) -> ErrorEvent:
     text = str(getattr(item, "error", "") or "")
     status = getattr(item, "upstream_status", None)
     status = status if isinstance(status, int) and not isinstance(status, bool) else None
-    named = _LITELLM_CLASS.match(text)
-    stand_in: type[Exception] = type(
-        named.group(1) if named else "HiveReportedError", (Exception,), {}
-    )
-    exc = stand_in(text)
+    exc = _stand_in(text)
     if status is not None:
         exc.status_code = status  # type: ignore[attr-defined]
     event = classify(exc)
     if event.error == "unknown" and getattr(item, "error_type", None) == "rate_limit":
         event = event.model_copy(update={"error": "rate_limit"})
     return event.model_copy(update={"type": STREAM_ERROR_TYPE, "leaked": False})
+
+
+_TRANSPORT_MESSAGES = {
+    "peer closed connection without sending complete message body": "RemoteProtocolError",
+    "The read operation timed out": "ReadTimeout",
+}
+"""The messages of the HTTP library's own errors (which the replay raises): hive keeps only
+the text, and these name the failure when no class does."""
+
+
+def _stand_in(text: str) -> Exception:
+    """Exceptions named like the classes the text names, each wrapping the next
+    (``litellm.MidStreamFallbackError: litellm.APIConnectionError: ...``), so the kind is
+    read by the same rules as a raised chain: a wrapper's kind only as a fallback."""
+    names: list[str] = []
+    rest = text
+    while (named := _LITELLM_CLASS.match(rest)) is not None:
+        names.append(named.group(1))
+        rest = rest[named.end() :]
+    inner = next((cls for msg, cls in _TRANSPORT_MESSAGES.items() if msg in rest), None)
+    if inner is not None:
+        names.append(inner)
+    chain = [type(name, (Exception,), {})(text) for name in names or ["HiveReportedError"]]
+    for outer, wrapped in itertools.pairwise(chain):
+        outer.__cause__ = wrapped
+    return chain[0]
 
 
 def response_events(response: Any) -> list[Event]:
