@@ -238,10 +238,9 @@ class Contract(_Frozen):
                 out.append(f"does not retry HTTP {_join(not_retried)}")
             if extra:
                 out.append(f"also retries HTTP {_join(extra)}")
-        if r.final_statuses != d.final_statuses and d.final_statuses - r.final_statuses:
-            out.append(
-                f"does not treat HTTP {_join(sorted(d.final_statuses - r.final_statuses))} as final"
-            )
+        not_final = d.final_statuses - r.final_statuses - r.statuses  # retried: said above
+        if not_final:
+            out.append(f"does not treat HTTP {_join(sorted(not_final))} as final")
         if r.max_attempts != d.max_attempts:
             out.append(f"at most {r.max_attempts} attempt(s) per call")
         if r.retry_after_cap is not None:

@@ -66,7 +66,7 @@ class Run:
         """One line for a matrix cell: the n/a reason or the first finding."""
         if self.na_reason is not None:
             return self.na_reason
-        found = self.findings
+        found = sorted(self.findings, key=lambda f: f.severity != "error")  # the root first
         return f"{found[0].code}: {found[0].message}" if found else ""
 
 

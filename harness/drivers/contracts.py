@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from harness.contract import PROTOCOL_FINAL, Contract, RetryRules
 
-__all__ = ["ANTHROPIC_SDK", "OPENAI_SDK", "OPENAI_SDK_UNDER_LITELLM"]
+__all__ = [
+    "ANTHROPIC_SDK",
+    "LLAMA_STACK_CLIENT",
+    "OPENAI3_SDK",
+    "OPENAI_SDK",
+    "OPENAI_SDK_UNDER_LITELLM",
+    "OPENAI_SDK_UNDER_STRANDS",
+]
 
 _SDK_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 
@@ -52,3 +59,35 @@ OPENAI_SDK_UNDER_LITELLM = OPENAI_SDK.model_copy(
     }
 )
 """litellm's OpenAI provider: litellm adds no retry of its own; the OpenAI SDK's apply."""
+
+OPENAI3_SDK = OPENAI_SDK.model_copy(
+    update={
+        # openai 3.63 (its own environment): openai/_base_client.py:949-964 `_should_retry`
+        # (the same statuses), :913 Retry-After honoured up to MAX_RETRY_AFTER_DELAY
+        # (openai/_constants.py:15, 120 s), openai/_constants.py:8 DEFAULT_MAX_RETRIES = 2
+        "source": "openai 3.63: openai/_base_client.py:913-964, openai/_constants.py:8-15",
+    }
+)
+"""The OpenAI Python SDK 3.x as shipped: the same policy as 2.x."""
+
+LLAMA_STACK_CLIENT = OPENAI_SDK.model_copy(
+    update={
+        "retry": OPENAI_SDK.retry.model_copy(
+            # llama_stack_client 0.2.12 llama_stack_client/_base_client.py:724: Retry-After
+            # is honoured only when 0 < wait <= 60 s; :751-766 the same statuses as openai;
+            # llama_stack_client/_constants.py:10 DEFAULT_MAX_RETRIES = 2
+            update={"retry_after_cap": 60}
+        ),
+        "source": "llama_stack_client 0.2.12: _base_client.py:724-766, _constants.py:10",
+    }
+)
+"""The llama-stack client (generated like the OpenAI SDK, with a 60 s Retry-After cap)."""
+
+OPENAI_SDK_UNDER_STRANDS = OPENAI_SDK.model_copy(
+    update={
+        "source": "strands-agents 1.36 adds no retry and passes no max_retries; litellm "
+        "hands the OpenAI client max_retries=2 (harness/drivers/strands_litellm.py); "
+        + OPENAI_SDK.source
+    }
+)
+"""strands' litellm model: the OpenAI SDK's policy under litellm."""
