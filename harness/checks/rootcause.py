@@ -24,6 +24,18 @@ EXTRA_REQUEST = "Unexpected extra request"
 """How a :class:`~harness.transport.core.ReplayMiss` past the script's end begins."""
 
 _REFUSAL_CONSEQUENCES = frozenset({"expectations", "invariant:typed-errors", "contract:errors"})
+_OUTCOME_CODES = frozenset(
+    {
+        "error-kind-mismatch",
+        "unexpected-error",
+        "incomplete-reported-as-generic-error",
+        "extra-requests",
+        "retry-missing",
+        "usage-missing",
+    }
+)
+"""Expectation findings about how the call ended and how many requests it took: after a
+refusal, the refusal decided them."""
 _EXPLAIN_EXTRA = frozenset({"non-retryable-retried", "retry-storm"})
 _KIND_CODES = frozenset({"error-kind-mismatch"})
 _TEXT_CODES = frozenset(
@@ -49,7 +61,10 @@ def settle(run: Run, results: list[CheckResult]) -> list[CheckResult]:
             findings = [f for f in findings if not _is_extra(f)]
             findings = ([root] if root is not None else []) + findings
         if refused_last and result.name in _REFUSAL_CONSEQUENCES:
-            findings = []
+            # the error the adapter ended with is the refusal's; what it did not pass on of
+            # a script it was served in full is still its own loss
+            keep = result.name == "expectations" and _served_all(run)
+            findings = [f for f in findings if keep and f.code not in _OUTCOME_CODES]
         if typed and result.name == "expectations":
             findings = [f for f in findings if f.code not in _KIND_CODES]
         if result.name == "expectations":
@@ -79,6 +94,13 @@ def _outcome_consequences(findings: list[Finding], codes: set[str]) -> list[Find
 
 def _is_prefix(actual: object, expected: object) -> bool:
     return isinstance(actual, str) and isinstance(expected, str) and expected.startswith(actual)
+
+
+def _served_all(run: Run) -> bool:
+    if run.transcript is None or run.script is None:
+        return False
+    served = {r.exchange for r in run.transcript.requests if r.exchange is not None}
+    return served >= set(range(len(run.script.exchanges)))
 
 
 def _is_extra(f: Finding) -> bool:
