@@ -147,9 +147,11 @@ class ErrorTaxonomy(_Frozen):
     ``throttling-type-mismatch``.
     """
 
-    types: Mapping[str, ErrorKind] = Field(
+    types: Mapping[str, ErrorKind | None] = Field(
         default_factory=dict,
-        description="Exception type (class or qualified name) -> kind; subclasses match.",
+        description="Exception type (class or qualified name) -> kind; subclasses match. "
+        "None declares the type and leaves its kind to harness (read from its status or "
+        "code): for a base class that carries the HTTP status.",
     )
     throttling: tuple[str, ...] = Field(
         (), description="Types a rate limit (HTTP 429) must surface as."
@@ -171,7 +173,7 @@ class ErrorTaxonomy(_Frozen):
     def declared(self) -> bool:
         return bool(self.types or self.throttling)
 
-    def match(self, exc: BaseException) -> tuple[str, ErrorKind] | None:
+    def match(self, exc: BaseException) -> tuple[str, ErrorKind | None] | None:
         """The declared name ``exc`` is an instance of and its kind (the most derived)."""
         for cls in type(exc).__mro__:
             name = f"{cls.__module__}.{cls.__qualname__}"
@@ -302,15 +304,22 @@ class Contract(_Frozen):
             return r.broken_stream
         return 0
 
-    def classify(self, exc: BaseException, event: ErrorEvent) -> ErrorEvent:
-        """``event`` (harness's reading of ``exc``) with the declared kind and type."""
+    def classify(
+        self, exc: BaseException, event: ErrorEvent, *, keep_kind: bool = False
+    ) -> ErrorEvent:
+        """``event`` (harness's or the driver's reading of ``exc``) with the declared type,
+        and the declared kind unless ``keep_kind`` (a driver's own ``classify`` read this
+        very exception) or the type declares none."""
         if not self.errors.declared:
             return event
         matched = self.errors.match(exc)
         if matched is None:
             return event.model_copy(update={"declared_type": None})
         name, kind = matched
-        return event.model_copy(update={"error": kind, "declared_type": name})
+        update: dict[str, object] = {"declared_type": name}
+        if kind is not None and not keep_kind:
+            update["error"] = kind
+        return event.model_copy(update=update)
 
 
 def contract_of(driver: object) -> Contract:

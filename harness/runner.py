@@ -171,7 +171,7 @@ def _classify(driver: Driver, exc: BaseException) -> ErrorEvent:
     if callable(custom):
         result = custom(exc)
         if isinstance(result, ErrorEvent):
-            return contract_of(driver).classify(exc, result)
+            return contract_of(driver).classify(exc, result, keep_kind=True)
     return contract_of(driver).classify(exc, classify(exc))
 
 
