@@ -6,6 +6,8 @@ not expect. Every one of those findings follows from the first refused request, 
 reports that request once (``extra-requests``, with the count, the times and the request)
 and drops what only follows from the refusal. Identical findings left over collapse into
 one with a :attr:`~harness.findings.Finding.count`; the first finding is the cell's reason.
+Codes the adapter's contract accepts (:attr:`harness.contract.Contract.accepts`) are left
+out here, the one place findings are dropped by a declaration.
 """
 
 from __future__ import annotations
@@ -69,6 +71,8 @@ def settle(run: Run, results: list[CheckResult]) -> list[CheckResult]:
             findings = [f for f in findings if f.code not in _KIND_CODES]
         if result.name == "expectations":
             findings = _outcome_consequences(findings, codes)
+        # codes the contract accepts (listed with its deviations; never data loss)
+        findings = [f for f in findings if f.code not in run.contract.accepts]
         kept.append(CheckResult(result.name, findings))
     return _collapse(kept)
 

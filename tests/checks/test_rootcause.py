@@ -92,3 +92,10 @@ def test_identical_findings_collapse_into_one_with_a_count() -> None:
     (only,) = settled
     assert only.count == 3 and only.where == "attempt 1"  # the invariant names the attempt
     assert "(x3)" in only.render()
+
+
+def test_codes_the_contract_accepts_are_left_out() -> None:
+    result = run(Contract(accepts=frozenset({"stream-not-closed"})))
+    results = [CheckResult("invariant:replay", [finding("stream-not-closed", "invariant:replay")])]
+    result.misses = []
+    assert [f for r in settle(result, results) for f in r.findings] == []
