@@ -225,7 +225,10 @@ def _stand_in(text: str) -> Exception:
     inner = next((cls for msg, cls in _TRANSPORT_MESSAGES.items() if msg in rest), None)
     if inner is not None:
         names.append(inner)
-    chain = [type(name, (Exception,), {})(text) for name in names or ["HiveReportedError"]]
+    classes: list[type[Exception]] = [
+        type(name, (Exception,), {}) for name in names or ["HiveReportedError"]
+    ]
+    chain = [cls(text) for cls in classes]
     for outer, wrapped in itertools.pairwise(chain):
         outer.__cause__ = wrapped
     return chain[0]
