@@ -49,8 +49,8 @@ _ENTRIES = [
         "invariant:retries",
         "The adapter retried a 429/5xx immediately, without backing off.",
         "Without Retry-After, a server that just failed needs time to recover; immediate retries "
-        "amplify the overload that caused the failure. The checks' policy asks for at least "
-        "0.1 s (RetryPolicy.min_backoff).",
+        "amplify the overload that caused the failure. The protocol's policy asks for at least "
+        "0.1 s; an adapter's contract may declare more (RetryRules.min_backoff).",
         "Use exponential backoff with jitter (e.g. 0.5 s doubling, capped) between attempts.",
     ),
     _E(
@@ -58,18 +58,20 @@ _ENTRIES = [
         "error",
         "invariant:retries",
         "The adapter sent more requests for one call than the retry policy allows.",
-        "Unbounded retries turn an outage into a flood; the checks' policy allows at most 12 "
-        "requests per call (RetryPolicy.max_attempts).",
+        "Unbounded retries turn an outage into a flood; the protocol's policy allows at most 12 "
+        "requests per call, an adapter's contract its own number (RetryRules.max_attempts).",
         "Cap the number of attempts and surface the last error as a typed exception.",
     ),
     _E(
         "non-retryable-retried",
         "error",
         "invariant:retries / expectations",
-        "The adapter retried an error that is final (400, 404, 422, or 401 after a refresh).",
+        "The adapter retried an error that is final (400, 404, 422, or 401 after a refresh), or "
+        "a status its own contract declares it does not retry.",
         "4xx statuses other than 408/409/429 describe the request, not the server's state: the "
         "same request fails the same way. A second 401 after a token refresh means the "
-        "credentials are wrong.",
+        "credentials are wrong. A status the adapter's contract leaves out of "
+        "RetryRules.statuses is final for that adapter (breaks: contract).",
         "Retry only 408, 409, 429 and 5xx (and 401 once after refreshing a token).",
     ),
     _E(
