@@ -205,25 +205,39 @@ def stream_error_event(item: Any) -> ErrorEvent:
     return event.model_copy(update={"type": STREAM_ERROR_TYPE, "leaked": False})
 
 
-_TRANSPORT_MESSAGES = {
-    "peer closed connection without sending complete message body": "RemoteProtocolError",
-    "The read operation timed out": "ReadTimeout",
-}
-"""The messages of the HTTP library's own errors (which the replay raises): hive keeps only
-the text, and these name the failure when no class does."""
+_TRANSPORT_MESSAGES = (
+    (
+        re.compile("peer closed connection without sending complete message body"),
+        "RemoteProtocolError",
+    ),
+    (re.compile("The read operation timed out"), "ReadTimeout"),
+    (
+        re.compile(
+            r"Unterminated string|Expecting (value|property name|',' delimiter|':' delimiter)"
+            r"|Extra data|Invalid control character"
+        ),
+        "JSONDecodeError",
+    ),
+)
+"""The messages of the errors a broken wire gives (the HTTP library's, ``json``'s): hive
+keeps only the text, and these name the failure when no class does."""
 
 
 def _stand_in(text: str) -> Exception:
     """Exceptions named like the classes the text names, each wrapping the next
-    (``litellm.MidStreamFallbackError: litellm.APIConnectionError: ...``), so the kind is
-    read by the same rules as a raised chain: a wrapper's kind only as a fallback."""
+    (``litellm.MidStreamFallbackError: litellm.APIConnectionError: ...``) down to the wire
+    failure its message names, so the kind is read by the same rules as a raised chain: a
+    wrapper's kind only as a fallback. When the message names no wire failure (an in-stream
+    error's text), the outermost class and the status decide, as hive reports them."""
     names: list[str] = []
     rest = text
     while (named := _LITELLM_CLASS.match(rest)) is not None:
         names.append(named.group(1))
         rest = rest[named.end() :]
-    inner = next((cls for msg, cls in _TRANSPORT_MESSAGES.items() if msg in rest), None)
-    if inner is not None:
+    inner = next((cls for pattern, cls in _TRANSPORT_MESSAGES if pattern.search(rest)), None)
+    if inner is None:
+        names = names[:1]  # what broke is the server's message: the outer class and status
+    else:
         names.append(inner)
     classes: list[type[Exception]] = [
         type(name, (Exception,), {}) for name in names or ["HiveReportedError"]
