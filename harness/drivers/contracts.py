@@ -9,7 +9,7 @@ only where the library documents one that callers are meant to catch.
 
 from __future__ import annotations
 
-from harness.contract import PROTOCOL_FINAL, Contract, RetryRules
+from harness.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, RetryRules
 
 __all__ = [
     "ANTHROPIC_SDK",
@@ -17,7 +17,7 @@ __all__ = [
     "OPENAI3_SDK",
     "OPENAI_SDK",
     "OPENAI_SDK_UNDER_LITELLM",
-    "OPENAI_SDK_UNDER_STRANDS",
+    "STRANDS_LITELLM",
 ]
 
 _SDK_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
@@ -83,11 +83,25 @@ LLAMA_STACK_CLIENT = OPENAI_SDK.model_copy(
 )
 """The llama-stack client (generated like the OpenAI SDK, with a 60 s Retry-After cap)."""
 
-OPENAI_SDK_UNDER_STRANDS = OPENAI_SDK.model_copy(
+STRANDS_LITELLM = OPENAI_SDK.model_copy(
     update={
-        "source": "strands-agents 1.36 adds no retry and passes no max_retries; litellm "
-        "hands the OpenAI client max_retries=2 (harness/drivers/strands_litellm.py); "
-        + OPENAI_SDK.source
+        # strands' Model interface: strands/models/model.py:128-129 "Raises:
+        # ModelThrottledException: When the model service is throttling requests", and
+        # strands/event_loop/_retry.py:126-127 retries only that type. strands/models/
+        # litellm.py wraps only ContextWindowExceededError (:362-364); litellm's other
+        # errors pass through, and all subclass the OpenAI SDK's (litellm/exceptions.py).
+        "errors": ErrorTaxonomy(
+            types={
+                "openai.OpenAIError": None,
+                "strands.types.exceptions.ContextWindowOverflowException": "context_window",
+            },
+            throttling=("strands.types.exceptions.ModelThrottledException",),
+        ),
+        "source": "strands-agents 1.36: strands/models/model.py:128-129, "
+        "strands/event_loop/_retry.py:126-127, strands/models/litellm.py:362-364; no retry "
+        "of its own and no max_retries, so the OpenAI SDK's policy under litellm applies: "
+        + OPENAI_SDK.source,
     }
 )
-"""strands' litellm model: the OpenAI SDK's policy under litellm."""
+"""strands' litellm model: the OpenAI SDK's retries under litellm, and strands' own rule
+that throttling surfaces as ``ModelThrottledException``."""

@@ -29,7 +29,7 @@ from harness.contract import Contract
 from harness.drivers import _litellm_env
 from harness.drivers._common import finish_event, tool_call_event
 from harness.drivers.base import DriverContext
-from harness.drivers.contracts import OPENAI_SDK_UNDER_STRANDS
+from harness.drivers.contracts import STRANDS_LITELLM
 from harness.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
 from harness.scenario import FinishReason, Request, Scenario
 
@@ -50,7 +50,7 @@ class StrandsLiteLLMDriver:
     """``strands.models.litellm.LiteLLMModel(...).stream(...)``."""
 
     name: ClassVar[str] = "strands-litellm"
-    contract: ClassVar[Contract] = OPENAI_SDK_UNDER_STRANDS
+    contract: ClassVar[Contract] = STRANDS_LITELLM
     dialect: ClassVar[str] = "openai-chat"
     http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("strands", "litellm", "openai")
