@@ -164,3 +164,13 @@ def test_the_same_framework_mapping_its_throttling_passes() -> None:
     driver = framework(map_rate_limit=True).drivers()[0]  # type: ignore[attr-defined]
     run = run_scenario(scenario("retry-429-exhausted"), driver)
     assert run.findings == [], "\n".join(f.render() for f in run.findings)
+
+
+def test_a_suite_of_a_registered_driver_can_replace_its_contract() -> None:
+    from harness.conformance import suite
+    from harness.drivers.base import get_driver
+
+    mine = Contract(retry=RetryRules(max_attempts=2))
+    (driver,) = suite("gateway-client", contract=mine).drivers()
+    assert contract_of(driver) is mine
+    assert contract_of(get_driver("gateway-client")) != mine  # the registered one is intact
