@@ -81,6 +81,7 @@ def _outcome_consequences(findings: list[Finding], codes: set[str]) -> list[Find
     """Expectation findings that follow from another one in the cell.
 
     - a final error retried until the server answered: "ended normally" is the retry's doing;
+    - a transient error not retried: the error raised on a wire that recovers is that one;
     - an adapter that raised on a wire that ends normally: the text it did not yield (what it
       yielded is a prefix) and the usage it never reached follow from the error, unless an
       SSE framing code names why the text went missing, which then is the cause.
@@ -89,6 +90,8 @@ def _outcome_consequences(findings: list[Finding], codes: set[str]) -> list[Find
         findings = [f for f in findings if f.code != "error-swallowed"]
     if "unexpected-error" not in codes:
         return findings
+    if "retry-missing" in codes:  # it raised the error it gave up on: one cause
+        findings = [f for f in findings if f.code != "unexpected-error"]
     cut = [f for f in findings if f.code in _TEXT_CODES and _is_prefix(f.actual, f.expected)]
     if any(f.code.startswith("sse-") for f in cut):
         return [f for f in findings if f.code not in ("unexpected-error", "usage-missing")]
