@@ -13,12 +13,17 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Clock",
+    "Contract",
+    "ErrorTaxonomy",
+    "Features",
     "Finding",
     "Replay",
     "ReplayMiss",
+    "RetryRules",
     "Scenario",
     "ScenarioError",
     "Script",
+    "StreamEnd",
     "Transcript",
     "__version__",
     "load_scenario",
@@ -31,6 +36,11 @@ __all__ = [
 
 _LAZY = {
     "Clock": "harness.clock",
+    "Contract": "harness.contract",
+    "ErrorTaxonomy": "harness.contract",
+    "Features": "harness.contract",
+    "RetryRules": "harness.contract",
+    "StreamEnd": "harness.contract",
     "Finding": "harness.findings",
     "Replay": "harness.transport.core",
     "ReplayMiss": "harness.transport.core",
@@ -48,6 +58,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from harness.clock import Clock
+    from harness.contract import Contract, ErrorTaxonomy, Features, RetryRules, StreamEnd
     from harness.drivers.base import register
     from harness.errors import ScenarioError
     from harness.events import Transcript

@@ -50,8 +50,8 @@ _ENTRIES = [
         "invariant:retries",
         "The adapter retried a 429/5xx immediately, without backing off.",
         "Without Retry-After, a server that just failed needs time to recover; immediate retries "
-        "amplify the overload that caused the failure. The checks' policy asks for at least "
-        "0.1 s (RetryPolicy.min_backoff).",
+        "amplify the overload that caused the failure. The protocol's policy asks for at least "
+        "0.1 s; an adapter's contract may declare more (RetryRules.min_backoff).",
         "Use exponential backoff with jitter (e.g. 0.5 s doubling, capped) between attempts.",
     ),
     _E(
@@ -59,18 +59,20 @@ _ENTRIES = [
         "error",
         "invariant:retries",
         "The adapter sent more requests for one call than the retry policy allows.",
-        "Unbounded retries turn an outage into a flood; the checks' policy allows at most 12 "
-        "requests per call (RetryPolicy.max_attempts).",
+        "Unbounded retries turn an outage into a flood; the protocol's policy allows at most 12 "
+        "requests per call, an adapter's contract its own number (RetryRules.max_attempts).",
         "Cap the number of attempts and surface the last error as a typed exception.",
     ),
     _E(
         "non-retryable-retried",
         "error",
         "invariant:retries / expectations",
-        "The adapter retried an error that is final (400, 404, 422, or 401 after a refresh).",
+        "The adapter retried an error that is final (400, 404, 422, or 401 after a refresh), or "
+        "a status its own contract declares it does not retry.",
         "4xx statuses other than 408/409/429 describe the request, not the server's state: the "
         "same request fails the same way. A second 401 after a token refresh means the "
-        "credentials are wrong.",
+        "credentials are wrong. A status the adapter's contract leaves out of "
+        "RetryRules.statuses is final for that adapter (breaks: contract).",
         "Retry only 408, 409, 429 and 5xx (and 401 once after refreshing a token).",
     ),
     _E(
@@ -85,11 +87,17 @@ _ENTRIES = [
     _E(
         "extra-requests",
         "error",
-        "expectations",
-        "More requests reached the server than the scenario's wire calls for.",
+        "expectations / invariant:replay",
+        "More requests reached the server than the scenario's wire (and the adapter's "
+        "contract) calls for.",
         "Each extra request costs tokens and quota; the scenario says how many a correct "
-        "adapter sends.",
-        "Find why the adapter re-sent the request (a retry on success, a duplicate call).",
+        "adapter sends, and the contract how many more it re-sends after a failed reply. "
+        "Requests past the script's end are refused by the replay; what the adapter raises "
+        "after that follows from the refusal and is not reported separately, so this one "
+        "finding (with the count, the times and the first refused request) is the cell's root.",
+        "Find why the adapter re-sent the request (a retry on success, a duplicate call, a "
+        "retry of an empty or cut reply); if the re-send is a documented choice, declare it in "
+        "the adapter's contract (RetryRules.empty_reply / broken_stream) so the replay serves it.",
     ),
     _E(
         "output-repeated-after-retry",
@@ -381,6 +389,30 @@ _ENTRIES = [
         "The finish reason differs from what the server sent.",
         "finish_reason / stop_reason tell a caller whether to run tools or continue (length).",
         "Map the provider's reason onto stop, length, tool_calls or content_filter.",
+    ),
+    # --- the adapter's declared contract -------------------------------------------------
+    _E(
+        "error-type-undeclared",
+        "error",
+        "contract:errors",
+        "An exception of a type the adapter's contract does not declare reached the caller.",
+        "The adapter declares its error taxonomy (harness.contract.ErrorTaxonomy) so callers "
+        "can catch every failure by those types; an undeclared type slips past their except "
+        "clauses and retry loops.",
+        "Wrap the failure in one of the declared types, or declare the type (with its kind) in "
+        "the contract if callers are meant to catch it.",
+    ),
+    _E(
+        "throttling-type-mismatch",
+        "error",
+        "contract:errors",
+        "A rate limit (HTTP 429) reached the caller as another type than the declared "
+        "throttling type.",
+        "A framework whose retry loop catches only its own throttling exception never retries "
+        "a rate limit that surfaces as the provider library's error: the call fails at once "
+        "where the framework promises to back off.",
+        "Map the provider library's rate-limit error (and every 429) onto the declared "
+        "throttling type in each model class.",
     ),
     # --- protocol flow ---------------------------------------------------------------------
     _E(

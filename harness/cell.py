@@ -40,6 +40,10 @@ class Cell(BaseModel):
     )
     checks: list[CheckSummary] = Field(default_factory=list)
     transcript: Transcript | None = None
+    deviations: list[str] = Field(
+        default_factory=list,
+        description="How the driver's declared contract deviates from the protocol.",
+    )
 
     @property
     def key(self) -> str:
@@ -69,6 +73,7 @@ def cell_from_run(run: object) -> Cell:
         setup=run.setup,
         checks=[CheckSummary(name=c.name, passed=c.passed) for c in run.checks],
         transcript=run.transcript,
+        deviations=run.contract.deviations(),
     )
 
 

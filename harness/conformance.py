@@ -34,6 +34,7 @@ from harness.drivers._common import ChatStream, completion_events, openai_messag
 if TYPE_CHECKING:
     from pydantic import JsonValue
 
+    from harness.contract import Contract
     from harness.drivers.base import Driver, DriverContext
     from harness.events import ErrorEvent, Event
     from harness.scenario import Scenario
@@ -204,6 +205,7 @@ class Conformance:
         supports: Callable[[Scenario], str | None] | None,
         classify: Callable[[BaseException], ErrorEvent | None] | None,
         driver: Driver | None = None,
+        contract: Contract | None = None,
     ) -> None:
         self.fn = fn
         self.driver = driver
@@ -214,6 +216,8 @@ class Conformance:
         self.options = dict(options)
         self.supports = supports
         self.classify = classify
+        self.contract = contract
+        """What the adapter declares (:mod:`harness.contract`); None: the protocol's."""
         self.__wrapped__ = fn
         self.__doc__ = fn.__doc__
 
@@ -242,6 +246,7 @@ def conformance(
     options: Mapping[str, JsonValue] | None = None,
     supports: Callable[[Scenario], str | None] | None = None,
     classify: Callable[[BaseException], ErrorEvent | None] | None = None,
+    contract: Contract | None = None,
 ) -> Callable[[Adapter], Conformance]:
     """Declare ``fn(request, ctx)`` as an adapter to run every scenario of ``dialect`` through.
 
@@ -249,7 +254,9 @@ def conformance(
     reports and baselines. ``options`` become ``ctx.options``. ``supports(scenario)``
     returns None or why the adapter cannot run it (the test is skipped as n/a).
     ``classify(exc)`` may map the adapter's own exceptions to an ``ErrorEvent`` (None: use
-    harness's classifier).
+    harness's classifier). ``contract`` declares the adapter's retry policy, error types,
+    end-of-stream rules and features (:class:`harness.contract.Contract`); the checks judge
+    the adapter by it and every report lists how it deviates from the protocol.
     """
     dialects = (dialect,) if isinstance(dialect, str) else tuple(dialect)
     if not dialects or not all(isinstance(d, str) and d for d in dialects):
@@ -275,20 +282,23 @@ def conformance(
             options=options or {},
             supports=supports,
             classify=classify,
+            contract=contract,
         )
 
     return wrap
 
 
-def suite(driver: str | Driver) -> Conformance:
+def suite(driver: str | Driver, *, contract: Contract | None = None) -> Conformance:
     """A registered driver (by name) or a Driver object as a suite the plugin collects.
 
     ``test_reference = suite("openai-sdk-chat")`` runs harness's own OpenAI SDK driver
-    next to yours.
+    next to yours. ``contract`` replaces the driver's own declaration.
     """
     from harness.drivers.base import get_driver
 
     resolved = get_driver(driver) if isinstance(driver, str) else driver
+    if contract is not None:
+        resolved.contract = contract  # type: ignore[attr-defined]
     return Conformance(
         _no_adapter,
         dialects=(resolved.dialect,),
@@ -298,6 +308,7 @@ def suite(driver: str | Driver) -> Conformance:
         supports=None,
         classify=None,
         driver=resolved,
+        contract=contract,
     )
 
 
@@ -322,7 +333,9 @@ class AdapterDriver:
 
     @classmethod
     def declare(cls, declared: Conformance, dialect: str, name: str) -> AdapterDriver:
-        attrs = {"name": name, "dialect": dialect, "declared": declared}
+        attrs: dict[str, Any] = {"name": name, "dialect": dialect, "declared": declared}
+        if declared.contract is not None:
+            attrs["contract"] = declared.contract
         made: type[AdapterDriver] = type(f"AdapterDriver[{name}]", (cls,), attrs)
         return made()
 

@@ -87,6 +87,11 @@ class ErrorEvent(_Event):
     leaked: bool = Field(
         False, description="True when a raw transport exception escaped the adapter."
     )
+    declared_type: str | None = Field(
+        None,
+        description="The type in the adapter's declared error taxonomy this exception is an "
+        "instance of (null: undeclared, or the adapter declares no taxonomy).",
+    )
 
 
 Event = Annotated[

@@ -11,9 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-__all__ = ["Finding", "Severity"]
+__all__ = ["Breaks", "Finding", "Severity"]
 
 Severity = Literal["error", "warning"]
+Breaks = Literal["protocol", "contract"]
+"""What a finding breaks: the provider's protocol, or the adapter's own declared contract
+(:mod:`harness.contract`)."""
 
 
 class Finding(BaseModel):
@@ -28,10 +31,18 @@ class Finding(BaseModel):
     actual: JsonValue = None
     where: str = Field("", description="Scenario file:line, attempt, event index or offset.")
     severity: Severity = "error"
+    breaks: Breaks = Field(
+        "protocol",
+        description="``protocol``: the provider's wire protocol; ``contract``: what the "
+        "adapter itself declared (a stricter or different rule than the protocol's).",
+    )
+    count: int = Field(1, ge=1, description="How many identical findings this one stands for.")
 
     def render(self) -> str:
         """Multi-line text for terminals and pytest reports."""
-        lines = [f"[{self.code}] {self.message}"]
+        times = f" (x{self.count})" if self.count > 1 else ""
+        against = " [breaks the adapter's contract]" if self.breaks == "contract" else ""
+        lines = [f"[{self.code}] {self.message}{times}{against}"]
         if self.expected is not None or self.actual is not None:
             lines.append(f"  expected: {_short(self.expected)}")
             lines.append(f"  actual:   {_short(self.actual)}")

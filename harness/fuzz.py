@@ -54,10 +54,11 @@ SPLIT_BUDGET = 64
 def fuzz_checks() -> list[Check]:
     """Expectations and invariants; the transcript-schema check is left out (the events are
     pydantic models already, and re-validating each one costs more than the adapter)."""
+    from harness.checks.declared import DECLARED_ERRORS
     from harness.checks.expectations import EXPECTATIONS
     from harness.checks.invariants import INVARIANTS
 
-    return [EXPECTATIONS, *INVARIANTS]
+    return [EXPECTATIONS, DECLARED_ERRORS, *INVARIANTS]
 
 
 @dataclass(frozen=True)

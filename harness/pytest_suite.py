@@ -57,7 +57,10 @@ class ConformanceFailure(AssertionError):
             f"({run.dialect}): {len(findings)} finding(s)",
             "",
         ]
-        super().__init__("\n".join(head + [f.render() for f in findings]))
+        deviations = run.contract.deviations()
+        tail = ["", "contract (deviations from the protocol): " + "; ".join(deviations)]
+        body = head + [f.render() for f in findings] + (tail if deviations else [])
+        super().__init__("\n".join(body))
 
 
 def selected_drivers(config: pytest.Config) -> set[str] | None:
@@ -372,6 +375,8 @@ class Results:
             f"{len(m.cells)} cells: {counts['pass']} pass, {counts['fail']} fail, "
             f"{counts['n/a']} n/a, {counts['error']} error"
         ]
+        declared = {c.driver: c.deviations for c in m.cells if c.deviations}
+        lines += [f"contract of {d}: {'; '.join(devs)}" for d, devs in declared.items()]
         if baseline_path(config) and not config.getoption("harness_update_baseline"):
             fixes = compare(m.cells, _baseline(config)).fixes
             for cell, why in fixes:

@@ -88,6 +88,11 @@ def to_junit(m: Matrix) -> str:
             errors=str(counts["error"]),
             skipped=str(counts["n/a"]),
         )
+        deviations = next((c.deviations for c in cells if c.deviations), [])
+        if deviations:  # a relaxation is never silent, in CI either
+            props = ET.SubElement(suite, "properties")
+            for line in deviations:
+                ET.SubElement(props, "property", name="contract-deviation", value=line)
         for c in cells:
             case = ET.SubElement(suite, "testcase", classname=f"harness.{d}", name=c.scenario)
             if c.transcript is not None:
@@ -132,6 +137,14 @@ def to_markdown(m: Matrix) -> str:
         for c in bad:
             lines.append(f"- **{c.driver}** × `{c.scenario}`: {_md_escape(c.reason)}")
         lines += ["", "</details>"]
+    declared = {c.driver: c.deviations for c in m.cells if c.deviations}
+    if declared:
+        lines += [
+            "",
+            "**Contracts** (how each adapter's declaration deviates from the protocol):",
+            "",
+        ]
+        lines += [f"- **{d}**: {_md_escape('; '.join(devs))}" for d, devs in declared.items()]
     na = [c for c in m.cells if c.status == "n/a"]
     if na:
         lines += ["", "<details><summary>n/a cells</summary>", ""]

@@ -15,7 +15,9 @@ from typing import Any, Literal
 
 from harness.budget import AdapterHung, Budget, stack_of, wall_limit
 from harness.checks import Check, CheckResult, default_checks
+from harness.checks.rootcause import settle
 from harness.clock import Clock
+from harness.contract import Contract, contract_of
 from harness.dialects import get_dialect
 from harness.drivers.base import Driver, DriverContext
 from harness.drivers.classify import classify
@@ -54,6 +56,8 @@ class Run:
     ``error``, its checks are not run, and it never counts in the adapter's verdict."""
     hung: AdapterHung | None = None
     """The adapter did not finish within the cell's budget (reported as ``adapter-hung``)."""
+    contract: Contract = field(default_factory=Contract)
+    """What the driver declares about its adapter; the checks consult it."""
 
     @property
     def status(self) -> Status:
@@ -73,7 +77,7 @@ class Run:
             return self.na_reason
         if self.setup is not None:
             return f"{self.setup.code}: {self.setup.message}"
-        found = self.findings
+        found = sorted(self.findings, key=lambda f: f.severity != "error")  # the root first
         return f"{found[0].code}: {found[0].message}" if found else ""
 
 
@@ -92,13 +96,14 @@ def run_scenario(
     budget = budget if budget is not None else Budget()
     dialect = get_dialect(driver.dialect)
     run = Run(scenario=scenario, driver=driver.name, dialect=dialect.name)
+    run.contract = contract_of(driver)
     reason = _not_applicable(scenario, driver, dialect.supports(scenario))
     if reason is not None:
         run.na_reason = reason
         return run
     run.script = dialect.synthesize(scenario)
     clock = Clock(budget=budget.virtual_seconds)
-    replay = Replay(run.script, clock)
+    replay = Replay(run.script, clock, repeat_last=run.contract.repeats(scenario))
     ctx = DriverContext(scenario=scenario, replay=replay, clock=clock)
     started = time.perf_counter()
     blocked: list[str] = []
@@ -147,6 +152,7 @@ def run_scenario(
         return run  # what follows from being ended (no finish, unread streams) is not news
     for check in checks if checks is not None else default_checks():
         run.checks.append(check(run))
+    run.checks = settle(run, run.checks)  # one root cause per cell, duplicates counted
     return run
 
 
@@ -203,7 +209,7 @@ def _not_applicable(scenario: Scenario, driver: Driver, dialect_reason: str | No
     # the dialect's reason comes first; it includes a scenario limited to other dialects
     if dialect_reason is not None:
         return dialect_reason
-    return driver.supports(scenario)
+    return driver.supports(scenario) or contract_of(driver).not_supported(scenario)
 
 
 async def _collect(
@@ -279,8 +285,8 @@ def _classify(driver: Driver, exc: BaseException) -> ErrorEvent:
     if callable(custom):
         result = custom(exc)
         if isinstance(result, ErrorEvent):
-            return result
-    return classify(exc)
+            return contract_of(driver).classify(exc, result, keep_kind=True)
+    return contract_of(driver).classify(exc, classify(exc))
 
 
 def _versions(driver: Driver) -> dict[str, str]:

@@ -22,6 +22,8 @@ class Verdict:
     """Scenarios harness could not run (``error`` cells): not part of the outcome, which
     judges the adapter, but a gate fails on them (see ``gate_failed``)."""
     counts: dict[str, int] = field(default_factory=dict)
+    deviations: list[str] = field(default_factory=list)
+    """How the adapter's declared contract relaxes the protocol: shown with the results."""
 
 
 def verdict(cells: list[Cell], driver: str) -> Verdict:
@@ -43,7 +45,8 @@ def verdict(cells: list[Cell], driver: str) -> Verdict:
     for c in mine:
         counts[c.status] = counts.get(c.status, 0) + 1
     outcome: Outcome = "FAIL" if severe else ("WARN" if warned else "PASS")
-    return Verdict(driver, outcome, dict(sorted(groups.items())), errors, counts)
+    deviations = next((c.deviations for c in mine if c.deviations), [])
+    return Verdict(driver, outcome, dict(sorted(groups.items())), errors, counts, deviations)
 
 
 def render_verdicts(verdicts: list[Verdict]) -> str:
@@ -61,6 +64,8 @@ def render_verdicts(verdicts: list[Verdict]) -> str:
                 f"    harness could not run (setup errors, not in the verdict; they still fail "
                 f"the gate): {', '.join(v.errors)}"
             )
+        if v.deviations:
+            lines.append(f"    contract (deviations from the protocol): {'; '.join(v.deviations)}")
     return "\n".join(lines)
 
 

@@ -72,6 +72,23 @@ def test_json_and_markdown(matrix: Matrix) -> None:
     assert "| s2 | ❌ `text-mismatch` |" in md
 
 
+def test_every_report_lists_the_contracts_deviations(matrix: Matrix) -> None:
+    from harness.verdict import render_verdicts, verdict
+
+    lines = ["does not retry HTTP 500", "honours Retry-After up to 60 s"]
+    for c in matrix.cells:
+        if c.driver == "a":
+            c.deviations = list(lines)
+    assert "- **a**: does not retry HTTP 500; honours Retry-After up to 60 s" in to_markdown(matrix)
+    root = ET.fromstring(to_junit(matrix).split("?>", 1)[1])
+    props = root.findall(".//testsuite[@name='a']/properties/property")
+    assert [p.get("value") for p in props] == lines
+    assert json.loads(to_json(matrix))["cells"][0]["deviations"] == lines
+    text = render_verdicts([verdict(matrix.cells, "a"), verdict(matrix.cells, "b")])
+    assert "contract (deviations from the protocol): does not retry HTTP 500;" in text
+    assert text.count("contract (deviations") == 1  # b declares nothing
+
+
 def test_baseline_flags_regressions_and_fixes(matrix: Matrix, tmp_path: Path) -> None:
     path = tmp_path / "baseline.json"
     write_baseline(path, matrix.cells, {})

@@ -25,10 +25,13 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from itertools import count
 from typing import Any, ClassVar
 
+from harness.contract import Contract, ErrorTaxonomy, RetryRules
 from harness.drivers import DriverContext
 from harness.drivers.classify import classify
 from harness.events import ErrorEvent, Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
 from harness.scenario import ErrorKind, FinishReason, Request, Scenario
+
+from . import client as gateway
 
 __all__ = ["STREAM_ERROR_KINDS", "GatewayClientDriver", "gateway_messages", "gateway_tools"]
 
@@ -51,6 +54,35 @@ STREAM_ERROR_KINDS: Mapping[str, ErrorKind] = {
 """In-stream error codes that are not a server failure; every other code is one."""
 
 
+CONTRACT = Contract(
+    retry=RetryRules(
+        # client.py:8-12, 67, 300: 408, 429 and 5xx are retried, but 501 and 502 (the
+        # gateway's verdict on its upstream, after its own retries) are final
+        statuses=frozenset({408, 429, 500, 503, 504, 529}),
+        # client.py:181 max_retries=2: three attempts in all
+        max_attempts=3,
+        # client.py:182, 305: a Retry-After above max_retry_wait (60 s) is not waited out,
+        # the error is raised
+        retry_after_cap=60,
+    ),
+    # client.py:19-30: every failure is a GatewayError; "nothing from httpx escapes"
+    errors=ErrorTaxonomy(
+        types={
+            gateway.GatewayError: None,  # other 4xx: the kind its status says
+            gateway.AuthError: "auth",
+            gateway.ModelNotFound: "not_found",
+            gateway.ServerError: "server",
+            gateway.StreamError: None,  # protocol, or the in-stream code (classify below)
+            gateway.GatewayTimeout: "timeout",
+            gateway.GatewayConnectionError: "protocol",
+        },
+        throttling=(gateway.RateLimited,),
+    ),
+    source="examples/gateway_client/client.py:8-30,67,181-182,300-305",
+)
+"""What the client documents about itself (its module docstring and constructor)."""
+
+
 class GatewayClientDriver:
     """``GatewayClient.chat`` / ``chat_stream`` from ``examples/gateway_client``."""
 
@@ -60,6 +92,7 @@ class GatewayClientDriver:
     requires: ClassVar[tuple[str, ...]] = ("httpx",)
     extra: ClassVar[str] = ""
     distributions: ClassVar[tuple[str, ...]] = ("httpx",)
+    contract: ClassVar[Contract] = CONTRACT
 
     def supports(self, scenario: Scenario) -> str | None:
         return None

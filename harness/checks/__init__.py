@@ -2,7 +2,9 @@
 
 - ``expectations``: the scenario's ``expect`` block (what a correct adapter yields);
 - ``schema``: the transcript validates against the published JSON Schema;
-- ``invariants``: properties every transcript must satisfy (DESIGN.md, 1-4 and 6-8).
+- ``invariants``: properties every transcript must satisfy (DESIGN.md, 1-4 and 6-8);
+- ``declared``: the error types the adapter's contract declares (:mod:`harness.contract`);
+- ``rootcause``: not a check: cuts a cell's cascade of findings to its root.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ def named(name: str) -> Callable[[Callable[[Run], list[Finding]]], Check]:
 
 
 def default_checks() -> list[Check]:
+    from harness.checks.declared import DECLARED_ERRORS
     from harness.checks.expectations import EXPECTATIONS
     from harness.checks.invariants import INVARIANTS, replay
     from harness.checks.schema import TRANSCRIPT_SCHEMA
@@ -58,4 +61,4 @@ def default_checks() -> list[Check]:
     # the replay check first: a request the script did not expect is the cause of whatever
     # error the adapter raises after it, so it is the cell's first reason
     rest = [c for c in INVARIANTS if c is not replay]
-    return [replay, EXPECTATIONS, TRANSCRIPT_SCHEMA, *rest]
+    return [replay, EXPECTATIONS, DECLARED_ERRORS, TRANSCRIPT_SCHEMA, *rest]

@@ -8,9 +8,10 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import JsonValue
 
 from harness.checks import named
+from harness.contract import PROTOCOL_RETRYABLE, Contract, kind_of_status, leading_errors
 from harness.events import ErrorEvent, FinishEvent, RequestRecord, Transcript
 from harness.findings import Finding
-from harness.scenario import ExpectedRequest, ReplyAttempt, Scenario
+from harness.scenario import ErrorAttempt, ErrorKind, ExpectedRequest, ReplyAttempt, Scenario
 
 if TYPE_CHECKING:
     from harness.runner import Run
@@ -31,12 +32,20 @@ def EXPECTATIONS(run: Run) -> list[Finding]:
     give_up = scenario.expect.give_up
     if give_up is not None and isinstance(last, ErrorEvent) and last.error == give_up:
         return []  # an allowed outcome: the adapter's retry budget ran out
+    contract = run.contract
+    declared = _declared_give_up(scenario, contract)
+    if declared is not None and isinstance(last, ErrorEvent):
+        kind, most = declared
+        if last.error == kind and len(t.requests) <= most:
+            return []  # the adapter stops retrying where its contract says it does
+    if _lone_terminator_accepted(scenario, contract, t):
+        return []  # the contract's end-of-stream rule: an empty reply that finished
     found: list[Finding] = []
     found += _terminal(scenario, t, where)
-    found += _text(scenario, t, where)
+    found += _text(scenario, t, where, reasoning=contract.features.reasoning)
     found += _tool_calls(scenario, t, where)
-    found += _usage(scenario, t, where)
-    found += _requests(scenario, t, where)
+    found += _usage(scenario, t, where) if contract.features.usage else []
+    found += _requests(scenario, t, where, contract)
     found += _sent(scenario, t, where)
     return found
 
@@ -125,11 +134,42 @@ def silent_failure_code(scenario: Scenario) -> str:
     return "error-swallowed"
 
 
-def _text(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
+def _declared_give_up(scenario: Scenario, contract: Contract) -> tuple[ErrorKind, int] | None:
+    """The error and most requests of an adapter that stops where its contract says: at the
+    first leading HTTP error it does not retry, or when its attempts run out."""
+    statuses = leading_errors(scenario)
+    rules = contract.retry
+    for i, status in enumerate(statuses):
+        not_retried = status in PROTOCOL_RETRYABLE and status not in rules.statuses
+        if i + 1 >= rules.max_attempts or not_retried:
+            return kind_of_status(status), i + 1
+    return None
+
+
+def _lone_terminator_accepted(scenario: Scenario, contract: Contract, t: Transcript) -> bool:
+    replies = scenario.replies()
+    fault = replies[-1].fault if replies else None
+    if fault is None or not fault.terminator_only:
+        return False
+    if contract.stream_end.lone_terminator != "empty-stop":
+        return False
+    terminals = t.terminals()
+    last = terminals[-1] if terminals else None
+    return (
+        isinstance(last, FinishEvent)
+        and last.reason == "stop"
+        and not t.text()
+        and not t.tool_calls()
+    )
+
+
+def _text(
+    scenario: Scenario, t: Transcript, where: str, *, reasoning: bool = True
+) -> list[Finding]:
     found: list[Finding] = []
     for field, expected, actual in (
         ("text", scenario.expect.text, t.text()),
-        ("reasoning", scenario.expect.reasoning, t.reasoning()),
+        ("reasoning", scenario.expect.reasoning if reasoning else None, t.reasoning()),
     ):
         if expected is None or actual == expected:
             continue
@@ -255,11 +295,15 @@ def _usage(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
     return []
 
 
-def _requests(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
+def _requests(
+    scenario: Scenario, t: Transcript, where: str, contract: Contract | None = None
+) -> list[Finding]:
     expect = scenario.expect
+    contract = contract or Contract()
     found: list[Finding] = []
     n = len(t.requests)
-    if expect.requests is not None and n != expect.requests:
+    resent = contract.repeats(scenario)  # re-sends the contract declares: served again
+    if expect.requests is not None and not expect.requests <= n <= expect.requests + resent:
         if n > expect.requests and expect.error in NON_RETRYABLE:
             code, why = "non-retryable-retried", f"a {expect.error} error is final"
         elif n > expect.requests:
@@ -276,21 +320,36 @@ def _requests(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
                 where=where,
             )
         )
-    if expect.min_wait is not None and n >= 2:
+    min_wait = expect.min_wait
+    cap = contract.retry.retry_after_cap
+    if min_wait is not None and cap is not None:
+        capped = sum(min(a.error.retry_after or 0.0, cap) for a in _leading(scenario))
+        min_wait = min(min_wait, capped)
+    if min_wait is not None and n >= 2:
         waited = t.requests[-1].at - t.requests[0].at
-        if waited + 1e-3 < expect.min_wait:
+        if waited + 1e-3 < min_wait:
             found.append(
                 Finding(
                     code="retry-after-ignored",
                     check="expectations",
                     message=f"the adapter waited {waited:.3f} s in all between its first and "
-                    f"last request; the server asked for at least {expect.min_wait:g} s",
-                    expected={"min_wait_s": expect.min_wait},
+                    f"last request; the server asked for at least {min_wait:g} s"
+                    + ("" if min_wait == expect.min_wait else " (within the adapter's cap)"),
+                    expected={"min_wait_s": min_wait},
                     actual={"waited_s": round(waited, 3), "waits_s": t.waits()},
                     where=where,
                 )
             )
     return found
+
+
+def _leading(scenario: Scenario) -> list[ErrorAttempt]:
+    out = []
+    for attempt in scenario.attempts:
+        if not isinstance(attempt, ErrorAttempt):
+            break
+        out.append(attempt)
+    return out
 
 
 def _sent(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from harness.checks import Check, named
+from harness.contract import PROTOCOL_FINAL, PROTOCOL_RETRYABLE
 from harness.events import ErrorEvent, FinishEvent, RequestRecord, ToolCallEvent
 from harness.findings import Finding
 from harness.scenario import ToolCallPart
@@ -30,7 +31,8 @@ __all__ = ["INVARIANTS", "RetryPolicy", "retry_after_seconds"]
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """What the retry checks accept. Documented in the README; override per driver.
+    """The protocol's retry policy, the defaults of :class:`harness.contract.RetryRules`
+    (kept for callers of earlier versions; a driver overrides it with its contract).
 
     ``min_backoff``: a retry after a 429/5xx without Retry-After must wait at least this long.
     ``max_attempts``: more requests than this for one call is a retry storm.
@@ -41,8 +43,7 @@ class RetryPolicy:
 
 
 POLICY = RetryPolicy()
-_FINAL_STATUSES = frozenset({400, 403, 404, 405, 409, 413, 422})
-_RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
+_RETRYABLE_STATUSES = PROTOCOL_RETRYABLE
 
 
 @named("invariant:terminal")
@@ -252,9 +253,11 @@ def _served(run: Run) -> Iterator[tuple[int, RequestRecord, Exchange | None]]:
 
 @named("invariant:retries")
 def retries(run: Run) -> list[Finding]:
-    """Retry-After honoured; final errors not retried; retries back off and stop."""
+    """Retry-After honoured (up to the contract's cap); final errors not retried; retries
+    back off (at least the contract's minimum) and stop (within its attempts)."""
     assert run.transcript is not None
     where = run.scenario.where()
+    rules = run.contract.retry
     reqs = run.transcript.requests
     found: list[Finding] = []
     served = list(_served(run))
@@ -264,56 +267,72 @@ def retries(run: Run) -> list[Finding]:
         wait = reqs[i + 1].at - req.at
         at = f"{where} · attempt {i + 1} -> {i + 2}"
         asked = retry_after_seconds(ex)
-        if asked is not None and ex.status in _RETRYABLE_STATUSES and wait + 1e-3 < asked:
+        retryable = ex.status in rules.statuses
+        cap = rules.retry_after_cap
+        due = asked if asked is None or cap is None else min(asked, cap)
+        if due is not None and retryable and wait + 1e-3 < due:
+            capped = f" (the adapter's cap: {cap:g} s)" if due != asked else ""
             found.append(
                 Finding(
                     code="retry-after-ignored",
                     check="invariant:retries",
-                    message=f"after HTTP {ex.status} with Retry-After {asked:g} s the next "
-                    f"request came {wait:.3f} s later",
-                    expected={"wait_s": asked},
+                    message=f"after HTTP {ex.status} with Retry-After {asked:g} s{capped} the "
+                    f"next request came {wait:.3f} s later",
+                    expected={"wait_s": due},
                     actual={"wait_s": round(wait, 3)},
                     where=at,
+                    breaks="contract" if due != asked else "protocol",
                 )
             )
-        elif asked is None and ex.status in _RETRYABLE_STATUSES and wait < POLICY.min_backoff:
+        elif asked is None and retryable and wait < rules.min_backoff:
             found.append(
                 Finding(
                     code="retry-without-backoff",
                     check="invariant:retries",
                     message=f"after HTTP {ex.status} the adapter retried after {wait:.3f} s; "
-                    f"the policy asks for at least {POLICY.min_backoff:g} s of backoff",
-                    expected={"wait_s": POLICY.min_backoff},
+                    f"the policy asks for at least {rules.min_backoff:g} s of backoff",
+                    expected={"wait_s": rules.min_backoff},
                     actual={"wait_s": round(wait, 3)},
                     where=at,
+                    breaks="protocol" if rules.min_backoff <= POLICY.min_backoff else "contract",
                 )
             )
         prev = served[i - 1][2] if i > 0 else None
         twice_401 = ex.status == 401 and prev is not None and prev.status == 401
-        if ex.status in _FINAL_STATUSES or twice_401:
+        declared_final = ex.status in rules.final_statuses or (
+            ex.status in _RETRYABLE_STATUSES and ex.status not in rules.statuses
+        )
+        if declared_final or twice_401:
+            by_protocol = ex.status in PROTOCOL_FINAL or twice_401
             found.append(
                 Finding(
                     code="non-retryable-retried",
                     check="invariant:retries",
-                    message=f"HTTP {ex.status} is final, yet the adapter sent request {i + 2}",
+                    message=f"HTTP {ex.status} is final"
+                    + ("" if by_protocol else " by the adapter's contract")
+                    + f", yet the adapter sent request {i + 2}",
                     expected="no further request",
                     actual={"status": ex.status, "next_request_after_s": round(wait, 3)},
                     where=at,
+                    breaks="protocol" if by_protocol else "contract",
                 )
             )
     # attempts: the first request plus every request that follows an error answer (polls of
-    # a run and the steps of a multi-request flow are not retries)
-    attempts = 1 + sum(1 for _, _, ex in served[:-1] if ex is None or ex.status >= 400)
-    if attempts > POLICY.max_attempts:
+    # a run and the steps of a multi-request flow are not retries); a request the replay
+    # refused is not an answer of the server's, so it does not inflate the count
+    attempts = 1 + sum(1 for _, _, ex in served[:-1] if ex is not None and ex.status >= 400)
+    if attempts > rules.max_attempts:
         found.append(
             Finding(
                 code="retry-storm",
                 check="invariant:retries",
-                message=f"{attempts} attempts for one call; the policy allows "
-                f"{POLICY.max_attempts}",
-                expected={"max_attempts": POLICY.max_attempts},
+                message=f"{attempts} attempts for one call; the "
+                + ("policy" if rules.max_attempts >= POLICY.max_attempts else "contract")
+                + f" allows {rules.max_attempts}",
+                expected={"max_attempts": rules.max_attempts},
                 actual={"attempts": attempts, "requests": len(reqs)},
                 where=where,
+                breaks="protocol" if rules.max_attempts >= POLICY.max_attempts else "contract",
             )
         )
     return found

@@ -21,8 +21,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
+from harness.contract import Contract
 from harness.drivers._common import field_of, finish_event, tool_call_event
 from harness.drivers.base import DriverContext
+from harness.drivers.contracts import ANTHROPIC_SDK
 from harness.events import Event, ReasoningEvent, TextEvent, UsageEvent
 from harness.scenario import FinishReason, Request, Scenario
 
@@ -53,6 +55,7 @@ class AnthropicDriver:
     """``anthropic.AsyncAnthropic().messages``: ``stream()`` or ``create()``."""
 
     name: ClassVar[str] = "anthropic-sdk"
+    contract: ClassVar[Contract] = ANTHROPIC_SDK
     dialect: ClassVar[str] = "anthropic-messages"
     http_library: ClassVar[str] = "httpx2"
     requires: ClassVar[tuple[str, ...]] = ("anthropic", "httpx2")

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import os
 import random
 import re
@@ -42,6 +43,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from harness.contract import Contract, RetryRules
 from harness.drivers import _litellm_env
 from harness.drivers._common import finish_event, openai_messages, tool_call_event
 from harness.drivers.base import DriverContext
@@ -69,6 +71,26 @@ class HiveLiteLLMDriver:
     """Installed in a virtualenv of its own (see :mod:`harness.envs`)."""
     distributions: ClassVar[tuple[str, ...]] = ("aden-hive", "litellm", "openai", "httpx")
     """Installed distributions whose versions the transcript records."""
+    # aden-hive 1.0.12, framework/llm/litellm.py (in the driver's environment):
+    # - 573-574: EMPTY_STREAM_MAX_RETRIES = 3, 1 s apart; 3434-3472: an empty stream is
+    #   re-sent up to 3 times, then the empty result is returned to the caller;
+    # - 590: STREAM_TRANSIENT_MAX_RETRIES = 3; 1259-1299 `_is_stream_transient_error`:
+    #   litellm APIConnectionError (a cut), InternalServerError (an in-stream server_error),
+    #   BadGateway, ServiceUnavailable are transient; 3575: re-sent up to 3 times, also after
+    #   output began;
+    # - 351-353: a 429 is retried up to RATE_LIMIT_MAX_RETRIES = 10 times, Retry-After
+    #   honoured up to RATE_LIMIT_MAX_DELAY = 120 s (1169-1199 `_parse_retry_after`).
+    # Its attempts are not declared above the protocol's 12: hive documents 10 retries; the
+    # OpenAI client's own 2 retries nested inside each are not a documented choice.
+    contract: ClassVar[Contract] = Contract(
+        retry=RetryRules(
+            retry_after_cap=120,
+            empty_reply=3,
+            broken_stream=3,
+            drop_before_first_event=3,
+        ),
+        source="aden-hive 1.0.12 framework/llm/litellm.py:351-353,573-590,1259-1299,3434,3575",
+    )
 
     def supports(self, scenario: Scenario) -> str | None:
         return None
@@ -174,17 +196,56 @@ def stream_error_event(item: Any) -> ErrorEvent:
     text = str(getattr(item, "error", "") or "")
     status = getattr(item, "upstream_status", None)
     status = status if isinstance(status, int) and not isinstance(status, bool) else None
-    named = _LITELLM_CLASS.match(text)
-    stand_in: type[Exception] = type(
-        named.group(1) if named else "HiveReportedError", (Exception,), {}
-    )
-    exc = stand_in(text)
+    exc = _stand_in(text)
     if status is not None:
         exc.status_code = status  # type: ignore[attr-defined]
     event = classify(exc)
     if event.error == "unknown" and getattr(item, "error_type", None) == "rate_limit":
         event = event.model_copy(update={"error": "rate_limit"})
     return event.model_copy(update={"type": STREAM_ERROR_TYPE, "leaked": False})
+
+
+_TRANSPORT_MESSAGES = (
+    (
+        re.compile("peer closed connection without sending complete message body"),
+        "RemoteProtocolError",
+    ),
+    (re.compile("The read operation timed out"), "ReadTimeout"),
+    (
+        re.compile(
+            r"Unterminated string|Expecting (value|property name|',' delimiter|':' delimiter)"
+            r"|Extra data|Invalid control character"
+        ),
+        "JSONDecodeError",
+    ),
+)
+"""The messages of the errors a broken wire gives (the HTTP library's, ``json``'s): hive
+keeps only the text, and these name the failure when no class does."""
+
+
+def _stand_in(text: str) -> Exception:
+    """Exceptions named like the classes the text names, each wrapping the next
+    (``litellm.MidStreamFallbackError: litellm.APIConnectionError: ...``) down to the wire
+    failure its message names, so the kind is read by the same rules as a raised chain: a
+    wrapper's kind only as a fallback. When the message names no wire failure (an in-stream
+    error's text), the outermost class and the status decide, as hive reports them."""
+    names: list[str] = []
+    rest = text
+    while (named := _LITELLM_CLASS.match(rest)) is not None:
+        names.append(named.group(1))
+        rest = rest[named.end() :]
+    inner = next((cls for pattern, cls in _TRANSPORT_MESSAGES if pattern.search(rest)), None)
+    if inner is None:
+        names = names[:1]  # what broke is the server's message: the outer class and status
+    else:
+        names.append(inner)
+    classes: list[type[Exception]] = [
+        type(name, (Exception,), {}) for name in names or ["HiveReportedError"]
+    ]
+    chain = [cls(text) for cls in classes]
+    for outer, wrapped in itertools.pairwise(chain):
+        outer.__cause__ = wrapped
+    return chain[0]
 
 
 def response_events(response: Any) -> list[Event]:

@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
+from harness.contract import Contract
 from harness.drivers import _litellm_env
 from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
 from harness.drivers.base import DriverContext
+from harness.drivers.contracts import OPENAI_SDK_UNDER_LITELLM
 from harness.events import Event
 from harness.scenario import Scenario
 
@@ -32,6 +34,7 @@ class LiteLLMChatDriver:
     """``litellm.acompletion(model="openai/<model>", ...)``, streamed or not."""
 
     name: ClassVar[str] = "litellm-chat"
+    contract: ClassVar[Contract] = OPENAI_SDK_UNDER_LITELLM
     dialect: ClassVar[str] = "openai-chat"
     http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("litellm", "openai")

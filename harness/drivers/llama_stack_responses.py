@@ -24,7 +24,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import ClassVar
 
+from harness.contract import Contract
 from harness.drivers.base import DriverContext
+from harness.drivers.contracts import LLAMA_STACK_CLIENT
 from harness.drivers.openai_sdk_responses import create_and_map, responses_kwargs
 from harness.events import Event
 from harness.scenario import Scenario
@@ -36,6 +38,7 @@ class LlamaStackResponsesDriver:
     """``llama_stack_client.AsyncLlamaStackClient().responses.create``, streamed or not."""
 
     name: ClassVar[str] = "llama-stack-responses"
+    contract: ClassVar[Contract] = LLAMA_STACK_CLIENT
     dialect: ClassVar[str] = "openai-responses"
     http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("llama_stack_client", "fire")

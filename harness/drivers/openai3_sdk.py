@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from harness.contract import Contract
 from harness.drivers.base import DriverContext
+from harness.drivers.contracts import OPENAI3_SDK
 from harness.drivers.openai_sdk import OpenAIChatDriver
 
 __all__ = ["OpenAI3ChatDriver"]
@@ -25,6 +27,7 @@ class OpenAI3ChatDriver(OpenAIChatDriver):
     """``openai.AsyncOpenAI`` 3.x chat completions on ``httpx2``, streamed or not."""
 
     name: ClassVar[str] = "openai3-sdk-chat"
+    contract: ClassVar[Contract] = OPENAI3_SDK
     http_library: ClassVar[str] = "httpx2"
     requires: ClassVar[tuple[str, ...]] = ("openai", "httpx2")
     extra: ClassVar[str] = "openai3"

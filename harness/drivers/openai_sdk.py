@@ -18,8 +18,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
+from harness.contract import Contract
 from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
 from harness.drivers.base import DriverContext
+from harness.drivers.contracts import OPENAI_SDK
 from harness.events import Event
 from harness.scenario import Request, Scenario
 
@@ -30,6 +32,7 @@ class OpenAIChatDriver:
     """``openai.AsyncOpenAI`` chat completions, streamed or not."""
 
     name: ClassVar[str] = "openai-sdk-chat"
+    contract: ClassVar[Contract] = OPENAI_SDK
     dialect: ClassVar[str] = "openai-chat"
     http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("openai",)

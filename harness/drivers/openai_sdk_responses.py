@@ -23,8 +23,10 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
+from harness.contract import Contract
 from harness.drivers._common import error_item_event, field_of, tool_call_event
 from harness.drivers.base import DriverContext
+from harness.drivers.contracts import OPENAI_SDK
 from harness.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
 from harness.scenario import ErrorKind, FinishReason, Request, Scenario
 
@@ -65,6 +67,7 @@ class OpenAIResponsesDriver:
     """``openai.AsyncOpenAI().responses.create``, streamed or not."""
 
     name: ClassVar[str] = "openai-sdk-responses"
+    contract: ClassVar[Contract] = OPENAI_SDK
     dialect: ClassVar[str] = "openai-responses"
     http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("openai",)

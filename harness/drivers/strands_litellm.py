@@ -25,9 +25,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
+from harness.contract import Contract
 from harness.drivers import _litellm_env
 from harness.drivers._common import finish_event, tool_call_event
 from harness.drivers.base import DriverContext
+from harness.drivers.contracts import STRANDS_LITELLM
 from harness.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
 from harness.scenario import FinishReason, Request, Scenario
 
@@ -48,6 +50,7 @@ class StrandsLiteLLMDriver:
     """``strands.models.litellm.LiteLLMModel(...).stream(...)``."""
 
     name: ClassVar[str] = "strands-litellm"
+    contract: ClassVar[Contract] = STRANDS_LITELLM
     dialect: ClassVar[str] = "openai-chat"
     http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("strands", "litellm", "openai")

@@ -171,8 +171,12 @@ class Replay:
     required query parameter is present with its value (extra ones are fine).
     """
 
-    def __init__(self, script: Script, clock: Clock | None = None) -> None:
+    def __init__(self, script: Script, clock: Clock | None = None, *, repeat_last: int = 0) -> None:
         self.script = script
+        self.repeat_last = repeat_last
+        """Re-sends the adapter's contract declares after the last reply's failure: once the
+        script is served, its last exchange is served again this many times, so a cell
+        judges what the adapter finally does rather than the replay running out."""
         self.clock = clock if clock is not None else Clock()
         self._log: list[RequestRecord] = []
         self._unlogged: list[tuple[WireRequest, str, float, int | None]] = []
@@ -239,7 +243,10 @@ class Replay:
         path = unquote(parts.path) or "/"
         query = parse_qsl(parts.query, keep_blank_values=True) if parts.query else []
         index = self._next
-        exchange = self.script.exchanges[index] if index < len(self.script.exchanges) else None
+        total = len(self.script.exchanges)
+        if total <= index < total + self.repeat_last:
+            index = total - 1  # a declared re-send: the last scripted attempt again
+        exchange = self.script.exchanges[index] if index < total else None
         failed = (
             _mismatches(exchange, request.method, path, query) if exchange else ["extra request"]
         )

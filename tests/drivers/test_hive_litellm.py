@@ -93,6 +93,16 @@ def test_zero_tokens_mean_no_usage_and_odd_reasons_stay_raw() -> None:
         ("litellm.APIConnectionError: OpenAIException - Connection error.", 500, None,
          "protocol"),
         ("litellm.BadRequestError: OpenAIException - bad", 400, None, "bad_request"),
+        ("litellm.MidStreamFallbackError: litellm.APIConnectionError: APIConnectionError: "
+         "OpenAIException - peer closed connection without sending complete message body "
+         "(incomplete chunked read)", 503, None, "protocol"),
+        ("litellm.MidStreamFallbackError: litellm.APIConnectionError: APIConnectionError: "
+         "OpenAIException - The server had an error while processing your request.", 500, None,
+         "server"),
+        ("litellm.MidStreamFallbackError: litellm.APIConnectionError: APIConnectionError: "
+         "OpenAIException - Unterminated string starting at: line 1 column 124", 500, None,
+         "protocol"),
+        ("The read operation timed out", None, None, "timeout"),
         ("something broke", None, None, "unknown"),
         ("quota", None, "rate_limit", "rate_limit"),
     ],

@@ -184,7 +184,7 @@ def test_stream_text() -> None:
         ("azure-stream-run-failed", "failed-run-reported-as-success"),
         ("azure-stream-usage", "usage-missing"),
         ("azure-existing-thread-stream", "request-mismatch"),
-        ("retry-429-seconds", "unexpected-error"),
+        ("retry-429-seconds", "retry-missing"),  # raises the 429 it gave up on
         ("fault-stream-stall", "error-kind-mismatch"),
     ],
 )

@@ -155,6 +155,17 @@ def test_extra_request_is_a_miss(library: str, mode: str) -> None:
         rep.assert_all_served()  # the miss is remembered even if an adapter swallowed it
 
 
+def test_declared_resends_get_the_last_exchange_again(library: str, mode: str) -> None:
+    rep = Replay(Script((chat(status=429), chat(label="last")), source="c.yaml"), repeat_last=2)
+    assert fetch(library, mode, rep).status == 429
+    for _ in range(3):  # the scripted one, then the two re-sends the contract declares
+        assert b"".join(fetch(library, mode, rep).chunks) == b"".join(c.data for c in CHUNKS)
+    assert [r.exchange for r in rep.log] == [0, 1, 1, 1]
+    with pytest.raises(ReplayMiss, match="extra request"):
+        fetch(library, mode, rep)
+    assert rep.log[-1].exchange is None
+
+
 def test_required_query_params_must_match(library: str, mode: str) -> None:
     rep = replay(chat(path="/threads?api-version=2025-05-01", query=(("limit", "5"),)))
     with pytest.raises(ReplayMiss, match="query: expected limit='5'"):

@@ -1,0 +1,107 @@
+"""The contracts of harness's built-in drivers, from their libraries' documented behaviour.
+
+Each fact cites where it is written: a file and line of the library as installed in
+harness's environment (``site-packages/...``), or its docs. Only what the library itself
+decides is declared: a driver whose library adds nothing to the protocol keeps the
+protocol's defaults (:class:`harness.contract.Contract`), and an error taxonomy is declared
+only where the library documents one that callers are meant to catch.
+"""
+
+from __future__ import annotations
+
+from harness.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, RetryRules
+
+__all__ = [
+    "ANTHROPIC_SDK",
+    "LLAMA_STACK_CLIENT",
+    "OPENAI3_SDK",
+    "OPENAI_SDK",
+    "OPENAI_SDK_UNDER_LITELLM",
+    "STRANDS_LITELLM",
+]
+
+_SDK_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+
+OPENAI_SDK = Contract(
+    retry=RetryRules(
+        # openai 2.54 openai/_base_client.py:843-858 `_should_retry`: 408, 409, 429 and every
+        # status >= 500 are retried (409: "lock timeout"); x-should-retry overrides (832-839)
+        statuses=_SDK_STATUSES,
+        final_statuses=PROTOCOL_FINAL - {409},
+        # openai/_constants.py:10 DEFAULT_MAX_RETRIES = 2: three attempts in all
+        max_attempts=3,
+        # openai/_base_client.py:806-808: Retry-After is honoured when
+        # 0 < wait <= MAX_RETRY_AFTER_DELAY (openai/_constants.py:15, 120 s)
+        retry_after_cap=120,
+    ),
+    source="openai 2.54: openai/_base_client.py:806-858, openai/_constants.py:10-15",
+)
+"""The OpenAI Python SDK as shipped (chat and Responses)."""
+
+ANTHROPIC_SDK = Contract(
+    retry=RetryRules(
+        # anthropic 2.17 anthropic/_base_client.py:1021-1036 `_should_retry`: the same
+        # statuses as the OpenAI SDK (408, 409, 429, >= 500)
+        statuses=_SDK_STATUSES,
+        final_statuses=PROTOCOL_FINAL - {409},
+        # anthropic/_constants.py:11 DEFAULT_MAX_RETRIES = 2
+        max_attempts=3,
+        # anthropic/_base_client.py:990-995: any positive Retry-After is waited in full
+    ),
+    source="anthropic 2.17: anthropic/_base_client.py:990-1036, anthropic/_constants.py:11",
+)
+"""The Anthropic Python SDK as shipped."""
+
+OPENAI_SDK_UNDER_LITELLM = OPENAI_SDK.model_copy(
+    update={
+        "source": "litellm passes max_retries=2 to the OpenAI client it is given "
+        "(harness/drivers/litellm_chat.py); " + OPENAI_SDK.source
+    }
+)
+"""litellm's OpenAI provider: litellm adds no retry of its own; the OpenAI SDK's apply."""
+
+OPENAI3_SDK = OPENAI_SDK.model_copy(
+    update={
+        # openai 3.63 (its own environment): openai/_base_client.py:949-964 `_should_retry`
+        # (the same statuses), :913 Retry-After honoured up to MAX_RETRY_AFTER_DELAY
+        # (openai/_constants.py:15, 120 s), openai/_constants.py:8 DEFAULT_MAX_RETRIES = 2
+        "source": "openai 3.63: openai/_base_client.py:913-964, openai/_constants.py:8-15",
+    }
+)
+"""The OpenAI Python SDK 3.x as shipped: the same policy as 2.x."""
+
+LLAMA_STACK_CLIENT = OPENAI_SDK.model_copy(
+    update={
+        "retry": OPENAI_SDK.retry.model_copy(
+            # llama_stack_client 0.2.12 llama_stack_client/_base_client.py:724: Retry-After
+            # is honoured only when 0 < wait <= 60 s; :751-766 the same statuses as openai;
+            # llama_stack_client/_constants.py:10 DEFAULT_MAX_RETRIES = 2
+            update={"retry_after_cap": 60}
+        ),
+        "source": "llama_stack_client 0.2.12: _base_client.py:724-766, _constants.py:10",
+    }
+)
+"""The llama-stack client (generated like the OpenAI SDK, with a 60 s Retry-After cap)."""
+
+STRANDS_LITELLM = OPENAI_SDK.model_copy(
+    update={
+        # strands' Model interface: strands/models/model.py:128-129 "Raises:
+        # ModelThrottledException: When the model service is throttling requests", and
+        # strands/event_loop/_retry.py:126-127 retries only that type. strands/models/
+        # litellm.py wraps only ContextWindowExceededError (:362-364); litellm's other
+        # errors pass through, and all subclass the OpenAI SDK's (litellm/exceptions.py).
+        "errors": ErrorTaxonomy(
+            types={
+                "openai.OpenAIError": None,
+                "strands.types.exceptions.ContextWindowOverflowException": "context_window",
+            },
+            throttling=("strands.types.exceptions.ModelThrottledException",),
+        ),
+        "source": "strands-agents 1.36: strands/models/model.py:128-129, "
+        "strands/event_loop/_retry.py:126-127, strands/models/litellm.py:362-364; no retry "
+        "of its own and no max_retries, so the OpenAI SDK's policy under litellm applies: "
+        + OPENAI_SDK.source,
+    }
+)
+"""strands' litellm model: the OpenAI SDK's retries under litellm, and strands' own rule
+that throttling surfaces as ``ModelThrottledException``."""
