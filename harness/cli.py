@@ -14,7 +14,6 @@ from pathlib import Path
 
 __all__ = ["main"]
 
-DEFAULT_SCENARIOS = Path("scenarios")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,7 +137,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from harness.drivers.base import get_driver, missing_requirements
+    from harness.drivers.base import get_driver, install_hint, missing_requirements
     from harness.errors import HarnessError
     from harness.loader import load_scenario
     from harness.runner import run_scenario
@@ -149,7 +148,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if missing:
         raise HarnessError(
             f"driver {driver.name} needs {', '.join(missing)}: "
-            f"pip install 'harness[{driver.extra}]'"
+            f"{install_hint(driver.extra)}"
         )
     run = run_scenario(scenario, driver)
     if args.rechunk:
@@ -200,12 +199,13 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     from harness.baseline import compare, load_baseline, write_baseline
     from harness.drivers.base import driver_names
     from harness.loader import load_scenarios
+    from harness.locate import default_scenario_paths
     from harness.matrix import run_matrix
     from harness.report import to_json, to_junit, to_markdown, to_table
     from harness.report_html import to_html
     from harness.verdict import render_verdicts, verdict
 
-    paths = args.scenarios or [DEFAULT_SCENARIOS]
+    paths = args.scenarios or default_scenario_paths()
     scenarios = load_scenarios(paths)
     drivers = args.driver or driver_names()
     baseline = load_baseline(args.baseline) if args.baseline is not None else {}
@@ -285,10 +285,11 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _cmd_verdict(args: argparse.Namespace) -> int:
     from harness.loader import load_scenarios
+    from harness.locate import default_scenario_paths
     from harness.matrix import run_matrix
     from harness.verdict import render_verdicts, verdict
 
-    paths = args.scenarios or [DEFAULT_SCENARIOS]
+    paths = args.scenarios or default_scenario_paths()
     scenarios = load_scenarios(paths)
     m = run_matrix(args.driver, paths, [s.id for s in scenarios])
     verdicts = [verdict(m.cells, d) for d in args.driver]

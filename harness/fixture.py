@@ -58,11 +58,9 @@ _scenarios_key = pytest.StashKey[list[Scenario]]()
 
 def bundled_scenarios() -> Path | None:
     """The scenarios shipped with harness (package data, or the source checkout's folder)."""
-    package = Path(__file__).resolve().parent
-    for candidate in (package / "scenarios", package.parent / "scenarios"):
-        if candidate.is_dir():
-            return candidate
-    return None
+    from harness.locate import bundled_scenarios as locate
+
+    return locate()
 
 
 def scenario_paths(config: pytest.Config) -> list[Path]:

@@ -27,7 +27,7 @@ from hypothesis.strategies import SearchStrategy
 
 from harness.checks import Check, CheckResult
 from harness.checks.rechunk import CHECK, compare, minimal_splits, split_points, with_chunking
-from harness.drivers.base import Driver, get_driver, missing_requirements
+from harness.drivers.base import Driver, get_driver, install_hint, missing_requirements
 from harness.errors import HarnessError
 from harness.findings import Finding
 from harness.repro import scenario_yaml, wire_text
@@ -382,7 +382,7 @@ def main(
     if missing:
         raise HarnessError(
             f"driver {driver.name} needs {', '.join(missing)}: "
-            f"pip install 'harness[{driver.extra}]'"
+            f"{install_hint(driver.extra)}"
         )
     strategy = strategies.scenarios(
         dialect=dialect or driver.dialect, faults=faults, retries=faults

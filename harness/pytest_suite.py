@@ -174,14 +174,14 @@ class ConformanceItem(pytest.Item):
 
     def runtest(self) -> None:
         from harness.cell import cell_from_run
-        from harness.drivers.base import missing_requirements
+        from harness.drivers.base import install_hint, missing_requirements
         from harness.guard import no_network
         from harness.runner import run_scenario
 
         missing = missing_requirements(self.driver)
         if missing:
             extra = getattr(self.driver, "extra", "")
-            pytest.skip(f"not installed: {', '.join(missing)} (pip install 'harness[{extra}]')")
+            pytest.skip(f"not installed: {', '.join(missing)} ({install_hint(extra)})")
         with no_network():
             run = run_scenario(self.scenario, self.driver)
         _raise_declaration_error(run)

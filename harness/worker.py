@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 
 from harness.cell import Cell, cell_from_run
-from harness.drivers.base import get_driver, missing_requirements
+from harness.drivers.base import get_driver, install_hint, missing_requirements
 from harness.loader import load_scenarios
 from harness.scenario import Scenario
 
@@ -36,7 +36,7 @@ def run_cells(
                 **base,
                 status="error",
                 reason=f"not installed: {', '.join(missing)} "
-                f"(pip install 'harness[{driver.extra}]')",
+                f"({install_hint(driver.extra)})",
                 source=scenario.where(),
             )
             continue

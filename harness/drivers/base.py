@@ -123,6 +123,13 @@ def get_driver(name: str) -> Driver:
     return driver
 
 
+def install_hint(extra: str) -> str:
+    """The pip command that installs a driver's extra, with harness's distribution name."""
+    from harness import DIST_NAME
+
+    return f"pip install '{DIST_NAME}[{extra}]'" if extra else f"pip install {DIST_NAME}"
+
+
 def missing_requirements(driver: Driver) -> list[str]:
     """Modules the driver's adapter needs that are not installed (nothing is imported)."""
     return [m for m in driver.requires if importlib.util.find_spec(m) is None]
