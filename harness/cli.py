@@ -15,7 +15,6 @@ from pathlib import Path
 __all__ = ["main"]
 
 
-
 def main(argv: Sequence[str] | None = None) -> int:
     from harness.drivers.base import DriverError
     from harness.errors import HarnessError
@@ -147,8 +146,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     missing = missing_requirements(driver)
     if missing:
         raise HarnessError(
-            f"driver {driver.name} needs {', '.join(missing)}: "
-            f"{install_hint(driver.extra)}"
+            f"driver {driver.name} needs {', '.join(missing)}: {install_hint(driver.extra)}"
         )
     run = run_scenario(scenario, driver)
     if args.rechunk:

@@ -381,8 +381,7 @@ def main(
     missing = missing_requirements(driver)
     if missing:
         raise HarnessError(
-            f"driver {driver.name} needs {', '.join(missing)}: "
-            f"{install_hint(driver.extra)}"
+            f"driver {driver.name} needs {', '.join(missing)}: {install_hint(driver.extra)}"
         )
     strategy = strategies.scenarios(
         dialect=dialect or driver.dialect, faults=faults, retries=faults

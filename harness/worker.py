@@ -35,8 +35,7 @@ def run_cells(
             yield Cell(
                 **base,
                 status="error",
-                reason=f"not installed: {', '.join(missing)} "
-                f"({install_hint(driver.extra)})",
+                reason=f"not installed: {', '.join(missing)} ({install_hint(driver.extra)})",
                 source=scenario.where(),
             )
             continue
