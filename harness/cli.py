@@ -108,6 +108,10 @@ def _parser() -> argparse.ArgumentParser:
     df.add_argument("a", type=Path)
     df.add_argument("b", type=Path)
     df.set_defaults(func=_cmd_diff)
+
+    from harness.adopt import add_commands
+
+    add_commands(sub)  # scenarios, init
     return p
 
 

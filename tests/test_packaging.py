@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCES = (
     "harness",
     "scenarios",
+    "examples",
     "pyproject.toml",
     "setup.py",
     "MANIFEST.in",
@@ -64,7 +65,9 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         timeout=300,
         check=False,
     )
-    assert proc.returncode == 0, f"build failed with warnings as errors:\n{proc.stdout[-4000:]}"
+    assert proc.returncode == 0, (
+        f"build failed with warnings as errors:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     (wheel,) = out.glob("*.whl")
     (sdist,) = out.glob("*.tar.gz")
     return {"wheel": wheel, "sdist": sdist}
@@ -94,6 +97,16 @@ def test_wheel_carries_every_bundled_scenario(dists: dict[str, Path]) -> None:
         assert not [n for n in whl.namelist() if n.startswith(("tests/", "scenarios/"))]
     expected = {p.name for p in (ROOT / "scenarios").glob("*.yaml")}
     assert expected and shipped == expected
+
+
+def test_wheel_carries_the_reference_examples_under_harness(dists: dict[str, Path]) -> None:
+    """The built-in drivers gateway-client and restream-app run them; ``harness init``'s
+    starter suite runs the first. Never as a top-level ``examples`` package."""
+    with zipfile.ZipFile(dists["wheel"]) as whl:
+        names = whl.namelist()
+    assert "harness/examples/gateway_client/client.py" in names
+    assert "harness/examples/restream_app/app.py" in names
+    assert not [n for n in names if n.startswith("examples/")]
 
 
 def test_sdist_carries_scenarios_and_licence_not_tests(dists: dict[str, Path]) -> None:
@@ -163,3 +176,14 @@ def test_installed_wheel_runs_the_bundled_scenarios_from_any_directory(
     assert "no such scenario" not in proc.stderr, proc.stderr
     assert proc.returncode in (0, 1), proc.stderr
     assert "openai-sdk-chat" in proc.stdout and " pass" in proc.stdout, proc.stdout
+    gateway = subprocess.run(
+        [str(bindir / "harness"), "verdict", "--driver", "gateway-client"],
+        cwd=elsewhere,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert gateway.returncode == 0, gateway.stdout + gateway.stderr
+    assert "gateway-client: PASS" in gateway.stdout and " pass" in gateway.stdout
