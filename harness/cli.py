@@ -235,7 +235,8 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     )
     print(to_table(m))
     print()
-    print(render_verdicts([verdict(m.cells, d) for d in drivers]))
+    verdicts = [verdict(m.cells, d) for d in drivers]
+    print(render_verdicts(verdicts))
     for target, render in (
         (args.json, to_json),
         (args.junit, to_junit),
@@ -245,6 +246,8 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         if target is not None:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(render(m), encoding="utf-8")
+    if any(v.outcome == "NO DATA" for v in verdicts):
+        return 1  # a driver nothing was run on is never a pass, baseline or not
     if args.baseline is None:
         return 1 if any(c.status in ("fail", "error") for c in m.cells) else 0
     if args.update_baseline:
@@ -289,30 +292,23 @@ def _cmd_verdict(args: argparse.Namespace) -> int:
     from harness.loader import load_scenarios
     from harness.locate import default_scenario_paths
     from harness.matrix import run_matrix
-    from harness.verdict import render_verdicts, verdict
+    from harness.verdict import failing, render_verdicts, verdict
 
     paths = args.scenarios or default_scenario_paths()
     scenarios = load_scenarios(paths)
     m = run_matrix(args.driver, paths, [s.id for s in scenarios])
     verdicts = [verdict(m.cells, d) for d in args.driver]
     print(render_verdicts(verdicts))
-    return 1 if any(v.outcome == "FAIL" for v in verdicts) else 0
+    return 1 if failing(verdicts) else 0
 
 
 def _cmd_drivers(args: argparse.Namespace) -> int:
-    from harness.drivers.base import driver_names, get_driver, missing_requirements
+    from harness.drivers.base import driver_names, driver_status, get_driver
 
     rows = []
     for name in driver_names():
         d = get_driver(name)
-        missing = missing_requirements(d)
-        env = getattr(d, "environment", ())
-        state = (
-            "own environment"
-            if env
-            else ("installed" if not missing else f"missing {', '.join(missing)}")
-        )
-        rows.append((name, d.dialect, d.http_library, d.extra, state))
+        rows.append((name, d.dialect, d.http_library, d.extra, driver_status(d)))
     widths = [
         max(len(r[i]) for r in [("driver", "dialect", "http", "extra", "status"), *rows])
         for i in range(5)

@@ -1,4 +1,5 @@
-"""A verdict per adapter: its findings grouped by code, then PASS / WARN / FAIL."""
+"""A verdict per adapter: its findings grouped by code, then PASS / WARN / FAIL, or NO DATA
+when no scenario applied to it (nothing ran, so nothing passed: never a green verdict)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from typing import Literal
 
 from harness.cell import Cell
 
-__all__ = ["Verdict", "render_verdicts", "verdict"]
+__all__ = ["Verdict", "failing", "render_verdicts", "verdict"]
 
-Outcome = Literal["PASS", "WARN", "FAIL"]
+Outcome = Literal["PASS", "WARN", "FAIL", "NO DATA"]
 
 
 @dataclass
@@ -39,7 +40,10 @@ def verdict(cells: list[Cell], driver: str) -> Verdict:
     counts: dict[str, int] = {}
     for c in mine:
         counts[c.status] = counts.get(c.status, 0) + 1
-    outcome: Outcome = "FAIL" if severe or errors else ("WARN" if warned else "PASS")
+    ran = any(c.status in ("pass", "fail", "error") for c in mine)
+    outcome: Outcome = (
+        "FAIL" if severe or errors else ("WARN" if warned else ("PASS" if ran else "NO DATA"))
+    )
     return Verdict(driver, outcome, dict(sorted(groups.items())), errors, counts)
 
 
@@ -47,7 +51,12 @@ def render_verdicts(verdicts: list[Verdict]) -> str:
     lines = ["Verdicts:"]
     for v in verdicts:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(v.counts.items()))
-        lines.append(f"  {v.driver}: {v.outcome} ({counts})")
+        lines.append(f"  {v.driver}: {v.outcome} ({counts or 'no cells'})")
+        if v.outcome == "NO DATA":
+            lines.append(
+                "    no scenario applied to this driver (every cell n/a): nothing was checked; "
+                "give it scenarios its dialect can express"
+            )
         for code, scenarios in v.groups.items():
             shown = ", ".join(scenarios[:4]) + (
                 f" +{len(scenarios) - 4} more" if len(scenarios) > 4 else ""
@@ -56,3 +65,8 @@ def render_verdicts(verdicts: list[Verdict]) -> str:
         if v.errors:
             lines.append(f"    harness could not run: {', '.join(v.errors)}")
     return "\n".join(lines)
+
+
+def failing(verdicts: list[Verdict]) -> bool:
+    """Whether a CI gate on these verdicts must fail: a FAIL, or a driver with NO DATA."""
+    return any(v.outcome in ("FAIL", "NO DATA") for v in verdicts)
