@@ -21,6 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # to re-run in a driver env
     try:
         code: int = args.func(args)
         return code
@@ -143,8 +144,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from harness.drivers.base import get_driver, install_hint, missing_requirements
     from harness.errors import HarnessError
     from harness.loader import load_scenario
+    from harness.envs import run_in_environment
     from harness.runner import run_scenario
 
+    in_env = run_in_environment(args.driver, args.argv)  # the matrix's adapter versions
+    if in_env is not None:
+        return in_env
     scenario = load_scenario(args.scenario)
     driver = get_driver(args.driver)
     missing = missing_requirements(driver)
@@ -319,7 +324,12 @@ def _cmd_drivers(args: argparse.Namespace) -> int:
 
 
 def _cmd_fuzz(args: argparse.Namespace) -> int:
+    from harness.envs import run_in_environment
     from harness.fuzz import main as fuzz_main
+
+    in_env = run_in_environment(args.driver, args.argv)
+    if in_env is not None:
+        return in_env
 
     return fuzz_main(
         args.driver,
