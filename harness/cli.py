@@ -142,9 +142,9 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from harness.drivers.base import get_driver, install_hint, missing_requirements
+    from harness.envs import run_in_environment
     from harness.errors import HarnessError
     from harness.loader import load_scenario
-    from harness.envs import run_in_environment
     from harness.runner import run_scenario
 
     in_env = run_in_environment(args.driver, args.argv)  # the matrix's adapter versions

@@ -64,12 +64,13 @@ __all__ = [
     "Runner",
     "ensure_environment",
     "env_dir",
-    "installer",
     "env_key",
     "envs_root",
+    "installer",
     "is_built",
     "python_for",
     "requirements_of",
+    "run_in_environment",
 ]
 
 INSTALLER_VARIABLE = "HARNESS_INSTALLER"
