@@ -48,6 +48,10 @@ def _parser() -> argparse.ArgumentParser:
     mx.add_argument("--junit", type=Path, metavar="PATH", help="write JUnit XML")
     mx.add_argument("--markdown", type=Path, metavar="PATH", help="write Markdown")
     mx.add_argument("--html", type=Path, metavar="PATH", help="write a self-contained HTML page")
+    mx.add_argument("--doc", type=Path, metavar="PATH", help="write docs/matrix.md (Markdown)")
+    mx.add_argument(
+        "--latest", action="store_true", help="every adapter on its newest release (unpinned)"
+    )
     mx.add_argument("--rechunk", action="store_true", help="also invariant 5 (~1.7x the time)")
     mx.add_argument("--baseline", type=Path, metavar="FILE", help="fail on regressions only")
     mx.add_argument("--update-baseline", action="store_true", help="rewrite --baseline")
@@ -215,6 +219,13 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     paths = args.scenarios or default_scenario_paths()
     scenarios = load_scenarios(paths)
     drivers = args.driver or driver_names()
+    if args.latest:  # the workers' environments: harness.envs.python_for
+        import os
+
+        from harness.envs import CONSTRAINTS_VARIABLE, LATEST_VARIABLE
+
+        os.environ[LATEST_VARIABLE] = "1"
+        os.environ.pop(CONSTRAINTS_VARIABLE, None)
     baseline = load_baseline(args.baseline) if args.baseline is not None else {}
     total = len(scenarios) * len(drivers)
     done = 0
@@ -242,6 +253,11 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     print()
     verdicts = [verdict(m.cells, d) for d in drivers]
     print(render_verdicts(verdicts))
+    if args.doc is not None:
+        from harness.matrix_doc import render_matrix_doc
+
+        args.doc.parent.mkdir(parents=True, exist_ok=True)
+        args.doc.write_text(render_matrix_doc(m, verdicts), encoding="utf-8")
     for target, render in (
         (args.json, to_json),
         (args.junit, to_junit),
@@ -260,6 +276,13 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         print(f"\nbaseline written: {args.baseline} ({len(m.cells)} cells)")
         return 0
     result = compare(m.cells, baseline)
+    from harness.baseline import baseline_versions
+    from harness.matrix_doc import version_changes, versions_by_driver
+
+    changed = version_changes(baseline_versions(args.baseline), versions_by_driver(m.cells))
+    if changed:
+        print(f"\nadapter versions differ from the baseline's ({args.baseline}):")
+        print("\n".join(f"  {line}" for line in changed))
     if result.fixes:
         print(
             f"\n{len(result.fixes)} cell(s) better than the baseline (run with --update-baseline):"

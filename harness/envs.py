@@ -57,21 +57,31 @@ from typing import IO
 from harness.errors import HarnessError
 
 __all__ = [
+    "CONSTRAINTS_VARIABLE",
     "ENVS_DIR_VARIABLE",
     "INSTALLER_VARIABLE",
+    "LATEST_VARIABLE",
     "DriverEnvironmentError",
     "Fingerprint",
     "Runner",
+    "constraints_for",
     "ensure_environment",
     "env_dir",
     "env_key",
     "envs_root",
     "installer",
     "is_built",
+    "latest_requirements",
     "python_for",
     "requirements_of",
     "run_in_environment",
 ]
+
+CONSTRAINTS_VARIABLE = "HARNESS_CONSTRAINTS"
+"""A folder of ``<driver>.txt`` pip constraints files for the driver environments."""
+
+LATEST_VARIABLE = "HARNESS_LATEST"
+"""``1``: run every driver on the newest releases (``harness matrix --latest``)."""
 
 INSTALLER_VARIABLE = "HARNESS_INSTALLER"
 """``pip`` or ``uv``: which installer builds environments (default: uv when found)."""
@@ -119,15 +129,60 @@ def envs_root() -> Path:
     return Path(cache) / "harness" / "envs"
 
 
-def env_key(requirements: Sequence[str]) -> str:
-    """A short stable name for this interpreter and set of requirements."""
+def env_key(requirements: Sequence[str], constraints: Path | None = None, tag: str = "") -> str:
+    """A short stable name for this interpreter, set of requirements and pins (``tag``:
+    anything else that must give another environment, such as ``latest`` and the day)."""
     text = "\n".join([_interpreter(), *sorted(set(requirements))])
+    if constraints is not None:
+        text += "\n" + constraints.read_text(encoding="utf-8")
+    if tag:
+        text += "\n" + tag
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def env_dir(requirements: Sequence[str]) -> Path:
+def env_dir(requirements: Sequence[str], constraints: Path | None = None, tag: str = "") -> Path:
     """Where the environment for ``requirements`` lives (it may not exist yet)."""
-    return envs_root() / env_key(requirements)
+    return envs_root() / env_key(requirements, constraints, tag)
+
+
+def latest_requirements(driver_name: str) -> tuple[str, ...]:
+    """What ``harness matrix --latest`` installs for a driver, unpinned: its own
+    ``environment``, else its extra's requirements as harness declares them."""
+    from harness.drivers.base import get_driver
+
+    driver = get_driver(driver_name)
+    declared = tuple(getattr(driver, "environment", ()))
+    if declared:
+        return declared
+    extra = getattr(driver, "extra", "")
+    root = _project_root()
+    if not extra:
+        return ()
+    if root is not None:
+        import tomllib
+
+        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+        return tuple(project.get("project", {}).get("optional-dependencies", {}).get(extra, []))
+    from importlib.metadata import PackageNotFoundError, requires
+
+    from harness import DIST_NAME
+
+    try:
+        listed = requires(DIST_NAME) or []
+    except PackageNotFoundError:
+        return ()
+    marker = re.compile(r"""extra\s*==\s*['"]""" + re.escape(extra) + """['"]""")
+    return tuple(r.split(";")[0].strip() for r in listed if marker.search(r))
+
+
+def constraints_for(driver_name: str) -> Path | None:
+    """``$HARNESS_CONSTRAINTS/<driver>.txt``: the pins the driver's environment is built
+    with (``make conformance`` points the variable at ``constraints/``), or None."""
+    folder = os.environ.get(CONSTRAINTS_VARIABLE)
+    if not folder:
+        return None
+    path = Path(folder) / f"{driver_name.replace('/', '_')}.txt"
+    return path.resolve() if path.is_file() else None
 
 
 def is_built(driver_name: str) -> bool:
@@ -140,7 +195,7 @@ def is_built(driver_name: str) -> bool:
     requirements = requirements_of(driver_name)
     if not requirements:
         return False
-    stamp = _read_stamp(env_dir(requirements))
+    stamp = _read_stamp(env_dir(requirements, constraints_for(driver_name)))
     return stamp is not None and stamp.get("requirements") == sorted(set(requirements))
 
 
@@ -209,22 +264,40 @@ def _interpreter() -> str:
 def python_for(driver_name: str, *, run: Runner | None = None) -> str | None:
     """The Python to run ``driver_name`` with, building its environment once.
 
-    None when the driver declares no environment (it runs with this Python).
+    None when the driver declares no environment (it runs with this Python). With
+    ``HARNESS_LATEST=1`` (``harness matrix --latest``) every driver with requirements runs
+    in an environment of the newest releases they allow, resolved afresh each day, unpinned.
     """
+    if os.environ.get(LATEST_VARIABLE) == "1":
+        import datetime
+
+        latest = latest_requirements(driver_name)
+        if not latest:
+            return None
+        day = datetime.datetime.now(datetime.UTC).date().isoformat()
+        return str(ensure_environment(latest, driver=driver_name, run=run, tag=f"latest {day}"))
     requirements = requirements_of(driver_name)
     if not requirements:
         return None
-    return str(ensure_environment(requirements, driver=driver_name, run=run))
+    pins = constraints_for(driver_name)
+    return str(ensure_environment(requirements, driver=driver_name, run=run, constraints=pins))
 
 
 def ensure_environment(
-    requirements: Sequence[str], *, driver: str = "", run: Runner | None = None
+    requirements: Sequence[str],
+    *,
+    driver: str = "",
+    run: Runner | None = None,
+    constraints: Path | None = None,
+    tag: str = "",
 ) -> Path:
-    """The Python of a ready environment with harness and ``requirements``; builds or
-    refreshes it under the lock when needed. ``run`` replaces subprocess (for tests)."""
+    """The Python of a ready environment with harness and ``requirements`` (pinned by the
+    ``constraints`` file when given); builds or refreshes it under the lock when needed.
+    ``run`` replaces subprocess (for tests)."""
     reqs = _validated(requirements, driver)
     runner = run or _subprocess
-    target = env_dir(reqs)
+    target = env_dir(reqs, constraints, tag)
+    pins = ["-c", str(constraints)] if constraints is not None else []
     fingerprint = Fingerprint.current()
     if _is_current(_read_stamp(target), reqs, fingerprint):
         return _python_in(target)
@@ -232,9 +305,9 @@ def ensure_environment(
     with _locked(target.with_name(target.name + ".lock")):
         stamp = _read_stamp(target)  # again: another process may have built it meanwhile
         if stamp is None or stamp.get("requirements") != reqs:
-            _build(target, reqs, fingerprint, driver, runner)
+            _build(target, reqs, fingerprint, driver, runner, pins)
         elif not _is_current(stamp, reqs, fingerprint):
-            _refresh(target, reqs, fingerprint, stamp, driver, runner)
+            _refresh(target, reqs, fingerprint, stamp, driver, runner, pins)
     return _python_in(target)
 
 
@@ -257,7 +330,9 @@ def _is_current(stamp: dict[str, object] | None, reqs: list[str], fp: Fingerprin
     )
 
 
-def _build(target: Path, reqs: list[str], fp: Fingerprint, driver: str, run: Runner) -> None:
+def _build(
+    target: Path, reqs: list[str], fp: Fingerprint, driver: str, run: Runner, pins: list[str]
+) -> None:
     _say(f"creating the environment for {driver or 'a driver'} ({', '.join(reqs)}) in {target}")
     if target.exists():  # half-built (no stamp) or built for other requirements
         shutil.rmtree(target)
@@ -269,7 +344,7 @@ def _build(target: Path, reqs: list[str], fp: Fingerprint, driver: str, run: Run
     )
     _check(run(create), target, reqs, driver, create)
     python = str(_python_in(target))
-    command = [*_install_command(python, uv), *_harness_args(fp), *reqs]
+    command = [*_install_command(python, uv), *pins, *_harness_args(fp), *reqs]
     _check(run(command), target, reqs, driver, command)
     _place_copy(target, fp)
     _write_stamp(target, reqs, fp)
@@ -282,6 +357,7 @@ def _refresh(
     stamp: dict[str, object],
     driver: str,
     run: Runner,
+    pins: list[str],
 ) -> None:
     same_deps = stamp.get("dependencies") == fp.dependencies and fp.root is not None
     _say(f"harness changed: reinstalling it into the environment for {driver or 'a driver'}")
@@ -290,7 +366,7 @@ def _refresh(
     if same_deps:
         command = [*pip, "--no-deps", *_harness_args(fp)]
     else:
-        command = [*pip, *_harness_args(fp), *reqs]
+        command = [*pip, *pins, *_harness_args(fp), *reqs]
     _check(run(command), target, reqs, driver, command)
     _place_copy(target, fp)
     _write_stamp(target, reqs, fp)

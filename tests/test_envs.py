@@ -323,3 +323,43 @@ def test_harness_run_reruns_itself_with_the_driver_environments_python(
         "openai3-sdk-chat",
         "--json",
     ]
+
+
+def test_a_constraints_file_pins_the_environment_and_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make conformance`` builds driver environments with the pinned versions; another
+    set of pins is another environment, never a silent reuse."""
+    folder = tmp_path / "constraints"
+    folder.mkdir()
+    (folder / "d.txt").write_text("six==1.16.0\n")
+    monkeypatch.setenv(envs.CONSTRAINTS_VARIABLE, str(folder))
+    pins = envs.constraints_for("d")
+    assert pins == (folder / "d.txt").resolve()
+    assert envs.constraints_for("other") is None
+    pip = FakePip()
+    python = ensure_environment(["six"], driver="d", run=pip, constraints=pins)
+    install = pip.pip_commands()[0]
+    assert install[install.index("-c") + 1] == str(pins)
+    (folder / "d.txt").write_text("six==1.17.0\n")
+    assert ensure_environment(["six"], driver="d", run=pip, constraints=pins) != python
+
+
+def test_latest_runs_each_driver_on_its_extra_unpinned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``harness matrix --latest``: a fresh environment of the newest allowed releases,
+    without the constraints file, even for drivers that run in harness's own venv."""
+    folder = tmp_path / "constraints"
+    folder.mkdir()
+    (folder / "openai-sdk-chat.txt").write_text("openai==2.0.0\n")
+    monkeypatch.setenv(envs.CONSTRAINTS_VARIABLE, str(folder))
+    assert envs.python_for("openai-sdk-chat") is None  # pinned run: this venv
+    monkeypatch.setenv(envs.LATEST_VARIABLE, "1")
+    pip = FakePip()
+    python = envs.python_for("openai-sdk-chat", run=pip)
+    assert python is not None
+    install = pip.pip_commands()[0]
+    assert "-c" not in install
+    assert install[-1] == "openai>=1.60,<3"
+    assert envs.python_for("gateway-client", run=pip) is None  # nothing to install
