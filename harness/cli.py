@@ -154,7 +154,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     in_env = run_in_environment(args.driver, args.argv)  # the matrix's adapter versions
     if in_env is not None:
         return in_env
-    scenario = load_scenario(args.scenario)
+    from harness.locate import scenario_file
+
+    scenario = load_scenario(scenario_file(args.scenario))
     driver = get_driver(args.driver)
     missing = missing_requirements(driver)
     if missing:
@@ -226,6 +228,13 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
 
         os.environ[LATEST_VARIABLE] = "1"
         os.environ.pop(CONSTRAINTS_VARIABLE, None)
+    if args.baseline is not None and not args.baseline.exists() and not args.update_baseline:
+        from harness.errors import HarnessError
+
+        raise HarnessError(
+            f"baseline {args.baseline} does not exist; create it with: "
+            f"harness matrix --baseline {args.baseline} --update-baseline"
+        )
     baseline = load_baseline(args.baseline) if args.baseline is not None else {}
     total = len(scenarios) * len(drivers)
     done = 0

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 
-__all__ = ["bundled_scenarios", "default_scenario_paths", "display_path"]
+__all__ = ["bundled_scenarios", "default_scenario_paths", "display_path", "scenario_file"]
 
 
 def bundled_scenarios() -> Path | None:
@@ -43,3 +43,13 @@ def default_scenario_paths() -> list[Path]:
             "(a folder of scenario YAML files)"
         )
     return [display_path(bundled)]
+
+
+def scenario_file(given: Path) -> Path:
+    """``given`` when it is a file; else a bundled scenario of that id (``harness run
+    text-plain --driver ...`` works from anywhere); else ``given``, for its load error."""
+    if given.exists() or given.suffix in (".yaml", ".yml"):
+        return given
+    bundled = bundled_scenarios()
+    candidate = bundled / f"{given.name}.yaml" if bundled is not None else None
+    return display_path(candidate) if candidate is not None and candidate.is_file() else given

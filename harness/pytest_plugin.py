@@ -113,7 +113,35 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"harness_record_mode = {mode!r}: expected one of {RECORD_MODES}")
     if config.getini("harness_virtual_asyncio") and config.pluginmanager.has_plugin("asyncio"):
         config.pluginmanager.register(_VirtualAsyncio(), "harness-virtual-asyncio")
+    _check_baseline(config)
     config.pluginmanager.register(_Session(config), "harness-session")
+
+
+def _check_baseline(config: pytest.Config) -> None:
+    """A missing baseline file is an error (a typo would silently make every known failure
+    a new one), except when this run creates it."""
+    given = config.getoption("harness_baseline") or config.getini("harness_baseline")
+    if not given or config.getoption("harness_update_baseline"):
+        return
+    path = Path(given)
+    path = path if path.is_absolute() else config.invocation_params.dir / path
+    if not path.is_file():
+        raise pytest.UsageError(
+            f"harness: baseline {path} does not exist; create it from a run with: "
+            f"pytest --harness-baseline={given} --harness-update-baseline"
+        )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """``--harness-scenarios /abs/path`` (space form) must not choose pytest's rootdir."""
+    if any(
+        a in ("--harness-scenarios", "--harness-baseline", "--harness-report")
+        for a in early_config.invocation_params.args
+    ):
+        from harness.pytest_paths import redo_rootdir
+
+        redo_rootdir(early_config)
 
 
 class _VirtualAsyncio:

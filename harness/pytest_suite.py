@@ -199,8 +199,32 @@ class ConformanceItem(pytest.Item):
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str | TerminalRepr:
         if isinstance(excinfo.value, ConformanceFailure):
-            return f"{excinfo.value}\nrerun: pytest {self.nodeid!r}"
+            return (
+                f"{excinfo.value}\nrerun: pytest {self.nodeid!r}\n   or: {self.harness_command()}"
+            )
         return super().repr_failure(excinfo)
+
+    def harness_command(self) -> str:
+        """The ``harness run`` line that reproduces this cell, verbatim from the directory
+        pytest was started in: a declared suite by ``its/conftest.py::name``."""
+        import os
+        import shlex
+
+        from harness.conformance import AdapterDriver
+
+        here = self.config.invocation_params.dir
+
+        def shown(path: Path) -> str:
+            return shlex.quote(
+                os.path.relpath(path, here) if path.is_relative_to(here) else str(path)
+            )
+
+        driver = self.driver.name
+        if isinstance(self.driver, AdapterDriver):
+            driver = f"{os.path.relpath(self.path, here)}::{driver}"
+        source = self.scenario.source
+        scenario = shown(Path(source).resolve()) if source else self.scenario.id
+        return f"harness run {scenario} --driver {shlex.quote(driver)}"
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         source = self.scenario.source
