@@ -105,3 +105,18 @@ def test_a_missing_baseline_is_an_error_with_the_command_that_creates_it(
     assert proc.returncode == 4
     assert "baseline" in proc.stderr and "does not exist" in proc.stderr
     assert "pytest --harness-baseline=known.json --harness-update-baseline" in proc.stderr
+
+
+def test_a_misspelt_marker_keyword_fails_listing_the_allowed_ones(tmp_path: Path) -> None:
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_typo.py").write_text(
+        "import pytest\n\n"
+        '@pytest.mark.harness_scenario("text-plain", dialet="openai-chat")\n'
+        "def test_typo(harness_replay):\n"
+        "    pass\n"
+    )
+    proc = _pytest(tmp_path, "-q")
+    assert proc.returncode == 1, proc.stdout[-2000:]
+    assert "@pytest.mark.harness_scenario: unknown keyword(s) dialet; allowed: dialect, " in (
+        proc.stdout
+    )
