@@ -75,6 +75,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="rewrite --harness-baseline from this run",
     )
     group.addoption(
+        "--harness-show-na",
+        action="store_true",
+        default=False,
+        help="keep scenarios a suite's dialect cannot express, as skips (default: deselected)",
+    )
+    group.addoption(
         "--harness-record-mode",
         choices=RECORD_MODES,
         default=None,
@@ -85,6 +91,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("harness_report", "conformance report paths", type="args")
     parser.addini("harness_baseline", "baseline file of known failures", default="")
     parser.addini("harness_record_mode", "cassette record mode", default="none")
+    parser.addini(
+        "harness_show_na", "keep other dialects' scenarios as skips", type="bool", default=False
+    )
     parser.addini("harness_dialect", "harness_replay's default dialect", default="openai-chat")
     parser.addini(
         "harness_virtual_asyncio",
@@ -188,13 +197,14 @@ def _is_suite(obj: object) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
-    if not session.config.getoption("harness_driver") and not session.config.getini(
-        "harness_drivers"
-    ):
-        return
-    from harness.pytest_suite import driver_items
+    if session.config.getoption("harness_driver") or session.config.getini("harness_drivers"):
+        from harness.pytest_suite import driver_items
 
-    items.extend(driver_items(session, items))
+        items.extend(driver_items(session, items))
+    if "harness.pytest_suite" in sys.modules:  # only once a suite was collected
+        from harness.pytest_suite import deselect_other_dialects
+
+        deselect_other_dialects(session.config, items)
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:

@@ -373,3 +373,28 @@ def report_targets(config: pytest.Config) -> list[tuple[str, Path]]:
             fmt = found
         out.append((fmt, path if path.is_absolute() else config.invocation_params.dir / path))
     return out
+
+
+def deselect_other_dialects(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenarios a suite's dialect cannot express are deselected, not skipped: a repository
+    testing one OpenAI-chat client should not see every Azure scenario as a skip. With
+    ``--harness-show-na`` they stay, as skips whose reason ``-rs`` shows."""
+    if config.getoption("harness_show_na") or config.getini("harness_show_na"):
+        return
+    from harness.dialects import DialectError, get_dialect
+
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        if isinstance(item, ConformanceItem):
+            try:
+                why = get_dialect(item.driver.dialect).supports(item.scenario)
+            except DialectError:
+                why = None  # the run reports an unknown dialect itself
+            if why is not None:
+                dropped.append(item)
+                continue
+        keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

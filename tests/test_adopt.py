@@ -64,6 +64,30 @@ def test_init_then_pytest_is_green_in_an_empty_repository(tmp_path: Path) -> Non
     assert " passed" in proc.stdout and "failed" not in proc.stdout
     assert "fail, 0 error" in proc.stdout or " 0 fail" in proc.stdout
     assert (tmp_path / "harness-report.md").is_file()
+    # scenarios of other dialects are deselected, not skipped; --harness-show-na keeps them
+    assert " deselected" in proc.stdout and "skipped" not in proc.stdout
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-rs",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:xdist",
+            "--harness-show-na",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert shown.returncode == 0 and " skipped" in shown.stdout, shown.stdout[-2000:]
+    assert "scenario is limited to dialects" in shown.stdout or "n/a:" in shown.stdout
 
 
 def test_init_keeps_existing_files_and_settings(tmp_path: Path) -> None:
