@@ -154,6 +154,9 @@ def driver_status(driver: Driver) -> str:
     missing = missing_requirements(driver)
     if missing:
         return f"missing {', '.join(missing)} ({install_hint(driver.extra)})"
+    import os
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no download at import
     for module in driver.requires:
         try:
             importlib.import_module(module)
