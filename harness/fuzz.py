@@ -390,7 +390,8 @@ def main(
         driver, examples=examples, seed=seed, dialect=dialect, scenarios=strategy, ignore=ignore
     )
     flags = "".join(f" --ignore {code}" for code in ignore) + ("" if faults else " --no-faults")
-    result = replace(result, command=result.command + flags)
+    # reproduce lines name the driver as it was given (module:attr, conftest.py::name)
+    result = replace(result, command=result.command + flags, driver=driver_name)
     print(result.render(), end="")
     print(f"harness fuzz: {result.timing()}", file=sys.stderr)
     return 0 if result.passed else 1

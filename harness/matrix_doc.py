@@ -88,7 +88,9 @@ def render_matrix_doc(m: Matrix, verdicts: list[Verdict]) -> str:
             c = m.cell(d, s)
             codes = ",".join(c.codes()) if c is not None else ""
             mark = _EMOJI[c.status] if c is not None else ""
-            row.append(mark + (f" `{codes}`" if c is not None and c.status == "fail" else ""))
+            row.append(
+                mark + (f" `{codes}`" if c is not None and c.status == "fail" and codes else "")
+            )
         lines.append(f"| {s} | " + " | ".join(row) + " |")
     for title, wanted in (("Failing cells", ("fail", "error")), ("n/a cells", ("n/a",))):
         chosen = [c for c in m.cells if c.status in wanted]
