@@ -187,3 +187,17 @@ def test_installed_wheel_runs_the_bundled_scenarios_from_any_directory(
     )
     assert gateway.returncode == 0, gateway.stdout + gateway.stderr
     assert "gateway-client: PASS" in gateway.stdout and " pass" in gateway.stdout
+    repo = elsewhere / "repo"
+    repo.mkdir()
+    subprocess.run([str(bindir / "harness"), "init"], cwd=repo, env=env, check=True)
+    suite = subprocess.run(
+        [str(py), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert suite.returncode == 0, suite.stdout[-3000:] + suite.stderr[-2000:]
+    assert " passed" in suite.stdout and "harness/bundled/" not in suite.stderr
