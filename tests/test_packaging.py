@@ -136,25 +136,12 @@ def test_installed_wheel_runs_the_bundled_scenarios_from_any_directory(
         check=True,
     ).stdout.strip()
     Path(site, "_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(py),
-            "install",
-            "-q",
-            "--no-deps",
-            "--no-index",
-            str(dists["wheel"]),
-        ],
-        check=True,
-        timeout=300,
-    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the wheel alone
+    pip = [sys.executable, "-m", "pip", "--python", str(py), "install", "-q"]
+    wheel = [*pip, "--no-deps", "--no-index", "--force-reinstall", str(dists["wheel"])]
+    subprocess.run(wheel, check=True, timeout=300, env=env)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     where = subprocess.run(
         [str(py), "-c", "import harness.locate as l; print(l.bundled_scenarios())"],
         cwd=elsewhere,
