@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 
 from harness.cell import Cell
 from harness.matrix import Matrix
+from harness.matrix_doc import versions_by_driver
 
 __all__ = ["to_json", "to_junit", "to_markdown", "to_table"]
 
@@ -63,6 +64,7 @@ def to_json(m: Matrix, *, transcripts: bool = True) -> str:
         "counts": m.counts(),
         "summary": summary(m),
         "wall_seconds": round(m.wall_seconds, 3),
+        "versions": versions_by_driver(m.cells),
         "cells": [
             c.model_dump(mode="json", exclude=None if transcripts else {"transcript"})
             for c in m.cells
@@ -86,6 +88,11 @@ def to_junit(m: Matrix) -> str:
             errors=str(counts["error"]),
             skipped=str(counts["n/a"]),
         )
+        versions = versions_by_driver(cells).get(d, {})
+        if versions:  # the adapter versions these cells ran on
+            props = ET.SubElement(suite, "properties")
+            for dist, version in sorted(versions.items()):
+                ET.SubElement(props, "property", name=f"version:{dist}", value=version)
         for c in cells:
             case = ET.SubElement(suite, "testcase", classname=f"harness.{d}", name=c.scenario)
             if c.transcript is not None:
@@ -129,6 +136,13 @@ def to_markdown(m: Matrix) -> str:
         lines += ["", "<details><summary>Failing cells</summary>", ""]
         for c in bad:
             lines.append(f"- **{c.driver}** × `{c.scenario}`: {_md_escape(c.reason)}")
+        lines += ["", "</details>"]
+    versions = versions_by_driver(m.cells)
+    if versions:
+        lines += ["", "<details><summary>Adapter versions</summary>", ""]
+        for driver, found in versions.items():
+            shown = ", ".join(f"{k} {v}" for k, v in sorted(found.items()))
+            lines.append(f"- **{driver}**: {shown}")
         lines += ["", "</details>"]
     na = [c for c in m.cells if c.status == "n/a"]
     if na:

@@ -69,3 +69,12 @@ def test_the_page_is_the_same_bytes_for_the_same_cells() -> None:
     assert "| s1 | ✅ | ❌ |" in page
     assert "<!-- not-run: generated output of harness matrix -->\n```text\nVerdicts:" in page
     assert "- **a** × `s2`: why" in page
+
+
+def test_every_report_records_the_versions() -> None:
+    from harness.report import to_json, to_junit, to_markdown
+
+    m = Matrix(drivers=["a", "b"], scenarios=["s1", "s2"], cells=CELLS, wall_seconds=1.0)
+    assert json.loads(to_json(m, transcripts=False))["versions"]["a"] == {"openai": "2.54.0"}
+    assert '<property name="version:litellm" value="1.82.5" />' in to_junit(m)
+    assert "- **b**: litellm 1.82.5" in to_markdown(m)
