@@ -128,8 +128,9 @@ def get_driver(name: str) -> Driver:
             f"unknown driver {name!r}; known: {', '.join(driver_names())} (or a driver of "
             "yours: module:attr, path/to/conftest.py::name, or a harness.drivers entry point)"
         )
-    driver: Driver = eps[name].load()()
-    return driver
+    from harness.drivers.resolve import as_driver
+
+    return as_driver(eps[name].load(), name, name)  # a class, a factory or a suite
 
 
 def install_hint(extra: str) -> str:

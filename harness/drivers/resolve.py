@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from harness.drivers.base import Driver
 
-__all__ = ["is_reference", "resolve_reference"]
+__all__ = ["as_driver", "is_reference", "resolve_reference"]
 
 
 def is_reference(spec: str) -> bool:
@@ -45,7 +45,7 @@ def resolve_reference(spec: str) -> Driver:
         module = _import(where, spec)
     if not attr:
         raise DriverError(f"driver {spec!r}: name the object after the colon")
-    return _as_driver(_lookup(module, attr, spec), attr, spec)
+    return as_driver(_lookup(module, attr, spec), attr, spec)
 
 
 def _import(name: str, spec: str) -> Any:
@@ -107,7 +107,9 @@ def _lookup(module: Any, attr: str, spec: str) -> Any:
     raise DriverError(f"driver {spec!r}: no {base!r} there (suites declared there: {known})")
 
 
-def _as_driver(obj: Any, attr: str, spec: str) -> Driver:
+def as_driver(obj: Any, attr: str, spec: str) -> Driver:
+    """A Driver from what a reference or an entry point names: a Driver class or instance,
+    a factory, or a ``@conformance`` suite (``attr@dialect`` picks one of its dialects)."""
     from harness.conformance import Conformance
     from harness.drivers.base import DriverError
 
