@@ -35,8 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one scenario through one driver")
-    run.add_argument("scenario", type=Path)
-    run.add_argument("--driver", required=True)
+    run.add_argument("scenario", type=Path, help="a scenario file, or a bundled scenario's id")
+    run.add_argument(
+        "--driver", required=True, help="a name, module:attr, or path/to/conftest.py::name"
+    )
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--rechunk", action="store_true", help="also re-split the body (invariant 5)")
     run.set_defaults(func=_cmd_run)
