@@ -39,7 +39,6 @@ directory, the command, and pip's last lines.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -49,12 +48,22 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
+from harness.env_policy import (
+    CONSTRAINTS_VARIABLE,
+    INSTALLER_VARIABLE,
+    LATEST_VARIABLE,
+    constraints_for,
+    installer,
+    latest_requirements,
+    run_in_environment,
+)
+from harness.env_policy import install_command as _install_command
 from harness.errors import HarnessError
+from harness.file_lock import locked as _locked
 
 __all__ = [
     "CONSTRAINTS_VARIABLE",
@@ -76,15 +85,6 @@ __all__ = [
     "requirements_of",
     "run_in_environment",
 ]
-
-CONSTRAINTS_VARIABLE = "HARNESS_CONSTRAINTS"
-"""A folder of ``<driver>.txt`` pip constraints files for the driver environments."""
-
-LATEST_VARIABLE = "HARNESS_LATEST"
-"""``1``: run every driver on the newest releases (``harness matrix --latest``)."""
-
-INSTALLER_VARIABLE = "HARNESS_INSTALLER"
-"""``pip`` or ``uv``: which installer builds environments (default: uv when found)."""
 
 ENVS_DIR_VARIABLE = "HARNESS_ENVS_DIR"
 """Environment variable naming the directory that holds the driver environments."""
@@ -143,46 +143,6 @@ def env_key(requirements: Sequence[str], constraints: Path | None = None, tag: s
 def env_dir(requirements: Sequence[str], constraints: Path | None = None, tag: str = "") -> Path:
     """Where the environment for ``requirements`` lives (it may not exist yet)."""
     return envs_root() / env_key(requirements, constraints, tag)
-
-
-def latest_requirements(driver_name: str) -> tuple[str, ...]:
-    """What ``harness matrix --latest`` installs for a driver, unpinned: its own
-    ``environment``, else its extra's requirements as harness declares them."""
-    from harness.drivers.base import get_driver
-
-    driver = get_driver(driver_name)
-    declared = tuple(getattr(driver, "environment", ()))
-    if declared:
-        return declared
-    extra = getattr(driver, "extra", "")
-    root = _project_root()
-    if not extra:
-        return ()
-    if root is not None:
-        import tomllib
-
-        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-        return tuple(project.get("project", {}).get("optional-dependencies", {}).get(extra, []))
-    from importlib.metadata import PackageNotFoundError, requires
-
-    from harness import DIST_NAME
-
-    try:
-        listed = requires(DIST_NAME) or []
-    except PackageNotFoundError:
-        return ()
-    marker = re.compile(r"""extra\s*==\s*['"]""" + re.escape(extra) + """['"]""")
-    return tuple(r.split(";")[0].strip() for r in listed if marker.search(r))
-
-
-def constraints_for(driver_name: str) -> Path | None:
-    """``$HARNESS_CONSTRAINTS/<driver>.txt``: the pins the driver's environment is built
-    with (``make conformance`` points the variable at ``constraints/``), or None."""
-    folder = os.environ.get(CONSTRAINTS_VARIABLE)
-    if not folder:
-        return None
-    path = Path(folder) / f"{driver_name.replace('/', '_')}.txt"
-    return path.resolve() if path.is_file() else None
 
 
 def is_built(driver_name: str) -> bool:
@@ -372,26 +332,6 @@ def _refresh(
     _write_stamp(target, reqs, fp)
 
 
-def installer() -> str | None:
-    """The ``uv`` executable to build environments with, or None for pip."""
-    choice = os.environ.get(INSTALLER_VARIABLE, "").strip().lower()
-    if choice == "pip":
-        return None
-    beside = Path(sys.executable).parent / ("uv.exe" if sys.platform == "win32" else "uv")
-    found = str(beside) if beside.is_file() else shutil.which("uv")
-    if choice == "uv" and found is None:
-        raise DriverEnvironmentError(
-            f"{INSTALLER_VARIABLE}=uv but no uv executable was found (pip install uv)"
-        )
-    return found
-
-
-def _install_command(python: str, uv: str | None) -> list[str]:
-    if uv:
-        return [uv, "pip", "install", "--quiet", "--python", python]
-    return [python, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-
-
 def _harness_args(fp: Fingerprint) -> list[str]:
     """pip arguments that install harness (editable) or, for a copy, its dependencies."""
     if fp.root is not None:
@@ -488,67 +428,5 @@ def _write_stamp(target: Path, reqs: list[str], fp: Fingerprint) -> None:
     os.replace(partial, target / STAMP)
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock across processes (and threads) for the life of the block."""
-    with open(path, "a+b") as handle:
-        _acquire(handle, path)
-        try:
-            yield
-        finally:
-            _release(handle)
-
-
-def _acquire(handle: IO[bytes], path: Path) -> None:
-    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        import msvcrt
-
-        while True:
-            handle.seek(0)
-            try:
-                msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-                return
-            except OSError:
-                continue
-    import fcntl
-
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        _say(f"waiting for another process that is building {path.with_suffix('')}")
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-
-
-def _release(handle: IO[bytes]) -> None:
-    if sys.platform == "win32":  # pragma: no cover
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        return
-    import fcntl
-
-    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
 def _say(message: str) -> None:
     print(f"harness: {message}", file=sys.stderr, flush=True)
-
-
-# --------------------------------------------------------------------------- commands
-
-
-def run_in_environment(driver_name: str, argv: Sequence[str]) -> int | None:
-    """Run this ``harness`` command again with the Python of the driver's environment, so
-    ``harness run`` and ``harness fuzz`` see the adapter versions the matrix ran on.
-
-    Returns that command's exit status, or None when the driver has no environment of its
-    own or this process already runs in it (then the caller goes on in process).
-    """
-    python = python_for(driver_name)
-    if python is None or Path(sys.prefix).resolve() == Path(python).parents[1].resolve():
-        return None
-    _say(f"running in the environment of {driver_name} ({Path(python).parents[1]})")
-    env = dict(os.environ)
-    env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    return subprocess.call([python, "-m", "harness.cli", *argv], env=env)
