@@ -1,22 +1,42 @@
 # The two commands of the README: `make conformance` and `make test`.
-# Each creates .venv when missing and installs the project with its extras.
+# Each creates .venv when missing and installs the project with its extras, pinned by
+# constraints/conformance.txt (the versions docs/matrix.md was made with). uv builds the
+# environments when it is on PATH; otherwise pip (and the dev extra brings uv for the
+# driver environments, see harness/envs.py).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+PINS   := constraints/conformance.txt
+UV     := $(shell command -v uv 2>/dev/null)
+# the driver environments (hive-litellm, openai3-sdk-chat) are pinned by constraints/<driver>.txt
+export HARNESS_CONSTRAINTS := $(CURDIR)/constraints
 
-.PHONY: conformance test test-slow bench schema clean
+.PHONY: conformance conformance-latest test test-slow bench schema clean
 
 $(BIN)/python:
+ifneq ($(UV),)
+	$(UV) venv --seed --quiet --python $(PYTHON) $(VENV)
+else
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+endif
 
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[all,dev,bench]'
+$(STAMP): pyproject.toml setup.py $(PINS) | $(BIN)/python
+ifneq ($(UV),)
+	$(UV) pip install --quiet --python $(BIN)/python -c $(PINS) -e '.[all,dev,bench]'
+else
+	$(BIN)/python -m pip install -q -c $(PINS) -e '.[all,dev,bench]'
+endif
 	touch $(STAMP)
 
+# the matrix on the pinned versions; regenerates docs/matrix.md; fails on regressions only
 conformance: $(STAMP)
-	$(BIN)/harness matrix --baseline conformance-baseline.json
+	$(BIN)/harness matrix --baseline conformance-baseline.json --doc docs/matrix.md
+
+# the same against the newest releases of every adapter: what changed against the pins
+conformance-latest: $(STAMP)
+	$(BIN)/harness matrix --latest --baseline conformance-baseline.json
 
 test: $(STAMP)
 	$(BIN)/ruff check harness tests examples benchmarks

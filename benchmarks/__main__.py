@@ -29,6 +29,7 @@ SECTIONS = (
 )
 """Modules of this package, each with ``run(quick: bool) -> list[Row]``, in table order."""
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+KEPT = "<!-- measured separately: make bench keeps this part when it rewrites the file -->"
 COLUMNS = ("benchmark", "subject", "measured", "ratio", "note", "goal", "result")
 
 
@@ -91,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text, end="")
     target = args.output or (None if args.quick or args.only else RESULTS)
     if target is not None:
+        if target.exists():  # measurements too long for `make bench` stay below the table
+            old = target.read_text(encoding="utf-8")
+            if KEPT in old:
+                text = text.rstrip("\n") + "\n\n" + KEPT + old.split(KEPT, 1)[1]
         target.write_text(text, encoding="utf-8")
         print(f"benchmarks: written to {target}", file=sys.stderr)
     return 1 if any(r.result == "ERROR" for r in rows) else 0

@@ -10,6 +10,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+DIST_NAME = "llm-adapter-harness"
+"""The distribution name on PyPI (``harness`` there is an unrelated project); the import
+package and the command stay ``harness``."""
 
 __all__ = [
     "Clock",

@@ -18,7 +18,15 @@ from typing import Any
 from harness.cell import Cell
 from harness.errors import HarnessError
 
-__all__ = ["Baseline", "BaselineError", "Comparison", "compare", "load_baseline", "write_baseline"]
+__all__ = [
+    "Baseline",
+    "BaselineError",
+    "Comparison",
+    "baseline_versions",
+    "compare",
+    "load_baseline",
+    "write_baseline",
+]
 
 Baseline = dict[str, dict[str, Any]]
 
@@ -44,6 +52,15 @@ def load_baseline(path: Path) -> Baseline:
     except (ValueError, KeyError, TypeError) as exc:
         raise BaselineError(f"{path}: not a harness baseline ({exc})") from None
     return cells
+
+
+def baseline_versions(path: Path) -> dict[str, dict[str, str]]:
+    """The adapter versions per driver the baseline was made with (empty: not recorded)."""
+    try:
+        versions = json.loads(path.read_text(encoding="utf-8")).get("versions", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return versions if isinstance(versions, dict) else {}
 
 
 def compare(cells: list[Cell], baseline: Baseline) -> Comparison:
@@ -80,7 +97,10 @@ def write_baseline(path: Path, cells: list[Cell], previous: Baseline) -> None:
                 else cell.reason
             )
         out[cell.key] = entry
-    text = json.dumps({"version": 1, "cells": out}, indent=2, ensure_ascii=False) + "\n"
+    from harness.matrix_doc import versions_by_driver
+
+    document = {"version": 1, "versions": versions_by_driver(cells), "cells": out}
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)

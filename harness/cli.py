@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["main"]
 
-DEFAULT_SCENARIOS = Path("scenarios")
 BROKEN_PIPE = 141
 """The status a shell reports for a command ended by SIGPIPE (128 + 13), as ``yes | head``."""
 
@@ -39,6 +38,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = _parser()
     args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # to re-run in a driver env
     try:
         code: int = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit as "Exception ignored"
@@ -73,8 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(required=True, metavar="COMMAND", title="commands")
 
     run = sub.add_parser("run", help="run one scenario through one driver")
-    run.add_argument("scenario", type=Path, help="a scenario file, or the id of a bundled one")
-    run.add_argument("--driver", required=True)
+    run.add_argument("scenario", type=Path, help="a scenario file, or a bundled scenario's id")
+    run.add_argument(
+        "--driver", required=True, help="a name, module:attr, or path/to/conftest.py::name"
+    )
     run.add_argument("--json", action="store_true", help="print one JSON object")
     run.add_argument("--rechunk", action="store_true", help="also re-split the body (invariant 5)")
     _budget_arguments(run)
@@ -90,6 +92,10 @@ def _parser() -> argparse.ArgumentParser:
     mx.add_argument("--junit", type=Path, metavar="PATH", help="write JUnit XML")
     mx.add_argument("--markdown", type=Path, metavar="PATH", help="write Markdown")
     mx.add_argument("--html", type=Path, metavar="PATH", help="write a self-contained HTML page")
+    mx.add_argument("--doc", type=Path, metavar="PATH", help="write docs/matrix.md (Markdown)")
+    mx.add_argument(
+        "--latest", action="store_true", help="every adapter on its newest release (unpinned)"
+    )
     mx.add_argument("--rechunk", action="store_true", help="also invariant 5 (~1.7x the time)")
     mx.add_argument("--baseline", type=Path, metavar="FILE", help="fail on regressions only")
     mx.add_argument("--update-baseline", action="store_true", help="rewrite --baseline")
@@ -155,6 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     df.add_argument("a", type=Path)
     df.add_argument("b", type=Path)
     df.set_defaults(func=_cmd_diff)
+
+    from harness.adopt import add_commands
+
+    add_commands(sub)  # scenarios, init
     return p
 
 
@@ -195,18 +205,21 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from harness.drivers.base import get_driver, missing_requirements
+    from harness.drivers.base import get_driver, install_hint, missing_requirements
+    from harness.envs import run_in_environment
     from harness.errors import HarnessError
     from harness.loader import load_scenario
     from harness.runner import run_scenario
 
+    in_env = run_in_environment(args.driver, args.argv)  # the matrix's adapter versions
+    if in_env is not None:
+        return in_env
     scenario = load_scenario(_scenario_path(args.scenario))
     driver = get_driver(args.driver)
     missing = missing_requirements(driver)
     if missing:
         raise HarnessError(
-            f"driver {driver.name} needs {', '.join(missing)}: "
-            f"pip install 'harness[{driver.extra}]'"
+            f"driver {driver.name} needs {', '.join(missing)}: {install_hint(driver.extra)}"
         )
     run = run_scenario(scenario, driver, budget=_budget(args))
     if args.rechunk:
@@ -265,18 +278,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _scenario_path(given: Path) -> Path:
-    """A scenario file as given, or a bundled scenario's id (``retry-429``); a name that is
-    neither fails with the closest known ids."""
+    """A scenario file as given, or a bundled scenario's id (``retry-429``, from any
+    directory); a name that is neither fails with the closest known ids."""
     from harness.errors import HarnessError
+    from harness.locate import bundled_scenarios, scenario_file
     from harness.suggest import did_you_mean
 
-    if given.exists():
-        return given
-    folder = given.parent if given.parent != Path(".") else DEFAULT_SCENARIOS
-    by_id = folder / f"{given.name}.yaml"
-    if given.suffix not in (".yaml", ".yml") and by_id.is_file():
-        return by_id
-    known = sorted(p.stem for p in folder.glob("*.y*ml")) if folder.is_dir() else []
+    found = scenario_file(given)
+    if found.exists():
+        return found
+    folder = given.parent if given.parent != Path(".") else bundled_scenarios()
+    known = (
+        sorted(p.stem for p in folder.glob("*.y*ml"))
+        if folder is not None and folder.is_dir()
+        else []
+    )
     hint = did_you_mean(given.stem, known)
     where = f" (nor a scenario id in {folder}/)" if known else ""
     raise HarnessError(f"{given}: no such scenario file{where}{hint}")
@@ -294,17 +310,33 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     from harness.baseline import compare, load_baseline, write_baseline
     from harness.drivers.base import driver_names, get_driver
     from harness.loader import load_scenarios
+    from harness.locate import default_scenario_paths
     from harness.matrix import run_matrix
     from harness.progress import Progress
     from harness.report import to_json, to_junit, to_markdown, to_table
     from harness.report_html import to_html
     from harness.summary import summarize
+    from harness.verdict import verdict
 
-    paths = args.scenarios or [DEFAULT_SCENARIOS]
+    paths = args.scenarios or default_scenario_paths()
     scenarios = load_scenarios(paths)
     drivers = args.driver or driver_names()
     for name in drivers:
         get_driver(name)  # an unknown name fails now, with suggestions, not in every cell
+    if args.latest:  # the workers' environments: harness.envs.python_for
+        import os
+
+        from harness.envs import CONSTRAINTS_VARIABLE, LATEST_VARIABLE
+
+        os.environ[LATEST_VARIABLE] = "1"
+        os.environ.pop(CONSTRAINTS_VARIABLE, None)
+    if args.baseline is not None and not args.baseline.exists() and not args.update_baseline:
+        from harness.errors import HarnessError
+
+        raise HarnessError(
+            f"baseline {args.baseline} does not exist; create it with: "
+            f"harness matrix --baseline {args.baseline} --update-baseline"
+        )
     baseline = load_baseline(args.baseline) if args.baseline is not None else {}
 
     with Progress("matrix", drivers, total=len(scenarios), quiet=args.quiet) as progress:
@@ -324,6 +356,12 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
             rechunk=args.rechunk,
             budget=_budget(args),
         )
+    verdicts = [verdict(m.cells, d) for d in drivers]
+    if args.doc is not None:
+        from harness.matrix_doc import render_matrix_doc
+
+        args.doc.parent.mkdir(parents=True, exist_ok=True)
+        args.doc.write_text(render_matrix_doc(m, verdicts), encoding="utf-8")
     # files first: a reader that closes the pipe early must not cost the reports
     for target, render in (
         (args.json, to_json),
@@ -353,11 +391,20 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
         f"{counts['n/a']} n/a, {counts['error']} error in {m.wall_seconds:.1f} s"
         + ("" if args.html else "\nevery cell's findings and timeline: --html PATH")
     )
+    if any(v.outcome == "NO DATA" for v in verdicts):
+        return 1  # a driver nothing was run on is never a pass, baseline or not
     if result is None:
         return 1 if any(c.status in ("fail", "error") for c in m.cells) else 0
     if args.update_baseline:
         print(f"\nbaseline written: {args.baseline} ({len(m.cells)} cells)")
         return 0
+    from harness.baseline import baseline_versions
+    from harness.matrix_doc import version_changes, versions_by_driver
+
+    changed = version_changes(baseline_versions(args.baseline), versions_by_driver(m.cells))
+    if changed:
+        print(f"\nadapter versions differ from the baseline's ({args.baseline}):")
+        print("\n".join(f"  {line}" for line in changed))
     if result.fixes:
         print(
             f"\n{len(result.fixes)} cell(s) better than the baseline (run with --update-baseline):"
@@ -394,13 +441,14 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 def _cmd_verdict(args: argparse.Namespace) -> int:
     from harness.drivers.base import get_driver
     from harness.loader import load_scenarios
+    from harness.locate import default_scenario_paths
     from harness.matrix import run_matrix
     from harness.progress import Progress
     from harness.verdict import gate_failed, render_verdicts, verdict
 
     for name in args.driver:
         get_driver(name)  # an unknown name fails now, with suggestions
-    paths = args.scenarios or [DEFAULT_SCENARIOS]
+    paths = args.scenarios or default_scenario_paths()
     scenarios = load_scenarios(paths)
     with Progress("verdict", args.driver, total=len(scenarios), quiet=args.quiet) as progress:
         m = run_matrix(
@@ -415,19 +463,12 @@ def _cmd_verdict(args: argparse.Namespace) -> int:
 
 
 def _cmd_drivers(args: argparse.Namespace) -> int:
-    from harness.drivers.base import driver_names, get_driver, missing_requirements
+    from harness.drivers.base import driver_names, driver_status, get_driver
 
     rows = []
     for name in driver_names():
         d = get_driver(name)
-        missing = missing_requirements(d)
-        env = getattr(d, "environment", ())
-        state = (
-            "own environment"
-            if env
-            else ("installed" if not missing else f"missing {', '.join(missing)}")
-        )
-        rows.append((name, d.dialect, d.http_library, d.extra, state))
+        rows.append((name, d.dialect, d.http_library, d.extra, driver_status(d)))
     widths = [
         max(len(r[i]) for r in [("driver", "dialect", "http", "extra", "status"), *rows])
         for i in range(5)
@@ -438,8 +479,13 @@ def _cmd_drivers(args: argparse.Namespace) -> int:
 
 
 def _cmd_fuzz(args: argparse.Namespace) -> int:
+    from harness.envs import run_in_environment
     from harness.fuzz import main as fuzz_main
     from harness.progress import Progress
+
+    in_env = run_in_environment(args.driver, args.argv)
+    if in_env is not None:
+        return in_env
 
     with Progress(
         "fuzz",

@@ -12,6 +12,11 @@ as usual. What the environment holds:
   dependencies plus a copy of the ``harness`` package on a ``.pth`` path;
 - the driver's requirements, resolved together with harness's in one ``pip install``.
 
+Installer: ``uv`` when it is there (on PATH or beside this Python: the dev extra installs
+it), several times faster on a cold cache; ``pip`` otherwise. ``HARNESS_INSTALLER=pip`` (or
+``uv``) forces one. A uv-built environment is seeded with pip, so either installer can
+refresh it later.
+
 Where: ``$HARNESS_ENVS_DIR`` if set, else ``<checkout>/.harness-envs/`` (git-ignored), else
 the user cache (``$XDG_CACHE_HOME/harness/envs``). Each environment is a directory named
 by a hash of the interpreter (``cpython-3.11``) and the sorted requirements, so drivers
@@ -34,7 +39,6 @@ directory, the command, and pip's last lines.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -44,26 +48,43 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
+from harness.env_policy import (
+    CONSTRAINTS_VARIABLE,
+    INSTALLER_VARIABLE,
+    LATEST_VARIABLE,
+    constraints_for,
+    installer,
+    latest_requirements,
+    run_in_environment,
+)
+from harness.env_policy import install_command as _install_command
 from harness.errors import HarnessError
+from harness.file_lock import locked as _locked
 from harness.progress import note
 
 __all__ = [
+    "CONSTRAINTS_VARIABLE",
     "ENVS_DIR_VARIABLE",
+    "INSTALLER_VARIABLE",
+    "LATEST_VARIABLE",
     "DriverEnvironmentError",
     "Fingerprint",
     "Runner",
+    "constraints_for",
     "ensure_environment",
     "env_dir",
     "env_key",
     "envs_root",
+    "installer",
     "is_built",
+    "latest_requirements",
     "python_for",
     "requirements_of",
+    "run_in_environment",
 ]
 
 ENVS_DIR_VARIABLE = "HARNESS_ENVS_DIR"
@@ -109,15 +130,20 @@ def envs_root() -> Path:
     return Path(cache) / "harness" / "envs"
 
 
-def env_key(requirements: Sequence[str]) -> str:
-    """A short stable name for this interpreter and set of requirements."""
+def env_key(requirements: Sequence[str], constraints: Path | None = None, tag: str = "") -> str:
+    """A short stable name for this interpreter, set of requirements and pins (``tag``:
+    anything else that must give another environment, such as ``latest`` and the day)."""
     text = "\n".join([_interpreter(), *sorted(set(requirements))])
+    if constraints is not None:
+        text += "\n" + constraints.read_text(encoding="utf-8")
+    if tag:
+        text += "\n" + tag
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def env_dir(requirements: Sequence[str]) -> Path:
+def env_dir(requirements: Sequence[str], constraints: Path | None = None, tag: str = "") -> Path:
     """Where the environment for ``requirements`` lives (it may not exist yet)."""
-    return envs_root() / env_key(requirements)
+    return envs_root() / env_key(requirements, constraints, tag)
 
 
 def is_built(driver_name: str) -> bool:
@@ -130,7 +156,7 @@ def is_built(driver_name: str) -> bool:
     requirements = requirements_of(driver_name)
     if not requirements:
         return False
-    stamp = _read_stamp(env_dir(requirements))
+    stamp = _read_stamp(env_dir(requirements, constraints_for(driver_name)))
     return stamp is not None and stamp.get("requirements") == sorted(set(requirements))
 
 
@@ -175,9 +201,15 @@ def _installed_harness() -> tuple[str, list[str]]:
     """Version and unconditional dependencies of an installed (non-checkout) harness."""
     from importlib.metadata import PackageNotFoundError, distribution
 
-    try:
-        dist = distribution("harness")
-    except PackageNotFoundError:
+    from harness import DIST_NAME
+
+    for name in (DIST_NAME, "harness"):  # "harness": installs made before the rename
+        try:
+            dist = distribution(name)
+            break
+        except PackageNotFoundError:
+            continue
+    else:
         return "unknown", []
     deps = [r for r in dist.requires or [] if "extra ==" not in r and "extra==" not in r]
     return dist.version, deps
@@ -193,22 +225,40 @@ def _interpreter() -> str:
 def python_for(driver_name: str, *, run: Runner | None = None) -> str | None:
     """The Python to run ``driver_name`` with, building its environment once.
 
-    None when the driver declares no environment (it runs with this Python).
+    None when the driver declares no environment (it runs with this Python). With
+    ``HARNESS_LATEST=1`` (``harness matrix --latest``) every driver with requirements runs
+    in an environment of the newest releases they allow, resolved afresh each day, unpinned.
     """
+    if os.environ.get(LATEST_VARIABLE) == "1":
+        import datetime
+
+        latest = latest_requirements(driver_name)
+        if not latest:
+            return None
+        day = datetime.datetime.now(datetime.UTC).date().isoformat()
+        return str(ensure_environment(latest, driver=driver_name, run=run, tag=f"latest {day}"))
     requirements = requirements_of(driver_name)
     if not requirements:
         return None
-    return str(ensure_environment(requirements, driver=driver_name, run=run))
+    pins = constraints_for(driver_name)
+    return str(ensure_environment(requirements, driver=driver_name, run=run, constraints=pins))
 
 
 def ensure_environment(
-    requirements: Sequence[str], *, driver: str = "", run: Runner | None = None
+    requirements: Sequence[str],
+    *,
+    driver: str = "",
+    run: Runner | None = None,
+    constraints: Path | None = None,
+    tag: str = "",
 ) -> Path:
-    """The Python of a ready environment with harness and ``requirements``; builds or
-    refreshes it under the lock when needed. ``run`` replaces subprocess (for tests)."""
+    """The Python of a ready environment with harness and ``requirements`` (pinned by the
+    ``constraints`` file when given); builds or refreshes it under the lock when needed.
+    ``run`` replaces subprocess (for tests)."""
     reqs = _validated(requirements, driver)
     runner = run or _subprocess
-    target = env_dir(reqs)
+    target = env_dir(reqs, constraints, tag)
+    pins = ["-c", str(constraints)] if constraints is not None else []
     fingerprint = Fingerprint.current()
     if _is_current(_read_stamp(target), reqs, fingerprint):
         return _python_in(target)
@@ -216,9 +266,9 @@ def ensure_environment(
     with _locked(target.with_name(target.name + ".lock")):
         stamp = _read_stamp(target)  # again: another process may have built it meanwhile
         if stamp is None or stamp.get("requirements") != reqs:
-            _build(target, reqs, fingerprint, driver, runner)
+            _build(target, reqs, fingerprint, driver, runner, pins)
         elif not _is_current(stamp, reqs, fingerprint):
-            _refresh(target, reqs, fingerprint, stamp, driver, runner)
+            _refresh(target, reqs, fingerprint, stamp, driver, runner, pins)
     return _python_in(target)
 
 
@@ -241,15 +291,22 @@ def _is_current(stamp: dict[str, object] | None, reqs: list[str], fp: Fingerprin
     )
 
 
-def _build(target: Path, reqs: list[str], fp: Fingerprint, driver: str, run: Runner) -> None:
+def _build(
+    target: Path, reqs: list[str], fp: Fingerprint, driver: str, run: Runner, pins: list[str]
+) -> None:
     _say(f"creating the environment for {driver or 'a driver'} ({', '.join(reqs)}) in {target}")
     note(driver, "building its environment: python -m venv")
     if target.exists():  # half-built (no stamp) or built for other requirements
         shutil.rmtree(target)
-    _check(run([sys.executable, "-m", "venv", str(target)]), target, reqs, driver, "venv")
+    uv = installer()
+    create = (
+        [uv, "venv", "--seed", "--quiet", "--python", sys.executable, str(target)]
+        if uv
+        else [sys.executable, "-m", "venv", str(target)]
+    )
+    _check(run(create), target, reqs, driver, create)
     python = str(_python_in(target))
-    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    command = [*pip, *_harness_args(fp), *reqs]
+    command = [*_install_command(python, uv), *pins, *_harness_args(fp), *reqs]
     note(driver, f"building its environment: installing {', '.join(reqs)} and harness")
     _check(run(command), target, reqs, driver, command)
     _place_copy(target, fp)
@@ -264,15 +321,16 @@ def _refresh(
     stamp: dict[str, object],
     driver: str,
     run: Runner,
+    pins: list[str],
 ) -> None:
     same_deps = stamp.get("dependencies") == fp.dependencies and fp.root is not None
     _say(f"harness changed: reinstalling it into the environment for {driver or 'a driver'}")
     python = str(_python_in(target))
-    pip = [python, "-m", "pip", "install", "--disable-pip-version-check", "-q"]
+    pip = _install_command(python, installer())
     if same_deps:
         command = [*pip, "--no-deps", *_harness_args(fp)]
     else:
-        command = [*pip, *_harness_args(fp), *reqs]
+        command = [*pip, *pins, *_harness_args(fp), *reqs]
     note(driver, "reinstalling harness into its environment" + ("" if same_deps else " with deps"))
     _check(run(command), target, reqs, driver, command)
     note(driver, "")
@@ -374,49 +432,6 @@ def _write_stamp(target: Path, reqs: list[str], fp: Fingerprint) -> None:
     partial = target / (STAMP + ".partial")
     partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     os.replace(partial, target / STAMP)
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock across processes (and threads) for the life of the block."""
-    with open(path, "a+b") as handle:
-        _acquire(handle, path)
-        try:
-            yield
-        finally:
-            _release(handle)
-
-
-def _acquire(handle: IO[bytes], path: Path) -> None:
-    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-        import msvcrt
-
-        while True:
-            handle.seek(0)
-            try:
-                msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
-                return
-            except OSError:
-                continue
-    import fcntl
-
-    try:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        _say(f"waiting for another process that is building {path.with_suffix('')}")
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-
-
-def _release(handle: IO[bytes]) -> None:
-    if sys.platform == "win32":  # pragma: no cover
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
-        return
-    import fcntl
-
-    fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _say(message: str) -> None:

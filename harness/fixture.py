@@ -58,11 +58,9 @@ _scenarios_key = pytest.StashKey[list[Scenario]]()
 
 def bundled_scenarios() -> Path | None:
     """The scenarios shipped with harness (package data, or the source checkout's folder)."""
-    package = Path(__file__).resolve().parent
-    for candidate in (package / "scenarios", package.parent / "scenarios"):
-        if candidate.is_dir():
-            return candidate
-    return None
+    from harness.locate import bundled_scenarios as locate
+
+    return locate()
 
 
 def scenario_paths(config: pytest.Config) -> list[Path]:
@@ -299,10 +297,30 @@ def _classified(error: BaseException) -> ErrorEvent:
     return classify(error)
 
 
+MARKER_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "harness_scenario": ("dialect", "assert_all_served", "allow_loopback"),
+    "harness_cassette": ("record_mode", "assert_all_served", "allow_loopback"),
+}
+"""The keyword arguments each marker takes; any other is a mistake, reported as one."""
+
+
+def _checked_marker(request: pytest.FixtureRequest, name: str) -> pytest.Mark | None:
+    mark = request.node.get_closest_marker(name)
+    if mark is not None:
+        unknown = sorted(set(mark.kwargs) - set(MARKER_KEYWORDS[name]))
+        if unknown:
+            pytest.fail(
+                f"@pytest.mark.{name}: unknown keyword(s) {', '.join(unknown)}; "
+                f"allowed: {', '.join(MARKER_KEYWORDS[name])}",
+                pytrace=False,
+            )
+    return cast("pytest.Mark | None", mark)
+
+
 def _source(request: pytest.FixtureRequest) -> tuple[str, Any, dict[str, Any]]:
     """("scenario" | "cassette", reference, options) from the indirect param or a marker."""
-    scenario_mark = request.node.get_closest_marker("harness_scenario")
-    cassette_mark = request.node.get_closest_marker("harness_cassette")
+    scenario_mark = _checked_marker(request, "harness_scenario")
+    cassette_mark = _checked_marker(request, "harness_cassette")
     param = getattr(request, "param", None)
     if param is not None:
         options = dict(scenario_mark.kwargs) if scenario_mark else {}

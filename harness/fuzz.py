@@ -28,7 +28,7 @@ from hypothesis.strategies import SearchStrategy
 from harness import progress
 from harness.checks import Check, CheckResult
 from harness.checks.rechunk import CHECK, compare, minimal_splits, split_points, with_chunking
-from harness.drivers.base import Driver, get_driver, missing_requirements
+from harness.drivers.base import Driver, get_driver, install_hint, missing_requirements
 from harness.errors import HarnessError
 from harness.findings import Finding
 from harness.repro import scenario_yaml, wire_text
@@ -388,8 +388,7 @@ def main(
     missing = missing_requirements(driver)
     if missing:
         raise HarnessError(
-            f"driver {driver.name} needs {', '.join(missing)}: "
-            f"pip install 'harness[{driver.extra}]'"
+            f"driver {driver.name} needs {', '.join(missing)}: {install_hint(driver.extra)}"
         )
     strategy = strategies.scenarios(
         dialect=dialect or driver.dialect, faults=faults, retries=faults
@@ -398,7 +397,8 @@ def main(
         driver, examples=examples, seed=seed, dialect=dialect, scenarios=strategy, ignore=ignore
     )
     flags = "".join(f" --ignore {code}" for code in ignore) + ("" if faults else " --no-faults")
-    result = replace(result, command=result.command + flags)
+    # reproduce lines name the driver as it was given (module:attr, conftest.py::name)
+    result = replace(result, command=result.command + flags, driver=driver_name)
     print(result.render(), end="")
     print(f"harness fuzz: {result.timing()}", file=sys.stderr)
     return 0 if result.passed else 1

@@ -75,6 +75,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="rewrite --harness-baseline from this run",
     )
     group.addoption(
+        "--harness-show-na",
+        action="store_true",
+        default=False,
+        help="keep scenarios a suite's dialect cannot express, as skips (default: deselected)",
+    )
+    group.addoption(
         "--harness-record-mode",
         choices=RECORD_MODES,
         default=None,
@@ -88,6 +94,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("harness_report", "conformance report paths", type="args")
     parser.addini("harness_baseline", "baseline file of known failures", default="")
     parser.addini("harness_record_mode", "cassette record mode", default="none")
+    parser.addini(
+        "harness_show_na", "keep other dialects' scenarios as skips", type="bool", default=False
+    )
     parser.addini("harness_dialect", "harness_replay's default dialect", default="openai-chat")
     parser.addini(
         "harness_virtual_asyncio",
@@ -116,7 +125,35 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"harness_record_mode = {mode!r}: expected one of {RECORD_MODES}")
     if config.getini("harness_virtual_asyncio") and config.pluginmanager.has_plugin("asyncio"):
         config.pluginmanager.register(_VirtualAsyncio(), "harness-virtual-asyncio")
+    _check_baseline(config)
     config.pluginmanager.register(_Session(config), "harness-session")
+
+
+def _check_baseline(config: pytest.Config) -> None:
+    """A missing baseline file is an error (a typo would silently make every known failure
+    a new one), except when this run creates it."""
+    given = config.getoption("harness_baseline") or config.getini("harness_baseline")
+    if not given or config.getoption("harness_update_baseline"):
+        return
+    path = Path(given)
+    path = path if path.is_absolute() else config.invocation_params.dir / path
+    if not path.is_file():
+        raise pytest.UsageError(
+            f"harness: baseline {path} does not exist; create it from a run with: "
+            f"pytest --harness-baseline={given} --harness-update-baseline"
+        )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """``--harness-scenarios /abs/path`` (space form) must not choose pytest's rootdir."""
+    if any(
+        a in ("--harness-scenarios", "--harness-baseline", "--harness-report")
+        for a in early_config.invocation_params.args
+    ):
+        from harness.pytest_paths import redo_rootdir
+
+        redo_rootdir(early_config)
 
 
 class _VirtualAsyncio:
@@ -163,13 +200,14 @@ def _is_suite(obj: object) -> bool:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.Item]) -> None:
-    if not session.config.getoption("harness_driver") and not session.config.getini(
-        "harness_drivers"
-    ):
-        return
-    from harness.pytest_suite import driver_items
+    if session.config.getoption("harness_driver") or session.config.getini("harness_drivers"):
+        from harness.pytest_suite import driver_items
 
-    items.extend(driver_items(session, items))
+        items.extend(driver_items(session, items))
+    if "harness.pytest_suite" in sys.modules:  # only once a suite was collected
+        from harness.pytest_suite import deselect_other_dialects
+
+        deselect_other_dialects(session.config, items)
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:

@@ -180,14 +180,14 @@ class ConformanceItem(pytest.Item):
 
     def runtest(self) -> None:
         from harness.cell import cell_from_run
-        from harness.drivers.base import missing_requirements
+        from harness.drivers.base import install_hint, missing_requirements
         from harness.guard import no_network
         from harness.runner import run_scenario
 
         missing = missing_requirements(self.driver)
         if missing:
             extra = getattr(self.driver, "extra", "")
-            pytest.skip(f"not installed: {', '.join(missing)} (pip install 'harness[{extra}]')")
+            pytest.skip(f"not installed: {', '.join(missing)} ({install_hint(extra)})")
         budget = configured_budget(self.config)
         with no_network(), _hard_stop(budget.wall_seconds + HARD_STOP_GRACE):
             run = run_scenario(self.scenario, self.driver, budget=budget)
@@ -207,8 +207,32 @@ class ConformanceItem(pytest.Item):
         self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
     ) -> str | TerminalRepr:
         if isinstance(excinfo.value, ConformanceFailure):
-            return f"{excinfo.value}\nrerun: pytest {self.nodeid!r}"
+            return (
+                f"{excinfo.value}\nrerun: pytest {self.nodeid!r}\n   or: {self.harness_command()}"
+            )
         return super().repr_failure(excinfo)
+
+    def harness_command(self) -> str:
+        """The ``harness run`` line that reproduces this cell, verbatim from the directory
+        pytest was started in: a declared suite by ``its/conftest.py::name``."""
+        import os
+        import shlex
+
+        from harness.conformance import AdapterDriver
+
+        here = self.config.invocation_params.dir
+
+        def shown(path: Path) -> str:
+            return shlex.quote(
+                os.path.relpath(path, here) if path.is_relative_to(here) else str(path)
+            )
+
+        driver = self.driver.name
+        if isinstance(self.driver, AdapterDriver):
+            driver = f"{os.path.relpath(self.path, here)}::{driver}"
+        source = self.scenario.source
+        scenario = shown(Path(source).resolve()) if source else self.scenario.id
+        return f"harness run {scenario} --driver {shlex.quote(driver)}"
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         source = self.scenario.source
@@ -405,3 +429,28 @@ def report_targets(config: pytest.Config) -> list[tuple[str, Path]]:
             fmt = found
         out.append((fmt, path if path.is_absolute() else config.invocation_params.dir / path))
     return out
+
+
+def deselect_other_dialects(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Scenarios a suite's dialect cannot express are deselected, not skipped: a repository
+    testing one OpenAI-chat client should not see every Azure scenario as a skip. With
+    ``--harness-show-na`` they stay, as skips whose reason ``-rs`` shows."""
+    if config.getoption("harness_show_na") or config.getini("harness_show_na"):
+        return
+    from harness.dialects import DialectError, get_dialect
+
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        if isinstance(item, ConformanceItem):
+            try:
+                why = get_dialect(item.driver.dialect).supports(item.scenario)
+            except DialectError:
+                why = None  # the run reports an unknown dialect itself
+            if why is not None:
+                dropped.append(item)
+                continue
+        keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

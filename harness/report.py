@@ -9,6 +9,7 @@ from xml.etree import ElementTree as ET
 
 from harness.cell import Cell
 from harness.matrix import Matrix
+from harness.matrix_doc import versions_by_driver
 from harness.secrets import mask_json, mask_text
 
 __all__ = ["to_json", "to_junit", "to_markdown", "to_table"]
@@ -64,6 +65,7 @@ def to_json(m: Matrix, *, transcripts: bool = True) -> str:
         "counts": m.counts(),
         "summary": summary(m),
         "wall_seconds": round(m.wall_seconds, 3),
+        "versions": versions_by_driver(m.cells),
         "cells": [
             c.model_dump(mode="json", exclude=None if transcripts else {"transcript"})
             for c in m.cells
@@ -93,6 +95,11 @@ def to_junit(m: Matrix) -> str:
             props = ET.SubElement(suite, "properties")
             for line in deviations:
                 ET.SubElement(props, "property", name="contract-deviation", value=line)
+        versions = versions_by_driver(cells).get(d, {})
+        if versions:  # the adapter versions these cells ran on
+            props = props if deviations else ET.SubElement(suite, "properties")
+            for dist, version in sorted(versions.items()):
+                ET.SubElement(props, "property", name=f"version:{dist}", value=version)
         for c in cells:
             case = ET.SubElement(suite, "testcase", classname=f"harness.{d}", name=c.scenario)
             if c.transcript is not None:
@@ -145,6 +152,13 @@ def to_markdown(m: Matrix) -> str:
             "",
         ]
         lines += [f"- **{d}**: {_md_escape('; '.join(devs))}" for d, devs in declared.items()]
+    versions = versions_by_driver(m.cells)
+    if versions:
+        lines += ["", "<details><summary>Adapter versions</summary>", ""]
+        for driver, found in versions.items():
+            shown = ", ".join(f"{k} {v}" for k, v in sorted(found.items()))
+            lines.append(f"- **{driver}**: {shown}")
+        lines += ["", "</details>"]
     na = [c for c in m.cells if c.status == "n/a"]
     if na:
         lines += ["", "<details><summary>n/a cells</summary>", ""]

@@ -290,7 +290,9 @@ def _classify(driver: Driver, exc: BaseException) -> ErrorEvent:
 
 
 def _versions(driver: Driver) -> dict[str, str]:
-    return dict(_installed(("harness", *getattr(driver, "distributions", ()))))
+    from harness import DIST_NAME
+
+    return dict(_installed((DIST_NAME, "harness", *getattr(driver, "distributions", ()))))
 
 
 @functools.cache

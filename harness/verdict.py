@@ -1,4 +1,5 @@
-"""A verdict per adapter: its findings grouped by code, then PASS / WARN / FAIL."""
+"""A verdict per adapter: its findings grouped by code, then PASS / WARN / FAIL, or NO DATA
+when no scenario applied to it (nothing ran, so nothing passed: never a green verdict)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from harness.cell import Cell
 
 __all__ = ["Verdict", "gate_failed", "render_verdicts", "verdict"]
 
-Outcome = Literal["PASS", "WARN", "FAIL"]
+Outcome = Literal["PASS", "WARN", "FAIL", "NO DATA"]
 
 
 @dataclass
@@ -44,7 +45,8 @@ def verdict(cells: list[Cell], driver: str) -> Verdict:
     counts: dict[str, int] = {}
     for c in mine:
         counts[c.status] = counts.get(c.status, 0) + 1
-    outcome: Outcome = "FAIL" if severe else ("WARN" if warned else "PASS")
+    ran = any(c.status in ("pass", "fail") for c in mine)
+    outcome: Outcome = "FAIL" if severe else ("WARN" if warned else ("PASS" if ran else "NO DATA"))
     deviations = next((c.deviations for c in mine if c.deviations), [])
     return Verdict(driver, outcome, dict(sorted(groups.items())), errors, counts, deviations)
 
@@ -53,7 +55,12 @@ def render_verdicts(verdicts: list[Verdict]) -> str:
     lines = ["Verdicts:"]
     for v in verdicts:
         counts = ", ".join(f"{n} {s}" for s, n in sorted(v.counts.items()))
-        lines.append(f"  {v.driver}: {v.outcome} ({counts})")
+        lines.append(f"  {v.driver}: {v.outcome} ({counts or 'no cells'})")
+        if v.outcome == "NO DATA":
+            lines.append(
+                "    no scenario applied to this driver (every cell n/a): nothing was checked; "
+                "give it scenarios its dialect can express"
+            )
         for code, scenarios in v.groups.items():
             shown = ", ".join(scenarios[:4]) + (
                 f" +{len(scenarios) - 4} more" if len(scenarios) > 4 else ""
@@ -70,5 +77,6 @@ def render_verdicts(verdicts: list[Verdict]) -> str:
 
 
 def gate_failed(verdicts: list[Verdict]) -> bool:
-    """A CI gate fails on a FAIL verdict and on any cell harness could not run."""
-    return any(v.outcome == "FAIL" or v.errors for v in verdicts)
+    """A CI gate fails on a FAIL verdict, on a driver with NO DATA (nothing was judged)
+    and on any cell harness could not run."""
+    return any(v.outcome in ("FAIL", "NO DATA") or v.errors for v in verdicts)

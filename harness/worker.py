@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from harness.budget import Budget
 from harness.cell import Cell, cell_from_run, error_cell
-from harness.drivers.base import get_driver, missing_requirements
+from harness.drivers.base import get_driver, install_hint, missing_requirements
 from harness.loader import load_scenarios
 from harness.scenario import Scenario
 
@@ -63,7 +63,7 @@ def run_cells(
             yield error_cell(
                 *base,
                 "setup-not-installed",
-                f"not installed: {', '.join(missing)} (pip install 'harness[{driver.extra}]')",
+                f"not installed: {', '.join(missing)} ({install_hint(driver.extra)})",
                 source=scenario.where(),
             )
             continue
@@ -75,7 +75,13 @@ def run_cells(
                 from harness.checks.rechunk import rechunk_check
 
                 run.checks.append(rechunk_check(run, driver))
-            yield cell_from_run(run)
+            cell = cell_from_run(run)
+            # the spelling the user gave (a name, module:attr, conftest.py::name) keys the cell
+            yield (
+                cell
+                if cell.driver == driver_name
+                else cell.model_copy(update={"driver": driver_name})
+            )
         except Exception as exc:  # a harness bug must not hide the other cells
             tb = traceback.format_exception(exc)
             yield error_cell(

@@ -55,7 +55,59 @@ class FakePip:
 @pytest.fixture(autouse=True)
 def envs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(envs.ENVS_DIR_VARIABLE, str(tmp_path / "envs"))
+    monkeypatch.setenv(envs.INSTALLER_VARIABLE, "pip")  # the uv tests below say so
     return tmp_path / "envs"
+
+
+class FakeUv(FakePip):
+    """``uv venv ... TARGET`` creates the interpreter file; ``uv pip install`` nothing."""
+
+    def __call__(self, command: Sequence[str]) -> tuple[int, str]:
+        if command[1] == "venv":
+            self.commands.append(list(command))
+            python = Path(command[-1]) / "bin" / "python"
+            python.parent.mkdir(parents=True, exist_ok=True)
+            python.write_text("")
+            return 0, ""
+        return super().__call__(command)
+
+
+def _fake_uv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    uv = tmp_path / "bin" / "uv"
+    uv.parent.mkdir()
+    uv.write_text("")
+    uv.chmod(0o755)
+    monkeypatch.setenv(envs.INSTALLER_VARIABLE, "")
+    monkeypatch.setattr(envs.sys, "executable", str(tmp_path / "bin" / "python"))
+    return str(uv)
+
+
+def test_uv_builds_the_environment_when_it_is_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uv = _fake_uv(tmp_path, monkeypatch)
+    fake = FakeUv()
+    python = ensure_environment(["six==1.16.0"], driver="d", run=fake)
+    create, install = fake.commands
+    assert create[:3] == [uv, "venv", "--seed"] and create[-1] == str(python.parents[1])
+    assert install[:3] == [uv, "pip", "install"]
+    assert install[install.index("--python") + 1] == str(python)
+    assert install[-1] == "six==1.16.0"
+
+
+def test_pip_is_the_fallback_and_can_be_forced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fake_uv(tmp_path, monkeypatch)
+    monkeypatch.setenv(envs.INSTALLER_VARIABLE, "pip")
+    assert envs.installer() is None
+    monkeypatch.setenv(envs.INSTALLER_VARIABLE, "")
+    monkeypatch.setattr(envs.sys, "executable", str(tmp_path / "nowhere" / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path / "nowhere"))
+    assert envs.installer() is None
+    monkeypatch.setenv(envs.INSTALLER_VARIABLE, "uv")
+    with pytest.raises(DriverEnvironmentError, match="no uv executable"):
+        envs.installer()
 
 
 def _fingerprint(monkeypatch: pytest.MonkeyPatch, source: str, deps: str = "d1") -> None:
@@ -256,3 +308,72 @@ def test_a_build_reports_its_steps_as_progress(monkeypatch: pytest.MonkeyPatch) 
         "matrix: d: building its environment: python -m venv",
         "matrix: d: building its environment: installing six==1.16.0 and harness",
     ]
+
+
+def test_a_driver_without_environment_runs_in_process() -> None:
+    assert envs.run_in_environment("openai-sdk-chat", ["run", "x.yaml"]) is None
+
+
+def test_harness_run_reruns_itself_with_the_driver_environments_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``harness run --driver openai3-sdk-chat`` must see openai 3.x, as the matrix does."""
+    fake = tmp_path / "env" / "bin" / "python"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(f'#!/bin/sh\necho "$@" > {tmp_path / "argv"}\nexit 3\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(envs, "python_for", lambda driver: str(fake))
+    from harness.cli import main
+
+    code = main(["run", "scenarios/text-plain.yaml", "--driver", "openai3-sdk-chat", "--json"])
+    assert code == 3
+    argv = (tmp_path / "argv").read_text().split()
+    assert argv == [
+        "-m",
+        "harness.cli",
+        "run",
+        "scenarios/text-plain.yaml",
+        "--driver",
+        "openai3-sdk-chat",
+        "--json",
+    ]
+
+
+def test_a_constraints_file_pins_the_environment_and_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make conformance`` builds driver environments with the pinned versions; another
+    set of pins is another environment, never a silent reuse."""
+    folder = tmp_path / "constraints"
+    folder.mkdir()
+    (folder / "d.txt").write_text("six==1.16.0\n")
+    monkeypatch.setenv(envs.CONSTRAINTS_VARIABLE, str(folder))
+    pins = envs.constraints_for("d")
+    assert pins == (folder / "d.txt").resolve()
+    assert envs.constraints_for("other") is None
+    pip = FakePip()
+    python = ensure_environment(["six"], driver="d", run=pip, constraints=pins)
+    install = pip.pip_commands()[0]
+    assert install[install.index("-c") + 1] == str(pins)
+    (folder / "d.txt").write_text("six==1.17.0\n")
+    assert ensure_environment(["six"], driver="d", run=pip, constraints=pins) != python
+
+
+def test_latest_runs_each_driver_on_its_extra_unpinned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``harness matrix --latest``: a fresh environment of the newest allowed releases,
+    without the constraints file, even for drivers that run in harness's own venv."""
+    folder = tmp_path / "constraints"
+    folder.mkdir()
+    (folder / "openai-sdk-chat.txt").write_text("openai==2.0.0\n")
+    monkeypatch.setenv(envs.CONSTRAINTS_VARIABLE, str(folder))
+    assert envs.python_for("openai-sdk-chat") is None  # pinned run: this venv
+    monkeypatch.setenv(envs.LATEST_VARIABLE, "1")
+    pip = FakePip()
+    python = envs.python_for("openai-sdk-chat", run=pip)
+    assert python is not None
+    install = pip.pip_commands()[0]
+    assert "-c" not in install
+    assert install[-1] == "openai>=1.60,<3"
+    assert envs.python_for("gateway-client", run=pip) is None  # nothing to install

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from examples.gateway_client.client import (
+from .client import (
     AuthError,
     ChatResult,
     GatewayClient,

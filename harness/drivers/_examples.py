@@ -1,11 +1,11 @@
 """Import harness's bundled examples (``examples/`` of a source checkout) on demand.
 
-The examples are not part of the installed package (a top-level ``examples`` package in
-site-packages would collide with every other distribution that ships one), yet two built-in
+A wheel carries them as ``harness.examples.<name>`` (a top-level ``examples`` package in
+site-packages would collide with every other distribution that ships one); two built-in
 drivers run them: ``gateway-client`` and ``restream-app``. They are imported as
 ``examples.<name>``, the same name tests and users see from the checkout; when that is not
 importable, the checkout root is appended to ``sys.path`` (appended, so it never shadows an
-installed module) only at that moment.
+installed module) only at that moment; without a checkout, ``harness.examples.<name>``.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def example_missing(module: str) -> str | None:
         found = importlib.util.find_spec(f"examples.{module.split('.')[0]}") is not None
     except ModuleNotFoundError:
         found = False
-    if found:
+    if found or _packaged(module):
         return None
     return (
         f"examples.{module} is not available: it ships in the examples/ folder of a harness "
@@ -51,6 +51,8 @@ def import_example(module: str) -> ModuleType:
         if not _is_parent(exc.name, name):
             raise  # the example itself failed to import one of its own dependencies
     folder = CHECKOUT / "examples" / module.split(".")[0]
+    if not folder.is_dir() and _packaged(module):
+        return importlib.import_module(f"harness.{name}")
     if not folder.is_dir():
         raise ExampleMissing(
             f"{name} is not available: it ships in the examples/ folder of a harness source "
@@ -68,6 +70,14 @@ def import_example(module: str) -> ModuleType:
             f"{name} is not importable although {folder} exists: another module named "
             f"{exc.name!r} shadows it ({sys.modules.get('examples')!r})"
         ) from exc
+
+
+def _packaged(module: str) -> bool:
+    """A wheel carries the examples as ``harness.examples.<name>`` (see setup.py)."""
+    try:
+        return importlib.util.find_spec(f"harness.examples.{module.split('.')[0]}") is not None
+    except ModuleNotFoundError:
+        return False
 
 
 def _is_parent(missing: str | None, name: str) -> bool:

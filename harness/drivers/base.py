@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -113,18 +114,59 @@ def driver_names() -> list[str]:
 
 
 def get_driver(name: str) -> Driver:
-    """Instantiate a driver by name (imports its module, not its adapter)."""
+    """Instantiate a driver by name (imports its module, not its adapter), or by reference:
+    ``module:attr`` or ``path/to/conftest.py::name`` (see :mod:`harness.drivers.resolve`)."""
     if name in _registered:
         return _registered[name]()
     eps = _entry_points()
     if name not in eps:
+        from harness.drivers.resolve import is_reference, resolve_reference
         from harness.suggest import did_you_mean
 
+        if is_reference(name):
+            return resolve_reference(name)
         known = driver_names()
-        hint = did_you_mean(name, known)
-        raise DriverError(f"unknown driver {name!r}{hint}\n  known: {', '.join(known)}")
-    driver: Driver = eps[name].load()()
-    return driver
+        raise DriverError(
+            f"unknown driver {name!r}{did_you_mean(name, known)}\n  known: {', '.join(known)}"
+            "\n  (or a driver of yours: module:attr, path/to/conftest.py::name, or a "
+            "harness.drivers entry point)"
+        )
+    from harness.drivers.resolve import as_driver
+
+    return as_driver(eps[name].load(), name, name)  # a class, a factory or a suite
+
+
+def install_hint(extra: str) -> str:
+    """The pip command that installs a driver's extra, with harness's distribution name."""
+    from harness import DIST_NAME
+
+    return f"pip install '{DIST_NAME}[{extra}]'" if extra else f"pip install {DIST_NAME}"
+
+
+def driver_status(driver: Driver) -> str:
+    """``installed`` only when the adapter's modules really import here; else what is wrong.
+
+    ``find_spec`` alone is not enough: a module can be found yet fail to import (a broken
+    or conflicting dependency), and a stand-in driver (an example absent from this
+    install) has nothing to find. Imports the adapter, so it costs what its import costs.
+    """
+    if getattr(driver, "environment", ()):
+        return "own environment"
+    unavailable = getattr(driver, "unavailable", None)
+    if unavailable:
+        return f"unavailable: {unavailable}"
+    missing = missing_requirements(driver)
+    if missing:
+        return f"missing {', '.join(missing)} ({install_hint(driver.extra)})"
+    import os
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no download at import
+    for module in driver.requires:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # any import failure means the adapter cannot run here
+            return f"broken: import {module} fails: {type(exc).__name__}: {exc}"
+    return "installed"
 
 
 def missing_requirements(driver: Driver) -> list[str]:

@@ -38,6 +38,7 @@ def _unavailable(reason: str) -> type[Any]:
         http_library: ClassVar[str] = "httpx"
         requires: ClassVar[tuple[str, ...]] = ()
         extra: ClassVar[str] = ""
+        unavailable: ClassVar[str] = reason
 
         def supports(self, scenario: Scenario) -> str | None:
             return reason

@@ -10,7 +10,7 @@ Seam: ``LiteLLMProvider(model="openai/<model>", api_key=..., api_base=..., clien
 openai.AsyncOpenAI(..., http_client=httpx.AsyncClient(transport=ctx.transport("httpx"))))``.
 hive keeps unknown keyword arguments in ``extra_kwargs`` and spreads them into every
 ``litellm.acompletion`` call, and litellm sends with the client it is given, so nothing is
-patched. litellm is prepared by :mod:`harness.drivers._litellm_env`.
+patched. litellm is prepared by :mod:`harness.drivers.litellm_hygiene`.
 
 Retries, as shipped: hive retries a 429 up to 10 times (Retry-After honoured, capped at
 120 s, short waits jittered up), a transient error (connection, 5xx) up to 3 times, and an
@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.contract import Contract, RetryRules
-from harness.drivers import _litellm_env
+from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers._common import finish_event, openai_messages, tool_call_event
 from harness.drivers.base import DriverContext
 from harness.drivers.classify import classify

@@ -9,7 +9,7 @@ the three ways an application calls it, each its own driver:
   application that wants usage must ask (on this route it changes nothing, checked).
 
 Seam: the handler builds its own httpx clients and takes no ``client``, so
-:func:`harness.drivers._litellm_env.serving_handlers` puts the replay transport where
+:func:`harness.drivers.litellm_hygiene.serving_handlers` puts the replay transport where
 litellm picks one (``AsyncHTTPHandler._create_async_transport``, ``litellm.sync_transport``)
 for the run only. The polling sleeps are on virtual time: the runner drives on a virtual
 loop with ``time.sleep`` patched for this thread, and the handler calls ``time.sleep`` /
@@ -31,7 +31,7 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar, Literal
 
 from harness.dialects.azure_agents import agent_id
-from harness.drivers import _litellm_env
+from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers._common import ChatStream, completion_events, openai_messages
 from harness.drivers.base import DriverContext
 from harness.events import Event

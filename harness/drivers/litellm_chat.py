@@ -4,7 +4,7 @@ Seam: ``client=openai.AsyncOpenAI(base_url=ctx.base_url + "/v1", api_key=ctx.api
 http_client=httpx.AsyncClient(transport=ctx.transport("httpx")))``, plus the same
 ``api_base``/``api_key`` as keyword arguments. litellm sends the request with the client
 it is given (its ``api_base`` then only feeds logging), so no litellm internals are
-patched. :mod:`harness.drivers._litellm_env` imports litellm offline and keeps runs apart.
+patched. :mod:`harness.drivers.litellm_hygiene` imports litellm offline and keeps runs apart.
 
 Retries, as shipped: litellm's own layer does not retry (``num_retries`` is unset), and the
 OpenAI client it calls gets ``max_retries=2``: litellm pops ``max_retries`` from the call
@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 from harness.contract import Contract
-from harness.drivers import _litellm_env
+from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
 from harness.drivers.base import DriverContext
 from harness.drivers.contracts import OPENAI_SDK_UNDER_LITELLM

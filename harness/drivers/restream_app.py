@@ -65,6 +65,11 @@ class RestreamAppDriver(ASGIAppDriver):
         "end": ignore(),
     }
 
+    @property
+    def unavailable(self) -> str | None:
+        """Why this install cannot run the app (its example is absent), or None."""
+        return example_missing("restream_app")
+
     def supports(self, scenario: Scenario) -> str | None:
         missing = example_missing("restream_app")
         if missing is not None:

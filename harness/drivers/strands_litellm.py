@@ -5,7 +5,7 @@ http_client=httpx.AsyncClient(transport=ctx.transport("httpx"))), "api_base": ..
 "api_key": ...}, model_id="openai/<model>", params={...})``. strands spreads
 ``client_args`` into every ``litellm.acompletion`` call, and litellm sends with the client
 it is given, so nothing is patched. litellm is prepared by
-:mod:`harness.drivers._litellm_env`.
+:mod:`harness.drivers.litellm_hygiene`.
 
 Retries, as shipped: strands adds none and passes no ``max_retries``, so litellm's default
 applies: the OpenAI client is retried twice by the SDK (see ``litellm_chat``).
@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 from harness.contract import Contract
-from harness.drivers import _litellm_env
+from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers._common import finish_event, tool_call_event
 from harness.drivers.base import DriverContext
 from harness.drivers.contracts import STRANDS_LITELLM

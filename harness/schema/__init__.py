@@ -74,6 +74,10 @@ def report_schema() -> dict[str, Any]:
             description="Per driver: its cells per status (statuses with none left out)."
         )
         wall_seconds: float = Field(description="Real time the matrix took.")
+        versions: dict[str, dict[str, str]] = Field(
+            default_factory=dict,
+            description="Per driver: the package versions its cells ran on.",
+        )
         cells: list[Cell] = Field(description="One per driver x scenario, driver-major.")
 
     return _publish(

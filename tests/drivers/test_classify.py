@@ -32,9 +32,9 @@ def _raised(exc: BaseException, *, cause: BaseException | None = None) -> BaseEx
 
 def _needs(module: str) -> Any:
     if importlib.util.find_spec(module) is None:
-        pytest.skip(f"{module} is not installed (pip install harness[all])")
+        pytest.skip(f"{module} is not installed (pip install llm-adapter-harness[all])")
     if module == "litellm":
-        from harness.drivers._litellm_env import load_litellm
+        from harness.drivers.litellm_hygiene import load_litellm
 
         return load_litellm()
     return importlib.import_module(module)

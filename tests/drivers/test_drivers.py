@@ -16,7 +16,7 @@ from harness.drivers._common import (
     openai_tools,
     parse_arguments,
 )
-from harness.drivers.base import get_driver, missing_requirements
+from harness.drivers.base import get_driver, install_hint, missing_requirements
 from harness.drivers.strands_litellm import StrandsEvents, strands_messages
 from harness.events import (
     ErrorEvent,
@@ -219,7 +219,7 @@ def _run(driver_name: str, scenario: Scenario) -> tuple[list[Event], int]:
     driver = get_driver(driver_name)
     missing = missing_requirements(driver)
     if missing:
-        pytest.skip(f"{driver_name} needs {missing}: pip install 'harness[{driver.extra}]'")
+        pytest.skip(f"{driver_name} needs {missing}: {install_hint(driver.extra)}")
     run = run_scenario(scenario, driver, checks=[])
     assert run.transcript is not None, run.na_reason
     return list(run.transcript.events), len(run.transcript.requests)
@@ -365,7 +365,7 @@ def test_max_retries_option_overrides_the_shipped_default(driver_name: str) -> N
 
     driver = get_driver(driver_name)
     if missing_requirements(driver):
-        pytest.skip(f"{driver_name} needs pip install 'harness[{driver.extra}]'")
+        pytest.skip(f"{driver_name} needs {install_hint(driver.extra)}")
     error = {"error": {"status": 503}}
     scenario = _scenario("no-retries", {"messages": USER}, [error, error, error])
     clock = Clock()

@@ -81,7 +81,7 @@ def test_call_arguments() -> None:
 @pytest.mark.adapters
 @needs_litellm
 def test_seam_is_undone() -> None:
-    from harness.drivers import _litellm_env
+    from harness.drivers import litellm_hygiene as _litellm_env
 
     litellm = _litellm_env.load_litellm()
     from litellm.llms.custom_httpx.http_handler import AsyncHTTPHandler

@@ -227,7 +227,7 @@ def _driver(name: str) -> Any:
     driver = get_driver(name)
     missing = missing_requirements(driver)
     if missing:
-        pytest.skip(f"{name} needs {missing}: pip install 'harness[{driver.extra}]'")
+        pytest.skip(f"{name} needs {missing}: pip install 'llm-adapter-harness[{driver.extra}]'")
     return driver
 
 

@@ -154,7 +154,7 @@ def test_gateway_example_client_runs_as_the_runner_says(project: pytest.Pytester
     expected = {"pass": 0, "fail": 0, "n/a": 0}
     for scenario in load_scenarios([folder]):
         expected[run_scenario(scenario, GatewayClientDriver()).status] += 1
-    result = project.runpytest(*PLUGIN, "--harness-report=cells.json")
+    result = project.runpytest(*PLUGIN, "--harness-report=cells.json", "--harness-show-na")
     result.assert_outcomes(
         passed=expected["pass"], failed=expected["fail"], skipped=expected["n/a"]
     )

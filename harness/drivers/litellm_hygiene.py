@@ -1,5 +1,17 @@
-"""litellm hygiene shared by the litellm-based drivers: import it quietly and offline,
-keep one run from leaking into the next.
+"""litellm hygiene for harness drivers, built-in and yours: import litellm quietly and
+offline, keep one run from leaking into the next. Every built-in litellm driver uses it;
+a user driver or ``@conformance`` adapter on litellm wraps its call in :func:`litellm_run`
+and gets the same clean runs (no client-cache reuse across runs, no aiohttp transport the
+replay cannot serve, no logging task left on the loop)::
+
+    from harness.drivers.litellm_hygiene import litellm_run
+
+    @conformance(dialect="openai-chat", normalize="openai-chat")
+    async def my_litellm_adapter(request, ctx):
+        async with litellm_run() as litellm:
+            stream = await litellm.acompletion(model="openai/" + request.model, ...)
+            async for chunk in stream:
+                yield chunk
 
 - ``LITELLM_LOCAL_MODEL_COST_MAP=True`` is set before the first import; without it the
   import fetches a cost map from the internet.
@@ -21,11 +33,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, nullcontext
 from typing import Any
 
-__all__ = ["flush_clients", "load_litellm", "serving_handlers", "settle"]
+__all__ = ["flush_clients", "litellm_run", "load_litellm", "serving_handlers", "settle"]
 
 
 def load_litellm() -> Any:
@@ -100,4 +112,21 @@ def serving_handlers(transport: Any) -> Iterator[None]:
             litellm.sync_transport = saved_sync
         else:
             del litellm.sync_transport
+        flush_clients()
+
+
+@asynccontextmanager
+async def litellm_run(transport: Any = None) -> AsyncIterator[Any]:
+    """One clean litellm run: litellm loaded offline and quiet (yielded), its client cache
+    flushed before and after, its logging worker settled on exit. ``transport``: also serve
+    litellm's own HTTP handlers with it (providers whose handlers build their own clients,
+    see :func:`serving_handlers`); clients built with no transport are served by the
+    replay anyway."""
+    litellm = load_litellm()
+    flush_clients()
+    try:
+        with serving_handlers(transport) if transport is not None else nullcontext():
+            yield litellm
+    finally:
+        await settle()
         flush_clients()
