@@ -63,12 +63,24 @@ def _silence_stdout() -> None:
     os.close(devnull)
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps each command on one line: argparse measures subcommand names without the
+    indent it then prints them with, so a long name (``scenarios``) would wrap."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.nargs == argparse.PARSER and isinstance(action.choices, dict):
+            longest = max(map(len, action.choices), default=0)
+            needed = longest + self._current_indent + 2 * self._indent_increment
+            self._action_max_length = max(self._action_max_length, needed)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="harness",
         description=_DESCRIPTION,
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_HelpFormatter,
     )
     sub = p.add_subparsers(required=True, metavar="COMMAND", title="commands")
 
@@ -211,10 +223,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from harness.loader import load_scenario
     from harness.runner import run_scenario
 
+    path = _scenario_path(args.scenario)  # a typo is told here, before any environment
     in_env = run_in_environment(args.driver, args.argv)  # the matrix's adapter versions
     if in_env is not None:
         return in_env
-    scenario = load_scenario(_scenario_path(args.scenario))
+    scenario = load_scenario(path)
     driver = get_driver(args.driver)
     missing = missing_requirements(driver)
     if missing:

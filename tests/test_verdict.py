@@ -14,7 +14,7 @@ from harness.drivers.base import DriverContext, driver_status
 from harness.events import Event
 from harness.findings import Finding
 from harness.scenario import Scenario
-from harness.verdict import failing, render_verdicts, verdict
+from harness.verdict import gate_failed, render_verdicts, verdict
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,7 +35,7 @@ def test_only_na_cells_give_no_data_and_fail_the_gate() -> None:
     cells = [_cell("d", "a", "n/a"), _cell("d", "b", "n/a"), _cell("other", "a", "pass")]
     v = verdict(cells, "d")
     assert v.outcome == "NO DATA"
-    assert failing([v])
+    assert gate_failed([v])
     assert "NO DATA (2 n/a)" in render_verdicts([v])
     assert "nothing was checked" in render_verdicts([v])
 
@@ -49,13 +49,13 @@ def test_a_driver_with_no_cells_at_all_is_no_data() -> None:
 def test_one_passing_cell_among_na_is_a_pass() -> None:
     v = verdict([_cell("d", "a", "n/a"), _cell("d", "b", "pass")], "d")
     assert v.outcome == "PASS"
-    assert not failing([v])
+    assert not gate_failed([v])
 
 
 def test_an_error_cell_is_a_fail_not_no_data() -> None:
     v = verdict([_cell("d", "a", "n/a"), _cell("d", "b", "error")], "d")
     assert v.outcome == "FAIL"
-    assert failing([v])
+    assert gate_failed([v])
 
 
 class _GatewayOnlyOnAzure:
