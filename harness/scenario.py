@@ -24,6 +24,8 @@ from pydantic import (
 __all__ = [
     "Attempt",
     "Chunking",
+    "Disconnect",
+    "DisconnectAttempt",
     "ErrorAttempt",
     "ErrorKind",
     "EveryN",
@@ -237,8 +239,9 @@ class SplitAt(_Model):
     at: list[int]
 
 
-Chunking = Literal["per_event", "whole", "mid_utf8"] | EveryN | SplitAt
-"""How the response body is cut into the chunks the client receives."""
+Chunking = Literal["per_event", "whole", "mid_utf8", "crlf_split"] | EveryN | SplitAt
+"""How the response body is cut into the chunks the client receives (``crlf_split``: per
+event, and also between the CR and the LF of every CRLF line end)."""
 
 
 class Wire(_Model):
@@ -256,6 +259,68 @@ class Wire(_Model):
         True,
         description="OpenAI chat: send usage in a separate final chunk with choices: [].",
     )
+    # SSE framing (WHATWG event-stream rules): each keeps the events' meaning unchanged,
+    # so a correct decoder yields exactly what it yields without them.
+    multiline_data: bool = Field(
+        False,
+        description="Spread each JSON payload over several data: lines (one per member); "
+        "the spec joins them with LF, which JSON reads as whitespace.",
+    )
+    extra_fields: bool = Field(
+        False,
+        description="Give every event an id: and a retry: field and a field with no colon "
+        "(a name with an empty value); decoders ignore unknown fields.",
+    )
+    unknown_events: bool = Field(
+        False,
+        description="Send an event of an unknown type before every event but the first "
+        "(named-event dialects only: in a data-only stream every event is a chunk).",
+    )
+    comment_in_event: bool = Field(
+        False,
+        description="A comment line between the lines of every event (after its first).",
+    )
+    bom: bool = Field(
+        False,
+        description="Start the body with a UTF-8 BOM, which decoders strip; the first event "
+        "then carries content (OpenAI chat: the role rides on the first delta).",
+    )
+    unterminated_tail: bool = Field(
+        False,
+        description="End the body with a copy of the second event and no blank line after "
+        "it: the spec discards an event that is not dispatched at EOF.",
+    )
+    # OpenAI chat stream shapes that real OpenAI-compatible servers send.
+    tool_index_zero: bool = Field(
+        False,
+        description="OpenAI chat: every tool call carries index 0; calls differ by id only "
+        "(several OpenAI-compatible servers stream parallel calls this way).",
+    )
+    args_with_finish: bool = Field(
+        False,
+        description="OpenAI chat: the last argument fragment of the last tool call arrives "
+        "in the chunk that carries finish_reason.",
+    )
+    usage_repeated: bool = Field(
+        False,
+        description="Usage is sent twice: an early partial value, then the final one; the "
+        "last value wins (never add them up).",
+    )
+    empty_deltas: bool = Field(
+        False,
+        description='OpenAI chat: a content "" delta and a content null delta after every '
+        "text delta.",
+    )
+    role_only_first: bool = Field(
+        False,
+        description="OpenAI chat: the first chunk carries only the role, no content key.",
+    )
+
+    def framing(self) -> list[str]:
+        """The names of the SSE framing options that are on (for n/a reasons and codes)."""
+        names = ("multiline_data", "extra_fields", "unknown_events", "comment_in_event")
+        names += ("bom", "unterminated_tail")
+        return [n for n in names if getattr(self, n)]
 
 
 class StreamFault(_Model):
@@ -324,7 +389,9 @@ class HttpError(_Model):
     headers: dict[str, str] = Field(default_factory=dict)
     body: JsonValue = Field(None, description="JSON body; the dialect's usual error if null.")
     retry_after: float | None = Field(
-        None, ge=0, description="Add a Retry-After of this many seconds, in retry_after_form."
+        None,
+        description="Add a Retry-After of this many seconds, in retry_after_form; a "
+        "negative value is sent as is (seconds) or as a date in the past (http_date).",
     )
     retry_after_form: Literal["seconds", "ms", "http_date"] = "seconds"
 
@@ -335,10 +402,26 @@ class ErrorAttempt(_Model):
     error: HttpError
 
 
+class Disconnect(_Model):
+    """The connection drops before the first byte of the response (no status, no headers)."""
+
+
+class DisconnectAttempt(_Model):
+    """The server drops the connection before answering: nothing was delivered, so a
+    correct adapter may send the request again."""
+
+    disconnect: Disconnect = Field(default_factory=Disconnect)
+
+
 def _attempt_tag(value: Any) -> str | None:
     if isinstance(value, dict):
-        return "error" if "error" in value else "reply" if "reply" in value else None
-    return "error" if isinstance(value, ErrorAttempt) else "reply"
+        for key in ("error", "reply", "disconnect"):
+            if key in value:
+                return key
+        return None
+    if isinstance(value, ErrorAttempt):
+        return "error"
+    return "disconnect" if isinstance(value, DisconnectAttempt) else "reply"
 
 
 class ReplyWrapper(_Model):
@@ -348,11 +431,13 @@ class ReplyWrapper(_Model):
 
 
 Attempt = Annotated[
-    Annotated[ErrorAttempt, Tag("error")] | Annotated[ReplyWrapper, Tag("reply")],
+    Annotated[ErrorAttempt, Tag("error")]
+    | Annotated[ReplyWrapper, Tag("reply")]
+    | Annotated[DisconnectAttempt, Tag("disconnect")],
     Discriminator(
         _attempt_tag,
         custom_error_type="attempt_kind",
-        custom_error_message="an attempt needs one key: reply or error",
+        custom_error_message="an attempt needs one key: reply, error or disconnect",
     ),
 ]
 
@@ -402,6 +487,12 @@ class Expect(_Model):
     requests: int | None = Field(None, ge=0, description="How many requests reach the server.")
     min_wait: float | None = Field(
         None, ge=0, description="Minimum virtual seconds between the first and last request."
+    )
+    max_wait: float | None = Field(
+        None,
+        ge=0,
+        description="Maximum virtual seconds an adapter may wait between two requests of "
+        "one call (a Retry-After beyond any sane cap: give up instead, and say so).",
     )
     sent: list[ExpectedRequest] | None = Field(
         None,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from harness.checks import Check, named
+from harness.checks.wire import WIRE_INVARIANTS as WIRE
 from harness.events import ErrorEvent, FinishEvent, RequestRecord, ToolCallEvent
 from harness.findings import Finding
 from harness.scenario import ToolCallPart
@@ -41,7 +42,8 @@ class RetryPolicy:
 
 
 POLICY = RetryPolicy()
-_FINAL_STATUSES = frozenset({400, 403, 404, 405, 409, 413, 422})
+_FINAL_STATUSES = frozenset({400, 403, 404, 405, 413, 422})
+# 409 is neither: the OpenAI and Anthropic SDKs retry it (a lock or conflict that may clear)
 _RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 
 
@@ -229,8 +231,10 @@ def usage(run: Run) -> list[Finding]:
 
 
 def retry_after_seconds(exchange: Exchange) -> float | None:
-    """The wait an exchange's Retry-After / Retry-After-Ms headers ask for, in seconds."""
-    for name, value in exchange.headers:
+    """The wait an exchange's Retry-After / Retry-After-Ms headers ask for, in seconds
+    (retry-after-ms wins when both are sent, as in the OpenAI and Anthropic SDKs)."""
+    headers = sorted(exchange.headers, key=lambda h: h[0].lower() != "retry-after-ms")
+    for name, value in headers:
         key = name.lower()
         if isinstance(value, HttpDate) and key == "retry-after":
             return value.seconds
@@ -290,7 +294,10 @@ def retries(run: Run) -> list[Finding]:
             )
         prev = served[i - 1][2] if i > 0 else None
         twice_401 = ex.status == 401 and prev is not None and prev.status == 401
-        if ex.status in _FINAL_STATUSES or twice_401:
+        # OpenAI's x-should-retry overrides the status either way (both SDKs honour it)
+        should = next((v for k, v in ex.headers if k.lower() == "x-should-retry"), None)
+        final = ex.status in _FINAL_STATUSES or twice_401
+        if (final and should != "true") or (should == "false" and ex.status >= 400):
             found.append(
                 Finding(
                     code="non-retryable-retried",
@@ -384,4 +391,4 @@ def replay(run: Run) -> list[Finding]:
     return found
 
 
-INVARIANTS: list[Check] = [terminal, tool_calls, usage, retries, typed_errors, replay]
+INVARIANTS: list[Check] = [terminal, tool_calls, usage, retries, typed_errors, replay, *WIRE]

@@ -58,6 +58,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from harness.chunking import chunk_events, split_text
+from harness.dialects._framing import framing_support
 from harness.dialects._compile import (
     DONE,
     End,
@@ -168,7 +169,7 @@ class GatewayDialect:
             reason = _reply_reason(reply, scenario.request.stream)
             if reason is not None:
                 return reason
-        return None
+        return framing_support(scenario, named_events=False)
 
     def synthesize(self, scenario: Scenario) -> Script:
         return compile_attempts(

@@ -41,6 +41,7 @@ from harness.transport._pace import idle, loop_state
 
 __all__ = [
     "CUT_MESSAGE",
+    "RESET_MESSAGE",
     "BodyStream",
     "EndlessStall",
     "Replay",
@@ -56,6 +57,8 @@ CUT_MESSAGE = (
     "peer closed connection without sending complete message body (incomplete chunked read)"
 )
 """What h11 says when a server closes mid-body; adapters match on it, so we say it too."""
+RESET_MESSAGE = "Server disconnected without sending a response."
+"""What httpx says when the connection drops before the response head."""
 TIMEOUT_MESSAGE = "The read operation timed out"
 
 SECRET_HEADERS = frozenset(
@@ -258,6 +261,8 @@ class Replay:
         assert exchange is not None
         self._next += 1
         _wait(self.clock, exchange.delay, request.read_timeout, errors)
+        if exchange.end == "reset":
+            raise errors.cut(RESET_MESSAGE)
         headers = tuple((name, self._render(value)) for name, value in exchange.headers)
         body = BodyStream(self, exchange, index, request.read_timeout, errors)
         self._streams.append(body)
