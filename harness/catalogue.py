@@ -497,15 +497,6 @@ _ENTRIES = [
         "Key streamed tool calls by id when one is given (by index only when it is not).",
     ),
     _E(
-        "tool-args-with-finish-dropped",
-        "error",
-        "expectations",
-        "The adapter dropped the argument fragment that arrived with finish_reason.",
-        "Nothing in the OpenAI chat stream keeps deltas and finish_reason apart: the last "
-        "argument fragment may arrive in the chunk that carries finish_reason.",
-        "Process a chunk's delta before acting on its finish_reason.",
-    ),
-    _E(
         "chat-role-only-chunk-mishandled",
         "error",
         "expectations",

@@ -43,7 +43,6 @@ OPTION_CODES: dict[str, str] = {
     "line_ending": "sse-line-ending-mishandled",
     "crlf_split": "sse-crlf-split-mishandled",
     "tool_index_zero": "tool-call-index-reused-mishandled",
-    "args_with_finish": "tool-args-with-finish-dropped",
     "role_only_first": "chat-role-only-chunk-mishandled",
     "empty_deltas": "chat-empty-delta-mishandled",
 }
