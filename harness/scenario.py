@@ -410,7 +410,7 @@ class DisconnectAttempt(_Model):
     """The server drops the connection before answering: nothing was delivered, so a
     correct adapter may send the request again."""
 
-    disconnect: Disconnect = Field(default_factory=Disconnect)
+    disconnect: Disconnect
 
 
 def _attempt_tag(value: Any) -> str | None:
