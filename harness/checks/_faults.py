@@ -86,7 +86,7 @@ _STATUS_KIND: dict[int, ErrorKind] = {
     429: "rate_limit",
     408: "timeout",
     400: "bad_request",
-    409: "bad_request",
+    409: "unknown",  # a conflict: no kind of its own (harness.drivers.classify)
     413: "bad_request",
     422: "bad_request",
     401: "auth",

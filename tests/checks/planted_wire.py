@@ -35,7 +35,7 @@ KINDS = {
     404: "not_found",
     408: "timeout",
     400: "bad_request",
-    409: "bad_request",
+    409: "unknown",
     413: "bad_request",
     422: "bad_request",
 }
@@ -87,7 +87,12 @@ class _Lines:
 
     def feed(self, chunk: bytes) -> list[str]:
         if not self.started and chunk:
-            self.started = True
+            head = self.buffer + chunk
+            if len(head) < len(BOM) and BOM.startswith(head):
+                self.buffer = head  # perhaps a BOM split across reads: wait for more
+                return []
+            self.started, self.buffer = True, b""
+            chunk = head
             if chunk.startswith(BOM) and not self.bugs.keep_bom:
                 chunk = chunk[len(BOM) :]
         if self.bugs.crlf_per_chunk:  # planted: a CR at the end of a read stays in the line

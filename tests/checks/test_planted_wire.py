@@ -21,7 +21,7 @@ WIRE_CASES = [
     "wire-cr-line-endings",
     "wire-crlf-split",
     "wire-unterminated-tail",
-    "wire-keepalive-every-event",
+    "wire-keepalive-comments",
     "chat-tool-calls-index-zero",
     "chat-tool-args-with-finish",
     "tool-call-args-empty-string",
