@@ -63,6 +63,7 @@ class WireBugs:
     usage_every_time: bool = False
     decode_per_chunk: bool = False
     accept_truncation: bool = False
+    unknown_event_crash: bool = False
     # statuses and retry headers
     retry_statuses: frozenset[int] = field(default_factory=frozenset)
     kind_408_as_server: bool = False
@@ -155,6 +156,7 @@ class PlantedWireDriver:
 
     name: ClassVar[str] = "planted-wire"
     dialect: ClassVar[str] = "openai-chat"
+    path: ClassVar[str] = "/v1/chat/completions"
     http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str] = ""
@@ -245,7 +247,7 @@ class PlantedWireDriver:
             transport=ctx.transport("httpx"), base_url=ctx.base_url, timeout=30
         ) as http:
             for attempt in range(retries + 1):
-                request = http.build_request("POST", "/v1/chat/completions", json=body)
+                request = http.build_request("POST", self.path, json=body)
                 try:
                     response = await http.send(request, stream=True)
                 except httpx.TransportError as exc:
@@ -373,3 +375,44 @@ class PlantedWireDriver:
             calls.append(call)
         if fn.get("arguments"):
             call["args"].append(fn["arguments"])
+
+
+_STOP = {"end_turn": "stop", "tool_use": "tool_calls", "max_tokens": "length"}
+
+
+class PlantedAnthropicDriver(PlantedWireDriver):
+    """The same client on the Anthropic Messages wire (named events), for the cases a
+    data-only stream cannot express: unknown event types."""
+
+    name: ClassVar[str] = "planted-wire-anthropic"
+    dialect: ClassVar[str] = "anthropic-messages"
+    path: ClassVar[str] = "/v1/messages"
+
+    def _chunk(self, kind: str | None, data: str, state: dict[str, Any]) -> list[Event]:
+        payload = json.loads(data)
+        kind = payload.get("type", kind)
+        out: list[Event] = []
+        if kind == "message_start":
+            usage = payload["message"]["usage"]
+            state["usage"] = {"prompt_tokens": usage["input_tokens"], "completion_tokens": 0}
+        elif kind == "content_block_start":
+            block = payload["content_block"]
+            if block["type"] == "tool_use":
+                call = {"index": payload["index"], "id": block["id"], "name": block["name"]}
+                state["calls"].append({**call, "args": []})
+        elif kind == "content_block_delta":
+            delta = payload["delta"]
+            if delta["type"] == "text_delta" and delta["text"]:
+                out.append(TextEvent(text=delta["text"]))
+            elif delta["type"] == "input_json_delta" and delta["partial_json"]:
+                state["calls"][-1]["args"].append(delta["partial_json"])
+        elif kind == "message_delta":
+            state["finish"] = _STOP.get(payload["delta"].get("stop_reason") or "", "stop")
+            state["usage"]["completion_tokens"] = payload["usage"]["output_tokens"]
+        elif kind == "message_stop":
+            state["done"] = True
+        elif kind == "error":
+            raise PlantedError("server", json.dumps(payload["error"]))
+        elif kind not in ("ping", "content_block_stop") and self.bugs.unknown_event_crash:
+            raise ValueError(f"unknown event {kind!r}")  # planted: unknown types are fatal
+        return out

@@ -9,7 +9,7 @@ import pytest
 
 from harness.loader import load_scenario
 from harness.runner import Run, run_scenario
-from tests.checks.planted_wire import PlantedWireDriver, WireBugs
+from tests.checks.planted_wire import PlantedAnthropicDriver, PlantedWireDriver, WireBugs
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
@@ -120,3 +120,31 @@ def test_planted_bug_is_reported_with_its_code(bugs: WireBugs, scenario_id: str,
     if code.startswith(("sse-", "chat-", "tool-call-index")):
         # a framing or shape bug is that case's alone: on a plain stream the client passes
         assert run("text-plain", bugs).findings == []
+
+
+NAMED_CASES = [
+    "wire-unknown-events",
+    "wire-multiline-data",
+    "wire-extra-fields",
+    "wire-comment-in-event",
+    "wire-bom",
+    "wire-unterminated-tail",
+    "tool-call-empty-fragment",
+    "text-then-tool-call",
+    "retry-after-huge",
+]
+
+
+@pytest.mark.parametrize("scenario_id", NAMED_CASES)
+def test_correct_named_event_client_passes(scenario_id: str) -> None:
+    scenario = load_scenario(SCENARIOS / f"{scenario_id}.yaml")
+    result = run_scenario(scenario, PlantedAnthropicDriver())
+    assert result.status == "pass", "\n".join(f.render() for f in result.findings)
+
+
+def test_unknown_event_types_are_reported_on_named_event_wires() -> None:
+    scenario = load_scenario(SCENARIOS / "wire-unknown-events.yaml")
+    result = run_scenario(scenario, PlantedAnthropicDriver(WireBugs(unknown_event_crash=True)))
+    assert "sse-unknown-event-mishandled" in {f.code for f in result.findings}
+    # data-only wires cannot express the case: an honest n/a, never a silent pass
+    assert run_scenario(scenario, PlantedWireDriver()).status == "n/a"
