@@ -23,6 +23,7 @@ SECTIONS = (
     "sse_decode",
     "retry_waits",
     "fuzz_rate",
+    "fuzz_recall",
     "plugin_startup",
     "conformance",
 )

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
+from hypothesis import example as explicit
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, Unsatisfiable
 from hypothesis.strategies import SearchStrategy
@@ -199,13 +200,16 @@ def fuzz(
     rechunk: bool = True,
     ignore: Collection[str] = (),
     shrink: bool = True,
+    corpus: bool | None = None,
 ) -> FuzzResult:
     """Fuzz ``driver`` with ``examples`` generated scenarios; never raises on a finding.
 
     ``scenarios`` replaces the default strategy (``scenarios(dialect=...)`` of the driver's
     dialect); ``ignore`` lists finding codes that do not count as failures (known bugs);
     ``rechunk=False`` skips the comparison with the per-event run; ``shrink=False``
-    reports the first failing example as it was generated (faster, bigger).
+    reports the first failing example as it was generated (faster, bigger); ``corpus``
+    (default: on with the default strategy) first runs the seed corpus, one scenario per
+    wire case (:func:`harness.checks.strategies.wire_cases`), each already minimal.
     """
     from harness.checks import strategies
 
@@ -222,6 +226,11 @@ def fuzz(
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     strategy = scenarios if scenarios is not None else strategies.scenarios(dialect=dialect)
+    seeds = (
+        strategies.wire_cases(dialect=dialect)
+        if (corpus is None and scenarios is None) or corpus
+        else []
+    )
     examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks())
     last: list[Failure] = []
 
@@ -246,6 +255,8 @@ def fuzz(
             last[:] = [failure]
             raise _Failed(failure)
 
+    for case in reversed(seeds):  # explicit examples run in the order they are applied
+        example = explicit(case)(example)
     started = time.perf_counter()
     failure: Failure | None = None
     try:
@@ -388,7 +399,13 @@ def main(
         dialect=dialect or driver.dialect, faults=faults, retries=faults
     )
     result = fuzz(
-        driver, examples=examples, seed=seed, dialect=dialect, scenarios=strategy, ignore=ignore
+        driver,
+        examples=examples,
+        seed=seed,
+        dialect=dialect,
+        scenarios=strategy,
+        ignore=ignore,
+        corpus=faults,
     )
     flags = "".join(f" --ignore {code}" for code in ignore) + ("" if faults else " --no-faults")
     result = replace(result, command=result.command + flags)

@@ -83,6 +83,7 @@ __all__ = [
     "SPECIAL_TEXT",
     "Faults",
     "chunkings",
+    "expect_for",
     "faults",
     "from_json_schema",
     "http_errors",
@@ -92,6 +93,7 @@ __all__ = [
     "stream_faults",
     "texts",
     "tools",
+    "wire_cases",
     "wires",
 ]
 
@@ -239,13 +241,13 @@ def _option_lists(dialect: str | None) -> st.SearchStrategy[list[str]]:
     names = [n for n in FRAMING_OPTIONS if not (n == "unknown_events" and dialect in _DATA_ONLY)]
     if dialect in (None, "openai-chat"):
         names += CHAT_SHAPES
-    return st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)
+    return st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)
 
 
 def _draw_options(draw: Draw[Any], dialect: str | None) -> dict[str, bool]:
-    """Wire options to switch on: none in most draws (they shrink to none), else one or two
-    framing options or chat stream shapes the dialect can express."""
-    if draw(_ints(0, 2)) != 2:
+    """Wire options to switch on: none in a third of the draws (they shrink to none), else
+    one to three framing options or chat stream shapes the dialect can express."""
+    if draw(_ints(0, 2)) == 0:
         return {}
     return dict.fromkeys(draw(_option_lists(dialect)), True)
 
@@ -377,6 +379,25 @@ def _pieces(reply: ReplyAttempt) -> int:
             call = part.tool_call
             count += len(split_text(call.argument_text(), call.fragments))
     return count
+
+
+def expect_for(reply: ReplyAttempt, plan: Faults) -> Expect:
+    """What a correct adapter does on this reply after these faults (the protocol default)."""
+    return _expect(reply, plan)
+
+
+def wire_cases(*, dialect: str | None = None) -> list[Scenario]:
+    """The seed corpus of ``harness fuzz``: one scenario per wire case of issue 16 (every
+    status, Retry-After form, x-should-retry, a dropped connection, a retry run one past the
+    default budget, every SSE framing option and chat shape), those ``dialect`` can express."""
+    from harness.checks._corpus import wire_cases as cases
+
+    if dialect is None:
+        return cases()
+    from harness.dialects import get_dialect
+
+    speaker = get_dialect(dialect)
+    return [s for s in cases() if speaker.supports(s) is None]
 
 
 def _expect(reply: ReplyAttempt, plan: Faults) -> Expect:
