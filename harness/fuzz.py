@@ -47,6 +47,8 @@ __all__ = [
     "wire_text",
 ]
 
+CORPUS_PREFIX = "fuzz-case-"
+"""Ids of the seed corpus's scenarios (:mod:`harness.checks._corpus`)."""
 SPLIT_BUDGET = 64
 """At most this many extra runs to shrink a failure's split points."""
 
@@ -86,6 +88,8 @@ class FuzzResult:
     found_at: int = 0
     """The example that failed first (before shrinking); 0 when none did."""
     command: str = field(default="", repr=False)
+    corpus: int = 0
+    """Seed-corpus cases run before the generated examples (one per wire case)."""
 
     @property
     def passed(self) -> bool:
@@ -94,8 +98,9 @@ class FuzzResult:
     def render(self) -> str:
         rerun = f"harness fuzz --driver {self.driver} --seed {self.seed}{self.command}"
         if self.failure is None:
+            corpus = f" and {self.corpus} wire cases" if self.corpus else ""
             return (
-                f"harness fuzz: {self.driver} passed {self.examples} examples "
+                f"harness fuzz: {self.driver} passed {self.examples} examples{corpus} "
                 f"({self.not_applicable} n/a) with seed {self.seed}\n"
             )
         f = self.failure
@@ -103,7 +108,7 @@ class FuzzResult:
         lines = [
             f"harness fuzz: {self.driver} FAILED ({', '.join(f.codes())}) at example "
             f"{self.found_at} with seed {self.seed}, shrunk in "
-            f"{self.examples - self.found_at} more runs"
+            f"{self.examples + self.corpus - self.found_at} more runs"
             + (" (flaky: it did not fail again every time)" if f.flaky else ""),
             "",
             "Findings:",
@@ -149,6 +154,7 @@ class _Examiner:
     ignore: frozenset[str]
     checks: list[Check]
     runs: int = 0
+    corpus: int = 0
     not_applicable: int = 0
     found_at: int = 0
     """How many examples ran until the first failure (0: none failed)."""
@@ -162,6 +168,8 @@ class _Examiner:
             self.not_applicable += 1
             return run, None
         self.runs += 1
+        if scenario.id.startswith(CORPUS_PREFIX):
+            self.corpus += 1
         found = self._failing(run)
         if self.rechunk and _chunking(scenario) != "per_event" and (full or not found):
             reference = run_scenario(with_chunking(scenario, "per_event"), self.driver, checks=[])
@@ -271,7 +279,7 @@ def fuzz(
             f"every generated scenario was n/a for driver {driver.name}; pass a strategy "
             "it supports (e.g. scenarios(stream=True))"
         ) from None
-    runs = examiner.runs
+    runs = examiner.runs - examiner.corpus
     if failure is not None and not failure.flaky:
         if shrink:
             failure = _shrink_splits(failure, examiner)
@@ -280,6 +288,7 @@ def fuzz(
         driver=driver.name,
         seed=seed,
         examples=runs,
+        corpus=examiner.corpus,
         not_applicable=examiner.not_applicable,
         seconds=time.perf_counter() - started,
         failure=failure,
