@@ -90,6 +90,8 @@ class FuzzResult:
     command: str = field(default="", repr=False)
     corpus: int = 0
     """Seed-corpus cases run before the generated examples (one per wire case)."""
+    rerun: str = field(default="", repr=False)
+    """A command that repeats this run (the pytest plugin's); replaces the CLI lines."""
 
     @property
     def passed(self) -> bool:
@@ -121,8 +123,11 @@ class FuzzResult:
             wire_text(f.script).rstrip("\n"),
             "",
             "Reproduce:",
-            f"  {rerun}",
-            f"  harness run {name} --driver {self.driver} --rechunk",
+            *(
+                [f"  {self.rerun}"]
+                if self.rerun
+                else [f"  {rerun}", f"  harness run {name} --driver {self.driver} --rechunk"]
+            ),
         ]
         return "\n".join(lines) + "\n"
 
