@@ -65,8 +65,11 @@ def _cases() -> list[tuple[str, object, Callable[..., bool]]]:
         ("comment_resets_event", WireBugs(comment_resets_event=True), wire("comment_in_event")),
         ("keep_bom", WireBugs(keep_bom=True), wire("bom")),
         ("lf_only", WireBugs(lf_only=True), line_ending("cr")),
-        ("crlf_per_chunk", WireBugs(crlf_per_chunk=True),
-         lambda s: line_ending("crlf")(s) or line_ending("cr")(s)),
+        (
+            "crlf_per_chunk",
+            WireBugs(crlf_per_chunk=True),
+            lambda s: line_ending("crlf")(s) or line_ending("cr")(s),
+        ),
         ("dispatch_partial", WireBugs(dispatch_partial=True), wire("unterminated_tail")),
         ("merge_by_index", WireBugs(merge_by_index=True), wire("tool_index_zero")),
         ("skip_delta_on_finish", WireBugs(skip_delta_on_finish=True), wire("args_with_finish")),
@@ -74,28 +77,54 @@ def _cases() -> list[tuple[str, object, Callable[..., bool]]]:
         ("usage_every_time", WireBugs(usage_every_time=True), wire("usage_repeated")),
         ("null_content_crash", WireBugs(null_content_crash=True), lambda s: True),
         ("yield_empty_text", WireBugs(yield_empty_text=True), lambda s: True),
-        ("role_chunk_content_required", WireBugs(role_chunk_content_required=True),
-         wire("role_only_first")),
+        (
+            "role_chunk_content_required",
+            WireBugs(role_chunk_content_required=True),
+            wire("role_only_first"),
+        ),
         ("decode_per_chunk", WireBugs(decode_per_chunk=True), lambda s: True),
         ("retry_403", WireBugs(retry_statuses=frozenset({403})), status(403)),
         ("retry_413", WireBugs(retry_statuses=frozenset({413})), status(413)),
         ("retry_422", WireBugs(retry_statuses=frozenset({422})), status(422)),
         ("kind_408_as_server", WireBugs(kind_408_as_server=True), status(408)),
-        ("gateway_no_backoff", WireBugs(gateway_no_backoff=True),
-         lambda s: status(502)(s) or status(504)(s)),
-        ("seconds_before_ms", WireBugs(seconds_before_ms=True),
-         header(lambda a: a.error.retry_after_form == "ms" and bool(a.error.headers))),
-        ("zero_as_missing", WireBugs(zero_as_missing=True),
-         header(lambda a: a.error.retry_after == 0)),
-        ("abs_past_date", WireBugs(abs_past_date=True),
-         header(lambda a: (a.error.retry_after or 0) < 0 and a.error.retry_after_form == "http_date")),
-        ("crash_on_negative", WireBugs(crash_on_negative=True),
-         header(lambda a: (a.error.retry_after or 0) < 0)),
-        ("crash_on_garbage", WireBugs(crash_on_garbage=True),
-         header(lambda a: "retry-after" in a.error.headers)),
+        (
+            "gateway_no_backoff",
+            WireBugs(gateway_no_backoff=True),
+            lambda s: status(502)(s) or status(504)(s),
+        ),
+        (
+            "seconds_before_ms",
+            WireBugs(seconds_before_ms=True),
+            header(lambda a: a.error.retry_after_form == "ms" and bool(a.error.headers)),
+        ),
+        (
+            "zero_as_missing",
+            WireBugs(zero_as_missing=True),
+            header(lambda a: a.error.retry_after == 0),
+        ),
+        (
+            "abs_past_date",
+            WireBugs(abs_past_date=True),
+            header(
+                lambda a: (a.error.retry_after or 0) < 0 and a.error.retry_after_form == "http_date"
+            ),
+        ),
+        (
+            "crash_on_negative",
+            WireBugs(crash_on_negative=True),
+            header(lambda a: (a.error.retry_after or 0) < 0),
+        ),
+        (
+            "crash_on_garbage",
+            WireBugs(crash_on_garbage=True),
+            header(lambda a: "retry-after" in a.error.headers),
+        ),
         ("no_cap", WireBugs(no_cap=True), header(lambda a: (a.error.retry_after or 0) > 120)),
-        ("ignore_x_should_retry", WireBugs(ignore_x_should_retry=True),
-         header(lambda a: "x-should-retry" in a.error.headers)),
+        (
+            "ignore_x_should_retry",
+            WireBugs(ignore_x_should_retry=True),
+            header(lambda a: "x-should-retry" in a.error.headers),
+        ),
         ("leak_connect_error", WireBugs(leak_connect_error=True), disconnect),
         ("budget_off_by_one", WireBugs(budget_off_by_one=True), errors(3)),
         ("exhaust_as_server", WireBugs(exhaust_as_server=True), errors(3)),
@@ -111,7 +140,9 @@ def fuzz_case(name: str, bugs: object, case: Callable[..., bool], seed: int = SE
 
     class Driver(PlantedWireDriver):
         def supports(self, scenario):  # type: ignore[no-untyped-def]
-            if any("reasoning" in type(p).__name__.lower() for r in scenario.replies() for p in r.parts):
+            if any(
+                "reasoning" in type(p).__name__.lower() for r in scenario.replies() for p in r.parts
+            ):
                 return "the planted client ignores reasoning"
             return super().supports(scenario)
 

@@ -529,8 +529,7 @@ _ENTRIES = [
         "A tool call's arguments are not the concatenation of its own fragments.",
         "A streamed call's arguments are exactly its argument fragments joined in order; "
         "pieces of another call (or none at all) make a different call.",
-        "Accumulate fragments per call (by id, else index) and parse once, after the call "
-        "ends.",
+        "Accumulate fragments per call (by id, else index) and parse once, after the call ends.",
     ),
     _E(
         "retry-wait-unbounded",

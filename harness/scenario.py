@@ -318,8 +318,14 @@ class Wire(_Model):
 
     def framing(self) -> list[str]:
         """The names of the SSE framing options that are on (for n/a reasons and codes)."""
-        names = ("multiline_data", "extra_fields", "unknown_events", "comment_in_event")
-        names += ("bom", "unterminated_tail")
+        names = (
+            "multiline_data",
+            "extra_fields",
+            "unknown_events",
+            "comment_in_event",
+            "bom",
+            "unterminated_tail",
+        )
         return [n for n in names if getattr(self, n)]
 
 

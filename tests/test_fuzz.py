@@ -147,7 +147,12 @@ def test_ignored_codes_do_not_fail() -> None:
         seed=SEED,
         scenarios=HAPPY,
         # the old planted client also reports usage once per chunk (chat-usage-repeated)
-        ignore={"tool-args-fragment-lost", "tool-call-mismatch", "tool-args-invalid", "usage-repeated"},
+        ignore={
+            "tool-args-fragment-lost",
+            "tool-call-mismatch",
+            "tool-args-invalid",
+            "usage-repeated",
+        },
         rechunk=False,
     )
     assert result.passed, result.render()

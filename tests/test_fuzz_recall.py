@@ -11,7 +11,9 @@ from benchmarks.fuzz_recall import CASES, fuzz_case
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("name", "bugs", "case"), CASES(), ids=[c[0] for c in CASES()])
-def test_fuzz_finds_the_planted_bug_shrunk_to_its_case(name: str, bugs: object, case: object) -> None:
+def test_fuzz_finds_the_planted_bug_shrunk_to_its_case(
+    name: str, bugs: object, case: object
+) -> None:
     outcome = fuzz_case(name, bugs, case)  # type: ignore[arg-type]
     assert outcome.found, f"{name}: not found in the default budget"
     assert outcome.shrunk, f"{name}: reported as\n{outcome.scenario}"

@@ -23,7 +23,6 @@ from harness.scenario import (
     Disconnect,
     DisconnectAttempt,
     ErrorAttempt,
-    Expect,
     HttpError,
     Message,
     ReplyAttempt,

@@ -111,6 +111,7 @@ def asked_wait(error: HttpError) -> float:
         return 0.0
     return max(0.0, error.retry_after)
 
+
 # --------------------------------------------------------------------------- faults
 
 
@@ -149,7 +150,7 @@ class Faults:
         if not self.errors:
             return None, None
         kind = status_kind(self.errors[0].status)
-        for i, error in enumerate(self.errors):
+        for error in self.errors:
             should = _header(error, "x-should-retry")
             if should == "false" or (error.status in FINAL_STATUSES and should is None):
                 return kind, kind  # final: stop here

@@ -88,9 +88,7 @@ def refine(scenario: Scenario, found: list[Finding]) -> list[Finding]:
     code = option_code(scenario)
     if code is None:
         return found
-    return [
-        f.model_copy(update={"code": code}) if f.code in _REFINED else f for f in found
-    ]
+    return [f.model_copy(update={"code": code}) if f.code in _REFINED else f for f in found]
 
 
 @named("invariant:empty-text")
@@ -107,7 +105,7 @@ def empty_text(run: Run) -> list[Finding]:
         Finding(
             code="empty-text-event",
             check="invariant:empty-text",
-            message=f"{len(empties)} empty text event(s) reached the caller: a content \"\" or "
+            message=f'{len(empties)} empty text event(s) reached the caller: a content "" or '
             "null delta is framing, and callers that render or count deltas misbehave",
             expected="no empty text events",
             actual={"events": empties[:10]},

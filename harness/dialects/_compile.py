@@ -8,11 +8,10 @@ line endings, the space after ``data:``, chunking) as the scenario's ``wire`` sa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Literal
 
 from pydantic import JsonValue
-
-from dataclasses import replace
 
 from harness.chunking import chunk_events
 from harness.dialects._framing import frame_events
@@ -61,7 +60,9 @@ def compile_attempts(
         if isinstance(attempt, ErrorAttempt):
             exchanges.append(error_exchange(scenario, n, attempt.error))
         elif isinstance(attempt, DisconnectAttempt):
-            exchanges.append(disconnect_exchange(error_exchange(scenario, n, HttpError(status=503))))
+            exchanges.append(
+                disconnect_exchange(error_exchange(scenario, n, HttpError(status=503)))
+            )
         else:
             assert isinstance(attempt, ReplyWrapper)
             exchanges.append(reply_exchange(scenario, n, attempt.reply))
@@ -75,9 +76,7 @@ def compile_attempts(
 def disconnect_exchange(like: Exchange) -> Exchange:
     """The request ``like`` answers, answered by a connection dropped before any byte."""
     n = like.label.split(":")[0]
-    return replace(
-        like, status=200, headers=(), chunks=(), end="reset", label=f"{n}: disconnect"
-    )
+    return replace(like, status=200, headers=(), chunks=(), end="reset", label=f"{n}: disconnect")
 
 
 def encode_stream(events: Sequence[SSEEvent], wire: Wire) -> tuple[Chunk, ...]:

@@ -58,7 +58,6 @@ from typing import Any
 from pydantic import JsonValue
 
 from harness.chunking import chunk_events, split_text
-from harness.dialects._framing import framing_support
 from harness.dialects._compile import (
     DONE,
     End,
@@ -66,6 +65,7 @@ from harness.dialects._compile import (
     compile_attempts,
     encode_data_stream,
 )
+from harness.dialects._framing import framing_support
 from harness.scenario import (
     ErrorAttempt,
     HttpError,

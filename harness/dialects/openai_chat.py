@@ -258,9 +258,7 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
 
     wire = reply.wire
 
-    def chunk(
-        delta: dict[str, Any], finish: str | None = None, usage: Usage | None = None
-    ) -> str:
+    def chunk(delta: dict[str, Any], finish: str | None = None, usage: Usage | None = None) -> str:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
         body = {**head, "choices": [choice]}
         if usage is not None:
@@ -320,9 +318,7 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
     if wire.usage_repeated and reply.usage is not None:
         early = Usage(input=reply.usage.input, output=reply.usage.output // 2)
     tail = [chunk(finish_delta, _FINISH[reply.finish], early)]
-    if usage_chunk and reply.usage is not None:
-        tail.append(_json({**head, "choices": [], "usage": _usage(reply.usage)}))
-    elif early is not None:  # the final value in one more chunk after the finish
+    if (usage_chunk and reply.usage is not None) or early is not None:
         tail.append(_json({**head, "choices": [], "usage": _usage(reply.usage)}))
     return _apply_fault(reply.fault, content, [*tail, DONE])
 

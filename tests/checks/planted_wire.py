@@ -112,7 +112,6 @@ class _Lines:
         self.buffer = rest + keep
         return [line.decode() for line in lines]
 
-
     def close(self) -> list[str]:
         """End of body: a CR held back for a possible LF was a line end after all."""
         rest, self.buffer = self.buffer, b""
@@ -188,7 +187,9 @@ class PlantedWireDriver:
         if bugs.gateway_no_backoff and status in (502, 504):
             backoff = 0.0
         ms, seconds = headers.get("retry-after-ms"), headers.get("retry-after")
-        order = [("s", seconds), ("ms", ms)] if bugs.seconds_before_ms else [("ms", ms), ("s", seconds)]
+        order = (
+            [("s", seconds), ("ms", ms)] if bugs.seconds_before_ms else [("ms", ms), ("s", seconds)]
+        )
         for form, value in order:
             if value is None:
                 continue
@@ -262,7 +263,11 @@ class PlantedWireDriver:
                 await response.aread()
                 status = response.status_code
                 wait = self._wait(response.headers, attempt, status)
-                if not self._retryable(status, response.headers) or attempt == retries or wait is None:
+                if (
+                    not self._retryable(status, response.headers)
+                    or attempt == retries
+                    or wait is None
+                ):
                     kind = self._kind(status)
                     if attempt == retries and self.bugs.exhaust_as_server:
                         kind = "server"
@@ -339,17 +344,21 @@ class PlantedWireDriver:
         usage = payload.get("usage")
         if usage:
             if bugs.sum_usage and state["usage"] is not None:
-                usage = {k: state["usage"][k] + usage[k] for k in ("prompt_tokens", "completion_tokens")}
+                usage = {
+                    k: state["usage"][k] + usage[k] for k in ("prompt_tokens", "completion_tokens")
+                }
             state["usage"] = usage
             if bugs.usage_every_time:
-                out.append(UsageEvent(input=usage["prompt_tokens"], output=usage["completion_tokens"]))
+                out.append(
+                    UsageEvent(input=usage["prompt_tokens"], output=usage["completion_tokens"])
+                )
         for choice in payload.get("choices", []):
             delta = choice.get("delta") or {}
             finish = choice.get("finish_reason")
             if finish and bugs.skip_delta_on_finish:
                 delta = {}
             if bugs.role_chunk_content_required and "role" in delta:
-                delta["content"]  # noqa: B018  planted: KeyError on a role-only chunk
+                delta["content"]
             content = delta.get("content")
             if bugs.null_content_crash and "content" in delta:
                 len(delta["content"])  # planted: TypeError on content null

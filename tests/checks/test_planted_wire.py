@@ -81,15 +81,27 @@ PLANTED: list[tuple[WireBugs, str, str]] = [
     (WireBugs(keep_bom=True), "wire-bom", "sse-bom-mishandled"),
     (WireBugs(lf_only=True), "wire-cr-line-endings", "sse-line-ending-mishandled"),
     (WireBugs(crlf_per_chunk=True), "wire-crlf-split", "sse-crlf-split-mishandled"),
-    (WireBugs(dispatch_partial=True), "wire-unterminated-tail", "sse-unterminated-event-dispatched"),
+    (
+        WireBugs(dispatch_partial=True),
+        "wire-unterminated-tail",
+        "sse-unterminated-event-dispatched",
+    ),
     # 2. chat stream shapes
-    (WireBugs(merge_by_index=True), "chat-tool-calls-index-zero", "tool-call-index-reused-mishandled"),
+    (
+        WireBugs(merge_by_index=True),
+        "chat-tool-calls-index-zero",
+        "tool-call-index-reused-mishandled",
+    ),
     (WireBugs(skip_delta_on_finish=True), "chat-tool-args-with-finish", "tool-args-fragment-lost"),
     (WireBugs(sum_usage=True), "chat-usage-repeated", "usage-wrong"),
     (WireBugs(usage_every_time=True), "chat-usage-repeated", "usage-repeated"),
     (WireBugs(null_content_crash=True), "chat-empty-deltas", "chat-empty-delta-mishandled"),
     (WireBugs(yield_empty_text=True), "chat-empty-deltas", "empty-text-event"),
-    (WireBugs(role_chunk_content_required=True), "chat-role-only-first", "chat-role-only-chunk-mishandled"),
+    (
+        WireBugs(role_chunk_content_required=True),
+        "chat-role-only-first",
+        "chat-role-only-chunk-mishandled",
+    ),
     (WireBugs(decode_per_chunk=True), "tool-call-args-split-escapes", "tool-args-not-joined"),
     # 3. statuses and retry headers
     (WireBugs(retry_statuses=frozenset({403})), "fault-http-403", "non-retryable-retried"),

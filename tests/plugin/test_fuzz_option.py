@@ -27,7 +27,9 @@ def test_fuzz_option_fuzzes_a_conftest_adapter_and_prints_a_working_rerun(
     (rerun,) = re.findall(r"^\s+(pytest '.*' --harness-fuzz=10)$", out, flags=re.M)
     assert rerun == "pytest 'conftest.py::chat_client[openai-chat-fuzz]' --harness-fuzz=10"
     # verbatim: the same node id and option reproduce the same report
-    again = project.runpytest(*PLUGIN, "conftest.py::chat_client[openai-chat-fuzz]", "--harness-fuzz=10")
+    again = project.runpytest(
+        *PLUGIN, "conftest.py::chat_client[openai-chat-fuzz]", "--harness-fuzz=10"
+    )
     again.assert_outcomes(failed=1)
     first = out[out.index("harness fuzz: chat-client FAILED") :].split("Reproduce:")[0]
     second = again.stdout.str()
