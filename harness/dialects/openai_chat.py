@@ -318,7 +318,7 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
     if wire.usage_repeated and reply.usage is not None:
         early = Usage(input=reply.usage.input, output=reply.usage.output // 2)
     tail = [chunk(finish_delta, _FINISH[reply.finish], early)]
-    if (usage_chunk and reply.usage is not None) or early is not None:
+    if reply.usage is not None and (usage_chunk or early is not None):
         tail.append(_json({**head, "choices": [], "usage": _usage(reply.usage)}))
     return _apply_fault(reply.fault, content, [*tail, DONE])
 
