@@ -56,10 +56,11 @@ _REFINED = frozenset(
         "tool-call-mismatch",
         "tool-call-extra",
         "finish-mismatch",
-        "usage-missing",
     }
 )
-"""Codes that say *what* came out wrong; a single wire option says *why*."""
+"""Codes that say *what* came out wrong; a single wire option says *why*. Usage is left
+out: an adapter that drops usage on every stream drops it on these too (one root cause,
+one code), and no framing option moves usage on its own."""
 
 
 def _options(reply: ReplyAttempt) -> list[str]:
