@@ -403,7 +403,10 @@ class PlantedAnthropicDriver(PlantedWireDriver):
         out: list[Event] = []
         if kind == "message_start":
             usage = payload["message"]["usage"]
-            state["usage"] = {"prompt_tokens": usage["input_tokens"], "completion_tokens": 0}
+            state["usage"] = {
+                "prompt_tokens": usage["input_tokens"],
+                "completion_tokens": usage["output_tokens"],
+            }
         elif kind == "content_block_start":
             block = payload["content_block"]
             if block["type"] == "tool_use":
@@ -417,7 +420,10 @@ class PlantedAnthropicDriver(PlantedWireDriver):
                 state["calls"][-1]["args"].append(delta["partial_json"])
         elif kind == "message_delta":
             state["finish"] = _STOP.get(payload["delta"].get("stop_reason") or "", "stop")
-            state["usage"]["completion_tokens"] = payload["usage"]["output_tokens"]
+            output = payload["usage"]["output_tokens"]  # cumulative: it replaces the start's
+            if self.bugs.sum_usage:  # planted: message_start's count added to the final one
+                output += state["usage"]["completion_tokens"]
+            state["usage"]["completion_tokens"] = output
         elif kind == "message_stop":
             state["done"] = True
         elif kind == "error":

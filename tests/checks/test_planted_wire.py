@@ -160,3 +160,12 @@ def test_unknown_event_types_are_reported_on_named_event_wires() -> None:
     assert "sse-unknown-event-mishandled" in {f.code for f in result.findings}
     # data-only wires cannot express the case: an honest n/a, never a silent pass
     assert run_scenario(scenario, PlantedWireDriver()).status == "n/a"
+
+
+def test_cumulative_message_delta_usage_is_not_added_to_message_start() -> None:
+    """Anthropic's message_delta usage is cumulative: adding message_start's partial output
+    count to it over-counts (usage-wrong); the correct client reports the last value."""
+    scenario = load_scenario(SCENARIOS / "text-plain.yaml")
+    assert run_scenario(scenario, PlantedAnthropicDriver()).status == "pass"
+    result = run_scenario(scenario, PlantedAnthropicDriver(WireBugs(sum_usage=True)))
+    assert "usage-wrong" in {f.code for f in result.findings}
