@@ -24,6 +24,7 @@ SECTIONS = (
     "retry_waits",
     "loading",
     "fuzz_rate",
+    "fuzz_recall",
     "plugin_startup",
     "conformance",
 )

@@ -32,10 +32,14 @@ def measure(examples: int) -> dict[str, float]:
     from harness.runner import run_scenario
 
     ignore = list(CATALOGUE)
-    fuzz(DRIVER, examples=5, seed=SEED, rechunk=False, ignore=ignore)  # imports, warm-up
+    fuzz(
+        DRIVER, examples=5, seed=SEED, rechunk=False, ignore=ignore, corpus=False
+    )  # imports, warm-up
     rates: dict[str, float] = {}
     for label, rechunk in (("each example once", False), ("with re-chunk comparison", True)):
-        result = fuzz(DRIVER, examples=examples, seed=SEED, rechunk=rechunk, ignore=ignore)
+        result = fuzz(
+            DRIVER, examples=examples, seed=SEED, rechunk=rechunk, ignore=ignore, corpus=False
+        )
         rates[label] = result.examples / result.seconds
     scenario = load_scenario(ROOT / "scenarios" / "text-plain.yaml")
     driver = get_driver(DRIVER)

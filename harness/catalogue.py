@@ -442,6 +442,138 @@ _ENTRIES = [
         "Await or cancel every task a call starts before returning (an asyncio.TaskGroup "
         "does both); give a deliberate background worker a documented shutdown method.",
     ),
+    # --- wire options and stream shapes (issue 16) ------------------------------------------
+    _E(
+        "sse-multiline-data-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on an event whose data spans several data: lines.",
+        "WHATWG SSE: each data: line appends to the event's data, joined with LF; a JSON "
+        "payload may be spread over several lines and still be one event.",
+        "Use a spec-conformant SSE decoder: collect every data: line of a block and join them "
+        "with \\n before parsing; never parse a single data: line on its own.",
+    ),
+    _E(
+        "sse-extra-fields-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on id:, retry: or colon-less fields in an event.",
+        "WHATWG SSE: id and retry are standard fields, and a line without a colon is a field "
+        "name with an empty value; fields a client does not use are ignored.",
+        "Parse fields by name and ignore the ones you do not use; do not assume every line "
+        "of a block starts with data: or event:.",
+    ),
+    _E(
+        "sse-unknown-event-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on an event of a type it does not know.",
+        "WHATWG SSE dispatches an event to listeners of its type only; Anthropic documents "
+        "that new event types may appear and must be ignored, and the Responses API adds "
+        "event types over time.",
+        "Ignore events whose type you do not handle (log them at debug level at most).",
+    ),
+    _E(
+        "sse-comment-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on a comment line (a keep-alive, or one inside an event).",
+        "WHATWG SSE: a line starting with a colon is a comment, ignored wherever it appears, "
+        "including between the fields of one event; proxies send ': keep-alive' comments.",
+        "Skip lines that start with ':' before interpreting fields; do not treat a comment as "
+        "the end of an event.",
+    ),
+    _E(
+        "sse-bom-mishandled",
+        "error",
+        "expectations",
+        "The adapter lost or failed on the first event of a stream that starts with a BOM.",
+        "WHATWG SSE: one UTF-8 byte order mark at the very start of the stream is stripped; "
+        "otherwise the first line's field name starts with U+FEFF and the event is lost.",
+        "Strip a leading U+FEFF from the first chunk of the stream (only there).",
+    ),
+    _E(
+        "sse-unterminated-event-dispatched",
+        "error",
+        "expectations",
+        "The adapter acted on a final event that was not terminated by a blank line.",
+        "WHATWG SSE: at end of stream, an event still being collected (no blank line after "
+        "it) is discarded, since the connection may have dropped in the middle of it.",
+        "Dispatch events only on a blank line; at EOF drop whatever is pending.",
+    ),
+    _E(
+        "sse-line-ending-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on CR or CRLF line endings.",
+        "WHATWG SSE: lines end with CRLF, LF or a lone CR; Gemini and some proxies use CRLF, "
+        "and a lone CR is legal.",
+        "Split lines on CRLF, LF and CR (and only those: never on U+2028 or U+0085).",
+    ),
+    _E(
+        "sse-crlf-split-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed when a CRLF line end was split across two reads.",
+        "TCP delivers bytes in any cut: a read may end after the CR of a CRLF; treating that "
+        "CR as a line end and the LF as another gives an extra blank line that dispatches "
+        "half an event.",
+        "After a read ending in CR, skip one LF at the start of the next read.",
+    ),
+    _E(
+        "tool-call-index-reused-mishandled",
+        "error",
+        "expectations",
+        "The adapter merged or lost parallel tool calls that all carry index 0.",
+        "Several OpenAI-compatible servers stream parallel tool calls with index 0 and a "
+        "distinct id each; a new id starts a new call.",
+        "Key streamed tool calls by id when one is given (by index only when it is not).",
+    ),
+    _E(
+        "chat-role-only-chunk-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on a first chunk that carries only the role.",
+        "OpenAI chat streams may open with delta {role: assistant} and no content key.",
+        "Treat a missing content key like content null.",
+    ),
+    _E(
+        "chat-empty-delta-mishandled",
+        "error",
+        "expectations",
+        'The adapter failed on content "" or content null deltas.',
+        'OpenAI-compatible servers send content "" and content null deltas (role chunks, '
+        "tool-call chunks, keep-alive chunks); they carry no text.",
+        "Skip empty and null content; never index into it or yield it.",
+    ),
+    _E(
+        "empty-text-event",
+        "error",
+        "invariant:empty-text",
+        "The adapter yielded an empty text event to its caller.",
+        'A content "" or null delta is framing, not text; callers that render, count or '
+        "time deltas misbehave on empty ones.",
+        "Yield text events only for non-empty text.",
+    ),
+    _E(
+        "tool-args-not-joined",
+        "error",
+        "invariant:tool-args",
+        "A tool call's arguments are not the concatenation of its own fragments.",
+        "A streamed call's arguments are exactly its argument fragments joined in order; "
+        "pieces of another call (or none at all) make a different call.",
+        "Accumulate fragments per call (by id, else index) and parse once, after the call ends.",
+    ),
+    _E(
+        "retry-wait-unbounded",
+        "error",
+        "invariant:max-wait",
+        "The adapter slept through a Retry-After far beyond any sane cap.",
+        "A Retry-After of a day hangs the caller for a day; the OpenAI SDK gives up past "
+        "120 s. The scenario's max_wait states the cap; an adapter contract may declare its own.",
+        "Cap the wait you honour; past the cap, raise the rate-limit error at once and say "
+        "how long the server asked to wait.",
+    ),
     _E(
         "transcript-schema",
         "error",

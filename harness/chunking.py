@@ -24,6 +24,7 @@ __all__ = ["chunk_events", "cut_offsets", "split_at", "split_text"]
 
 _UTF8_LEAD = re.compile(rb"[\xc0-\xff]")
 """The first byte of a multi-byte UTF-8 character."""
+_CRLF = re.compile(rb"\r\n")
 
 
 def split_at(data: bytes, offsets: Iterable[int]) -> list[bytes]:
@@ -60,6 +61,7 @@ def cut_offsets(events: Sequence[bytes], chunking: Chunking) -> list[int]:
 
     ``mid_utf8`` cuts each event right after the lead byte of its first multi-byte
     character, so that character arrives in two reads; an event without one stays whole.
+    ``crlf_split`` cuts each event between the CR and the LF of every CRLF in it.
     """
     starts = [0, *accumulate(len(e) for e in events)][:-1]
     size = sum(len(e) for e in events)
@@ -75,6 +77,10 @@ def cut_offsets(events: Sequence[bytes], chunking: Chunking) -> list[int]:
             lead = _UTF8_LEAD.search(event)
             if lead is not None:
                 cuts.append(start + lead.start() + 1)
+    elif chunking == "crlf_split":
+        cuts = list(starts)
+        for start, event in zip(starts, events, strict=True):
+            cuts += [start + m.start() + 1 for m in _CRLF.finditer(event)]
     elif isinstance(chunking, EveryN):
         cuts = range(0, size, chunking.every)
     elif isinstance(chunking, SplitAt):
@@ -82,7 +88,7 @@ def cut_offsets(events: Sequence[bytes], chunking: Chunking) -> list[int]:
         cuts = [0, *chunking.at]
     else:
         raise ValueError(
-            "chunking must be 'per_event', 'whole', 'mid_utf8', EveryN or SplitAt "
+            "chunking must be 'per_event', 'whole', 'mid_utf8', 'crlf_split', EveryN or SplitAt "
             f"(got {chunking!r})"
         )
     return sorted({c for c in cuts if c < size})

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.scenario import ErrorAttempt, ErrorKind, Scenario, ToolCallPart
+from harness.scenario import DisconnectAttempt, ErrorAttempt, ErrorKind, Scenario, ToolCallPart
 
 if TYPE_CHECKING:
     from harness.events import ErrorEvent
@@ -55,8 +55,9 @@ __all__ = [
 
 PROTOCOL_RETRYABLE = frozenset({408, 429, 500, 502, 503, 504, 529})
 """Statuses the providers document as transient (OpenAI and Anthropic error-code pages)."""
-PROTOCOL_FINAL = frozenset({400, 403, 404, 405, 409, 413, 422})
-"""Statuses a retry cannot fix: the same request gets the same answer."""
+PROTOCOL_FINAL = frozenset({400, 403, 404, 405, 413, 422})
+"""Statuses a retry cannot fix: the same request gets the same answer. 409 is neither
+final nor transient: the OpenAI and Anthropic SDKs retry it (a lock that may clear)."""
 
 DATA_LOSS = frozenset(
     {
@@ -286,8 +287,8 @@ class Contract(_Frozen):
         """How often the replay serves the last scripted attempt again: the re-sends the
         contract declares for the way the scenario's last reply fails."""
         last = scenario.attempts[-1]
-        if isinstance(last, ErrorAttempt):
-            return 0
+        if isinstance(last, ErrorAttempt | DisconnectAttempt):
+            return 0  # an error or a drop is served as scripted: the script says what follows
         fault = last.reply.fault
         r = self.retry
         if fault is None:  # a reply with nothing in it is an empty reply too

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
+from hypothesis import example as explicit
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Flaky, Unsatisfiable
 from hypothesis.strategies import SearchStrategy
@@ -47,6 +48,8 @@ __all__ = [
     "wire_text",
 ]
 
+CORPUS_PREFIX = "fuzz-case-"
+"""Ids of the seed corpus's scenarios (:mod:`harness.checks._corpus`)."""
 SPLIT_BUDGET = 64
 """At most this many extra runs to shrink a failure's split points."""
 
@@ -87,6 +90,10 @@ class FuzzResult:
     found_at: int = 0
     """The example that failed first (before shrinking); 0 when none did."""
     command: str = field(default="", repr=False)
+    corpus: int = 0
+    """Seed-corpus cases run before the generated examples (one per wire case)."""
+    rerun: str = field(default="", repr=False)
+    """A command that repeats this run (the pytest plugin's); replaces the CLI lines."""
 
     @property
     def passed(self) -> bool:
@@ -95,8 +102,9 @@ class FuzzResult:
     def render(self) -> str:
         rerun = f"harness fuzz --driver {self.driver} --seed {self.seed}{self.command}"
         if self.failure is None:
+            corpus = f" and {self.corpus} wire cases" if self.corpus else ""
             return (
-                f"harness fuzz: {self.driver} passed {self.examples} examples "
+                f"harness fuzz: {self.driver} passed {self.examples} examples{corpus} "
                 f"({self.not_applicable} n/a) with seed {self.seed}\n"
             )
         f = self.failure
@@ -104,7 +112,7 @@ class FuzzResult:
         lines = [
             f"harness fuzz: {self.driver} FAILED ({', '.join(f.codes())}) at example "
             f"{self.found_at} with seed {self.seed}, shrunk in "
-            f"{self.examples - self.found_at} more runs"
+            f"{self.examples + self.corpus - self.found_at} more runs"
             + (" (flaky: it did not fail again every time)" if f.flaky else ""),
             "",
             "Findings:",
@@ -117,8 +125,11 @@ class FuzzResult:
             wire_text(f.script).rstrip("\n"),
             "",
             "Reproduce:",
-            f"  {rerun}",
-            f"  harness run {name} --driver {self.driver} --rechunk",
+            *(
+                [f"  {self.rerun}"]
+                if self.rerun
+                else [f"  {rerun}", f"  harness run {name} --driver {self.driver} --rechunk"]
+            ),
         ]
         return "\n".join(lines) + "\n"
 
@@ -150,6 +161,7 @@ class _Examiner:
     ignore: frozenset[str]
     checks: list[Check]
     runs: int = 0
+    corpus: int = 0
     not_applicable: int = 0
     found_at: int = 0
     """How many examples ran until the first failure (0: none failed)."""
@@ -163,6 +175,8 @@ class _Examiner:
             self.not_applicable += 1
             return run, None
         self.runs += 1
+        if scenario.id.startswith(CORPUS_PREFIX):
+            self.corpus += 1
         found = self._failing(run)
         if self.rechunk and _chunking(scenario) != "per_event" and (full or not found):
             reference = run_scenario(with_chunking(scenario, "per_event"), self.driver, checks=[])
@@ -201,13 +215,16 @@ def fuzz(
     rechunk: bool = True,
     ignore: Collection[str] = (),
     shrink: bool = True,
+    corpus: bool | None = None,
 ) -> FuzzResult:
     """Fuzz ``driver`` with ``examples`` generated scenarios; never raises on a finding.
 
     ``scenarios`` replaces the default strategy (``scenarios(dialect=...)`` of the driver's
     dialect); ``ignore`` lists finding codes that do not count as failures (known bugs);
     ``rechunk=False`` skips the comparison with the per-event run; ``shrink=False``
-    reports the first failing example as it was generated (faster, bigger).
+    reports the first failing example as it was generated (faster, bigger); ``corpus``
+    (default: on with the default strategy) first runs the seed corpus, one scenario per
+    wire case (:func:`harness.checks.strategies.wire_cases`), each already minimal.
     """
     from harness.checks import strategies
 
@@ -224,6 +241,11 @@ def fuzz(
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     strategy = scenarios if scenarios is not None else strategies.scenarios(dialect=dialect)
+    seeds = (
+        strategies.wire_cases(dialect=dialect)
+        if (corpus is None and scenarios is None) or corpus
+        else []
+    )
     examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks())
     last: list[Failure] = []
 
@@ -252,6 +274,8 @@ def fuzz(
             last[:] = [failure]
             raise _Failed(failure)
 
+    for case in reversed(seeds):  # explicit examples run in the order they are applied
+        example = explicit(case)(example)
     started = time.perf_counter()
     failure: Failure | None = None
     try:
@@ -266,7 +290,7 @@ def fuzz(
             f"every generated scenario was n/a for driver {driver.name}; pass a strategy "
             "it supports (e.g. scenarios(stream=True))"
         ) from None
-    runs = examiner.runs
+    runs = examiner.runs - examiner.corpus
     if failure is not None and not failure.flaky:
         if shrink:
             progress.note("examples", "shrinking the chunk splits")
@@ -276,6 +300,7 @@ def fuzz(
         driver=driver.name,
         seed=seed,
         examples=runs,
+        corpus=examiner.corpus,
         not_applicable=examiner.not_applicable,
         seconds=time.perf_counter() - started,
         failure=failure,
@@ -394,7 +419,13 @@ def main(
         dialect=dialect or driver.dialect, faults=faults, retries=faults
     )
     result = fuzz(
-        driver, examples=examples, seed=seed, dialect=dialect, scenarios=strategy, ignore=ignore
+        driver,
+        examples=examples,
+        seed=seed,
+        dialect=dialect,
+        scenarios=strategy,
+        ignore=ignore,
+        corpus=faults,
     )
     flags = "".join(f" --ignore {code}" for code in ignore) + ("" if faults else " --no-faults")
     # reproduce lines name the driver as it was given (module:attr, conftest.py::name)

@@ -57,6 +57,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "driver no suite declares gets a suite of its own",
     )
     group.addoption(
+        "--harness-fuzz",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also fuzz every suite's driver with N generated examples (after one scenario "
+        "per wire case); the seed is fixed per driver",
+    )
+    group.addoption(
         "--harness-report",
         action="append",
         metavar="PATH",

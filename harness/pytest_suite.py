@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.pytest_fuzz import fuzz_items
+
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
 
@@ -101,6 +103,7 @@ def suite_items(
     for driver in declared.drivers():
         if wanted is not None and driver.name not in wanted:
             continue
+        items += fuzz_items(parent, name, [driver])  # --harness-fuzz=N
         for scenario in scenarios:
             items.append(
                 ConformanceItem.from_parent(

@@ -21,9 +21,13 @@ from pydantic import (
     model_validator,
 )
 
+from harness.scenario_wire import Chunking, EveryN, SplitAt, Wire
+
 __all__ = [
     "Attempt",
     "Chunking",
+    "Disconnect",
+    "DisconnectAttempt",
     "ErrorAttempt",
     "ErrorKind",
     "EveryN",
@@ -223,39 +227,7 @@ class Usage(_Model):
 
 
 # --------------------------------------------------------------------------- wire shape
-
-
-class EveryN(_Model):
-    """Split the body every N bytes, regardless of event or UTF-8 boundaries."""
-
-    every: int = Field(ge=1)
-
-
-class SplitAt(_Model):
-    """Split the body at these byte offsets (what fuzzing prints when it shrinks)."""
-
-    at: list[int]
-
-
-Chunking = Literal["per_event", "whole", "mid_utf8"] | EveryN | SplitAt
-"""How the response body is cut into the chunks the client receives."""
-
-
-class Wire(_Model):
-    """How the bytes of a streamed reply look on the wire."""
-
-    chunking: Chunking = Field("per_event", description="Chunk boundaries of the body.")
-    line_ending: Literal["lf", "crlf", "cr"] = "lf"
-    data_space: bool = Field(True, description="Write 'data: x' (True) or 'data:x' (False).")
-    keepalive_every: int = Field(
-        0, ge=0, description="Insert a ': keep-alive' comment after every N events (0: none)."
-    )
-    event_delay: float = Field(0.0, ge=0, description="Virtual seconds before each event.")
-    first_byte_delay: float = Field(0.0, ge=0, description="Virtual seconds before headers.")
-    usage_chunk: bool = Field(
-        True,
-        description="OpenAI chat: send usage in a separate final chunk with choices: [].",
-    )
+# EveryN, SplitAt, Chunking and Wire live in harness.scenario_wire (imported above).
 
 
 class StreamFault(_Model):
@@ -324,7 +296,9 @@ class HttpError(_Model):
     headers: dict[str, str] = Field(default_factory=dict)
     body: JsonValue = Field(None, description="JSON body; the dialect's usual error if null.")
     retry_after: float | None = Field(
-        None, ge=0, description="Add a Retry-After of this many seconds, in retry_after_form."
+        None,
+        description="Add a Retry-After of this many seconds, in retry_after_form; a "
+        "negative value is sent as is (seconds) or as a date in the past (http_date).",
     )
     retry_after_form: Literal["seconds", "ms", "http_date"] = "seconds"
 
@@ -335,10 +309,26 @@ class ErrorAttempt(_Model):
     error: HttpError
 
 
+class Disconnect(_Model):
+    """The connection drops before the first byte of the response (no status, no headers)."""
+
+
+class DisconnectAttempt(_Model):
+    """The server drops the connection before answering: nothing was delivered, so a
+    correct adapter may send the request again."""
+
+    disconnect: Disconnect
+
+
 def _attempt_tag(value: Any) -> str | None:
     if isinstance(value, dict):
-        return "error" if "error" in value else "reply" if "reply" in value else None
-    return "error" if isinstance(value, ErrorAttempt) else "reply"
+        for key in ("error", "reply", "disconnect"):
+            if key in value:
+                return key
+        return None
+    if isinstance(value, ErrorAttempt):
+        return "error"
+    return "disconnect" if isinstance(value, DisconnectAttempt) else "reply"
 
 
 class ReplyWrapper(_Model):
@@ -348,11 +338,13 @@ class ReplyWrapper(_Model):
 
 
 Attempt = Annotated[
-    Annotated[ErrorAttempt, Tag("error")] | Annotated[ReplyWrapper, Tag("reply")],
+    Annotated[ErrorAttempt, Tag("error")]
+    | Annotated[ReplyWrapper, Tag("reply")]
+    | Annotated[DisconnectAttempt, Tag("disconnect")],
     Discriminator(
         _attempt_tag,
         custom_error_type="attempt_kind",
-        custom_error_message="an attempt needs one key: reply or error",
+        custom_error_message="an attempt needs one key: reply, error or disconnect",
     ),
 ]
 
@@ -402,6 +394,12 @@ class Expect(_Model):
     requests: int | None = Field(None, ge=0, description="How many requests reach the server.")
     min_wait: float | None = Field(
         None, ge=0, description="Minimum virtual seconds between the first and last request."
+    )
+    max_wait: float | None = Field(
+        None,
+        ge=0,
+        description="Maximum virtual seconds an adapter may wait between two requests of "
+        "one call (a Retry-After beyond any sane cap: give up instead, and say so).",
     )
     sent: list[ExpectedRequest] | None = Field(
         None,

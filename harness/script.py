@@ -33,7 +33,8 @@ class Exchange:
 
     ``end`` says how the body ends after the last chunk: ``close`` normally, ``cut`` with the
     error a dropped connection gives, ``stall`` by sending nothing until the client's read
-    timeout expires on the virtual clock.
+    timeout expires on the virtual clock; ``reset`` drops the connection before the
+    response's first byte (no status, no headers: the request raises).
     """
 
     method: str
@@ -41,7 +42,7 @@ class Exchange:
     status: int = 200
     headers: tuple[tuple[str, str | HttpDate], ...] = ()
     chunks: tuple[Chunk, ...] = ()
-    end: Literal["close", "cut", "stall"] = "close"
+    end: Literal["close", "cut", "stall", "reset"] = "close"
     delay: float = 0.0
     label: str = ""
     query: tuple[tuple[str, str], ...] = ()

@@ -18,6 +18,7 @@ from harness.progress import Progress
 from harness.runner import run_scenario
 from harness.scenario import ReasoningPart, Scenario, SplitAt, ToolCallPart
 from tests.checks.planted import Bugs, PlantedDriver
+from tests.checks.planted_wire import PlantedWireDriver, WireBugs
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 20261125
@@ -28,30 +29,38 @@ HAPPY = scenarios(dialect="openai-chat", stream=True, reasoning=False, faults=Fa
 SPLIT_BUG = Bugs(drop_fragment_on_split_args=True)
 
 
-class CorrectDriver(PlantedDriver):
-    """The planted client as a registered driver; it has no reasoning support, so it says
-    so (an n/a example), as any driver does for what its adapter cannot do."""
+def _no_reasoning(scenario: Scenario) -> str | None:
+    if any(isinstance(p, ReasoningPart) for r in scenario.replies() for p in r.parts):
+        return "the planted client ignores reasoning"
+    return None if scenario.request.stream else "the planted client only streams"
+
+
+class CorrectDriver(PlantedWireDriver):
+    """The planted wire client as a registered driver (correct on every wire case the
+    fuzzer draws); it has no reasoning support, so it says so (an n/a example), as any
+    driver does for what its adapter cannot do."""
 
     name = "planted-correct"
 
     def supports(self, scenario: Scenario) -> str | None:
-        if any(isinstance(p, ReasoningPart) for r in scenario.replies() for p in r.parts):
-            return "the planted client ignores reasoning"
-        return super().supports(scenario)
+        return _no_reasoning(scenario)
 
 
-class SplitBugDriver(CorrectDriver):
+class SplitBugDriver(PlantedDriver):
     name = "planted-split-args"
 
     def __init__(self) -> None:
         super().__init__(SPLIT_BUG)
+
+    def supports(self, scenario: Scenario) -> str | None:
+        return _no_reasoning(scenario)
 
 
 class TruncationBugDriver(CorrectDriver):
     name = "planted-truncation"
 
     def __init__(self) -> None:
-        super().__init__(Bugs(accept_truncation=True))
+        super().__init__(WireBugs(accept_truncation=True))
 
 
 for _driver in (CorrectDriver, SplitBugDriver, TruncationBugDriver):
@@ -74,7 +83,7 @@ def _fragments(scenario: Scenario) -> list[int]:
 
 def test_planted_client_passes_the_fuzzer() -> None:
     """How a user fuzzes their adapter from a test: a failure raises with the report."""
-    result = check_driver(PlantedDriver(), examples=40, seed=SEED, scenarios=STREAMED)
+    result = check_driver(CorrectDriver(), examples=40, seed=SEED, scenarios=STREAMED)
     assert result.passed and result.examples == 40
     assert "passed 40 examples" in result.render()
 
@@ -146,7 +155,13 @@ def test_ignored_codes_do_not_fail() -> None:
         examples=30,
         seed=SEED,
         scenarios=HAPPY,
-        ignore={"tool-args-fragment-lost", "tool-call-mismatch", "tool-args-invalid"},
+        # the old planted client also reports usage once per chunk (chat-usage-repeated)
+        ignore={
+            "tool-args-fragment-lost",
+            "tool-call-mismatch",
+            "tool-args-invalid",
+            "usage-repeated",
+        },
         rechunk=False,
     )
     assert result.passed, result.render()
@@ -175,7 +190,7 @@ def test_cli_passes_and_reports_the_seed(capsys: pytest.CaptureFixture[str]) -> 
     # the planted client only streams: non-streamed examples are n/a, not failures
     assert main(["fuzz", "--driver", CorrectDriver.name, "--seed", "3", "--examples", "15"]) == 0
     out = capsys.readouterr().out
-    assert "planted-correct passed 15 examples" in out and "seed 3" in out
+    assert "planted-correct passed 15 examples and " in out and "seed 3" in out
 
 
 def test_cli_errors_are_readable(capsys: pytest.CaptureFixture[str]) -> None:

@@ -153,14 +153,15 @@ def test_a_value_no_union_branch_takes_gives_one_line_and_a_hint() -> None:
     )
     assert str(_error(text)) == (
         "scenarios/demo.yaml:12: attempts[0].reply.wire.chunking: expected one of 'per_event',"
-        " 'whole', 'mid_utf8' or a mapping (got 'per-event'); did you mean 'per_event'?"
+        " 'whole', 'mid_utf8', 'crlf_split' or a mapping (got 'per-event'); did you mean"
+        " 'per_event'?"
     )
 
 
 def test_an_attempt_without_reply_or_error() -> None:
     text = VALID.replace("  - reply:", "  - answer:")
     assert str(_error(text)).startswith(
-        "scenarios/demo.yaml:8: attempts[0]: an attempt needs one key: reply or error"
+        "scenarios/demo.yaml:8: attempts[0]: an attempt needs one key: reply, error or disconnect"
     )
 
 

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import JsonValue
 
 from harness.checks import named
+from harness.checks.wire import refine
 from harness.contract import PROTOCOL_RETRYABLE, Contract, kind_of_status, leading_errors
 from harness.events import ErrorEvent, FinishEvent, RequestRecord, Transcript
 from harness.findings import Finding
@@ -47,7 +48,7 @@ def EXPECTATIONS(run: Run) -> list[Finding]:
     found += _usage(scenario, t, where) if contract.features.usage else []
     found += _requests(scenario, t, where, contract)
     found += _sent(scenario, t, where)
-    return found
+    return refine(scenario, found)
 
 
 def _terminal(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from harness.checks import Check, named
+from harness.checks.wire import WIRE_INVARIANTS as WIRE
 from harness.contract import PROTOCOL_FINAL, PROTOCOL_RETRYABLE
 from harness.events import ErrorEvent, FinishEvent, RequestRecord, ToolCallEvent
 from harness.findings import Finding
@@ -230,8 +231,10 @@ def usage(run: Run) -> list[Finding]:
 
 
 def retry_after_seconds(exchange: Exchange) -> float | None:
-    """The wait an exchange's Retry-After / Retry-After-Ms headers ask for, in seconds."""
-    for name, value in exchange.headers:
+    """The wait an exchange's Retry-After / Retry-After-Ms headers ask for, in seconds
+    (retry-after-ms wins when both are sent, as in the OpenAI and Anthropic SDKs)."""
+    headers = sorted(exchange.headers, key=lambda h: h[0].lower() != "retry-after-ms")
+    for name, value in headers:
         key = name.lower()
         if isinstance(value, HttpDate) and key == "retry-after":
             return value.seconds
@@ -302,8 +305,11 @@ def retries(run: Run) -> list[Finding]:
         declared_final = ex.status in rules.final_statuses or (
             ex.status in _RETRYABLE_STATUSES and ex.status not in rules.statuses
         )
-        if declared_final or twice_401:
-            by_protocol = ex.status in PROTOCOL_FINAL or twice_401
+        # OpenAI's x-should-retry overrides the status either way (both SDKs honour it)
+        should = next((v for k, v in ex.headers if k.lower() == "x-should-retry"), None)
+        final = declared_final or twice_401
+        if (final and should != "true") or (should == "false" and ex.status >= 400):
+            by_protocol = ex.status in PROTOCOL_FINAL or twice_401 or should == "false"
             found.append(
                 Finding(
                     code="non-retryable-retried",
@@ -403,4 +409,4 @@ def replay(run: Run) -> list[Finding]:
     return found
 
 
-INVARIANTS: list[Check] = [terminal, tool_calls, usage, retries, typed_errors, replay]
+INVARIANTS: list[Check] = [terminal, tool_calls, usage, retries, typed_errors, replay, *WIRE]

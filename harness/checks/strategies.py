@@ -25,6 +25,7 @@ from harness.checks._faults import (
     FAULT_ERRORS,
     Faults,
     _draw_faults,
+    asked_wait,
     faults,
     http_errors,
     stream_faults,
@@ -48,9 +49,12 @@ from harness.checks._values import (
 )
 from harness.checks.rechunk import with_chunking
 from harness.chunking import split_text
+from harness.dialects._framing import CHAT_SHAPES
 from harness.scenario import (
     Attempt,
     Chunking,
+    Disconnect,
+    DisconnectAttempt,
     ErrorAttempt,
     EveryN,
     Expect,
@@ -79,6 +83,7 @@ __all__ = [
     "SPECIAL_TEXT",
     "Faults",
     "chunkings",
+    "expect_for",
     "faults",
     "from_json_schema",
     "http_errors",
@@ -88,6 +93,7 @@ __all__ = [
     "stream_faults",
     "texts",
     "tools",
+    "wire_cases",
     "wires",
 ]
 
@@ -213,12 +219,42 @@ def _chunking_strategy(
         st.integers(1, max_every).map(lambda n: EveryN(every=n)),
         st.just("mid_utf8"),
         st.just("whole"),
+        st.just("crlf_split"),
     ]
     return st.one_of(options)
 
 
+FRAMING_OPTIONS = (
+    "multiline_data",
+    "extra_fields",
+    "unknown_events",
+    "comment_in_event",
+    "bom",
+    "unterminated_tail",
+)
+"""The SSE framing options of :class:`~harness.scenario.Wire` (booleans)."""
+_DATA_ONLY = frozenset({"openai-chat", "gateway"})
+
+
+@cache
+def _option_lists(dialect: str | None) -> st.SearchStrategy[list[str]]:
+    names = [n for n in FRAMING_OPTIONS if not (n == "unknown_events" and dialect in _DATA_ONLY)]
+    if dialect in (None, "openai-chat"):
+        names += CHAT_SHAPES
+    return st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)
+
+
+def _draw_options(draw: Draw[Any], dialect: str | None) -> dict[str, bool]:
+    """Wire options to switch on: none in a third of the draws (they shrink to none), else
+    one to three framing options or chat stream shapes the dialect can express."""
+    if draw(_ints(0, 2)) == 0:
+        return {}
+    return dict.fromkeys(draw(_option_lists(dialect)), True)
+
+
 def wires(*, chunking: st.SearchStrategy[Chunking] | None = None) -> st.SearchStrategy[Wire]:
-    """Line endings, ``data:`` spacing, keep-alive comments, where usage travels."""
+    """Line endings, ``data:`` spacing, keep-alive comments, where usage travels (the framing
+    options and chat shapes are drawn by :func:`scenarios`, which knows the dialect)."""
     return st.builds(
         Wire,
         chunking=chunking if chunking is not None else chunkings(),
@@ -287,13 +323,18 @@ def _draw_scenarios(
     pieces = _pieces(reply)
     plan = (
         _draw_faults(
-            draw, max_errors=3 if retries else 0, stream=streamed and faults, max_index=pieces
+            draw,
+            max_errors=3 if retries else 0,
+            stream=streamed and faults,
+            max_index=pieces,
+            disconnects=retries,
         )
         if faults or retries
         else Faults()
     )
     wire = draw(_WIRES)
-    wire = wire.model_copy(update={"keepalive_every": plan.keepalive_every})
+    options = _draw_options(draw, dialect) if streamed else {}
+    wire = wire.model_copy(update={"keepalive_every": plan.keepalive_every, **options})
     reply = reply.model_copy(update={"wire": wire, "fault": plan.stream})
     request = Request(
         messages=[Message(role="user", content=draw(_text_strategy(12)) or "Hello")],
@@ -301,6 +342,8 @@ def _draw_scenarios(
         stream=streamed,
     )
     attempts: list[Attempt] = [ErrorAttempt(error=e) for e in plan.errors]
+    if plan.disconnect:
+        attempts.append(DisconnectAttempt(disconnect=Disconnect()))
     attempts.append(ReplyWrapper(reply=reply))
     scenario = Scenario(
         id=SCENARIO_ID,
@@ -338,14 +381,38 @@ def _pieces(reply: ReplyAttempt) -> int:
     return count
 
 
+def expect_for(reply: ReplyAttempt, plan: Faults) -> Expect:
+    """What a correct adapter does on this reply after these faults (the protocol default)."""
+    return _expect(reply, plan)
+
+
+def wire_cases(*, dialect: str | None = None) -> list[Scenario]:
+    """The seed corpus of ``harness fuzz``: one scenario per wire case of issue 16 (every
+    status, Retry-After form, x-should-retry, a dropped connection, a retry run one past the
+    default budget, every SSE framing option and chat shape), those ``dialect`` can express."""
+    from harness.checks._corpus import wire_cases as cases
+
+    if dialect is None:
+        return cases()
+    from harness.dialects import get_dialect
+
+    speaker = get_dialect(dialect)
+    return [s for s in cases() if speaker.supports(s) is None]
+
+
 def _expect(reply: ReplyAttempt, plan: Faults) -> Expect:
-    give_up = plan.give_up_kind()
+    final, give_up = plan.http_outcome()
+    max_wait = plan.max_wait()
+    if final is not None:  # a final error, x-should-retry: false, or the budget spent
+        return Expect(
+            error=final, give_up=give_up, requests=plan.attempts_used(), max_wait=max_wait
+        )
     error = plan.error_kind()
     if error is not None:
-        return Expect(error=error, give_up=give_up)
+        return Expect(error=error, give_up=give_up, max_wait=max_wait)
     calls = [p.tool_call for p in reply.parts if isinstance(p, ToolCallPart)]
     reasoning = [p.reasoning for p in reply.parts if isinstance(p, ReasoningPart)]
-    waits = [e.retry_after or 0.0 for e in plan.errors]
+    waits = [asked_wait(e) for e in plan.errors]
     return Expect(
         text="".join(p.text for p in reply.parts if isinstance(p, TextPart)),
         reasoning="".join(reasoning) if reasoning else None,
@@ -363,8 +430,9 @@ def _expect(reply: ReplyAttempt, plan: Faults) -> Expect:
             if reply.usage is not None
             else None
         ),
-        requests=len(plan.errors) + 1,
+        requests=plan.attempts_used(),
         min_wait=round(sum(waits), 6) if sum(waits) > 0 else None,
+        max_wait=max_wait,
         give_up=give_up,
     )
 

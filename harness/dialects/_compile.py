@@ -8,12 +8,15 @@ line endings, the space after ``data:``, chunking) as the scenario's ``wire`` sa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Literal
 
 from pydantic import JsonValue
 
 from harness.chunking import chunk_events
+from harness.dialects._framing import frame_events
 from harness.scenario import (
+    DisconnectAttempt,
     ErrorAttempt,
     HttpError,
     ReplyAttempt,
@@ -23,13 +26,14 @@ from harness.scenario import (
     Wire,
 )
 from harness.script import Chunk, Exchange, Script
-from harness.sse import SSEEvent, encode_comment, encode_event
+from harness.sse import SSEEvent
 
 __all__ = [
     "DONE",
     "End",
     "apply_data_fault",
     "compile_attempts",
+    "disconnect_exchange",
     "encode_data_stream",
     "encode_stream",
 ]
@@ -37,7 +41,7 @@ __all__ = [
 DONE = "[DONE]"
 """The terminator of data-only streams (OpenAI chat, the gateway)."""
 
-End = Literal["close", "cut", "stall"]
+End = Literal["close", "cut", "stall", "reset"]
 """How a scripted body ends (see :class:`harness.script.Exchange`)."""
 
 
@@ -55,6 +59,10 @@ def compile_attempts(
     for n, attempt in enumerate(scenario.attempts):
         if isinstance(attempt, ErrorAttempt):
             exchanges.append(error_exchange(scenario, n, attempt.error))
+        elif isinstance(attempt, DisconnectAttempt):
+            exchanges.append(
+                disconnect_exchange(error_exchange(scenario, n, HttpError(status=503)))
+            )
         else:
             assert isinstance(attempt, ReplyWrapper)
             exchanges.append(reply_exchange(scenario, n, attempt.reply))
@@ -65,19 +73,17 @@ def compile_attempts(
     )
 
 
+def disconnect_exchange(like: Exchange) -> Exchange:
+    """The request ``like`` answers, answered by a connection dropped before any byte."""
+    n = like.label.split(":")[0]
+    return replace(like, status=200, headers=(), chunks=(), end="reset", label=f"{n}: disconnect")
+
+
 def encode_stream(events: Sequence[SSEEvent], wire: Wire) -> tuple[Chunk, ...]:
-    """SSE-encode the events, with a ``: keep-alive`` comment after every
-    ``wire.keepalive_every`` events (between events, never after the last), then chunk."""
-    encoded: list[bytes] = []
-    delays: list[float] = []
-    for i, event in enumerate(events, start=1):
-        encoded.append(
-            encode_event(event, line_ending=wire.line_ending, data_space=wire.data_space)
-        )
-        delays.append(wire.event_delay)
-        if wire.keepalive_every and i % wire.keepalive_every == 0 and i < len(events):
-            encoded.append(encode_comment("keep-alive", line_ending=wire.line_ending))
-            delays.append(0.0)
+    """SSE-encode the events as the wire's framing options say (keep-alive comments
+    between events, never after the last; see :mod:`harness.dialects._framing`), then
+    chunk."""
+    encoded, delays = frame_events(events, wire)
     return chunk_events(encoded, wire.chunking, event_delay=delays)
 
 

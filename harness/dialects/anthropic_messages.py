@@ -27,6 +27,7 @@ from typing import Any, Literal
 
 from harness.chunking import chunk_events, split_text
 from harness.dialects._compile import compile_attempts, encode_stream
+from harness.dialects._framing import framing_support
 from harness.scenario import (
     ErrorAttempt,
     HttpError,
@@ -112,11 +113,12 @@ class AnthropicMessagesDialect:
                         f"(no {'retry-after-ms' if form == 'ms' else 'HTTP-date'} form)"
                     )
                 continue
-            assert isinstance(attempt, ReplyWrapper)
+            if not isinstance(attempt, ReplyWrapper):
+                continue
             reason = _reply_support(attempt.reply, scenario.request.stream)
             if reason is not None:
                 return reason
-        return None
+        return framing_support(scenario, named_events=True)
 
     def synthesize(self, scenario: Scenario) -> Script:
         return compile_attempts(

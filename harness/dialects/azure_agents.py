@@ -46,7 +46,9 @@ from harness.dialects._azure_agents_objects import (
     usage_object,
 )
 from harness.dialects._compile import encode_stream
+from harness.dialects._framing import framing_support
 from harness.scenario import (
+    DisconnectAttempt,
     ErrorAttempt,
     ReasoningPart,
     ReplyAttempt,
@@ -86,6 +88,11 @@ class AzureAgentsDialect:
                 return (
                     "azure-agents takes tool results via submit_tool_outputs, not thread messages"
                 )
+        if any(isinstance(a, DisconnectAttempt) for a in scenario.attempts):
+            return (
+                "azure-agents: a connection dropped inside the thread/run flow is not scripted "
+                "yet (which of the flow's requests it answers is ambiguous)"
+            )
         kinds = ["reply" if isinstance(a, ReplyWrapper) else "error" for a in scenario.attempts]
         if kinds.count("reply") > 1 or "reply" in kinds[:-1]:
             return "azure-agents serves one run per scenario: nothing follows the reply"
@@ -93,6 +100,9 @@ class AzureAgentsDialect:
             reason = _reply_reason(reply, request.stream)
             if reason is not None:
                 return reason
+        reason = framing_support(scenario, named_events=True)
+        if reason is not None:
+            return reason
         if scenario.dialects != [self.name]:
             per_attempt = _requests_per_attempt(scenario)
             expect = scenario.expect

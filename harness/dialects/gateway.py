@@ -65,6 +65,7 @@ from harness.dialects._compile import (
     compile_attempts,
     encode_data_stream,
 )
+from harness.dialects._framing import framing_support
 from harness.scenario import (
     ErrorAttempt,
     HttpError,
@@ -168,7 +169,7 @@ class GatewayDialect:
             reason = _reply_reason(reply, scenario.request.stream)
             if reason is not None:
                 return reason
-        return None
+        return framing_support(scenario, named_events=False)
 
     def synthesize(self, scenario: Scenario) -> Script:
         return compile_attempts(

@@ -27,6 +27,7 @@ from harness.dialects._compile import (
     compile_attempts,
     encode_data_stream,
 )
+from harness.dialects._framing import framing_support
 from harness.scenario import (
     HttpError,
     ReasoningPart,
@@ -146,7 +147,7 @@ class OpenAIChatDialect:
                 return "openai-chat has no thinking signatures"
             if reply.fault is not None and not scenario.request.stream:
                 return "stream faults need a streamed request (request.stream is false)"
-        return None
+        return framing_support(scenario, named_events=False, chat=True)
 
     def synthesize(self, scenario: Scenario) -> Script:
         return compile_attempts(
@@ -255,10 +256,14 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
         "system_fingerprint": ids.fingerprint,
     }
 
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+    wire = reply.wire
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, usage: Usage | None = None) -> str:
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
         body = {**head, "choices": [choice]}
-        if usage_chunk:
+        if usage is not None:
+            body["usage"] = _usage(usage)
+        elif usage_chunk:
             body["usage"] = None  # with include_usage on, null until the usage chunk
         elif reply.usage is not None and finish is not None:
             body["usage"] = _usage(reply.usage)  # no usage chunk: on the finish chunk
@@ -266,7 +271,17 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
 
     has_text = any(isinstance(p, TextPart) for p in reply.parts)
     has_reasoning = any(isinstance(p, ReasoningPart) for p in reply.parts)
-    content: list[str] = [chunk({"role": "assistant", "content": "" if has_text else None})]
+    role: dict[str, Any] = {"role": "assistant"}
+    if not wire.role_only_first:
+        role["content"] = "" if has_text else None
+    # with a BOM, the first event must carry content: the role rides on the first delta
+    content: list[str] = [] if wire.bom and reply.parts else [chunk(role)]
+
+    def add(delta: dict[str, Any]) -> None:
+        if not content:
+            delta = {"role": "assistant", **delta}
+        content.append(chunk(delta))
+
     call_index = 0
     for part in reply.parts:
         if isinstance(part, TextPart):
@@ -274,25 +289,36 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
                 delta: dict[str, Any] = {"content": piece}
                 if has_reasoning:
                     delta["reasoning_content"] = None  # DeepSeek sends both keys
-                content.append(chunk(delta))
+                add(delta)
+                if wire.empty_deltas:
+                    add({"content": ""})
+                    add({"content": None})
         elif isinstance(part, ReasoningPart):
             for piece in split_text(part.reasoning, part.deltas):
-                content.append(chunk({"content": None, "reasoning_content": piece}))
+                add({"content": None, "reasoning_content": piece})
         else:
             call = part.tool_call
             for i, piece in enumerate(split_text(call.argument_text(), call.fragments)):
-                fragment: dict[str, Any] = {"index": call_index}
+                fragment: dict[str, Any] = {"index": 0 if wire.tool_index_zero else call_index}
                 if i == 0:
                     fragment["id"] = call.id or ids.call(call_index)
                     fragment["type"] = "function"
                     fragment["function"] = {"name": call.name, "arguments": piece}
                 else:
                     fragment["function"] = {"arguments": piece}
-                content.append(chunk({"tool_calls": [fragment]}))
+                add({"tool_calls": [fragment]})
             call_index += 1
 
-    tail = [chunk({}, _FINISH[reply.finish])]
-    if usage_chunk and reply.usage is not None:
+    finish_delta: dict[str, Any] = {}
+    if wire.args_with_finish and content and '"tool_calls"' in content[-1]:
+        # the last argument fragment moves into the finish chunk
+        last = json.loads(content.pop())
+        finish_delta = last["choices"][0]["delta"]
+    early = None
+    if wire.usage_repeated and reply.usage is not None:
+        early = Usage(input=reply.usage.input, output=reply.usage.output // 2)
+    tail = [chunk(finish_delta, _FINISH[reply.finish], early)]
+    if reply.usage is not None and (usage_chunk or early is not None):
         tail.append(_json({**head, "choices": [], "usage": _usage(reply.usage)}))
     return _apply_fault(reply.fault, content, [*tail, DONE])
 

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from harness.chunking import chunk_events, split_text
 from harness.dialects._compile import compile_attempts, encode_stream
+from harness.dialects._framing import framing_support
 from harness.dialects.openai_chat import _alnum, _digest, _error_exchange
 from harness.scenario import (
     HttpError,
@@ -79,7 +80,7 @@ class OpenAIResponsesDialect:
             reason = _reply_support(reply, scenario.request.stream)
             if reason is not None:
                 return reason
-        return None
+        return framing_support(scenario, named_events=True)
 
     def synthesize(self, scenario: Scenario) -> Script:
         return compile_attempts(

@@ -100,7 +100,10 @@ def openai_tools(request: Request) -> list[dict[str, Any]]:
 
 
 def parse_arguments(text: str) -> tuple[JsonValue, str | None]:
-    """``(parsed, None)`` when ``text`` is JSON, else ``(None, text)``."""
+    """``(parsed, None)`` when ``text`` is JSON, else ``(None, text)``; an empty text is a
+    call without arguments (``{}``), as servers that send ``arguments: ""`` mean it."""
+    if isinstance(text, str) and not text.strip():
+        return {}, None
     try:
         parsed: JsonValue = json.loads(text)
     except (ValueError, TypeError):
@@ -183,7 +186,8 @@ class ToolCallFragments:
     """Streamed tool-call pieces, assembled by their ``index``.
 
     The first non-empty id and name win (some servers repeat them on every fragment);
-    argument pieces are concatenated in arrival order.
+    argument pieces are concatenated in arrival order. A fragment with a new id at an index
+    already in use starts a new call (servers that send every parallel call at index 0).
     """
 
     def __init__(self) -> None:
@@ -191,12 +195,18 @@ class ToolCallFragments:
         self._ids: dict[int, str | None] = {}
         self._names: dict[int, str | None] = {}
         self._last: int | None = None
+        self._key: dict[int, int] = {}  # the wire's index -> the call it continues
 
     def add(
         self, index: int | None, call_id: str | None, name: str | None, piece: str | None
     ) -> None:
         if index is None:  # no index: a new id starts a call, else it continues the last one
             index = len(self._calls) if call_id or self._last is None else self._last
+        else:
+            key = self._key.get(index, index)
+            if call_id and self._ids.get(key) and self._ids[key] != call_id:
+                key = max(self._calls) + 1  # a new id at a used index: a new call
+            self._key[index] = index = key
         self._last = index
         self._calls.setdefault(index, [])
         if not self._ids.get(index):
@@ -215,6 +225,7 @@ class ToolCallFragments:
         self._calls.clear()
         self._ids.clear()
         self._names.clear()
+        self._key.clear()
         self._last = None
         return events
 
@@ -225,12 +236,15 @@ class ChatStream:
     Text and reasoning are emitted as they arrive; tool calls when the finish reason
     arrives (or when the stream ends without one); the finish event, the only terminal
     event, at :meth:`close` after everything else, since usage comes in a later chunk. Only
-    the first finish reason counts. Only choice 0 is read.
+    the first finish reason counts. Only choice 0 is read. Usage is reported once, at
+    :meth:`close`, with the last value the stream carried (servers may send a partial count
+    first; the last one supersedes it).
     """
 
     def __init__(self) -> None:
         self._tools = ToolCallFragments()
         self._finish: FinishEvent | None = None
+        self._usage: Event | None = None
 
     def feed(self, chunk: Any) -> list[Event]:
         events: list[Event] = []
@@ -254,12 +268,16 @@ class ChatStream:
                 self._finish = finish_event(str(reason))
         usage = usage_event(getattr(chunk, "usage", None))
         if usage is not None:
-            events.append(usage)
+            self._usage = usage
         return events
 
     def close(self) -> list[Event]:
-        """What is left when the stream ended normally: pending calls, then the finish."""
+        """What is left when the stream ended normally: pending calls, the usage, then the
+        finish."""
         events: list[Event] = [*self._tools.drain()]
+        if self._usage is not None:
+            events.append(self._usage)
+            self._usage = None
         if self._finish is not None:
             events.append(self._finish)
         return events

@@ -205,7 +205,7 @@ def _kind_of_status(status: int) -> ErrorKind | None:
         return "auth"
     if status == 404:
         return "not_found"
-    if status in (400, 422):
+    if status in (400, 413, 422):
         return "bad_request"
     if status == 408:
         return "timeout"

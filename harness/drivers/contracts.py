@@ -27,7 +27,7 @@ OPENAI_SDK = Contract(
         # openai 2.54 openai/_base_client.py:843-858 `_should_retry`: 408, 409, 429 and every
         # status >= 500 are retried (409: "lock timeout"); x-should-retry overrides (832-839)
         statuses=_SDK_STATUSES,
-        final_statuses=PROTOCOL_FINAL - {409},
+        final_statuses=PROTOCOL_FINAL,
         # openai/_constants.py:10 DEFAULT_MAX_RETRIES = 2: three attempts in all
         max_attempts=3,
         # openai/_base_client.py:806-808: Retry-After is honoured when
@@ -43,7 +43,7 @@ ANTHROPIC_SDK = Contract(
         # anthropic 2.17 anthropic/_base_client.py:1021-1036 `_should_retry`: the same
         # statuses as the OpenAI SDK (408, 409, 429, >= 500)
         statuses=_SDK_STATUSES,
-        final_statuses=PROTOCOL_FINAL - {409},
+        final_statuses=PROTOCOL_FINAL,
         # anthropic/_constants.py:11 DEFAULT_MAX_RETRIES = 2
         max_attempts=3,
         # anthropic/_base_client.py:990-995: any positive Retry-After is waited in full

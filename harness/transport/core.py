@@ -44,6 +44,7 @@ from harness.transport._pace import idle, loop_state
 
 __all__ = [
     "CUT_MESSAGE",
+    "RESET_MESSAGE",
     "BodyStream",
     "EndlessStall",
     "Replay",
@@ -60,6 +61,8 @@ CUT_MESSAGE = (
     "peer closed connection without sending complete message body (incomplete chunked read)"
 )
 """What h11 says when a server closes mid-body; adapters match on it, so we say it too."""
+RESET_MESSAGE = "Server disconnected without sending a response."
+"""What httpx says when the connection drops before the response head."""
 TIMEOUT_MESSAGE = "The read operation timed out"
 
 
@@ -263,6 +266,8 @@ class Replay:
         except BaseException:
             self._timeouts.append((number, self.clock.elapsed()))
             raise
+        if exchange.end == "reset":
+            raise errors.cut(RESET_MESSAGE)
         headers = tuple((name, self._render(value)) for name, value in exchange.headers)
         body = BodyStream(self, exchange, index, request.read_timeout, errors)
         body.request, body.head_at = number, self.clock.elapsed()

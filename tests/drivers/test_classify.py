@@ -57,6 +57,7 @@ def _needs(module: str) -> Any:
         ("APIStatusError", 529, "server"),
         ("APIStatusError", 408, "timeout"),
         ("APIStatusError", 409, "unknown"),
+        ("APIStatusError", 413, "bad_request"),
     ],
 )
 def test_openai_status_errors(name: str, status: int, kind: str) -> None:

@@ -174,7 +174,9 @@ def test_completion_events() -> None:
 
 def test_parse_arguments() -> None:
     assert parse_arguments('{"a": "é"}') == ({"a": "é"}, None)
-    assert parse_arguments("") == (None, "")
+    # servers that send arguments "" mean a call without arguments (issue 16)
+    assert parse_arguments("") == ({}, None)
+    assert parse_arguments(" ") == ({}, None)
     assert parse_arguments("[1]") == ([1], None)
 
 

@@ -1,0 +1,184 @@
+"""Wire checks: the invariants of issue 16 and the codes that name a wire option.
+
+- ``invariant:empty-text``: no empty text event reaches the caller (a ``content: ""`` or
+  ``content: null`` delta is framing, not text);
+- ``invariant:tool-args``: each tool call's arguments are exactly the concatenation of the
+  fragments the server sent for that call id (no piece lost, none borrowed from another call);
+- ``invariant:max-wait``: no wait between two requests of one call beyond
+  ``expect.max_wait`` (a Retry-After beyond any sane cap is given up on, not slept through).
+
+Usage reported at most once and equal to the last value sent, and unique tool-call ids, are
+checked by :mod:`harness.checks.invariants` (``usage-repeated``, ``usage-wrong``,
+``tool-call-id-duplicate``); the wire options exercise them.
+
+:func:`refine` gives the expectations check the most specific code when the scenario's only
+unusual feature is one wire option: the adapter that fails only when that option is on
+mishandles exactly that option.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from harness.checks import Check, named
+from harness.chunking import split_text
+from harness.events import TextEvent
+from harness.findings import Finding
+from harness.scenario import ReplyAttempt, Scenario, TextPart, ToolCallPart
+
+if TYPE_CHECKING:
+    from harness.runner import Run
+
+__all__ = ["WIRE_INVARIANTS", "option_code", "refine"]
+
+OPTION_CODES: dict[str, str] = {
+    "multiline_data": "sse-multiline-data-mishandled",
+    "extra_fields": "sse-extra-fields-mishandled",
+    "unknown_events": "sse-unknown-event-mishandled",
+    "comment_in_event": "sse-comment-mishandled",
+    "keepalive_every": "sse-comment-mishandled",
+    "bom": "sse-bom-mishandled",
+    "unterminated_tail": "sse-unterminated-event-dispatched",
+    "line_ending": "sse-line-ending-mishandled",
+    "crlf_split": "sse-crlf-split-mishandled",
+    "tool_index_zero": "tool-call-index-reused-mishandled",
+    "role_only_first": "chat-role-only-chunk-mishandled",
+    "empty_deltas": "chat-empty-delta-mishandled",
+}
+"""The code for an adapter that fails only because this wire option is on."""
+
+_REFINED = frozenset(
+    {
+        "text-mismatch",
+        "unexpected-error",
+        "tool-call-dropped",
+        "tool-call-mismatch",
+        "tool-call-extra",
+        "finish-mismatch",
+    }
+)
+"""Codes that say *what* came out wrong; a single wire option says *why*. Usage is left
+out: an adapter that drops usage on every stream drops it on these too (one root cause,
+one code), and no framing option moves usage on its own."""
+
+
+def _options(reply: ReplyAttempt) -> list[str]:
+    wire = reply.wire
+    on = [name for name in OPTION_CODES if getattr(wire, name, None) is True]
+    if wire.keepalive_every:
+        on.append("keepalive_every")
+    if wire.line_ending != "lf":
+        on.append("line_ending")
+    if wire.chunking == "crlf_split":
+        on = [o for o in on if o != "line_ending"] + ["crlf_split"]
+    return on
+
+
+def option_code(scenario: Scenario) -> str | None:
+    """The code of the scenario's one wire option, or None (none, or several)."""
+    options = {o for reply in scenario.replies() for o in _options(reply)}
+    if len(options) != 1:
+        return None
+    codes = {OPTION_CODES[o] for o in options}
+    return codes.pop() if len(codes) == 1 else None
+
+
+def refine(scenario: Scenario, found: list[Finding]) -> list[Finding]:
+    """Rename generic expectation codes to the one wire option the scenario sets."""
+    code = option_code(scenario)
+    if code is None:
+        return found
+    return [f.model_copy(update={"code": code}) if f.code in _REFINED else f for f in found]
+
+
+@named("invariant:empty-text")
+def empty_text(run: Run) -> list[Finding]:
+    """No empty text event reaches the caller of a stream whose server sent no empty text."""
+    assert run.transcript is not None
+    if not run.scenario.request.stream or _sends_empty_text(run.scenario):
+        return []
+    empties = [i for i, e in enumerate(run.transcript.events) if isinstance(e, TextEvent)]
+    empties = [i for i in empties if not run.transcript.events[i].text]  # type: ignore[union-attr]
+    if not empties:
+        return []
+    return [
+        Finding(
+            code="empty-text-event",
+            check="invariant:empty-text",
+            message=f'{len(empties)} empty text event(s) reached the caller: a content "" or '
+            "null delta is framing, and callers that render or count deltas misbehave",
+            expected="no empty text events",
+            actual={"events": empties[:10]},
+            where=f"{run.scenario.where()} · event {empties[0]}",
+        )
+    ]
+
+
+def _sends_empty_text(scenario: Scenario) -> bool:
+    for reply in scenario.replies():
+        for part in reply.parts:
+            if isinstance(part, TextPart) and "" in split_text(part.text, part.deltas):
+                return True
+    return False
+
+
+@named("invariant:tool-args")
+def tool_args(run: Run) -> list[Finding]:
+    """A call's parsed arguments equal the parsed concatenation of that call's fragments."""
+    assert run.transcript is not None
+    replies = run.scenario.replies()
+    if not replies or replies[-1].fault is not None:
+        return []
+    sent = {
+        p.tool_call.id: p.tool_call.argument_text()
+        for p in replies[-1].parts
+        if isinstance(p, ToolCallPart) and p.tool_call.id
+    }
+    found = []
+    for i, call in enumerate(run.transcript.tool_calls()):
+        text = sent.get(call.id or "")
+        if text is None or call.raw is not None:
+            continue  # unmatched ids and unparseable arguments have their own codes
+        want = json.loads(text) if text.strip() else {}
+        if call.arguments != want:
+            found.append(
+                Finding(
+                    code="tool-args-not-joined",
+                    check="invariant:tool-args",
+                    message=f"the arguments of call {call.id} ({call.name}) are not the "
+                    "concatenation of the fragments the server sent for that call",
+                    expected=want,
+                    actual=call.arguments,
+                    where=f"{run.scenario.where()} · tool call {i}",
+                )
+            )
+    return found
+
+
+@named("invariant:max-wait")
+def max_wait(run: Run) -> list[Finding]:
+    """No wait between two requests of one call longer than ``expect.max_wait``."""
+    assert run.transcript is not None
+    cap = run.scenario.expect.max_wait
+    if cap is None:
+        return []
+    waits = run.transcript.waits()
+    over = [(i, w) for i, w in enumerate(waits) if w > cap + 1e-3]
+    if not over:
+        return []
+    i, wait = over[0]
+    return [
+        Finding(
+            code="retry-wait-unbounded",
+            check="invariant:max-wait",
+            message=f"the adapter slept {wait:g} s before request {i + 2}; past {cap:g} s it "
+            "should give up with its typed error (and say why) rather than hang the caller",
+            expected={"max_wait_s": cap},
+            actual={"wait_s": wait},
+            where=f"{run.scenario.where()} · attempt {i + 1} -> {i + 2}",
+        )
+    ]
+
+
+WIRE_INVARIANTS: list[Check] = [empty_text, tool_args, max_wait]
