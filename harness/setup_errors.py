@@ -84,7 +84,8 @@ CATALOGUE_ENTRIES: list[tuple[str, Severity, str, str, str, str]] = [
         CHECK,
         "The driver's adapter is not installed in the environment that runs it.",
         "The adapter could not be imported, so the cell could not run.",
-        "Install the driver's extra (`pip install 'harness[EXTRA]'`, named in the reason), "
+        "Install the driver's extra (`pip install 'llm-adapter-harness[EXTRA]'`, named in "
+        "the reason), "
         "or leave the driver out with --driver.",
     ),
     (

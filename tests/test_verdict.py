@@ -52,9 +52,12 @@ def test_one_passing_cell_among_na_is_a_pass() -> None:
     assert not gate_failed([v])
 
 
-def test_an_error_cell_is_a_fail_not_no_data() -> None:
+def test_an_error_cell_judges_nothing_yet_fails_the_gate() -> None:
+    """An error is harness's failure to run the cell: never the adapter's verdict (with
+    nothing else run, there is NO DATA on the adapter), always a failed gate."""
     v = verdict([_cell("d", "a", "n/a"), _cell("d", "b", "error")], "d")
-    assert v.outcome == "FAIL"
+    assert v.outcome == "NO DATA"
+    assert v.errors == ["b"]
     assert gate_failed([v])
 
 

@@ -411,18 +411,27 @@ def _stream_chunk(data: str) -> StreamChunk:
         raise StreamError(f"the gateway sent a chunk that is not valid: {exc}") from exc
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 async def _sse_data(chunks: AsyncIterator[bytes]) -> AsyncIterator[str]:
     """The ``data`` of each server-sent event. Lines end at CR, LF or CRLF only; an event
     is dispatched by a blank line, so an unterminated last event is dropped (as the spec
-    says); comments and other fields are skipped."""
+    says); comments and other fields are skipped; one UTF-8 BOM at the very start is not
+    part of the stream."""
     buffer = b""
     data: list[str] = []
     pending_cr = False
+    started = False
     async for chunk in chunks:
         if pending_cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]
         pending_cr = chunk.endswith(b"\r")
         buffer += chunk
+        if not started:
+            if _BOM.startswith(buffer):
+                continue  # all so far may be the start of a BOM: wait for more
+            buffer, started = buffer.removeprefix(_BOM), True
         lines = buffer.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
         buffer = lines.pop()
         for raw in lines:
