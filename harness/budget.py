@@ -89,6 +89,9 @@ class AdapterHung(BaseException):
         self.message = message
         self.budget: BudgetKind = budget
         self.stack: list[str] = stack or []
+        self.wake_at: float | None = None
+        """For the virtual budget: the virtual time the wait that passed it would have ended
+        at (one sleep far past every sane cap, rather than a loop of short ones)."""
 
     @classmethod
     def here(

@@ -96,16 +96,18 @@ class Clock:
         if seconds < 0:
             raise ValueError(f"a clock cannot go back (advance by {seconds!r})")
         if self.exceeds(seconds):
-            raise self.exhaust()
+            raise self.exhaust(seconds)
         self._elapsed += seconds
 
     def exceeds(self, seconds: float) -> bool:
         """Would waiting ``seconds`` more pass the budget?"""
         return self.budget is not None and self._elapsed + seconds > self.budget
 
-    def exhaust(self) -> AdapterHung:
-        """The budget ran out: the clock stops at it; record (once) and return the reason."""
+    def exhaust(self, seconds: float | None = None) -> AdapterHung:
+        """The budget ran out (a wait of ``seconds`` would pass it): the clock stops at it;
+        record (once) and return the reason."""
         assert self.budget is not None
+        wake_at = self._elapsed + seconds if seconds is not None else None
         self._elapsed = max(self._elapsed, self.budget)
         if self.hung is None:
             self.hung = AdapterHung(
@@ -113,7 +115,10 @@ class Clock:
                 "(the cell's virtual budget): an endless poll or retry loop",
                 budget="virtual",
             )
-        return AdapterHung(self.hung.message, budget="virtual")
+            self.hung.wake_at = wake_at
+        hung = AdapterHung(self.hung.message, budget="virtual")
+        hung.wake_at = self.hung.wake_at
+        return hung
 
     def sleep(self, seconds: float) -> None:
         """Advance instead of waiting; a real zero sleep still lets other threads run."""
@@ -234,7 +239,7 @@ class _VirtualSelector(selectors.DefaultSelector):
             ready = super().select(0)
             if not ready:
                 if self.clock.exceeds(timeout):
-                    raise self.clock.exhaust()
+                    raise self.clock.exhaust(timeout)
                 self.clock.advance(timeout)
             return ready
         except AdapterHung as exc:

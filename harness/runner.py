@@ -16,6 +16,7 @@ from typing import Any, Literal
 from harness.budget import AdapterHung, Budget, stack_of, wall_limit
 from harness.checks import Check, CheckResult, default_checks
 from harness.checks.rootcause import settle
+from harness.checks.wire import overlong_wait
 from harness.clock import Clock
 from harness.contract import Contract, contract_of
 from harness.dialects import get_dialect
@@ -148,7 +149,9 @@ def run_scenario(
         return run  # findings of a cell harness could not run would blame the adapter
     if outcome.hung is not None:
         run.hung = outcome.hung
-        run.checks.append(CheckResult("budget", [hung_finding(outcome.hung, scenario)]))
+        # one sleep past the scenario's max_wait is the wait's finding, not a hang
+        found = overlong_wait(run, outcome.hung.wake_at) or hung_finding(outcome.hung, scenario)
+        run.checks.append(CheckResult(found.check, [found]))
         return run  # what follows from being ended (no finish, unread streams) is not news
     for check in checks if checks is not None else default_checks():
         run.checks.append(check(run))

@@ -45,7 +45,10 @@ ALL_STATUSES = RETRYABLE_STATUSES + FINAL_STATUSES
 RETRY_BUDGET = 2
 """Retries the OpenAI and Anthropic SDKs make by default: the protocol default budget."""
 WAIT_CAP = 120.0
-"""Longest Retry-After the OpenAI SDK honours; past it, a correct adapter gives up."""
+"""Longest wait a correct adapter takes (the OpenAI SDK honours Retry-After up to here); past
+it, a correct adapter gives up at once or waits no more than its own cap and retries, as
+``retry-after-huge`` states: either is correct, so a huge wait neither ends the retries
+nor sets a least wait."""
 HEADER_FORMS = (
     "none",
     "seconds",
@@ -133,7 +136,7 @@ class Faults:
         if self.disconnect:
             return 2
         for i, error in enumerate(self.errors):
-            if self._stops(error):
+            if self._stops(error) or i >= self.budget:  # final, or the retries are spent
                 return i + 1
         return len(self.errors) + 1
 
@@ -141,7 +144,7 @@ class Faults:
         should = _header(error, "x-should-retry")
         if should is not None:
             return should == "false"
-        return error.status in FINAL_STATUSES or asked_wait(error) > WAIT_CAP
+        return error.status in FINAL_STATUSES
 
     def http_outcome(self) -> tuple[ErrorKind | None, ErrorKind | None]:
         """(the error a correct adapter must end with, the error it may give up with)."""
@@ -154,8 +157,6 @@ class Faults:
             should = _header(error, "x-should-retry")
             if should == "false" or (error.status in FINAL_STATUSES and should is None):
                 return kind, kind  # final: stop here
-            if asked_wait(error) > WAIT_CAP:
-                return None, kind  # give up rather than sleep through it
         if len(self.errors) > self.budget:
             return kind, kind  # one past the budget: the retries are spent
         return None, kind

@@ -8,11 +8,22 @@ from urllib.parse import parse_qsl, urlsplit
 from pydantic import JsonValue
 
 from harness.checks import named
+from harness.checks.allowed import (
+    declared_budget,
+    declared_give_up,
+    lone_terminator_accepted,
+    same_kind,
+)
 from harness.checks.wire import refine
-from harness.contract import PROTOCOL_RETRYABLE, Contract, kind_of_status, leading_errors
+from harness.contract import Contract
 from harness.events import ErrorEvent, FinishEvent, RequestRecord, Transcript
 from harness.findings import Finding
-from harness.scenario import ErrorAttempt, ErrorKind, ExpectedRequest, ReplyAttempt, Scenario
+from harness.scenario import (
+    ErrorAttempt,
+    ExpectedRequest,
+    ReplyAttempt,
+    Scenario,
+)
 
 if TYPE_CHECKING:
     from harness.runner import Run
@@ -31,15 +42,16 @@ def EXPECTATIONS(run: Run) -> list[Finding]:
     terminals = t.terminals()
     last = terminals[-1] if terminals else None
     give_up = scenario.expect.give_up
-    if give_up is not None and isinstance(last, ErrorEvent) and last.error == give_up:
+    if give_up is not None and isinstance(last, ErrorEvent) and same_kind(give_up, last.error):
         return []  # an allowed outcome: the adapter's retry budget ran out
     contract = run.contract
-    declared = _declared_give_up(scenario, contract)
+    declared = declared_give_up(scenario, contract)
     if declared is not None and isinstance(last, ErrorEvent):
         kind, most = declared
-        if last.error == kind and len(t.requests) <= most:
+        if same_kind(kind, last.error) and len(t.requests) <= most:
             return []  # the adapter stops retrying where its contract says it does
-    if _lone_terminator_accepted(scenario, contract, t):
+    scenario = declared_budget(scenario, contract)
+    if lone_terminator_accepted(scenario, contract, t):
         return []  # the contract's end-of-stream rule: an empty reply that finished
     found: list[Finding] = []
     found += _terminal(scenario, t, where)
@@ -48,6 +60,11 @@ def EXPECTATIONS(run: Run) -> list[Finding]:
     found += _usage(scenario, t, where) if contract.features.usage else []
     found += _requests(scenario, t, where, contract)
     found += _sent(scenario, t, where)
+    # what follows from an unexpected error is settled before the wire option renames it
+    # (rootcause reads codes, and the renamed error would leave its consequences behind)
+    from harness.checks.rootcause import outcome_consequences
+
+    found = outcome_consequences(found, {f.code for f in found})
     return refine(scenario, found)
 
 
@@ -133,35 +150,6 @@ def silent_failure_code(scenario: Scenario) -> str:
     if last is not None and last.outcome == "incomplete":
         return "incomplete-reported-as-success"
     return "error-swallowed"
-
-
-def _declared_give_up(scenario: Scenario, contract: Contract) -> tuple[ErrorKind, int] | None:
-    """The error and most requests of an adapter that stops where its contract says: at the
-    first leading HTTP error it does not retry, or when its attempts run out."""
-    statuses = leading_errors(scenario)
-    rules = contract.retry
-    for i, status in enumerate(statuses):
-        not_retried = status in PROTOCOL_RETRYABLE and status not in rules.statuses
-        if i + 1 >= rules.max_attempts or not_retried:
-            return kind_of_status(status), i + 1
-    return None
-
-
-def _lone_terminator_accepted(scenario: Scenario, contract: Contract, t: Transcript) -> bool:
-    replies = scenario.replies()
-    fault = replies[-1].fault if replies else None
-    if fault is None or not fault.terminator_only:
-        return False
-    if contract.stream_end.lone_terminator != "empty-stop":
-        return False
-    terminals = t.terminals()
-    last = terminals[-1] if terminals else None
-    return (
-        isinstance(last, FinishEvent)
-        and last.reason == "stop"
-        and not t.text()
-        and not t.tool_calls()
-    )
 
 
 def _text(

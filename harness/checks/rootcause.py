@@ -20,7 +20,7 @@ from harness.findings import Finding
 if TYPE_CHECKING:
     from harness.runner import Run
 
-__all__ = ["EXTRA_REQUEST", "settle"]
+__all__ = ["EXTRA_REQUEST", "outcome_consequences", "settle"]
 
 EXTRA_REQUEST = "Unexpected extra request"
 """How a :class:`~harness.transport.core.ReplayMiss` past the script's end begins."""
@@ -70,18 +70,21 @@ def settle(run: Run, results: list[CheckResult]) -> list[CheckResult]:
         if typed and result.name == "expectations":
             findings = [f for f in findings if f.code not in _KIND_CODES]
         if result.name == "expectations":
-            findings = _outcome_consequences(findings, codes)
+            findings = outcome_consequences(findings, codes)
         # codes the contract accepts (listed with its deviations; never data loss)
         findings = [f for f in findings if f.code not in run.contract.accepts]
         kept.append(CheckResult(result.name, findings))
     return _collapse(kept)
 
 
-def _outcome_consequences(findings: list[Finding], codes: set[str]) -> list[Finding]:
+def outcome_consequences(findings: list[Finding], codes: set[str]) -> list[Finding]:
     """Expectation findings that follow from another one in the cell.
 
     - a final error retried until the server answered: "ended normally" is the retry's doing;
     - a transient error not retried: the error raised on a wire that recovers is that one;
+      but an adapter that crashed on the error answer (what it raised carries no HTTP
+      status: a ValueError reading Retry-After) did not give up, it crashed, and the crash
+      is the one finding;
     - an adapter that raised on a wire that ends normally: the text it did not yield (what it
       yielded is a prefix) and the usage it never reached follow from the error, unless an
       SSE framing code names why the text went missing, which then is the cause.
@@ -90,13 +93,23 @@ def _outcome_consequences(findings: list[Finding], codes: set[str]) -> list[Find
         findings = [f for f in findings if f.code != "error-swallowed"]
     if "unexpected-error" not in codes:
         return findings
-    if "retry-missing" in codes:  # it raised the error it gave up on: one cause
-        findings = [f for f in findings if f.code != "unexpected-error"]
+    if "retry-missing" in codes:
+        raised = [f for f in findings if f.code == "unexpected-error"]
+        if any(_status(f) is None for f in raised):
+            # it crashed on the error answer (no HTTP status on what it raised): the crash
+            # is the cause, the retry it never made follows from it
+            findings = [f for f in findings if f.code != "retry-missing"]
+        else:  # it raised the HTTP error it gave up on: one cause
+            findings = [f for f in findings if f.code != "unexpected-error"]
     cut = [f for f in findings if f.code in _TEXT_CODES and _is_prefix(f.actual, f.expected)]
     if any(f.code.startswith("sse-") for f in cut):
         return [f for f in findings if f.code not in ("unexpected-error", "usage-missing")]
     dropped = {id(f) for f in cut if f.code == "text-mismatch"}
     return [f for f in findings if id(f) not in dropped and f.code != "usage-missing"]
+
+
+def _status(f: Finding) -> object:
+    return f.actual.get("status") if isinstance(f.actual, dict) else None
 
 
 def _is_prefix(actual: object, expected: object) -> bool:

@@ -25,12 +25,12 @@ from harness.checks import Check, named
 from harness.chunking import split_text
 from harness.events import TextEvent
 from harness.findings import Finding
-from harness.scenario import ReplyAttempt, Scenario, TextPart, ToolCallPart
+from harness.scenario import ErrorAttempt, ReplyAttempt, Scenario, TextPart, ToolCallPart
 
 if TYPE_CHECKING:
     from harness.runner import Run
 
-__all__ = ["WIRE_INVARIANTS", "option_code", "refine"]
+__all__ = ["WIRE_INVARIANTS", "option_code", "overlong_wait", "refine", "wait_limit"]
 
 OPTION_CODES: dict[str, str] = {
     "multiline_data": "sse-multiline-data-mishandled",
@@ -158,9 +158,10 @@ def tool_args(run: Run) -> list[Finding]:
 
 @named("invariant:max-wait")
 def max_wait(run: Run) -> list[Finding]:
-    """No wait between two requests of one call longer than ``expect.max_wait``."""
+    """No wait between two requests of one call longer than ``expect.max_wait`` (or than the
+    Retry-After cap the adapter's contract declares, up to what the server asked)."""
     assert run.transcript is not None
-    cap = run.scenario.expect.max_wait
+    cap = wait_limit(run)
     if cap is None:
         return []
     waits = run.transcript.waits()
@@ -168,17 +169,51 @@ def max_wait(run: Run) -> list[Finding]:
     if not over:
         return []
     i, wait = over[0]
-    return [
-        Finding(
-            code="retry-wait-unbounded",
-            check="invariant:max-wait",
-            message=f"the adapter slept {wait:g} s before request {i + 2}; past {cap:g} s it "
-            "should give up with its typed error (and say why) rather than hang the caller",
-            expected={"max_wait_s": cap},
-            actual={"wait_s": wait},
-            where=f"{run.scenario.where()} · attempt {i + 1} -> {i + 2}",
-        )
-    ]
+    return [_unbounded(run, cap, wait, i, slept=True)]
+
+
+def wait_limit(run: Run) -> float | None:
+    """The longest wait between two requests the scenario allows: its ``max_wait``, or the
+    contract's declared Retry-After cap where the server asked for longer (a declared cap is
+    the adapter's documented choice, shown with its deviations; it never allows waiting
+    longer than the server asked)."""
+    limit = run.scenario.expect.max_wait
+    declared = run.contract.retry.retry_after_cap
+    if limit is None or declared is None:
+        return limit
+    asked = max((a.error.retry_after or 0.0 for a in _errors(run.scenario)), default=0.0)
+    return max(limit, min(declared, asked))
+
+
+def overlong_wait(run: Run, wake_at: float | None) -> Finding | None:
+    """``retry-wait-unbounded`` for an adapter the cell's virtual budget ended in the middle
+    of one sleep past the scenario's limit (a Retry-After of a day, honoured): that sleep is
+    the root cause, the hang only its consequence. None when it was not such a sleep."""
+    cap = wait_limit(run)
+    t = run.transcript
+    if cap is None or wake_at is None or t is None or not t.requests:
+        return None
+    wait = round(wake_at - t.requests[-1].at, 6)
+    if wait <= cap + 1e-3:
+        return None
+    return _unbounded(run, cap, wait, len(t.requests) - 1, slept=False)
+
+
+def _unbounded(run: Run, cap: float, wait: float, i: int, *, slept: bool) -> Finding:
+    did = "slept" if slept else "went to sleep for"
+    return Finding(
+        code="retry-wait-unbounded",
+        check="invariant:max-wait",
+        message=f"the adapter {did} {wait:g} s before request {i + 2}; past {cap:g} s it "
+        "should give up with its typed error (and say why) rather than hang the caller",
+        expected={"max_wait_s": cap},
+        actual={"wait_s": wait},
+        where=f"{run.scenario.where()} · attempt {i + 1} -> {i + 2}",
+    )
+
+
+def _errors(scenario: Scenario) -> list[ErrorAttempt]:
+    return [a for a in scenario.attempts if isinstance(a, ErrorAttempt)]
 
 
 WIRE_INVARIANTS: list[Check] = [empty_text, tool_args, max_wait]

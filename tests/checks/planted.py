@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from harness.contract import Contract, RetryRules
 from harness.drivers.base import DriverContext
 from harness.events import ErrorEvent, Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
 from harness.scenario import Scenario
@@ -30,20 +31,40 @@ class PlantedError(Exception):
         self.kind, self.status = kind, status
 
 
-_KINDS = {429: "rate_limit", 401: "auth", 403: "auth", 404: "not_found", 400: "bad_request"}
+_KINDS = {
+    429: "rate_limit",
+    401: "auth",
+    403: "auth",
+    404: "not_found",
+    400: "bad_request",
+    413: "bad_request",
+    422: "bad_request",
+    408: "timeout",
+    409: "unknown",
+}
+RETRIED = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+"""Statuses the OpenAI and Anthropic SDKs retry (the protocol default)."""
+ATTEMPTS = 6
+"""Its retry budget: five retries, more than the SDKs' default two, so it declares it."""
+WAIT_CAP = 120.0
+"""Past this Retry-After, give up at once rather than hang the caller (the OpenAI SDK's cap)."""
 
 
 def retry_after(headers: httpx.Headers, *, default: float) -> float:
-    """Seconds to wait: retry-after-ms, retry-after in seconds, or as an HTTP date."""
-    if "retry-after-ms" in headers:
-        return float(headers["retry-after-ms"]) / 1000
-    value = headers.get("retry-after")
-    if value is None:
-        return default
+    """Seconds to wait: retry-after-ms, retry-after in seconds, or as an HTTP date; a past
+    or negative one is 0, an unreadable one is ``default``."""
     try:
-        return float(value)
-    except ValueError:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        if "retry-after-ms" in headers:
+            return max(0.0, float(headers["retry-after-ms"]) / 1000)
+        value = headers.get("retry-after")
+        if value is None:
+            return default
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return default
 
 
 @dataclass
@@ -69,6 +90,10 @@ class PlantedDriver:
     http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str] = ""
+    contract: ClassVar[Contract] = Contract(
+        retry=RetryRules(max_attempts=ATTEMPTS),
+        source="tests/checks/planted.py: a budget of five retries",
+    )
 
     def __init__(self, bugs: Bugs | None = None) -> None:
         self.bugs = bugs or Bugs()
@@ -99,20 +124,30 @@ class PlantedDriver:
         async with httpx.AsyncClient(
             transport=ctx.transport("httpx"), base_url=ctx.base_url, timeout=30
         ) as http:
-            for attempt in range(6):
-                response = await http.send(
-                    http.build_request("POST", "/v1/chat/completions", json=body), stream=True
-                )
+            for attempt in range(ATTEMPTS):
+                try:
+                    response = await http.send(
+                        http.build_request("POST", "/v1/chat/completions", json=body),
+                        stream=True,
+                    )
+                except httpx.TimeoutException as exc:
+                    raise PlantedError("timeout", str(exc)) from exc
+                except httpx.TransportError as exc:
+                    if attempt + 1 < ATTEMPTS:  # dropped before any answer: re-send it
+                        await asyncio.sleep(0.5 * 2**attempt)
+                        continue
+                    raise PlantedError("protocol", str(exc)) from exc
                 if response.status_code < 400:
                     break
                 await response.aread()
-                retryable = response.status_code in (429, 500, 502, 503) and attempt < 5
-                if not retryable:
+                should = response.headers.get("x-should-retry")  # overrides the status
+                retried = should == "true" or (should is None and response.status_code in RETRIED)
+                wait = retry_after(response.headers, default=0.5 * 2**attempt)
+                if not retried or attempt + 1 >= ATTEMPTS or wait > WAIT_CAP:
                     if self.bugs.leak_status_error:
                         response.raise_for_status()
                     kind = _KINDS.get(response.status_code, "server")
                     raise PlantedError(kind, response.text, response.status_code)
-                wait = retry_after(response.headers, default=0.5 * 2**attempt)
                 await asyncio.sleep(0 if self.bugs.ignore_retry_after else wait)
             try:
                 async for event in self._events(response):
@@ -126,7 +161,11 @@ class PlantedDriver:
 
     async def _events(self, response: httpx.Response) -> AsyncIterator[Event]:
         decoder = SSEDecoder()
-        calls: dict[int, dict[str, Any]] = {}
+        # calls by (wire index, generation): some OpenAI-compatible servers send every
+        # parallel call at index 0, and only a new id tells the calls apart
+        calls: dict[tuple[int, int], dict[str, Any]] = {}
+        generation: dict[int, int] = {}
+        usage: dict[str, Any] | None = None
         finish: str | None = None
         done = False
         pending = b""
@@ -144,14 +183,19 @@ class PlantedDriver:
                 if "error" in data:
                     raise PlantedError("server", json.dumps(data["error"]))
                 if data.get("usage"):
-                    u = data["usage"]
-                    yield UsageEvent(input=u["prompt_tokens"], output=u["completion_tokens"])
+                    usage = data["usage"]  # a later count supersedes an earlier partial one
                 for choice in data.get("choices", []):
                     delta = choice.get("delta", {})
                     if delta.get("content"):
                         yield TextEvent(text=delta["content"])
                     for tc in delta.get("tool_calls") or []:
-                        call = calls.setdefault(tc["index"], {"args": []})
+                        index = tc["index"]
+                        key = (index, generation.get(index, 0))
+                        known = calls.get(key, {}).get("id")
+                        if tc.get("id") and known and tc["id"] != known:
+                            generation[index] = key[1] + 1  # a new id at this index: a new call
+                            key = (index, key[1] + 1)
+                        call = calls.setdefault(key, {"args": []})
                         call.setdefault("id", tc.get("id"))
                         fn = tc.get("function", {})
                         call.setdefault("name", fn.get("name"))
@@ -163,6 +207,8 @@ class PlantedDriver:
                 raise PlantedError("protocol", "stream ended before [DONE]")
             if finish is None:
                 raise PlantedError("protocol", "stream ended without a finish_reason")
+        if usage:
+            yield UsageEvent(input=usage["prompt_tokens"], output=usage["completion_tokens"])
         for _, call in sorted(calls.items()):
             drop = self.bugs.drop_last_fragment or split_in_arguments
             pieces = call["args"][:-1] if drop else call["args"]

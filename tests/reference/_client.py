@@ -200,11 +200,20 @@ async def send(
         await response.aclose()
         attempt += 1
         last = attempt >= MAX_ATTEMPTS and not bugs.retry_forever
-        if response.status_code not in retried or last:
+        if not _should_retry(response, retried) or last:
             if bugs.leak_httpx:
                 response.raise_for_status()
             raise error_for(response.status_code, text, bugs)
         await asyncio.sleep(retry_wait(response.headers, attempt - 1, bugs, clock.time()))
+
+
+def _should_retry(response: httpx.Response, retried: frozenset[int] | set[int]) -> bool:
+    """The server's ``x-should-retry`` (OpenAI's header, read by both official SDKs)
+    overrides the status either way; else the status decides."""
+    should = response.headers.get("x-should-retry", "").strip().lower()
+    if should in ("true", "false"):
+        return should == "true"
+    return response.status_code in retried
 
 
 @dataclass
@@ -215,8 +224,9 @@ class Sse:
 
 async def sse_events(response: httpx.Response, bugs: Bugs) -> AsyncIterator[Sse]:
     """Server-sent events per the WHATWG rules: lines end in CRLF, LF or CR; ``data:``
-    lines join with LF, one leading space dropped; a blank line dispatches; ``:`` comments."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines join with LF, one leading space dropped; a blank line dispatches; ``:`` comments;
+    one UTF-8 byte order mark at the very start of the stream is dropped."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()  # strips one leading BOM
     buffer = ""
     event, data = "", []
     try:

@@ -49,10 +49,13 @@ async def chat(request: Request, ctx: DriverContext, bugs: Bugs) -> AsyncIterato
         body["max_tokens"] = request.max_tokens
     async with httpx.AsyncClient(base_url=ctx.base_url + "/v1", timeout=30) as http:
         response = await send(http, "/chat/completions", body, bugs, ctx.clock)
-        calls: dict[int, dict[str, Any]] = {}
+        # calls by (wire index, generation): some OpenAI-compatible servers send every
+        # parallel call at index 0, and only a new id tells the calls apart
+        calls: dict[tuple[int, int], dict[str, Any]] = {}
+        generation: dict[int, int] = {}
         finish: str | None = None
         done = False
-        usages = 0
+        usage: dict[str, Any] | None = None
         async for sse in sse_events(response, bugs):
             if sse.data == "[DONE]":
                 done = True
@@ -60,20 +63,20 @@ async def chat(request: Request, ctx: DriverContext, bugs: Bugs) -> AsyncIterato
             chunk = parse(sse.data)
             if "error" in chunk:
                 raise ServerFailed(json.dumps(chunk["error"]))
-            usage = chunk.get("usage")
-            if usage and (usages == 0 or bugs.usage_twice):
-                usages += 1
-                pair = (usage.get("prompt_tokens"), usage.get("completion_tokens"))
-                i, o = pair[::-1] if bugs.usage_swapped else pair
-                yield UsageEvent(input=i, output=o)
-                if bugs.usage_twice:
-                    yield UsageEvent(input=i, output=o)
+            if chunk.get("usage"):
+                usage = chunk["usage"]  # a later count supersedes an earlier partial one
             for choice in chunk.get("choices") or []:
                 delta = choice.get("delta") or {}
                 if delta.get("content"):
                     yield TextEvent(text=delta["content"])
                 for part in delta.get("tool_calls") or []:
-                    call = calls.setdefault(part["index"], {"pieces": []})
+                    index = part["index"]
+                    key = (index, generation.get(index, 0))
+                    known = calls.get(key, {}).get("id")
+                    if part.get("id") and known and part["id"] != known:
+                        generation[index] = key[1] + 1  # a new id at this index: a new call
+                        key = (index, key[1] + 1)
+                    call = calls.setdefault(key, {"pieces": []})
                     if part.get("id"):
                         call["id"] = part["id"]
                     fn = part.get("function") or {}
@@ -87,6 +90,11 @@ async def chat(request: Request, ctx: DriverContext, bugs: Bugs) -> AsyncIterato
                 raise BrokenStream("the stream ended before data: [DONE]")
             if finish is None:
                 raise BrokenStream("the stream ended without a finish_reason")
+        if usage:
+            pair = (usage.get("prompt_tokens"), usage.get("completion_tokens"))
+            i, o = pair[::-1] if bugs.usage_swapped else pair
+            for _ in range(2 if bugs.usage_twice else 1):
+                yield UsageEvent(input=i, output=o)
         for n, (_, call) in enumerate(sorted(calls.items())):
             if bugs.drop_second_call and n == 1:
                 continue

@@ -83,7 +83,7 @@ PLANTED: list[tuple[str, dict[str, Any], str, set[str]]] = [
     ("responses", {"usage_twice": True}, "text-plain", {"usage-repeated"}),
     ("messages", {"usage_swapped": True}, "text-plain", {"usage-wrong"}),
     # SSE framing
-    ("chat", {"lf_only": True}, "wire-crlf", {"unexpected-error"}),
+    ("chat", {"lf_only": True}, "wire-crlf", {"sse-line-ending-mishandled"}),
     (
         "responses",
         {"data_needs_space": True},
