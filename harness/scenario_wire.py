@@ -8,7 +8,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["Chunking", "EveryN", "SplitAt", "Wire"]
+__all__ = ["FRAMING_OPTIONS", "Chunking", "EveryN", "SplitAt", "Wire"]
+
+FRAMING_OPTIONS = (
+    "multiline_data",
+    "extra_fields",
+    "unknown_events",
+    "comment_in_event",
+    "bom",
+    "unterminated_tail",
+)
+"""The SSE framing options of :class:`Wire` (booleans), in one place for the model, the
+strategies and the fuzzer's seed corpus."""
 
 
 class _Model(BaseModel):
@@ -106,12 +117,4 @@ class Wire(_Model):
 
     def framing(self) -> list[str]:
         """The names of the SSE framing options that are on (for n/a reasons and codes)."""
-        names = (
-            "multiline_data",
-            "extra_fields",
-            "unknown_events",
-            "comment_in_event",
-            "bom",
-            "unterminated_tail",
-        )
-        return [n for n in names if getattr(self, n)]
+        return [n for n in FRAMING_OPTIONS if getattr(self, n)]

@@ -36,18 +36,11 @@ from harness.scenario import (
     Usage,
     Wire,
 )
+from harness.scenario_wire import FRAMING_OPTIONS
 
 __all__ = ["WIRE_OPTIONS", "wire_cases"]
 
-WIRE_OPTIONS = (
-    "multiline_data",
-    "extra_fields",
-    "unknown_events",
-    "comment_in_event",
-    "bom",
-    "unterminated_tail",
-    *CHAT_SHAPES,
-)
+WIRE_OPTIONS = (*FRAMING_OPTIONS, *CHAT_SHAPES)
 
 _TOOL = Tool(
     name="get_weather",

@@ -76,6 +76,7 @@ from harness.scenario import (
     Usage,
     Wire,
 )
+from harness.scenario_wire import FRAMING_OPTIONS
 
 __all__ = [
     "FAULT_ERRORS",
@@ -225,15 +226,6 @@ def _chunking_strategy(
     return st.one_of(options)
 
 
-FRAMING_OPTIONS = (
-    "multiline_data",
-    "extra_fields",
-    "unknown_events",
-    "comment_in_event",
-    "bom",
-    "unterminated_tail",
-)
-"""The SSE framing options of :class:`~harness.scenario.Wire` (booleans)."""
 _DATA_ONLY = frozenset({"openai-chat", "gateway"})
 
 
