@@ -56,6 +56,9 @@ class FakePip:
 def envs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv(envs.ENVS_DIR_VARIABLE, str(tmp_path / "envs"))
     monkeypatch.setenv(envs.INSTALLER_VARIABLE, "pip")  # the uv tests below say so
+    # `make test` exports the pins of `make conformance`; these tests set their own
+    monkeypatch.delenv(envs.CONSTRAINTS_VARIABLE, raising=False)
+    monkeypatch.delenv(envs.LATEST_VARIABLE, raising=False)
     return tmp_path / "envs"
 
 
