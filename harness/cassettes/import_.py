@@ -108,6 +108,8 @@ def scenario_for(
     found.scenario = Scenario(
         id=scenario_id,
         description=description + ".",
+        # raw bytes mean something only in the dialect they were recorded in
+        dialects=[dialect] if reading.raw is not None else None,
         request=request,
         attempts=attempts,
         expect=_expect(reading, kind, len(attempts)),
