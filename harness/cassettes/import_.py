@@ -35,7 +35,14 @@ from harness.scenario import (
     ToolCallPart,
 )
 
-__all__ = ["Imported", "import_cassette", "scenario_for", "scenario_yaml", "scenarios_from"]
+__all__ = [
+    "Imported",
+    "cassette_stem",
+    "import_cassette",
+    "scenario_for",
+    "scenario_yaml",
+    "scenarios_from",
+]
 
 RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 REPEATS = 11
@@ -60,10 +67,34 @@ def slug(text: str, limit: int = 80) -> str:
     return value[:limit].strip("-") or "recording"
 
 
+_SUFFIXES = (".gz", ".yaml", ".yml", ".json", ".jsonl", ".cassette")
+STEM_LIMIT = 60
+
+
+def cassette_stem(source: str) -> str:
+    """The id stem of a cassette: its whole file name without the recording suffixes, in
+    kebab case, so ``TestX.test_y.yaml.gz`` and ``TestX.test_z.yaml.gz`` (or Azure's
+    ``test_file.pyTestClass.test_a.json``) never share one. A name longer than
+    :data:`STEM_LIMIT` is cut and keeps a short hash of the whole name, so it stays unique
+    and the same on every run."""
+    import hashlib
+
+    name = Path(source).name if source else "cassette"
+    lowered = name.lower()
+    while lowered.endswith(_SUFFIXES):
+        cut = next(s for s in _SUFFIXES if lowered.endswith(s))
+        name, lowered = name[: -len(cut)], lowered[: -len(cut)]
+    whole = slug(name, limit=10_000)
+    if len(whole) <= STEM_LIMIT:
+        return whole
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"{whole[: STEM_LIMIT - 9].strip('-')}-{digest}"
+
+
 def scenarios_from(cassette: Cassette, *, portable: bool = False) -> list[Imported]:
     """Every interaction of ``cassette``, imported or skipped with a reason (``portable``:
     see :func:`scenario_for`)."""
-    stem = slug(Path(cassette.source).name.split(".")[0] if cassette.source else "cassette")
+    stem = cassette_stem(cassette.source)
     return [
         scenario_for(i, cassette.source, f"{stem}-{i.index + 1}", portable=portable)
         for i in cassette.interactions
