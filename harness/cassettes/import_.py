@@ -113,7 +113,12 @@ def scenario_for(
     dialect = detect_dialect(interaction)
     found = Imported(interaction, dialect)
     if dialect not in READABLE:
-        found.skipped = f"{dialect} replies have no neutral reader"
+        where = f"{interaction.request.host}{interaction.request.path}"
+        found.skipped = (
+            f"{where}: a provider harness has no dialect for (no neutral reader)"
+            if dialect == "other"
+            else f"{dialect} replies have no neutral reader ({where})"
+        )
         return found
     reading = read_interaction(interaction, dialect)
     reading.portable = portable
