@@ -21,8 +21,8 @@ TEXT = (("content-type", "text/plain"),)
 
 
 def azure_stream(text: str, run_id: str = "run_1") -> bytes:
-    delta = {"id": "msg_1", "object": "thread.message.delta",
-             "delta": {"content": [{"index": 0, "type": "text", "text": {"value": text}}]}}  # fmt: skip
+    content = [{"index": 0, "type": "text", "text": {"value": text}}]
+    delta = {"id": "msg_1", "object": "thread.message.delta", "delta": {"content": content}}
     return (
         f"event: thread.run.created\ndata: {json.dumps({'id': run_id, 'status': 'queued'})}\n\n"
         f"event: thread.message.delta\ndata: {json.dumps(delta)}\n\n"
