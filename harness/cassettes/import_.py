@@ -20,16 +20,20 @@ import yaml
 
 from harness.cassettes.detect import WireDialect, detect_dialect
 from harness.cassettes.model import Cassette, CassetteError, Interaction
+from harness.cassettes.read_azure import RunFlow, messages_text, read_json, run_flows
 from harness.cassettes.reply import READABLE, Reading, read_interaction
 from harness.cassettes.request import neutral_request
+from harness.cassettes.wire import decoded_body, is_sse
 from harness.scenario import (
     Attempt,
     ErrorKind,
     Expect,
     ExpectedToolCall,
     ExpectedUsage,
+    Message,
     ReasoningPart,
     ReplyWrapper,
+    Request,
     Scenario,
     TextPart,
     ToolCallPart,
@@ -95,10 +99,83 @@ def scenarios_from(cassette: Cassette, *, portable: bool = False) -> list[Import
     """Every interaction of ``cassette``, imported or skipped with a reason (``portable``:
     see :func:`scenario_for`)."""
     stem = cassette_stem(cassette.source)
-    return [
-        scenario_for(i, cassette.source, f"{stem}-{i.index + 1}", portable=portable)
-        for i in cassette.interactions
-    ]
+    flows = None
+    out = []
+    for i in cassette.interactions:
+        scenario_id = f"{stem}-{i.index + 1}"
+        if detect_dialect(i) == "azure-agents":
+            if flows is None:
+                flows = run_flows(cassette)
+            out.append(azure_scenario(i, flows, cassette.source, scenario_id))
+        else:
+            out.append(scenario_for(i, cassette.source, scenario_id, portable=portable))
+    return out
+
+
+def _json(interaction: Interaction) -> object:
+    try:
+        return json.loads(decoded_body(interaction.response))
+    except (ValueError, RecursionError):
+        return None
+
+
+def azure_scenario(
+    interaction: Interaction, flows: dict[int, RunFlow], source: str, scenario_id: str
+) -> Imported:
+    """One azure-agents scenario per run (streamed, or polled to its final status); the
+    thread, message, poll and listing interactions around it are part of that run."""
+    flow = flows.get(interaction.index)
+    found = Imported(interaction, "azure-agents")
+    if flow is None:
+        owner = next((n for n, f in flows.items() if interaction.index in f.members), None)
+        found.skipped = (
+            f"part of the azure-agents run imported from #{owner + 1}"
+            if owner is not None
+            else "azure-agents bookkeeping (agents, threads, messages): no run to replay"
+        )
+        return found
+    notes: list[str] = []
+    polled = not is_sse(interaction, decoded_body(interaction.response))
+    if not polled or interaction.response.status >= 400:
+        reading = read_interaction(interaction, "azure-agents")
+        polls = 0
+    else:
+        last = flow.polls[-1] if flow.polls else interaction
+        reading = Reading(dialect="azure-agents")
+        if flow.listing is not None:
+            reading.parts.text(messages_text(_json(flow.listing)))
+        else:
+            notes.append("no messages list after the run: the reply text is not known")
+        read_json(_json(last), reading)
+        polls = max(len(flow.polls) - 1, 0)
+    found.reading = reading
+    notes += reading.notes
+    if not flow.messages:
+        notes.append("the recorded run has no user message; a placeholder is sent")
+    messages = flow.messages or [Message(role="user", content="(recorded run had no message)")]
+    attempt = reading.attempt()
+    if isinstance(attempt, ReplyWrapper) and polls:
+        attempt = ReplyWrapper(reply=attempt.reply.model_copy(update={"polls": polls}))
+    found.notes = notes
+    status = interaction.response.status
+    description = (
+        f"Imported from {interaction.where(source)}: azure-agents run, HTTP {status}, "
+        + (f"polled {polls + 1} time(s)" if polled else "streamed")
+    )
+    if notes:
+        description += ". Not carried over: " + "; ".join(dict.fromkeys(notes))
+    expect = _expect(reading, reading.error_kind(), 1)
+    if polled:
+        expect = expect.model_copy(update={"requests": None})
+    found.scenario = Scenario(
+        id=scenario_id,
+        description=description + ".",
+        dialects=["azure-agents"],
+        request=Request(model=flow.assistant, messages=messages, stream=not polled),
+        attempts=[attempt],
+        expect=expect,
+    )
+    return found
 
 
 def scenario_for(

@@ -265,7 +265,13 @@ def error_kind(status: int, body: JsonValue) -> ErrorKind:
 
 def read_interaction(interaction: Interaction, dialect: str) -> Reading:
     """Read one interaction's response in ``dialect`` (one of :data:`READABLE`)."""
-    from harness.cassettes import read_anthropic, read_chat, read_gateway, read_responses
+    from harness.cassettes import (
+        read_anthropic,
+        read_azure,
+        read_chat,
+        read_gateway,
+        read_responses,
+    )
 
     body = decoded_body(interaction.response)
     reading = Reading(dialect=dialect)
@@ -278,6 +284,7 @@ def read_interaction(interaction: Interaction, dialect: str) -> Reading:
         "gateway": read_gateway,
         "openai-responses": read_responses,
         "anthropic-messages": read_anthropic,
+        "azure-agents": read_azure,
     }.get(dialect)
     if reader is None:
         raise ValueError(f"no reply reader for dialect {dialect!r}; readable: {READABLE}")
