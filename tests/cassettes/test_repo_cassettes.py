@@ -56,7 +56,7 @@ def test_each_cassette_replays_the_recorded_reply_to_its_client(name: str) -> No
     assert got.tool_calls == wanted
 
 
-@pytest.mark.parametrize("name", sorted(n for n, (d, _) in RECORDED.items() if d != "azure-agents"))
+@pytest.mark.parametrize("name", sorted(RECORDED))
 def test_each_cassette_imports_into_a_scenario_expecting_the_recorded_reply(name: str) -> None:
     dialect, scenario_id = RECORDED[name]
     original = load_scenario(ROOT / "scenarios" / f"{scenario_id}.yaml").expect
