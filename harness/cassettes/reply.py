@@ -83,6 +83,8 @@ class Parts:
     def __init__(self) -> None:
         self._order: list[tuple[str, Any]] = []
         self._calls: dict[Any, dict[str, Any]] = {}
+        self.repeated_names: set[str] = set()
+        """Tool-call names sent again after the first delta of their call (kept once)."""
 
     def text(self, piece: str | None) -> None:
         self._piece("text", piece)
@@ -115,6 +117,8 @@ class Parts:
             self._order.append(("tool_call", slot))
         if call_id and not slot["id"]:
             slot["id"] = call_id
+        if name and slot["name"]:
+            self.repeated_names.add(name if name == slot["name"] else f"{slot['name']}/{name}")
         if name and not slot["name"]:
             slot["name"] = name
 
@@ -300,6 +304,11 @@ def read_interaction(interaction: Interaction, dialect: str) -> Reading:
             reading.refuse(f"the body ({_content_type(interaction)}) is neither SSE nor JSON")
         else:
             reader.read_json(obj, reading)
+    for name in sorted(reading.parts.repeated_names):
+        reading.note(
+            f"the tool-call name {name!r} is repeated on later deltas of its call "
+            "(the scenario sends it once)"
+        )
     if reading.refused is None and NOT_JSON_EVENT in reading.notes:
         reading.refuse("a stream event is not JSON")
     if reading.refused is not None:

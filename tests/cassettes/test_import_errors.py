@@ -125,3 +125,13 @@ def test_the_real_sdk_fails_on_the_replayed_stream_as_the_recording_did(body: by
     assert scenario.expect.error is not None  # type: ignore[attr-defined]
     if b"not json" in body:
         assert run.status == "pass", run.reason()
+
+
+def test_a_tool_call_name_repeated_on_every_delta_is_noted() -> None:
+    def delta(args: str) -> dict[str, object]:
+        call = {"index": 0, "id": "call_1", "function": {"name": "get_weather", "arguments": args}}
+        return chat_chunk({"tool_calls": [call]})
+
+    body = sse(delta('{"city":'), delta('"Paris"}'), chat_chunk({}, "tool_calls"), "[DONE]")
+    _, notes = imported(interaction(CHAT, body))
+    assert any("'get_weather' is repeated" in note for note in notes)
