@@ -149,6 +149,9 @@ def azure_scenario(
         read_json(_json(last), reading)
         polls = max(len(flow.polls) - 1, 0)
     found.reading = reading
+    if reading.refused is not None:  # the azure-agents dialect serves no raw bytes in a run
+        found.skipped = f"azure-agents run: {reading.refused}; not imported"
+        return found
     notes += reading.notes
     if not flow.messages:
         notes.append("the recorded run has no user message; a placeholder is sent")

@@ -119,3 +119,14 @@ def test_an_expired_polled_run_keeps_its_outcome() -> None:
     reply = scenario.attempts[0].reply  # type: ignore[union-attr]
     assert reply.outcome == "expired" and reply.polls == 1
     assert [m.content for m in scenario.request.messages] == ["hi"]
+
+
+def test_a_run_whose_final_poll_is_unreadable_is_skipped_with_the_reason() -> None:
+    run = {"id": "run_1", "object": "thread.run", "status": "queued"}
+    broken = _exchange("GET", "/threads/thread_1/runs/run_1", run)
+    broken = Interaction(broken.request, RecordedResponse(200, "", JSON_HEAD, b"<html>oops"))
+    found = scenarios_from(
+        _cassette(_exchange("POST", "/threads/thread_1/runs", {"assistant_id": "a", **run}), broken)
+    )
+    assert found[0].scenario is None
+    assert found[0].skipped == "azure-agents run: the JSON body is not a run; not imported"
