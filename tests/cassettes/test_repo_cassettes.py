@@ -68,3 +68,22 @@ def test_each_cassette_imports_into_a_scenario_expecting_the_recorded_reply(name
         (c.name, c.arguments) for c in original.tool_calls or ()
     ]
     assert expect.finish == original.finish and expect.usage == original.usage
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_recording_it_again_says_the_same_thing(name: str, tmp_path: Path) -> None:
+    """The committed cassette is what ``harness record ... -- -m examples.local_provider``
+    produces today: a fresh recording differs only in noise (ports, dates, ids, timings)."""
+    from examples.local_provider import serving
+    from harness.cassettes.diff import diff_cassettes
+    from harness.dialects import get_dialect
+
+    dialect, scenario_id = RECORDED[name]
+    scenario = load_scenario(ROOT / "scenarios" / f"{scenario_id}.yaml")
+    fresh = tmp_path / name
+    with (
+        serving(get_dialect(dialect).synthesize(scenario)) as base,
+        recording(fresh, "all"),
+    ):
+        call(dialect, base, tools=bool(scenario.request.tools))
+    assert diff_cassettes(load_cassette(CASSETTES / name), load_cassette(fresh)) == []
