@@ -169,7 +169,11 @@ def _parser() -> argparse.ArgumentParser:
     scan.add_argument("--allow", action="append", metavar="REGEX", help="ignore matching values")
     scan.set_defaults(func=_cmd_scan)
 
-    df = sub.add_parser("diff", help="what changed between two cassettes or transcripts")
+    df = sub.add_parser(
+        "diff",
+        help="what changed between two cassettes or transcripts",
+        epilog="exit status: 0 the same, 1 different, 2 an input cannot be read",
+    )
     df.add_argument("a", type=Path)
     df.add_argument("b", type=Path)
     df.set_defaults(func=_cmd_diff)

@@ -33,7 +33,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from harness.scenario import DisconnectAttempt, ErrorAttempt, ErrorKind, Scenario, ToolCallPart
+from harness.scenario import (
+    ErrorAttempt,
+    ErrorKind,
+    ReplyWrapper,
+    Scenario,
+    ToolCallPart,
+)
 
 if TYPE_CHECKING:
     from harness.events import ErrorEvent
@@ -287,8 +293,8 @@ class Contract(_Frozen):
         """How often the replay serves the last scripted attempt again: the re-sends the
         contract declares for the way the scenario's last reply fails."""
         last = scenario.attempts[-1]
-        if isinstance(last, ErrorAttempt | DisconnectAttempt):
-            return 0  # an error or a drop is served as scripted: the script says what follows
+        if not isinstance(last, ReplyWrapper):
+            return 0  # an error, a drop or raw bytes are served as scripted
         fault = last.reply.fault
         r = self.retry
         if fault is None:  # a reply with nothing in it is an empty reply too

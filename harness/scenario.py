@@ -320,14 +320,32 @@ class DisconnectAttempt(_Model):
     disconnect: Disconnect
 
 
+class RawReply(_Model):
+    """A response served byte for byte, whatever the dialect: what an imported recording
+    answered when no dialect reader could make sense of it (a text/plain body, JSON of an
+    unknown shape). Only the dialect it was recorded in can serve it meaningfully."""
+
+    status: int = Field(200, ge=100, le=599)
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str = Field("", description="The body, as recorded (UTF-8 text).")
+
+
+class RawAttempt(_Model):
+    """The server answers with exactly these bytes."""
+
+    raw: RawReply
+
+
 def _attempt_tag(value: Any) -> str | None:
     if isinstance(value, dict):
-        for key in ("error", "reply", "disconnect"):
+        for key in ("error", "reply", "disconnect", "raw"):
             if key in value:
                 return key
         return None
     if isinstance(value, ErrorAttempt):
         return "error"
+    if isinstance(value, RawAttempt):
+        return "raw"
     return "disconnect" if isinstance(value, DisconnectAttempt) else "reply"
 
 
@@ -340,11 +358,12 @@ class ReplyWrapper(_Model):
 Attempt = Annotated[
     Annotated[ErrorAttempt, Tag("error")]
     | Annotated[ReplyWrapper, Tag("reply")]
-    | Annotated[DisconnectAttempt, Tag("disconnect")],
+    | Annotated[DisconnectAttempt, Tag("disconnect")]
+    | Annotated[RawAttempt, Tag("raw")],
     Discriminator(
         _attempt_tag,
         custom_error_type="attempt_kind",
-        custom_error_message="an attempt needs one key: reply, error or disconnect",
+        custom_error_message="an attempt needs one key: reply, error, disconnect or raw",
     ),
 ]
 

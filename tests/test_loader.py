@@ -161,7 +161,8 @@ def test_a_value_no_union_branch_takes_gives_one_line_and_a_hint() -> None:
 def test_an_attempt_without_reply_or_error() -> None:
     text = VALID.replace("  - reply:", "  - answer:")
     assert str(_error(text)).startswith(
-        "scenarios/demo.yaml:8: attempts[0]: an attempt needs one key: reply, error or disconnect"
+        "scenarios/demo.yaml:8: attempts[0]: an attempt needs one key: "
+        "reply, error, disconnect or raw"
     )
 
 

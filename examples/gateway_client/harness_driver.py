@@ -93,6 +93,9 @@ class GatewayClientDriver:
     extra: ClassVar[str] = ""
     distributions: ClassVar[tuple[str, ...]] = ("httpx",)
     contract: ClassVar[Contract] = CONTRACT
+    client_class: ClassVar[type[gateway.GatewayClient] | None] = None
+    """The client under test; None is ``client.GatewayClient`` (looked up at each run).
+    A subclass of the driver names a changed client to try it with the same driver."""
 
     def supports(self, scenario: Scenario) -> str | None:
         return None
@@ -100,12 +103,11 @@ class GatewayClientDriver:
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         import httpx
 
-        from .client import GatewayClient
-
         request = ctx.scenario.request
         retries = int(ctx.options.get("max_retries", 2))
         async with httpx.AsyncClient(transport=ctx.transport("httpx")) as http:
-            client = GatewayClient(ctx.base_url, _tokens(), http_client=http, max_retries=retries)
+            make = self.client_class or gateway.GatewayClient
+            client = make(ctx.base_url, _tokens(), http_client=http, max_retries=retries)
             messages, tools = gateway_messages(request), gateway_tools(request) or None
             if not request.stream:
                 result = await client.chat(messages, request.model, tools)

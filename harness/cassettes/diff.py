@@ -4,12 +4,18 @@ After a re-record or an SDK upgrade, a byte diff of two cassettes is all noise: 
 timestamps, header order, JSON spacing. This compares meaning instead. Per interaction (in
 order): the request (method, path, query, non-volatile headers, JSON body key by key) and
 the conversation the response carries, read in its dialect (text, reasoning, tool calls by
-name and arguments, finish, usage, error). For transcripts (``harness run --json`` output or
+name and arguments, finish, usage, error). A response no reader understands (Azure AI Agents
+streams, Gemini, a body its dialect cannot parse) is compared event by event (SSE), else
+key by key (JSON), else byte for byte, so a change is never missed.
+
+Exit status of ``harness diff``: 0 when both say the same, 1 when they differ, 2 when an
+input cannot be read. For transcripts (``harness run --json`` output or
 a saved Transcript): the events and the requests the adapter sent.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from contextlib import suppress
@@ -19,6 +25,7 @@ from typing import Any
 from harness.cassettes.detect import detect_dialect
 from harness.cassettes.model import Cassette, CassetteError, Interaction
 from harness.cassettes.reply import READABLE, read_interaction
+from harness.cassettes.wire import decoded_body, is_sse, sse_events
 
 __all__ = ["VOLATILE_HEADERS", "VOLATILE_KEYS", "diff_cassettes", "diff_paths", "diff_transcripts"]
 
@@ -87,15 +94,50 @@ def _headers(interaction: Interaction) -> dict[str, Any]:
     return out
 
 
+def _body_view(interaction: Interaction) -> dict[str, Any]:
+    """A response no dialect reader understands, still compared in full: its SSE events
+    (event name and data, JSON data key by key without volatile keys), else its JSON key by
+    key, else its bytes; so any change shows, never "no semantic differences"."""
+    body = decoded_body(interaction.response)
+    if is_sse(interaction, body):
+        out: dict[str, Any] = {"events": len(events := sse_events(body))}
+        for n, event in enumerate(events):
+            if event.event is not None:
+                out[f"events[{n}].event"] = event.event
+            try:
+                data: Any = json.loads(event.data)
+            except (ValueError, RecursionError):
+                data = None
+            if isinstance(data, dict | list):
+                out.update({f"events[{n}].{k}": v for k, v in _flatten(data).items()})
+            else:
+                out[f"events[{n}].data"] = event.data
+        return out
+    parsed = interaction.response.json()
+    if parsed is not None:
+        return {f"body.{k}": v for k, v in _flatten(parsed).items()}
+    return {"body": _bytes_view(body)} if body else {}
+
+
+def _bytes_view(body: bytes) -> str:
+    """The bytes themselves when short, else their length and digest."""
+    if len(body) <= 200:
+        return body.decode("utf-8", "replace")
+    return f"{len(body)} bytes, sha256 {hashlib.sha256(body).hexdigest()[:16]}"
+
+
 def _conversation(interaction: Interaction) -> dict[str, Any]:
     """The neutral reply (or error) of one response, as comparable values."""
     dialect = detect_dialect(interaction)
     out: dict[str, Any] = {"status": interaction.response.status}
     if dialect not in READABLE:
-        body = interaction.response.json()
-        out.update({f"body.{k}": v for k, v in _flatten(body).items()} if body is not None else {})
+        out.update(_body_view(interaction))
         return out
     reading = read_interaction(interaction, dialect)
+    if reading.raw is not None:  # a body its dialect cannot read: compared as it is
+        out.update(_body_view(interaction))
+        out["error"] = reading.error_kind()
+        return out
     attempt = reading.attempt()
     reply = getattr(attempt, "reply", None)
     if reply is None:

@@ -20,22 +20,33 @@ import yaml
 
 from harness.cassettes.detect import WireDialect, detect_dialect
 from harness.cassettes.model import Cassette, CassetteError, Interaction
+from harness.cassettes.read_azure import RunFlow, messages_text, read_json, run_flows
 from harness.cassettes.reply import READABLE, Reading, read_interaction
 from harness.cassettes.request import neutral_request
+from harness.cassettes.wire import decoded_body, is_sse
 from harness.scenario import (
     Attempt,
     ErrorKind,
     Expect,
     ExpectedToolCall,
     ExpectedUsage,
+    Message,
     ReasoningPart,
     ReplyWrapper,
+    Request,
     Scenario,
     TextPart,
     ToolCallPart,
 )
 
-__all__ = ["Imported", "import_cassette", "scenario_for", "scenario_yaml", "scenarios_from"]
+__all__ = [
+    "Imported",
+    "cassette_stem",
+    "import_cassette",
+    "scenario_for",
+    "scenario_yaml",
+    "scenarios_from",
+]
 
 RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
 REPEATS = 11
@@ -60,14 +71,114 @@ def slug(text: str, limit: int = 80) -> str:
     return value[:limit].strip("-") or "recording"
 
 
+_SUFFIXES = (".gz", ".yaml", ".yml", ".json", ".jsonl", ".cassette")
+STEM_LIMIT = 60
+
+
+def cassette_stem(source: str) -> str:
+    """The id stem of a cassette: its whole file name without the recording suffixes, in
+    kebab case, so ``TestX.test_y.yaml.gz`` and ``TestX.test_z.yaml.gz`` (or Azure's
+    ``test_file.pyTestClass.test_a.json``) never share one. A name longer than
+    :data:`STEM_LIMIT` is cut and keeps a short hash of the whole name, so it stays unique
+    and the same on every run."""
+    import hashlib
+
+    name = Path(source).name if source else "cassette"
+    lowered = name.lower()
+    while lowered.endswith(_SUFFIXES):
+        cut = next(s for s in _SUFFIXES if lowered.endswith(s))
+        name, lowered = name[: -len(cut)], lowered[: -len(cut)]
+    whole = slug(name, limit=10_000)
+    if len(whole) <= STEM_LIMIT:
+        return whole
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    return f"{whole[: STEM_LIMIT - 9].strip('-')}-{digest}"
+
+
 def scenarios_from(cassette: Cassette, *, portable: bool = False) -> list[Imported]:
     """Every interaction of ``cassette``, imported or skipped with a reason (``portable``:
     see :func:`scenario_for`)."""
-    stem = slug(Path(cassette.source).name.split(".")[0] if cassette.source else "cassette")
-    return [
-        scenario_for(i, cassette.source, f"{stem}-{i.index + 1}", portable=portable)
-        for i in cassette.interactions
-    ]
+    stem = cassette_stem(cassette.source)
+    flows = None
+    out = []
+    for i in cassette.interactions:
+        scenario_id = f"{stem}-{i.index + 1}"
+        if detect_dialect(i) == "azure-agents":
+            if flows is None:
+                flows = run_flows(cassette)
+            out.append(azure_scenario(i, flows, cassette.source, scenario_id))
+        else:
+            out.append(scenario_for(i, cassette.source, scenario_id, portable=portable))
+    return out
+
+
+def _json(interaction: Interaction) -> object:
+    try:
+        return json.loads(decoded_body(interaction.response))
+    except (ValueError, RecursionError):
+        return None
+
+
+def azure_scenario(
+    interaction: Interaction, flows: dict[int, RunFlow], source: str, scenario_id: str
+) -> Imported:
+    """One azure-agents scenario per run (streamed, or polled to its final status); the
+    thread, message, poll and listing interactions around it are part of that run."""
+    flow = flows.get(interaction.index)
+    found = Imported(interaction, "azure-agents")
+    if flow is None:
+        owner = next((n for n, f in flows.items() if interaction.index in f.members), None)
+        found.skipped = (
+            f"part of the azure-agents run imported from #{owner + 1}"
+            if owner is not None
+            else "azure-agents bookkeeping (agents, threads, messages): no run to replay"
+        )
+        return found
+    notes: list[str] = []
+    polled = not is_sse(interaction, decoded_body(interaction.response))
+    if not polled or interaction.response.status >= 400:
+        reading = read_interaction(interaction, "azure-agents")
+        polls = 0
+    else:
+        last = flow.polls[-1] if flow.polls else interaction
+        reading = Reading(dialect="azure-agents")
+        if flow.listing is not None:
+            reading.parts.text(messages_text(_json(flow.listing)))
+        else:
+            notes.append("no messages list after the run: the reply text is not known")
+        read_json(_json(last), reading)
+        polls = max(len(flow.polls) - 1, 0)
+    found.reading = reading
+    if reading.refused is not None:  # the azure-agents dialect serves no raw bytes in a run
+        found.skipped = f"azure-agents run: {reading.refused}; not imported"
+        return found
+    notes += reading.notes
+    if not flow.messages:
+        notes.append("the recorded run has no user message; a placeholder is sent")
+    messages = flow.messages or [Message(role="user", content="(recorded run had no message)")]
+    attempt = reading.attempt()
+    if isinstance(attempt, ReplyWrapper) and polls:
+        attempt = ReplyWrapper(reply=attempt.reply.model_copy(update={"polls": polls}))
+    found.notes = notes
+    status = interaction.response.status
+    description = (
+        f"Imported from {interaction.where(source)}: azure-agents run, HTTP {status}, "
+        + (f"polled {polls + 1} time(s)" if polled else "streamed")
+    )
+    if notes:
+        description += ". Not carried over: " + "; ".join(dict.fromkeys(notes))
+    expect = _expect(reading, reading.error_kind(), 1)
+    if polled:
+        expect = expect.model_copy(update={"requests": None})
+    found.scenario = Scenario(
+        id=scenario_id,
+        description=description + ".",
+        dialects=["azure-agents"],
+        request=Request(model=flow.assistant, messages=messages, stream=not polled),
+        attempts=[attempt],
+        expect=expect,
+    )
+    return found
 
 
 def scenario_for(
@@ -82,7 +193,12 @@ def scenario_for(
     dialect = detect_dialect(interaction)
     found = Imported(interaction, dialect)
     if dialect not in READABLE:
-        found.skipped = f"{dialect} replies have no neutral reader"
+        where = f"{interaction.request.host}{interaction.request.path}"
+        found.skipped = (
+            f"{where}: a provider harness has no dialect for (no neutral reader)"
+            if dialect == "other"
+            else f"{dialect} replies have no neutral reader ({where})"
+        )
         return found
     reading = read_interaction(interaction, dialect)
     reading.portable = portable
@@ -108,6 +224,8 @@ def scenario_for(
     found.scenario = Scenario(
         id=scenario_id,
         description=description + ".",
+        # raw bytes mean something only in the dialect they were recorded in
+        dialects=[dialect] if reading.raw is not None else None,
         request=request,
         attempts=attempts,
         expect=_expect(reading, kind, len(attempts)),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.cassettes.reply import Reading, as_int, compact
+from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int, compact
 from harness.scenario import FinishReason, Usage
 from harness.sse import SSEEvent
 
@@ -102,7 +102,7 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
         try:
             data = json.loads(event.data)
         except ValueError:
-            reading.note("a stream event is not JSON (skipped)")
+            reading.note(NOT_JSON_EVENT)
             continue
         if not isinstance(data, dict):
             continue
@@ -144,7 +144,8 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
 
 def read_json(obj: Any, reading: Reading) -> None:
     if not isinstance(obj, dict) or obj.get("type") == "error":
-        reading.note("the JSON body is not a message")
+        error = obj.get("error") if isinstance(obj, dict) else None
+        reading.refuse("a 200 JSON body that is not a message", error)
         return
     parts = reading.parts
     for n, block in enumerate(obj.get("content") or []):

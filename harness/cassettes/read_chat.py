@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.cassettes.reply import Reading, as_int
+from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int
 from harness.drivers._common import OPENAI_FINISH
 from harness.scenario import Usage
 from harness.sse import SSEEvent
@@ -42,6 +42,8 @@ def _finish(reading: Reading, reason: Any) -> None:
     if isinstance(reason, str) and reason and reading.raw_finish is None:
         reading.raw_finish = reason
         reading.finish = OPENAI_FINISH.get(reason)
+        if reason == "error" and reading.error_payload is None:  # the stream failed
+            reading.error_payload = {"error": {"message": "finish_reason: error"}}
         if reading.finish is None or reading.finish == "error":
             reading.note(f"finish reason {reason!r} has no neutral equivalent")
             reading.finish = None
@@ -59,12 +61,12 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
         try:
             chunk = json.loads(event.data)
         except ValueError:
-            reading.note("a stream event is not JSON (skipped)")
+            reading.note(NOT_JSON_EVENT)
             continue
         if not isinstance(chunk, dict):
             continue
-        if "error" in chunk and not chunk.get("choices"):
-            reading.error_payload = chunk
+        if chunk.get("error"):  # alone (Groq) or beside choices (OpenRouter)
+            reading.error_payload = {"error": chunk["error"]}
             continue
         for choice in chunk.get("choices") or []:
             if not isinstance(choice, dict) or (choice.get("index") or 0) != 0:
@@ -93,9 +95,18 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
 
 def read_json(obj: Any, reading: Reading) -> None:
     if not isinstance(obj, dict):
-        reading.note("the JSON body is not an object")
+        reading.refuse("the JSON body is not an object")
         return
     choices = obj.get("choices") or []
+    if not choices:
+        error = obj.get("error")
+        reading.refuse(
+            "a 200 JSON body with an error and no choices"
+            if error
+            else "a 200 JSON body with no choices",
+            error,
+        )
+        return
     choice = choices[0] if choices and isinstance(choices[0], dict) else {}
     message = choice.get("message") or {}
     parts = reading.parts

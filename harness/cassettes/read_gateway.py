@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from harness.cassettes.read_chat import usage
-from harness.cassettes.reply import Reading, compact
+from harness.cassettes.reply import NOT_JSON_EVENT, Reading, compact
 from harness.drivers._common import OPENAI_FINISH
 from harness.sse import SSEEvent
 
@@ -46,7 +46,7 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
         try:
             chunk = json.loads(event.data)
         except ValueError:
-            reading.note("a stream event is not JSON (skipped)")
+            reading.note(NOT_JSON_EVENT)
             continue
         if isinstance(chunk, dict) and isinstance(chunk.get("error"), str):
             reading.error_payload = chunk
@@ -58,4 +58,4 @@ def read_json(obj: Any, reading: Reading) -> None:
     if isinstance(obj, dict):
         _chunk(obj, reading, [])
     else:
-        reading.note("the JSON body is not an object")
+        reading.refuse("the JSON body is not an object")

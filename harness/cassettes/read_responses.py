@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.cassettes.reply import Reading, as_int
+from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int
 from harness.scenario import Usage
 from harness.sse import SSEEvent
 
@@ -74,7 +74,7 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
         try:
             data = json.loads(event.data)
         except ValueError:
-            reading.note("a stream event is not JSON (skipped)")
+            reading.note(NOT_JSON_EVENT)
             continue
         if not isinstance(data, dict):
             continue
@@ -112,7 +112,7 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
 
 def read_json(obj: Any, reading: Reading) -> None:
     if not isinstance(obj, dict):
-        reading.note("the JSON body is not an object")
+        reading.refuse("the JSON body is not an object")
         return
     parts = reading.parts
     for n, item in enumerate(obj.get("output") or []):

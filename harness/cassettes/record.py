@@ -280,15 +280,14 @@ def recording(
         raise CassetteError(f"{target}: no such cassette, and record mode 'none' only replays")
     if recorder.existing is None or mode in ("new_episodes", "all"):
         check_writable(target)  # before the first real call, not after the last one
-    from harness.cassettes.record_transport import install_recorder
-    from harness.transport import serving
+    from harness.cassettes.record_transport import install_recorder, install_replay
 
     with ExitStack() as stack:
         if recorder.existing is not None and mode in ("none", "once"):
             from harness.cassettes.replay import cassette_script
 
             recorder.replay = Replay(cassette_script(recorder.existing), recorder.clock)
-            stack.enter_context(serving(recorder.replay, libraries))
+            stack.enter_context(install_replay(recorder.replay, libraries))
         else:
             stack.enter_context(install_recorder(recorder, libraries))
         yield recorder

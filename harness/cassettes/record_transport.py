@@ -20,8 +20,9 @@ from harness.transport._bind import LIBRARIES, load_library
 
 if TYPE_CHECKING:
     from harness.cassettes.record import Pending, Recorder
+    from harness.transport.core import Replay
 
-__all__ = ["install_recorder", "recording_transport_class"]
+__all__ = ["install_recorder", "install_replay", "recording_transport_class"]
 
 _classes: dict[str, type[Any]] = {}
 
@@ -47,6 +48,49 @@ def install_recorder(recorder: Recorder, libraries: tuple[str, ...] = LIBRARIES)
                 for name in ("_init_transport", "_init_proxy_transport"):
                     stack.enter_context(_wrapped(client, name, cls, recorder))
         yield
+
+
+@contextmanager
+def install_replay(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[None]:
+    """Clients created inside are served by ``replay``, whatever transport they bring.
+
+    The mirror of :func:`install_recorder`: recording wrapped the transport each client
+    would have used, an explicit one included (the anthropic SDK passes its own to httpx2,
+    litellm an aiohttp one), so the cassette holds that traffic and its replay must take the
+    same seam. (``harness.transport.serving`` leaves explicit transports alone on purpose:
+    it serves scenarios to drivers, which pass the replay transport themselves.)
+    """
+    from harness.transport import transport_for
+
+    with ExitStack() as stack:
+        for library in libraries:
+            try:
+                lib = load_library(library)
+            except ImportError:
+                continue
+            transport = transport_for(replay, library)
+            for client in (lib.Client, lib.AsyncClient):
+                for name in ("_init_transport", "_init_proxy_transport"):
+                    stack.enter_context(_replaced(client, name, transport))
+        yield
+
+
+@contextmanager
+def _replaced(client: type[Any], name: str, transport: Any) -> Iterator[None]:
+    own = name in client.__dict__
+    saved = client.__dict__.get(name)
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return transport
+
+    setattr(client, name, init)
+    try:
+        yield
+    finally:
+        if own:
+            setattr(client, name, saved)
+        else:
+            delattr(client, name)
 
 
 @contextmanager

@@ -23,6 +23,8 @@ from harness.scenario import (
     FinishReason,
     HttpError,
     Part,
+    RawAttempt,
+    RawReply,
     ReasoningPart,
     ReplyAttempt,
     ReplyWrapper,
@@ -33,7 +35,19 @@ from harness.scenario import (
     Usage,
 )
 
-__all__ = ["READABLE", "Parts", "Reading", "error_kind", "read_interaction", "tool_call"]
+__all__ = [
+    "NOT_JSON_EVENT",
+    "READABLE",
+    "Parts",
+    "Reading",
+    "error_kind",
+    "read_interaction",
+    "tool_call",
+]
+
+NOT_JSON_EVENT = "a stream event is not JSON (skipped)"
+"""The note a reader leaves for an event it cannot parse: the recording is then served as
+it is (a client of the dialect fails on it), not as the events that could be read."""
 
 READABLE = ("openai-chat", "openai-responses", "anthropic-messages", "gateway")
 """Dialects whose replies can be read into neutral parts."""
@@ -69,6 +83,8 @@ class Parts:
     def __init__(self) -> None:
         self._order: list[tuple[str, Any]] = []
         self._calls: dict[Any, dict[str, Any]] = {}
+        self.repeated_names: set[str] = set()
+        """Tool-call names sent again after the first delta of their call (kept once)."""
 
     def text(self, piece: str | None) -> None:
         self._piece("text", piece)
@@ -101,6 +117,8 @@ class Parts:
             self._order.append(("tool_call", slot))
         if call_id and not slot["id"]:
             slot["id"] = call_id
+        if name and slot["name"]:
+            self.repeated_names.add(name if name == slot["name"] else f"{slot['name']}/{name}")
         if name and not slot["name"]:
             slot["name"] = name
 
@@ -168,14 +186,32 @@ class Reading:
     notes: list[str] = field(default_factory=list)
     portable: bool = False
     """Leave out what only one dialect can carry (thinking signatures)."""
+    raw: RawReply | None = None
+    """The response as recorded, when the dialect cannot read it: served byte for byte."""
+    raw_kind: ErrorKind = "protocol"
+    """The failure a correct client reports for the raw response."""
 
     def note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
 
-    def attempt(self) -> ErrorAttempt | ReplyWrapper:
+    def refuse(self, why: str, payload: JsonValue = None) -> None:
+        """The body says the call failed, or cannot be read as a reply of this dialect: it
+        is served as recorded, and a correct client fails (with the kind an error payload
+        names, else a protocol error), never succeeds."""
+        self.refused = why
+        if isinstance(payload, dict):
+            code = payload.get("code", payload.get("status_code"))
+            self.raw_kind = error_kind(code if isinstance(code, int) else 500, payload)
+
+    refused: str | None = None
+    """Why the body is served raw (set by :meth:`refuse`)."""
+
+    def attempt(self) -> ErrorAttempt | ReplyWrapper | RawAttempt:
         if self.http_error is not None:
             return ErrorAttempt(error=self.http_error)
+        if self.raw is not None:
+            return RawAttempt(raw=self.raw)
         failed = self.outcome == "failed"  # a failed run says so itself, not as a fault
         fault = (
             StreamFault(error_payload=self.error_payload)
@@ -200,9 +236,15 @@ class Reading:
         """The error a correct adapter raises for this response, if any."""
         if self.http_error is not None:
             return error_kind(self.http_error.status, self.http_error.body)
+        if self.raw is not None:
+            return self.raw_kind
         if self.error_payload is not None:
             payload = self.error_payload.get("error", self.error_payload)
-            status = payload.get("status_code") if isinstance(payload, dict) else None
+            status = (
+                payload.get("status_code", payload.get("code"))
+                if isinstance(payload, dict)
+                else None
+            )
             return error_kind(status if isinstance(status, int) else 500, self.error_payload)
         return None
 
@@ -227,7 +269,13 @@ def error_kind(status: int, body: JsonValue) -> ErrorKind:
 
 def read_interaction(interaction: Interaction, dialect: str) -> Reading:
     """Read one interaction's response in ``dialect`` (one of :data:`READABLE`)."""
-    from harness.cassettes import read_anthropic, read_chat, read_gateway, read_responses
+    from harness.cassettes import (
+        read_anthropic,
+        read_azure,
+        read_chat,
+        read_gateway,
+        read_responses,
+    )
 
     body = decoded_body(interaction.response)
     reading = Reading(dialect=dialect)
@@ -240,6 +288,7 @@ def read_interaction(interaction: Interaction, dialect: str) -> Reading:
         "gateway": read_gateway,
         "openai-responses": read_responses,
         "anthropic-messages": read_anthropic,
+        "azure-agents": read_azure,
     }.get(dialect)
     if reader is None:
         raise ValueError(f"no reply reader for dialect {dialect!r}; readable: {READABLE}")
@@ -251,11 +300,44 @@ def read_interaction(interaction: Interaction, dialect: str) -> Reading:
     else:
         try:
             obj = json.loads(body)
-        except ValueError:
-            reading.note("response body is neither SSE nor JSON")
-            return reading
-        reader.read_json(obj, reading)
+        except (ValueError, RecursionError):
+            reading.refuse(f"the body ({_content_type(interaction)}) is neither SSE nor JSON")
+        else:
+            reader.read_json(obj, reading)
+    for name in sorted(reading.parts.repeated_names):
+        reading.note(
+            f"the tool-call name {name!r} is repeated on later deltas of its call "
+            "(the scenario sends it once)"
+        )
+    if reading.refused is None and NOT_JSON_EVENT in reading.notes:
+        reading.refuse("a stream event is not JSON")
+    if reading.refused is not None:
+        reading.raw = _raw(interaction, body)
+        reading.notes = [
+            f"{reading.refused}: served byte for byte, a correct client fails ({reading.raw_kind})"
+        ]
     return reading
+
+
+def _content_type(interaction: Interaction) -> str:
+    value = next((v for k, v in interaction.response.headers if k.lower() == "content-type"), "")
+    return value.split(";")[0].strip() or "no content type"
+
+
+_RAW_HEADERS = ("content-type",)
+
+
+def _raw(interaction: Interaction, body: bytes) -> RawReply:
+    headers = {
+        name.lower(): value
+        for name, value in interaction.response.headers
+        if name.lower() in _RAW_HEADERS
+    }
+    return RawReply(
+        status=interaction.response.status,
+        headers=headers,
+        body=body.decode("utf-8", "replace"),
+    )
 
 
 _KEPT_ERROR_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")

@@ -19,6 +19,7 @@ from harness.scenario import (
     DisconnectAttempt,
     ErrorAttempt,
     HttpError,
+    RawAttempt,
     ReplyAttempt,
     ReplyWrapper,
     Scenario,
@@ -36,6 +37,7 @@ __all__ = [
     "disconnect_exchange",
     "encode_data_stream",
     "encode_stream",
+    "raw_exchange",
 ]
 
 DONE = "[DONE]"
@@ -63,6 +65,10 @@ def compile_attempts(
             exchanges.append(
                 disconnect_exchange(error_exchange(scenario, n, HttpError(status=503)))
             )
+        elif isinstance(attempt, RawAttempt):
+            exchanges.append(
+                raw_exchange(error_exchange(scenario, n, HttpError(status=500)), attempt)
+            )
         else:
             assert isinstance(attempt, ReplyWrapper)
             exchanges.append(reply_exchange(scenario, n, attempt.reply))
@@ -70,6 +76,22 @@ def compile_attempts(
         exchanges=tuple(exchanges),
         source=scenario.where(),
         notes={"dialect": name, "scenario": scenario.id},
+    )
+
+
+def raw_exchange(like: Exchange, attempt: RawAttempt) -> Exchange:
+    """The request ``like`` answers, answered with the raw reply's status, headers and
+    bytes, unchanged."""
+    n = like.label.split(":")[0]
+    raw = attempt.raw
+    body = raw.body.encode("utf-8")
+    return replace(
+        like,
+        status=raw.status,
+        headers=tuple(raw.headers.items()),
+        chunks=(Chunk(body),) if body else (),
+        end="close",
+        label=f"{n}: raw {raw.status}",
     )
 
 

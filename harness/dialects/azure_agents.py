@@ -50,6 +50,7 @@ from harness.dialects._framing import framing_support
 from harness.scenario import (
     DisconnectAttempt,
     ErrorAttempt,
+    RawAttempt,
     ReasoningPart,
     ReplyAttempt,
     ReplyWrapper,
@@ -88,6 +89,8 @@ class AzureAgentsDialect:
                 return (
                     "azure-agents takes tool results via submit_tool_outputs, not thread messages"
                 )
+        if any(isinstance(a, RawAttempt) for a in scenario.attempts):
+            return "azure-agents: a raw reply inside the thread/run flow is not scripted yet"
         if any(isinstance(a, DisconnectAttempt) for a in scenario.attempts):
             return (
                 "azure-agents: a connection dropped inside the thread/run flow is not scripted "

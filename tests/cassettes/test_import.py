@@ -461,7 +461,10 @@ def test_harness_import_writes_valid_scenario_files(
     out = tmp_path / "scenarios"
     assert main(["import", str(source), "-o", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "#2 other: skipped (other replies have no neutral reader)" in printed
+    assert (
+        "#2 other: skipped (generativelanguage.googleapis.com/v1beta/x: a provider harness "
+        "has no dialect for (no neutral reader))"
+    ) in printed
     written = sorted(out.iterdir())
     assert [p.name for p in written] == ["my-cassette-1.yaml"]
     text = written[0].read_text(encoding="utf-8")
