@@ -49,6 +49,10 @@ VOLATILE_HEADERS = frozenset(
 )  # fmt: skip
 """Request headers whose values change on every request (secrets are compared by presence)."""
 
+INSTALL_HEADERS = frozenset({"accept-encoding"})
+"""Request headers the HTTP library fills from what is installed beside it (httpx adds
+``zstd`` and ``br`` when zstandard or brotli import), not from the adapter's code."""
+
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     """``{"a": {"b": 1}}`` -> ``{"a.b": 1}``, volatile keys left out."""
@@ -89,7 +93,7 @@ def _headers(interaction: Interaction) -> dict[str, Any]:
         key = name.lower()
         if key in ("authorization", "api-key", "x-api-key", "cookie"):
             out[key] = "(present)"
-        elif key not in VOLATILE_HEADERS:
+        elif key not in VOLATILE_HEADERS and key not in INSTALL_HEADERS:
             out[key] = value
     return out
 
