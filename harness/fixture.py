@@ -288,7 +288,18 @@ class ReplayHandle:
             lines += [f"  {e.describe()}" for e in self.remaining]
         for miss in self.misses:
             lines.append("miss: " + str(miss).replace("\n", "\n  "))
+        for stale in self.replay.stale:
+            lines.append(f"stale client (setup-stale-client): {stale}")
         return "\n".join(lines)
+
+
+def stale_client_message(replay: Replay) -> str:
+    """The setup error of a test whose client was built (and cached) in an earlier test."""
+    return (
+        "[setup-stale-client] harness could not serve this test: a client built in an earlier "
+        f"test is cached and was used here, so this test's script was not served.\n"
+        f"{replay.stale[0]}\nNothing about the adapter was judged."
+    )
 
 
 def _classified(error: BaseException) -> ErrorEvent:
@@ -416,14 +427,20 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
         if kind == "scenario":
             clock = request.getfixturevalue("harness_clock")
             handle = _scenario_replay(request, ref, options, clock)
+            handle.replay.run_name = request.node.nodeid
+            stack.enter_context(handle.replay.active())
             stack.enter_context(serving(handle.replay))
         else:
             handle = stack.enter_context(_cassette(request, ref, options))
+            handle.replay.run_name = request.node.nodeid
+            stack.enter_context(handle.replay.active())
         if handle.recorder is None or handle.recorder.replay is not None:
             loopback = bool(options.get("allow_loopback"))
             stack.enter_context(no_network(allow_loopback=loopback, proxy_env=True))
         request.node.stash[REPLAY_HANDLE] = handle
         yield handle
+    if handle.replay.stale:  # the test's own requests went to an earlier test's replay
+        pytest.fail(f"harness_replay: {stale_client_message(handle.replay)}", pytrace=False)
     replaying = handle.recorder is None or handle.recorder.replay is not None
     strict = options.get("assert_all_served", True) and replaying
     if strict and request.node.stash.get(CALL_PASSED, False):

@@ -104,6 +104,7 @@ def run_scenario(
     run.script = dialect.synthesize(scenario)
     clock = Clock(budget=budget.virtual_seconds)
     replay = Replay(run.script, clock, repeat_last=run.contract.repeats(scenario))
+    replay.run_name = f"the cell {scenario.id} x {driver.name}"
     ctx = DriverContext(scenario=scenario, replay=replay, clock=clock)
     started = time.perf_counter()
     blocked: list[str] = []
@@ -164,11 +165,13 @@ def _transport_seams() -> Callable[[], None]:
     next cells) this cell's replay. The HTTP libraries are imported here, before the cell,
     so the originals are known.
     """
+    from harness.transport._bind import SEAMS
+
     saved: list[tuple[type, str, object]] = []
     for module in _http_libraries():
-        for cls in (module.Client, module.AsyncClient):
-            for name in ("_init_transport", "_init_proxy_transport"):
-                saved.append((cls, name, vars(cls).get(name, _ABSENT)))
+        for owner, name in SEAMS:
+            cls = getattr(module, owner)
+            saved.append((cls, name, vars(cls).get(name, _ABSENT)))
 
     def restore() -> None:
         for cls, name, value in saved:

@@ -1,0 +1,150 @@
+"""``harness_replay`` serves SDK clients exactly as a user builds them: default construction,
+no ``http_client``, no base URL. anthropic 2.17 always passes its own ``httpx2.HTTPTransport``
+(with socket options), httpx users bring subclasses and retry wrappers; all are served. A
+client cached from an earlier test is a setup error naming the cache and its fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.plugin.outside import ASYNCIO_INI, PLUGIN
+
+pytest_plugins = ["pytester"]
+
+DEFAULT_CLIENTS = """
+import anthropic
+import openai
+import pytest
+
+MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+@pytest.fixture(autouse=True)
+def keys(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+
+
+@pytest.mark.harness_scenario("text-plain", dialect="anthropic-messages")
+def test_anthropic_default(harness_replay):
+    client = anthropic.Anthropic()
+    with client.messages.stream(model="m", max_tokens=64, messages=MESSAGES) as stream:
+        text = "".join(stream.text_stream)
+    assert text == "Hello! Nice to meet you."
+    assert harness_replay.requests[0].url == "https://api.anthropic.com/v1/messages"
+
+
+@pytest.mark.harness_scenario("text-plain", dialect="anthropic-messages")
+@pytest.mark.asyncio
+async def test_async_anthropic_default(harness_replay):
+    client = anthropic.AsyncAnthropic()
+    async with client.messages.stream(model="m", max_tokens=64, messages=MESSAGES) as stream:
+        text = "".join([t async for t in stream.text_stream])
+    assert text == "Hello! Nice to meet you."
+
+
+@pytest.mark.harness_scenario("text-plain", dialect="openai-chat")
+def test_openai_default(harness_replay):
+    stream = openai.OpenAI().chat.completions.create(model="m", messages=MESSAGES, stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+    assert harness_replay.requests[0].url == "https://api.openai.com/v1/chat/completions"
+
+
+@pytest.mark.harness_scenario("text-plain", dialect="openai-chat")
+@pytest.mark.asyncio
+async def test_async_openai_default(harness_replay):
+    stream = await openai.AsyncOpenAI().chat.completions.create(
+        model="m", messages=MESSAGES, stream=True
+    )
+    assert [c async for c in stream]
+
+
+@pytest.mark.harness_scenario("nonstream-text", dialect="openai-chat")
+def test_httpx_subclass_and_retry_wrapper(harness_replay):
+    import httpx
+
+    class Keepalive(httpx.HTTPTransport):  # a subclass with socket options
+        def __init__(self):
+            super().__init__(retries=2, socket_options=[(6, 1, 1)])
+
+    class Retrying(httpx.BaseTransport):  # a wrapper that delegates
+        def __init__(self, inner):
+            self.inner = inner
+            self.calls = 0
+
+        def handle_request(self, request):
+            self.calls += 1
+            return self.inner.handle_request(request)
+
+    wrapper = Retrying(Keepalive())
+    with httpx.Client(transport=wrapper) as http:
+        assert http.post("https://api.openai.com/v1/chat/completions", json={}).status_code == 200
+    assert wrapper.calls == 1  # the wrapper's own logic ran; the transport under it was served
+
+
+@pytest.mark.harness_scenario("nonstream-text", dialect="openai-chat")
+def test_httpx_proxy_mount(harness_replay):
+    import httpx
+
+    proxied = httpx.HTTPTransport(proxy="http://proxy.invalid:3128")
+    with httpx.Client(mounts={"all://": proxied}) as http:
+        assert http.post("https://api.openai.com/v1/chat/completions", json={}).status_code == 200
+
+
+@pytest.mark.harness_scenario("nonstream-text", dialect="openai-chat")
+def test_httpx2_own_transport(harness_replay):
+    import httpx2
+
+    with httpx2.Client(transport=httpx2.HTTPTransport(retries=1)) as http:
+        assert http.post("https://api.openai.com/v1/chat/completions", json={}).status_code == 200
+"""
+
+
+def test_default_constructed_sdk_clients_are_served(project: pytest.Pytester) -> None:
+    pytest.importorskip("anthropic")
+    pytest.importorskip("openai")
+    project.makepyfile(test_default=DEFAULT_CLIENTS)
+    project.makeini(ASYNCIO_INI)
+    result = project.runpytest(*PLUGIN, "-p", "asyncio", "-v")
+    result.assert_outcomes(passed=7)
+
+
+CACHED_CLIENT = """
+import functools
+
+import openai
+import pytest
+
+
+@functools.lru_cache
+def get_client():
+    return openai.OpenAI(api_key="sk-test", max_retries=0)
+
+
+@pytest.mark.harness_scenario("nonstream-text")
+def test_builds_the_client(harness_replay):
+    get_client().chat.completions.create(model="m", messages=[])
+
+
+@pytest.mark.harness_scenario("nonstream-text")
+def test_reuses_it(harness_replay):
+    get_client().chat.completions.create(model="m", messages=[])
+"""
+
+
+def test_a_client_cached_across_tests_is_a_setup_error_naming_the_cache(
+    project: pytest.Pytester,
+) -> None:
+    pytest.importorskip("openai")
+    project.makepyfile(test_cached=CACHED_CLIENT)
+    result = project.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*harness_replay: [[]setup-stale-client[]] harness could not serve this test*",
+            "*cached by the lru_cache test_cached.get_client: call "
+            "test_cached.get_client.cache_clear() between tests*",
+        ]
+    )
