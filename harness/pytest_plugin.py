@@ -250,7 +250,13 @@ def pytest_runtest_makereport(
             report.sections.append(("harness", section))
     handle = item.stash.get(REPLAY_HANDLE, None)
     if handle is not None and report.failed:
-        report.sections.append(("harness", handle.report()))
+        text = handle.report()
+        if call.excinfo is not None:
+            from harness.blocked import blocked_reason
+
+            blocked = blocked_reason(call.excinfo.value)
+            text += f"\nblocked: {blocked}" if blocked else ""
+        report.sections.append(("harness", text))
     return report
 
 

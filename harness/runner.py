@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness.blocked import explain_error
 from harness.budget import AdapterHung, Budget, stack_of, wall_limit
 from harness.checks import Check, CheckResult, default_checks
 from harness.checks.rootcause import settle
@@ -266,6 +267,9 @@ def _pending_tasks() -> list[str]:
     return sorted(names)
 
 
+OWN = "the adapter opened its own connection instead of the replay's"
+
+
 def _blocked_connections(exc: BaseException) -> list[str]:
     """Connections the guard refused, found in the chain of what the adapter raised (SDKs
     wrap them: "Connection error."), as misses naming host and port."""
@@ -278,7 +282,8 @@ def _blocked_connections(exc: BaseException) -> list[str]:
             continue
         seen.add(id(e))
         if isinstance(e, NetworkBlocked):
-            found.append(f"{e}: the adapter opened its own connection instead of the replay's")
+            why = e.why or explain_error(exc)
+            found.append(f"{e}: {why}" if why and not e.why else str(e) if why else f"{e}: {OWN}")
         todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
     return found
 

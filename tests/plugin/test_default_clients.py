@@ -148,3 +148,42 @@ def test_a_client_cached_across_tests_is_a_setup_error_naming_the_cache(
             "test_cached.get_client.cache_clear() between tests*",
         ]
     )
+
+
+UNSERVABLE = """
+import asyncio
+
+import httpx
+import pytest
+
+
+class OwnIO(httpx.AsyncBaseTransport):
+    async def handle_async_request(self, request):
+        await asyncio.open_connection(request.url.host, 443)
+
+
+@pytest.mark.harness_scenario("nonstream-text")
+@pytest.mark.asyncio
+async def test_own_io(harness_replay):
+    async with httpx.AsyncClient(transport=OwnIO()) as http:
+        await http.post("https://api.openai.com/v1/chat/completions", json={})
+"""
+
+
+def test_a_blocked_connection_names_client_library_reason_and_fix(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(test_unservable=UNSERVABLE)
+    project.makeini(ASYNCIO_INI)
+    result = project.runpytest(*PLUGIN, "-p", "asyncio")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "blocked: harness blocked a network connection to api.openai.com:443 during replay: "
+            "the httpx client httpx.AsyncClient was not served: its transport "
+            "test_unservable.OwnIO does its own I/O instead of going through "
+            "httpx.HTTPTransport, the method harness serves; the request was sent from "
+            "*test_unservable.py:16. Fix: build it with http_client=httpx.AsyncClient("
+            "transport=harness_replay.transport('httpx'))*",
+        ]
+    )
