@@ -48,6 +48,7 @@ __all__ = [
 
 DEFAULT_DIALECT = "openai-chat"
 BASE_URL = "https://replay.harness.invalid"
+"""The host a cassette's replay is given (any host is served)."""
 API_KEY = "sk-harness-0000000000000000"
 
 _scenarios_key = pytest.StashKey[list[Scenario]]()
@@ -172,12 +173,21 @@ class ReplayHandle:
     on events the test collected from its adapter.
     """
 
-    def __init__(self, replay: Replay, *, scenario: Scenario | None, dialect: str | None) -> None:
+    def __init__(
+        self,
+        replay: Replay,
+        *,
+        scenario: Scenario | None,
+        dialect: str | None,
+        base_url: str | None = None,
+    ) -> None:
         self.replay = replay
         self.scenario = scenario
         self.dialect = dialect
-        self.base_url = BASE_URL
-        """Point clients here (OpenAI-style clients: ``base_url + "/v1"``); any host works."""
+        self.base_url = base_url or BASE_URL
+        """The dialect's provider URL (``https://api.openai.com``, ...; the marker's
+        ``base_url=`` if given), served in-process: SDK clients need no ``base_url`` at all.
+        OpenAI-style clients add ``/v1``. Any host is served."""
         self.api_key = API_KEY
         self.recorder: Recorder | None = None
         """For a cassette: the recording session (``recorder.replay`` is set when replaying)."""
@@ -309,7 +319,7 @@ def _classified(error: BaseException) -> ErrorEvent:
 
 
 MARKER_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "harness_scenario": ("dialect", "assert_all_served", "allow_loopback"),
+    "harness_scenario": ("dialect", "assert_all_served", "allow_loopback", "base_url"),
     "harness_cassette": ("record_mode", "assert_all_served", "allow_loopback"),
 }
 """The keyword arguments each marker takes; any other is a mistake, reported as one."""
@@ -354,6 +364,7 @@ def _scenario_replay(
 ) -> ReplayHandle:
     from harness.dialects import DialectError, get_dialect
     from harness.errors import HarnessError
+    from harness.transport.hosts import base_url_for
 
     config = request.config
     name = options.get("dialect") or config.getini("harness_dialect") or DEFAULT_DIALECT
@@ -366,7 +377,10 @@ def _scenario_replay(
     if reason is not None:
         pytest.skip(f"n/a: {scenario.id} on {dialect.name}: {reason}")
     return ReplayHandle(
-        Replay(dialect.synthesize(scenario), clock), scenario=scenario, dialect=dialect.name
+        Replay(dialect.synthesize(scenario), clock),
+        scenario=scenario,
+        dialect=dialect.name,
+        base_url=base_url_for(dialect.name, options.get("base_url")),
     )
 
 

@@ -29,6 +29,7 @@ from harness.scenario import Scenario
 from harness.script import Script
 from harness.setup_errors import hung_finding, setup_error
 from harness.transport.core import Replay
+from harness.transport.hosts import base_url_for
 
 __all__ = ["Run", "Status", "run_scenario"]
 
@@ -106,7 +107,8 @@ def run_scenario(
     clock = Clock(budget=budget.virtual_seconds)
     replay = Replay(run.script, clock, repeat_last=run.contract.repeats(scenario))
     replay.run_name = f"the cell {scenario.id} x {driver.name}"
-    ctx = DriverContext(scenario=scenario, replay=replay, clock=clock)
+    base_url = base_url_for(dialect.name, getattr(driver, "base_url", None))
+    ctx = DriverContext(scenario=scenario, replay=replay, clock=clock, base_url=base_url)
     started = time.perf_counter()
     blocked: list[str] = []
     events: list[Event] = []

@@ -93,6 +93,21 @@ def test_httpx_proxy_mount(harness_replay):
         assert http.post("https://api.openai.com/v1/chat/completions", json={}).status_code == 200
 
 
+@pytest.mark.harness_scenario("text-plain", dialect="anthropic-messages")
+def test_base_url_is_the_provider_url(harness_replay):
+    assert harness_replay.base_url == "https://api.anthropic.com"
+    anthropic.Anthropic(base_url=harness_replay.base_url).messages.create(
+        model="m", max_tokens=64, messages=MESSAGES, stream=True
+    ).close()
+
+
+@pytest.mark.harness_scenario("text-plain", base_url="http://localhost:4000")
+def test_base_url_can_be_chosen(harness_replay):
+    assert harness_replay.base_url == "http://localhost:4000"
+    client = openai.OpenAI(base_url=harness_replay.base_url + "/v1")
+    assert list(client.chat.completions.create(model="m", messages=MESSAGES, stream=True))
+
+
 @pytest.mark.harness_scenario("nonstream-text", dialect="openai-chat")
 def test_httpx2_own_transport(harness_replay):
     import httpx2
@@ -108,7 +123,7 @@ def test_default_constructed_sdk_clients_are_served(project: pytest.Pytester) ->
     project.makepyfile(test_default=DEFAULT_CLIENTS)
     project.makeini(ASYNCIO_INI)
     result = project.runpytest(*PLUGIN, "-p", "asyncio", "-v")
-    result.assert_outcomes(passed=7)
+    result.assert_outcomes(passed=9)
 
 
 CACHED_CLIENT = """
