@@ -386,17 +386,45 @@ def _scenario_replay(
 
 def cassette_path(request: pytest.FixtureRequest, ref: Any) -> Path:
     """The marker's path (relative to the test file), or ``cassettes/<module>/<test>.yaml``."""
-    here = Path(request.path).parent
+    return _cassette_file(Path(request.path), request.node.name, ref)
+
+
+def _cassette_file(test_file: Path, test_name: str, ref: Any) -> Path:
+    here = test_file.parent
     if ref is None:
-        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in request.node.name)
-        return here / "cassettes" / Path(request.path).stem / f"{name}.yaml"
+        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in test_name)
+        return here / "cassettes" / test_file.stem / f"{name}.yaml"
     path = Path(ref)
     return path if path.is_absolute() else here / path
 
 
 def _record_mode(request: pytest.FixtureRequest, options: dict[str, Any]) -> str:
-    mode = options.get("record_mode") or request.config.getoption("harness_record_mode")
-    return str(mode or request.config.getini("harness_record_mode") or "none")
+    return _mode_of(request.config, options)
+
+
+def _mode_of(config: pytest.Config, options: dict[str, Any]) -> str:
+    mode = options.get("record_mode") or config.getoption("harness_record_mode")
+    return str(mode or config.getini("harness_record_mode") or "none")
+
+
+def _live(mode: str, path: Path) -> bool:
+    return mode in ("all", "new_episodes") or (mode == "once" and not path.exists())
+
+
+def records(item: pytest.Item) -> bool:
+    """Whether ``item`` will record its cassette (talk to the real server): such a test must
+    run on a real event loop, whatever ``harness_virtual_asyncio`` says, or the SDK's
+    timeouts fire at once on virtual time and cut the recording."""
+    mark = item.get_closest_marker("harness_cassette")
+    if mark is None or item.get_closest_marker("harness_scenario") is not None:
+        return False
+    path = _cassette_file(Path(str(item.path)), item.name, mark.args[0] if mark.args else None)
+    return _live(_mode_of(item.config, dict(mark.kwargs)), path)
+
+
+class RecordingDiscarded(Exception):
+    """Thrown into the recording when its test failed: nothing is written, so the cassette
+    stays as it was (absent: ``once`` records again next time)."""
 
 
 @contextmanager
@@ -410,9 +438,11 @@ def _cassette(
     """
     from harness.cassettes import CassetteError, recording
 
+    from harness.pytest_plugin import CALL_PASSED
+
     path = cassette_path(request, ref)
     mode = _record_mode(request, options)
-    live = mode in ("all", "new_episodes") or (mode == "once" and not path.exists())
+    live = _live(mode, path)
     clock = Clock() if live else request.getfixturevalue("harness_clock")
     with ExitStack() as stack:
         try:
@@ -423,6 +453,10 @@ def _cassette(
         handle = ReplayHandle(replay, scenario=None, dialect=None)
         handle.recorder = recorder
         yield handle
+        if live and not request.node.stash.get(CALL_PASSED, False):
+            discarded = RecordingDiscarded(f"{path}: the test failed while recording")
+            stack.__exit__(RecordingDiscarded, discarded, None)  # recording() writes nothing
+            return
         try:
             stack.close()
         except CassetteError as exc:

@@ -166,14 +166,15 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
 class _VirtualAsyncio:
     """pytest-asyncio's loop factory hook: tests using harness run on a virtual-time loop,
-    every other test on the loop it would have had."""
+    every other test on the loop it would have had; so does a test recording its cassette
+    (a real server needs real time)."""
 
     def pytest_asyncio_loop_factories(self, config: pytest.Config, item: pytest.Item) -> Any:
-        from harness.fixture import default_loop_factory, virtual_loop_factory
+        from harness.fixture import default_loop_factory, records, virtual_loop_factory
 
         names = set(getattr(item, "fixturenames", ()))
         marked = any(item.get_closest_marker(m) for m in ("harness_scenario", "harness_cassette"))
-        if marked or names & {"harness_replay", "harness_clock"}:
+        if (marked or names & {"harness_replay", "harness_clock"}) and not records(item):
             return {"harness-virtual-time": virtual_loop_factory}
         return {"asyncio": default_loop_factory}
 
