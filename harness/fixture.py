@@ -437,7 +437,6 @@ def _cassette(
     the real server in real time (a virtual clock would skip the waits a real server needs).
     """
     from harness.cassettes import CassetteError, recording
-
     from harness.pytest_plugin import CALL_PASSED
 
     path = cassette_path(request, ref)
