@@ -202,3 +202,43 @@ def test_a_blocked_connection_names_client_library_reason_and_fix(
             "transport=harness_replay.transport('httpx'))*",
         ]
     )
+
+
+LANGCHAIN = """
+import pytest
+from langchain_openai import ChatOpenAI
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+
+
+@pytest.mark.harness_scenario("text-plain")
+def test_first(harness_replay):
+    chunks = list(ChatOpenAI(model="gpt-4o-mini").stream("hi"))
+    assert "".join(c.content for c in chunks) == "Hello! Nice to meet you."
+
+
+@pytest.mark.harness_scenario("text-plain")
+def test_second_reuses_the_cached_client(harness_replay):
+    list(ChatOpenAI(model="gpt-4o-mini", max_retries=0).stream("hi"))
+"""
+
+
+def test_chat_openai_default_is_served_and_its_cached_client_reported(
+    project: pytest.Pytester,
+) -> None:
+    """langchain-openai builds a socket-options transport and keeps the client in an
+    ``lru_cache`` across instances: the first test is served, the second is told why not."""
+    pytest.importorskip("langchain_openai")
+    project.makepyfile(test_langchain=LANGCHAIN)
+    result = project.runpytest(*PLUGIN)
+    result.assert_outcomes(passed=1, failed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*harness_replay: [[]setup-stale-client[]]*",
+            "*cached by the lru_cache langchain_openai.chat_models._client_utils."
+            "_cached_sync_httpx_client: call *.cache_clear() between tests*",
+        ]
+    )
