@@ -170,7 +170,8 @@ class _VirtualAsyncio:
     (a real server needs real time)."""
 
     def pytest_asyncio_loop_factories(self, config: pytest.Config, item: pytest.Item) -> Any:
-        from harness.fixture import default_loop_factory, records, virtual_loop_factory
+        from harness.fixture import default_loop_factory, virtual_loop_factory
+        from harness.fixture_cassette import records
 
         names = set(getattr(item, "fixturenames", ()))
         marked = any(item.get_closest_marker(m) for m in ("harness_scenario", "harness_cassette"))

@@ -5,11 +5,20 @@ client cached from an earlier test is a setup error naming the cache and its fix
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+
 import pytest
 
 from tests.plugin.outside import ASYNCIO_INI, PLUGIN
 
 pytest_plugins = ["pytester"]
+
+# Imported here, in the outer process: modules an in-process inner run imports first are
+# dropped after it, and a later test would then hold a second copy of httpx2's classes.
+for _name in ("httpcore2", "httpx2", "anthropic", "openai", "langchain_openai"):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_name)
 
 DEFAULT_CLIENTS = """
 import anthropic
