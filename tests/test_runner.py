@@ -186,3 +186,6 @@ def test_a_hung_cell_leaves_no_replay_behind_for_later_clients() -> None:
     assert codes(run("ignores-cancel")) == ["adapter-hung"]
     assert type(httpx.AsyncClient()._transport).__name__ == "AsyncHTTPTransport"
     assert type(httpx.Client()._transport).__name__ == "HTTPTransport"
+    for method in (httpx.HTTPTransport.handle_request, httpx.HTTPTransport.__init__):
+        assert method.__module__ == "httpx._transports.default"  # own transports too
+    assert httpx.AsyncHTTPTransport.handle_async_request.__module__ == "httpx._transports.default"
