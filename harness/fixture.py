@@ -26,6 +26,7 @@ import pytest
 from harness.clock import Clock, new_virtual_loop
 from harness.events import ErrorEvent, Event, RequestRecord, Transcript
 from harness.findings import Finding
+from harness.fixture_cassette import cassette_path, open_cassette
 from harness.scenario import Scenario
 from harness.script import Exchange, Script
 from harness.transport.core import Replay, ReplayMiss
@@ -48,6 +49,7 @@ __all__ = [
 
 DEFAULT_DIALECT = "openai-chat"
 BASE_URL = "https://replay.harness.invalid"
+"""The host a cassette's replay is given (any host is served)."""
 API_KEY = "sk-harness-0000000000000000"
 
 _scenarios_key = pytest.StashKey[list[Scenario]]()
@@ -172,12 +174,21 @@ class ReplayHandle:
     on events the test collected from its adapter.
     """
 
-    def __init__(self, replay: Replay, *, scenario: Scenario | None, dialect: str | None) -> None:
+    def __init__(
+        self,
+        replay: Replay,
+        *,
+        scenario: Scenario | None,
+        dialect: str | None,
+        base_url: str | None = None,
+    ) -> None:
         self.replay = replay
         self.scenario = scenario
         self.dialect = dialect
-        self.base_url = BASE_URL
-        """Point clients here (OpenAI-style clients: ``base_url + "/v1"``); any host works."""
+        self.base_url = base_url or BASE_URL
+        """The dialect's provider URL (``https://api.openai.com``, ...; the marker's
+        ``base_url=`` if given), served in-process: SDK clients need no ``base_url`` at all.
+        OpenAI-style clients add ``/v1``. Any host is served."""
         self.api_key = API_KEY
         self.recorder: Recorder | None = None
         """For a cassette: the recording session (``recorder.replay`` is set when replaying)."""
@@ -288,7 +299,18 @@ class ReplayHandle:
             lines += [f"  {e.describe()}" for e in self.remaining]
         for miss in self.misses:
             lines.append("miss: " + str(miss).replace("\n", "\n  "))
+        for stale in self.replay.stale:
+            lines.append(f"stale client (setup-stale-client): {stale}")
         return "\n".join(lines)
+
+
+def stale_client_message(replay: Replay) -> str:
+    """The setup error of a test whose client was built (and cached) in an earlier test."""
+    return (
+        "[setup-stale-client] harness could not serve this test: a client built in an earlier "
+        f"test is cached and was used here, so this test's script was not served.\n"
+        f"{replay.stale[0]}\nNothing about the adapter was judged."
+    )
 
 
 def _classified(error: BaseException) -> ErrorEvent:
@@ -298,7 +320,7 @@ def _classified(error: BaseException) -> ErrorEvent:
 
 
 MARKER_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "harness_scenario": ("dialect", "assert_all_served", "allow_loopback"),
+    "harness_scenario": ("dialect", "assert_all_served", "allow_loopback", "base_url"),
     "harness_cassette": ("record_mode", "assert_all_served", "allow_loopback"),
 }
 """The keyword arguments each marker takes; any other is a mistake, reported as one."""
@@ -343,6 +365,7 @@ def _scenario_replay(
 ) -> ReplayHandle:
     from harness.dialects import DialectError, get_dialect
     from harness.errors import HarnessError
+    from harness.transport.hosts import base_url_for
 
     config = request.config
     name = options.get("dialect") or config.getini("harness_dialect") or DEFAULT_DIALECT
@@ -355,53 +378,11 @@ def _scenario_replay(
     if reason is not None:
         pytest.skip(f"n/a: {scenario.id} on {dialect.name}: {reason}")
     return ReplayHandle(
-        Replay(dialect.synthesize(scenario), clock), scenario=scenario, dialect=dialect.name
+        Replay(dialect.synthesize(scenario), clock),
+        scenario=scenario,
+        dialect=dialect.name,
+        base_url=base_url_for(dialect.name, options.get("base_url")),
     )
-
-
-def cassette_path(request: pytest.FixtureRequest, ref: Any) -> Path:
-    """The marker's path (relative to the test file), or ``cassettes/<module>/<test>.yaml``."""
-    here = Path(request.path).parent
-    if ref is None:
-        name = "".join(c if c.isalnum() or c in "-_." else "-" for c in request.node.name)
-        return here / "cassettes" / Path(request.path).stem / f"{name}.yaml"
-    path = Path(ref)
-    return path if path.is_absolute() else here / path
-
-
-def _record_mode(request: pytest.FixtureRequest, options: dict[str, Any]) -> str:
-    mode = options.get("record_mode") or request.config.getoption("harness_record_mode")
-    return str(mode or request.config.getini("harness_record_mode") or "none")
-
-
-@contextmanager
-def _cassette(
-    request: pytest.FixtureRequest, ref: Any, options: dict[str, Any]
-) -> Iterator[ReplayHandle]:
-    """Replay (or record, per the record mode) the cassette for the test's clients.
-
-    Replaying runs on the test's virtual clock with the network blocked; recording talks to
-    the real server in real time (a virtual clock would skip the waits a real server needs).
-    """
-    from harness.cassettes import CassetteError, recording
-
-    path = cassette_path(request, ref)
-    mode = _record_mode(request, options)
-    live = mode in ("all", "new_episodes") or (mode == "once" and not path.exists())
-    clock = Clock() if live else request.getfixturevalue("harness_clock")
-    with ExitStack() as stack:
-        try:
-            recorder = stack.enter_context(recording(path, cast(Any, mode), clock=clock))
-        except CassetteError as exc:
-            pytest.fail(f"harness_cassette: {exc}", pytrace=False)
-        replay = recorder.replay or Replay(Script((), source=str(path)), clock)
-        handle = ReplayHandle(replay, scenario=None, dialect=None)
-        handle.recorder = recorder
-        yield handle
-        try:
-            stack.close()
-        except CassetteError as exc:
-            pytest.fail(f"harness_cassette: {exc}", pytrace=False)
 
 
 @contextmanager
@@ -416,14 +397,20 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
         if kind == "scenario":
             clock = request.getfixturevalue("harness_clock")
             handle = _scenario_replay(request, ref, options, clock)
+            handle.replay.run_name = request.node.nodeid
+            stack.enter_context(handle.replay.active())
             stack.enter_context(serving(handle.replay))
         else:
-            handle = stack.enter_context(_cassette(request, ref, options))
+            handle = stack.enter_context(open_cassette(request, ref, options))
+            handle.replay.run_name = request.node.nodeid
+            stack.enter_context(handle.replay.active())
         if handle.recorder is None or handle.recorder.replay is not None:
             loopback = bool(options.get("allow_loopback"))
             stack.enter_context(no_network(allow_loopback=loopback, proxy_env=True))
         request.node.stash[REPLAY_HANDLE] = handle
         yield handle
+    if handle.replay.stale:  # the test's own requests went to an earlier test's replay
+        pytest.fail(f"harness_replay: {stale_client_message(handle.replay)}", pytrace=False)
     replaying = handle.recorder is None or handle.recorder.replay is not None
     strict = options.get("assert_all_served", True) and replaying
     if strict and request.node.stash.get(CALL_PASSED, False):

@@ -44,13 +44,17 @@ class NetworkBlocked(ConnectionError):
     failure; the message, which names host and port, survives that mapping.
     """
 
-    def __init__(self, host: object, port: object) -> None:
+    def __init__(self, host: object, port: object, why: str = "") -> None:
         if isinstance(host, bytes):  # httpcore's async path resolves the host as bytes
             host = host.decode("ascii", errors="replace")
         self.host = host
         self.port = port
+        self.why = why
+        """Which client and library, why harness did not serve it, the line to change."""
         where = f"{host} (a name lookup)" if port is None else f"{host}:{port}"
         message = f"harness blocked a network connection to {where} during replay"
+        if why:
+            message += f": {why}"
         super().__init__(message)
         self.strerror = message  # what aiohttp prints (it drops __cause__); errno stays None
 
@@ -88,7 +92,9 @@ def no_network(*, allow_loopback: bool = False, proxy_env: bool = False) -> Iter
     def check(host: object, port: object) -> None:
         if host is None or (allow_loopback and _is_loopback(host)):
             return
-        raise NetworkBlocked(host, port)
+        from harness.blocked import explain
+
+        raise NetworkBlocked(host, port, explain())
 
     def check_address(address: Any) -> None:
         if isinstance(address, tuple) and len(address) >= 2:  # AF_INET / AF_INET6

@@ -166,14 +166,16 @@ def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
 
 class _VirtualAsyncio:
     """pytest-asyncio's loop factory hook: tests using harness run on a virtual-time loop,
-    every other test on the loop it would have had."""
+    every other test on the loop it would have had; so does a test recording its cassette
+    (a real server needs real time)."""
 
     def pytest_asyncio_loop_factories(self, config: pytest.Config, item: pytest.Item) -> Any:
         from harness.fixture import default_loop_factory, virtual_loop_factory
+        from harness.fixture_cassette import records
 
         names = set(getattr(item, "fixturenames", ()))
         marked = any(item.get_closest_marker(m) for m in ("harness_scenario", "harness_cassette"))
-        if marked or names & {"harness_replay", "harness_clock"}:
+        if (marked or names & {"harness_replay", "harness_clock"}) and not records(item):
             return {"harness-virtual-time": virtual_loop_factory}
         return {"asyncio": default_loop_factory}
 
@@ -250,7 +252,13 @@ def pytest_runtest_makereport(
             report.sections.append(("harness", section))
     handle = item.stash.get(REPLAY_HANDLE, None)
     if handle is not None and report.failed:
-        report.sections.append(("harness", handle.report()))
+        text = handle.report()
+        if call.excinfo is not None:
+            from harness.blocked import blocked_reason
+
+            blocked = blocked_reason(call.excinfo.value)
+            text += f"\nblocked: {blocked}" if blocked else ""
+        report.sections.append(("harness", text))
     return report
 
 

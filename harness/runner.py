@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from harness.blocked import explain_error
 from harness.budget import AdapterHung, Budget, stack_of, wall_limit
 from harness.checks import Check, CheckResult, default_checks
 from harness.checks.rootcause import settle
@@ -29,6 +30,7 @@ from harness.scenario import Scenario
 from harness.script import Script
 from harness.setup_errors import hung_finding, setup_error
 from harness.transport.core import Replay
+from harness.transport.hosts import base_url_for
 
 __all__ = ["Run", "Status", "run_scenario"]
 
@@ -105,7 +107,9 @@ def run_scenario(
     run.script = dialect.synthesize(scenario)
     clock = Clock(budget=budget.virtual_seconds)
     replay = Replay(run.script, clock, repeat_last=run.contract.repeats(scenario))
-    ctx = DriverContext(scenario=scenario, replay=replay, clock=clock)
+    replay.run_name = f"the cell {scenario.id} x {driver.name}"
+    base_url = base_url_for(dialect.name, getattr(driver, "base_url", None))
+    ctx = DriverContext(scenario=scenario, replay=replay, clock=clock, base_url=base_url)
     started = time.perf_counter()
     blocked: list[str] = []
     events: list[Event] = []
@@ -167,11 +171,13 @@ def _transport_seams() -> Callable[[], None]:
     next cells) this cell's replay. The HTTP libraries are imported here, before the cell,
     so the originals are known.
     """
+    from harness.transport._bind import SEAMS
+
     saved: list[tuple[type, str, object]] = []
     for module in _http_libraries():
-        for cls in (module.Client, module.AsyncClient):
-            for name in ("_init_transport", "_init_proxy_transport"):
-                saved.append((cls, name, vars(cls).get(name, _ABSENT)))
+        for owner, name in SEAMS:
+            cls = getattr(module, owner)
+            saved.append((cls, name, vars(cls).get(name, _ABSENT)))
 
     def restore() -> None:
         for cls, name, value in saved:
@@ -266,6 +272,9 @@ def _pending_tasks() -> list[str]:
     return sorted(names)
 
 
+OWN = "the adapter opened its own connection instead of the replay's"
+
+
 def _blocked_connections(exc: BaseException) -> list[str]:
     """Connections the guard refused, found in the chain of what the adapter raised (SDKs
     wrap them: "Connection error."), as misses naming host and port."""
@@ -278,7 +287,8 @@ def _blocked_connections(exc: BaseException) -> list[str]:
             continue
         seen.add(id(e))
         if isinstance(e, NetworkBlocked):
-            found.append(f"{e}: the adapter opened its own connection instead of the replay's")
+            why = e.why or explain_error(exc)
+            found.append(f"{e}: {why}" if why and not e.why else str(e) if why else f"{e}: {OWN}")
         todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
     return found
 

@@ -105,15 +105,22 @@ def adapter(kind: str, **options: Any) -> Conformance:
             print('{"cell": {"status": "pass"}}', file=sys.stderr, flush=True)
         if kind == "crash-on-retry" and "retry" in ctx.scenario.id:
             os._exit(3)
-        if kind == "own-transport":
-            own = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(retries=0))
+        if kind == "own-transport":  # does its own I/O: nothing harness can serve
+            own = httpx.AsyncClient(transport=OwnSocketTransport())
+            async for item in chat(request, ctx, own):
+                yield item
+            return
+        if kind == "served-own-transport":  # socket options: still httpx's HTTPTransport
+            own = httpx.AsyncClient(
+                transport=httpx.AsyncHTTPTransport(retries=0, socket_options=[(6, 1, 1)])
+            )
             async for item in chat(request, ctx, own):
                 yield item
             return
         if kind == "leaks-after-served":  # served once, then a client of its own
             async for item in chat(request, ctx):
                 yield item
-            own = httpx.AsyncClient(transport=httpx.AsyncHTTPTransport(retries=0))
+            own = httpx.AsyncClient(transport=OwnSocketTransport())
             await own.post("https://api.openai.com/v1/chat/completions", json={})
             return
         if kind == "cached-client":
@@ -124,6 +131,15 @@ def adapter(kind: str, **options: Any) -> Conformance:
             yield item
 
     return declared
+
+
+class OwnSocketTransport(httpx.AsyncBaseTransport):
+    """A transport doing its own I/O, not through ``httpx.AsyncHTTPTransport``: the one kind
+    of httpx client harness cannot serve (the network guard stops it)."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await asyncio.open_connection(request.url.host, request.url.port or 443)
+        raise AssertionError("the network guard lets no connection through")
 
 
 _client: list[httpx.AsyncClient] = []
@@ -151,6 +167,7 @@ KINDS = (
     "prints-json",
     "crash-on-retry",
     "own-transport",
+    "served-own-transport",
     "cached-client",
     "leaks-after-served",
     "honest",

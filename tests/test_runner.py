@@ -108,10 +108,20 @@ def test_a_client_with_its_own_transport_is_a_setup_error_not_a_finding() -> Non
     result = run("own-transport")
     assert result.status == "error"
     assert result.setup is not None and result.setup.code == "setup-own-transport"
-    assert "passes its own transport (httpx.AsyncHTTPTransport)" in result.setup.message
+    assert "passes its own transport (tests.runtime_drivers.OwnSocketTransport)" in (
+        result.setup.message
+    )
     assert "ctx.transport()" in result.setup.message
     assert result.findings == []  # never charged to the adapter
     assert result.reason().startswith("setup-own-transport: ")
+
+
+def test_a_client_with_its_own_http_transport_is_served() -> None:
+    """Socket options (as anthropic and langchain-openai pass) keep httpx's HTTPTransport,
+    whose network method harness serves: the cell simply runs."""
+    result = run("served-own-transport")
+    assert result.setup is None and result.status == "pass"
+    assert result.transcript is not None and result.transcript.requests[0].exchange == 0
 
 
 def test_a_connection_blocked_after_a_served_exchange_stays_a_finding() -> None:
@@ -176,3 +186,6 @@ def test_a_hung_cell_leaves_no_replay_behind_for_later_clients() -> None:
     assert codes(run("ignores-cancel")) == ["adapter-hung"]
     assert type(httpx.AsyncClient()._transport).__name__ == "AsyncHTTPTransport"
     assert type(httpx.Client()._transport).__name__ == "HTTPTransport"
+    for method in (httpx.HTTPTransport.handle_request, httpx.HTTPTransport.__init__):
+        assert method.__module__ == "httpx._transports.default"  # own transports too
+    assert httpx.AsyncHTTPTransport.handle_async_request.__module__ == "httpx._transports.default"

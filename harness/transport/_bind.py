@@ -14,9 +14,18 @@ from contextlib import ExitStack, contextmanager
 from types import ModuleType
 from typing import Any
 
+from harness.transport._own import (
+    ORIGIN,
+    built_here,
+    serve_async,
+    serve_sync,
+    stale_check,
+    tagging_init,
+)
+from harness.transport._own import __name__ as _own_module
 from harness.transport.core import BodyStream, Replay, Served, WireErrors, WireRequest
 
-__all__ = ["LIBRARIES", "load_library", "serving", "transport_class", "transport_for"]
+__all__ = ["LIBRARIES", "SEAMS", "load_library", "serving", "transport_class", "transport_for"]
 
 LIBRARIES = ("httpx", "httpx2")
 
@@ -44,12 +53,15 @@ def transport_for(replay: Replay, library: str = "httpx") -> Any:
 
 @contextmanager
 def serving(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[None]:
-    """Clients created inside without an explicit transport are served by ``replay``.
+    """Every httpx/httpx2 client used inside is served by ``replay``, however it was built.
 
-    For SDK clients built where no ``http_client`` can be passed. The seam is
+    For SDK clients built where no ``http_client`` can be passed. Two seams per library:
     ``Client._init_transport`` / ``AsyncClient._init_transport`` (and the proxy variant, so
-    proxy settings from the environment cannot route around the replay): the one place a
-    client picks its default transport. Libraries that are not installed are skipped.
+    proxy settings from the environment cannot route around the replay), where a client
+    without a transport of its own picks the default; and ``HTTPTransport.handle_request`` /
+    ``AsyncHTTPTransport.handle_async_request``, where every transport a client brings
+    (subclasses, socket options, proxies, wrappers that delegate) meets the network (see
+    :mod:`harness.transport._own`). Libraries that are not installed are skipped.
     Everything is undone on exit; nesting restores in order.
     """
     with ExitStack() as stack:
@@ -60,26 +72,71 @@ def serving(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[
                 lib = load_library(library)
             except ImportError:
                 continue
-            transport = transport_for(replay, library)
+            cls = transport_class(library)
             for client in (lib.Client, lib.AsyncClient):
-                default = _default_to(transport, replay.foreign_transports)
+                default = _default_to(cls, replay)
                 stack.enter_context(_patched(client, "_init_transport", default))
-                stack.enter_context(_patched(client, "_init_proxy_transport", _always(transport)))
+                stack.enter_context(_patched(client, "_init_proxy_transport", _always(cls, replay)))
+            for own in (lib.HTTPTransport, lib.AsyncHTTPTransport):
+                stack.enter_context(_patched(own, "__init__", tagging_init(replay)))
+            sync, async_ = serve_sync(replay, cls.serve), serve_async(replay, cls.aserve)
+            stack.enter_context(_patched(lib.HTTPTransport, "handle_request", sync))
+            stack.enter_context(_patched(lib.AsyncHTTPTransport, "handle_async_request", async_))
         yield
 
 
+SEAMS = (
+    ("Client", "_init_transport"),
+    ("Client", "_init_proxy_transport"),
+    ("AsyncClient", "_init_transport"),
+    ("AsyncClient", "_init_proxy_transport"),
+    ("HTTPTransport", "__init__"),
+    ("HTTPTransport", "handle_request"),
+    ("AsyncHTTPTransport", "__init__"),
+    ("AsyncHTTPTransport", "handle_async_request"),
+)
+"""(class, attribute) of each library that :func:`serving` patches (the runner restores
+them after a cell whose adapter never let its ``serving`` exit)."""
+
+
+def _new(cls: type[Any], replay: Replay) -> Any:
+    """A replay transport for one client, knowing where that client was built."""
+    transport = cls(replay)
+    setattr(transport, ORIGIN, built_here(replay, skip=3))
+    return transport
+
+
+def _served_by(transport: Any) -> bool:
+    """Whether requests through ``transport`` reach a replay (one of ours, or a transport
+    whose network method :func:`serving` replaces: ``HTTPTransport`` and its subclasses
+    that do not override it)."""
+    if type(transport).__name__ == "ReplayTransport":
+        return True
+    for name in ("handle_request", "handle_async_request"):
+        method = getattr(type(transport), name, None)
+        if (
+            method is not None
+            and getattr(method, "__name__", "") == name
+            and (getattr(method, "__module__", "") == _own_module)
+        ):
+            return True
+    return False
+
+
 def _default_to(
-    transport: Any, foreign: list[str]
+    cls: type[Any], replay: Replay
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``foreign`` collects the transports clients bring themselves (a setup error to name
-    if one of them then reaches the network)."""
+    """A client without a transport gets the replay's; one with a transport keeps it (it is
+    served by the patched network method if it goes through one). ``foreign_transports``
+    collects those that may not: the setup error to name if one then reaches the network."""
+    foreign = replay.foreign_transports
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def _init_transport(self: Any, *args: Any, **kwargs: Any) -> Any:
             given = kwargs.get("transport")
             if given is None:
-                return transport
-            if type(given).__name__ != "ReplayTransport":
+                return _new(cls, replay)
+            if not _served_by(given):
                 foreign.append(f"{type(given).__module__}.{type(given).__qualname__}")
             return original(self, *args, **kwargs)
 
@@ -88,10 +145,10 @@ def _default_to(
     return wrap
 
 
-def _always(transport: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _always(cls: type[Any], replay: Replay) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def _init_proxy_transport(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return transport
+            return _new(cls, replay)
 
         return _init_proxy_transport
 
@@ -163,11 +220,26 @@ def _build(lib: ModuleType) -> type[Any]:
             return f"<ReplayTransport[{self.library}] {self.replay!r}>"
 
         def handle_request(self, request: Any) -> Any:
-            served = self.replay.serve(*wire(request, request.read()))
-            return response(served, SyncStream(served.body), request)
+            return ReplayTransport.serve(self, request, self.replay)
 
         async def handle_async_request(self, request: Any) -> Any:
-            served = await self.replay.aserve(*wire(request, await request.aread()))
+            return await ReplayTransport.aserve(self, request, self.replay)
+
+        @staticmethod
+        def serve(owner: Any, request: Any, replay: Replay) -> Any:
+            """``request`` (sent through ``owner``, any transport) served by ``replay``."""
+            sent, errors = wire(request, request.read())
+            if replay.retired:
+                stale_check(owner, replay, sent)
+            served = replay.serve(sent, errors)
+            return response(served, SyncStream(served.body), request)
+
+        @staticmethod
+        async def aserve(owner: Any, request: Any, replay: Replay) -> Any:
+            sent, errors = wire(request, await request.aread())
+            if replay.retired:
+                stale_check(owner, replay, sent)
+            served = await replay.aserve(sent, errors)
             return response(served, AsyncStream(served.body), request)
 
     ReplayTransport.__qualname__ = ReplayTransport.__name__

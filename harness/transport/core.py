@@ -55,6 +55,7 @@ __all__ = [
     "WireErrors",
     "WireRequest",
     "mask_headers",
+    "stale_request",
 ]
 
 CUT_MESSAGE = (
@@ -186,6 +187,8 @@ class Replay:
         self.misses: list[ReplayMiss] = []
         self._next = 0
         self._streams: list[BodyStream] = []
+        self.run_name = ""
+        """Which run this replay serves (a test's node id, a cell), for stale-client messages."""
         self.retired = False
         """The run this replay served is over: any request now comes from a stale client."""
         self.stale: list[str] = []
@@ -235,13 +238,7 @@ class Replay:
         delay before the response exceeds the client's read timeout.
         """
         if self.retired:
-            message = (
-                f"{request.method.upper()} {mask_url(request.url)} reached the replay of a "
-                f"run that is over{self._source()}: the client was built before this run"
-            )
-            if _active:
-                _active[-1].stale.append(message)
-            raise StaleClient(message)
+            raise stale_request(self, request)
         parts = urlsplit(request.url)
         path = unquote(parts.path) or "/"
         query = parse_qsl(parts.query, keep_blank_values=True) if parts.query else []
@@ -364,6 +361,20 @@ class Replay:
 
 _active: list[Replay] = []
 """Replays whose run is in progress (innermost last)."""
+
+
+def stale_request(replay: Replay, request: WireRequest, origin: str = "") -> StaleClient:
+    """The error for ``request`` reaching ``replay`` after its run: logged on the run in
+    progress (its setup error), naming where the client was built when that is known."""
+    message = (
+        f"{request.method.upper()} {mask_url(request.url)} reached the replay of a "
+        f"run that is over{replay._source()}: the client was built before this run"
+    )
+    if origin:
+        message += f" ({origin})"
+    if _active:
+        _active[-1].stale.append(message)
+    return StaleClient(message)
 
 
 def _wait(clock: Clock, seconds: float, read_timeout: float | None, errors: WireErrors) -> None:

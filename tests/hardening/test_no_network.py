@@ -113,9 +113,20 @@ def test_a_real_connection_is_blocked_and_named(
     [error] = run.transcript.terminals()
     assert isinstance(error, ErrorEvent)
     blocked = f"harness blocked a network connection to {HOST}:{PORT} during replay"
-    assert run.misses == [
-        f"{blocked}: the adapter opened its own connection instead of the replay's"
-    ]
+    [miss] = run.misses
+    assert miss.startswith(f"{blocked}: ")
+    if call in (_raw_socket, _asyncio_stream):  # no HTTP client to name
+        assert miss.endswith("the adapter opened its own connection instead of the replay's")
+    else:  # names the client and library, why it was not served, the line and the fix
+        library_client = {
+            _httpx_async: "the httpx client httpx.AsyncClient was not served",
+            _httpx_sync: "the httpx client httpx.Client was not served",
+            _openai_default_client: "the httpx client openai._base_client.AsyncHttpxClientWrapper",
+        }[call]
+        assert library_client in miss
+        assert "outside serving()" in miss
+        assert "the request was sent from " + __file__ in miss
+        assert "Fix: call the adapter inside harness_replay" in miss
     # before any scripted exchange: harness could not serve this client, a setup error
     assert run.status == "error"
     assert run.setup is not None and run.setup.code == "setup-own-transport"

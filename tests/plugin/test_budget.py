@@ -69,9 +69,11 @@ def test_a_bad_budget_is_a_usage_error(project: pytest.Pytester) -> None:
 OWN_TRANSPORT = CONFTEST.replace(
     '    client = AsyncChat(ctx.base_url + "/v1", ctx.api_key)',
     """    client = AsyncChat(ctx.base_url + "/v1", ctx.api_key)
-    import httpx
-    client.http = httpx.AsyncClient(base_url=ctx.base_url + "/v1",
-                                    transport=httpx.AsyncHTTPTransport(retries=0))""",
+    import asyncio, httpx
+    class OwnIO(httpx.AsyncBaseTransport):  # its own I/O: nothing harness can serve
+        async def handle_async_request(self, request):
+            await asyncio.open_connection(request.url.host, 443)
+    client.http = httpx.AsyncClient(base_url=ctx.base_url + "/v1", transport=OwnIO())""",
 )
 
 

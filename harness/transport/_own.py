@@ -1,0 +1,136 @@
+"""Serving the transports clients bring themselves, and telling a cached client apart.
+
+SDKs rarely leave a client's transport to httpx: anthropic 2.17 always passes
+``httpx2.HTTPTransport(socket_options=...)``, langchain-openai a socket-options transport,
+users retry wrappers and proxies. All of them end in ``HTTPTransport.handle_request`` /
+``AsyncHTTPTransport.handle_async_request`` (a wrapper delegates to one, a subclass calls
+``super()``), the one place such a client touches the network. While :func:`serving` is
+active those two methods serve the replay instead, so the wrappers' own logic (retries,
+headers) still runs and is judged.
+
+Which replay: a transport built while a replay serves belongs to that replay for life (it
+is tagged in ``__init__``), as does the replay transport a client gets by default. Used
+after that replay's run is over, it raises :class:`~harness.transport.core.StaleClient`
+naming where it was built, and, when that is an ``lru_cache``'d function, the cache to
+clear. A transport built outside any replay (at import time, in a session fixture) has no
+run to outlive: it is served by whichever replay is active.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
+
+from harness.transport.core import Replay, WireRequest, stale_request
+
+__all__ = [
+    "ORIGIN",
+    "REPLAY",
+    "built_here",
+    "serve_async",
+    "serve_sync",
+    "stale_check",
+    "tagging_init",
+]
+
+REPLAY = "_harness_replay"
+"""Attribute of a transport built while a replay served: that replay."""
+ORIGIN = "_harness_origin"
+"""Attribute of such a transport: where it was built (for the stale-client message)."""
+
+_LIBRARY_PREFIXES = ("httpx", "httpx2", "httpcore", "httpcore2", "harness.transport")
+
+
+def built_here(replay: Replay, skip: int = 2) -> str:
+    """Where the transport being built comes from: the code that built the client (the first
+    frame in the user's own code, else the first outside the HTTP libraries), the
+    ``lru_cache`` holding it if one does, and the run it was built in."""
+    frame: FrameType | None = sys._getframe(skip)
+    first = own = cache = ""
+    depth = 0
+    while frame is not None and depth < 60:
+        module = str(frame.f_globals.get("__name__", ""))
+        code = frame.f_code
+        if not module.startswith(_LIBRARY_PREFIXES):
+            here = f"{module}.{code.co_name} ({code.co_filename}:{frame.f_lineno})"
+            first = first or here
+            if not own and not _installed(code.co_filename) and not module.startswith("harness."):
+                own = here
+            cached = frame.f_globals.get(code.co_name)
+            wrapped = getattr(cached, "__wrapped__", None)
+            if (
+                not cache
+                and hasattr(cached, "cache_clear")
+                and (getattr(wrapped, "__code__", None) is code)
+            ):
+                cache = f"{module}.{code.co_name}"
+        frame = frame.f_back
+        depth += 1
+    run = replay.run_name or replay.script.source or "an earlier run"
+    text = f"built by {own or first or 'unknown code'} during {run}"
+    if cache:
+        return text + (
+            f"; it is cached by the lru_cache {cache}: call {cache}.cache_clear() between "
+            "tests (an autouse fixture), or build the client inside the test"
+        )
+    return text + (
+        "; it is kept (a module-level or cached client): build the client inside the test, "
+        "or clear that cache between tests"
+    )
+
+
+def _installed(filename: str) -> bool:
+    """Library code (site-packages, the standard library), not the user's."""
+    return "-packages" in filename or filename.startswith((sys.prefix, sys.base_prefix, "<"))
+
+
+def stale_check(transport: Any, replay: Replay, request: WireRequest) -> None:
+    """Raise :class:`StaleClient` (logged on the active run) when ``replay``'s run is over."""
+    if replay.retired:
+        origin = getattr(transport, ORIGIN, "")
+        raise stale_request(replay, request, origin)
+
+
+def tagging_init(replay: Replay) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``HTTPTransport.__init__`` that also records the replay serving now and the site."""
+
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            original(self, *args, **kwargs)
+            if getattr(self, REPLAY, None) is None:  # a subclass's super().__init__ twice
+                setattr(self, REPLAY, replay)
+                setattr(self, ORIGIN, built_here(replay))
+
+        return __init__
+
+    return wrap
+
+
+def serve_sync(
+    replay: Replay, serve: Callable[[Any, Any, Replay], Any]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``HTTPTransport.handle_request`` serving the transport's replay (or ``replay``)."""
+
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def handle_request(self: Any, request: Any) -> Any:
+            return serve(self, request, getattr(self, REPLAY, None) or replay)
+
+        return handle_request
+
+    return wrap
+
+
+def serve_async(
+    replay: Replay, serve: Callable[[Any, Any, Replay], Any]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``AsyncHTTPTransport.handle_async_request`` serving the transport's replay."""
+
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        async def handle_async_request(self: Any, request: Any) -> Any:
+            return await serve(self, request, getattr(self, REPLAY, None) or replay)
+
+        return handle_async_request
+
+    return wrap

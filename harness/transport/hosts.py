@@ -1,0 +1,32 @@
+"""The provider's own base URL for each dialect: where scripts are served by default.
+
+Some libraries branch on the host: openai-agents checks for a missing finish reason only
+when the base URL is ``api.openai.com`` and switches to a lenient "third-party" mode behind
+any other host, so a fake host measures the wrong mode. Serving at the real URL costs no
+network: the replay answers in-process and the no-network guard blocks anything that would
+leave it. A driver may still choose its own (``base_url`` class attribute), as may a test
+(``@pytest.mark.harness_scenario(..., base_url=...)``).
+"""
+
+from __future__ import annotations
+
+__all__ = ["FALLBACK_BASE_URL", "PROVIDER_BASE_URLS", "base_url_for"]
+
+FALLBACK_BASE_URL = "https://replay.harness.invalid"
+"""For dialects no single provider owns (a gateway) and for cassettes (any host matches)."""
+
+PROVIDER_BASE_URLS: dict[str, str] = {
+    "openai-chat": "https://api.openai.com",
+    "openai-responses": "https://api.openai.com",
+    "anthropic-messages": "https://api.anthropic.com",
+    "azure-agents": "https://harness.services.ai.azure.com",
+}
+"""Dialect -> its provider's base URL, without the version path (clients add ``/v1``; an
+Azure AI Foundry project endpoint adds ``/api/projects/<project>``)."""
+
+
+def base_url_for(dialect: str | None, override: str | None = None) -> str:
+    """``override`` when given, else the dialect's provider URL, else the fallback host."""
+    if override:
+        return override.rstrip("/")
+    return PROVIDER_BASE_URLS.get(dialect or "", FALLBACK_BASE_URL)
