@@ -10,9 +10,10 @@ the way. Only read when a connection is blocked, so it costs nothing otherwise.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from types import FrameType
 
-__all__ = ["blocked_reason", "explain", "explain_error"]
+__all__ = ["blocked_reason", "chained", "explain", "explain_error"]
 
 _LIBRARIES = {
     "httpx": "httpx",
@@ -132,11 +133,9 @@ def _installed(filename: str) -> bool:
     return "-packages" in filename or filename.startswith((sys.prefix, sys.base_prefix, "<"))
 
 
-def blocked_reason(exc: BaseException) -> str | None:
-    """For a test's failure: the blocked connection in ``exc``'s chain, explained (None when
-    no connection was blocked)."""
-    from harness.guard import NetworkBlocked
-
+def chained(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and every exception it wraps (cause, context, members of a group), once each:
+    SDKs wrap what the guard raised ("Connection error.")."""
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -144,7 +143,16 @@ def blocked_reason(exc: BaseException) -> str | None:
         if e is None or id(e) in seen:
             continue
         seen.add(id(e))
+        yield e
+        todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
+
+
+def blocked_reason(exc: BaseException) -> str | None:
+    """For a test's failure: the blocked connection in ``exc``'s chain, explained (None when
+    no connection was blocked)."""
+    from harness.guard import NetworkBlocked
+
+    for e in chained(exc):
         if isinstance(e, NetworkBlocked):
             return str(e) if e.why else f"{e}: {explain_error(exc) or 'not an HTTP client'}"
-        todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
     return None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.blocked import explain_error
+from harness.blocked import chained, explain_error
 from harness.budget import AdapterHung, Budget, stack_of, wall_limit
 from harness.checks import Check, CheckResult, default_checks
 from harness.checks.rootcause import settle
@@ -279,17 +279,10 @@ def _blocked_connections(exc: BaseException) -> list[str]:
     """Connections the guard refused, found in the chain of what the adapter raised (SDKs
     wrap them: "Connection error."), as misses naming host and port."""
     found: list[str] = []
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
+    for e in chained(exc):
         if isinstance(e, NetworkBlocked):
             why = e.why or explain_error(exc)
             found.append(f"{e}: {why}" if why and not e.why else str(e) if why else f"{e}: {OWN}")
-        todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
     return found
 
 
