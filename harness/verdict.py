@@ -1,5 +1,5 @@
 """A verdict per adapter: its findings grouped by code, then PASS / WARN / FAIL, or NO DATA
-when no scenario applied to it (nothing ran, so nothing passed: never a green verdict)."""
+when no cell ran to a judgement (all n/a, or harness could not run them: never green)."""
 
 from __future__ import annotations
 
@@ -58,8 +58,8 @@ def render_verdicts(verdicts: list[Verdict]) -> str:
         lines.append(f"  {v.driver}: {v.outcome} ({counts or 'no cells'})")
         if v.outcome == "NO DATA":
             lines.append(
-                "    no scenario applied to this driver (every cell n/a): nothing was checked; "
-                "give it scenarios its dialect can express"
+                "    no cell of this driver was judged (each is n/a or a setup error): nothing "
+                "was checked; give it scenarios its dialect can express, or fix the setup"
             )
         for code, scenarios in v.groups.items():
             shown = ", ".join(scenarios[:4]) + (
