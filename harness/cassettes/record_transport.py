@@ -11,7 +11,7 @@ time offset as the client reads it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -75,33 +75,32 @@ def install_replay(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> It
         yield
 
 
-@contextmanager
-def _replaced(client: type[Any], name: str, transport: Any) -> Iterator[None]:
-    own = name in client.__dict__
-    saved = client.__dict__.get(name)
+def _replaced(client: type[Any], name: str, transport: Any) -> AbstractContextManager[None]:
+    """The client's transport factory ``name`` returns the replay's ``transport``."""
 
     def init(self: Any, *args: Any, **kwargs: Any) -> Any:
         return transport
 
-    setattr(client, name, init)
-    try:
-        yield
-    finally:
-        if own:
-            setattr(client, name, saved)
-        else:
-            delattr(client, name)
+    return _patched(client, name, init)
 
 
-@contextmanager
-def _wrapped(client: type[Any], name: str, cls: type[Any], recorder: Recorder) -> Iterator[None]:
-    own = name in client.__dict__
-    saved = client.__dict__.get(name)
+def _wrapped(
+    client: type[Any], name: str, cls: type[Any], recorder: Recorder
+) -> AbstractContextManager[None]:
+    """The client's transport factory ``name`` wraps what it builds in a recording ``cls``."""
     original: Callable[..., Any] = getattr(client, name)
 
     def init(self: Any, *args: Any, **kwargs: Any) -> Any:
         return cls(original(self, *args, **kwargs), recorder)
 
+    return _patched(client, name, init)
+
+
+@contextmanager
+def _patched(client: type[Any], name: str, init: Callable[..., Any]) -> Iterator[None]:
+    """``client.name`` is ``init`` for the duration, then what it was (inherited or own)."""
+    own = name in client.__dict__
+    saved = client.__dict__.get(name)
     setattr(client, name, init)
     try:
         yield
