@@ -2,7 +2,7 @@
 # Each creates .venv when missing and installs the project with its extras, pinned by
 # constraints/conformance.txt (the versions docs/matrix.md was made with). uv builds the
 # environments when it is on PATH; otherwise pip (and the dev extra brings uv for the
-# driver environments, see harness/envs.py).
+# driver environments, see harness/matrix/envs.py).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -51,9 +51,9 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks
 
 schema: $(STAMP)
-	$(BIN)/harness schema scenario > harness/schema/scenario.schema.json
-	$(BIN)/harness schema transcript > harness/schema/transcript.schema.json
-	$(BIN)/harness schema report > harness/schema/report.schema.json
+	$(BIN)/harness schema scenario > harness/vocab/schema/scenario.schema.json
+	$(BIN)/harness schema transcript > harness/vocab/schema/transcript.schema.json
+	$(BIN)/harness schema report > harness/vocab/schema/report.schema.json
 	$(BIN)/harness explain --markdown > docs/findings.md
 
 clean:

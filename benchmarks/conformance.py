@@ -3,7 +3,7 @@
 Wall time: ``harness matrix --quiet`` over the bundled scenarios and every driver, as
 ``make conformance`` runs it (``--quick``: the OpenAI SDK driver only).
 
-Share: one driver's worker (``harness.worker``, the process the matrix starts per driver)
+Share: one driver's worker (``harness.matrix.worker``, the process the matrix starts per driver)
 is run in a subprocess under pyinstrument (a sampling profiler, so every function costs
 what it costs), and each sample goes to the file of its innermost Python frame (C
 functions count for their caller): ``harness/``, the adapter and its libraries
@@ -68,8 +68,8 @@ def walk(frame, file_kind, owner):
     for child in frame.children:
         walk(child, file_kind, owner)
 
-from harness.loader import load_scenarios
-from harness.worker import run_cells
+from harness.scenario.load import load_scenarios
+from harness.matrix.worker import run_cells
 
 profiler = Profiler(interval=0.0005)
 profiler.start()

@@ -17,8 +17,8 @@ from harness.cassettes.format import load_cassette
 from harness.cassettes.import_ import scenarios_from
 from harness.cassettes.model import CassetteError
 from harness.drivers.base import get_driver
-from harness.runner import run_scenario
-from harness.scenario import Scenario
+from harness.run.runner import run_scenario
+from harness.scenario.model import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIVERS = {

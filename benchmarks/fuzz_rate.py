@@ -1,4 +1,4 @@
-"""Hypothesis examples per second through the OpenAI SDK driver (``harness.fuzz``).
+"""Hypothesis examples per second through the OpenAI SDK driver (``harness.fuzz.runner``).
 
 ``harness fuzz`` runs each generated scenario the way the matrix runs a cell: a fresh
 virtual clock, event loop, SDK client and replay per example, then the expectations and
@@ -25,11 +25,11 @@ ANCHOR = 490.0
 
 def measure(examples: int) -> dict[str, float]:
     """Examples (or runs) per second, per setting."""
-    from harness.catalogue import CATALOGUE
+    from harness.checks.catalogue import CATALOGUE
     from harness.drivers.base import get_driver
-    from harness.fuzz import fuzz
-    from harness.loader import load_scenario
-    from harness.runner import run_scenario
+    from harness.fuzz.runner import fuzz
+    from harness.run.runner import run_scenario
+    from harness.scenario.load import load_scenario
 
     ignore = list(CATALOGUE)
     fuzz(

@@ -30,7 +30,7 @@ class Outcome:
 
 
 def _cases() -> list[tuple[str, object, Callable[..., bool]]]:
-    from harness.scenario import DisconnectAttempt, ErrorAttempt, Scenario
+    from harness.scenario.model import DisconnectAttempt, ErrorAttempt, Scenario
     from tests.checks.planted_wire import WireBugs
 
     def wire(option: str) -> Callable[[Scenario], bool]:
@@ -137,8 +137,8 @@ CASES = _cases
 def fuzz_case(
     name: str, bugs: object, case: Callable[..., bool], seed: int = SEED, corpus: bool = True
 ) -> Outcome:
-    from harness.checks.strategies import scenarios
-    from harness.fuzz import fuzz
+    from harness.fuzz.runner import fuzz
+    from harness.fuzz.strategies import scenarios
     from tests.checks.planted_wire import PlantedWireDriver
 
     class Driver(PlantedWireDriver):
@@ -157,7 +157,7 @@ def fuzz_case(
     failure = result.failure
     if failure is None:
         return Outcome(name, False, False, (), 0, seconds, "")
-    from harness.repro import scenario_yaml
+    from harness.report.repro import scenario_yaml
 
     return Outcome(
         name,

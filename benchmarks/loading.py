@@ -21,7 +21,7 @@ def run(quick: bool) -> list[Row]:
     from harness.cassettes.format import dump_cassette, parse_cassette
     from harness.cassettes.replay import script_cassette
     from harness.dialects import get_dialect
-    from harness.loader import load_scenario, load_scenarios
+    from harness.scenario.load import load_scenario, load_scenarios
 
     repeats = 3 if quick else 15
     files = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -34,7 +34,7 @@ def run(quick: bool) -> list[Row]:
     return [
         Row(
             benchmark="load the bundled scenarios",
-            subject="harness.loader.load_scenarios",
+            subject="harness.scenario.load.load_scenarios",
             measured=f"{per_file * 1000:.1f} ms per file",
             note=f"{len(files)} files",
             goal=f"< {SCENARIO_GOAL * 1000:.0f} ms per file",

@@ -64,9 +64,9 @@ def _paired(
 
 
 def _import_ms(rounds: int, env: dict[str, str]) -> float:
-    """Importing ``harness.pytest_plugin`` after pytest, in a fresh interpreter each time."""
+    """Importing ``harness.plugin.pytest_plugin`` after pytest, in a fresh interpreter each time."""
     code = (
-        "import time, pytest; t = time.perf_counter(); import harness.pytest_plugin; "
+        "import time, pytest; t = time.perf_counter(); import harness.plugin.pytest_plugin; "
         "print(time.perf_counter() - t)"
     )
     runs = [
@@ -129,12 +129,12 @@ def run(quick: bool = False) -> list[Row]:
     rows.append(_row("installed, unused (all plugins autoload)", with_, without, diff))
     env["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     # "-p NAME" scans every distribution's entry points whatever NAME is: compare like for like
-    harness, noop = ["-p", "harness.pytest_plugin"], ["-p", "noop_plugin"]
+    harness, noop = ["-p", "harness.plugin.pytest_plugin"], ["-p", "noop_plugin"]
     with_, without, diff = _paired(rounds, cwd, env, harness, noop)
     rows.append(_row("loaded with -p, unused (no other plugin)", with_, without, diff))
     imported = _import_ms(rounds * 2, env)
     session = _session_ms(rounds * 4, cwd, env)
-    rows.append(Row("plugin start-up", "import harness.pytest_plugin", f"{imported:.1f} ms"))
+    rows.append(Row("plugin start-up", "import harness.plugin.pytest_plugin", f"{imported:.1f} ms"))
     rows.append(
         Row(
             "plugin start-up",

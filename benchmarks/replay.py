@@ -73,7 +73,7 @@ def _floor(n: int) -> Iterator[httpx.AsyncClient]:
 
 @contextmanager
 def _harness(n: int) -> Iterator[httpx.AsyncClient]:
-    from harness.script import Chunk, Exchange, Script
+    from harness.dialects.script import Chunk, Exchange, Script
     from harness.transport import Replay, transport_for
 
     exchange = Exchange(
@@ -87,7 +87,7 @@ def _harness(n: int) -> Iterator[httpx.AsyncClient]:
 def _harness_log(n: int) -> Iterator[httpx.AsyncClient]:
     """The harness transport with its request log read after every response, as the
     runner reads it: records (masked headers, parsed body) are built when first read."""
-    from harness.script import Chunk, Exchange, Script
+    from harness.dialects.script import Chunk, Exchange, Script
     from harness.transport import Replay, transport_for
 
     exchange = Exchange(

@@ -2,7 +2,7 @@
 
 The scenario answers three requests with ``429, retry-after: 120`` before replying. Mock
 servers on real sockets (aimock, llmock) wait those seconds for real; harness runs the
-adapter on virtual time. Measured with ``harness.runner.run_scenario`` as the matrix runs a
+adapter on virtual time. Measured with ``harness.run.runner.run_scenario`` as the matrix runs a
 cell (fresh clock, loop and client each time, checks included): the first run in the
 process (it imports the SDK) and the median of the runs after it.
 """
@@ -22,8 +22,8 @@ DRIVER = "openai-sdk-chat"
 def measure(repeats: int) -> tuple[float, list[float], float, int, list[float]]:
     """First-run seconds, later runs' seconds, virtual seconds, requests, waits."""
     from harness.drivers.base import get_driver
-    from harness.loader import load_scenario
-    from harness.runner import run_scenario
+    from harness.run.runner import run_scenario
+    from harness.scenario.load import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / f"{SCENARIO}.yaml")
     driver = get_driver(DRIVER)

@@ -3,7 +3,7 @@
 The stream is the benchmark chat completion repeated to 10 MB, fed two ways: one chunk
 per event (what a replay serves) and 64 KiB reads (what a socket gives a busy client).
 
-- harness: ``harness.sse.SSEDecoder.feed`` on the bytes, then ``close``.
+- harness: ``harness.dialects.sse.SSEDecoder.feed`` on the bytes, then ``close``.
 - httpx-sse: exactly what ``EventSource.aiter_sse`` does after httpx hands it text: an
   incremental UTF-8 decoder (httpx's ``aiter_text``), ``SSELineDecoder``, then
   ``SSEDecoder.decode`` per line. The httpx response machinery is left out, so this is
@@ -48,7 +48,7 @@ def reads(chunks: Sequence[bytes], size: int) -> list[bytes]:
 
 
 def harness_decode(chunks: Sequence[bytes]) -> int:
-    from harness.sse import SSEDecoder
+    from harness.dialects.sse import SSEDecoder
 
     decoder = SSEDecoder()
     n = 0

@@ -7,6 +7,9 @@ plugin) costs almost nothing until a name is used.
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
+import sys
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -38,40 +41,112 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Clock": "harness.clock",
-    "Contract": "harness.contract",
-    "ErrorTaxonomy": "harness.contract",
-    "Features": "harness.contract",
-    "RetryRules": "harness.contract",
-    "StreamEnd": "harness.contract",
-    "Finding": "harness.findings",
+    "Clock": "harness.run.clock",
+    "Contract": "harness.drivers.contract",
+    "ErrorTaxonomy": "harness.drivers.contract",
+    "Features": "harness.drivers.contract",
+    "RetryRules": "harness.drivers.contract",
+    "StreamEnd": "harness.drivers.contract",
+    "Finding": "harness.vocab.findings",
     "Replay": "harness.transport.core",
     "ReplayMiss": "harness.transport.core",
-    "Scenario": "harness.scenario",
-    "ScenarioError": "harness.errors",
-    "Script": "harness.script",
-    "Transcript": "harness.events",
-    "load_scenario": "harness.loader",
-    "load_scenarios": "harness.loader",
+    "Scenario": "harness.scenario.model",
+    "ScenarioError": "harness.vocab.errors",
+    "Script": "harness.dialects.script",
+    "Transcript": "harness.vocab.events",
+    "load_scenario": "harness.scenario.load",
+    "load_scenarios": "harness.scenario.load",
     "register": "harness.drivers.base",
-    "run_scenario": "harness.runner",
+    "run_scenario": "harness.run.runner",
     "serving": "harness.transport",
     "transport_for": "harness.transport",
 }
 
 if TYPE_CHECKING:
-    from harness.clock import Clock
-    from harness.contract import Contract, ErrorTaxonomy, Features, RetryRules, StreamEnd
+    from harness.dialects.script import Script
     from harness.drivers.base import register
-    from harness.errors import ScenarioError
-    from harness.events import Transcript
-    from harness.findings import Finding
-    from harness.loader import load_scenario, load_scenarios
-    from harness.runner import run_scenario
-    from harness.scenario import Scenario
-    from harness.script import Script
+    from harness.drivers.contract import Contract, ErrorTaxonomy, Features, RetryRules, StreamEnd
+    from harness.run.clock import Clock
+    from harness.run.runner import run_scenario
+    from harness.scenario.load import load_scenario, load_scenarios
+    from harness.scenario.model import Scenario
     from harness.transport import serving, transport_for
     from harness.transport.core import Replay, ReplayMiss
+    from harness.vocab.errors import ScenarioError
+    from harness.vocab.events import Transcript
+    from harness.vocab.findings import Finding
+
+
+_MOVED = {
+    "harness.adopt": "harness.cli.adopt",
+    "harness.baseline": "harness.matrix.baseline",
+    "harness.blocked": "harness.transport.blocked",
+    "harness.budget": "harness.run.budget",
+    "harness.cassettes.commands": "harness.cli.cassettes",
+    "harness.cassettes.record_transport": "harness.transport.record",
+    "harness.catalogue": "harness.checks.catalogue",
+    "harness.cell": "harness.run.cell",
+    "harness.checks._corpus": "harness.fuzz.corpus",
+    "harness.checks._faults": "harness.fuzz.faults",
+    "harness.checks._values": "harness.fuzz.values",
+    "harness.checks.rechunk": "harness.run.rechunk",
+    "harness.checks.strategies": "harness.fuzz.strategies",
+    "harness.chunking": "harness.dialects.chunking",
+    "harness.clock": "harness.run.clock",
+    "harness.conformance": "harness.plugin.declare",
+    "harness.contract": "harness.drivers.contract",
+    "harness.env_policy": "harness.matrix.env_policy",
+    "harness.envs": "harness.matrix.envs",
+    "harness.errors": "harness.vocab.errors",
+    "harness.events": "harness.vocab.events",
+    "harness.file_lock": "harness.matrix.file_lock",
+    "harness.findings": "harness.vocab.findings",
+    "harness.fixture": "harness.plugin.fixture",
+    "harness.fixture_cassette": "harness.plugin.fixture_cassette",
+    "harness.guard": "harness.transport.guard",
+    "harness.loader": "harness.scenario.load",
+    "harness.loader_messages": "harness.scenario.messages",
+    "harness.locate": "harness.scenario.bundled",
+    "harness.matrix_doc": "harness.report.matrix_doc",
+    "harness.progress": "harness.report.progress",
+    "harness.pytest_fuzz": "harness.plugin.fuzz",
+    "harness.pytest_paths": "harness.plugin.paths",
+    "harness.pytest_plugin": "harness.plugin.pytest_plugin",
+    "harness.pytest_suite": "harness.plugin.suite",
+    "harness.report_html": "harness.report.html",
+    "harness.repro": "harness.report.repro",
+    "harness.runner": "harness.run.runner",
+    "harness.scenario_wire": "harness.scenario.wire",
+    "harness.schema": "harness.vocab.schema",
+    "harness.script": "harness.dialects.script",
+    "harness.setup_errors": "harness.run.setup_errors",
+    "harness.sse": "harness.dialects.sse",
+    "harness.suggest": "harness.vocab.suggest",
+    "harness.summary": "harness.report.summary",
+    "harness.timeline": "harness.report.timeline",
+    "harness.verdict": "harness.matrix.verdict",
+    "harness.worker": "harness.matrix.worker",
+    "harness.yaml_budget": "harness.scenario.yaml_budget",
+}
+"""Module paths before the package was grouped by stage (issue 18) -> where they live now.
+Old imports keep working: the finder below hands out the new module under the old name."""
+
+
+class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname not in _MOVED:
+            return None
+        return importlib.util.spec_from_loader(fullname, self)
+
+    def create_module(self, spec: Any) -> Any:
+        return importlib.import_module(_MOVED[spec.name])
+
+    def exec_module(self, module: Any) -> None:
+        """The module is the moved one, already executed."""
+
+
+if not any(isinstance(f, _MovedModules) for f in sys.meta_path):
+    sys.meta_path.insert(0, _MovedModules())
 
 
 def __getattr__(name: str) -> Any:

@@ -21,9 +21,9 @@ from typing import Any
 
 import httpx
 
-from harness.conformance import Conformance, conformance
 from harness.drivers.base import Driver, DriverContext, driver_names, register
-from harness.scenario import Request
+from harness.plugin.declare import Conformance, conformance
+from harness.scenario.model import Request
 
 __all__ = ["adapter", "busy", "chat", "driver"]
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.adopt import PYTEST_INI, init_repo, scenario_rows
-from harness.cli import main
-from harness.locate import bundled_scenarios
+from harness.cli.adopt import PYTEST_INI, init_repo, scenario_rows
+from harness.cli.app import main
+from harness.scenario.bundled import bundled_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 

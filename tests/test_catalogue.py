@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.catalogue import CATALOGUE, explain, render_markdown
-from harness.cli import main
+from harness.checks.catalogue import CATALOGUE, explain, render_markdown
+from harness.cli.app import main
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = re.compile(r'code="([a-z0-9-]+)"')
@@ -26,7 +26,7 @@ def emitted_codes() -> set[str]:
 def test_every_emitted_code_is_in_the_catalogue() -> None:
     missing = emitted_codes() - set(CATALOGUE)
     assert not missing, (
-        f"codes emitted by checks but not explained in harness/catalogue.py: {missing}"
+        f"codes emitted by checks but not explained in harness/checks/catalogue.py: {missing}"
     )
 
 

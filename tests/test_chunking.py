@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.chunking import chunk_events, cut_offsets, split_at, split_text
-from harness.scenario import Chunking, EveryN, SplitAt
-from harness.script import Chunk
+from harness.dialects.chunking import chunk_events, cut_offsets, split_at, split_text
+from harness.dialects.script import Chunk
+from harness.scenario.model import Chunking, EveryN, SplitAt
 
 EVENTS = [b"data: a\n\n", "data: é😀\n\n".encode(), b"data: c\n\n"]
 BODY = b"".join(EVENTS)

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from harness.cli import BROKEN_PIPE, _parser, main
-from harness.matrix import Matrix
+from harness.cli.app import BROKEN_PIPE, _parser, main
+from harness.matrix.run import Matrix
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,7 +82,7 @@ def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
     """``harness drivers | head -1``: the reader is gone before harness writes."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli", *args],
+        [sys.executable, "-m", "harness.cli.app", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -101,9 +101,9 @@ def test_matrix_prints_a_summary_and_the_table_on_request(
 ) -> None:
     """The command's output around a matrix run (the run itself is replaced: the worker
     processes are tested in tests/test_reports.py)."""
-    import harness.matrix
-    from harness.cell import Cell
-    from harness.findings import Finding
+    import harness.matrix.run
+    from harness.run.cell import Cell
+    from harness.vocab.findings import Finding
 
     found = Finding(code="text-mismatch", check="expectations", message="Bye", where="x:1")
     cells = [
@@ -123,7 +123,7 @@ def test_matrix_prints_a_summary_and_the_table_on_request(
             kw["on_cell"](cell)
         return Matrix(drivers=drivers, scenarios=ids, cells=cells, wall_seconds=1.5)
 
-    monkeypatch.setattr(harness.matrix, "run_matrix", run_matrix)
+    monkeypatch.setattr(harness.matrix.run, "run_matrix", run_matrix)
     scenarios = ["--scenarios", str(ROOT / "scenarios" / "text-plain.yaml")]
     scenarios += ["--scenarios", str(ROOT / "scenarios" / "text-then-tool-call.yaml")]
     assert main(["matrix", *scenarios, "--driver", "openai-sdk-chat", "--table"]) == 1

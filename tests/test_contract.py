@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from harness.contract import (
+from harness.drivers.base import DriverContext
+from harness.drivers.contract import (
     DATA_LOSS,
     Contract,
     ErrorTaxonomy,
@@ -19,11 +20,10 @@ from harness.contract import (
     StreamEnd,
     contract_of,
 )
-from harness.drivers.base import DriverContext
-from harness.events import Event, FinishEvent, TextEvent
-from harness.loader import load_scenario
-from harness.runner import run_scenario
-from harness.scenario import Request, Scenario
+from harness.run.runner import run_scenario
+from harness.scenario.load import load_scenario
+from harness.scenario.model import Request, Scenario
+from harness.vocab.events import Event, FinishEvent, TextEvent
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -120,7 +120,7 @@ FRAMEWORK = Contract(errors=ErrorTaxonomy(throttling=(FrameworkThrottled,)))
 def framework(map_rate_limit: bool) -> object:
     """A framework with one model class on the real OpenAI SDK; ``map_rate_limit`` is whether
     that model class turns the SDK's rate-limit error into the framework's type."""
-    from harness.conformance import conformance
+    from harness.plugin.declare import conformance
 
     async def model(request: Request, ctx: DriverContext) -> AsyncIterator[Event]:
         import openai
@@ -167,8 +167,8 @@ def test_the_same_framework_mapping_its_throttling_passes() -> None:
 
 
 def test_a_suite_of_a_registered_driver_can_replace_its_contract() -> None:
-    from harness.conformance import suite
     from harness.drivers.base import get_driver
+    from harness.plugin.declare import suite
 
     mine = Contract(retry=RetryRules(max_attempts=2))
     (driver,) = suite("gateway-client", contract=mine).drivers()

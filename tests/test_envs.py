@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import envs
-from harness.envs import DriverEnvironmentError, Fingerprint, ensure_environment
-from harness.progress import Progress
+from harness.matrix import envs
+from harness.matrix.envs import DriverEnvironmentError, Fingerprint, ensure_environment
+from harness.report.progress import Progress
 
 SLOW = os.environ.get("HARNESS_SLOW") == "1"
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,7 +213,7 @@ def test_installed_copy_gets_dependencies_and_a_path_entry(
     ensure_environment(["six"], run=pip)
     assert pip.pip_commands()[0][-2:] == ["pydantic>=2.7", "six"]
     target = envs.env_dir(["six"])
-    assert (target / "harness-lib" / "harness" / "envs.py").is_file()
+    assert (target / "harness-lib" / "harness" / "matrix" / "envs.py").is_file()
     pth = list(target.rglob("harness-lib.pth"))
     assert len(pth) == 1 and pth[0].read_text().strip() == str(target / "harness-lib")
 
@@ -292,7 +292,7 @@ def test_real_environment_with_a_small_requirement() -> None:
     except DriverEnvironmentError as exc:  # offline with a cold pip cache
         pytest.skip(f"cannot build an environment here: {str(exc).splitlines()[-2]}")
     out = subprocess.run(
-        [str(python), "-c", "import six, harness.envs, pydantic; print(six.__name__)"],
+        [str(python), "-c", "import six, harness.matrix.envs, pydantic; print(six.__name__)"],
         capture_output=True,
         text=True,
         check=True,
@@ -326,14 +326,14 @@ def test_harness_run_reruns_itself_with_the_driver_environments_python(
     fake.write_text(f'#!/bin/sh\necho "$@" > {tmp_path / "argv"}\nexit 3\n')
     fake.chmod(0o755)
     monkeypatch.setattr(envs, "python_for", lambda driver: str(fake))
-    from harness.cli import main
+    from harness.cli.app import main
 
     code = main(["run", "scenarios/text-plain.yaml", "--driver", "openai3-sdk-chat", "--json"])
     assert code == 3
     argv = (tmp_path / "argv").read_text().split()
     assert argv == [
         "-m",
-        "harness.cli",
+        "harness.cli.app",
         "run",
         "scenarios/text-plain.yaml",
         "--driver",

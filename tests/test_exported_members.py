@@ -16,7 +16,7 @@ def test_all_is_sorted_and_resolves() -> None:
 
 def test_plugin_import_stays_light() -> None:
     code = (
-        "import sys, harness.pytest_plugin\n"
+        "import sys, harness.plugin.pytest_plugin\n"
         "heavy = [m for m in ('litellm', 'vcr', 'hypothesis', 'openai', 'anthropic', 'httpx2',"
         " 'strands', 'pydantic') if m in sys.modules]\n"
         "print(','.join(heavy))"

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks.strategies import scenarios
-from harness.cli import main
+from harness.cli.app import main
 from harness.drivers.base import driver_names, register
-from harness.fuzz import FuzzFailure, check_driver, fuzz, scenario_yaml
-from harness.loader import load_scenario, parse_scenario
-from harness.progress import Progress
-from harness.runner import run_scenario
-from harness.scenario import ReasoningPart, Scenario, SplitAt, ToolCallPart
+from harness.fuzz.runner import FuzzFailure, check_driver, fuzz, scenario_yaml
+from harness.fuzz.strategies import scenarios
+from harness.report.progress import Progress
+from harness.run.runner import run_scenario
+from harness.scenario.load import load_scenario, parse_scenario
+from harness.scenario.model import ReasoningPart, Scenario, SplitAt, ToolCallPart
 from tests.checks.planted import Bugs, PlantedDriver
 from tests.checks.planted_wire import PlantedWireDriver, WireBugs
 
@@ -144,7 +144,7 @@ def test_check_driver_raises_with_the_report() -> None:
     assert isinstance(info.value, AssertionError)
     text = str(info.value)
     assert "FAILED (tool-args-fragment-lost" in text
-    assert "# yaml-language-server: $schema=../harness/schema/scenario.schema.json" in text
+    assert "# yaml-language-server: $schema=../harness/vocab/schema/scenario.schema.json" in text
     assert "Wire bytes" in text and "Reproduce:" in text
     assert info.value.result.failure is not None
 

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import HarnessError, ScenarioError
-from harness.loader import load_scenario, load_scenarios, parse_scenario
-from harness.scenario import ReplyWrapper, Scenario
+from harness.scenario.load import load_scenario, load_scenarios, parse_scenario
+from harness.scenario.model import ReplyWrapper, Scenario
+from harness.vocab.errors import HarnessError, ScenarioError
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))
-SCHEMA_COMMENT = "# yaml-language-server: $schema=../harness/schema/scenario.schema.json\n"
+SCHEMA_COMMENT = "# yaml-language-server: $schema=../harness/vocab/schema/scenario.schema.json\n"
 
 VALID = """\
-# yaml-language-server: $schema=../harness/schema/scenario.schema.json
+# yaml-language-server: $schema=../harness/vocab/schema/scenario.schema.json
 id: demo
 request:
   messages:

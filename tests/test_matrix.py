@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.budget import Budget
-from harness.matrix import Matrix, run_matrix
+from harness.matrix.run import Matrix, run_matrix
+from harness.run.budget import Budget
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ["text-plain", "retry-429-seconds", "nonstream-text"]
@@ -59,7 +59,7 @@ def test_a_cell_that_cannot_be_interrupted_is_abandoned_with_its_worker(
 ) -> None:
     """The signal never reaches the adapter: the worker's hard stop ends the process with
     the stacks, the cell is adapter-hung, and a new worker runs the cells after it."""
-    monkeypatch.setattr("harness.worker.HARD_STOP_GRACE", 0.5)
+    monkeypatch.setattr("harness.matrix.worker.HARD_STOP_GRACE", 0.5)
     m = matrix("rt-uninterruptible", budget=Budget(wall_seconds=0.5))
     assert outcomes(m, "rt-uninterruptible") == {s: ("fail", ["adapter-hung"]) for s in SCENARIOS}
     cell = m.cell("rt-uninterruptible", "text-plain")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.baseline import baseline_versions, write_baseline
-from harness.cell import Cell
-from harness.events import Transcript
-from harness.matrix import Matrix
-from harness.matrix_doc import HEADER, render_matrix_doc, version_changes, versions_by_driver
-from harness.verdict import verdict
+from harness.matrix.baseline import baseline_versions, write_baseline
+from harness.matrix.run import Matrix
+from harness.matrix.verdict import verdict
+from harness.report.matrix_doc import HEADER, render_matrix_doc, version_changes, versions_by_driver
+from harness.run.cell import Cell
+from harness.vocab.events import Transcript
 
 
 def _cell(driver: str, scenario: str, status: str, versions: dict[str, str]) -> Cell:
@@ -72,7 +72,7 @@ def test_the_page_is_the_same_bytes_for_the_same_cells() -> None:
 
 
 def test_every_report_records_the_versions() -> None:
-    from harness.report import to_json, to_junit, to_markdown
+    from harness.report.writers import to_json, to_junit, to_markdown
 
     m = Matrix(drivers=["a", "b"], scenarios=["s1", "s2"], cells=CELLS, wall_seconds=1.0)
     assert json.loads(to_json(m, transcripts=False))["versions"]["a"] == {"openai": "2.54.0"}

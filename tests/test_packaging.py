@@ -84,8 +84,8 @@ def test_wheel_metadata_names_the_free_distribution_and_spdx_licence(
     assert meta["Name"] == DIST_NAME
     assert meta["License-Expression"] == "MIT"
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
-    assert "harness = harness.cli:main" in entry_points
-    assert "harness = harness.pytest_plugin" in entry_points
+    assert "harness = harness.cli.app:main" in entry_points
+    assert "harness = harness.plugin.pytest_plugin" in entry_points
     assert "[harness.drivers]" in entry_points
     assert "openai" in meta.get_all("Provides-Extra", [])
 
@@ -93,7 +93,7 @@ def test_wheel_metadata_names_the_free_distribution_and_spdx_licence(
 def test_wheel_carries_every_bundled_scenario(dists: dict[str, Path]) -> None:
     with zipfile.ZipFile(dists["wheel"]) as whl:
         shipped = {Path(n).name for n in whl.namelist() if n.startswith("harness/bundled/")}
-        assert "harness/schema/scenario.schema.json" in whl.namelist()
+        assert "harness/vocab/schema/scenario.schema.json" in whl.namelist()
         assert not [n for n in whl.namelist() if n.startswith(("tests/", "scenarios/"))]
     expected = {p.name for p in (ROOT / "scenarios").glob("*.yaml")}
     assert expected and shipped == expected
@@ -143,7 +143,7 @@ def test_installed_wheel_runs_the_bundled_scenarios_from_any_directory(
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     where = subprocess.run(
-        [str(py), "-c", "import harness.locate as l; print(l.bundled_scenarios())"],
+        [str(py), "-c", "import harness.scenario.bundled as l; print(l.bundled_scenarios())"],
         cwd=elsewhere,
         capture_output=True,
         text=True,

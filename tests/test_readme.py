@@ -25,8 +25,8 @@ import pytest
 import yaml
 
 from harness import DIST_NAME
-from harness.adopt import WORKFLOW
-from harness.cli import _parser, main
+from harness.cli.adopt import WORKFLOW
+from harness.cli.app import _parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "readme"
@@ -111,9 +111,9 @@ def _check_python(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     if "def test_" in block.text:
         _run_as_test_module(block, tmp_path)
         return
-    from harness.conformance import Conformance
-    from harness.loader import load_scenario
-    from harness.runner import run_scenario
+    from harness.plugin.declare import Conformance
+    from harness.run.runner import run_scenario
+    from harness.scenario.load import load_scenario
 
     monkeypatch.syspath_prepend(str(FIXTURES))
     namespace: dict[str, object] = {"__name__": "readme_block"}
@@ -149,7 +149,7 @@ def _run_as_test_module(block: Block, tmp_path: Path) -> None:
 
 
 def _plugin_options() -> set[str]:
-    source = (ROOT / "harness" / "pytest_plugin.py").read_text(encoding="utf-8")
+    source = (ROOT / "harness" / "plugin" / "pytest_plugin.py").read_text(encoding="utf-8")
     return set(re.findall(r'"(--harness-[a-z-]+)"', source))
 
 
@@ -197,7 +197,7 @@ def _check_sh(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 def _check_yaml(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     data = yaml.safe_load(block.text)
     if "attempts" in data:
-        from harness.loader import parse_scenario
+        from harness.scenario.load import parse_scenario
 
         parse_scenario(block.text, source=block.where)
     elif "jobs" in data:
@@ -225,6 +225,6 @@ def _check_toml(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def _check_ini(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = configparser.ConfigParser()
     cfg.read_string(block.text)
-    source = (ROOT / "harness" / "pytest_plugin.py").read_text(encoding="utf-8")
+    source = (ROOT / "harness" / "plugin" / "pytest_plugin.py").read_text(encoding="utf-8")
     known = set(re.findall(r'addini\(\s*"([a-z_]+)"', source)) | {"asyncio_mode"}
     assert set(cfg["pytest"]) <= known, block.where

@@ -13,20 +13,20 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from harness.cell import Cell, cell_from_run
-from harness.cli import main
-from harness.findings import Finding
-from harness.loader import load_scenario
-from harness.matrix import Matrix
-from harness.report import to_json
-from harness.report_html import to_html
-from harness.runner import run_scenario
-from harness.schema import report_schema
+from harness.cli.app import main
+from harness.matrix.run import Matrix
+from harness.report.html import to_html
+from harness.report.writers import to_json
+from harness.run.cell import Cell, cell_from_run
+from harness.run.runner import run_scenario
+from harness.scenario.load import load_scenario
+from harness.vocab.findings import Finding
+from harness.vocab.schema import report_schema
 from tests.cdp import Browser
 from tests.checks.planted import Bugs, PlantedDriver
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT / "harness" / "schema" / "report.schema.json"
+SCHEMA = ROOT / "harness" / "vocab" / "schema" / "report.schema.json"
 CHROMIUM = Path("/usr/bin/chromium")
 SCENARIOS = [
     "text-plain",

@@ -8,12 +8,12 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from harness.baseline import compare, load_baseline, write_baseline
-from harness.cell import Cell
-from harness.cli import main
-from harness.findings import Finding
-from harness.matrix import Matrix
-from harness.report import to_json, to_junit, to_markdown, to_table
+from harness.cli.app import main
+from harness.matrix.baseline import compare, load_baseline, write_baseline
+from harness.matrix.run import Matrix
+from harness.report.writers import to_json, to_junit, to_markdown, to_table
+from harness.run.cell import Cell
+from harness.vocab.findings import Finding
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,7 +73,7 @@ def test_json_and_markdown(matrix: Matrix) -> None:
 
 
 def test_every_report_lists_the_contracts_deviations(matrix: Matrix) -> None:
-    from harness.verdict import render_verdicts, verdict
+    from harness.matrix.verdict import render_verdicts, verdict
 
     lines = ["does not retry HTTP 500", "honours Retry-After up to 60 s"]
     for c in matrix.cells:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.budget import Budget
-from harness.loader import load_scenario
-from harness.runner import Run, run_scenario
+from harness.run.budget import Budget
+from harness.run.runner import Run, run_scenario
+from harness.scenario.load import load_scenario
 from tests.runtime_drivers import driver
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,7 +141,7 @@ def test_a_client_cached_from_an_earlier_cell_is_a_setup_error() -> None:
 
 
 def test_a_driver_wrapper_that_raises_is_a_setup_error() -> None:
-    from harness.conformance import conformance
+    from harness.plugin.declare import conformance
 
     @conformance("openai-chat", name="rt-broken-normalizer", normalize=lambda item: item.nope)
     async def broken(request: object, ctx: object) -> object:
@@ -156,8 +156,8 @@ def test_a_driver_wrapper_that_raises_is_a_setup_error() -> None:
 
 
 def test_every_setup_code_and_adapter_hung_are_in_the_catalogue() -> None:
-    from harness.catalogue import CATALOGUE
-    from harness.setup_errors import CATALOGUE_ENTRIES
+    from harness.checks.catalogue import CATALOGUE
+    from harness.run.setup_errors import CATALOGUE_ENTRIES
 
     for code, *_ in CATALOGUE_ENTRIES:
         assert code in CATALOGUE

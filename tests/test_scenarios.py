@@ -11,9 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.errors import ScenarioError
-from harness.loader import load_scenarios, parse_scenario
-from harness.scenario import ErrorAttempt, ReplyWrapper, Scenario, ToolCallPart
+from harness.scenario.load import load_scenarios, parse_scenario
+from harness.scenario.model import ErrorAttempt, ReplyWrapper, Scenario, ToolCallPart
+from harness.vocab.errors import ScenarioError
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 BUNDLED = load_scenarios(SCENARIOS)

@@ -11,8 +11,8 @@ import jsonschema
 import pytest
 import yaml
 
-import harness.schema
-from harness.events import (
+import harness.vocab.schema
+from harness.vocab.events import (
     ErrorEvent,
     FinishEvent,
     RequestRecord,
@@ -21,7 +21,7 @@ from harness.events import (
     Transcript,
     UsageEvent,
 )
-from harness.schema import (
+from harness.vocab.schema import (
     SchemaName,
     scenario_schema,
     schema_path,
@@ -75,7 +75,7 @@ def test_schema_text_format() -> None:
 def test_write_schemas_writes_what_schema_text_says(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(harness.schema, "_HERE", tmp_path)
+    monkeypatch.setattr(harness.vocab.schema, "_HERE", tmp_path)
     paths = write_schemas()
     assert [p.name for p in paths] == ["scenario.schema.json", "transcript.schema.json"]
     for name, path in zip(NAMES, paths, strict=True):

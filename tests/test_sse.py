@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.chunking import split_at
-from harness.sse import SSEDecoder, SSEEvent, decode, encode_comment, encode_event
+from harness.dialects.chunking import split_at
+from harness.dialects.sse import SSEDecoder, SSEEvent, decode, encode_comment, encode_event
 
 
 def feed_all(chunks: list[bytes]) -> tuple[list[SSEEvent], SSEDecoder]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.catalogue import explain
+from harness.checks.catalogue import explain
 from harness.dialects import DialectError, get_dialect
 from harness.drivers.base import DriverError, get_driver
-from harness.suggest import closest, did_you_mean
+from harness.vocab.suggest import closest, did_you_mean
 
 DRIVERS = ["anthropic-sdk", "litellm-chat", "openai-sdk-chat", "openai3-sdk-chat"]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from harness.cell import Cell
-from harness.findings import Finding
-from harness.matrix import Matrix
-from harness.summary import WIDTH, root_code, summarize
+from harness.matrix.run import Matrix
+from harness.report.summary import WIDTH, root_code, summarize
+from harness.run.cell import Cell
+from harness.vocab.findings import Finding
 
 
 def cell(driver: str, scenario: str, status: str, *codes: str) -> Cell:

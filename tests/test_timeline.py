@@ -7,10 +7,10 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from harness.events import RequestRecord, ResponseRecord, TextEvent, Transcript
-from harness.loader import load_scenario
-from harness.runner import run_scenario
-from harness.timeline import render_svg, render_text, timeline
+from harness.report.timeline import render_svg, render_text, timeline
+from harness.run.runner import run_scenario
+from harness.scenario.load import load_scenario
+from harness.vocab.events import RequestRecord, ResponseRecord, TextEvent, Transcript
 from tests.checks.planted import Bugs, PlantedDriver
 
 ROOT = Path(__file__).resolve().parents[1]

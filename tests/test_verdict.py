@@ -8,13 +8,13 @@ from typing import ClassVar
 
 import pytest
 
-from harness.cell import Cell
-from harness.cli import main
+from harness.cli.app import main
 from harness.drivers.base import DriverContext, driver_status
-from harness.events import Event
-from harness.findings import Finding
-from harness.scenario import Scenario
-from harness.verdict import gate_failed, render_verdicts, verdict
+from harness.matrix.verdict import gate_failed, render_verdicts, verdict
+from harness.run.cell import Cell
+from harness.scenario.model import Scenario
+from harness.vocab.events import Event
+from harness.vocab.findings import Finding
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -25,11 +25,18 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from itertools import count
 from typing import Any, ClassVar
 
-from harness.contract import Contract, ErrorTaxonomy, RetryRules
 from harness.drivers import DriverContext
 from harness.drivers.classify import classify
-from harness.events import ErrorEvent, Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
-from harness.scenario import ErrorKind, FinishReason, Request, Scenario
+from harness.drivers.contract import Contract, ErrorTaxonomy, RetryRules
+from harness.scenario.model import ErrorKind, FinishReason, Request, Scenario
+from harness.vocab.events import (
+    ErrorEvent,
+    Event,
+    FinishEvent,
+    TextEvent,
+    ToolCallEvent,
+    UsageEvent,
+)
 
 from . import client as gateway
 

@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         result = call(args.dialect, "http://127.0.0.1:9")
     else:
         from harness.dialects import get_dialect
-        from harness.loader import load_scenario
+        from harness.scenario.load import load_scenario
 
         name = args.scenario or DEFAULT_SCENARIOS[args.dialect]
         path = Path(name)

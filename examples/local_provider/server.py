@@ -1,6 +1,6 @@
 """Serve a compiled scenario over real HTTP on 127.0.0.1, one write per recorded chunk.
 
-The exchanges of the :class:`~harness.script.Script` are answered in order, whatever the
+The exchanges of the :class:`~harness.dialects.script.Script` are answered in order, whatever the
 path (the client of the dialect asks for them in that order); each chunk leaves in its own
 chunked-encoding write, so a recording keeps the event boundaries a provider sends.
 """
@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from harness.script import Exchange, HttpDate, Script
+from harness.dialects.script import Exchange, HttpDate, Script
 
 __all__ = ["serving"]
 

@@ -38,7 +38,7 @@ from harness.cassettes.model import (
     RecordedRequest,
     RecordedResponse,
 )
-from harness.yaml_budget import MAX_EXPANDED_NODES, expanded_size
+from harness.scenario.yaml_budget import MAX_EXPANDED_NODES, expanded_size
 
 __all__ = [
     "dump_cassette",

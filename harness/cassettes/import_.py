@@ -24,7 +24,7 @@ from harness.cassettes.read_azure import RunFlow, messages_text, read_json, run_
 from harness.cassettes.reply import READABLE, Reading, read_interaction
 from harness.cassettes.request import neutral_request
 from harness.cassettes.wire import decoded_body, is_sse
-from harness.scenario import (
+from harness.scenario.model import (
     Attempt,
     ErrorKind,
     Expect,
@@ -306,7 +306,7 @@ _Dumper.add_representer(list, _represent_list)
 
 def schema_ref(out_dir: Path) -> str:
     """The published scenario schema, relative to ``out_dir`` when possible."""
-    from harness.schema import schema_path
+    from harness.vocab.schema import schema_path
 
     target = schema_path("scenario")
     try:
@@ -325,7 +325,7 @@ def import_cassette(
     and the error lists them all (a scenario someone edited by hand is not lost).
     """
     from harness.cassettes.format import write_atomic
-    from harness.loader import parse_scenario
+    from harness.scenario.load import parse_scenario
 
     if out_dir.exists() and not out_dir.is_dir():
         raise CassetteError(f"{out_dir}: not a directory (-o names the folder for scenarios)")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from harness.errors import HarnessError
+from harness.vocab.errors import HarnessError
 
 __all__ = [
     "Cassette",

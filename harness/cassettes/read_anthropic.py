@@ -13,8 +13,8 @@ import json
 from typing import Any
 
 from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int, compact
-from harness.scenario import FinishReason, Usage
-from harness.sse import SSEEvent
+from harness.dialects.sse import SSEEvent
+from harness.scenario.model import FinishReason, Usage
 
 __all__ = ["STOP_REASONS", "read_json", "read_stream", "usage"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from harness.cassettes.model import Cassette, Interaction
 from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int
-from harness.scenario import Message, Usage
-from harness.sse import SSEEvent
+from harness.dialects.sse import SSEEvent
+from harness.scenario.model import Message, Usage
 
 __all__ = ["RunFlow", "read_json", "read_stream", "run_flows"]
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int
+from harness.dialects.sse import SSEEvent
 from harness.drivers._common import OPENAI_FINISH
-from harness.scenario import Usage
-from harness.sse import SSEEvent
+from harness.scenario.model import Usage
 
 __all__ = ["read_json", "read_stream", "usage"]
 

@@ -13,8 +13,8 @@ import json
 from typing import Any
 
 from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int
-from harness.scenario import Usage
-from harness.sse import SSEEvent
+from harness.dialects.sse import SSEEvent
+from harness.scenario.model import Usage
 
 __all__ = ["read_json", "read_stream", "usage"]
 

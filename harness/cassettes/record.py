@@ -40,7 +40,7 @@ from harness.cassettes.model import (
     RecordedResponse,
 )
 from harness.cassettes.redact import Redactor
-from harness.clock import Clock
+from harness.run.clock import Clock
 from harness.transport.core import Replay
 
 __all__ = ["RecordMode", "Recorder", "recording"]
@@ -280,7 +280,7 @@ def recording(
         raise CassetteError(f"{target}: no such cassette, and record mode 'none' only replays")
     if recorder.existing is None or mode in ("new_episodes", "all"):
         check_writable(target)  # before the first real call, not after the last one
-    from harness.cassettes.record_transport import install_recorder, install_replay
+    from harness.transport.record import install_recorder, install_replay
 
     with ExitStack() as stack:
         if recorder.existing is not None and mode in ("none", "once"):

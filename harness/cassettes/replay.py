@@ -2,7 +2,7 @@
 
 A harness cassette replays read by read, each chunk after the delay the recording measured,
 on the virtual clock (``Chunk(data, delay=offset delta)``, the head after ``latency``). Any
-cassette can instead be re-cut with a :data:`~harness.scenario.Chunking` (``per_event`` cuts
+cassette can instead be re-cut with a :data:`~harness.scenario.model.Chunking` (``per_event`` cuts
 after each SSE event, keeping the recorded timing of each event's last byte), and a foreign
 cassette without chunks replays as one blob, as vcrpy does, unless re-cut.
 
@@ -28,10 +28,10 @@ from harness.cassettes.model import (
 )
 from harness.cassettes.patterns import is_secret_param
 from harness.cassettes.wire import decoded_body, is_sse, sse_blocks
-from harness.chunking import chunk_events
-from harness.clock import Clock
-from harness.scenario import Chunking, Scenario
-from harness.script import Chunk, Exchange, HttpDate, Script
+from harness.dialects.chunking import chunk_events
+from harness.dialects.script import Chunk, Exchange, HttpDate, Script
+from harness.run.clock import Clock
+from harness.scenario.model import Chunking, Scenario
 from harness.transport.core import Replay
 
 __all__ = ["cassette_replay", "cassette_script", "exchange_for", "script_cassette"]

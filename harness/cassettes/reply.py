@@ -4,7 +4,7 @@ The dialect readers (``read_chat``, ``read_responses``, ``read_anthropic``) feed
 :class:`Parts` builder with the pieces in the order they arrived: text and reasoning deltas
 exactly as recorded (so ``TextPart.deltas`` is the recorded list), tool calls with their
 recorded argument fragments. :func:`read_interaction` dispatches on the dialect and turns
-HTTP errors into an :class:`~harness.scenario.ErrorAttempt`.
+HTTP errors into an :class:`~harness.scenario.model.ErrorAttempt`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pydantic import JsonValue
 
 from harness.cassettes.model import Interaction
 from harness.cassettes.wire import decoded_body, is_sse, sse_events
-from harness.scenario import (
+from harness.scenario.model import (
     ErrorAttempt,
     ErrorKind,
     FinishReason,

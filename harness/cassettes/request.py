@@ -1,7 +1,7 @@
 """The recorded request body in neutral terms: model, messages, tools, stream, max tokens.
 
 Chat Completions ``messages``, Responses ``instructions`` + ``input`` items and Anthropic
-``system`` + content blocks all become :class:`~harness.scenario.Message` values with plain
+``system`` + content blocks all become :class:`~harness.scenario.model.Message` values with plain
 text content; what has no neutral form (images, documents, server tools, reasoning items)
 is dropped and noted, so a scenario built from any dialect can be sent by any driver.
 """
@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import JsonValue
 
 from harness.cassettes.model import RecordedRequest
-from harness.scenario import ExpectedToolCall, Message, Request, Tool
+from harness.scenario.model import ExpectedToolCall, Message, Request, Tool
 
 __all__ = ["neutral_request"]
 

@@ -12,7 +12,7 @@ import re
 import zlib
 
 from harness.cassettes.model import Interaction, RecordedResponse
-from harness.sse import SSEEvent, decode
+from harness.dialects.sse import SSEEvent, decode
 
 __all__ = [
     "MAX_INFLATED",

@@ -3,7 +3,7 @@
 - ``expectations``: the scenario's ``expect`` block (what a correct adapter yields);
 - ``schema``: the transcript validates against the published JSON Schema;
 - ``invariants``: properties every transcript must satisfy (DESIGN.md, 1-4 and 6-8);
-- ``declared``: the error types the adapter's contract declares (:mod:`harness.contract`);
+- ``declared``: the error types the adapter's contract declares (:mod:`harness.drivers.contract`);
 - ``rootcause``: not a check: cuts a cell's cascade of findings to its root.
 """
 
@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from harness.findings import Finding
+from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.runner import Run
+    from harness.run.runner import Run
 
 __all__ = ["Check", "CheckResult", "default_checks"]
 

@@ -1,6 +1,6 @@
 """Outcomes other than the scenario's ``expect`` that are also correct, and why.
 
-The protocol leaves adapters choices, and an adapter's contract (:mod:`harness.contract`)
+The protocol leaves adapters choices, and an adapter's contract (:mod:`harness.drivers.contract`)
 declares its own: it may give up with its retry budget spent (``give_up``), stop at the
 first status it does not retry or when its declared attempts run out, read a lone
 terminator as an empty reply, or retry further than the protocol's default budget of two
@@ -9,9 +9,9 @@ retries when it declares more attempts. The expectations check asks here before 
 
 from __future__ import annotations
 
-from harness.contract import PROTOCOL_RETRYABLE, Contract, kind_of_status, leading_errors
-from harness.events import FinishEvent, Transcript
-from harness.scenario import ErrorAttempt, ErrorKind, ReplyWrapper, Scenario
+from harness.drivers.contract import PROTOCOL_RETRYABLE, Contract, kind_of_status, leading_errors
+from harness.scenario.model import ErrorAttempt, ErrorKind, ReplyWrapper, Scenario
+from harness.vocab.events import FinishEvent, Transcript
 
 __all__ = ["declared_budget", "declared_give_up", "lone_terminator_accepted", "same_kind"]
 
@@ -65,8 +65,8 @@ def declared_budget(scenario: Scenario, contract: Contract) -> Scenario:
         should = next((v for k, v in error.headers.items() if k.lower() == "x-should-retry"), None)
         if not (should == "true" or (should is None and error.status in rules.statuses)):
             return scenario
-    from harness.checks._faults import Faults
-    from harness.checks.strategies import expect_for
+    from harness.fuzz.faults import Faults
+    from harness.fuzz.strategies import expect_for
 
     reply = rest[0].reply
     plan = Faults(errors=tuple(errors), stream=reply.fault, budget=rules.max_attempts - 1)

@@ -1,4 +1,4 @@
-"""Checks of what the adapter declared about its own errors (:mod:`harness.contract`).
+"""Checks of what the adapter declared about its own errors (:mod:`harness.drivers.contract`).
 
 An adapter that declares an error taxonomy promises its callers they can catch every
 failure by those types: an exception of another type reaching the caller is
@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness.checks import named
-from harness.events import ErrorEvent
-from harness.findings import Finding
+from harness.vocab.events import ErrorEvent
+from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.runner import Run
+    from harness.run.runner import Run
 
 __all__ = ["DECLARED_ERRORS"]
 

@@ -15,18 +15,18 @@ from harness.checks.allowed import (
     same_kind,
 )
 from harness.checks.wire import refine
-from harness.contract import Contract
-from harness.events import ErrorEvent, FinishEvent, RequestRecord, Transcript
-from harness.findings import Finding
-from harness.scenario import (
+from harness.drivers.contract import Contract
+from harness.scenario.model import (
     ErrorAttempt,
     ExpectedRequest,
     ReplyAttempt,
     Scenario,
 )
+from harness.vocab.events import ErrorEvent, FinishEvent, RequestRecord, Transcript
+from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.runner import Run
+    from harness.run.runner import Run
 
 __all__ = ["EXPECTATIONS", "silent_failure_code"]
 

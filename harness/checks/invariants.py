@@ -18,21 +18,21 @@ from typing import TYPE_CHECKING
 
 from harness.checks import Check, named
 from harness.checks.wire import WIRE_INVARIANTS as WIRE
-from harness.contract import PROTOCOL_FINAL, PROTOCOL_RETRYABLE
-from harness.events import ErrorEvent, FinishEvent, RequestRecord, ToolCallEvent
-from harness.findings import Finding
-from harness.scenario import ToolCallPart
-from harness.script import Exchange, HttpDate
+from harness.dialects.script import Exchange, HttpDate
+from harness.drivers.contract import PROTOCOL_FINAL, PROTOCOL_RETRYABLE
+from harness.scenario.model import ToolCallPart
+from harness.vocab.events import ErrorEvent, FinishEvent, RequestRecord, ToolCallEvent
+from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.runner import Run
+    from harness.run.runner import Run
 
 __all__ = ["INVARIANTS", "RetryPolicy", "retry_after_seconds"]
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """The protocol's retry policy, the defaults of :class:`harness.contract.RetryRules`
+    """The protocol's retry policy, the defaults of :class:`harness.drivers.contract.RetryRules`
     (kept for callers of earlier versions; a driver overrides it with its contract).
 
     ``min_backoff``: a retry after a 429/5xx without Retry-After must wait at least this long.

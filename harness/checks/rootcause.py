@@ -5,8 +5,8 @@ adapter then raises a connection error, retries it, and ends with an error the s
 not expect. Every one of those findings follows from the first refused request, so a cell
 reports that request once (``extra-requests``, with the count, the times and the request)
 and drops what only follows from the refusal. Identical findings left over collapse into
-one with a :attr:`~harness.findings.Finding.count`; the first finding is the cell's reason.
-Codes the adapter's contract accepts (:attr:`harness.contract.Contract.accepts`) are left
+one with a :attr:`~harness.vocab.findings.Finding.count`; the first finding is the cell's reason.
+Codes the adapter's contract accepts (:attr:`harness.drivers.contract.Contract.accepts`) are left
 out here, the one place findings are dropped by a declaration.
 """
 
@@ -15,10 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness.checks import CheckResult
-from harness.findings import Finding
+from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.runner import Run
+    from harness.run.runner import Run
 
 __all__ = ["EXTRA_REQUEST", "outcome_consequences", "settle"]
 

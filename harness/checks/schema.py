@@ -8,10 +8,10 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from harness.checks import named
-from harness.findings import Finding
+from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.runner import Run
+    from harness.run.runner import Run
 
 __all__ = ["TRANSCRIPT_SCHEMA"]
 
@@ -20,7 +20,7 @@ __all__ = ["TRANSCRIPT_SCHEMA"]
 def _validator() -> Any:
     import jsonschema
 
-    text = resources.files("harness.schema").joinpath("transcript.schema.json").read_text()
+    text = resources.files("harness.vocab.schema").joinpath("transcript.schema.json").read_text()
     return jsonschema.Draft202012Validator(json.loads(text))
 
 

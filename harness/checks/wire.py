@@ -22,13 +22,13 @@ import json
 from typing import TYPE_CHECKING
 
 from harness.checks import Check, named
-from harness.chunking import split_text
-from harness.events import TextEvent
-from harness.findings import Finding
-from harness.scenario import ErrorAttempt, ReplyAttempt, Scenario, TextPart, ToolCallPart
+from harness.dialects.chunking import split_text
+from harness.scenario.model import ErrorAttempt, ReplyAttempt, Scenario, TextPart, ToolCallPart
+from harness.vocab.events import TextEvent
+from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.runner import Run
+    from harness.run.runner import Run
 
 __all__ = ["WIRE_INVARIANTS", "option_code", "overlong_wait", "refine", "wait_limit"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import importlib
 from typing import Protocol
 
-from harness.scenario import Scenario
-from harness.script import Script
+from harness.dialects.script import Script
+from harness.scenario.model import Scenario
 
 __all__ = ["Dialect", "DialectError", "dialect_names", "get_dialect"]
 
@@ -49,7 +49,7 @@ def get_dialect(name: str) -> Dialect:
     try:
         module = _MODULES[name]
     except KeyError:
-        from harness.suggest import did_you_mean
+        from harness.vocab.suggest import did_you_mean
 
         hint = did_you_mean(name, dialect_names())
         raise DialectError(

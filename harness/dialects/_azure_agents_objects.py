@@ -11,9 +11,17 @@ import hashlib
 import json
 from typing import Any
 
-from harness.chunking import chunk_events
-from harness.scenario import HttpError, ReplyAttempt, Scenario, TextPart, ToolCallPart, Usage, Wire
-from harness.script import Chunk, Exchange, HttpDate
+from harness.dialects.chunking import chunk_events
+from harness.dialects.script import Chunk, Exchange, HttpDate
+from harness.scenario.model import (
+    HttpError,
+    ReplyAttempt,
+    Scenario,
+    TextPart,
+    ToolCallPart,
+    Usage,
+    Wire,
+)
 
 __all__ = [
     "API_VERSION",

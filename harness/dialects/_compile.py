@@ -13,9 +13,11 @@ from typing import Literal
 
 from pydantic import JsonValue
 
-from harness.chunking import chunk_events
 from harness.dialects._framing import frame_events
-from harness.scenario import (
+from harness.dialects.chunking import chunk_events
+from harness.dialects.script import Chunk, Exchange, Script
+from harness.dialects.sse import SSEEvent
+from harness.scenario.model import (
     DisconnectAttempt,
     ErrorAttempt,
     HttpError,
@@ -26,8 +28,6 @@ from harness.scenario import (
     StreamFault,
     Wire,
 )
-from harness.script import Chunk, Exchange, Script
-from harness.sse import SSEEvent
 
 __all__ = [
     "DONE",
@@ -44,7 +44,7 @@ DONE = "[DONE]"
 """The terminator of data-only streams (OpenAI chat, the gateway)."""
 
 End = Literal["close", "cut", "stall", "reset"]
-"""How a scripted body ends (see :class:`harness.script.Exchange`)."""
+"""How a scripted body ends (see :class:`harness.dialects.script.Exchange`)."""
 
 
 def compile_attempts(

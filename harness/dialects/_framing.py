@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from harness.scenario import Scenario, Wire
-from harness.sse import SSEEvent, encode_comment, encode_event
+from harness.dialects.sse import SSEEvent, encode_comment, encode_event
+from harness.scenario.model import Scenario, Wire
 
 __all__ = ["BOM", "CHAT_SHAPES", "UNKNOWN_EVENT", "frame_events", "framing_support"]
 

@@ -25,10 +25,12 @@ import json
 import math
 from typing import Any, Literal
 
-from harness.chunking import chunk_events, split_text
 from harness.dialects._compile import compile_attempts, encode_stream
 from harness.dialects._framing import framing_support
-from harness.scenario import (
+from harness.dialects.chunking import chunk_events, split_text
+from harness.dialects.script import Chunk, Exchange, Script
+from harness.dialects.sse import SSEEvent
+from harness.scenario.model import (
     ErrorAttempt,
     HttpError,
     ReasoningPart,
@@ -41,8 +43,6 @@ from harness.scenario import (
     Usage,
     Wire,
 )
-from harness.script import Chunk, Exchange, Script
-from harness.sse import SSEEvent
 
 __all__ = ["DIALECT", "AnthropicMessagesDialect"]
 

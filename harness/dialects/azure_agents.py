@@ -33,7 +33,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Literal
 
-from harness.chunking import split_text
 from harness.dialects._azure_agents_objects import (
     API_VERSION,
     FINAL,
@@ -47,7 +46,10 @@ from harness.dialects._azure_agents_objects import (
 )
 from harness.dialects._compile import encode_stream
 from harness.dialects._framing import framing_support
-from harness.scenario import (
+from harness.dialects.chunking import split_text
+from harness.dialects.script import Chunk, Exchange, Script
+from harness.dialects.sse import SSEEvent
+from harness.scenario.model import (
     DisconnectAttempt,
     ErrorAttempt,
     RawAttempt,
@@ -59,8 +61,6 @@ from harness.scenario import (
     ToolCallPart,
     Wire,
 )
-from harness.script import Chunk, Exchange, Script
-from harness.sse import SSEEvent
 
 __all__ = ["API_VERSION", "DIALECT", "AzureAgentsDialect", "agent_id"]
 

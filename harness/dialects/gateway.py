@@ -57,7 +57,6 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from harness.chunking import chunk_events, split_text
 from harness.dialects._compile import (
     DONE,
     End,
@@ -66,7 +65,9 @@ from harness.dialects._compile import (
     encode_data_stream,
 )
 from harness.dialects._framing import framing_support
-from harness.scenario import (
+from harness.dialects.chunking import chunk_events, split_text
+from harness.dialects.script import Chunk, Exchange, HttpDate, Script
+from harness.scenario.model import (
     ErrorAttempt,
     HttpError,
     ReasoningPart,
@@ -78,7 +79,6 @@ from harness.scenario import (
     ToolCallPart,
     Usage,
 )
-from harness.script import Chunk, Exchange, HttpDate, Script
 
 __all__ = ["CHAT_PATH", "DIALECT", "STREAM_PATH", "GatewayDialect", "gateway_error_payload"]
 

@@ -19,7 +19,6 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from harness.chunking import chunk_events, split_text
 from harness.dialects._compile import (
     DONE,
     End,
@@ -28,7 +27,9 @@ from harness.dialects._compile import (
     encode_data_stream,
 )
 from harness.dialects._framing import framing_support
-from harness.scenario import (
+from harness.dialects.chunking import chunk_events, split_text
+from harness.dialects.script import Chunk, Exchange, HttpDate, Script
+from harness.scenario.model import (
     HttpError,
     ReasoningPart,
     ReplyAttempt,
@@ -38,7 +39,6 @@ from harness.scenario import (
     ToolCallPart,
     Usage,
 )
-from harness.script import Chunk, Exchange, HttpDate, Script
 
 __all__ = ["DIALECT", "OpenAIChatDialect"]
 

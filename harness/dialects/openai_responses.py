@@ -24,11 +24,13 @@ import dataclasses
 import json
 from typing import Any, Literal
 
-from harness.chunking import chunk_events, split_text
 from harness.dialects._compile import compile_attempts, encode_stream
 from harness.dialects._framing import framing_support
+from harness.dialects.chunking import chunk_events, split_text
 from harness.dialects.openai_chat import _alnum, _digest, _error_exchange
-from harness.scenario import (
+from harness.dialects.script import Chunk, Exchange, Script
+from harness.dialects.sse import SSEEvent
+from harness.scenario.model import (
     HttpError,
     ReasoningPart,
     ReplyAttempt,
@@ -39,8 +41,6 @@ from harness.scenario import (
     Usage,
     Wire,
 )
-from harness.script import Chunk, Exchange, Script
-from harness.sse import SSEEvent
 
 __all__ = ["DIALECT", "OpenAIResponsesDialect"]
 

@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import JsonValue
 
 from harness.drivers.classify import MESSAGE_LIMIT
-from harness.events import (
+from harness.scenario.model import ErrorKind, FinishReason, Request
+from harness.vocab.events import (
     ErrorEvent,
     Event,
     FinishEvent,
@@ -25,7 +26,6 @@ from harness.events import (
     ToolCallEvent,
     UsageEvent,
 )
-from harness.scenario import ErrorKind, FinishReason, Request
 
 __all__ = [
     "OPENAI_FINISH",

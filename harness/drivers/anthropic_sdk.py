@@ -21,12 +21,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from harness.contract import Contract
 from harness.drivers._common import field_of, finish_event, tool_call_event
 from harness.drivers.base import DriverContext
+from harness.drivers.contract import Contract
 from harness.drivers.contracts import ANTHROPIC_SDK
-from harness.events import Event, ReasoningEvent, TextEvent, UsageEvent
-from harness.scenario import FinishReason, Request, Scenario
+from harness.scenario.model import FinishReason, Request, Scenario
+from harness.vocab.events import Event, ReasoningEvent, TextEvent, UsageEvent
 
 __all__ = [
     "ANTHROPIC_FINISH",

@@ -27,7 +27,7 @@ How it runs: inside :func:`harness.transport.serving`, so every ``httpx``/``http
 client the app builds without a transport of its own (SDK clients included) is served by
 the replay; the app is called in process through ``httpx.ASGITransport`` (its lifespan is
 run around the call, and lifespan state reaches the requests); the downstream body is
-decoded with :class:`harness.sse.SSEDecoder` and every event goes through the mapping.
+decoded with :class:`harness.dialects.sse.SSEDecoder` and every event goes through the mapping.
 
 What it reports, adding nothing: a downstream HTTP error raises :class:`DownstreamError`
 (its status gives the kind); an exception the app lets escape is the run's error, as the
@@ -46,6 +46,7 @@ from typing import Any, ClassVar
 
 from pydantic import JsonValue
 
+from harness.dialects.sse import SSEDecoder, SSEEvent
 from harness.drivers.asgi_mapping import (
     AppError,
     Mapper,
@@ -59,9 +60,8 @@ from harness.drivers.asgi_mapping import (
     usage,
 )
 from harness.drivers.base import DriverContext
-from harness.events import Event
-from harness.scenario import Scenario
-from harness.sse import SSEDecoder, SSEEvent
+from harness.scenario.model import Scenario
+from harness.vocab.events import Event
 
 __all__ = [
     "ASGIApp",

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pydantic import JsonValue
 
 from harness.drivers.classify import MESSAGE_LIMIT, error_kind
-from harness.events import (
+from harness.scenario.model import ErrorKind, FinishReason
+from harness.vocab.events import (
     ErrorEvent,
     Event,
     FinishEvent,
@@ -26,7 +27,6 @@ from harness.events import (
     ToolCallEvent,
     UsageEvent,
 )
-from harness.scenario import ErrorKind, FinishReason
 
 __all__ = [
     "AppError",

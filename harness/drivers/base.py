@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from harness.events import Event
-from harness.scenario import Scenario
+from harness.scenario.model import Scenario
+from harness.vocab.events import Event
 
 if TYPE_CHECKING:
-    from harness.clock import Clock
+    from harness.run.clock import Clock
     from harness.transport.core import Replay
 
 __all__ = ["Driver", "DriverContext", "DriverError", "driver_names", "get_driver", "register"]
@@ -121,7 +121,7 @@ def get_driver(name: str) -> Driver:
     eps = _entry_points()
     if name not in eps:
         from harness.drivers.resolve import is_reference, resolve_reference
-        from harness.suggest import did_you_mean
+        from harness.vocab.suggest import did_you_mean
 
         if is_reference(name):
             return resolve_reference(name)

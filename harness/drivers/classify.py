@@ -25,8 +25,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from harness.events import ErrorEvent
-from harness.scenario import ErrorKind
+from harness.scenario.model import ErrorKind
+from harness.vocab.events import ErrorEvent
 
 __all__ = ["MESSAGE_LIMIT", "classify", "error_kind", "status_of"]
 

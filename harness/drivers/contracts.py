@@ -3,13 +3,13 @@
 Each fact cites where it is written: a file and line of the library as installed in
 harness's environment (``site-packages/...``), or its docs. Only what the library itself
 decides is declared: a driver whose library adds nothing to the protocol keeps the
-protocol's defaults (:class:`harness.contract.Contract`), and an error taxonomy is declared
+protocol's defaults (:class:`harness.drivers.contract.Contract`), and an error taxonomy is declared
 only where the library documents one that callers are meant to catch.
 """
 
 from __future__ import annotations
 
-from harness.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, RetryRules
+from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, RetryRules
 
 __all__ = [
     "ANTHROPIC_SDK",

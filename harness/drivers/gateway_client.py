@@ -14,8 +14,8 @@ from typing import Any, ClassVar
 
 from harness.drivers._examples import ExampleMissing, import_example
 from harness.drivers.base import DriverContext
-from harness.events import Event
-from harness.scenario import Scenario
+from harness.scenario.model import Scenario
+from harness.vocab.events import Event
 
 __all__ = ["GatewayClientDriver"]  # noqa: F822 - provided by __getattr__, on first use
 

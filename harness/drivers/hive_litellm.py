@@ -4,7 +4,7 @@ own 429, transient-error and empty-stream retries layered over litellm.
 
 Environment: ``aden-hive==1.0.12`` pins ``litellm==1.83.4`` and patches litellm functions
 for the whole process, so the driver declares ``environment`` and runs in a virtualenv and
-process of its own (:mod:`harness.envs`).
+process of its own (:mod:`harness.matrix.envs`).
 
 Seam: ``LiteLLMProvider(model="openai/<model>", api_key=..., api_base=..., client=
 openai.AsyncOpenAI(..., http_client=httpx.AsyncClient(transport=ctx.transport("httpx"))))``.
@@ -43,13 +43,13 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from harness.contract import Contract, RetryRules
 from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers._common import finish_event, openai_messages, tool_call_event
 from harness.drivers.base import DriverContext
 from harness.drivers.classify import classify
-from harness.events import ErrorEvent, Event, ReasoningEvent, TextEvent, UsageEvent
-from harness.scenario import Request, Scenario
+from harness.drivers.contract import Contract, RetryRules
+from harness.scenario.model import Request, Scenario
+from harness.vocab.events import ErrorEvent, Event, ReasoningEvent, TextEvent, UsageEvent
 
 __all__ = ["HiveEvents", "HiveLiteLLMDriver", "hive_request", "private_home", "response_events"]
 
@@ -68,7 +68,7 @@ class HiveLiteLLMDriver:
     requires: ClassVar[tuple[str, ...]] = ("framework", "litellm", "openai")
     extra: ClassVar[str] = "hive"
     environment: ClassVar[tuple[str, ...]] = ("aden-hive==1.0.12",)
-    """Installed in a virtualenv of its own (see :mod:`harness.envs`)."""
+    """Installed in a virtualenv of its own (see :mod:`harness.matrix.envs`)."""
     distributions: ClassVar[tuple[str, ...]] = ("aden-hive", "litellm", "openai", "httpx")
     """Installed distributions whose versions the transcript records."""
     # aden-hive 1.0.12, framework/llm/litellm.py (in the driver's environment):

@@ -34,8 +34,8 @@ from harness.dialects.azure_agents import agent_id
 from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers._common import ChatStream, completion_events, openai_messages
 from harness.drivers.base import DriverContext
-from harness.events import Event
-from harness.scenario import Scenario
+from harness.scenario.model import Scenario
+from harness.vocab.events import Event
 
 __all__ = [
     "API_BASE_PATH",

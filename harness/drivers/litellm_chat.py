@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
-from harness.contract import Contract
 from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
 from harness.drivers.base import DriverContext
+from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK_UNDER_LITELLM
-from harness.events import Event
-from harness.scenario import Scenario
+from harness.scenario.model import Scenario
+from harness.vocab.events import Event
 
 __all__ = ["LiteLLMChatDriver"]
 

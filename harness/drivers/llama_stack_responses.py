@@ -24,12 +24,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import ClassVar
 
-from harness.contract import Contract
 from harness.drivers.base import DriverContext
+from harness.drivers.contract import Contract
 from harness.drivers.contracts import LLAMA_STACK_CLIENT
 from harness.drivers.openai_sdk_responses import create_and_map, responses_kwargs
-from harness.events import Event
-from harness.scenario import Scenario
+from harness.scenario.model import Scenario
+from harness.vocab.events import Event
 
 __all__ = ["LlamaStackResponsesDriver"]
 

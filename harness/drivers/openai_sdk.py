@@ -18,12 +18,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
-from harness.contract import Contract
 from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
 from harness.drivers.base import DriverContext
+from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK
-from harness.events import Event
-from harness.scenario import Request, Scenario
+from harness.scenario.model import Request, Scenario
+from harness.vocab.events import Event
 
 __all__ = ["OpenAIChatDriver", "chat_kwargs"]
 

@@ -23,12 +23,12 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from harness.contract import Contract
 from harness.drivers._common import error_item_event, field_of, tool_call_event
 from harness.drivers.base import DriverContext
+from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK
-from harness.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
-from harness.scenario import ErrorKind, FinishReason, Request, Scenario
+from harness.scenario.model import ErrorKind, FinishReason, Request, Scenario
+from harness.vocab.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
 
 __all__ = [
     "RESPONSES_ERROR_KINDS",

@@ -88,8 +88,8 @@ def _load_file(path: Path, spec: str) -> Any:
 
 
 def _lookup(module: Any, attr: str, spec: str) -> Any:
-    from harness.conformance import Conformance
     from harness.drivers.base import DriverError
+    from harness.plugin.declare import Conformance
 
     base = attr.split("@", 1)[0]
     obj: Any = module
@@ -110,8 +110,8 @@ def _lookup(module: Any, attr: str, spec: str) -> Any:
 def as_driver(obj: Any, attr: str, spec: str) -> Driver:
     """A Driver from what a reference or an entry point names: a Driver class or instance,
     a factory, or a ``@conformance`` suite (``attr@dialect`` picks one of its dialects)."""
-    from harness.conformance import Conformance
     from harness.drivers.base import DriverError
+    from harness.plugin.declare import Conformance
 
     if isinstance(obj, Conformance):
         drivers = obj.drivers()

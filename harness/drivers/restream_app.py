@@ -29,7 +29,7 @@ from harness.drivers.asgi import (
     usage,
 )
 from harness.drivers.base import DriverContext
-from harness.scenario import ErrorKind, Scenario
+from harness.scenario.model import ErrorKind, Scenario
 
 __all__ = ["APP_ERROR_KINDS", "RestreamAppDriver"]
 

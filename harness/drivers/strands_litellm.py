@@ -25,13 +25,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from harness.contract import Contract
 from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers._common import finish_event, tool_call_event
 from harness.drivers.base import DriverContext
+from harness.drivers.contract import Contract
 from harness.drivers.contracts import STRANDS_LITELLM
-from harness.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
-from harness.scenario import FinishReason, Request, Scenario
+from harness.scenario.model import FinishReason, Request, Scenario
+from harness.vocab.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
 
 __all__ = ["STRANDS_STOP", "StrandsEvents", "StrandsLiteLLMDriver", "strands_messages"]
 

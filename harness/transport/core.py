@@ -2,7 +2,7 @@
 
 The per-library adapters (``_bind``) only translate ``httpx``/``httpx2`` requests into
 :class:`WireRequest` and the result back into responses; every decision is made here, once,
-for sync and async alike. Nothing here does I/O: time is the :class:`~harness.clock.Clock`.
+for sync and async alike. Nothing here does I/O: time is the :class:`~harness.run.clock.Clock`.
 
 Harness exceptions::
 
@@ -12,10 +12,10 @@ Harness exceptions::
      ├── StaleClient .......... a request to the replay of a cell that has ended
      └── EndlessStall ......... the server stalls and the client set no read timeout
     RuntimeError
-     └── ClockError ........... (harness.clock) a second clock installed in one thread
+     └── ClockError ........... (harness.run.clock) a second clock installed in one thread
     OSError
      └── ConnectionError
-          └── NetworkBlocked .. (harness.guard) a real connection attempted during replay
+          └── NetworkBlocked .. (harness.transport.guard) a real connection attempted during replay
 
 They derive from ``AssertionError`` because each is a conformance failure; adapters often
 swallow exceptions raised inside their transport (the OpenAI SDK turns them into a
@@ -36,11 +36,11 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import anyio.lowlevel
 from pydantic import JsonValue
 
-from harness.clock import Clock
-from harness.events import RequestRecord, ResponseRecord
-from harness.script import Exchange, HttpDate, Script
+from harness.dialects.script import Exchange, HttpDate, Script
+from harness.run.clock import Clock
 from harness.secrets import mask_headers, mask_json, mask_url
 from harness.transport._pace import idle, loop_state
+from harness.vocab.events import RequestRecord, ResponseRecord
 
 __all__ = [
     "CUT_MESSAGE",

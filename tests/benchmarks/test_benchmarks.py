@@ -14,7 +14,7 @@ from benchmarks import Row
 from benchmarks.__main__ import render
 from benchmarks.sse_decode import DECODERS, reads, stream
 from benchmarks.stream import EVENTS, body, events
-from harness.sse import decode
+from harness.dialects.sse import decode
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@ import yaml
 
 import harness.cassettes
 from harness.cassettes.format import load_cassette
-from harness.cli import main
+from harness.cli.app import main
 from tests.cassettes.server import serve
 
 SCRIPT = """

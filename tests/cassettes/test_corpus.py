@@ -19,7 +19,7 @@ from harness.cassettes.format import load_cassette
 from harness.cassettes.import_ import scenario_for
 from harness.cassettes.model import CassetteError, Interaction
 from harness.cassettes.wire import decoded_body, is_sse
-from harness.sse import decode
+from harness.dialects.sse import decode
 
 CORPUS = Path(__file__).resolve().parents[2] / "../shared/corpus"
 DRIVERS = {
@@ -155,7 +155,7 @@ def driver_for(dialect: str) -> Any:
 def test_recorded_stream_replays_through_a_driver_of_its_dialect(
     path: Path, index: int, dialect: str
 ) -> None:
-    from harness.runner import run_scenario
+    from harness.run.runner import run_scenario
 
     interaction = load_cassette(path).interactions[index]
     driver = driver_for(dialect)

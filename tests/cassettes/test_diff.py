@@ -12,7 +12,7 @@ import pytest
 from harness.cassettes.diff import diff_cassettes, diff_paths
 from harness.cassettes.format import write_cassette
 from harness.cassettes.model import Cassette, Interaction, RecordedRequest, RecordedResponse
-from harness.cli import main
+from harness.cli.app import main
 
 
 def chunk(n: int, delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:

@@ -12,7 +12,7 @@ import pytest
 from harness.cassettes.diff import diff_cassettes
 from harness.cassettes.format import write_cassette
 from harness.cassettes.model import Cassette
-from harness.cli import main
+from harness.cli.app import main
 from tests.cassettes.test_import import interaction, sse
 
 AZURE = "https://x.services.ai.azure.com/api/projects/p/threads/runs?api-version=2025-05-01"

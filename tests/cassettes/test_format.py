@@ -343,7 +343,7 @@ def test_one_stream_cassette_loads() -> None:
     """Its speed is measured in benchmarks/loading.py; here, that it loads at all."""
     from harness.cassettes.replay import script_cassette
     from harness.dialects import get_dialect
-    from harness.loader import load_scenario
+    from harness.scenario.load import load_scenario
 
     root = Path(__file__).resolve().parents[2]
     scenario = load_scenario(root / "scenarios" / "text-plain.yaml")

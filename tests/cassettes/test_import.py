@@ -14,9 +14,9 @@ from harness.cassettes.format import dump_cassette
 from harness.cassettes.import_ import REPEATS, scenario_for
 from harness.cassettes.model import Cassette, Interaction, RecordedRequest, RecordedResponse
 from harness.cassettes.reply import read_interaction
-from harness.cli import main
-from harness.loader import load_scenario
-from harness.scenario import ErrorAttempt, ReasoningPart, ReplyWrapper, TextPart, ToolCallPart
+from harness.cli.app import main
+from harness.scenario.load import load_scenario
+from harness.scenario.model import ErrorAttempt, ReasoningPart, ReplyWrapper, TextPart, ToolCallPart
 
 SSE = (("content-type", "text/event-stream"),)
 JSON = (("content-type", "application/json"),)
@@ -468,7 +468,9 @@ def test_harness_import_writes_valid_scenario_files(
     written = sorted(out.iterdir())
     assert [p.name for p in written] == ["my-cassette-1.yaml"]
     text = written[0].read_text(encoding="utf-8")
-    schema = (Path(__file__).resolve().parents[2] / "harness/schema/scenario.schema.json").resolve()
+    schema = (
+        Path(__file__).resolve().parents[2] / "harness/vocab/schema/scenario.schema.json"
+    ).resolve()
     header = text.splitlines()[0]
     assert header.startswith("# yaml-language-server: $schema=")
     assert (out / header.split("=", 1)[1]).resolve() == schema

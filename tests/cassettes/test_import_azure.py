@@ -15,8 +15,8 @@ from harness.cassettes.format import load_cassette
 from harness.cassettes.import_ import scenarios_from
 from harness.cassettes.model import Cassette, Interaction, RecordedRequest, RecordedResponse
 from harness.drivers.base import get_driver
-from harness.runner import run_scenario
-from harness.scenario import Scenario
+from harness.run.runner import run_scenario
+from harness.scenario.model import Scenario
 
 CORPUS = Path(__file__).resolve().parents[2] / "../shared/corpus"
 needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no corpus at {CORPUS}")

@@ -13,8 +13,8 @@ from harness.cassettes.import_ import scenario_for
 from harness.cassettes.model import Interaction
 from harness.dialects import get_dialect
 from harness.drivers.base import get_driver
-from harness.runner import run_scenario
-from harness.scenario import ErrorAttempt, RawAttempt, ReplyWrapper
+from harness.run.runner import run_scenario
+from harness.scenario.model import ErrorAttempt, RawAttempt, ReplyWrapper
 from tests.cassettes.test_import import JSON, chat_chunk, interaction, sse
 
 CHAT = "https://openrouter.ai/api/v1/chat/completions"

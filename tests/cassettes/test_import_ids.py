@@ -10,7 +10,7 @@ import pytest
 from harness.cassettes.format import write_cassette
 from harness.cassettes.import_ import STEM_LIMIT, cassette_stem, scenarios_from
 from harness.cassettes.model import Cassette, Interaction
-from harness.cli import main
+from harness.cli.app import main
 from tests.cassettes.test_import import CHAT_STREAM, interaction
 
 CHAT = "https://api.openai.com/v1/chat/completions"

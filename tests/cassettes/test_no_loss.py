@@ -20,7 +20,7 @@ from harness.cassettes.format import load_cassette, write_atomic
 from harness.cassettes.model import CassetteError
 from harness.cassettes.record import recording
 from harness.cassettes.redact import Redactor
-from harness.cli import main
+from harness.cli.app import main
 
 
 def _answers(request: httpx.Request) -> httpx.Response:

@@ -17,7 +17,7 @@ from harness.cassettes.format import load_cassette
 from harness.cassettes.record import recording
 from harness.cassettes.scan import Leak, scan_file
 from harness.cassettes.wire import decoded_body
-from harness.cli import main
+from harness.cli.app import main
 from tests.cassettes import planted_corpus
 from tests.cassettes.planted_corpus import SECRETS, Secret
 from tests.cassettes.server import Server, serve

@@ -18,8 +18,8 @@ from harness.cassettes.model import (
     RecordedResponse,
 )
 from harness.cassettes.replay import cassette_replay, cassette_script, script_cassette
-from harness.clock import Clock
-from harness.script import Chunk
+from harness.dialects.script import Chunk
+from harness.run.clock import Clock
 from harness.transport import ReplayMiss, serving, transport_for
 
 EVENTS = [b'data: {"n":1}\n\n', b'data: {"n":2}\n\n', b"data: [DONE]\n\n"]
@@ -72,7 +72,7 @@ def test_re_cut_per_event_keeps_the_time_each_event_completed() -> None:
 
 
 def test_re_cut_every_n_bytes() -> None:
-    from harness.scenario import EveryN
+    from harness.scenario.model import EveryN
 
     exchange = cassette_script(one(), chunking=EveryN(every=7)).exchanges[0]
     assert all(len(c.data) <= 7 for c in exchange.chunks)
@@ -130,7 +130,7 @@ def test_a_recorded_cut_replays_as_a_cut() -> None:
 def test_scenario_to_cassette_and_back_serves_the_same_wire(tmp_path: Path) -> None:
     from harness.cassettes.format import write_cassette
     from harness.dialects import get_dialect
-    from harness.loader import load_scenario
+    from harness.scenario.load import load_scenario
 
     root = Path(__file__).resolve().parents[2]
     scenario = load_scenario(root / "scenarios" / "wire-split-utf8.yaml")

@@ -16,9 +16,9 @@ from examples.local_provider.recorded import RECORDED
 from harness.cassettes.format import load_cassette
 from harness.cassettes.import_ import scenarios_from
 from harness.cassettes.record import recording
-from harness.cli import main
+from harness.cli.app import main
 from harness.dialects import dialect_names
-from harness.loader import load_scenario
+from harness.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 CASSETTES = ROOT / "cassettes"

@@ -11,7 +11,7 @@ import pytest
 
 from harness.cassettes.record import recording
 from harness.cassettes.scan import Leak, scan_file, scan_paths, scan_text
-from harness.cli import main
+from harness.cli.app import main
 from tests.cassettes import planted
 from tests.cassettes.server import serve
 

@@ -29,7 +29,11 @@ def test_the_worked_example_covers_the_workflow() -> None:
 
 def test_the_worked_example_runs_as_written(tmp_path: Path) -> None:
     (tmp_path / "cassettes").symlink_to(ROOT / "cassettes")
-    harness = [sys.executable, "-c", "import sys; from harness.cli import main; sys.exit(main())"]
+    harness = [
+        sys.executable,
+        "-c",
+        "import sys; from harness.cli.app import main; sys.exit(main())",
+    ]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     outputs: list[str] = []
     for line in workflow_lines():

@@ -16,11 +16,18 @@ from typing import Any, ClassVar
 
 import httpx
 
-from harness.contract import Contract, RetryRules
+from harness.dialects.sse import SSEDecoder
 from harness.drivers.base import DriverContext
-from harness.events import ErrorEvent, Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
-from harness.scenario import Scenario
-from harness.sse import SSEDecoder
+from harness.drivers.contract import Contract, RetryRules
+from harness.scenario.model import Scenario
+from harness.vocab.events import (
+    ErrorEvent,
+    Event,
+    FinishEvent,
+    TextEvent,
+    ToolCallEvent,
+    UsageEvent,
+)
 
 
 class PlantedError(Exception):

@@ -22,8 +22,15 @@ from typing import Any, ClassVar
 import httpx
 
 from harness.drivers.base import DriverContext
-from harness.events import ErrorEvent, Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
-from harness.scenario import Scenario
+from harness.scenario.model import Scenario
+from harness.vocab.events import (
+    ErrorEvent,
+    Event,
+    FinishEvent,
+    TextEvent,
+    ToolCallEvent,
+    UsageEvent,
+)
 from tests.checks.planted import PlantedError
 
 BOM = b"\xef\xbb\xbf"

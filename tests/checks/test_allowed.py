@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.checks.allowed import declared_budget, same_kind
-from harness.contract import Contract, RetryRules
-from harness.loader import load_scenario
+from harness.drivers.contract import Contract, RetryRules
+from harness.scenario.load import load_scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

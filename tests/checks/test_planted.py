@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.loader import load_scenario
-from harness.runner import run_scenario
+from harness.run.runner import run_scenario
+from harness.scenario.load import load_scenario
 from tests.checks.planted import Bugs, PlantedDriver
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -93,10 +93,10 @@ def test_retry_after_finding_names_expected_and_actual_waits() -> None:
 def test_long_retry_after_is_waited_on_the_virtual_clock_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import harness.clock
+    import harness.run.clock
 
     real: list[float] = []
-    monkeypatch.setattr(harness.clock, "_real_sleep", real.append)
+    monkeypatch.setattr(harness.run.clock, "_real_sleep", real.append)
     run = run_scenario(load_scenario(SCENARIOS / "retry-429-long-waits.yaml"), PlantedDriver())
     assert run.transcript is not None
     assert run.transcript.waits() == [120, 120, 120]  # exactly: the clock is purely virtual

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.loader import load_scenario
-from harness.runner import Run, run_scenario
+from harness.run.runner import Run, run_scenario
+from harness.scenario.load import load_scenario
 from tests.checks.planted_wire import PlantedAnthropicDriver, PlantedWireDriver, WireBugs
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

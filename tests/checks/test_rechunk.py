@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from harness.checks.rechunk import (
+from harness.cli.app import main
+from harness.dialects.script import Chunk, Exchange, Script
+from harness.drivers.base import DriverContext
+from harness.run.rechunk import (
     CHECK,
     describe,
     differences,
@@ -18,13 +21,10 @@ from harness.checks.rechunk import (
     split_points,
     with_chunking,
 )
-from harness.cli import main
-from harness.drivers.base import DriverContext
-from harness.events import ErrorEvent, Event, FinishEvent, TextEvent, Transcript, UsageEvent
-from harness.loader import load_scenario
-from harness.runner import run_scenario
-from harness.scenario import EveryN, SplitAt
-from harness.script import Chunk, Exchange, Script
+from harness.run.runner import run_scenario
+from harness.scenario.load import load_scenario
+from harness.scenario.model import EveryN, SplitAt
+from harness.vocab.events import ErrorEvent, Event, FinishEvent, TextEvent, Transcript, UsageEvent
 from tests.checks.planted import _INSIDE_ARGUMENTS, Bugs, PlantedDriver
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"

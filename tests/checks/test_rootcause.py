@@ -11,14 +11,14 @@ import httpx
 
 from harness.checks import CheckResult
 from harness.checks.rootcause import settle
-from harness.conformance import conformance
-from harness.contract import Contract, RetryRules
 from harness.drivers.base import DriverContext
-from harness.events import Event, FinishEvent, TextEvent
-from harness.findings import Finding
-from harness.loader import load_scenario
-from harness.runner import Run, run_scenario
-from harness.scenario import Request
+from harness.drivers.contract import Contract, RetryRules
+from harness.plugin.declare import conformance
+from harness.run.runner import Run, run_scenario
+from harness.scenario.load import load_scenario
+from harness.scenario.model import Request
+from harness.vocab.events import Event, FinishEvent, TextEvent
+from harness.vocab.findings import Finding
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from harness.checks.strategies import (
+from harness.dialects import DialectError, get_dialect
+from harness.fuzz.runner import scenario_yaml
+from harness.fuzz.strategies import (
     Faults,
     chunkings,
     faults,
@@ -29,10 +31,8 @@ from harness.checks.strategies import (
     texts,
     tools,
 )
-from harness.dialects import DialectError, get_dialect
-from harness.fuzz import scenario_yaml
-from harness.loader import parse_scenario
-from harness.scenario import (
+from harness.scenario.load import parse_scenario
+from harness.scenario.model import (
     EveryN,
     HttpError,
     Scenario,
@@ -41,7 +41,7 @@ from harness.scenario import (
     Tool,
     ToolCallPart,
 )
-from harness.schema import schema_path
+from harness.vocab.schema import schema_path
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = settings(
@@ -83,7 +83,9 @@ def test_dialect_free_scenarios_use_size_free_chunkings(scenario: Scenario) -> N
 @given(scenarios(dialect="openai-chat"))
 def test_yaml_round_trip(scenario: Scenario) -> None:
     text = scenario_yaml(scenario)
-    assert text.startswith("# yaml-language-server: $schema=../harness/schema/scenario.schema.json")
+    assert text.startswith(
+        "# yaml-language-server: $schema=../harness/vocab/schema/scenario.schema.json"
+    )
     parsed = parse_scenario(text, source="generated.yaml")
     assert parsed.model_dump() == scenario.model_dump()  # (== also compares the file name)
 
@@ -194,8 +196,8 @@ def test_reprs_echo_the_call() -> None:
 
 def test_hypothesis_is_not_imported_by_harness_or_the_plugin() -> None:
     code = (
-        "import sys, harness, harness.pytest_plugin, harness.cli, harness.runner, "
-        "harness.checks, harness.checks.rechunk, harness.report_html\n"
+        "import sys, harness, harness.plugin.pytest_plugin, harness.cli.app, harness.run.runner, "
+        "harness.checks, harness.run.rechunk, harness.report.html\n"
         "assert 'hypothesis' not in sys.modules, 'hypothesis was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

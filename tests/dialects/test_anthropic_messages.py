@@ -12,10 +12,10 @@ import pytest
 
 from harness.dialects import get_dialect
 from harness.dialects.anthropic_messages import DIALECT, PATH
-from harness.loader import load_scenarios
-from harness.scenario import Scenario
-from harness.script import Exchange
-from harness.sse import SSEEvent, decode
+from harness.dialects.script import Exchange
+from harness.dialects.sse import SSEEvent, decode
+from harness.scenario.load import load_scenarios
+from harness.scenario.model import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 CORPUS = Path("/work/shared/corpus/anthropic-messages")

@@ -19,13 +19,20 @@ from harness.checks.expectations import _subset_problems
 from harness.checks.invariants import POLICY
 from harness.dialects import get_dialect
 from harness.dialects.azure_agents import API_VERSION, DIALECT, AzureAgentsDialect, agent_id
+from harness.dialects.script import Exchange, HttpDate
+from harness.dialects.sse import SSEDecoder, SSEEvent, decode
 from harness.drivers.base import DriverContext
-from harness.events import ErrorEvent, Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
-from harness.loader import load_scenario
-from harness.runner import run_scenario
-from harness.scenario import Expect, Scenario
-from harness.script import Exchange, HttpDate
-from harness.sse import SSEDecoder, SSEEvent, decode
+from harness.run.runner import run_scenario
+from harness.scenario.load import load_scenario
+from harness.scenario.model import Expect, Scenario
+from harness.vocab.events import (
+    ErrorEvent,
+    Event,
+    FinishEvent,
+    TextEvent,
+    ToolCallEvent,
+    UsageEvent,
+)
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 USER = [{"role": "user", "content": "hi"}]

@@ -9,8 +9,9 @@ import pytest
 
 from harness.dialects import dialect_names, get_dialect
 from harness.dialects._framing import framing_support
-from harness.scenario import Expect as _Expect
-from harness.scenario import (
+from harness.dialects.sse import decode
+from harness.scenario.model import Expect as _Expect
+from harness.scenario.model import (
     Message,
     ReplyAttempt,
     ReplyWrapper,
@@ -20,7 +21,6 @@ from harness.scenario import (
     Usage,
     Wire,
 )
-from harness.sse import decode
 
 OPTIONS = [
     {"multiline_data": True},

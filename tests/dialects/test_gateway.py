@@ -18,10 +18,10 @@ from harness.dialects.gateway import (
     GatewayDialect,
     gateway_error_payload,
 )
-from harness.loader import load_scenarios
-from harness.scenario import Scenario
-from harness.script import Exchange, HttpDate
-from harness.sse import decode
+from harness.dialects.script import Exchange, HttpDate
+from harness.dialects.sse import decode
+from harness.scenario.load import load_scenarios
+from harness.scenario.model import Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -9,9 +9,9 @@ import pytest
 
 from harness.dialects import get_dialect
 from harness.dialects.openai_chat import DIALECT, OpenAIChatDialect
-from harness.scenario import Scenario
-from harness.script import Exchange, HttpDate
-from harness.sse import decode
+from harness.dialects.script import Exchange, HttpDate
+from harness.dialects.sse import decode
+from harness.scenario.model import Scenario
 
 
 def scenario(*attempts: dict[str, Any], stream: bool = True, **extra: Any) -> Scenario:

@@ -32,7 +32,10 @@ from harness.drivers.asgi import (
     usage,
 )
 from harness.drivers.base import DriverContext, get_driver
-from harness.events import (
+from harness.run.runner import Run, run_scenario
+from harness.scenario.load import load_scenarios
+from harness.scenario.model import ErrorKind, Scenario
+from harness.vocab.events import (
     ErrorEvent,
     Event,
     FinishEvent,
@@ -41,9 +44,6 @@ from harness.events import (
     ToolCallEvent,
     UsageEvent,
 )
-from harness.loader import load_scenarios
-from harness.runner import Run, run_scenario
-from harness.scenario import ErrorKind, Scenario
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 BUNDLED = {s.id: s for s in load_scenarios(SCENARIOS)}

@@ -18,7 +18,8 @@ from harness.drivers._common import (
 )
 from harness.drivers.base import get_driver, install_hint, missing_requirements
 from harness.drivers.strands_litellm import StrandsEvents, strands_messages
-from harness.events import (
+from harness.scenario.model import Request, Scenario
+from harness.vocab.events import (
     ErrorEvent,
     Event,
     FinishEvent,
@@ -27,7 +28,6 @@ from harness.events import (
     ToolCallEvent,
     UsageEvent,
 )
-from harness.scenario import Request, Scenario
 
 DRIVERS = ["openai-sdk-chat", "litellm-chat", "strands-litellm"]
 WEATHER = {
@@ -216,7 +216,7 @@ def _scenario(sid: str, request: dict[str, Any], attempts: list[Any]) -> Scenari
 
 def _run(driver_name: str, scenario: Scenario) -> tuple[list[Event], int]:
     pytest.importorskip("harness.dialects.openai_chat", reason="openai-chat dialect missing")
-    from harness.runner import run_scenario
+    from harness.run.runner import run_scenario
 
     driver = get_driver(driver_name)
     missing = missing_requirements(driver)
@@ -359,10 +359,10 @@ def test_reasoning_stream_and_cached_usage(driver_name: str) -> None:
 @pytest.mark.parametrize("driver_name", DRIVERS)
 def test_max_retries_option_overrides_the_shipped_default(driver_name: str) -> None:
     pytest.importorskip("harness.dialects.openai_chat", reason="openai-chat dialect missing")
-    from harness.clock import Clock
     from harness.dialects import get_dialect
     from harness.drivers.base import DriverContext
     from harness.drivers.classify import classify
+    from harness.run.clock import Clock
     from harness.transport.core import Replay
 
     driver = get_driver(driver_name)

@@ -14,16 +14,16 @@ from typing import Any
 import httpx
 import pytest
 
-from harness.clock import Clock
 from harness.dialects.gateway import DIALECT
 from harness.drivers._examples import import_example
 from harness.drivers.base import DriverContext, get_driver
-from harness.events import Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
-from harness.loader import load_scenarios
-from harness.runner import Run, run_scenario
-from harness.scenario import Scenario
+from harness.run.clock import Clock
+from harness.run.runner import Run, run_scenario
+from harness.scenario.load import load_scenarios
+from harness.scenario.model import Scenario
 from harness.transport import transport_for
 from harness.transport.core import Replay
+from harness.vocab.events import Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
 
 client_module = import_example("gateway_client.client")
 driver_module = import_example("gateway_client.harness_driver")

@@ -24,8 +24,9 @@ from harness.drivers.hive_litellm import (
     response_events,
     stream_error_event,
 )
-from harness.envs import is_built
-from harness.events import (
+from harness.matrix.envs import is_built
+from harness.scenario.model import Request
+from harness.vocab.events import (
     Event,
     FinishEvent,
     ReasoningEvent,
@@ -33,7 +34,6 @@ from harness.events import (
     ToolCallEvent,
     UsageEvent,
 )
-from harness.scenario import Request
 
 DRIVER = "hive-litellm"
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -182,7 +182,7 @@ def _codes(cell: Any) -> set[str]:
 def test_hive_in_its_own_environment() -> None:
     """One matrix run (one hive process); what aden-hive 1.0.12 does on these wires, each
     behaviour confirmed in its source. A single test, so xdist runs the matrix once."""
-    from harness.matrix import run_matrix
+    from harness.matrix.run import run_matrix
 
     m = run_matrix([DRIVER], [SCENARIOS / f"{s}.yaml" for s in E2E], E2E)
     cells = {c.scenario: c for c in m.cells}

@@ -16,9 +16,9 @@ import pytest
 
 from harness.drivers.base import DriverContext, get_driver
 from harness.drivers.litellm_azure_agents import API_BASE_PATH, agent_kwargs
-from harness.events import ErrorEvent, FinishEvent, TextEvent, UsageEvent
-from harness.loader import load_scenario
-from harness.runner import Run, run_scenario
+from harness.run.runner import Run, run_scenario
+from harness.scenario.load import load_scenario
+from harness.vocab.events import ErrorEvent, FinishEvent, TextEvent, UsageEvent
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 DRIVERS = ["litellm-azure-agents", "litellm-azure-agents-async", "litellm-azure-agents-stream"]
@@ -123,10 +123,10 @@ def test_polled_flow(driver: str) -> None:
 def test_thirty_polls_wait_on_the_virtual_clock_only(
     driver: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.clock
+    import harness.run.clock
 
     real: list[float] = []
-    monkeypatch.setattr(harness.clock, "_real_sleep", real.append)
+    monkeypatch.setattr(harness.run.clock, "_real_sleep", real.append)
     result = run("azure-poll-30", driver)
     assert result.transcript is not None
     assert len(result.transcript.requests) == 35

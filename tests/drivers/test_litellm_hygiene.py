@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from harness.conformance import conformance, openai_messages
 from harness.drivers import litellm_chat
 from harness.drivers import litellm_hygiene as hygiene
-from harness.loader import load_scenario
-from harness.runner import run_scenario
+from harness.plugin.declare import conformance, openai_messages
+from harness.run.runner import run_scenario
+from harness.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 

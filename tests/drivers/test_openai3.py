@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from harness.clock import Clock
 from harness.dialects import get_dialect
 from harness.drivers.base import DriverContext, get_driver
 from harness.drivers.openai3_sdk import OpenAI3ChatDriver
 from harness.drivers.openai_sdk import OpenAIChatDriver
-from harness.envs import is_built
-from harness.scenario import Scenario
+from harness.matrix.envs import is_built
+from harness.run.clock import Clock
+from harness.scenario.model import Scenario
 from harness.transport.core import Replay
 
 DRIVER = "openai3-sdk-chat"
@@ -78,7 +78,7 @@ error (``Stream._iter_events``); 2.x lets the raw ``httpx`` exception escape."""
 @pytest.mark.slow
 @needs_env
 def test_both_majors_side_by_side() -> None:
-    from harness.matrix import run_matrix
+    from harness.matrix.run import run_matrix
 
     m = run_matrix([DRIVER, "openai-sdk-chat"], [SCENARIOS / f"{s}.yaml" for s in E2E], E2E)
     for sid in E2E:

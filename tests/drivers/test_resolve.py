@@ -12,8 +12,8 @@ from harness.drivers import base
 from harness.drivers.base import DriverError, get_driver
 
 SUITES = """
-from harness.conformance import conformance
-from harness.events import TextEvent
+from harness.plugin.declare import conformance
+from harness.vocab.events import TextEvent
 
 @conformance(dialect="openai-chat")
 async def test_mine(request, ctx):

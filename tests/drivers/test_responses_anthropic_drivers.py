@@ -19,7 +19,9 @@ from harness.drivers.openai_sdk_responses import (
     responses_input,
     responses_tools,
 )
-from harness.events import (
+from harness.scenario.load import load_scenarios
+from harness.scenario.model import Request, Scenario
+from harness.vocab.events import (
     ErrorEvent,
     Event,
     FinishEvent,
@@ -28,8 +30,6 @@ from harness.events import (
     ToolCallEvent,
     UsageEvent,
 )
-from harness.loader import load_scenarios
-from harness.scenario import Request, Scenario
 
 RESPONSES = ["openai-sdk-responses", "llama-stack-responses"]
 DRIVERS = [*RESPONSES, "anthropic-sdk"]
@@ -232,7 +232,7 @@ def _driver(name: str) -> Any:
 
 
 def _run(driver_name: str, scenario: Scenario) -> tuple[list[Event], int]:
-    from harness.runner import run_scenario
+    from harness.run.runner import run_scenario
 
     run = run_scenario(scenario, _driver(driver_name), checks=[])
     assert run.transcript is not None, run.na_reason
@@ -313,7 +313,7 @@ def test_non_stream_with_tool_turn_history(driver_name: str) -> None:
 @pytest.mark.adapters
 @pytest.mark.parametrize("driver_name", DRIVERS)
 def test_rate_limited_once_then_served_after_retry_after(driver_name: str) -> None:
-    from harness.runner import run_scenario
+    from harness.run.runner import run_scenario
 
     scenario = _scenario(
         "rate-limited-once",
@@ -376,7 +376,7 @@ NEW = [
 @pytest.mark.parametrize("driver_name", DRIVERS)
 @pytest.mark.parametrize("scenario_id", NEW)
 def test_new_scenarios_pass_or_say_why_not(driver_name: str, scenario_id: str) -> None:
-    from harness.runner import run_scenario
+    from harness.run.runner import run_scenario
 
     run = run_scenario(BUNDLED[scenario_id], _driver(driver_name))
     if run.status == "n/a":
@@ -399,7 +399,7 @@ def test_observed_adapter_behaviours_are_reported(
     driver_name: str, scenario_id: str, code: str
 ) -> None:
     """What these adapter versions do wrong on the wire, named by its finding code."""
-    from harness.runner import run_scenario
+    from harness.run.runner import run_scenario
 
     run = run_scenario(BUNDLED[scenario_id], _driver(driver_name))
     assert code in {f.code for f in run.findings}

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from harness.cell import cell_from_run
 from harness.drivers.base import get_driver
-from harness.loader import load_scenario
-from harness.matrix import Matrix
-from harness.report import to_json
-from harness.runner import run_scenario
+from harness.matrix.run import Matrix
+from harness.report.writers import to_json
+from harness.run.cell import cell_from_run
+from harness.run.runner import run_scenario
+from harness.scenario.load import load_scenario
 from tests.hardening.normalize import normalize_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,7 +74,7 @@ def test_the_normalizer_drops_timing_and_nothing_else() -> None:
 
 
 def test_the_same_seed_gives_the_same_fuzz_run() -> None:
-    from harness.fuzz import fuzz
+    from harness.fuzz.runner import fuzz
 
     first, second = (
         fuzz("openai-sdk-chat", examples=20, seed=20261125, rechunk=False) for _ in range(2)
@@ -101,7 +101,7 @@ def test_harness_matrix_twice_gives_the_same_json(tmp_path: Path) -> None:
     reports = []
     for name in ("first", "second"):
         out = tmp_path / f"{name}.json"
-        command = [sys.executable, "-m", "harness.cli", "matrix", "--quiet", "--json", str(out)]
+        command = [sys.executable, "-m", "harness.cli.app", "matrix", "--quiet", "--json", str(out)]
         for driver in DRIVERS:
             command += ["--driver", driver]
         subprocess.run(command, cwd=ROOT, capture_output=True, check=False, timeout=600)

@@ -27,10 +27,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.cassettes import CassetteError, parse_cassette
-from harness.errors import ScenarioError
-from harness.loader import parse_scenario
-from harness.scenario import Scenario
-from harness.sse import SSEDecoder, SSEEvent, decode
+from harness.dialects.sse import SSEDecoder, SSEEvent, decode
+from harness.scenario.load import parse_scenario
+from harness.scenario.model import Scenario
+from harness.vocab.errors import ScenarioError
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 BUNDLED = sorted(p.read_bytes() for p in SCENARIOS.glob("*.yaml"))

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from harness.guard import CLOSED_PROXY, NetworkBlocked, no_network
+from harness.transport.guard import CLOSED_PROXY, NetworkBlocked, no_network
 
 HOST, ADDRESS = "api.openai.com", ("93.184.216.34", 443)
 

@@ -5,7 +5,7 @@ A YAML alias bomb ("billion laughs": each anchor a list of ten aliases of the on
 a few hundred bytes whose tree has 10^n leaves; expanded, the time grows tenfold per level
 (6 levels: ~1 s; 9 levels: ~20 min), so one hostile or broken file in a scenarios or
 cassettes directory would hang ``harness matrix``. Both loaders count what the composed node
-graph expands to (``harness/yaml_budget.py``) and refuse past a budget, with the line.
+graph expands to (``harness/scenario/yaml_budget.py``) and refuse past a budget, with the line.
 
 Each bomb runs in a subprocess with a timeout: a hang inside pydantic-core's validation
 cannot be interrupted from Python.
@@ -19,8 +19,8 @@ import textwrap
 
 import pytest
 
-from harness.errors import ScenarioError
-from harness.loader import parse_scenario
+from harness.scenario.load import parse_scenario
+from harness.vocab.errors import ScenarioError
 
 TIMEOUT = 5.0
 LEVELS = 9
@@ -74,8 +74,8 @@ version: 1
 def test_scenario_alias_bomb_is_refused_quickly() -> None:
     result = run_isolated(
         f"""
-        from harness.errors import ScenarioError
-        from harness.loader import parse_scenario
+        from harness.vocab.errors import ScenarioError
+        from harness.scenario.load import parse_scenario
         try:
             parse_scenario({SCENARIO_BOMB!r}, source="bomb.yaml")
         except ScenarioError as exc:

@@ -13,10 +13,10 @@ import httpx
 
 from harness.drivers.base import DriverContext
 from harness.drivers.openai_sdk import OpenAIChatDriver
-from harness.events import Event, TextEvent
-from harness.loader import load_scenario
-from harness.runner import run_scenario
+from harness.run.runner import run_scenario
+from harness.scenario.load import load_scenario
 from harness.transport.core import Replay
+from harness.vocab.events import Event, TextEvent
 
 SCENARIO = load_scenario(Path(__file__).resolve().parents[2] / "scenarios" / "text-plain.yaml")
 

@@ -18,9 +18,9 @@ import httpx
 import pytest
 
 from harness.drivers.base import DriverContext
-from harness.events import ErrorEvent, Event
-from harness.loader import load_scenario
-from harness.runner import Run, run_scenario
+from harness.run.runner import Run, run_scenario
+from harness.scenario.load import load_scenario
+from harness.vocab.events import ErrorEvent, Event
 
 HOST, PORT = "api.openai.com", 443
 URL = f"https://{HOST}/v1/chat/completions"

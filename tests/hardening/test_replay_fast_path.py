@@ -8,7 +8,7 @@ import asyncio
 
 import httpx
 
-from harness.script import Chunk, Exchange, Script
+from harness.dialects.script import Chunk, Exchange, Script
 from harness.transport import Replay, transport_for
 
 EVENTS = [f"data: {i}\n\n".encode() for i in range(5)]

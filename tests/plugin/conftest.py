@@ -9,10 +9,6 @@ import pytest
 # In-process inner runs (pytester.runpytest) drop the modules first imported during the run,
 # and PyYAML's C loader does not survive a second import: import harness's modules here, in
 # the outer process, so every inner run shares one copy.
-import harness.conformance
-import harness.fixture
-import harness.loader
-import harness.pytest_suite  # noqa: F401
 from tests.plugin.outside import CLIENT, INI, PICKED, SCENARIOS
 
 

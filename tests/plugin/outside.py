@@ -17,7 +17,7 @@ PICKED = (
 """Bundled scenarios the outside project runs: four the client below gets right, and one
 (``retry-429-seconds``) it gets wrong, because it never retries."""
 
-PLUGIN = ("-p", "harness.pytest_plugin")
+PLUGIN = ("-p", "harness.plugin.pytest_plugin")
 """Inner runs autoload no plugin (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``) and load harness
 explicitly; tests add ``-p asyncio``, ``-p anyio``, ``-p xdist`` where they need them."""
 
@@ -89,7 +89,7 @@ class Chat:
 
 CONFTEST = """
 from chatclient import AsyncChat
-from harness.conformance import conformance, openai_messages, openai_tools
+from harness.plugin.declare import conformance, openai_messages, openai_tools
 
 
 @conformance(dialect="openai-chat", normalize="openai-chat")
@@ -103,7 +103,7 @@ async def chat_client(request, ctx):
 
 SYNC_MODULE = """
 from chatclient import Chat
-from harness.conformance import conformance, openai_messages, openai_tools
+from harness.plugin.declare import conformance, openai_messages, openai_tools
 
 
 @conformance(dialect="openai-chat", normalize="openai-chat", name="sync-chat")

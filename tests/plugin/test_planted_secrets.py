@@ -38,7 +38,7 @@ LEAKY_ADAPTER = """
 import sys
 sys.path.insert(0, {root!r})
 import openai
-from harness.conformance import conformance
+from harness.plugin.declare import conformance
 from tests.cassettes.planted_corpus import EXTRA_BODY, OPENAI_OPTIONS, message_text
 
 

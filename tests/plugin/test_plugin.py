@@ -91,7 +91,7 @@ def test_adapter_yielding_raw_output_without_a_normalizer_is_a_declaration_error
             "*1 cells: 0 pass, 0 fail, 0 n/a, 1 error*",
         ]
     )
-    result.stdout.no_fnmatch_line("*harness/conformance.py*")
+    result.stdout.no_fnmatch_line("*harness/plugin/declare.py*")
 
 
 def test_n_a_cells_are_skipped_with_the_reason(project: pytest.Pytester) -> None:
@@ -134,7 +134,7 @@ def test_registered_driver_named_by_option_gets_a_suite(project: pytest.Pytester
 
 GATEWAY_CONFTEST = """
 from examples.gateway_client.harness_driver import GatewayClientDriver
-from harness.conformance import suite
+from harness.plugin.declare import suite
 
 gateway = suite(GatewayClientDriver())
 """
@@ -144,8 +144,8 @@ def test_gateway_example_client_runs_as_the_runner_says(project: pytest.Pytester
     """The example gateway client's own driver as a suite: pytest outcomes equal the runner's."""
     pytest.importorskip("examples.gateway_client.harness_driver")
     from examples.gateway_client.harness_driver import GatewayClientDriver
-    from harness.loader import load_scenarios
-    from harness.runner import run_scenario
+    from harness.run.runner import run_scenario
+    from harness.scenario.load import load_scenarios
 
     folder = project.path / "scenarios"
     for path in sorted(SCENARIOS.glob("gateway-*.yaml")):
@@ -231,9 +231,9 @@ def test_markers_are_registered_with_their_signature(project: pytest.Pytester) -
 
 def test_importing_the_plugin_imports_nothing_heavy() -> None:
     code = (
-        "import sys, harness.pytest_plugin\n"
+        "import sys, harness.plugin.pytest_plugin\n"
         "heavy = [m for m in ('pydantic', 'yaml', 'httpx', 'httpx2', 'anyio', 'openai', "
-        "'litellm', 'vcr', 'hypothesis', 'harness.scenario', 'harness.fixture') "
+        "'litellm', 'vcr', 'hypothesis', 'harness.scenario.model', 'harness.plugin.fixture') "
         "if m in sys.modules]\n"
         "print(heavy)\n"
     )

@@ -170,7 +170,7 @@ ANYIO_TESTS = """
 import anyio
 import pytest
 
-from harness.fixture import virtual_loop_factory
+from harness.plugin.fixture import virtual_loop_factory
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 CONFTEST = '''
 import httpx
-from harness.conformance import conformance
+from harness.plugin.declare import conformance
 
 @conformance(dialect="openai-chat", normalize="openai-chat")
 async def dropper(request, ctx):
@@ -59,7 +59,7 @@ def test_the_printed_harness_run_line_reproduces_the_failing_cell(tmp_path: Path
     argv = shlex.split(command)
     assert argv[0] == "harness"
     again = subprocess.run(
-        [sys.executable, "-m", "harness.cli", *argv[1:]],
+        [sys.executable, "-m", "harness.cli.app", *argv[1:]],
         cwd=repo,
         capture_output=True,
         text=True,
@@ -88,7 +88,7 @@ def test_space_form_path_outside_the_project_keeps_the_projects_rootdir(
     repo.mkdir()
     (repo / "pytest.ini").write_text("[pytest]\n")
     (repo / "conftest.py").write_text(
-        'from harness.conformance import suite\ntest_ref = suite("gateway-client")\n'
+        'from harness.plugin.declare import suite\ntest_ref = suite("gateway-client")\n'
     )
     proc = _pytest(repo, "--harness-scenarios", str(outside / "sc"))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from harness.contract import Contract, ErrorTaxonomy, RetryRules
+from harness.drivers.contract import Contract, ErrorTaxonomy, RetryRules
 
 RETRIED = frozenset({408, 429, 502, 503, 504, 529})
 """Transient statuses this client retries; a 500 is a bug on the server's side, not retried."""

@@ -14,11 +14,11 @@ from typing import Any
 
 import httpx
 
-from harness.conformance import conformance, openai_messages, openai_tools
-from harness.contract import Features
 from harness.drivers.base import DriverContext
-from harness.events import Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
-from harness.scenario import Request
+from harness.drivers.contract import Features
+from harness.plugin.declare import conformance, openai_messages, openai_tools
+from harness.scenario.model import Request
+from harness.vocab.events import Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
 from tests.reference._client import (
     BrokenStream,
     Bugs,

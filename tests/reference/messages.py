@@ -14,12 +14,12 @@ from typing import Any
 
 import httpx
 
-from harness.conformance import conformance
-from harness.contract import Features
 from harness.drivers.anthropic_sdk import anthropic_kwargs
 from harness.drivers.base import DriverContext
-from harness.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
-from harness.scenario import Request
+from harness.drivers.contract import Features
+from harness.plugin.declare import conformance
+from harness.scenario.model import Request
+from harness.vocab.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
 from tests.reference._client import (
     BrokenStream,
     Bugs,

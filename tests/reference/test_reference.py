@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from harness.fuzz import fuzz
-from harness.loader import load_scenario
-from harness.runner import Run, run_scenario
+from harness.fuzz.runner import fuzz
+from harness.run.runner import Run, run_scenario
+from harness.scenario.load import load_scenario
 from tests.reference import chat, messages, responses
 from tests.reference._client import Bugs
 

@@ -16,9 +16,8 @@ from typing import Any
 import pytest
 
 import harness.transport
-from harness.clock import Clock
-from harness.guard import NetworkBlocked, no_network
-from harness.script import Chunk, Exchange, HttpDate, Script
+from harness.dialects.script import Chunk, Exchange, HttpDate, Script
+from harness.run.clock import Clock
 from harness.transport import (
     EndlessStall,
     Replay,
@@ -29,6 +28,7 @@ from harness.transport import (
     transport_for,
 )
 from harness.transport.core import CUT_MESSAGE
+from harness.transport.guard import NetworkBlocked, no_network
 
 BASE = "https://replay.harness.invalid/v1"
 SSE = (("content-type", "text/event-stream"),)
@@ -323,7 +323,7 @@ def test_public_surface_resolves_and_imports_lazily() -> None:
     code = (
         "import sys; sys.modules['httpx2'] = None; import harness.transport as t; "
         "assert 'httpx' not in sys.modules; "
-        "from harness.script import Script; "
+        "from harness.dialects.script import Script; "
         "ctx = t.serving(t.Replay(Script(())))\n"
         "with ctx: import httpx; assert httpx.Client()._transport.library == 'httpx'\n"
         "assert t.ReplayTransport is t.transport_class('httpx')"

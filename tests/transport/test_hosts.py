@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from harness.drivers.base import DriverContext
-from harness.events import Event
-from harness.loader import load_scenario
-from harness.runner import run_scenario
-from harness.scenario import Scenario
+from harness.run.runner import run_scenario
+from harness.scenario.load import load_scenario
+from harness.scenario.model import Scenario
 from harness.transport.hosts import FALLBACK_BASE_URL, PROVIDER_BASE_URLS, base_url_for
+from harness.vocab.events import Event
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 

@@ -1,0 +1,622 @@
+"""The catalogue of findings: one entry per stable code, with why it is wrong on the wire
+and how to fix it. ``harness explain CODE`` prints an entry; ``docs/findings.md`` is
+generated from this module (``render_markdown``) and a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.run.setup_errors import CATALOGUE_ENTRIES as SETUP_ENTRIES
+from harness.vocab.findings import Severity
+
+__all__ = ["CATALOGUE", "Entry", "explain", "render_markdown"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: str
+    severity: Severity
+    check: str
+    title: str
+    why: str
+    advice: str
+
+    def render(self) -> str:
+        return (
+            f"{self.code} ({self.severity}, from {self.check})\n{self.title}\n\n"
+            f"Why it is wrong: {self.why}\n\nHow to fix it: {self.advice}\n"
+        )
+
+
+_E = Entry
+_ENTRIES = [
+    # --- retries and backoff -------------------------------------------------------------
+    _E(
+        "retry-after-ignored",
+        "error",
+        "invariant:retries / expectations",
+        "The adapter retried sooner than the server's Retry-After said.",
+        "RFC 9110 §10.2.3: Retry-After is a number of seconds or an HTTP date; OpenAI and Azure "
+        "also send retry-after-ms. A retry before that time is rejected again and burns quota; "
+        "providers may escalate to longer bans.",
+        "Parse retry-after (seconds and HTTP-date forms) and retry-after-ms, and sleep at least "
+        "that long before the next attempt. If the wait exceeds your cap, raise the rate-limit "
+        "error instead of retrying early.",
+    ),
+    _E(
+        "retry-without-backoff",
+        "error",
+        "invariant:retries",
+        "The adapter retried a 429/5xx immediately, without backing off.",
+        "Without Retry-After, a server that just failed needs time to recover; immediate retries "
+        "amplify the overload that caused the failure. The protocol's policy asks for at least "
+        "0.1 s; an adapter's contract may declare more (RetryRules.min_backoff).",
+        "Use exponential backoff with jitter (e.g. 0.5 s doubling, capped) between attempts.",
+    ),
+    _E(
+        "retry-storm",
+        "error",
+        "invariant:retries",
+        "The adapter sent more requests for one call than the retry policy allows.",
+        "Unbounded retries turn an outage into a flood; the protocol's policy allows at most 12 "
+        "requests per call, an adapter's contract its own number (RetryRules.max_attempts).",
+        "Cap the number of attempts and surface the last error as a typed exception.",
+    ),
+    _E(
+        "non-retryable-retried",
+        "error",
+        "invariant:retries / expectations",
+        "The adapter retried an error that is final (400, 404, 422, or 401 after a refresh), or "
+        "a status its own contract declares it does not retry.",
+        "4xx statuses other than 408/409/429 describe the request, not the server's state: the "
+        "same request fails the same way. A second 401 after a token refresh means the "
+        "credentials are wrong. A status the adapter's contract leaves out of "
+        "RetryRules.statuses is final for that adapter (breaks: contract).",
+        "Retry only 408, 409, 429 and 5xx (and 401 once after refreshing a token).",
+    ),
+    _E(
+        "retry-missing",
+        "error",
+        "expectations",
+        "The adapter gave up although the server recovered on a later attempt.",
+        "429 and 5xx are transient by definition (RFC 9110 §15.5.30, §15.6); provider SDKs "
+        "retry them by default, so callers do not expect to handle them.",
+        "Retry transient statuses with backoff, honouring Retry-After.",
+    ),
+    _E(
+        "extra-requests",
+        "error",
+        "expectations / invariant:replay",
+        "More requests reached the server than the scenario's wire (and the adapter's "
+        "contract) calls for.",
+        "Each extra request costs tokens and quota; the scenario says how many a correct "
+        "adapter sends, and the contract how many more it re-sends after a failed reply. "
+        "Requests past the script's end are refused by the replay; what the adapter raises "
+        "after that follows from the refusal and is not reported separately, so this one "
+        "finding (with the count, the times and the first refused request) is the cell's root.",
+        "Find why the adapter re-sent the request (a retry on success, a duplicate call, a "
+        "retry of an empty or cut reply); if the re-send is a documented choice, declare it in "
+        "the adapter's contract (RetryRules.empty_reply / broken_stream) so the replay serves it.",
+    ),
+    _E(
+        "output-repeated-after-retry",
+        "error",
+        "expectations",
+        "Text from a failed attempt is repeated in the output after a retry.",
+        "When a stream fails mid-way and is retried, the new attempt starts from the first "
+        "token; the caller must not see the first attempt's partial text twice.",
+        "Discard (or surface as an error) partial output before retrying a stream.",
+    ),
+    # --- streams that end wrong ------------------------------------------------------------
+    _E(
+        "truncated-stream-accepted",
+        "error",
+        "expectations",
+        "A stream that ended without a finish (or was cut) was reported as a normal reply.",
+        "An OpenAI chat stream ends with a chunk carrying finish_reason and then `data: [DONE]`; "
+        "Anthropic's with message_stop; Responses' with response.completed. A body that ends "
+        "before those is truncated, even when the HTTP layer closed cleanly.",
+        "Track whether the terminal marker arrived; raise a typed error when the stream ends "
+        "without it.",
+    ),
+    _E(
+        "empty-stream-accepted",
+        "error",
+        "expectations",
+        "An empty 200 stream (no bytes, or only the terminator) was reported as a reply.",
+        "A valid chat stream carries at least one chunk with a finish_reason; a 200 with no "
+        "events is a provider or proxy failure, not an empty answer.",
+        "Treat a stream with no finish as an error (many adapters retry it once).",
+    ),
+    _E(
+        "stream-error-swallowed",
+        "error",
+        "expectations",
+        "An error payload inside a 200 stream was not surfaced as an error.",
+        'Providers report failures after the stream has started as `data: {"error": ...}` '
+        "(OpenAI, Groq) or `event: error` (Anthropic); the HTTP status is already 200.",
+        "Check every event for an error object and raise the matching typed error.",
+    ),
+    _E(
+        "malformed-event-accepted",
+        "error",
+        "expectations",
+        "An event whose data is not valid JSON was skipped silently.",
+        "Skipping a malformed event loses its content (text or tool arguments) without telling "
+        "the caller; the reply is then silently wrong.",
+        "Raise a protocol error on an undecodable event (or retry the request).",
+    ),
+    _E(
+        "stall-not-detected",
+        "error",
+        "expectations",
+        "A stream that stopped sending was reported as complete.",
+        "A stalled stream must end in a read timeout; reporting it as a normal reply hides "
+        "that the answer is incomplete.",
+        "Use a read timeout and surface it as a typed timeout error.",
+    ),
+    _E(
+        "error-swallowed",
+        "error",
+        "expectations",
+        "The wire says the call failed, but the adapter reported success.",
+        "The scenario's last attempt is a failure a caller must be able to see.",
+        "Raise (or return) a typed error for this failure.",
+    ),
+    _E(
+        "failed-run-reported-as-success",
+        "error",
+        "expectations",
+        "A run/response that ended `failed` was reported as a normal reply.",
+        "Azure AI Agents runs end with status `failed` and a `last_error`; Responses streams "
+        "with `response.failed`. The partial output of a failed run is not an answer.",
+        "Map the failed status to a typed error that carries last_error.code and message.",
+    ),
+    _E(
+        "incomplete-reported-as-success",
+        "error",
+        "expectations",
+        "A response that ended `incomplete` was reported as a normal stop.",
+        "`response.incomplete` (incomplete_details.reason: max_output_tokens or "
+        "content_filter) means the text was cut; the caller needs finish length/content_filter.",
+        "Map incomplete_details.reason to finish `length` or `content_filter`.",
+    ),
+    _E(
+        "incomplete-reported-as-generic-error",
+        "error",
+        "expectations",
+        "A response that ended `incomplete` was raised as a generic error.",
+        "`response.incomplete` is a normal end with a reason (max_output_tokens), like "
+        "finish_reason `length`; the text so far is valid.",
+        "Yield the text and finish with reason `length` (or `content_filter`).",
+    ),
+    _E(
+        "no-terminal-event",
+        "error",
+        "invariant:terminal",
+        "The adapter's output ended with neither a finish nor an error.",
+        "Every reply ends: with a finish reason or an error. Without one, a caller cannot tell "
+        "a complete reply from a truncated one.",
+        "Always yield a final event: the finish reason, or raise.",
+    ),
+    _E(
+        "multiple-terminal-events",
+        "error",
+        "invariant:terminal",
+        "The adapter yielded more than one finish/error.",
+        "Exactly one terminal event ends a reply; two confuse callers that stop at the first.",
+        "Emit the finish once, after all content and tool calls.",
+    ),
+    _E(
+        "events-after-terminal",
+        "error",
+        "invariant:terminal",
+        "Events came after the finish or error.",
+        "Callers stop reading at the terminal event and lose what comes after it.",
+        "Emit usage and tool calls before the finish event.",
+    ),
+    _E(
+        "unexpected-error",
+        "error",
+        "expectations",
+        "The adapter raised on a wire that ends normally.",
+        "The scenario's server reply is valid for the protocol, so a correct adapter returns it.",
+        "Read the exception in 'actual': usually a parsing assumption that this wire breaks.",
+    ),
+    _E(
+        "error-kind-mismatch",
+        "error",
+        "expectations",
+        "The adapter raised the wrong kind of error (e.g. a rate limit as a connection error).",
+        "Callers branch on the error kind: a rate limit waits, an auth error refreshes, a "
+        "connection error retries. The wrong kind sends them down the wrong branch.",
+        "Map the HTTP status / provider error type to the matching typed exception.",
+    ),
+    _E(
+        "transport-error-leaked",
+        "error",
+        "invariant:typed-errors",
+        "A raw httpx/httpcore exception escaped the adapter.",
+        "Callers catch the adapter's documented errors; a raw transport exception bypasses "
+        "their handling (and retries) entirely.",
+        "Catch the HTTP library's exceptions at the boundary and re-raise typed errors.",
+    ),
+    # --- content ---------------------------------------------------------------------------
+    _E(
+        "text-mismatch",
+        "error",
+        "expectations",
+        "The text the adapter yielded differs from what the server sent.",
+        "Text deltas concatenate to the reply; anything lost or altered is a wrong answer.",
+        "Compare 'expected' and 'actual' at the character shown in 'where'.",
+    ),
+    _E(
+        "reasoning-mismatch",
+        "error",
+        "expectations",
+        "The reasoning text differs from what the server sent.",
+        "Reasoning deltas concatenate like text deltas.",
+        "Pass reasoning/thinking deltas through unchanged.",
+    ),
+    _E(
+        "sse-data-without-space-dropped",
+        "error",
+        "expectations",
+        "Events written as `data:x` (no space after the colon) were lost.",
+        "The SSE spec (WHATWG HTML §9.2.6) makes the space after `data:` optional; a parser "
+        "matching the prefix `data: ` drops valid events from some gateways.",
+        "Strip one optional space after the colon, as the spec says.",
+    ),
+    _E(
+        "sse-line-split-on-unicode-separator",
+        "error",
+        "expectations",
+        "Text containing U+2028/U+2029/U+0085 was split or lost.",
+        "SSE lines end only at CR, LF or CRLF; Python's str.splitlines (and httpx's "
+        "aiter_lines) also split on U+2028, U+2029 and U+0085, which JSON allows unescaped.",
+        "Split on CR/LF only (e.g. iterate bytes, or use an SSE decoder that follows the spec).",
+    ),
+    _E(
+        "rechunk-changed-output",
+        "error",
+        "invariant:rechunk",
+        "The same response bytes, cut into other reads, gave a different output.",
+        "TCP delivers a byte stream: a read can end anywhere, inside an SSE line, between CR "
+        "and LF, inside a JSON string or a multi-byte UTF-8 character, and proxies re-chunk "
+        "freely. The same bytes must give the same text, tool calls, finish, usage and error; "
+        "a difference means the parser treats a read boundary as a message boundary.",
+        "Buffer bytes until a whole line (and a whole event) has arrived before parsing it, "
+        "decode UTF-8 incrementally (codecs.getincrementaldecoder), never parse a partial "
+        "JSON document; `harness run --rechunk` replays the split points the finding names.",
+    ),
+    _E(
+        "tool-call-dropped",
+        "error",
+        "expectations",
+        "A tool call the server sent never reached the caller.",
+        "Parallel tool calls carry distinct `index` values (OpenAI) or content blocks "
+        "(Anthropic); each is a separate call the caller must execute.",
+        "Accumulate tool-call deltas by index/block and emit every call.",
+    ),
+    _E(
+        "tool-call-mismatch",
+        "error",
+        "expectations",
+        "A tool call's name, arguments or id differ from what the server sent.",
+        "Fragments of one call must be joined in order and keyed by index, not by position.",
+        "Key accumulated fragments by the call's index; keep the id from the first fragment.",
+    ),
+    _E(
+        "tool-call-extra",
+        "error",
+        "expectations",
+        "The adapter yielded a tool call the server never sent.",
+        "Usually fragments of one call treated as separate calls.",
+        "Only the first fragment of a call carries id and name; later ones extend it.",
+    ),
+    _E(
+        "tool-args-invalid",
+        "error",
+        "invariant:tool-calls",
+        "Tool-call arguments are not a JSON object.",
+        "Function arguments are a JSON object (a string of JSON on OpenAI's wire).",
+        "Parse the joined argument text once, after the last fragment.",
+    ),
+    _E(
+        "tool-args-fragment-lost",
+        "error",
+        "invariant:tool-calls",
+        "Tool-call arguments are missing a fragment the server sent.",
+        "Arguments arrive as many `function.arguments` / `input_json_delta` pieces; each must "
+        "be appended, including the last one before the finish chunk.",
+        "Append every fragment, and finalize calls only after the stream's finish.",
+    ),
+    _E(
+        "tool-call-id-missing",
+        "error",
+        "invariant:tool-calls",
+        "A tool call has no id.",
+        "Tool results are matched to calls by id (tool_call_id / tool_use_id).",
+        "Keep the id from the call's first fragment.",
+    ),
+    _E(
+        "tool-call-id-duplicate",
+        "error",
+        "invariant:tool-calls",
+        "Two tool calls share an id.",
+        "Ids identify calls; a duplicate makes results ambiguous.",
+        "Key calls by index; do not copy the id of one call to the next.",
+    ),
+    _E(
+        "usage-missing",
+        "error",
+        "expectations",
+        "The server reported usage; the adapter passed none on.",
+        "With stream_options.include_usage, OpenAI sends usage in a final chunk with "
+        "`choices: []`; Anthropic in message_start/message_delta.",
+        "Read usage from the chunk that carries it, even when it has no choices.",
+    ),
+    _E(
+        "usage-wrong",
+        "error",
+        "expectations / invariant:usage",
+        "Reported usage differs from what the server sent.",
+        "Usage is billing data; it must be passed through, not estimated.",
+        "Report the server's prompt/completion (input/output) tokens.",
+    ),
+    _E(
+        "usage-repeated",
+        "error",
+        "invariant:usage",
+        "Usage was reported more than once.",
+        "A caller that sums usage events would over-count.",
+        "Report usage once, at the end of the reply.",
+    ),
+    _E(
+        "usage-negative",
+        "error",
+        "invariant:usage",
+        "A token count is negative.",
+        "Token counts are non-negative integers; a negative one breaks billing and budget "
+        "code that subtracts or sums them.",
+        "Check the arithmetic that derives the count.",
+    ),
+    _E(
+        "finish-mismatch",
+        "error",
+        "expectations",
+        "The finish reason differs from what the server sent.",
+        "finish_reason / stop_reason tell a caller whether to run tools or continue (length).",
+        "Map the provider's reason onto stop, length, tool_calls or content_filter.",
+    ),
+    # --- the adapter's declared contract -------------------------------------------------
+    _E(
+        "error-type-undeclared",
+        "error",
+        "contract:errors",
+        "An exception of a type the adapter's contract does not declare reached the caller.",
+        "The adapter declares its error taxonomy (harness.drivers.contract.ErrorTaxonomy) so "
+        "callers can catch every failure by those types; an undeclared type slips past their "
+        "except clauses and retry loops.",
+        "Wrap the failure in one of the declared types, or declare the type (with its kind) in "
+        "the contract if callers are meant to catch it.",
+    ),
+    _E(
+        "throttling-type-mismatch",
+        "error",
+        "contract:errors",
+        "A rate limit (HTTP 429) reached the caller as another type than the declared "
+        "throttling type.",
+        "A framework whose retry loop catches only its own throttling exception never retries "
+        "a rate limit that surfaces as the provider library's error: the call fails at once "
+        "where the framework promises to back off.",
+        "Map the provider library's rate-limit error (and every 429) onto the declared "
+        "throttling type in each model class.",
+    ),
+    # --- protocol flow ---------------------------------------------------------------------
+    _E(
+        "request-mismatch",
+        "error",
+        "invariant:replay",
+        "The adapter sent a request the scenario does not allow (path, method, order, query).",
+        "The scenario states the protocol flow a correct client follows.",
+        "Compare the request in 'actual' with the expected exchange it names.",
+    ),
+    _E(
+        "stream-not-closed",
+        "warning",
+        "invariant:replay",
+        "A response stream was neither read to the end nor closed.",
+        "An unclosed streaming response keeps its connection out of the pool.",
+        "Close (or exhaust) the response, also on early exit and on error.",
+    ),
+    _E(
+        "task-leaked",
+        "warning",
+        "invariant:replay",
+        "The adapter left asyncio tasks running after its call returned.",
+        "A task the call started and neither awaited nor cancelled keeps running on the "
+        "caller's event loop: it may hold a response open, log or retry in the background, "
+        "and asyncio reports 'Task was destroyed but it is pending' when the loop closes.",
+        "Await or cancel every task a call starts before returning (an asyncio.TaskGroup "
+        "does both); give a deliberate background worker a documented shutdown method.",
+    ),
+    # --- wire options and stream shapes (issue 16) ------------------------------------------
+    _E(
+        "sse-multiline-data-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on an event whose data spans several data: lines.",
+        "WHATWG SSE: each data: line appends to the event's data, joined with LF; a JSON "
+        "payload may be spread over several lines and still be one event.",
+        "Use a spec-conformant SSE decoder: collect every data: line of a block and join them "
+        "with \\n before parsing; never parse a single data: line on its own.",
+    ),
+    _E(
+        "sse-extra-fields-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on id:, retry: or colon-less fields in an event.",
+        "WHATWG SSE: id and retry are standard fields, and a line without a colon is a field "
+        "name with an empty value; fields a client does not use are ignored.",
+        "Parse fields by name and ignore the ones you do not use; do not assume every line "
+        "of a block starts with data: or event:.",
+    ),
+    _E(
+        "sse-unknown-event-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on an event of a type it does not know.",
+        "WHATWG SSE dispatches an event to listeners of its type only; Anthropic documents "
+        "that new event types may appear and must be ignored, and the Responses API adds "
+        "event types over time.",
+        "Ignore events whose type you do not handle (log them at debug level at most).",
+    ),
+    _E(
+        "sse-comment-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on a comment line (a keep-alive, or one inside an event).",
+        "WHATWG SSE: a line starting with a colon is a comment, ignored wherever it appears, "
+        "including between the fields of one event; proxies send ': keep-alive' comments.",
+        "Skip lines that start with ':' before interpreting fields; do not treat a comment as "
+        "the end of an event.",
+    ),
+    _E(
+        "sse-bom-mishandled",
+        "error",
+        "expectations",
+        "The adapter lost or failed on the first event of a stream that starts with a BOM.",
+        "WHATWG SSE: one UTF-8 byte order mark at the very start of the stream is stripped; "
+        "otherwise the first line's field name starts with U+FEFF and the event is lost.",
+        "Strip a leading U+FEFF from the first chunk of the stream (only there).",
+    ),
+    _E(
+        "sse-unterminated-event-dispatched",
+        "error",
+        "expectations",
+        "The adapter acted on a final event that was not terminated by a blank line.",
+        "WHATWG SSE: at end of stream, an event still being collected (no blank line after "
+        "it) is discarded, since the connection may have dropped in the middle of it.",
+        "Dispatch events only on a blank line; at EOF drop whatever is pending.",
+    ),
+    _E(
+        "sse-line-ending-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on CR or CRLF line endings.",
+        "WHATWG SSE: lines end with CRLF, LF or a lone CR; Gemini and some proxies use CRLF, "
+        "and a lone CR is legal.",
+        "Split lines on CRLF, LF and CR (and only those: never on U+2028 or U+0085).",
+    ),
+    _E(
+        "sse-crlf-split-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed when a CRLF line end was split across two reads.",
+        "TCP delivers bytes in any cut: a read may end after the CR of a CRLF; treating that "
+        "CR as a line end and the LF as another gives an extra blank line that dispatches "
+        "half an event.",
+        "After a read ending in CR, skip one LF at the start of the next read.",
+    ),
+    _E(
+        "tool-call-index-reused-mishandled",
+        "error",
+        "expectations",
+        "The adapter merged or lost parallel tool calls that all carry index 0.",
+        "Several OpenAI-compatible servers stream parallel tool calls with index 0 and a "
+        "distinct id each; a new id starts a new call.",
+        "Key streamed tool calls by id when one is given (by index only when it is not).",
+    ),
+    _E(
+        "chat-role-only-chunk-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on a first chunk that carries only the role.",
+        "OpenAI chat streams may open with delta {role: assistant} and no content key.",
+        "Treat a missing content key like content null.",
+    ),
+    _E(
+        "chat-empty-delta-mishandled",
+        "error",
+        "expectations",
+        'The adapter failed on content "" or content null deltas.',
+        'OpenAI-compatible servers send content "" and content null deltas (role chunks, '
+        "tool-call chunks, keep-alive chunks); they carry no text.",
+        "Skip empty and null content; never index into it or yield it.",
+    ),
+    _E(
+        "empty-text-event",
+        "error",
+        "invariant:empty-text",
+        "The adapter yielded an empty text event to its caller.",
+        'A content "" or null delta is framing, not text; callers that render, count or '
+        "time deltas misbehave on empty ones.",
+        "Yield text events only for non-empty text.",
+    ),
+    _E(
+        "tool-args-not-joined",
+        "error",
+        "invariant:tool-args",
+        "A tool call's arguments are not the concatenation of its own fragments.",
+        "A streamed call's arguments are exactly its argument fragments joined in order; "
+        "pieces of another call (or none at all) make a different call.",
+        "Accumulate fragments per call (by id, else index) and parse once, after the call ends.",
+    ),
+    _E(
+        "retry-wait-unbounded",
+        "error",
+        "invariant:max-wait",
+        "The adapter slept through a Retry-After far beyond any sane cap.",
+        "A Retry-After of a day hangs the caller for a day; the OpenAI SDK gives up past "
+        "120 s. The scenario's max_wait states the cap; an adapter contract may declare its own.",
+        "Cap the wait you honour; past the cap, raise the rate-limit error at once and say "
+        "how long the server asked to wait.",
+    ),
+    _E(
+        "transcript-schema",
+        "error",
+        "schema",
+        "The normalized transcript does not match transcript.schema.json.",
+        "A harness driver produced malformed events (a driver bug, not an adapter one).",
+        "Fix the driver's normalization.",
+    ),
+]
+
+_ENTRIES += [_E(*entry) for entry in SETUP_ENTRIES]  # setup-* codes and adapter-hung
+CATALOGUE: dict[str, Entry] = {e.code: e for e in _ENTRIES}
+
+
+def explain(code: str) -> str:
+    entry = CATALOGUE.get(code)
+    if entry is None:
+        from harness.vocab.suggest import did_you_mean
+
+        hint = did_you_mean(code, CATALOGUE)
+        raise KeyError(f"unknown finding code {code!r}{hint}")
+    return entry.render()
+
+
+def render_markdown() -> str:
+    lines = [
+        "# Findings catalogue",
+        "",
+        "Generated from `harness/checks/catalogue.py` (`harness explain CODE` prints one entry).",
+        "",
+        "| code | severity | from |",
+        "|---|---|---|",
+    ]
+    lines += [f"| [`{e.code}`](#{e.code}) | {e.severity} | {e.check} |" for e in _ENTRIES]
+    for e in _ENTRIES:
+        lines += [
+            "",
+            f"## {e.code}",
+            "",
+            f"**{e.title}**",
+            "",
+            f"*Why:* {e.why}",
+            "",
+            f"*Fix:* {e.advice}",
+        ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,535 @@
+"""The ``harness`` command line.
+
+Every command turns harness's own errors (a bad scenario file, an unknown driver) into one
+readable message and exit status 2; exit 1 means a check failed or a regression was found.
+Output cut short by a closed pipe (``harness matrix | head -1``) ends quietly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.run.budget import Budget
+
+__all__ = ["main"]
+
+BROKEN_PIPE = 141
+"""The status a shell reports for a command ended by SIGPIPE (128 + 13), as ``yes | head``."""
+
+_DESCRIPTION = """\
+Record/replay conformance testing of LLM provider adapters: scenarios are served on a
+virtual clock to real adapter code, and what it yields is checked against the protocol."""
+
+_EPILOG = """\
+exit status: 0 all good, 1 a check failed or a regression was found, 2 bad input.
+Run 'harness COMMAND --help' for a command's options."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from harness.drivers.base import DriverError
+    from harness.vocab.errors import HarnessError
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else sys.argv[1:]  # to re-run in a driver env
+    try:
+        code: int = args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit as "Exception ignored"
+        return code
+    except (HarnessError, DriverError, LookupError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"harness: {message}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        _silence_stdout()
+        return BROKEN_PIPE
+
+
+def _silence_stdout() -> None:
+    """The reader went away: send what is still buffered nowhere, so exiting stays quiet."""
+    try:
+        target = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout replaced, without a descriptor
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, target)
+    os.close(devnull)
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps each command on one line: argparse measures subcommand names without the
+    indent it then prints them with, so a long name (``scenarios``) would wrap."""
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.nargs == argparse.PARSER and isinstance(action.choices, dict):
+            longest = max(map(len, action.choices), default=0)
+            needed = longest + self._current_indent + 2 * self._indent_increment
+            self._action_max_length = max(self._action_max_length, needed)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="harness",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=_HelpFormatter,
+    )
+    sub = p.add_subparsers(required=True, metavar="COMMAND", title="commands")
+
+    run = sub.add_parser("run", help="run one scenario through one driver")
+    run.add_argument("scenario", type=Path, help="a scenario file, or a bundled scenario's id")
+    run.add_argument(
+        "--driver", required=True, help="a name, module:attr, or path/to/conftest.py::name"
+    )
+    run.add_argument("--json", action="store_true", help="print one JSON object")
+    run.add_argument("--rechunk", action="store_true", help="also re-split the body (invariant 5)")
+    _budget_arguments(run)
+    run.add_argument(
+        "--timeline", action="store_true", help="requests, responses, events and waits in time"
+    )
+    run.set_defaults(func=_cmd_run)
+
+    mx = sub.add_parser("matrix", help="every scenario against every driver")
+    mx.add_argument("--scenarios", type=Path, action="append", help="directory or file")
+    mx.add_argument("--driver", action="append", help="only this driver (repeatable)")
+    mx.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report")
+    mx.add_argument("--junit", type=Path, metavar="PATH", help="write JUnit XML")
+    mx.add_argument("--markdown", type=Path, metavar="PATH", help="write Markdown")
+    mx.add_argument("--html", type=Path, metavar="PATH", help="write a self-contained HTML page")
+    mx.add_argument("--doc", type=Path, metavar="PATH", help="write docs/matrix.md (Markdown)")
+    mx.add_argument(
+        "--latest", action="store_true", help="every adapter on its newest release (unpinned)"
+    )
+    mx.add_argument("--rechunk", action="store_true", help="also invariant 5 (~1.7x the time)")
+    mx.add_argument("--baseline", type=Path, metavar="FILE", help="fail on regressions only")
+    mx.add_argument("--update-baseline", action="store_true", help="rewrite --baseline")
+    mx.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
+    mx.add_argument("--table", action="store_true", help="also print the scenario x driver table")
+    mx.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    _budget_arguments(mx)
+    mx.set_defaults(func=_cmd_matrix)
+
+    fz = sub.add_parser("fuzz", help="generated scenarios through one driver (properties)")
+    fz.add_argument("--driver", required=True)
+    fz.add_argument("--dialect", help="only scenarios this dialect expresses (the driver's)")
+    fz.add_argument("--examples", type=int, default=100, help="how many (default: 100)")
+    fz.add_argument("--seed", type=int, help="repeat a run exactly (default: random, printed)")
+    fz.add_argument(
+        "--ignore", action="append", default=[], metavar="CODE", help="a known finding to skip"
+    )
+    fz.add_argument("--no-faults", action="store_true", help="no HTTP errors or stream faults")
+    fz.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    fz.set_defaults(func=_cmd_fuzz)
+    dr = sub.add_parser("drivers", help="list drivers and whether their extra is installed")
+    dr.set_defaults(func=_cmd_drivers)
+
+    ex = sub.add_parser("explain", help="what a finding code means and how to fix it")
+    ex.add_argument("code", nargs="?", help="a finding code; omit to list them all")
+    ex.add_argument("--markdown", action="store_true", help="the whole catalogue as Markdown")
+    ex.set_defaults(func=_cmd_explain)
+
+    vd = sub.add_parser("verdict", help="PASS / WARN / FAIL for one adapter, as a CI gate")
+    vd.add_argument("--driver", required=True, action="append")
+    vd.add_argument("--scenarios", type=Path, action="append", help="directory or file")
+    vd.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    vd.set_defaults(func=_cmd_verdict)
+
+    sc = sub.add_parser("schema", help="print a published JSON Schema")
+    sc.add_argument("name", choices=["scenario", "transcript", "report"])
+    sc.set_defaults(func=_cmd_schema)
+
+    rec = sub.add_parser("record", help="run a Python script with its HTTP traffic recorded")
+    rec.add_argument("cassette", type=Path)
+    rec.add_argument("--mode", default="once", choices=["none", "once", "new_episodes", "all"])
+    rec.add_argument("--no-redact", action="store_true", help="keep secrets (never commit it)")
+    rec.add_argument("--redact-header", action="append", metavar="NAME")
+    rec.add_argument("--redact-param", action="append", metavar="NAME")
+    rec.add_argument("--redact-json", action="append", metavar="PATH", help="e.g. metadata.user")
+    rec.add_argument("--redact-regex", action="append", metavar="REGEX")
+    rec.add_argument("command", nargs=argparse.REMAINDER, help="-- script.py [ARGS] | -m MODULE")
+    rec.set_defaults(func=_cmd_record)
+
+    imp = sub.add_parser("import", help="one scenario per interaction of a recording")
+    imp.add_argument("cassette", type=Path)
+    imp.add_argument("-o", "--output", type=Path, default=Path("."), metavar="DIR")
+    imp.add_argument("--portable", action="store_true", help="drop thinking signatures")
+    imp.add_argument("--force", action="store_true", help="overwrite existing scenario files")
+    imp.set_defaults(func=_cmd_import)
+
+    scan = sub.add_parser("scan", help="find secrets in cassettes (exit 1 on a finding)")
+    scan.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    scan.add_argument("--allow", action="append", metavar="REGEX", help="ignore matching values")
+    scan.set_defaults(func=_cmd_scan)
+
+    df = sub.add_parser(
+        "diff",
+        help="what changed between two cassettes or transcripts",
+        epilog="exit status: 0 the same, 1 different, 2 an input cannot be read",
+    )
+    df.add_argument("a", type=Path)
+    df.add_argument("b", type=Path)
+    df.set_defaults(func=_cmd_diff)
+
+    from harness.cli.adopt import add_commands
+
+    add_commands(sub)  # scenarios, init
+    return p
+
+
+def _budget_arguments(parser: argparse.ArgumentParser) -> None:
+    from harness.run.budget import add_budget_arguments
+
+    add_budget_arguments(parser)
+
+
+def _budget(args: argparse.Namespace) -> Budget:
+    from harness.run.budget import budget_from
+
+    return budget_from(args.wall_budget, args.virtual_budget)
+
+
+def _cmd_record(args: argparse.Namespace) -> int:
+    from harness.cli.cassettes import run_record
+
+    return run_record(args)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from harness.cli.cassettes import run_import
+
+    return run_import(args)
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from harness.cli.cassettes import run_scan
+
+    return run_scan(args)
+
+
+def _cmd_diff(args: argparse.Namespace) -> int:
+    from harness.cli.cassettes import run_diff
+
+    return run_diff(args)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from harness.drivers.base import get_driver, install_hint, missing_requirements
+    from harness.matrix.envs import run_in_environment
+    from harness.run.runner import run_scenario
+    from harness.scenario.load import load_scenario
+    from harness.vocab.errors import HarnessError
+
+    path = _scenario_path(args.scenario)  # a typo is told here, before any environment
+    in_env = run_in_environment(args.driver, args.argv)  # the matrix's adapter versions
+    if in_env is not None:
+        return in_env
+    scenario = load_scenario(path)
+    driver = get_driver(args.driver)
+    missing = missing_requirements(driver)
+    if missing:
+        raise HarnessError(
+            f"driver {driver.name} needs {', '.join(missing)}: {install_hint(driver.extra)}"
+        )
+    run = run_scenario(scenario, driver, budget=_budget(args))
+    if args.rechunk:
+        from harness.run.rechunk import rechunk_check
+
+        run.checks.append(rechunk_check(run, driver))
+    passed = run.status not in ("fail", "error")
+    if args.json:
+        out = {
+            "scenario": scenario.id,
+            "driver": driver.name,
+            "status": run.status,
+            "reason": run.na_reason,
+            "setup": run.setup.model_dump(mode="json") if run.setup else None,
+            "transcript": run.transcript.model_dump(mode="json") if run.transcript else None,
+            "waits": run.transcript.waits() if run.transcript else [],
+            **({"timeline": _timeline_json(run.transcript)} if args.timeline else {}),
+            "checks": [
+                {
+                    "name": c.name,
+                    "passed": c.passed,
+                    "findings": [f.model_dump(mode="json") for f in c.findings],
+                }
+                for c in run.checks
+            ],
+            "passed": passed,
+        }
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 0 if passed else 1
+    print(f"{scenario.id} x {driver.name} ({run.dialect}): {run.status}")
+    if run.na_reason:
+        print(f"  n/a: {run.na_reason}")
+        return 0
+    if run.setup is not None:  # harness could not run it: not a finding, still a failure
+        shown = run.setup.render().replace("\n", "\n    ")
+        print(f"  harness could not run this cell:\n    {shown}")
+    assert run.transcript is not None
+    if args.timeline:
+        from harness.report.timeline import render_text
+
+        print(render_text(run.transcript))
+    else:
+        start = run.transcript.requests[0].at if run.transcript.requests else 0.0
+        for req in run.transcript.requests:
+            print(f"  > {req.method} {req.path} at t={req.at - start:.3f}s")
+        for event in run.transcript.events:
+            print(
+                "  < "
+                + json.dumps(event.model_dump(mode="json", exclude_none=True), ensure_ascii=False)
+            )
+    for check in run.checks:
+        print(f"  [{'ok' if check.passed else 'FAIL'}] {check.name}")
+        for f in check.findings:
+            print("      " + f.render().replace("\n", "\n      "))
+    return 0 if passed else 1
+
+
+def _scenario_path(given: Path) -> Path:
+    """A scenario file as given, or a bundled scenario's id (``retry-429``, from any
+    directory); a name that is neither fails with the closest known ids."""
+    from harness.scenario.bundled import bundled_scenarios, scenario_file
+    from harness.vocab.errors import HarnessError
+    from harness.vocab.suggest import did_you_mean
+
+    found = scenario_file(given)
+    if found.exists():
+        return found
+    folder = given.parent if given.parent != Path(".") else bundled_scenarios()
+    known = (
+        sorted(p.stem for p in folder.glob("*.y*ml"))
+        if folder is not None and folder.is_dir()
+        else []
+    )
+    hint = did_you_mean(given.stem, known)
+    where = f" (nor a scenario id in {folder}/)" if known else ""
+    raise HarnessError(f"{given}: no such scenario file{where}{hint}")
+
+
+def _timeline_json(transcript: object) -> list[dict[str, object]]:
+    from harness.report.timeline import timeline
+    from harness.vocab.events import Transcript
+
+    assert isinstance(transcript, Transcript)
+    return [mark.as_json() for mark in timeline(transcript)]
+
+
+def _cmd_matrix(args: argparse.Namespace) -> int:
+    from harness.drivers.base import driver_names, get_driver
+    from harness.matrix.baseline import compare, load_baseline, write_baseline
+    from harness.matrix.run import run_matrix
+    from harness.matrix.verdict import verdict
+    from harness.report.html import to_html
+    from harness.report.progress import Progress
+    from harness.report.summary import summarize
+    from harness.report.writers import to_json, to_junit, to_markdown, to_table
+    from harness.scenario.bundled import default_scenario_paths
+    from harness.scenario.load import load_scenarios
+
+    paths = args.scenarios or default_scenario_paths()
+    scenarios = load_scenarios(paths)
+    drivers = args.driver or driver_names()
+    for name in drivers:
+        get_driver(name)  # an unknown name fails now, with suggestions, not in every cell
+    if args.latest:  # the workers' environments: harness.matrix.envs.python_for
+        import os
+
+        from harness.matrix.envs import CONSTRAINTS_VARIABLE, LATEST_VARIABLE
+
+        os.environ[LATEST_VARIABLE] = "1"
+        os.environ.pop(CONSTRAINTS_VARIABLE, None)
+    if args.baseline is not None and not args.baseline.exists() and not args.update_baseline:
+        from harness.vocab.errors import HarnessError
+
+        raise HarnessError(
+            f"baseline {args.baseline} does not exist; create it with: "
+            f"harness matrix --baseline {args.baseline} --update-baseline"
+        )
+    baseline = load_baseline(args.baseline) if args.baseline is not None else {}
+
+    with Progress("matrix", drivers, total=len(scenarios), quiet=args.quiet) as progress:
+
+        def on_cell(cell: object) -> None:
+            from harness.run.cell import Cell
+
+            assert isinstance(cell, Cell)
+            progress.advance(cell.driver, failed=cell.status in ("fail", "error"))
+
+        m = run_matrix(
+            drivers,
+            paths,
+            [s.id for s in scenarios],
+            jobs=args.jobs,
+            on_cell=on_cell,
+            rechunk=args.rechunk,
+            budget=_budget(args),
+        )
+    verdicts = [verdict(m.cells, d) for d in drivers]
+    if args.doc is not None:
+        from harness.report.matrix_doc import render_matrix_doc
+
+        args.doc.parent.mkdir(parents=True, exist_ok=True)
+        args.doc.write_text(render_matrix_doc(m, verdicts), encoding="utf-8")
+    # files first: a reader that closes the pipe early must not cost the reports
+    for target, render in (
+        (args.json, to_json),
+        (args.junit, to_junit),
+        (args.markdown, to_markdown),
+        (args.html, to_html),
+    ):
+        if target is not None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(render(m), encoding="utf-8")
+    if args.update_baseline and args.baseline is not None:
+        write_baseline(args.baseline, m.cells, baseline)
+    result = compare(m.cells, baseline) if args.baseline is not None else None
+    regressed = {c.key for c, _ in result.regressions} if result is not None else set()
+    known = {
+        c.key
+        for c in m.cells
+        if result is not None and c.status in ("fail", "error") and c.key not in regressed
+    }
+    if args.table:
+        print(to_table(m, reasons=False))
+        print()
+    print(summarize(m, known=known))
+    counts = m.counts()
+    print(
+        f"\n{len(m.cells)} cells: {counts['pass']} pass, {counts['fail']} fail, "
+        f"{counts['n/a']} n/a, {counts['error']} error in {m.wall_seconds:.1f} s"
+        + ("" if args.html else "\nevery cell's findings and timeline: --html PATH")
+    )
+    if any(v.outcome == "NO DATA" for v in verdicts):
+        return 1  # a driver nothing was run on is never a pass, baseline or not
+    if result is None:
+        return 1 if any(c.status in ("fail", "error") for c in m.cells) else 0
+    if args.update_baseline:
+        print(f"\nbaseline written: {args.baseline} ({len(m.cells)} cells)")
+        return 0
+    from harness.matrix.baseline import baseline_versions
+    from harness.report.matrix_doc import version_changes, versions_by_driver
+
+    changed = version_changes(baseline_versions(args.baseline), versions_by_driver(m.cells))
+    if changed:
+        print(f"\nadapter versions differ from the baseline's ({args.baseline}):")
+        print("\n".join(f"  {line}" for line in changed))
+    if result.fixes:
+        print(
+            f"\n{len(result.fixes)} cell(s) better than the baseline (run with --update-baseline):"
+        )
+        for cell, why in result.fixes:
+            print(f"  {cell.key}: {why}")
+    if result.regressions:
+        print(f"\n{len(result.regressions)} regression(s) against {args.baseline}:")
+        for cell, why in result.regressions:
+            print(f"  {cell.key}: {why}")
+        return 1
+    print(f"\nno regressions against {args.baseline}")
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace) -> int:
+    from harness.checks.catalogue import CATALOGUE, explain, render_markdown
+    from harness.vocab.errors import HarnessError
+
+    if args.markdown:
+        print(render_markdown(), end="")
+        return 0
+    if args.code is None:
+        for entry in CATALOGUE.values():
+            print(f"{entry.code:40} {entry.title}")
+        return 0
+    try:
+        print(explain(args.code), end="")
+    except KeyError as exc:
+        raise HarnessError(exc.args[0]) from None
+    return 0
+
+
+def _cmd_verdict(args: argparse.Namespace) -> int:
+    from harness.drivers.base import get_driver
+    from harness.matrix.run import run_matrix
+    from harness.matrix.verdict import gate_failed, render_verdicts, verdict
+    from harness.report.progress import Progress
+    from harness.scenario.bundled import default_scenario_paths
+    from harness.scenario.load import load_scenarios
+
+    for name in args.driver:
+        get_driver(name)  # an unknown name fails now, with suggestions
+    paths = args.scenarios or default_scenario_paths()
+    scenarios = load_scenarios(paths)
+    with Progress("verdict", args.driver, total=len(scenarios), quiet=args.quiet) as progress:
+        m = run_matrix(
+            args.driver,
+            paths,
+            [s.id for s in scenarios],
+            on_cell=lambda c: progress.advance(c.driver, failed=c.status in ("fail", "error")),
+        )
+    verdicts = [verdict(m.cells, d) for d in args.driver]
+    print(render_verdicts(verdicts))
+    return 1 if gate_failed(verdicts) else 0
+
+
+def _cmd_drivers(args: argparse.Namespace) -> int:
+    from harness.drivers.base import driver_names, driver_status, get_driver
+
+    rows = []
+    for name in driver_names():
+        d = get_driver(name)
+        rows.append((name, d.dialect, d.http_library, d.extra, driver_status(d)))
+    widths = [
+        max(len(r[i]) for r in [("driver", "dialect", "http", "extra", "status"), *rows])
+        for i in range(5)
+    ]
+    for row in [("driver", "dialect", "http", "extra", "status"), *rows]:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _cmd_fuzz(args: argparse.Namespace) -> int:
+    from harness.fuzz.runner import main as fuzz_main
+    from harness.matrix.envs import run_in_environment
+    from harness.report.progress import Progress
+
+    in_env = run_in_environment(args.driver, args.argv)
+    if in_env is not None:
+        return in_env
+
+    with Progress(
+        "fuzz",
+        ["examples"],
+        total=args.examples,
+        unit="examples",
+        quiet=args.quiet,
+        per_group=False,
+    ):
+        return fuzz_main(
+            args.driver,
+            examples=args.examples,
+            seed=args.seed,
+            dialect=args.dialect,
+            ignore=args.ignore,
+            faults=not args.no_faults,
+        )
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from harness.vocab.schema import report_schema, scenario_schema, transcript_schema
+
+    pick = {"scenario": scenario_schema, "transcript": transcript_schema, "report": report_schema}
+    schema = pick[args.name]()
+    print(json.dumps(schema, indent=2, sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Generation: Hypothesis strategies for scenarios, their seed corpus, and ``harness fuzz``."""

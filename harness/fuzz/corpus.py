@@ -1,0 +1,137 @@
+"""The wire cases of issue 16 as a seed corpus: one small scenario per case, each with the
+``expect`` block a correct adapter satisfies, run by ``harness fuzz`` before it generates.
+
+Random generation reaches a case only by chance, and a hundred examples cannot reach forty
+rare cases each; a seed corpus (as coverage-guided fuzzers keep one) makes every case run
+once per fuzzing session. Each corpus scenario has exactly one unusual feature (a status, a
+Retry-After form, a dropped connection, a retry run one past the budget, a wire option), so
+a failure on it is already shrunk to its case.
+
+Re-exported as :func:`harness.fuzz.strategies.wire_cases`.
+"""
+
+from __future__ import annotations
+
+from harness.dialects._framing import CHAT_SHAPES
+from harness.fuzz.faults import (
+    ALL_STATUSES,
+    RETRY_BUDGET,
+    Faults,
+)
+from harness.scenario.model import (
+    Attempt,
+    Disconnect,
+    DisconnectAttempt,
+    ErrorAttempt,
+    HttpError,
+    Message,
+    ReplyAttempt,
+    ReplyWrapper,
+    Request,
+    Scenario,
+    TextPart,
+    Tool,
+    ToolCall,
+    ToolCallPart,
+    Usage,
+    Wire,
+)
+from harness.scenario.wire import FRAMING_OPTIONS
+
+__all__ = ["WIRE_OPTIONS", "wire_cases"]
+
+WIRE_OPTIONS = (*FRAMING_OPTIONS, *CHAT_SHAPES)
+
+_TOOL = Tool(
+    name="get_weather",
+    parameters={"type": "object", "properties": {"city": {"type": "string"}}},
+)
+
+
+def _reply(wire: Wire, *, calls: bool) -> ReplyAttempt:
+    parts: list[TextPart | ToolCallPart] = [TextPart(text="Hi there, friend.", deltas=3)]
+    if calls:
+        for call_id, city in (("call_corpus01", "Paris"), ("call_corpus02", "Rome")):
+            call = ToolCall(id=call_id, name="get_weather", arguments={"city": city}, fragments=3)
+            parts.append(ToolCallPart(tool_call=call))
+    return ReplyAttempt(
+        parts=parts,
+        finish="tool_calls" if calls else "stop",
+        usage=Usage(input=21, output=9),
+        wire=wire,
+    )
+
+
+def _scenario(name: str, reply: ReplyAttempt, plan: Faults, *, stream: bool) -> Scenario:
+    from harness.fuzz.strategies import expect_for
+
+    attempts: list[Attempt] = [ErrorAttempt(error=e) for e in plan.errors]
+    if plan.disconnect:
+        attempts.append(DisconnectAttempt(disconnect=Disconnect()))
+    attempts.append(ReplyWrapper(reply=reply))
+    calls = any(isinstance(p, ToolCallPart) for p in reply.parts)
+    return Scenario(
+        id=f"fuzz-case-{name}",
+        description=f"Seed corpus of harness fuzz: {name.replace('-', ' ')}.",
+        request=Request(
+            messages=[Message(role="user", content="What is the weather in Paris and Rome?")],
+            tools=[_TOOL] if calls else [],
+            stream=stream,
+        ),
+        attempts=attempts,
+        expect=expect_for(reply, plan),
+    )
+
+
+def _header_forms() -> list[tuple[str, HttpError]]:
+    return [
+        ("retry-after-seconds", HttpError(status=429, retry_after=2)),
+        ("retry-after-ms", HttpError(status=429, retry_after=1.5, retry_after_form="ms")),
+        ("retry-after-date", HttpError(status=429, retry_after=3, retry_after_form="http_date")),
+        (
+            "retry-after-ms-and-seconds",
+            HttpError(
+                status=429, retry_after=1.5, retry_after_form="ms", headers={"retry-after": "32"}
+            ),
+        ),
+        ("retry-after-zero", HttpError(status=429, retry_after=0)),
+        (
+            "retry-after-past-date",
+            HttpError(status=429, retry_after=-60, retry_after_form="http_date"),
+        ),
+        ("retry-after-negative", HttpError(status=429, retry_after=-5)),
+        ("retry-after-garbage", HttpError(status=429, headers={"retry-after": "soon"})),
+        ("retry-after-huge", HttpError(status=429, retry_after=86_400)),
+        ("x-should-retry-false", HttpError(status=503, headers={"x-should-retry": "false"})),
+        ("x-should-retry-true", HttpError(status=400, headers={"x-should-retry": "true"})),
+    ]
+
+
+def wire_cases() -> list[Scenario]:
+    """One scenario per wire case, streamed (the non-streamed twins add only statuses and
+    headers, which the streamed ones already cover)."""
+    plain = Wire()
+    cases: list[Scenario] = []
+    for status in ALL_STATUSES:
+        plan = Faults(errors=(HttpError(status=status),))
+        cases.append(_scenario(f"http-{status}", _reply(plain, calls=False), plan, stream=True))
+    for name, error in _header_forms():
+        cases.append(
+            _scenario(name, _reply(plain, calls=False), Faults(errors=(error,)), stream=True)
+        )
+    over = Faults(errors=(HttpError(status=429),) * (RETRY_BUDGET + 1))
+    cases.append(_scenario("budget-plus-one", _reply(plain, calls=False), over, stream=True))
+    cases.append(
+        _scenario("disconnect", _reply(plain, calls=False), Faults(disconnect=True), stream=True)
+    )
+    for option in WIRE_OPTIONS:
+        wire = Wire.model_validate({option: True})
+        calls = option in ("tool_index_zero", "args_with_finish")
+        name = option.replace("_", "-")
+        cases.append(_scenario(name, _reply(wire, calls=calls), Faults(), stream=True))
+    for name, wire in (
+        ("cr-line-endings", Wire(line_ending="cr")),
+        ("crlf-split", Wire(line_ending="crlf", chunking="crlf_split")),
+    ):
+        cases.append(_scenario(name, _reply(wire, calls=False), Faults(), stream=True))
+    return cases

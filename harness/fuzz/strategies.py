@@ -1,0 +1,447 @@
+"""Hypothesis strategies for scenarios: replies, chunkings, faults, and whole scenarios.
+
+Hand-written scenarios find the bugs someone thought of; generated ones find the rest. Every
+value drawn here is valid by construction (pydantic and ``scenario.schema.json`` accept it)
+and carries the ``expect`` block a correct adapter satisfies, so a failing example is an
+adapter finding, never a strategy artefact. Like Hypothesis's own strategies, each function
+takes keyword-only arguments, checks them when called, and its repr echoes the call.
+
+Only this module (with its private helpers ``_values`` and ``_faults``) and
+:mod:`harness.fuzz.runner` import hypothesis; ``import harness`` and the pytest plugin never do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from functools import cache, lru_cache
+from typing import Any
+
+import hypothesis.strategies as st
+from hypothesis import reject
+from hypothesis.errors import InvalidArgument
+
+from harness.dialects._framing import CHAT_SHAPES
+from harness.dialects.chunking import split_text
+from harness.fuzz.faults import (
+    FAULT_ERRORS,
+    WAIT_CAP,
+    Faults,
+    _draw_faults,
+    asked_wait,
+    faults,
+    http_errors,
+    stream_faults,
+)
+from harness.fuzz.values import (
+    _BOOLEANS,
+    MAX_SAFE_INTEGER,
+    SPECIAL_TEXT,
+    Draw,
+    _check_bool,
+    _check_int,
+    _check_schema,
+    _ints,
+    _named,
+    _schema_values,
+    _text_strategy,
+    from_json_schema,
+    parameter_schemas,
+    texts,
+    tools,
+)
+from harness.run.rechunk import with_chunking
+from harness.scenario.model import (
+    Attempt,
+    Chunking,
+    Disconnect,
+    DisconnectAttempt,
+    ErrorAttempt,
+    EveryN,
+    Expect,
+    ExpectedToolCall,
+    ExpectedUsage,
+    Message,
+    Part,
+    ReasoningPart,
+    ReplyAttempt,
+    ReplyWrapper,
+    Request,
+    Scenario,
+    SplitAt,
+    TextPart,
+    Tool,
+    ToolCall,
+    ToolCallPart,
+    Usage,
+    Wire,
+)
+from harness.scenario.wire import FRAMING_OPTIONS
+
+__all__ = [
+    "FAULT_ERRORS",
+    "MAX_SAFE_INTEGER",
+    "SCENARIO_ID",
+    "SPECIAL_TEXT",
+    "Faults",
+    "chunkings",
+    "expect_for",
+    "faults",
+    "from_json_schema",
+    "http_errors",
+    "parameter_schemas",
+    "replies",
+    "scenarios",
+    "stream_faults",
+    "texts",
+    "tools",
+    "wire_cases",
+    "wires",
+]
+
+SCENARIO_ID = "fuzz-example"
+"""The id of generated scenarios (dialects hash ids into call ids, so it stays fixed)."""
+
+
+# --------------------------------------------------------------------------- replies
+
+
+def replies(
+    *,
+    tools: Sequence[Tool] = (),
+    text: bool = True,
+    reasoning: bool = True,
+    max_parts: int = 4,
+    max_pieces: int = 6,
+) -> st.SearchStrategy[ReplyAttempt]:
+    """A successful reply: text and reasoning parts (any unicode, streamed in up to
+    ``max_pieces`` deltas), tool calls of ``tools`` whose arguments are drawn from each
+    tool's parameter schema (in up to ``max_pieces`` fragments), optional usage, and the
+    finish reason that goes with them (``tool_calls`` when there are calls)."""
+    for tool in tools:
+        if not isinstance(tool, Tool):
+            raise InvalidArgument(f"tools must be Tool values (got {tool!r})")
+        _check_schema(tool.parameters, f"tool {tool.name}: parameters")
+    _check_bool("text", text)
+    _check_bool("reasoning", reasoning)
+    _check_int("max_parts", max_parts, 0)
+    _check_int("max_pieces", max_pieces, 1)
+    return _replies(
+        tools=tuple(tools),
+        text=text,
+        reasoning=reasoning,
+        max_parts=max_parts,
+        max_pieces=max_pieces,
+    )
+
+
+def _draw_replies(
+    draw: Draw[Any],
+    *,
+    tools: tuple[Tool, ...] = (),
+    text: bool = True,
+    reasoning: bool = True,
+    max_parts: int = 4,
+    max_pieces: int = 6,
+) -> ReplyAttempt:
+    kinds: list[str] = (["text"] if text else []) + (["reasoning"] if reasoning else [])
+    kinds += ["tool_call"] if tools else []
+    parts: list[Part] = []
+    if kinds:
+        for kind in draw(_kinds_strategy(tuple(kinds), max_parts)):
+            pieces = draw(_ints(1, max_pieces))
+            if kind == "text":
+                parts.append(TextPart(text=draw(_text_strategy(24)), deltas=pieces))
+            elif kind == "reasoning":
+                parts.append(ReasoningPart(reasoning=draw(_text_strategy(24)), deltas=pieces))
+            else:
+                tool = tools[draw(_ints(0, len(tools) - 1))]
+                arguments = draw(_schema_values(json.dumps(tool.parameters, sort_keys=True)))
+                assert isinstance(arguments, dict)
+                call_id = draw(_CALL_IDS)
+                call = ToolCall(id=call_id, name=tool.name, arguments=arguments, fragments=pieces)
+                parts.append(ToolCallPart(tool_call=call))
+    ids = [p.tool_call.id for p in parts if isinstance(p, ToolCallPart) and p.tool_call.id]
+    if len(ids) != len(set(ids)):  # ids must be unique: drop the explicit ones
+        parts = [_without_id(p) for p in parts]
+    calls = any(isinstance(p, ToolCallPart) for p in parts)
+    finish = "tool_calls" if calls else draw(_FINISHES)
+    return ReplyAttempt(parts=parts, finish=finish, usage=draw(_USAGES))
+
+
+_CALL_IDS = st.none() | st.from_regex(r"call_[A-Za-z0-9]{8}", fullmatch=True)
+_FINISHES = st.sampled_from(["stop", "length", "content_filter"])
+_USAGES = st.none() | st.builds(
+    Usage,
+    input=st.integers(0, 100_000),
+    output=st.integers(0, 100_000),
+    cache_read=st.none() | st.integers(0, 1000),
+)
+
+
+@cache
+def _kinds_strategy(kinds: tuple[str, ...], max_parts: int) -> st.SearchStrategy[list[str]]:
+    return st.lists(st.sampled_from(kinds), max_size=max_parts)
+
+
+def _without_id(part: Part) -> Part:
+    if isinstance(part, ToolCallPart):
+        return ToolCallPart(tool_call=part.tool_call.model_copy(update={"id": None}))
+    return part
+
+
+_replies = _named("replies", _draw_replies)
+
+
+# --------------------------------------------------------------------------- wire
+
+
+def chunkings(
+    *, size: int | None = None, max_every: int = 64, max_splits: int = 4
+) -> st.SearchStrategy[Chunking]:
+    """Where the body is cut: per event, every N bytes (1..``max_every``), inside multi-byte
+    characters, one whole chunk, or (when the body's ``size`` in bytes is known) at up to
+    ``max_splits`` arbitrary offsets, printed back as ``SplitAt`` when fuzzing shrinks."""
+    if size is not None:
+        _check_int("size", size, 0)
+    _check_int("max_every", max_every, 1)
+    _check_int("max_splits", max_splits, 0)
+    return _chunking_strategy(size, max_every, max_splits)
+
+
+@lru_cache(maxsize=1024)
+def _chunking_strategy(
+    size: int | None, max_every: int, max_splits: int
+) -> st.SearchStrategy[Chunking]:
+    options: list[st.SearchStrategy[Chunking]] = [st.just("per_event")]
+    if size is not None:
+        offsets = st.lists(st.integers(0, size), min_size=1, max_size=max_splits, unique=True)
+        options.append(offsets.map(lambda at: SplitAt(at=sorted(at))))
+    options += [
+        st.integers(1, max_every).map(lambda n: EveryN(every=n)),
+        st.just("mid_utf8"),
+        st.just("whole"),
+        st.just("crlf_split"),
+    ]
+    return st.one_of(options)
+
+
+_DATA_ONLY = frozenset({"openai-chat", "gateway"})
+
+
+@cache
+def _option_lists(dialect: str | None) -> st.SearchStrategy[list[str]]:
+    names = [n for n in FRAMING_OPTIONS if not (n == "unknown_events" and dialect in _DATA_ONLY)]
+    if dialect in (None, "openai-chat"):
+        names += CHAT_SHAPES
+    return st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)
+
+
+def _draw_options(draw: Draw[Any], dialect: str | None) -> dict[str, bool]:
+    """Wire options to switch on: none in a third of the draws (they shrink to none), else
+    one to three framing options or chat stream shapes the dialect can express."""
+    if draw(_ints(0, 2)) == 0:
+        return {}
+    return dict.fromkeys(draw(_option_lists(dialect)), True)
+
+
+def wires(*, chunking: st.SearchStrategy[Chunking] | None = None) -> st.SearchStrategy[Wire]:
+    """Line endings, ``data:`` spacing, keep-alive comments, where usage travels (the framing
+    options and chat shapes are drawn by :func:`scenarios`, which knows the dialect)."""
+    return st.builds(
+        Wire,
+        chunking=chunking if chunking is not None else chunkings(),
+        line_ending=st.sampled_from(["lf", "crlf", "cr"]),
+        data_space=st.booleans().map(lambda b: not b),
+        keepalive_every=st.sampled_from([0, 0, 1, 2, 5]),
+        usage_chunk=st.booleans().map(lambda b: not b),
+    )
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+def scenarios(
+    *,
+    dialect: str | None = None,
+    stream: bool | None = None,
+    tools: bool = True,
+    reasoning: bool = True,
+    faults: bool = True,
+    retries: bool = True,
+) -> st.SearchStrategy[Scenario]:
+    """Whole scenarios with the ``expect`` block a correct adapter satisfies.
+
+    With a ``dialect``, only scenarios it can express are drawn, and chunkings include
+    ``SplitAt`` offsets within the reply's synthesized body; without one, chunkings are the
+    size-free forms. ``stream`` fixes streaming on or off (default: both); ``faults`` and
+    ``retries`` allow stream faults and HTTP errors before the reply.
+    """
+    if dialect is not None:
+        from harness.dialects import get_dialect
+
+        get_dialect(dialect)  # an unknown name fails now, listing the known ones
+    if stream is not None:
+        _check_bool("stream", stream)
+    for name, value in (
+        ("tools", tools),
+        ("reasoning", reasoning),
+        ("faults", faults),
+        ("retries", retries),
+    ):
+        _check_bool(name, value)
+    return _scenarios(
+        dialect=dialect,
+        stream=stream,
+        tools=tools,
+        reasoning=reasoning,
+        faults=faults,
+        retries=retries,
+    )
+
+
+def _draw_scenarios(
+    draw: Draw[Any],
+    *,
+    dialect: str | None = None,
+    stream: bool | None = None,
+    tools: bool = True,
+    reasoning: bool = True,
+    faults: bool = True,
+    retries: bool = True,
+) -> Scenario:
+    streamed = not draw(_BOOLEANS) if stream is None else stream
+    offered = draw(_TOOLS) if tools else []
+    reply = _draw_replies(draw, tools=tuple(offered), reasoning=reasoning)
+    pieces = _pieces(reply)
+    plan = (
+        _draw_faults(
+            draw,
+            max_errors=3 if retries else 0,
+            stream=streamed and faults,
+            max_index=pieces,
+            disconnects=retries,
+        )
+        if faults or retries
+        else Faults()
+    )
+    wire = draw(_WIRES)
+    options = _draw_options(draw, dialect) if streamed else {}
+    wire = wire.model_copy(update={"keepalive_every": plan.keepalive_every, **options})
+    reply = reply.model_copy(update={"wire": wire, "fault": plan.stream})
+    request = Request(
+        messages=[Message(role="user", content=draw(_text_strategy(12)) or "Hello")],
+        tools=offered,
+        stream=streamed,
+    )
+    attempts: list[Attempt] = [ErrorAttempt(error=e) for e in plan.errors]
+    if plan.disconnect:
+        attempts.append(DisconnectAttempt(disconnect=Disconnect()))
+    attempts.append(ReplyWrapper(reply=reply))
+    scenario = Scenario(
+        id=SCENARIO_ID,
+        description="Generated by harness.fuzz.strategies.scenarios().",
+        request=request,
+        attempts=attempts,
+        expect=_expect(reply, plan),
+    )
+    size = None
+    if dialect is not None:
+        size = _body_size(scenario, dialect)
+    chunking = draw(_chunking_strategy(size, 64, 4))
+    final = with_chunking(scenario, chunking)
+    if dialect is not None and _body_size(final, dialect) is None:
+        reject()  # the dialect cannot express it
+    return final
+
+
+_TOOLS = tools(max_tools=2)
+_WIRES = wires(chunking=st.just("per_event"))
+_scenarios = _named("scenarios", _draw_scenarios)
+
+
+def _pieces(reply: ReplyAttempt) -> int:
+    """How many deltas and fragments the reply streams (a lower bound on content events)."""
+    count = 0
+    for part in reply.parts:
+        if isinstance(part, TextPart):
+            count += len(split_text(part.text, part.deltas))
+        elif isinstance(part, ReasoningPart):
+            count += len(split_text(part.reasoning, part.deltas))
+        else:
+            call = part.tool_call
+            count += len(split_text(call.argument_text(), call.fragments))
+    return count
+
+
+def expect_for(reply: ReplyAttempt, plan: Faults) -> Expect:
+    """What a correct adapter does on this reply after these faults (the protocol default)."""
+    return _expect(reply, plan)
+
+
+def wire_cases(*, dialect: str | None = None) -> list[Scenario]:
+    """The seed corpus of ``harness fuzz``: one scenario per wire case of issue 16 (every
+    status, Retry-After form, x-should-retry, a dropped connection, a retry run one past the
+    default budget, every SSE framing option and chat shape), those ``dialect`` can express."""
+    from harness.fuzz.corpus import wire_cases as cases
+
+    if dialect is None:
+        return cases()
+    from harness.dialects import get_dialect
+
+    speaker = get_dialect(dialect)
+    return [s for s in cases() if speaker.supports(s) is None]
+
+
+def _expect(reply: ReplyAttempt, plan: Faults) -> Expect:
+    final, give_up = plan.http_outcome()
+    max_wait = plan.max_wait()
+    if final is not None:  # a final error, x-should-retry: false, or the budget spent
+        return Expect(
+            error=final, give_up=give_up, requests=plan.attempts_used(), max_wait=max_wait
+        )
+    error = plan.error_kind()
+    if error is not None:
+        return Expect(error=error, give_up=give_up, max_wait=max_wait)
+    calls = [p.tool_call for p in reply.parts if isinstance(p, ToolCallPart)]
+    reasoning = [p.reasoning for p in reply.parts if isinstance(p, ReasoningPart)]
+    # a wait past the cap may be cut to the adapter's own cap: it sets no least wait
+    waits = [w for w in (asked_wait(e) for e in plan.errors) if w <= WAIT_CAP]
+    return Expect(
+        text="".join(p.text for p in reply.parts if isinstance(p, TextPart)),
+        reasoning="".join(reasoning) if reasoning else None,
+        tool_calls=[
+            ExpectedToolCall(
+                name=c.name,
+                arguments=c.arguments if isinstance(c.arguments, dict) else {},
+                id=c.id,
+            )
+            for c in calls
+        ],
+        finish=reply.finish,
+        usage=(
+            ExpectedUsage(input=reply.usage.input, output=reply.usage.output)
+            if reply.usage is not None
+            else None
+        ),
+        requests=plan.attempts_used(),
+        min_wait=round(sum(waits), 6) if sum(waits) > 0 else None,
+        max_wait=max_wait,
+        give_up=give_up,
+    )
+
+
+def _body_size(scenario: Scenario, dialect_name: str) -> int | None:
+    """The smallest chunked 200 body the dialect sends (SplitAt offsets must fit in it),
+    or None when the dialect cannot express the scenario."""
+    from harness.dialects import get_dialect
+
+    dialect = get_dialect(dialect_name)
+    if dialect.supports(scenario) is not None:
+        return None
+    try:
+        script = dialect.synthesize(scenario)
+    except ValueError:
+        return None
+    sizes = [len(ex.body) for ex in script.exchanges if ex.status < 400]
+    return min(sizes, default=0)

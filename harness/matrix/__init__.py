@@ -1,0 +1,1 @@
+"""The conformance matrix: cells in worker processes, environments, baseline, verdicts."""

@@ -1,0 +1,312 @@
+"""The conformance matrix: every scenario against every driver, each driver in its own process.
+
+Drivers run in parallel worker processes (``harness.matrix.worker``), as many at once as the
+machine has cores; each sends one JSON cell per line on a pipe of its own (not its stdout,
+which the adapter may print on), merged here in a stable order so two runs give the same
+report.
+
+The matrix cannot hang and loses only what a crash takes: a worker that dies mid-cell (a
+crash, or the hard stop after a cell's wall budget) loses that cell only, reported as
+``setup-worker-crashed`` (an error) or ``adapter-hung`` (a finding, with the stacks the
+hard stop dumped), and a new worker runs the cells after it. A worker that sends nothing
+for longer than a cell may take is killed and treated the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.run.budget import Budget
+from harness.run.cell import Cell, error_cell
+from harness.vocab.findings import Finding
+
+__all__ = ["Matrix", "run_matrix"]
+
+
+@dataclass
+class Matrix:
+    """All cells of one run, in driver then scenario order."""
+
+    drivers: list[str]
+    scenarios: list[str]
+    cells: list[Cell] = field(default_factory=list)
+    wall_seconds: float = 0.0
+
+    def cell(self, driver: str, scenario: str) -> Cell | None:
+        for c in self.cells:
+            if c.driver == driver and c.scenario == scenario:
+                return c
+        return None
+
+    def counts(self) -> dict[str, int]:
+        out = {"pass": 0, "fail": 0, "n/a": 0, "error": 0}
+        for c in self.cells:
+            out[c.status] += 1
+        return out
+
+
+def run_matrix(
+    drivers: Sequence[str],
+    scenario_paths: Sequence[Path],
+    scenario_ids: Sequence[str],
+    *,
+    jobs: int | None = None,
+    on_cell: Callable[[Cell], None] | None = None,
+    rechunk: bool = False,
+    budget: Budget | None = None,
+    preload: Sequence[str] = (),
+) -> Matrix:
+    """Run every scenario through every driver, one worker process per driver; ``rechunk``
+    also checks invariant 5 in every cell (about 1.6-1.8x the time, measured). ``budget``
+    bounds each cell (default :class:`~harness.run.budget.Budget`); ``preload`` names modules
+    each worker imports first (modules that register drivers)."""
+    started = time.perf_counter()
+    for module in preload:  # here too: the drivers' environments are looked up here
+        importlib.import_module(module)
+    jobs = jobs or max(1, min(len(drivers), os.cpu_count() or 1))
+    spec = _Spec(list(scenario_paths), rechunk, budget or Budget(), tuple(preload))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(lambda d: _run_driver(d, spec, scenario_ids, on_cell), drivers))
+    order = {s: i for i, s in enumerate(scenario_ids)}
+    cells = [c for cells in results for c in sorted(cells, key=lambda c: order[c.scenario])]
+    return Matrix(
+        drivers=list(drivers),
+        scenarios=list(scenario_ids),
+        cells=cells,
+        wall_seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What every worker of one matrix gets."""
+
+    paths: list[Path]
+    rechunk: bool
+    budget: Budget
+    preload: tuple[str, ...]
+
+
+STARTUP_SECONDS = 300.0
+"""How long a worker may take to start (import the driver, load the scenarios) or to go from
+one cell to the next before it is presumed stuck."""
+
+
+@dataclass
+class _Ended:
+    """How one worker process ended: the cell it was in, if any, and why."""
+
+    current: dict[str, Any] | None
+    returncode: int | None
+    stderr: str
+    dump: str
+    killed: bool
+
+
+def _run_driver(
+    driver: str,
+    spec: _Spec,
+    scenario_ids: Sequence[str],
+    on_cell: Callable[[Cell], None] | None,
+) -> list[Cell]:
+    """All cells of one driver: workers one after the other until every cell is reported."""
+    from harness.matrix.envs import python_for
+    from harness.vocab.errors import HarnessError
+
+    cells: list[Cell] = []
+
+    def emit(cell: Cell) -> None:
+        cells.append(cell)
+        if on_cell is not None:
+            on_cell(cell)
+
+    try:
+        python = python_for(driver) or sys.executable
+    except HarnessError as exc:  # one driver's broken environment must not stop the matrix
+        for s in scenario_ids:
+            emit(error_cell(driver, s, "", "setup-environment", str(exc)))
+        return cells
+    remaining = list(scenario_ids)
+    first = True
+    while remaining:
+        before = len(cells)
+        ended = _one_worker(python, driver, spec, None if first else remaining, emit)
+        first = False
+        done = {c.scenario for c in cells}
+        remaining = [s for s in remaining if s not in done]
+        if not remaining:
+            break
+        current = ended.current
+        if current is None and ended.returncode == 0 and len(cells) > before:
+            continue  # it stopped after a hung cell: the rest in a fresh worker
+        if current is None or current["start"] not in remaining:
+            # died outside any cell (at start-up, or between cells): nothing left to learn
+            why = _crash_reason(driver, ended)
+            for s in remaining:
+                emit(error_cell(driver, s, "", "setup-worker-crashed", why))
+            break
+        emit(_lost_cell(driver, current, ended, spec.budget))
+        remaining.remove(current["start"])
+    return cells
+
+
+def _one_worker(
+    python: str,
+    driver: str,
+    spec: _Spec,
+    only: list[str] | None,
+    emit: Callable[[Cell], None],
+) -> _Ended:
+    flags = ["--rechunk"] if spec.rechunk else []
+    for module in spec.preload:
+        flags += ["--import", module]
+    for scenario in only or ():
+        flags += ["--scenario", scenario]
+    budget = spec.budget
+    flags += ["--wall-budget", str(budget.wall_seconds)]
+    flags += ["--virtual-budget", str(budget.virtual_seconds)]
+    from harness.matrix.worker import HARD_STOP_GRACE
+
+    hard_stop = budget.wall_seconds + HARD_STOP_GRACE
+    flags += ["--hard-stop", str(hard_stop)]
+    read_end, write_end = os.pipe()
+    with (
+        tempfile.TemporaryDirectory(prefix="harness-worker-") as tmp,
+        open(os.path.join(tmp, "stderr"), "w+", encoding="utf-8") as errors,
+    ):
+        dump_path = os.path.join(tmp, "hang-dump")
+        cmd = [python, "-m", "harness.matrix.worker", "--driver", driver, *flags]
+        cmd += ["--results-fd", str(write_end), "--hang-dump", dump_path, *map(str, spec.paths)]
+        try:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,  # adapters print there; results have their pipe
+                stderr=errors,
+                pass_fds=(write_end,),
+                env=_worker_env(),
+            )
+        finally:
+            os.close(write_end)
+        in_cell = hard_stop + HARD_STOP_GRACE
+        current: dict[str, Any] | None = None
+        killed = False
+
+        def patience() -> float:
+            return in_cell if current else STARTUP_SECONDS
+
+        with proc, os.fdopen(read_end, "rb") as channel:
+            for message in _messages(channel, patience):
+                if message is None:  # silent for too long: abandon the process
+                    proc.kill()
+                    killed = True
+                    break
+                if "start" in message:
+                    current = message
+                elif "cell" in message:
+                    current = None
+                    emit(Cell.model_validate(message["cell"]))
+            proc.wait()
+        errors.seek(0)
+        stderr = errors.read()
+        dump = Path(dump_path).read_text(encoding="utf-8") if os.path.exists(dump_path) else ""
+    return _Ended(current, proc.returncode, stderr, dump, killed)
+
+
+def _messages(channel: Any, timeout: Callable[[], float]) -> Iterator[dict[str, Any] | None]:
+    """JSON objects from the worker's pipe, one per line; None when nothing came within
+    ``timeout()`` seconds. Lines that are not JSON objects are skipped."""
+    selector = selectors.DefaultSelector()
+    selector.register(channel, selectors.EVENT_READ)
+    buffer = b""
+    try:
+        while True:
+            if not selector.select(timeout()):
+                yield None
+                return
+            chunk = os.read(channel.fileno(), 65536)
+            if not chunk:
+                return
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for line in lines:
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(message, dict):
+                    yield message
+    finally:
+        selector.close()
+
+
+def _lost_cell(driver: str, current: dict[str, Any], ended: _Ended, budget: Budget) -> Cell:
+    """The cell a worker died in: hung (the hard stop fired, or it was killed for silence)
+    or crashed."""
+    scenario, dialect = str(current["start"]), str(current.get("dialect", ""))
+    source = str(current.get("source", ""))
+    if ended.killed or "Timeout (" in ended.dump:
+        stack = _dumped_stack(ended.dump)
+        message = (
+            f"the adapter did not finish within the cell's wall budget of "
+            f"{budget.wall_seconds:g} s and could not be interrupted (stuck outside Python "
+            "code); its worker process was ended"
+        )
+        finding = Finding(
+            code="adapter-hung",
+            check="budget",
+            message=message,
+            expected="the adapter returns within the cell's wall budget",
+            actual=stack or None,
+            where=stack[0] if stack else source,
+        )
+        return Cell(
+            driver=driver,
+            scenario=scenario,
+            dialect=dialect,
+            status="fail",
+            reason=f"adapter-hung: {message}",
+            source=source,
+            findings=[finding],
+        )
+    why = _crash_reason(driver, ended)
+    return error_cell(driver, scenario, dialect, "setup-worker-crashed", why, source=source)
+
+
+def _dumped_stack(dump: str) -> list[str]:
+    """The frames faulthandler wrote for the thread that was running the cell (innermost
+    first, as it writes them)."""
+    blocks = dump.split("\n\n")
+    main = next((b for b in blocks if "Current thread" in b), blocks[0] if blocks else "")
+    return [line.strip() for line in main.splitlines() if line.strip().startswith("File ")][:15]
+
+
+def _crash_reason(driver: str, ended: _Ended) -> str:
+    return (
+        f"worker for {driver} exited with {ended.returncode} before reporting the cell: "
+        + _last_line(ended.stderr)
+    )
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "(no output)"

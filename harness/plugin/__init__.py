@@ -1,0 +1,1 @@
+"""The pytest plugin: wiring, fixtures, the conformance suite, declaring your adapter."""

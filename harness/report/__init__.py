@@ -1,0 +1,1 @@
+"""Reports: every writer of a matrix (terminal, JSON, JUnit, Markdown, HTML) and views."""

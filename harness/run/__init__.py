@@ -1,0 +1,1 @@
+"""Running one cell: the runner, virtual clock, budgets, setup errors, re-chunking."""

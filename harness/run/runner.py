@@ -1,0 +1,316 @@
+"""Run one scenario through one driver: compile, serve, drive, normalize, check.
+
+This is the only place where the stages of the data flow meet:
+scenario -> dialect -> script -> replay transport -> driver -> transcript -> checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from harness.checks import Check, CheckResult, default_checks
+from harness.checks.rootcause import settle
+from harness.checks.wire import overlong_wait
+from harness.dialects import get_dialect
+from harness.dialects.script import Script
+from harness.drivers.base import Driver, DriverContext
+from harness.drivers.classify import classify
+from harness.drivers.contract import Contract, contract_of
+from harness.run.budget import AdapterHung, Budget, stack_of, wall_limit
+from harness.run.clock import Clock
+from harness.run.setup_errors import hung_finding, setup_error
+from harness.scenario.model import Scenario
+from harness.transport.blocked import chained, explain_error
+from harness.transport.core import Replay
+from harness.transport.guard import NetworkBlocked, no_network
+from harness.transport.hosts import base_url_for
+from harness.vocab.events import ErrorEvent, Event, Transcript
+from harness.vocab.findings import Finding
+
+__all__ = ["Run", "Status", "run_scenario"]
+
+Status = Literal["pass", "fail", "n/a", "error"]
+
+
+@dataclass
+class Run:
+    """Everything one cell of the matrix knows: inputs, transcript, check results."""
+
+    scenario: Scenario
+    driver: str
+    dialect: str
+    script: Script | None = None
+    transcript: Transcript | None = None
+    checks: list[CheckResult] = field(default_factory=list)
+    na_reason: str | None = None
+    unclosed_streams: int = 0
+    misses: list[str] = field(default_factory=list)
+    """Requests the script did not expect: ReplayMiss messages, then connections the
+    no-network guard blocked (an adapter that bypassed the replay transport)."""
+    leaked_tasks: list[str] = field(default_factory=list)
+    """Coroutines of asyncio tasks the adapter left pending when its call returned."""
+    setup: Finding | None = None
+    """Why harness could not run the cell as scripted (a ``setup-*`` code): the cell is an
+    ``error``, its checks are not run, and it never counts in the adapter's verdict."""
+    hung: AdapterHung | None = None
+    """The adapter did not finish within the cell's budget (reported as ``adapter-hung``)."""
+    contract: Contract = field(default_factory=Contract)
+    """What the driver declares about its adapter; the checks consult it."""
+
+    @property
+    def status(self) -> Status:
+        if self.na_reason is not None:
+            return "n/a"
+        if self.setup is not None:
+            return "error"
+        return "pass" if all(c.passed for c in self.checks) else "fail"
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for c in self.checks for f in c.findings]
+
+    def reason(self) -> str:
+        """One line for a matrix cell: the n/a reason or the first finding."""
+        if self.na_reason is not None:
+            return self.na_reason
+        if self.setup is not None:
+            return f"{self.setup.code}: {self.setup.message}"
+        found = sorted(self.findings, key=lambda f: f.severity != "error")  # the root first
+        return f"{found[0].code}: {found[0].message}" if found else ""
+
+
+def run_scenario(
+    scenario: Scenario,
+    driver: Driver,
+    *,
+    checks: Sequence[Check] | None = None,
+    budget: Budget | None = None,
+) -> Run:
+    """Run ``scenario`` through ``driver`` on the driver's dialect and check the result.
+
+    ``budget`` (default :class:`~harness.run.budget.Budget`) bounds the adapter's virtual and
+    wall time: past either, the run ends with the single finding ``adapter-hung``.
+    """
+    budget = budget if budget is not None else Budget()
+    dialect = get_dialect(driver.dialect)
+    run = Run(scenario=scenario, driver=driver.name, dialect=dialect.name)
+    run.contract = contract_of(driver)
+    reason = _not_applicable(scenario, driver, dialect.supports(scenario))
+    if reason is not None:
+        run.na_reason = reason
+        return run
+    run.script = dialect.synthesize(scenario)
+    clock = Clock(budget=budget.virtual_seconds)
+    replay = Replay(run.script, clock, repeat_last=run.contract.repeats(scenario))
+    replay.run_name = f"the cell {scenario.id} x {driver.name}"
+    base_url = base_url_for(dialect.name, getattr(driver, "base_url", None))
+    ctx = DriverContext(scenario=scenario, replay=replay, clock=clock, base_url=base_url)
+    started = time.perf_counter()
+    blocked: list[str] = []
+    events: list[Event] = []
+    times: list[float] = []  # when each event came, for timelines
+    outcome = _Outcome()
+    restore = _transport_seams()
+    try:
+        # an adapter that reaches past the replay fails, naming host:port
+        with replay.active(), no_network(), wall_limit(budget.wall_seconds) as limit:
+            try:
+                clock.run(
+                    lambda: _collect(driver, ctx, events, times, blocked, run.leaked_tasks, outcome)
+                )
+            finally:
+                if limit is not None and limit.hung is not None and outcome.hung is None:
+                    outcome.hung = limit.hung
+    except AdapterHung as exc:  # ended outside the adapter's frames (a loop's clean-up)
+        outcome.hung = outcome.hung or clock.hung or exc
+    finally:
+        restore()
+    wall = time.perf_counter() - started
+    responses = replay.responses()  # before the leaked streams are closed below
+    run.unclosed_streams = len(replay.unclosed_streams())
+    for stream in replay.unclosed_streams():
+        stream.close()  # counted; now released, as closing the connection would
+    run.misses = [str(miss) for miss in replay.misses] + blocked
+    run.transcript = Transcript(
+        scenario=scenario.id,
+        driver=driver.name,
+        dialect=dialect.name,
+        versions=_versions(driver),
+        events=events,
+        event_times=times,
+        requests=list(replay.log),
+        responses=responses,
+        virtual_seconds=round(clock.elapsed(), 6),
+        wall_seconds=round(wall, 6),
+    )
+    run.setup = setup_error(run, replay, outcome.raised, blocked)
+    if run.setup is not None:
+        return run  # findings of a cell harness could not run would blame the adapter
+    if outcome.hung is not None:
+        run.hung = outcome.hung
+        # one sleep past the scenario's max_wait is the wait's finding, not a hang
+        found = overlong_wait(run, outcome.hung.wake_at) or hung_finding(outcome.hung, scenario)
+        run.checks.append(CheckResult(found.check, [found]))
+        return run  # what follows from being ended (no finish, unread streams) is not news
+    for check in checks if checks is not None else default_checks():
+        run.checks.append(check(run))
+    run.checks = settle(run, run.checks)  # one root cause per cell, duplicates counted
+    return run
+
+
+def _transport_seams() -> Callable[[], None]:
+    """Undo, after the cell, what :func:`harness.transport.serving` patched during it.
+
+    A driver's ``with serving(...)`` exits when its generator is closed; an adapter ended
+    by its budget may never be, and the patch would then hand every later client (in the
+    next cells) this cell's replay. The HTTP libraries are imported here, before the cell,
+    so the originals are known.
+    """
+    from harness.transport._bind import SEAMS
+
+    saved: list[tuple[type, str, object]] = []
+    for module in _http_libraries():
+        for owner, name in SEAMS:
+            cls = getattr(module, owner)
+            saved.append((cls, name, vars(cls).get(name, _ABSENT)))
+
+    def restore() -> None:
+        for cls, name, value in saved:
+            if vars(cls).get(name, _ABSENT) is value:
+                continue
+            if value is _ABSENT:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, value)
+
+    return restore
+
+
+_ABSENT = object()
+
+
+@functools.cache
+def _http_libraries() -> tuple[Any, ...]:
+    """The installed HTTP libraries the replay serves (imported once)."""
+    import importlib
+    import importlib.util
+
+    from harness.transport import LIBRARIES
+
+    found = [name for name in LIBRARIES if importlib.util.find_spec(name) is not None]
+    return tuple(importlib.import_module(name) for name in found)
+
+
+@dataclass
+class _Outcome:
+    """How the adapter's call ended, beyond the events it yielded."""
+
+    raised: BaseException | None = None
+    hung: AdapterHung | None = None
+
+
+def _not_applicable(scenario: Scenario, driver: Driver, dialect_reason: str | None) -> str | None:
+    # the dialect's reason comes first; it includes a scenario limited to other dialects
+    if dialect_reason is not None:
+        return dialect_reason
+    return driver.supports(scenario) or contract_of(driver).not_supported(scenario)
+
+
+async def _collect(
+    driver: Driver,
+    ctx: DriverContext,
+    events: list[Event],
+    times: list[float],
+    blocked: list[str],
+    leaked: list[str],
+    outcome: _Outcome,
+) -> None:
+    try:
+        async for event in driver.run(ctx):
+            events.append(event)
+            times.append(round(ctx.clock.elapsed(), 6))
+    except AdapterHung as exc:  # raised where the adapter was: its traceback is the stack
+        outcome.hung = _with_stack(ctx.clock.hung or exc, exc)
+    except asyncio.CancelledError as exc:
+        if ctx.clock.hung is None:
+            raise
+        outcome.hung = _with_stack(ctx.clock.hung, exc)  # the budget cancelled it
+    except Exception as exc:  # the adapter's own failure is data, not a harness crash
+        outcome.raised = exc
+        events.append(_classify(driver, exc))
+        times.append(round(ctx.clock.elapsed(), 6))
+        blocked += _blocked_connections(exc)
+    leaked += _pending_tasks()
+
+
+def _with_stack(hung: AdapterHung, caught: BaseException) -> AdapterHung:
+    """``hung`` with the stack ``caught`` travelled through: from the driver inwards to where
+    the adapter was (the one taken where the budget ran out may be the loop's)."""
+    stack = stack_of(caught)
+    if stack:
+        hung.stack = stack
+    return hung
+
+
+def _pending_tasks() -> list[str]:
+    """Tasks the adapter started and left running (the loop's end cancels them), by the
+    name of their coroutine; not the loop's own ``aclose()`` of dropped async generators."""
+    this = asyncio.current_task()
+    names = []
+    for task in asyncio.all_tasks():
+        coro = task.get_coro()
+        name = getattr(coro, "__qualname__", None)
+        if task is not this and name is not None:
+            frame = getattr(coro, "cr_frame", None)
+            module = frame.f_globals.get("__name__", "?") if frame is not None else "?"
+            names.append(f"{module}.{name}")
+    return sorted(names)
+
+
+OWN = "the adapter opened its own connection instead of the replay's"
+
+
+def _blocked_connections(exc: BaseException) -> list[str]:
+    """Connections the guard refused, found in the chain of what the adapter raised (SDKs
+    wrap them: "Connection error."), as misses naming host and port."""
+    found: list[str] = []
+    for e in chained(exc):
+        if isinstance(e, NetworkBlocked):
+            why = e.why or explain_error(exc)
+            found.append(f"{e}: {why}" if why and not e.why else str(e) if why else f"{e}: {OWN}")
+    return found
+
+
+def _classify(driver: Driver, exc: BaseException) -> ErrorEvent:
+    custom = getattr(driver, "classify", None)
+    if callable(custom):
+        result = custom(exc)
+        if isinstance(result, ErrorEvent):
+            return contract_of(driver).classify(exc, result, keep_kind=True)
+    return contract_of(driver).classify(exc, classify(exc))
+
+
+def _versions(driver: Driver) -> dict[str, str]:
+    from harness import DIST_NAME
+
+    return dict(_installed((DIST_NAME, "harness", *getattr(driver, "distributions", ()))))
+
+
+@functools.cache
+def _installed(dists: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Versions of the installed distributions, read once per process: reading package
+    metadata takes milliseconds, as long as a whole cell of a fast adapter."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: list[tuple[str, str]] = []
+    for dist in dists:
+        try:
+            found.append((dist, version(dist)))
+        except PackageNotFoundError:
+            continue
+    return tuple(found)

@@ -1,0 +1,1 @@
+"""Vocabulary every stage shares: events, findings, exceptions, names, JSON Schemas."""
