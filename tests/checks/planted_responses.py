@@ -93,8 +93,8 @@ class PlantedResponsesDriver(PlantedWireDriver):
                 "completion_tokens": usage["output_tokens"],
             }
         if kind == "response.incomplete" and not bugs.incomplete_as_completed:
-            reason = (response.get("incomplete_details") or {}).get("reason")
-            state["finish"] = "length" if bugs.incomplete_reason_ignored else _INCOMPLETE[str(reason)]
+            reason = str((response.get("incomplete_details") or {}).get("reason"))
+            state["finish"] = "length" if bugs.incomplete_reason_ignored else _INCOMPLETE[reason]
         else:
             state["finish"] = "tool_calls" if state["calls"] else "stop"
         return []
