@@ -358,10 +358,11 @@ def _draw_scenarios(
 
 def _ending(draw: Draw[Any], reply: ReplyAttempt, dialect: str | None) -> ReplyAttempt:
     """The endings only one wire has, drawn for it: Anthropic's paused turn (pause_turn),
-    a Responses response that ends failed (response.failed with its error object)."""
-    if dialect == "anthropic-messages" and reply.finish != "tool_calls" and not draw(_ints(0, 3)):
+    a Responses response that ends failed (response.failed with its error object). They
+    shrink away (to the usual ending), as the draws shrink towards 0."""
+    if dialect == "anthropic-messages" and reply.finish != "tool_calls" and draw(_ints(0, 3)) == 3:
         return reply.model_copy(update={"finish": "paused"})
-    if dialect == "openai-responses" and not draw(_ints(0, 5)):
+    if dialect == "openai-responses" and draw(_ints(0, 5)) == 5:
         return reply.model_copy(update={"outcome": "failed"})
     return reply
 
