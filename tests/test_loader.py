@@ -90,7 +90,7 @@ def test_wrong_finish_names_file_line_and_field() -> None:
     error = _error(text)
     assert str(error) == (
         "scenarios/demo.yaml:11: attempts[0].reply.finish: expected one of 'stop', 'length',"
-        " 'tool_calls', 'content_filter', 'error' (got 'done')"
+        " 'tool_calls', 'content_filter', 'error', 'paused' (got 'done')"
     )
     assert (error.file, error.line, error.field) == (
         "scenarios/demo.yaml",

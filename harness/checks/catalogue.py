@@ -387,8 +387,9 @@ _ENTRIES = [
         "error",
         "expectations",
         "The finish reason differs from what the server sent.",
-        "finish_reason / stop_reason tell a caller whether to run tools or continue (length).",
-        "Map the provider's reason onto stop, length, tool_calls or content_filter.",
+        "finish_reason / stop_reason tell a caller whether to run tools or continue (length, "
+        "or a paused turn it sends back to be resumed).",
+        "Map the provider's reason onto stop, length, tool_calls, content_filter or paused.",
     ),
     # --- the adapter's declared contract -------------------------------------------------
     _E(
@@ -545,6 +546,25 @@ _ENTRIES = [
         'OpenAI-compatible servers send content "" and content null deltas (role chunks, '
         "tool-call chunks, keep-alive chunks); they carry no text.",
         "Skip empty and null content; never index into it or yield it.",
+    ),
+    _E(
+        "ping-event-mishandled",
+        "error",
+        "expectations",
+        "The adapter failed on Anthropic ping events between content blocks or deltas.",
+        "Anthropic's streaming docs: a stream may include any number of ping events, "
+        "anywhere; they carry nothing and keep the connection alive.",
+        "Ignore ping events wherever they arrive; never tie them to a block's position.",
+    ),
+    _E(
+        "tool-args-done-ignored",
+        "error",
+        "expectations",
+        "The adapter lost a function call's arguments that came with no delta events.",
+        "OpenAI Responses: response.function_call_arguments.done and "
+        "response.output_item.done carry a call's complete arguments; a server may send them "
+        "with no response.function_call_arguments.delta before.",
+        "Take a call's arguments from its done event (the deltas are only a preview).",
     ),
     _E(
         "empty-text-event",

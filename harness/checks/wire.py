@@ -45,6 +45,8 @@ OPTION_CODES: dict[str, str] = {
     "tool_index_zero": "tool-call-index-reused-mishandled",
     "role_only_first": "chat-role-only-chunk-mishandled",
     "empty_deltas": "chat-empty-delta-mishandled",
+    "pings": "ping-event-mishandled",
+    "args_without_deltas": "tool-args-done-ignored",
 }
 """The code for an adapter that fails only because this wire option is on."""
 

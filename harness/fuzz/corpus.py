@@ -12,19 +12,21 @@ Re-exported as :func:`harness.fuzz.strategies.wire_cases`.
 
 from __future__ import annotations
 
-from harness.dialects._framing import CHAT_SHAPES
+from harness.dialects._framing import CHAT_SHAPES, DIALECT_SHAPES
 from harness.fuzz.faults import (
     ALL_STATUSES,
     RETRY_BUDGET,
     Faults,
 )
-from harness.scenario.model import (
+from harness.scenario import (
     Attempt,
     Disconnect,
     DisconnectAttempt,
     ErrorAttempt,
     HttpError,
     Message,
+    Part,
+    ReasoningPart,
     ReplyAttempt,
     ReplyWrapper,
     Request,
@@ -40,7 +42,7 @@ from harness.scenario.wire import FRAMING_OPTIONS
 
 __all__ = ["WIRE_OPTIONS", "wire_cases"]
 
-WIRE_OPTIONS = (*FRAMING_OPTIONS, *CHAT_SHAPES)
+WIRE_OPTIONS = (*FRAMING_OPTIONS, *CHAT_SHAPES, *DIALECT_SHAPES)
 
 _TOOL = Tool(
     name="get_weather",
@@ -126,7 +128,7 @@ def wire_cases() -> list[Scenario]:
     )
     for option in WIRE_OPTIONS:
         wire = Wire.model_validate({option: True})
-        calls = option in ("tool_index_zero", "args_with_finish")
+        calls = option in ("tool_index_zero", "args_with_finish", "args_without_deltas")
         name = option.replace("_", "-")
         cases.append(_scenario(name, _reply(wire, calls=calls), Faults(), stream=True))
     for name, wire in (
@@ -134,4 +136,37 @@ def wire_cases() -> list[Scenario]:
         ("crlf-split", Wire(line_ending="crlf", chunking="crlf_split")),
     ):
         cases.append(_scenario(name, _reply(wire, calls=False), Faults(), stream=True))
+    for name, reply in _endings():
+        cases.append(_scenario(name, reply, Faults(), stream=True))
     return cases
+
+
+def _endings() -> list[tuple[str, ReplyAttempt]]:
+    """Reply endings and item orders of issue 16 item 4: Anthropic's refusal and pause_turn
+    (a Responses response incomplete for content_filter or max_output_tokens), a Responses
+    response.failed, a reasoning item and a function call between two messages."""
+    plain = _reply(Wire(), calls=False)
+    call = ToolCall(id="call_corpus03", name="get_weather", arguments={"city": "Oslo"})
+    between: list[Part] = [TextPart(text="Let me check. ", deltas=2)]
+    last = TextPart(text="One moment.", deltas=2)
+    return [
+        ("finish-content-filter", plain.model_copy(update={"finish": "content_filter"})),
+        ("finish-length", plain.model_copy(update={"finish": "length"})),
+        ("finish-paused", plain.model_copy(update={"finish": "paused"})),
+        ("outcome-failed", plain.model_copy(update={"outcome": "failed"})),
+        (
+            "reasoning-between-messages",
+            plain.model_copy(
+                update={"parts": [*between, ReasoningPart(reasoning="Oslo, then.", deltas=2), last]}
+            ),
+        ),
+        (
+            "call-between-messages",
+            plain.model_copy(
+                update={
+                    "parts": [*between, ToolCallPart(tool_call=call), last],
+                    "finish": "tool_calls",
+                }
+            ),
+        ),
+    ]

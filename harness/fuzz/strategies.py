@@ -21,7 +21,7 @@ import hypothesis.strategies as st
 from hypothesis import reject
 from hypothesis.errors import InvalidArgument
 
-from harness.dialects._framing import CHAT_SHAPES
+from harness.dialects._framing import CHAT_SHAPES, DIALECT_SHAPES
 from harness.dialects.chunking import split_text
 from harness.fuzz.faults import (
     FAULT_ERRORS,
@@ -51,7 +51,7 @@ from harness.fuzz.values import (
     tools,
 )
 from harness.run.rechunk import with_chunking
-from harness.scenario.model import (
+from harness.scenario import (
     Attempt,
     Chunking,
     Disconnect,
@@ -234,6 +234,7 @@ def _option_lists(dialect: str | None) -> st.SearchStrategy[list[str]]:
     names = [n for n in FRAMING_OPTIONS if not (n == "unknown_events" and dialect in _DATA_ONLY)]
     if dialect in (None, "openai-chat"):
         names += CHAT_SHAPES
+    names += [name for name, owner in DIALECT_SHAPES.items() if owner == dialect]
     return st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)
 
 
@@ -312,7 +313,7 @@ def _draw_scenarios(
 ) -> Scenario:
     streamed = not draw(_BOOLEANS) if stream is None else stream
     offered = draw(_TOOLS) if tools else []
-    reply = _draw_replies(draw, tools=tuple(offered), reasoning=reasoning)
+    reply = _ending(draw, _draw_replies(draw, tools=tuple(offered), reasoning=reasoning), dialect)
     pieces = _pieces(reply)
     plan = (
         _draw_faults(
@@ -353,6 +354,17 @@ def _draw_scenarios(
     if dialect is not None and _body_size(final, dialect) is None:
         reject()  # the dialect cannot express it
     return final
+
+
+def _ending(draw: Draw[Any], reply: ReplyAttempt, dialect: str | None) -> ReplyAttempt:
+    """The endings only one wire has, drawn for it: Anthropic's paused turn (pause_turn),
+    a Responses response that ends failed (response.failed with its error object). They
+    shrink away (to the usual ending), as the draws shrink towards 0."""
+    if dialect == "anthropic-messages" and reply.finish != "tool_calls" and draw(_ints(0, 3)) == 3:
+        return reply.model_copy(update={"finish": "paused"})
+    if dialect == "openai-responses" and draw(_ints(0, 5)) == 5:
+        return reply.model_copy(update={"outcome": "failed"})
+    return reply
 
 
 _TOOLS = tools(max_tools=2)
@@ -400,7 +412,7 @@ def _expect(reply: ReplyAttempt, plan: Faults) -> Expect:
         return Expect(
             error=final, give_up=give_up, requests=plan.attempts_used(), max_wait=max_wait
         )
-    error = plan.error_kind()
+    error = plan.error_kind() or ("server" if reply.outcome == "failed" else None)
     if error is not None:
         return Expect(error=error, give_up=give_up, max_wait=max_wait)
     calls = [p.tool_call for p in reply.parts if isinstance(p, ToolCallPart)]

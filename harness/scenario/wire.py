@@ -114,6 +114,18 @@ class Wire(_Model):
         False,
         description="OpenAI chat: the first chunk carries only the role, no content key.",
     )
+    # Shapes of one named-event wire (other wires have no such events).
+    pings: bool = Field(
+        False,
+        description="Anthropic Messages: a ping event after every event but the last "
+        "(the API sends pings between content blocks and deltas to keep a stream alive).",
+    )
+    args_without_deltas: bool = Field(
+        False,
+        description="OpenAI Responses: no response.function_call_arguments.delta events; a "
+        "function call's arguments arrive only in response.function_call_arguments.done and "
+        "response.output_item.done.",
+    )
 
     def framing(self) -> list[str]:
         """The names of the SSE framing options that are on (for n/a reasons and codes)."""
