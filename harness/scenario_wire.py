@@ -114,6 +114,20 @@ class Wire(_Model):
         False,
         description="OpenAI chat: the first chunk carries only the role, no content key.",
     )
+    legacy_function_call: bool = Field(
+        False,
+        description="OpenAI chat: the reply's one tool call is sent the pre-tools way, as "
+        "function_call (name, then argument fragments; no id) with finish_reason "
+        "function_call, as Azure and many OpenAI-compatible servers still answer.",
+    )
+    choices: int = Field(
+        1,
+        ge=1,
+        le=4,
+        description="OpenAI chat: the reply carries this many choices (as for a request with "
+        "n), each chunk one choice, interleaved; choice 0 is the reply's parts, choice k the "
+        "same parts with its text marked and its call ids suffixed. Events report choice 0.",
+    )
 
     def framing(self) -> list[str]:
         """The names of the SSE framing options that are on (for n/a reasons and codes)."""

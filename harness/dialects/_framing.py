@@ -31,6 +31,7 @@ CHAT_SHAPES = (
     "usage_repeated",
     "empty_deltas",
     "role_only_first",
+    "legacy_function_call",
 )
 """Wire options that shape an OpenAI chat stream (other wires have no such chunks)."""
 
@@ -41,6 +42,10 @@ def framing_support(scenario: Scenario, *, named_events: bool, chat: bool = Fals
         shapes = [n for n in CHAT_SHAPES if getattr(reply.wire, n)]
         if shapes and not chat:
             return f"{', '.join(shapes)} shape OpenAI chat chunks, which this wire does not have"
+        if reply.wire.choices > 1 and not chat:
+            return "several choices (choices > 1) are OpenAI chat's n; this wire has one reply"
+        if reply.refusal is not None and not chat:
+            return "a refusal is OpenAI chat's refusal delta, which this wire does not carry"
         framing = reply.wire.framing()
         if framing and not scenario.request.stream:
             return f"SSE framing options ({', '.join(framing)}) need a streamed request"

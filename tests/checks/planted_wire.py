@@ -22,7 +22,15 @@ from typing import Any, ClassVar
 import httpx
 
 from harness.drivers.base import DriverContext
-from harness.events import ErrorEvent, Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
+from harness.events import (
+    ErrorEvent,
+    Event,
+    FinishEvent,
+    RefusalEvent,
+    TextEvent,
+    ToolCallEvent,
+    UsageEvent,
+)
 from harness.scenario import Scenario
 from tests.checks.planted import PlantedError
 
@@ -64,6 +72,10 @@ class WireBugs:
     decode_per_chunk: bool = False
     accept_truncation: bool = False
     unknown_event_crash: bool = False
+    drop_refusal: bool = False
+    refusal_as_text: bool = False
+    ignore_function_call: bool = False
+    ignore_choice_index: bool = False
     # statuses and retry headers
     retry_statuses: frozenset[int] = field(default_factory=frozenset)
     kind_408_as_server: bool = False
@@ -327,8 +339,10 @@ class PlantedWireDriver:
             except ValueError:
                 yield ToolCallEvent(id=call["id"], name=call["name"], raw=text)
         finish = state["finish"]
-        reason = finish if finish in ("stop", "length", "tool_calls", "content_filter") else None
-        yield FinishEvent(reason=reason, raw=finish)  # type: ignore[arg-type]
+        reason = _REASONS.get(finish)
+        if finish == "function_call" and bugs.ignore_function_call:
+            reason = None  # planted: the legacy finish reason is not known
+        yield FinishEvent(reason=reason, raw=finish)
 
     def _chunk(self, kind: str | None, data: str, state: dict[str, Any]) -> list[Event]:
         bugs = self.bugs
@@ -353,6 +367,8 @@ class PlantedWireDriver:
                     UsageEvent(input=usage["prompt_tokens"], output=usage["completion_tokens"])
                 )
         for choice in payload.get("choices", []):
+            if choice.get("index", 0) != 0 and not bugs.ignore_choice_index:
+                continue  # the caller reads choice 0; planted: every chunk's choice read
             delta = choice.get("delta") or {}
             finish = choice.get("finish_reason")
             if finish and bugs.skip_delta_on_finish:
@@ -364,8 +380,17 @@ class PlantedWireDriver:
                 len(delta["content"])  # planted: TypeError on content null
             if content or (bugs.yield_empty_text and content is not None):
                 out.append(TextEvent(text=content))
+            refusal = delta.get("refusal")
+            if refusal and bugs.refusal_as_text:  # planted: a refusal read as content
+                out.append(TextEvent(text=refusal))
+            elif refusal and not bugs.drop_refusal:  # planted: refusal deltas ignored
+                out.append(RefusalEvent(text=refusal))
             for fragment in delta.get("tool_calls") or []:
                 self._fragment(fragment, state["calls"])
+            legacy = delta.get("function_call")
+            if legacy is not None and not bugs.ignore_function_call:
+                # the pre-tools call: no id, no index; each piece continues the one call
+                self._fragment({"index": -1, "function": legacy}, state["calls"])
             state["finish"] = finish or state["finish"]
         return out
 
@@ -386,6 +411,13 @@ class PlantedWireDriver:
             call["args"].append(fn["arguments"])
 
 
+_REASONS: dict[str | None, Any] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "content_filter": "content_filter",
+    "function_call": "tool_calls",
+}
 _STOP = {"end_turn": "stop", "tool_use": "tool_calls", "max_tokens": "length"}
 
 

@@ -30,6 +30,9 @@ WIRE_CASES = [
     "chat-usage-repeated",
     "chat-empty-deltas",
     "chat-role-only-first",
+    "chat-refusal",
+    "chat-legacy-function-call",
+    "chat-choices-interleaved",
     "fault-http-403",
     "fault-http-413",
     "fault-http-422",
@@ -103,6 +106,14 @@ PLANTED: list[tuple[WireBugs, str, str]] = [
         "chat-role-only-chunk-mishandled",
     ),
     (WireBugs(decode_per_chunk=True), "tool-call-args-split-escapes", "tool-args-not-joined"),
+    (WireBugs(drop_refusal=True), "chat-refusal", "refusal-dropped"),
+    (WireBugs(refusal_as_text=True), "chat-refusal", "refusal-as-text"),
+    (
+        WireBugs(ignore_function_call=True),
+        "chat-legacy-function-call",
+        "chat-function-call-mishandled",
+    ),
+    (WireBugs(ignore_choice_index=True), "chat-choices-interleaved", "chat-choices-interleaved"),
     # 3. statuses and retry headers
     (WireBugs(retry_statuses=frozenset({403})), "fault-http-403", "non-retryable-retried"),
     (WireBugs(retry_statuses=frozenset({413})), "fault-http-413", "non-retryable-retried"),
@@ -129,7 +140,7 @@ PLANTED: list[tuple[WireBugs, str, str]] = [
 def test_planted_bug_is_reported_with_its_code(bugs: WireBugs, scenario_id: str, code: str) -> None:
     codes = [f.code for f in run(scenario_id, bugs).findings if f.severity == "error"]
     assert code in codes, codes
-    if code.startswith(("sse-", "chat-", "tool-call-index")):
+    if code.startswith(("sse-", "chat-", "tool-call-index", "refusal-")):
         # a framing or shape bug is that case's alone: on a plain stream the client passes
         assert run("text-plain", bugs).findings == []
 
