@@ -342,10 +342,16 @@ def _content_events(obj: Any) -> list[Event]:
 
 
 def refusal_of(obj: Any) -> str | None:
-    """A refusal on a delta or message: the ``refusal`` field, or the extra field of that
-    name where the library's type lacks it."""
+    """A refusal on a delta or message: the ``refusal`` field, or where the library keeps
+    fields its type lacks (an extra field; litellm's ``provider_specific_fields``)."""
     value = getattr(obj, "refusal", None)
     if isinstance(value, str):
         return value
-    value = (getattr(obj, "model_extra", None) or {}).get("refusal")
-    return value if isinstance(value, str) else None
+    for extra in (
+        getattr(obj, "model_extra", None),
+        getattr(obj, "provider_specific_fields", None),
+    ):
+        value = extra.get("refusal") if isinstance(extra, Mapping) else None
+        if isinstance(value, str):
+            return value
+    return None
