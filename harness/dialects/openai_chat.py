@@ -353,7 +353,7 @@ def _choice_stream(
         add({"refusal": piece})
     finish_delta: dict[str, Any] = {}
     calls_last = bool(content) and any(
-        k in content[-1] for k in ('"tool_calls"', '"function_call"')
+        key in content[-1] for key in ('"tool_calls"', '"function_call"')
     )
     if wire.args_with_finish and calls_last:
         # the last argument fragment moves into the finish chunk
