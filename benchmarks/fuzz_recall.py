@@ -58,6 +58,9 @@ def _cases() -> list[tuple[str, object, Callable[..., bool]]]:
     def calls(s: Scenario) -> bool:
         return any(type(p).__name__ == "ToolCallPart" for r in s.replies() for p in r.parts)
 
+    def refusal(s: Scenario) -> bool:
+        return any(r.refusal is not None for r in s.replies())
+
     disconnect: Callable[[Scenario], bool] = lambda s: any(  # noqa: E731
         isinstance(a, DisconnectAttempt) for a in s.attempts
     )
@@ -105,6 +108,18 @@ def _cases() -> list[tuple[str, object, Callable[..., bool]]]:
             wire("role_only_first"),
         ),
         ("decode_per_chunk", WireBugs(decode_per_chunk=True), lambda s: True),
+        ("drop_refusal", WireBugs(drop_refusal=True), refusal),
+        ("refusal_as_text", WireBugs(refusal_as_text=True), refusal),
+        (
+            "ignore_function_call",
+            WireBugs(ignore_function_call=True),
+            wire("legacy_function_call"),
+        ),
+        (
+            "ignore_choice_index",
+            WireBugs(ignore_choice_index=True),
+            lambda s: any(r.wire.choices > 1 for r in s.replies()),
+        ),
         ("retry_403", WireBugs(retry_statuses=frozenset({403})), status(403)),
         ("retry_413", WireBugs(retry_statuses=frozenset({413})), status(413)),
         ("retry_422", WireBugs(retry_statuses=frozenset({422})), status(422)),

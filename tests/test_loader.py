@@ -111,7 +111,7 @@ def test_unknown_key_without_close_match_lists_the_allowed_keys() -> None:
     text = VALID.replace("expect:\n", "expect:\n  banana: 1\n")
     message = str(_error(text))
     assert message.startswith("scenarios/demo.yaml:13: expect.banana: unknown key 'banana' (")
-    assert "text, reasoning, tool_calls, finish" in message
+    assert "text, reasoning, refusal, tool_calls, finish" in message
 
 
 def test_missing_required_field() -> None:

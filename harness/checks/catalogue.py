@@ -567,6 +567,54 @@ _ENTRIES = [
         "Take a call's arguments from its done event (the deltas are only a preview).",
     ),
     _E(
+        "chat-function-call-mishandled",
+        "error",
+        "expectations",
+        "The adapter lost or misread a legacy function_call (the pre-tools call).",
+        "Azure and many OpenAI-compatible servers still answer with delta.function_call (a "
+        "name, then argument fragments, no id) and finish_reason function_call; it is one "
+        "tool call whose arguments are the concatenated fragments.",
+        "Read delta.function_call (and message.function_call) as one call, and map "
+        "finish_reason function_call to a tool-call finish.",
+    ),
+    _E(
+        "chat-choices-interleaved",
+        "error",
+        "expectations",
+        "The adapter mixed up the choices of a reply with several (n > 1).",
+        "With n > 1, each chunk's choices carry an index; chunks of different choices "
+        "arrive interleaved, and choices[0] of a chunk is not always choice 0.",
+        "Route each delta by its choice index; never read choices[0] as the answer. An "
+        "adapter that supports one choice only declares multiple_choices=False.",
+    ),
+    _E(
+        "refusal-dropped",
+        "error",
+        "expectations",
+        "The model's refusal never reached the caller.",
+        "OpenAI chat sends a refusal as delta.refusal pieces (message.refusal unstreamed) "
+        "with content null and finish_reason stop: dropping it leaves an empty answer that "
+        "looks like success.",
+        "Pass delta.refusal / message.refusal on, as a refusal the caller can tell apart.",
+    ),
+    _E(
+        "refusal-as-text",
+        "error",
+        "expectations",
+        "The model's refusal reached the caller as ordinary assistant text.",
+        "A refusal is not an answer: shown as text, the caller (or the next model turn) "
+        "takes the model's declining for its reply.",
+        "Keep refusal apart from content (a refusal field, event or typed outcome).",
+    ),
+    _E(
+        "refusal-mismatch",
+        "error",
+        "expectations",
+        "The refusal the adapter passed on differs from what the server sent.",
+        "The refusal pieces join to the refusal text, as content pieces join to the text.",
+        "Concatenate delta.refusal pieces in order; do not trim or re-join them.",
+    ),
+    _E(
         "empty-text-event",
         "error",
         "invariant:empty-text",

@@ -47,6 +47,8 @@ OPTION_CODES: dict[str, str] = {
     "empty_deltas": "chat-empty-delta-mishandled",
     "pings": "ping-event-mishandled",
     "args_without_deltas": "tool-args-done-ignored",
+    "legacy_function_call": "chat-function-call-mishandled",
+    "choices": "chat-choices-interleaved",
 }
 """The code for an adapter that fails only because this wire option is on."""
 
@@ -70,6 +72,8 @@ def _options(reply: ReplyAttempt) -> list[str]:
     on = [name for name in OPTION_CODES if getattr(wire, name, None) is True]
     if wire.keepalive_every:
         on.append("keepalive_every")
+    if wire.choices > 1:
+        on.append("choices")
     if wire.line_ending != "lf":
         on.append("line_ending")
     if wire.chunking == "crlf_split":

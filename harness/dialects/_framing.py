@@ -38,6 +38,7 @@ CHAT_SHAPES = (
     "usage_repeated",
     "empty_deltas",
     "role_only_first",
+    "legacy_function_call",
 )
 """Wire options that shape an OpenAI chat stream (other wires have no such chunks)."""
 
@@ -59,6 +60,10 @@ def framing_support(
                 return f"{name} shapes {owner} events, which this wire does not have"
             if getattr(reply.wire, name) and not scenario.request.stream:
                 return f"{name} shapes streamed events: it needs a streamed request"
+        if reply.wire.choices > 1 and not chat:
+            return "several choices (choices > 1) are OpenAI chat's n; this wire has one reply"
+        if reply.refusal is not None and not chat:
+            return "a refusal is OpenAI chat's refusal delta, which this wire does not carry"
         framing = reply.wire.framing()
         if framing and not scenario.request.stream:
             return f"SSE framing options ({', '.join(framing)}) need a streamed request"

@@ -27,6 +27,7 @@ from harness.scenario import (
     Message,
     Part,
     ReasoningPart,
+    Refusal,
     ReplyAttempt,
     ReplyWrapper,
     Request,
@@ -50,10 +51,10 @@ _TOOL = Tool(
 )
 
 
-def _reply(wire: Wire, *, calls: bool) -> ReplyAttempt:
+def _reply(wire: Wire, *, calls: bool, count: int = 2) -> ReplyAttempt:
     parts: list[TextPart | ToolCallPart] = [TextPart(text="Hi there, friend.", deltas=3)]
     if calls:
-        for call_id, city in (("call_corpus01", "Paris"), ("call_corpus02", "Rome")):
+        for call_id, city in (("call_corpus01", "Paris"), ("call_corpus02", "Rome"))[:count]:
             call = ToolCall(id=call_id, name="get_weather", arguments={"city": city}, fragments=3)
             parts.append(ToolCallPart(tool_call=call))
     return ReplyAttempt(
@@ -111,7 +112,8 @@ def _header_forms() -> list[tuple[str, HttpError]]:
 
 def wire_cases() -> list[Scenario]:
     """One scenario per wire case, streamed (the non-streamed twins add only statuses and
-    headers, which the streamed ones already cover)."""
+    headers, which the streamed ones already cover): every status, Retry-After form and
+    budget, a dropped connection, every wire option, several choices and a refusal."""
     plain = Wire()
     cases: list[Scenario] = []
     for status in ALL_STATUSES:
@@ -128,9 +130,22 @@ def wire_cases() -> list[Scenario]:
     )
     for option in WIRE_OPTIONS:
         wire = Wire.model_validate({option: True})
-        calls = option in ("tool_index_zero", "args_with_finish", "args_without_deltas")
+        calls = option in (
+            "tool_index_zero",
+            "args_with_finish",
+            "args_without_deltas",
+            "legacy_function_call",
+        )
+        count = 1 if option == "legacy_function_call" else 2  # the legacy call is one call
         name = option.replace("_", "-")
-        cases.append(_scenario(name, _reply(wire, calls=calls), Faults(), stream=True))
+        reply = _reply(wire, calls=calls, count=count)
+        cases.append(_scenario(name, reply, Faults(), stream=True))
+    cases.append(_scenario("choices", _reply(Wire(choices=2), calls=True), Faults(), stream=True))
+    refusal = ReplyAttempt(
+        refusal=Refusal(text="I'm sorry, but I can't help with that.", deltas=3),
+        usage=Usage(input=21, output=9),
+    )
+    cases.append(_scenario("refusal", refusal, Faults(), stream=True))
     for name, wire in (
         ("cr-line-endings", Wire(line_ending="cr")),
         ("crlf-split", Wire(line_ending="crlf", chunking="crlf_split")),

@@ -64,6 +64,7 @@ from harness.scenario import (
     Message,
     Part,
     ReasoningPart,
+    Refusal,
     ReplyAttempt,
     ReplyWrapper,
     Request,
@@ -238,12 +239,28 @@ def _option_lists(dialect: str | None) -> st.SearchStrategy[list[str]]:
     return st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)
 
 
-def _draw_options(draw: Draw[Any], dialect: str | None) -> dict[str, bool]:
+def _draw_options(draw: Draw[Any], dialect: str | None) -> dict[str, Any]:
     """Wire options to switch on: none in a third of the draws (they shrink to none), else
-    one to three framing options or chat stream shapes the dialect can express."""
+    one to three framing options or chat stream shapes the dialect can express, and on
+    OpenAI chat two interleaved choices in a quarter of those."""
     if draw(_ints(0, 2)) == 0:
         return {}
-    return dict.fromkeys(draw(_option_lists(dialect)), True)
+    options: dict[str, Any] = dict.fromkeys(draw(_option_lists(dialect)), True)
+    if dialect in (None, "openai-chat") and draw(_ints(0, 3)) == 0:
+        options["choices"] = 2
+    return options
+
+
+def _draw_refusal(draw: Draw[Any], reply: ReplyAttempt, dialect: str | None) -> ReplyAttempt:
+    """On OpenAI chat, in one reply of six without tool calls: the model also declines (a
+    refusal after the text), finishing with stop."""
+    if dialect not in (None, "openai-chat") or draw(_ints(0, 5)) != 0:
+        return reply
+    if any(isinstance(p, ToolCallPart) for p in reply.parts):
+        return reply
+    text = draw(_text_strategy(24)) or "I can't help with that."
+    refusal = Refusal(text=text, deltas=draw(_ints(1, 6)))
+    return reply.model_copy(update={"refusal": refusal, "finish": "stop"})
 
 
 def wires(*, chunking: st.SearchStrategy[Chunking] | None = None) -> st.SearchStrategy[Wire]:
@@ -314,6 +331,7 @@ def _draw_scenarios(
     streamed = not draw(_BOOLEANS) if stream is None else stream
     offered = draw(_TOOLS) if tools else []
     reply = _ending(draw, _draw_replies(draw, tools=tuple(offered), reasoning=reasoning), dialect)
+    reply = _draw_refusal(draw, reply, dialect)
     pieces = _pieces(reply)
     plan = (
         _draw_faults(
@@ -383,6 +401,8 @@ def _pieces(reply: ReplyAttempt) -> int:
         else:
             call = part.tool_call
             count += len(split_text(call.argument_text(), call.fragments))
+    if reply.refusal is not None:
+        count += len(split_text(reply.refusal.text, reply.refusal.deltas))
     return count
 
 
@@ -422,11 +442,12 @@ def _expect(reply: ReplyAttempt, plan: Faults) -> Expect:
     return Expect(
         text="".join(p.text for p in reply.parts if isinstance(p, TextPart)),
         reasoning="".join(reasoning) if reasoning else None,
+        refusal=reply.refusal.text if reply.refusal is not None else None,
         tool_calls=[
             ExpectedToolCall(
                 name=c.name,
                 arguments=c.arguments if isinstance(c.arguments, dict) else {},
-                id=c.id,
+                id=None if reply.wire.legacy_function_call else c.id,  # no id on that wire
             )
             for c in calls
         ],

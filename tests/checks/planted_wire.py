@@ -28,6 +28,7 @@ from harness.vocab.events import (
     Event,
     FinishEvent,
     ReasoningEvent,
+    RefusalEvent,
     TextEvent,
     ToolCallEvent,
     UsageEvent,
@@ -72,6 +73,10 @@ class WireBugs:
     decode_per_chunk: bool = False
     accept_truncation: bool = False
     unknown_event_crash: bool = False
+    drop_refusal: bool = False
+    refusal_as_text: bool = False
+    ignore_function_call: bool = False
+    ignore_choice_index: bool = False
     # statuses and retry headers
     retry_statuses: frozenset[int] = field(default_factory=frozenset)
     kind_408_as_server: bool = False
@@ -347,9 +352,10 @@ class PlantedWireDriver:
             except ValueError:
                 yield ToolCallEvent(id=call["id"], name=call["name"], raw=text)
         finish = state["finish"]
-        reasons = ("stop", "length", "tool_calls", "content_filter", "paused")
-        reason = finish if finish in reasons else None
-        yield FinishEvent(reason=reason, raw=finish)  # type: ignore[arg-type]
+        reason = _REASONS.get(finish)
+        if finish == "function_call" and bugs.ignore_function_call:
+            reason = None  # planted: the legacy finish reason is not known
+        yield FinishEvent(reason=reason, raw=finish)
 
     def _chunk(self, kind: str | None, data: str, state: dict[str, Any]) -> list[Event]:
         bugs = self.bugs
@@ -374,6 +380,8 @@ class PlantedWireDriver:
                     UsageEvent(input=usage["prompt_tokens"], output=usage["completion_tokens"])
                 )
         for choice in payload.get("choices", []):
+            if choice.get("index", 0) != 0 and not bugs.ignore_choice_index:
+                continue  # the caller reads choice 0; planted: every chunk's choice read
             delta = choice.get("delta") or {}
             finish = choice.get("finish_reason")
             if finish and bugs.skip_delta_on_finish:
@@ -385,8 +393,17 @@ class PlantedWireDriver:
                 len(delta["content"])  # planted: TypeError on content null
             if content or (bugs.yield_empty_text and content is not None):
                 out.append(TextEvent(text=content))
+            refusal = delta.get("refusal")
+            if refusal and bugs.refusal_as_text:  # planted: a refusal read as content
+                out.append(TextEvent(text=refusal))
+            elif refusal and not bugs.drop_refusal:  # planted: refusal deltas ignored
+                out.append(RefusalEvent(text=refusal))
             for fragment in delta.get("tool_calls") or []:
                 self._fragment(fragment, state["calls"])
+            legacy = delta.get("function_call")
+            if legacy is not None and not bugs.ignore_function_call:
+                # the pre-tools call: no id, no index; each piece continues the one call
+                self._fragment({"index": -1, "function": legacy}, state["calls"])
             state["finish"] = finish or state["finish"]
         return out
 
@@ -407,6 +424,14 @@ class PlantedWireDriver:
             call["args"].append(fn["arguments"])
 
 
+_REASONS: dict[str | None, Any] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "content_filter": "content_filter",
+    "paused": "paused",
+    "function_call": "tool_calls",
+}
 _STOP = {
     "end_turn": "stop",
     "tool_use": "tool_calls",
