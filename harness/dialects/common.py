@@ -1,4 +1,6 @@
-"""What every dialect does the same way: one exchange per attempt, and SSE framing.
+"""What every dialect does the same way, written once: one exchange per attempt, SSE
+framing, stream faults, the ``scenario.dialects`` gate, ids hashed from the scenario, and
+the error headers (``Retry-After`` in its three forms).
 
 A dialect supplies how one error attempt and one reply attempt look on its wire; this
 module walks the attempts in order and frames a stream's events (keep-alive comments,
@@ -7,15 +9,17 @@ line endings, the space after ``data:``, chunking) as the scenario's ``wire`` sa
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import JsonValue
 
-from harness.dialects._framing import frame_events
 from harness.dialects.chunking import chunk_events
-from harness.dialects.script import Chunk, Exchange, Script
+from harness.dialects.framing import frame_events
+from harness.dialects.script import Chunk, Exchange, HttpDate, Script
 from harness.dialects.sse import SSEEvent
 from harness.scenario.model import (
     DisconnectAttempt,
@@ -30,13 +34,21 @@ from harness.scenario.model import (
 )
 
 __all__ = [
+    "ALPHABET",
     "DONE",
     "End",
+    "alnum",
     "apply_data_fault",
+    "apply_fault",
+    "compact_json",
     "compile_attempts",
+    "digest",
     "disconnect_exchange",
     "encode_data_stream",
     "encode_stream",
+    "error_headers",
+    "header_number",
+    "limited_to",
     "raw_exchange",
 ]
 
@@ -45,6 +57,63 @@ DONE = "[DONE]"
 
 End = Literal["close", "cut", "stall", "reset"]
 """How a scripted body ends (see :class:`harness.dialects.script.Exchange`)."""
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+"""Letters and digits: the alphabet of the providers' id bodies."""
+
+E = TypeVar("E")
+
+
+def limited_to(name: str, scenario: Scenario) -> str | None:
+    """Why dialect ``name`` does not play the scenario because ``scenario.dialects`` leaves
+    it out (None: the scenario does not limit it away)."""
+    if scenario.dialects is not None and name not in scenario.dialects:
+        return f"scenario is limited to dialects {scenario.dialects}"
+    return None
+
+
+def digest(*parts: object) -> str:
+    """The SHA-256 hex digest of the parts joined by ``:``: ids hashed from a scenario, so
+    the same scenario always gives the same bytes."""
+    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
+
+
+def alnum(seed: str, length: int) -> str:
+    """A deterministic id body of ``length`` letters and digits, hashed from ``seed``."""
+    number = int(digest(seed), 16)
+    out = []
+    for _ in range(length):
+        number, index = divmod(number, len(ALPHABET))
+        out.append(ALPHABET[index])
+    return "".join(out)
+
+
+def compact_json(value: object) -> str:
+    """JSON as the providers stream it: no spaces, UTF-8 kept."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def header_number(value: float) -> str:
+    """``2`` for 2.0, ``1.5`` for 1.5: how a header spells a number."""
+    value = round(float(value), 6)
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def error_headers(error: HttpError, base: dict[str, str | HttpDate]) -> dict[str, str | HttpDate]:
+    """``base`` (the wire's own headers), then the scenario's ``error.headers`` (lower
+    case), then ``Retry-After`` in the form the scenario asks: whole or fractional
+    ``seconds``, OpenAI's ``retry-after-ms``, or an HTTP date rendered at serve time."""
+    headers = dict(base)
+    for name, value in error.headers.items():
+        headers[name.lower()] = value
+    if error.retry_after is not None:
+        if error.retry_after_form == "seconds":
+            headers["retry-after"] = header_number(error.retry_after)
+        elif error.retry_after_form == "ms":
+            headers["retry-after-ms"] = header_number(error.retry_after * 1000)
+        else:
+            headers["retry-after"] = HttpDate(error.retry_after)
+    return headers
 
 
 def compile_attempts(
@@ -103,10 +172,51 @@ def disconnect_exchange(like: Exchange) -> Exchange:
 
 def encode_stream(events: Sequence[SSEEvent], wire: Wire) -> tuple[Chunk, ...]:
     """SSE-encode the events as the wire's framing options say (keep-alive comments
-    between events, never after the last; see :mod:`harness.dialects._framing`), then
+    between events, never after the last; see :mod:`harness.dialects.framing`), then
     chunk."""
     encoded, delays = frame_events(events, wire)
     return chunk_events(encoded, wire.chunking, event_delay=delays)
+
+
+def apply_fault(
+    fault: StreamFault | None,
+    content: list[E],
+    tail: list[E],
+    *,
+    terminator: E | None,
+    error_event: Callable[[dict[str, Any]], E],
+    last: str,
+) -> tuple[list[E], End, int | None]:
+    """Apply a stream fault to ``content`` (the events before the end) and ``tail`` (the
+    events that end the stream): the events left, how the body ends, and which event to
+    break (``malformed_at``; the caller cuts it, once it is encoded). ``terminator`` is
+    what ``terminator_only`` sends (None: the wire has none), ``error_event`` renders an
+    in-stream error payload as this wire sends it, ``last`` names the last event for the
+    message of a ``malformed_at`` past the end."""
+    events = content + tail
+    if fault is None:
+        return events, "close", None
+    if fault.empty:
+        return [], "close", None
+    if fault.terminator_only and terminator is not None:
+        return [terminator], "close", None
+    if fault.cut_after is not None:
+        return events[: fault.cut_after], "cut", None
+    if fault.stall_after is not None:
+        return events[: fault.stall_after], "stall", None
+    if fault.truncate_after is not None:
+        # A clean end with no terminal event: at most the content events.
+        return content[: fault.truncate_after], "close", None
+    if fault.error_payload is not None:
+        return [*content, error_event(fault.error_payload)], "close", None
+    if fault.malformed_at is not None:
+        at = fault.malformed_at
+        if at >= len(events):
+            raise ValueError(
+                f"malformed_at={at} is past the end of the stream, which has {len(events)} {last}"
+            )
+        return events, "close", at
+    return events, "close", None
 
 
 def apply_data_fault(
@@ -115,34 +225,20 @@ def apply_data_fault(
     tail: list[str],
     error_data: Callable[[dict[str, JsonValue]], str],
 ) -> tuple[list[str], End]:
-    """Apply a stream fault to a data-only stream: ``content`` (the deltas) and ``tail``
-    (finish, usage, ``[DONE]``). Faults count data events from 0, ``[DONE]`` included;
-    ``error_data`` renders an in-stream error payload as this wire sends it."""
-    events = content + tail
-    if fault is None:
-        return events, "close"
-    if fault.empty:
-        return [], "close"
-    if fault.terminator_only:
-        return [DONE], "close"
-    if fault.cut_after is not None:
-        return events[: fault.cut_after], "cut"
-    if fault.stall_after is not None:
-        return events[: fault.stall_after], "stall"
-    if fault.truncate_after is not None:
-        # A clean end with neither finish chunk nor terminator: at most the content events.
-        return content[: fault.truncate_after], "close"
-    if fault.error_payload is not None:
-        return [*content, error_data(fault.error_payload)], "close"
-    if fault.malformed_at is not None:
-        at = fault.malformed_at
-        if at >= len(events):
-            raise ValueError(
-                f"malformed_at={at} is past the end of the stream, which has {len(events)} "
-                f"data events (0..{len(events) - 1}, [DONE] last)"
-            )
-        events[at] = events[at][: len(events[at]) // 2]
-    return events, "close"
+    """:func:`apply_fault` for a data-only stream: ``content`` (the deltas) and ``tail``
+    (finish, usage, ``[DONE]``). Faults count data events from 0, ``[DONE]`` included; a
+    malformed event is cut in half."""
+    events, end, malformed = apply_fault(
+        fault,
+        content,
+        tail,
+        terminator=DONE,
+        error_event=error_data,
+        last=f"data events (0..{len(content) + len(tail) - 1}, [DONE] last)",
+    )
+    if malformed is not None:
+        events[malformed] = events[malformed][: len(events[malformed]) // 2]
+    return events, end
 
 
 def encode_data_stream(events: Sequence[str], wire: Wire) -> tuple[Chunk, ...]:

@@ -21,7 +21,7 @@ import hypothesis.strategies as st
 from hypothesis import reject
 from hypothesis.errors import InvalidArgument
 
-from harness.dialects._framing import CHAT_SHAPES
+from harness.dialects.framing import CHAT_SHAPES
 from harness.dialects.chunking import split_text
 from harness.fuzz.faults import (
     FAULT_ERRORS,

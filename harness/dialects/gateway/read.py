@@ -1,4 +1,5 @@
-"""Read the LLM gateway's JSON API (``harness.dialects.gateway``) into neutral reply parts.
+"""Read the LLM gateway's JSON API (``harness.dialects.gateway``) into neutral terms: the
+reply, and the request's messages (the Chat Completions list, :func:`chat_messages`).
 
 Every stream event is a full chunk: ``content`` pieces, whole ``tool_calls`` (arguments as
 a JSON object), and a final chunk (``is_final``) with ``finish_reason`` and usage. An
@@ -10,12 +11,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.cassettes.read_chat import usage
-from harness.cassettes.reply import NOT_JSON_EVENT, Reading, compact
+from harness.dialects.openai_chat.normalize import OPENAI_FINISH
+from harness.dialects.openai_chat.read import usage
+from harness.dialects.reading import NOT_JSON_EVENT, Reading, compact
+from harness.dialects.request import chat_messages
 from harness.dialects.sse import SSEEvent
-from harness.drivers._common import OPENAI_FINISH
+from harness.scenario.model import Message
 
-__all__ = ["read_json", "read_stream"]
+__all__ = ["PER_INTERACTION", "read_json", "read_messages", "read_stream"]
+
+PER_INTERACTION = True
+"""One interaction holds the whole reply."""
+
+
+def read_messages(body: dict[str, Any], notes: list[str]) -> list[Message]:
+    """The request's ``messages``: the Chat Completions list."""
+    return chat_messages(body.get("messages") or [], notes)
 
 
 def _chunk(chunk: dict[str, Any], reading: Reading, calls: list[int]) -> None:

@@ -1,4 +1,5 @@
-"""Read an OpenAI Chat Completions response (streamed or not) into neutral reply parts.
+"""Read an OpenAI Chat Completions recording (the reply, streamed or not, and the request's
+messages) into neutral terms.
 
 Also reads the OpenAI-compatible servers seen in recordings (Azure OpenAI, Groq, Mistral,
 OpenRouter, DeepSeek, Z.ai): reasoning as ``reasoning_content`` or ``reasoning``, usage in
@@ -8,26 +9,31 @@ ends a 200 stream without ``[DONE]`` (Groq). Only choice 0 is read.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int
+from harness.dialects.openai_chat.normalize import OPENAI_FINISH
+from harness.dialects.reading import NOT_JSON_EVENT, Reading, as_int, token_usage
+from harness.dialects.request import chat_messages
 from harness.dialects.sse import SSEEvent
-from harness.drivers._common import OPENAI_FINISH
-from harness.scenario.model import Usage
+from harness.scenario.model import Message, Usage
 
-__all__ = ["read_json", "read_stream", "usage"]
+__all__ = ["PER_INTERACTION", "read_json", "read_messages", "read_stream", "usage"]
+
+PER_INTERACTION = True
+"""One interaction holds the whole reply."""
 
 
 def usage(raw: Any) -> Usage | None:
     """Chat usage (``prompt_tokens``...) in neutral terms."""
-    if not isinstance(raw, dict):
-        return None
-    prompt, completion = as_int(raw.get("prompt_tokens")), as_int(raw.get("completion_tokens"))
-    if prompt is None or completion is None:
-        return None
-    details = raw.get("prompt_tokens_details")
+    details = raw.get("prompt_tokens_details") if isinstance(raw, dict) else None
     cached = as_int(details.get("cached_tokens")) if isinstance(details, dict) else None
-    return Usage(input=prompt, output=completion, cache_read=cached)
+    return token_usage(raw, "prompt_tokens", "completion_tokens", cached)
+
+
+def read_messages(body: dict[str, Any], notes: list[str]) -> list[Message]:
+    """The request's ``messages`` as neutral messages."""
+    return chat_messages(body.get("messages") or [], notes)
 
 
 def _reasoning(obj: dict[str, Any]) -> str | None:
@@ -50,8 +56,6 @@ def _finish(reading: Reading, reason: Any) -> None:
 
 
 def read_stream(events: list[SSEEvent], reading: Reading) -> None:
-    import json
-
     parts = reading.parts
     done = False
     for event in events:

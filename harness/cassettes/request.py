@@ -1,0 +1,57 @@
+"""The recorded request body in neutral terms: model, messages, tools, stream, max tokens.
+
+The conversation is read by the reader of the request's dialect (the registry's
+``harness.dialects.<wire>.read``): Chat Completions ``messages``, Responses
+``instructions`` + ``input`` items and Anthropic ``system`` + content blocks all become
+:class:`~harness.scenario.model.Message` values with plain text content, so a scenario
+built from any dialect can be sent by any driver.
+"""
+
+from __future__ import annotations
+
+from harness.cassettes.model import RecordedRequest
+from harness.dialects import get_dialect
+from harness.dialects.request import chat_messages, tools
+from harness.scenario.model import Message, Request
+
+__all__ = ["neutral_request"]
+
+
+def neutral_request(
+    request: RecordedRequest, dialect: str, stream: bool, notes: list[str]
+) -> Request:
+    """The recorded request as a neutral :class:`Request` (``notes`` collects what is lost)."""
+    body = request.json()
+    if not isinstance(body, dict):
+        body = {}
+        notes.append("request body is not a JSON object")
+    reader = get_dialect(dialect).reader
+    if reader is not None:
+        messages = reader.read_messages(body, notes)
+    else:
+        messages = chat_messages(body.get("messages") or [], notes)
+    if not messages:
+        notes.append("the recorded request has no messages; a placeholder user message is sent")
+        messages = [Message(role="user", content="(recorded request had no messages)")]
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        model = _deployment(request.path) or "recorded-model"
+    limit = next(
+        (
+            body[k]
+            for k in ("max_tokens", "max_completion_tokens", "max_output_tokens")
+            if isinstance(body.get(k), int) and not isinstance(body.get(k), bool) and body[k] >= 1
+        ),
+        None,
+    )
+    return Request(
+        model=model, messages=messages, tools=tools(body, notes), stream=stream, max_tokens=limit
+    )
+
+
+def _deployment(path: str) -> str | None:
+    """Azure OpenAI puts the model (deployment) in the path."""
+    parts = path.split("/")
+    if "deployments" in parts and parts.index("deployments") + 1 < len(parts):
+        return parts[parts.index("deployments") + 1]
+    return None
