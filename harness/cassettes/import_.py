@@ -20,10 +20,11 @@ import yaml
 
 from harness.cassettes.detect import OTHER, WireDialect, detect_dialect
 from harness.cassettes.model import Cassette, CassetteError, Interaction
-from harness.cassettes.reply import Reading, read_interaction, readable
+from harness.cassettes.reply import read_interaction, readable
 from harness.cassettes.request import neutral_request
 from harness.cassettes.wire import decoded_body, is_sse
 from harness.dialects.azure_agents.read import RunFlow, messages_text, read_json, run_flows
+from harness.dialects.reading import Reading
 from harness.scenario.model import (
     Attempt,
     ErrorKind,

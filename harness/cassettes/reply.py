@@ -3,39 +3,33 @@
 :func:`read_interaction` runs the reader of the interaction's dialect (the registry's
 ``harness.dialects.<wire>.read``) over the decoded body, SSE or JSON, and turns HTTP
 errors into an :class:`~harness.scenario.model.ErrorAttempt`. The neutral reading itself
-(:class:`Reading`, :class:`Parts`) is :mod:`harness.dialects.reading`, re-exported here.
+(:class:`Reading`, :class:`Parts`) is :mod:`harness.dialects.reading`; its names still
+import from here, as before the dialects owned them.
 """
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic import JsonValue
 
 from harness.cassettes.model import Interaction
 from harness.cassettes.wire import decoded_body, is_sse, sse_events
-from harness.dialects.reading import (
-    NOT_JSON_EVENT,
-    Parts,
-    Reading,
-    as_int,
-    compact,
-    error_kind,
-    tool_call,
-)
+from harness.dialects.reading import NOT_JSON_EVENT, Reading
 from harness.scenario.model import HttpError, RawReply
 
-__all__ = [
-    "NOT_JSON_EVENT",
-    "Parts",
-    "Reading",
-    "as_int",
-    "compact",
-    "error_kind",
-    "read_interaction",
-    "readable",
-    "tool_call",
-]
+__all__ = ["read_interaction", "readable"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "READABLE":
+        return readable()
+    from harness.dialects import reading
+
+    if name in reading.__all__:
+        return getattr(reading, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def readable() -> tuple[str, ...]:

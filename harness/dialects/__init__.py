@@ -8,7 +8,7 @@ with two different objects is an error naming both.
 harness's own dialects are also written down here (:data:`BUILTIN`) and merged with the
 installed entry points: an editable install made from an older ``pyproject.toml`` keeps
 the old metadata until it is reinstalled, and a source checkout must still see every
-built-in dialect. ``tests/dialects/test_registry.py`` keeps :data:`BUILTIN` equal to the
+built-in dialect. ``tests/dialects/test_dialect_registry.py`` keeps :data:`BUILTIN` equal to the
 entry points ``pyproject.toml`` declares, so the two cannot drift apart.
 """
 

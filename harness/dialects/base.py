@@ -11,6 +11,9 @@ A dialect owns everything about one provider's wire, in one folder
 - normalize: ``normalizer``, which maps the wire's decoded stream items (or an SDK's
   objects of the same shape) onto harness events (None: only SDK-specific mappers exist,
   in the drivers).
+
+``base_url`` is where the wire's provider serves it (None when no single provider owns
+it): the replay serves there by default, since some clients branch on the host.
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ class Dialect(Protocol):
 
     @property
     def normalizer(self) -> type[Normalizer] | None: ...
+
+    @property
+    def base_url(self) -> str | None: ...
 
     def supports(self, scenario: Scenario) -> str | None:
         """None if the dialect can express the scenario, else the feature it lacks."""

@@ -45,6 +45,7 @@ __all__ = [
     "digest",
     "disconnect_exchange",
     "encode_data_stream",
+    "encode_named_events",
     "encode_stream",
     "error_headers",
     "header_number",
@@ -244,3 +245,24 @@ def apply_data_fault(
 def encode_data_stream(events: Sequence[str], wire: Wire) -> tuple[Chunk, ...]:
     """:func:`encode_stream` for data-only events (OpenAI chat, the gateway)."""
     return encode_stream([SSEEvent(data=data) for data in events], wire)
+
+
+def encode_named_events(
+    events: Sequence[tuple[str, dict[str, Any]]],
+    malformed: int | None,
+    wire: Wire,
+    *,
+    numbered: bool = False,
+) -> tuple[Chunk, ...]:
+    """:func:`encode_stream` for named events (Responses, Anthropic): each ``(name, fields)``
+    is ``event: name`` with data ``{"type": name, **fields}`` (``numbered``: with the
+    ``sequence_number`` counting from 0 that Responses sends); the event at ``malformed``
+    is cut in half."""
+    sse: list[SSEEvent] = []
+    for i, (name, fields) in enumerate(events):
+        head: dict[str, Any] = {"type": name, "sequence_number": i} if numbered else {"type": name}
+        data = compact_json({**head, **fields})
+        if i == malformed:
+            data = data[: len(data) // 2]
+        sse.append(SSEEvent(event=name, data=data))
+    return encode_stream(sse, wire)

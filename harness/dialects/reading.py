@@ -11,10 +11,14 @@ runs the reader a recording's dialect names.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import JsonValue
+
+if TYPE_CHECKING:
+    from harness.dialects.sse import SSEEvent
 
 from harness.scenario.model import (
     ErrorAttempt,
@@ -41,6 +45,7 @@ __all__ = [
     "as_int",
     "compact",
     "error_kind",
+    "json_events",
     "token_usage",
     "tool_call",
 ]
@@ -281,3 +286,21 @@ def token_usage(raw: Any, given: str, produced: str, cached: int | None = None) 
     if input_tokens is None or output_tokens is None:
         return None
     return Usage(input=input_tokens, output=output_tokens, cache_read=cached)
+
+
+def json_events(
+    events: Iterable[SSEEvent], reading: Reading, *, terminator: str | None = None
+) -> Iterator[tuple[SSEEvent, dict[str, Any]]]:
+    """Each stream event whose data is a JSON object, with the object. Data that is not
+    JSON leaves the :data:`NOT_JSON_EVENT` note (the reply is then served raw); JSON that
+    is not an object, and the ``terminator`` (``[DONE]``) of data-only streams, are skipped."""
+    for event in events:
+        if terminator is not None and event.data.strip() == terminator:
+            continue
+        try:
+            data = json.loads(event.data)
+        except ValueError:
+            reading.note(NOT_JSON_EVENT)
+            continue
+        if isinstance(data, dict):
+            yield event, data

@@ -20,6 +20,7 @@ _MARKERS = (b"event: message_start", b'"type":"message"', b'"type": "message"')
 class AnthropicMessagesDialect(synthesize.AnthropicMessagesDialect):
     """Synthesizes, reads and recognises the Messages wire."""
 
+    base_url = "https://api.anthropic.com"
     reader = read
     normalizer = None
 

@@ -10,10 +10,9 @@ Redacted thinking and server tools (web search, tool search) have no neutral equ
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from harness.dialects.reading import NOT_JSON_EVENT, Reading, as_int, compact
+from harness.dialects.reading import Reading, as_int, compact, json_events
 from harness.dialects.request import ROLES, content_text, expected_call
 from harness.dialects.sse import SSEEvent
 from harness.scenario.model import FinishReason, Message, Usage
@@ -103,14 +102,7 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
     inputs: dict[Any, Any] = {}
     streamed: set[Any] = set()
     stopped = False
-    for event in events:
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            reading.note(NOT_JSON_EVENT)
-            continue
-        if not isinstance(data, dict):
-            continue
+    for event, data in json_events(events, reading):
         kind = event.event or data.get("type")
         if kind == "message_start":
             counts.update((data.get("message") or {}).get("usage"))

@@ -32,12 +32,11 @@ from harness.dialects.common import (
     compact_json,
     compile_attempts,
     digest,
-    encode_stream,
+    encode_named_events,
     limited_to,
 )
 from harness.dialects.framing import framing_support
 from harness.dialects.script import Chunk, Exchange, Script
-from harness.dialects.sse import SSEEvent
 from harness.scenario.model import (
     ErrorAttempt,
     HttpError,
@@ -49,7 +48,6 @@ from harness.scenario.model import (
     TextPart,
     ToolCallPart,
     Usage,
-    Wire,
 )
 
 __all__ = ["PATH", "AnthropicMessagesDialect"]
@@ -282,7 +280,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
             ("cache-control", "no-cache"),
             ("request-id", ids.request),
         ),
-        chunks=_encode_stream(events, malformed, reply.wire),
+        chunks=encode_named_events(events, malformed, reply.wire),
         end=end,
         delay=reply.wire.first_byte_delay,
         label=f"attempt {n + 1}: streamed reply",
@@ -325,18 +323,6 @@ def _with_ping(
     if malformed is not None and malformed >= at:
         malformed += 1
     return [*events[:at], ("ping", {}), *events[at:]], malformed
-
-
-def _encode_stream(events: list[Event], malformed: int | None, wire: Wire) -> tuple[Chunk, ...]:
-    """SSE-encode the named events (keep-alive comments every ``keepalive_every`` events,
-    never after the last), then chunk them."""
-    sse: list[SSEEvent] = []
-    for i, (name, fields) in enumerate(events):
-        data = compact_json({"type": name, **fields})
-        if i == malformed:
-            data = data[: len(data) // 2]
-        sse.append(SSEEvent(event=name, data=data))
-    return encode_stream(sse, wire)
 
 
 # --------------------------------------------------------------------------- errors

@@ -23,6 +23,8 @@ _AGENTS_PATH = re.compile(r"/(threads|assistants|agents)(/|$)")
 class AzureAgentsDialect(synthesize.AzureAgentsDialect):
     """Synthesizes, reads and recognises the Agents thread/run wire."""
 
+    base_url = "https://harness.services.ai.azure.com"
+    """An Azure AI Foundry resource; a project endpoint adds ``/api/projects/<project>``."""
     reader = read
     normalizer = None
 

@@ -9,13 +9,12 @@ scenario per run and says of the rest which run they belong to.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.cassettes.model import Cassette, Interaction
-from harness.dialects.reading import NOT_JSON_EVENT, Reading, token_usage
+from harness.dialects.reading import Reading, json_events, token_usage
 from harness.dialects.sse import SSEEvent
 from harness.scenario.model import Message, Usage
 
@@ -81,16 +80,8 @@ def _run_status(run: dict[str, Any], reading: Reading) -> None:
 
 
 def read_stream(events: list[SSEEvent], reading: Reading) -> None:
-    for event in events:
-        if event.data.strip() == "[DONE]" or event.event == "done":
-            continue
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            reading.note(NOT_JSON_EVENT)
-            continue
-        if not isinstance(data, dict):
-            continue
+    named = (event for event in events if event.event != "done")
+    for event, data in json_events(named, reading, terminator="[DONE]"):
         kind = event.event or ""
         if kind == "thread.message.delta":
             for block in (data.get("delta") or {}).get("content") or []:

@@ -18,6 +18,7 @@ __all__ = ["CHAT_PATH", "DIALECT", "STREAM_PATH", "GatewayDialect", "gateway_err
 class GatewayDialect(synthesize.GatewayDialect):
     """Synthesizes, reads and recognises the gateway's wire."""
 
+    base_url = None  # no single provider owns it
     reader = read
     normalizer = None
 

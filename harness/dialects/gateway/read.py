@@ -8,12 +8,11 @@ in-stream failure is one ``{"error": CODE, "detail": MESSAGE}`` event.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from harness.dialects.openai_chat.normalize import OPENAI_FINISH
 from harness.dialects.openai_chat.read import usage
-from harness.dialects.reading import NOT_JSON_EVENT, Reading, compact
+from harness.dialects.reading import Reading, compact, json_events
 from harness.dialects.request import chat_messages
 from harness.dialects.sse import SSEEvent
 from harness.scenario.model import Message
@@ -51,17 +50,10 @@ def _chunk(chunk: dict[str, Any], reading: Reading, calls: list[int]) -> None:
 
 def read_stream(events: list[SSEEvent], reading: Reading) -> None:
     calls: list[int] = []
-    for event in events:
-        if event.data.strip() == "[DONE]":
-            continue
-        try:
-            chunk = json.loads(event.data)
-        except ValueError:
-            reading.note(NOT_JSON_EVENT)
-            continue
-        if isinstance(chunk, dict) and isinstance(chunk.get("error"), str):
+    for _, chunk in json_events(events, reading, terminator="[DONE]"):
+        if isinstance(chunk.get("error"), str):
             reading.error_payload = chunk
-        elif isinstance(chunk, dict):
+        else:
             _chunk(chunk, reading, calls)
 
 

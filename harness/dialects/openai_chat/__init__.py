@@ -22,6 +22,7 @@ _MARKERS = (b'"object":"chat.completion', b'"object": "chat.completion')
 class OpenAIChatDialect(synthesize.OpenAIChatDialect):
     """Synthesizes, reads, recognises and normalizes the Chat Completions wire."""
 
+    base_url = "https://api.openai.com"
     reader = read
     normalizer = ChatNormalizer
 

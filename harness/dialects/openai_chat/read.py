@@ -9,11 +9,10 @@ ends a 200 stream without ``[DONE]`` (Groq). Only choice 0 is read.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from harness.dialects.openai_chat.normalize import OPENAI_FINISH
-from harness.dialects.reading import NOT_JSON_EVENT, Reading, as_int, token_usage
+from harness.dialects.reading import Reading, as_int, json_events, token_usage
 from harness.dialects.request import chat_messages
 from harness.dialects.sse import SSEEvent
 from harness.scenario.model import Message, Usage
@@ -57,18 +56,8 @@ def _finish(reading: Reading, reason: Any) -> None:
 
 def read_stream(events: list[SSEEvent], reading: Reading) -> None:
     parts = reading.parts
-    done = False
-    for event in events:
-        if event.data.strip() == "[DONE]":
-            done = True
-            continue
-        try:
-            chunk = json.loads(event.data)
-        except ValueError:
-            reading.note(NOT_JSON_EVENT)
-            continue
-        if not isinstance(chunk, dict):
-            continue
+    done = any(event.data.strip() == "[DONE]" for event in events)
+    for _, chunk in json_events(events, reading, terminator="[DONE]"):
         if chunk.get("error"):  # alone (Groq) or beside choices (OpenRouter)
             reading.error_payload = {"error": chunk["error"]}
             continue

@@ -20,6 +20,7 @@ _MARKERS = (b"event: response.", b'"object":"response"', b'"object": "response"'
 class OpenAIResponsesDialect(synthesize.OpenAIResponsesDialect):
     """Synthesizes, reads and recognises the Responses wire."""
 
+    base_url = "https://api.openai.com"
     reader = read
     normalizer = None
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.dialects.reading import NOT_JSON_EVENT, Reading, as_int, token_usage
+from harness.dialects.reading import Reading, as_int, json_events, token_usage
 from harness.dialects.request import ROLES, content_text, expected_call
 from harness.dialects.sse import SSEEvent
 from harness.scenario.model import Message, Usage
@@ -71,14 +71,7 @@ def _end(response: Any, reading: Reading) -> None:
 def read_stream(events: list[SSEEvent], reading: Reading) -> None:
     parts = reading.parts
     ended = False
-    for event in events:
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            reading.note(NOT_JSON_EVENT)
-            continue
-        if not isinstance(data, dict):
-            continue
+    for event, data in json_events(events, reading):
         kind = event.event or data.get("type")
         if kind in _TEXT:
             parts.text(data.get("delta"))

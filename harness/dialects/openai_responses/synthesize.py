@@ -29,16 +29,14 @@ from harness.dialects.common import (
     End,
     alnum,
     apply_fault,
-    compact_json,
     compile_attempts,
     digest,
-    encode_stream,
+    encode_named_events,
     limited_to,
 )
 from harness.dialects.framing import framing_support
 from harness.dialects.openai_chat.synthesize import error_exchange
-from harness.dialects.script import Chunk, Exchange, Script
-from harness.dialects.sse import SSEEvent
+from harness.dialects.script import Exchange, Script
 from harness.scenario.model import (
     HttpError,
     ReasoningPart,
@@ -48,7 +46,6 @@ from harness.scenario.model import (
     TextPart,
     ToolCallPart,
     Usage,
-    Wire,
 )
 
 __all__ = ["PATH", "OpenAIResponsesDialect"]
@@ -353,7 +350,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
         method="POST",
         path=PATH,
         headers=(("content-type", "text/event-stream; charset=utf-8"), *head),
-        chunks=_encode_stream(events, malformed, reply.wire),
+        chunks=encode_named_events(events, malformed, reply.wire, numbered=True),
         end=end,
         delay=reply.wire.first_byte_delay,
         label=f"attempt {n + 1}: streamed reply",
@@ -384,15 +381,3 @@ def _stream_error(payload: dict[str, Any]) -> Event:
         "param": inner.get("param"),
     }
     return ("error", error)
-
-
-def _encode_stream(events: list[Event], malformed: int | None, wire: Wire) -> tuple[Chunk, ...]:
-    """Number the events, SSE-encode them with their names (keep-alive comments every
-    ``keepalive_every`` events, never after the last), then chunk them."""
-    sse: list[SSEEvent] = []
-    for seq, (name, fields) in enumerate(events):
-        data = compact_json({"type": name, "sequence_number": seq, **fields})
-        if seq == malformed:
-            data = data[: len(data) // 2]
-        sse.append(SSEEvent(event=name, data=data))
-    return encode_stream(sse, wire)
