@@ -36,6 +36,7 @@ from harness.scenario.model import (
 __all__ = [
     "ALPHABET",
     "DONE",
+    "AttemptIds",
     "End",
     "alnum",
     "apply_data_fault",
@@ -87,6 +88,20 @@ def alnum(seed: str, length: int) -> str:
         number, index = divmod(number, len(ALPHABET))
         out.append(ALPHABET[index])
     return "".join(out)
+
+
+class AttemptIds:
+    """Ids of one attempt, hashed from the scenario id and the attempt number (``seed``):
+    the same scenario always gets the same ids. ``request`` is the ``req_`` id OpenAI-style
+    servers answer with; a wire adds its own ids in a subclass."""
+
+    def __init__(self, scenario: Scenario, attempt: int) -> None:
+        self.seed = f"{scenario.id}:{attempt}"
+        self.request = "req_" + digest("request", self.seed)[:32]
+
+    def call(self, index: int) -> str:
+        """A tool-call id in OpenAI's form (``call_`` and 24 letters or digits)."""
+        return "call_" + alnum(f"{self.seed}:call:{index}", 24)
 
 
 def compact_json(value: object) -> str:

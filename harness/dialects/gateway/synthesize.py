@@ -59,6 +59,7 @@ from pydantic import JsonValue
 from harness.dialects.chunking import chunk_events, split_text
 from harness.dialects.common import (
     DONE,
+    AttemptIds,
     End,
     apply_data_fault,
     compact_json,
@@ -206,16 +207,15 @@ def _reply_reason(reply: ReplyAttempt, stream: bool) -> str | None:
 # --------------------------------------------------------------------------- replies
 
 
-class _Ids:
-    """Ids of one attempt, hashed from the scenario id and the attempt number."""
+class _Ids(AttemptIds):
+    """Ids of one attempt: the generation's, and tool calls' (hex, unlike OpenAI's)."""
 
     def __init__(self, scenario: Scenario, attempt: int) -> None:
-        self._seed = f"{scenario.id}:{attempt}"
-        self.generation = "gen-" + digest("generation", self._seed)[:24]
-        self.request = "req_" + digest("request", self._seed)[:32]
+        super().__init__(scenario, attempt)
+        self.generation = "gen-" + digest("generation", self.seed)[:24]
 
     def call(self, index: int) -> str:
-        return "call_" + digest("call", self._seed, index)[:24]
+        return "call_" + digest("call", self.seed, index)[:24]
 
 
 def _calls(reply: ReplyAttempt, ids: _Ids) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from pydantic import JsonValue
 from harness.dialects.chunking import chunk_events, split_text
 from harness.dialects.common import (
     DONE,
+    AttemptIds,
     End,
     alnum,
     apply_data_fault,
@@ -138,18 +139,13 @@ class OpenAIChatDialect:
 # --------------------------------------------------------------------------- replies
 
 
-class _Ids:
-    """Ids of one attempt, hashed from the scenario id and the attempt number."""
+class _Ids(AttemptIds):
+    """Ids of one attempt: the completion's and the system fingerprint."""
 
     def __init__(self, scenario: Scenario, attempt: int) -> None:
-        seed = f"{scenario.id}:{attempt}"
-        self.completion = "chatcmpl-" + alnum(seed, 29)
-        self.request = "req_" + digest("request", seed)[:32]
+        super().__init__(scenario, attempt)
+        self.completion = "chatcmpl-" + alnum(self.seed, 29)
         self.fingerprint = "fp_" + digest("fingerprint", scenario.id)[:10]
-        self._seed = seed
-
-    def call(self, index: int) -> str:
-        return "call_" + alnum(f"{self._seed}:call:{index}", 24)
 
 
 def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange:

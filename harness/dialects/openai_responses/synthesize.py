@@ -26,8 +26,8 @@ from typing import Any
 
 from harness.dialects.chunking import chunk_events, split_text
 from harness.dialects.common import (
+    AttemptIds,
     End,
-    alnum,
     apply_fault,
     compile_attempts,
     digest,
@@ -138,19 +138,15 @@ def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
 # --------------------------------------------------------------------------- objects
 
 
-class _Ids:
-    """Ids of one attempt, hashed from the scenario id and the attempt number."""
+class _Ids(AttemptIds):
+    """Ids of one attempt: the response's and its output items'."""
 
     def __init__(self, scenario: Scenario, attempt: int) -> None:
-        self._seed = f"{scenario.id}:{attempt}"
-        self.response = "resp_" + digest("response", self._seed)[:48]
-        self.request = "req_" + digest("request", self._seed)[:32]
+        super().__init__(scenario, attempt)
+        self.response = "resp_" + digest("response", self.seed)[:48]
 
     def item(self, prefix: str, index: int) -> str:
-        return f"{prefix}_" + digest(prefix, self._seed, index)[:48]
-
-    def call(self, index: int) -> str:
-        return "call_" + alnum(f"{self._seed}:call:{index}", 24)
+        return f"{prefix}_" + digest(prefix, self.seed, index)[:48]
 
 
 def _terminal(reply: ReplyAttempt) -> tuple[str, str | None]:
