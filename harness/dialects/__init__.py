@@ -10,6 +10,13 @@ installed entry points: an editable install made from an older ``pyproject.toml`
 the old metadata until it is reinstalled, and a source checkout must still see every
 built-in dialect. ``tests/dialects/test_dialect_registry.py`` keeps :data:`BUILTIN` equal to the
 entry points ``pyproject.toml`` declares, so the two cannot drift apart.
+
+A new wire touches one folder and its registration: ``harness/dialects/<wire>/`` with a
+``DIALECT`` (see :class:`Dialect`; the shared mechanics are in :mod:`.common`,
+:mod:`.framing`, :mod:`.reading`, :mod:`.request` and :mod:`.normalize`), and one line in
+the ``harness.dialects`` entry points (plus :data:`BUILTIN` for one of harness's own).
+``tests/dialects/test_contract.py`` then checks it on every bundled scenario it
+expresses: compile, recognise, read back, normalize.
 """
 
 from __future__ import annotations
