@@ -24,7 +24,7 @@ from typing import Any
 
 from harness.cassettes.detect import detect_dialect
 from harness.cassettes.model import Cassette, CassetteError, Interaction
-from harness.cassettes.reply import READABLE, read_interaction
+from harness.cassettes.reply import read_interaction, readable
 from harness.cassettes.wire import decoded_body, is_sse, sse_events
 
 __all__ = ["VOLATILE_HEADERS", "VOLATILE_KEYS", "diff_cassettes", "diff_paths", "diff_transcripts"]
@@ -134,7 +134,7 @@ def _conversation(interaction: Interaction) -> dict[str, Any]:
     """The neutral reply (or error) of one response, as comparable values."""
     dialect = detect_dialect(interaction)
     out: dict[str, Any] = {"status": interaction.response.status}
-    if dialect not in READABLE:
+    if dialect not in readable():
         out.update(_body_view(interaction))
         return out
     reading = read_interaction(interaction, dialect)

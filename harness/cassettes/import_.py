@@ -18,12 +18,13 @@ from pathlib import Path
 
 import yaml
 
-from harness.cassettes.detect import WireDialect, detect_dialect
+from harness.cassettes.detect import OTHER, WireDialect, detect_dialect
 from harness.cassettes.model import Cassette, CassetteError, Interaction
-from harness.cassettes.read_azure import RunFlow, messages_text, read_json, run_flows
-from harness.cassettes.reply import READABLE, Reading, read_interaction
+from harness.cassettes.reply import read_interaction, readable
 from harness.cassettes.request import neutral_request
 from harness.cassettes.wire import decoded_body, is_sse
+from harness.dialects.azure_agents.read import RunFlow, messages_text, read_json, run_flows
+from harness.dialects.reading import Reading
 from harness.scenario.model import (
     Attempt,
     ErrorKind,
@@ -192,11 +193,11 @@ def scenario_for(
     """
     dialect = detect_dialect(interaction)
     found = Imported(interaction, dialect)
-    if dialect not in READABLE:
+    if dialect not in readable():
         where = f"{interaction.request.host}{interaction.request.path}"
         found.skipped = (
             f"{where}: a provider harness has no dialect for (no neutral reader)"
-            if dialect == "other"
+            if dialect == OTHER
             else f"{dialect} replies have no neutral reader ({where})"
         )
         return found

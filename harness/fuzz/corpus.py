@@ -12,7 +12,7 @@ Re-exported as :func:`harness.fuzz.strategies.wire_cases`.
 
 from __future__ import annotations
 
-from harness.dialects._framing import CHAT_SHAPES, DIALECT_SHAPES
+from harness.dialects.framing import CHAT_SHAPES, DIALECT_SHAPES
 from harness.fuzz.faults import (
     ALL_STATUSES,
     RETRY_BUDGET,

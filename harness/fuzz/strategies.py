@@ -21,8 +21,8 @@ import hypothesis.strategies as st
 from hypothesis import reject
 from hypothesis.errors import InvalidArgument
 
-from harness.dialects._framing import CHAT_SHAPES, DIALECT_SHAPES
 from harness.dialects.chunking import split_text
+from harness.dialects.framing import CHAT_SHAPES, DIALECT_SHAPES
 from harness.fuzz.faults import (
     FAULT_ERRORS,
     WAIT_CAP,

@@ -26,10 +26,10 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping, Sequence
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, cast
 
-from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
+from harness.dialects.normalize import Normalizer
+from harness.drivers._common import openai_messages, openai_tools
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
@@ -57,19 +57,6 @@ class AdapterOutputError(TypeError):
     normalizer was given: a mistake in the declaration, reported as such, not as a finding."""
 
 
-class Normalizer(Protocol):
-    """Turns an adapter's own output items into events, one item at a time.
-
-    ``feed`` is called for every item the adapter yields (or the one object it returns);
-    ``close`` once after the last, when the output ended without an exception. Events from
-    items before an exception are kept, so a stream cut mid-way still shows its text.
-    """
-
-    def feed(self, item: Any) -> Iterable[Event]: ...
-
-    def close(self) -> Iterable[Event]: ...
-
-
 NormalizeSpec: TypeAlias = (
     "str | type[Normalizer] | Callable[[Any], Iterable[Event] | Event | None]"
 )
@@ -77,45 +64,21 @@ NormalizeSpec: TypeAlias = (
 mapping one output item to events."""
 
 
-class OpenAIChatNormalizer:
-    """Chat-completions output: streamed chunks or one completion, SDK objects or plain dicts."""
-
-    def __init__(self) -> None:
-        self._stream = ChatStream()
-
-    def feed(self, item: Any) -> list[Event]:
-        item = _attributes(item)
-        choices = getattr(item, "choices", None) or []
-        if choices and getattr(choices[0], "message", None) is not None:
-            return completion_events(item)
-        return self._stream.feed(item)
-
-    def close(self) -> list[Event]:
-        return self._stream.close()
-
-
-_NORMALIZERS: dict[str, type[Normalizer]] = {"openai-chat": OpenAIChatNormalizer}
-
-
 def normalizer(name: str) -> type[Normalizer]:
-    """The built-in normalizer called ``name`` (``openai-chat``)."""
+    """The normalizer of the dialect called ``name`` (``openai-chat``): the registry's."""
+    from harness.dialects import DialectError, all_dialects, get_dialect
+
     try:
-        return _NORMALIZERS[name]
-    except KeyError:
-        known = ", ".join(sorted(_NORMALIZERS))
+        found = get_dialect(name).normalizer
+    except DialectError:
+        found = None
+    if found is None:
+        known = ", ".join(d.name for d in all_dialects() if d.normalizer is not None)
         raise ValueError(
             f"normalize={name!r} is not a built-in normalizer (known: {known}); "
             "pass a Normalizer class or a function item -> events instead"
         ) from None
-
-
-def _attributes(value: Any) -> Any:
-    """Dicts (a JSON client's output) as attribute objects, so duck-typed mappers read them."""
-    if isinstance(value, Mapping):
-        return SimpleNamespace(**{str(k): _attributes(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [_attributes(v) for v in value]
-    return value
+    return found
 
 
 class _PerItem:

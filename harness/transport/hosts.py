@@ -10,23 +10,31 @@ leave it. A driver may still choose its own (``base_url`` class attribute), as m
 
 from __future__ import annotations
 
-__all__ = ["FALLBACK_BASE_URL", "PROVIDER_BASE_URLS", "base_url_for"]
+from typing import Any
+
+__all__ = ["FALLBACK_BASE_URL", "base_url_for", "provider_base_urls"]
 
 FALLBACK_BASE_URL = "https://replay.harness.invalid"
 """For dialects no single provider owns (a gateway) and for cassettes (any host matches)."""
 
-PROVIDER_BASE_URLS: dict[str, str] = {
-    "openai-chat": "https://api.openai.com",
-    "openai-responses": "https://api.openai.com",
-    "anthropic-messages": "https://api.anthropic.com",
-    "azure-agents": "https://harness.services.ai.azure.com",
-}
-"""Dialect -> its provider's base URL, without the version path (clients add ``/v1``; an
-Azure AI Foundry project endpoint adds ``/api/projects/<project>``)."""
+
+def provider_base_urls() -> dict[str, str]:
+    """Dialect -> its provider's base URL, without the version path (clients add ``/v1``;
+    an Azure AI Foundry project endpoint adds ``/api/projects/<project>``): each
+    registered dialect's ``base_url``."""
+    from harness.dialects import all_dialects
+
+    return {d.name: d.base_url for d in all_dialects() if d.base_url is not None}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PROVIDER_BASE_URLS":  # the name before the dialects owned their URL
+        return provider_base_urls()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def base_url_for(dialect: str | None, override: str | None = None) -> str:
     """``override`` when given, else the dialect's provider URL, else the fallback host."""
     if override:
         return override.rstrip("/")
-    return PROVIDER_BASE_URLS.get(dialect or "", FALLBACK_BASE_URL)
+    return provider_base_urls().get(dialect or "", FALLBACK_BASE_URL)

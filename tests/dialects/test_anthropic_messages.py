@@ -14,24 +14,15 @@ from harness.dialects import get_dialect
 from harness.dialects.anthropic_messages import DIALECT, PATH
 from harness.dialects.script import Exchange
 from harness.dialects.sse import SSEEvent, decode
-from harness.scenario.load import load_scenarios
 from harness.scenario.model import Scenario
+from tests.dialects import builders
+from tests.dialects.builders import bundled, reply
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 CORPUS = Path("/work/shared/corpus/anthropic-messages")
 
 
 def scenario(*attempts: dict[str, Any], stream: bool = True, **extra: Any) -> Scenario:
-    request = {"model": "claude-sonnet-4-5", "messages": [{"role": "user", "content": "hi"}],
-               "stream": stream}  # fmt: skip
-    return Scenario.model_validate(
-        {"id": extra.pop("id", "demo"), "request": request, "attempts": list(attempts),
-         "expect": {}, **extra}
-    )  # fmt: skip
-
-
-def reply(**fields: Any) -> dict[str, Any]:
-    return {"reply": fields}
+    return builders.scenario(*attempts, stream=stream, model="claude-sonnet-4-5", **extra)
 
 
 MIXED = reply(
@@ -268,7 +259,7 @@ def test_deterministic_bytes_and_ids_per_scenario() -> None:
 
 
 def _bundled() -> list[Scenario]:
-    return [s for s in load_scenarios(SCENARIOS) if DIALECT.supports(s) is None]
+    return bundled(DIALECT.name)
 
 
 @pytest.mark.adapters

@@ -9,7 +9,6 @@ import json
 import time
 from collections.abc import AsyncIterator
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -33,28 +32,15 @@ from harness.vocab.events import (
     ToolCallEvent,
     UsageEvent,
 )
+from tests.dialects import builders
+from tests.dialects.builders import SCENARIOS, USER, reply
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-USER = [{"role": "user", "content": "hi"}]
 WEATHER = {"name": "get_weather", "parameters": {"type": "object", "properties": {}}}
 
 
 def scenario(*attempts: dict[str, Any], stream: bool = True, **extra: Any) -> Scenario:
-    request = {"model": "asst_demo", "messages": USER, "stream": stream, **extra.pop("request", {})}
-    return Scenario.model_validate(
-        {
-            "id": extra.pop("id", "demo"),
-            "dialects": extra.pop("dialects", ["azure-agents"]),
-            "request": request,
-            "attempts": list(attempts),
-            "expect": extra.pop("expect", {}),
-            **extra,
-        }
-    )
-
-
-def reply(**fields: Any) -> dict[str, Any]:
-    return {"reply": fields}
+    extra.setdefault("dialects", ["azure-agents"])
+    return builders.scenario(*attempts, stream=stream, model="asst_demo", **extra)
 
 
 def flow(s: Scenario) -> list[tuple[str, str, int, str]]:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from harness.dialects import dialect_names, get_dialect
-from harness.dialects._framing import framing_support
+from harness.dialects.framing import framing_support
 from harness.dialects.sse import decode
 from harness.scenario.model import Expect as _Expect
 from harness.scenario.model import (

@@ -4,7 +4,6 @@ and an honest n/a for what the gateway cannot say."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,32 +21,12 @@ from harness.dialects.script import Exchange, HttpDate
 from harness.dialects.sse import decode
 from harness.scenario.load import load_scenarios
 from harness.scenario.model import Scenario
-
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+from tests.dialects import builders
+from tests.dialects.builders import SCENARIOS, error, reply
 
 
 def scenario(*attempts: dict[str, Any], stream: bool = True, **extra: Any) -> Scenario:
-    return Scenario.model_validate(
-        {
-            "id": extra.pop("id", "demo"),
-            "request": {
-                "model": "gpt-4o-mini",
-                "messages": [{"role": "user", "content": "hi"}],
-                "stream": stream,
-            },
-            "attempts": list(attempts),
-            "expect": {},
-            **extra,
-        }
-    )
-
-
-def reply(**fields: Any) -> dict[str, Any]:
-    return {"reply": fields}
-
-
-def error(status: int, **fields: Any) -> dict[str, Any]:
-    return {"error": {"status": status, **fields}}
+    return builders.scenario(*attempts, stream=stream, model="gpt-4o-mini", **extra)
 
 
 TOOLS_REPLY = reply(

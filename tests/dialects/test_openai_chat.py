@@ -12,26 +12,12 @@ from harness.dialects.openai_chat import DIALECT, OpenAIChatDialect
 from harness.dialects.script import Exchange, HttpDate
 from harness.dialects.sse import decode
 from harness.scenario.model import Scenario
+from tests.dialects import builders
+from tests.dialects.builders import reply
 
 
 def scenario(*attempts: dict[str, Any], stream: bool = True, **extra: Any) -> Scenario:
-    return Scenario.model_validate(
-        {
-            "id": extra.pop("id", "demo"),
-            "request": {
-                "model": "gpt-4o-mini",
-                "messages": [{"role": "user", "content": "hi"}],
-                "stream": stream,
-            },
-            "attempts": list(attempts),
-            "expect": {},
-            **extra,
-        }
-    )
-
-
-def reply(**fields: Any) -> dict[str, Any]:
-    return {"reply": fields}
+    return builders.scenario(*attempts, stream=stream, model="gpt-4o-mini", **extra)
 
 
 TOOLS_REPLY = reply(

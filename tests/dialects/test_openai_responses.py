@@ -14,24 +14,10 @@ from harness.dialects import get_dialect
 from harness.dialects.openai_responses import DIALECT, PATH
 from harness.dialects.script import Exchange, HttpDate
 from harness.dialects.sse import SSEEvent, decode
-from harness.scenario.load import load_scenarios
 from harness.scenario.model import Scenario
+from tests.dialects.builders import bundled, reply, scenario
 
-SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 CORPUS = Path("/work/shared/corpus/openai-responses")
-
-
-def scenario(*attempts: dict[str, Any], stream: bool = True, **extra: Any) -> Scenario:
-    request = {"messages": [{"role": "user", "content": "hi"}], "stream": stream}
-    request |= extra.pop("request", {})
-    return Scenario.model_validate(
-        {"id": extra.pop("id", "demo"), "request": request, "attempts": list(attempts),
-         "expect": {}, **extra}
-    )  # fmt: skip
-
-
-def reply(**fields: Any) -> dict[str, Any]:
-    return {"reply": fields}
 
 
 MIXED = reply(
@@ -288,7 +274,7 @@ def test_deterministic_bytes_and_ids_per_scenario() -> None:
 
 
 def _bundled() -> list[Scenario]:
-    return [s for s in load_scenarios(SCENARIOS) if DIALECT.supports(s) is None]
+    return bundled(DIALECT.name)
 
 
 def test_every_bundled_scenario_that_fits_compiles() -> None:

@@ -31,9 +31,9 @@ Output is a pure function of the scenario: ids are hashed from its id.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Literal
+from typing import Any
 
-from harness.dialects._azure_agents_objects import (
+from harness.dialects.azure_agents.objects import (
     API_VERSION,
     FINAL,
     Flow,
@@ -44,9 +44,9 @@ from harness.dialects._azure_agents_objects import (
     text_of,
     usage_object,
 )
-from harness.dialects._compile import encode_stream
-from harness.dialects._framing import framing_support
 from harness.dialects.chunking import split_text
+from harness.dialects.common import DONE, End, apply_fault, encode_stream, limited_to
+from harness.dialects.framing import framing_support
 from harness.dialects.script import Chunk, Exchange, Script
 from harness.dialects.sse import SSEEvent
 from harness.scenario.model import (
@@ -62,10 +62,8 @@ from harness.scenario.model import (
     Wire,
 )
 
-__all__ = ["API_VERSION", "DIALECT", "AzureAgentsDialect", "agent_id"]
+__all__ = ["API_VERSION", "AzureAgentsDialect", "agent_id"]
 
-DONE = "[DONE]"
-End = Literal["close", "cut", "stall"]
 Sse = tuple[str, str]
 """One SSE event: (event name, data)."""
 
@@ -79,8 +77,9 @@ class AzureAgentsDialect:
         return "AzureAgentsDialect()"
 
     def supports(self, scenario: Scenario) -> str | None:
-        if scenario.dialects is not None and self.name not in scenario.dialects:
-            return f"scenario is limited to dialects {scenario.dialects}"
+        limited = limited_to(self.name, scenario)
+        if limited is not None:
+            return limited
         request = scenario.request
         for message in request.messages:
             if message.role == "system":
@@ -145,9 +144,6 @@ class AzureAgentsDialect:
             source=scenario.where(),
             notes={"dialect": self.name, "scenario": scenario.id},
         )
-
-
-DIALECT = AzureAgentsDialect()
 
 
 def _reply_reason(reply: ReplyAttempt, stream: bool) -> str | None:
@@ -329,34 +325,18 @@ def _tool_step(
 
 
 def _apply_fault(reply: ReplyAttempt, content: list[Sse], tail: list[Sse]) -> tuple[list[Sse], End]:
-    events = content + tail
-    fault = reply.fault
-    if fault is None:
-        return events, "close"
-    if fault.empty:
-        return [], "close"
-    if fault.terminator_only:
-        return [tail[-1]], "close"
-    if fault.cut_after is not None:
-        return events[: fault.cut_after], "cut"
-    if fault.stall_after is not None:
-        return events[: fault.stall_after], "stall"
-    if fault.truncate_after is not None:
-        return content[: fault.truncate_after], "close"
-    if fault.error_payload is not None:
-        payload = fault.error_payload
-        inner = payload.get("error", payload)
-        return [*content, ("error", json_text(inner))], "close"
-    if fault.malformed_at is not None:
-        at = fault.malformed_at
-        if at >= len(events):
-            raise ValueError(
-                f"malformed_at={at} is past the end of the stream, which has {len(events)} "
-                f"events (0..{len(events) - 1}, done last)"
-            )
-        name, data = events[at]
-        events[at] = (name, data[: len(data) // 2])
-    return events, "close"
+    events, end, malformed = apply_fault(
+        reply.fault,
+        content,
+        tail,
+        terminator=tail[-1],
+        error_event=lambda payload: ("error", json_text(payload.get("error", payload))),
+        last=f"events (0..{len(content) + len(tail) - 1}, done last)",
+    )
+    if malformed is not None:
+        name, data = events[malformed]
+        events[malformed] = (name, data[: len(data) // 2])
+    return events, end
 
 
 def _encode_stream(events: list[Sse], wire: Wire) -> tuple[Chunk, ...]:

@@ -1,33 +1,39 @@
-"""Read an OpenAI Chat Completions response (streamed or not) into neutral reply parts.
+"""Read an OpenAI Chat Completions recording (the reply, streamed or not, and the request's
+messages) into neutral terms.
 
 Also reads the OpenAI-compatible servers seen in recordings (Azure OpenAI, Groq, Mistral,
 OpenRouter, DeepSeek, Z.ai): reasoning as ``reasoning_content`` or ``reasoning``, usage in
-the last content chunk (Mistral) or under ``x_groq``, and an ``{"error": ...}`` event that
-ends a 200 stream without ``[DONE]`` (Groq). Only choice 0 is read.
+the last content chunk (Mistral) or under ``x_groq``, an ``{"error": ...}`` event that
+ends a 200 stream without ``[DONE]`` (Groq), parallel calls that all say ``index: 0`` with
+their own ids, the legacy ``function_call`` and a ``refusal``. Only choice 0 is read.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int
+from harness.dialects.openai_chat.normalize import OPENAI_FINISH
+from harness.dialects.reading import Reading, as_int, json_events, token_usage
+from harness.dialects.request import chat_messages
 from harness.dialects.sse import SSEEvent
-from harness.drivers._common import OPENAI_FINISH
-from harness.scenario.model import Usage
+from harness.scenario.model import Message, Usage
 
-__all__ = ["read_json", "read_stream", "usage"]
+__all__ = ["PER_INTERACTION", "read_json", "read_messages", "read_stream", "usage"]
+
+PER_INTERACTION = True
+"""One interaction holds the whole reply."""
 
 
 def usage(raw: Any) -> Usage | None:
     """Chat usage (``prompt_tokens``...) in neutral terms."""
-    if not isinstance(raw, dict):
-        return None
-    prompt, completion = as_int(raw.get("prompt_tokens")), as_int(raw.get("completion_tokens"))
-    if prompt is None or completion is None:
-        return None
-    details = raw.get("prompt_tokens_details")
+    details = raw.get("prompt_tokens_details") if isinstance(raw, dict) else None
     cached = as_int(details.get("cached_tokens")) if isinstance(details, dict) else None
-    return Usage(input=prompt, output=completion, cache_read=cached)
+    return token_usage(raw, "prompt_tokens", "completion_tokens", cached)
+
+
+def read_messages(body: dict[str, Any], notes: list[str]) -> list[Message]:
+    """The request's ``messages`` as neutral messages."""
+    return chat_messages(body.get("messages") or [], notes)
 
 
 def _reasoning(obj: dict[str, Any]) -> str | None:
@@ -49,22 +55,15 @@ def _finish(reading: Reading, reason: Any) -> None:
             reading.finish = None
 
 
-def read_stream(events: list[SSEEvent], reading: Reading) -> None:
-    import json
+_LEGACY = "function_call"
+"""The key of the one legacy ``function_call`` among the streamed calls."""
 
+
+def read_stream(events: list[SSEEvent], reading: Reading) -> None:
     parts = reading.parts
-    done = False
-    for event in events:
-        if event.data.strip() == "[DONE]":
-            done = True
-            continue
-        try:
-            chunk = json.loads(event.data)
-        except ValueError:
-            reading.note(NOT_JSON_EVENT)
-            continue
-        if not isinstance(chunk, dict):
-            continue
+    calls: dict[Any, tuple[Any, Any]] = {}  # the wire's index -> (its call's key, its id)
+    done = any(event.data.strip() == "[DONE]" for event in events)
+    for _, chunk in json_events(events, reading, terminator="[DONE]"):
         if chunk.get("error"):  # alone (Groq) or beside choices (OpenRouter)
             reading.error_payload = {"error": chunk["error"]}
             continue
@@ -76,12 +75,17 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
                 parts.reasoning(_reasoning(delta))
                 content = delta.get("content")
                 parts.text(content if isinstance(content, str) else None)
-                if delta.get("refusal"):
-                    reading.note("the refusal text has no neutral equivalent (dropped)")
+                refusal = delta.get("refusal")
+                if isinstance(refusal, str) and refusal:
+                    reading.refusal.append(refusal)
+                legacy = delta.get("function_call")
+                if isinstance(legacy, dict):  # the pre-tools call: no id, no index
+                    parts.call(_LEGACY, None, legacy.get("name"))
+                    parts.fragment(_LEGACY, legacy.get("arguments"))
                 for call in delta.get("tool_calls") or []:
                     if not isinstance(call, dict):
                         continue
-                    key = call.get("index", 0)
+                    key = _call_key(calls, call.get("index", 0), call.get("id"))
                     function = call.get("function") or {}
                     parts.call(key, call.get("id"), function.get("name"))
                     parts.fragment(key, function.get("arguments"))
@@ -91,6 +95,16 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
             reading.usage = found
     if not done and reading.error_payload is None:
         reading.note("the stream ends without data: [DONE]")
+
+
+def _call_key(calls: dict[Any, tuple[Any, Any]], index: Any, call_id: Any) -> Any:
+    """The call a streamed fragment belongs to: its index's call, unless it carries another
+    id than that call's (servers that send every parallel call at index 0)."""
+    key, known = calls.get(index, (index, None))
+    if call_id and known and call_id != known:
+        key = (index, call_id)
+    calls[index] = (key, call_id or known)
+    return key
 
 
 def read_json(obj: Any, reading: Reading) -> None:
@@ -115,6 +129,14 @@ def read_json(obj: Any, reading: Reading) -> None:
         content = message.get("content")
         if isinstance(content, str):
             parts.text(content)
+        refusal = message.get("refusal")
+        if isinstance(refusal, str) and refusal:
+            reading.refusal.append(refusal)
+        legacy = message.get("function_call")
+        if isinstance(legacy, dict):  # the pre-tools call: no id
+            parts.call(_LEGACY, None, legacy.get("name"))
+            arguments = legacy.get("arguments")
+            parts.final_arguments(_LEGACY, arguments if isinstance(arguments, str) else None)
         for n, call in enumerate(message.get("tool_calls") or []):
             if isinstance(call, dict):
                 function = call.get("function") or {}

@@ -21,16 +21,23 @@ pure function of the scenario.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import math
-from typing import Any, Literal
+from typing import Any
 
-from harness.dialects._compile import compile_attempts, encode_stream
-from harness.dialects._framing import framing_support
 from harness.dialects.chunking import chunk_events, split_text
+from harness.dialects.common import (
+    End,
+    alnum,
+    apply_fault,
+    compact_json,
+    compile_attempts,
+    digest,
+    encode_named_events,
+    limited_to,
+)
+from harness.dialects.framing import framing_support
 from harness.dialects.script import Chunk, Exchange, Script
-from harness.dialects.sse import SSEEvent
 from harness.scenario.model import (
     ErrorAttempt,
     HttpError,
@@ -42,14 +49,12 @@ from harness.scenario.model import (
     TextPart,
     ToolCallPart,
     Usage,
-    Wire,
 )
 
-__all__ = ["DIALECT", "AnthropicMessagesDialect"]
+__all__ = ["PATH", "AnthropicMessagesDialect"]
 
 PATH = "/v1/messages"
 
-End = Literal["close", "cut", "stall"]
 Event = tuple[str, dict[str, Any]]
 
 _STOP = {
@@ -104,8 +109,9 @@ class AnthropicMessagesDialect:
         return "AnthropicMessagesDialect()"
 
     def supports(self, scenario: Scenario) -> str | None:
-        if scenario.dialects is not None and self.name not in scenario.dialects:
-            return f"scenario is limited to dialects {scenario.dialects}"
+        limited = limited_to(self.name, scenario)
+        if limited is not None:
+            return limited
         for attempt in scenario.attempts:
             if isinstance(attempt, ErrorAttempt):
                 form = attempt.error.retry_after_form
@@ -126,9 +132,6 @@ class AnthropicMessagesDialect:
         return compile_attempts(
             self.name, scenario, self.supports(scenario), _error_exchange, _reply_exchange
         )
-
-
-DIALECT = AnthropicMessagesDialect()
 
 
 def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
@@ -157,33 +160,19 @@ def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
 # --------------------------------------------------------------------------- content
 
 
-def _digest(*parts: object) -> bytes:
-    return hashlib.sha256(":".join(map(str, parts)).encode()).digest()
-
-
-def _base62(seed: str, length: int) -> str:
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    number = int.from_bytes(_digest(seed), "big")
-    out = []
-    for _ in range(length):
-        number, digit = divmod(number, len(alphabet))
-        out.append(alphabet[digit])
-    return "".join(out)
-
-
 class _Ids:
     """Ids of one attempt, hashed from the scenario id and the attempt number."""
 
     def __init__(self, scenario: Scenario, attempt: int) -> None:
         self._seed = f"{scenario.id}:{attempt}"
-        self.message = "msg_01" + _base62(f"message:{self._seed}", 22)
-        self.request = "req_011C" + _base62(f"request:{self._seed}", 20)
+        self.message = "msg_01" + alnum(f"message:{self._seed}", 22)
+        self.request = "req_011C" + alnum(f"request:{self._seed}", 20)
 
     def tool(self, index: int) -> str:
-        return "toolu_01" + _base62(f"tool:{self._seed}:{index}", 22)
+        return "toolu_01" + alnum(f"tool:{self._seed}:{index}", 22)
 
     def signature(self, index: int) -> str:
-        return base64.b64encode(_digest("signature", self._seed, index) * 4).decode()
+        return base64.b64encode(bytes.fromhex(digest("signature", self._seed, index)) * 4).decode()
 
 
 def _input(part: ToolCallPart) -> Any:
@@ -263,7 +252,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
         "usage": _usage(reply.usage),
     }
     if not scenario.request.stream:
-        body = json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        body = compact_json(message)
         return Exchange(
             method="POST",
             path=PATH,
@@ -296,7 +285,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
             ("cache-control", "no-cache"),
             ("request-id", ids.request),
         ),
-        chunks=_encode_stream(events, malformed, reply.wire),
+        chunks=encode_named_events(events, malformed, reply.wire),
         end=end,
         delay=reply.wire.first_byte_delay,
         label=f"attempt {n + 1}: streamed reply",
@@ -308,35 +297,24 @@ def _apply_fault(
 ) -> tuple[list[Event], End, int | None]:
     """Apply a stream fault: the events left, how the body ends, which event to break.
     ``content`` is everything before ``message_delta``, which carries the stop reason."""
-    events = content + tail
-    if fault is None:
-        return events, "close", None
-    if fault.empty:
-        return [], "close", None
-    if fault.terminator_only:
-        return [("message_stop", {})], "close", None
-    if fault.cut_after is not None:
-        return events[: fault.cut_after], "cut", None
-    if fault.stall_after is not None:
-        return events[: fault.stall_after], "stall", None
-    if fault.truncate_after is not None:
-        return content[: fault.truncate_after], "close", None
-    if fault.error_payload is not None:
-        payload: dict[str, Any] = fault.error_payload
-        inner = payload["error"] if isinstance(payload.get("error"), dict) else payload
-        kind = inner.get("type")
-        if kind not in _ANTHROPIC_TYPES:
-            kind = _FROM_OPENAI.get(str(kind)) or _FROM_OPENAI.get(str(inner.get("code")))
-        error = {"type": kind or "api_error", "message": inner.get("message") or "Overloaded"}
-        return [*content, ("error", {"error": error})], "close", None
-    if fault.malformed_at is not None:
-        if fault.malformed_at >= len(events):
-            raise ValueError(
-                f"malformed_at={fault.malformed_at} is past the end of the stream, which has "
-                f"{len(events)} events (0..{len(events) - 1}, message_stop last)"
-            )
-        return events, "close", fault.malformed_at
-    return events, "close", None
+    return apply_fault(
+        fault,
+        content,
+        tail,
+        terminator=("message_stop", {}),
+        error_event=_stream_error,
+        last=f"events (0..{len(content) + len(tail) - 1}, message_stop last)",
+    )
+
+
+def _stream_error(payload: dict[str, Any]) -> Event:
+    """Anthropic's in-stream ``error`` event for an error payload (OpenAI codes translated)."""
+    inner = payload["error"] if isinstance(payload.get("error"), dict) else payload
+    kind = inner.get("type")
+    if kind not in _ANTHROPIC_TYPES:
+        kind = _FROM_OPENAI.get(str(kind)) or _FROM_OPENAI.get(str(inner.get("code")))
+    error = {"type": kind or "api_error", "message": inner.get("message") or "Overloaded"}
+    return ("error", {"error": error})
 
 
 def _with_ping(
@@ -363,18 +341,6 @@ def _with_pings(events: list[Event], malformed: int | None) -> tuple[list[Event]
     return out, None if malformed is None else 2 * malformed
 
 
-def _encode_stream(events: list[Event], malformed: int | None, wire: Wire) -> tuple[Chunk, ...]:
-    """SSE-encode the named events (keep-alive comments every ``keepalive_every`` events,
-    never after the last), then chunk them."""
-    sse: list[SSEEvent] = []
-    for i, (name, fields) in enumerate(events):
-        data = json.dumps({"type": name, **fields}, separators=(",", ":"), ensure_ascii=False)
-        if i == malformed:
-            data = data[: len(data) // 2]
-        sse.append(SSEEvent(event=name, data=data))
-    return encode_stream(sse, wire)
-
-
 # --------------------------------------------------------------------------- errors
 
 
@@ -393,7 +359,7 @@ def _error_exchange(scenario: Scenario, n: int, error: HttpError) -> Exchange:
         path=PATH,
         status=error.status,
         headers=tuple(headers.items()),
-        chunks=(Chunk(json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()),),
+        chunks=(Chunk(compact_json(body).encode()),),
         label=f"attempt {n + 1}: HTTP {error.status}",
     )
 

@@ -51,21 +51,25 @@ of the scenario.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from pydantic import JsonValue
 
-from harness.dialects._compile import (
+from harness.dialects.chunking import chunk_events, split_text
+from harness.dialects.common import (
     DONE,
+    AttemptIds,
     End,
     apply_data_fault,
+    compact_json,
     compile_attempts,
+    digest,
     encode_data_stream,
+    error_headers,
+    limited_to,
 )
-from harness.dialects._framing import framing_support
-from harness.dialects.chunking import chunk_events, split_text
+from harness.dialects.framing import framing_support
 from harness.dialects.script import Chunk, Exchange, HttpDate, Script
 from harness.scenario.model import (
     ErrorAttempt,
@@ -80,7 +84,7 @@ from harness.scenario.model import (
     Usage,
 )
 
-__all__ = ["CHAT_PATH", "DIALECT", "STREAM_PATH", "GatewayDialect", "gateway_error_payload"]
+__all__ = ["CHAT_PATH", "STREAM_PATH", "GatewayDialect", "gateway_error_payload"]
 
 CHAT_PATH = "/api/v1/llm/chat"
 STREAM_PATH = "/api/v1/llm/chat/stream"
@@ -101,20 +105,6 @@ _DETAILS: dict[int, str] = {
     503: "Gateway temporarily unavailable",
     504: "Upstream provider timed out",
 }
-
-
-def _digest(*parts: object) -> str:
-    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _number(value: float) -> str:
-    """``2`` for 2.0, ``1.5`` for 1.5: how a header spells a number."""
-    value = round(value, 6)
-    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _usage(usage: Usage | None) -> dict[str, int] | None:
@@ -156,8 +146,9 @@ class GatewayDialect:
         return "GatewayDialect()"
 
     def supports(self, scenario: Scenario) -> str | None:
-        if scenario.dialects is not None and self.name not in scenario.dialects:
-            return f"scenario is limited to dialects {scenario.dialects}"
+        limited = limited_to(self.name, scenario)
+        if limited is not None:
+            return limited
         if scenario.dialects is None and any(
             isinstance(a, ErrorAttempt) and a.error.status == 401 for a in scenario.attempts
         ):
@@ -175,9 +166,6 @@ class GatewayDialect:
         return compile_attempts(
             self.name, scenario, self.supports(scenario), _error_exchange, _reply_exchange
         )
-
-
-DIALECT = GatewayDialect()
 
 
 def _reply_reason(reply: ReplyAttempt, stream: bool) -> str | None:
@@ -219,16 +207,15 @@ def _reply_reason(reply: ReplyAttempt, stream: bool) -> str | None:
 # --------------------------------------------------------------------------- replies
 
 
-class _Ids:
-    """Ids of one attempt, hashed from the scenario id and the attempt number."""
+class _Ids(AttemptIds):
+    """Ids of one attempt: the generation's, and tool calls' (hex, unlike OpenAI's)."""
 
     def __init__(self, scenario: Scenario, attempt: int) -> None:
-        self._seed = f"{scenario.id}:{attempt}"
-        self.generation = "gen-" + _digest("generation", self._seed)[:24]
-        self.request = "req_" + _digest("request", self._seed)[:32]
+        super().__init__(scenario, attempt)
+        self.generation = "gen-" + digest("generation", self.seed)[:24]
 
     def call(self, index: int) -> str:
-        return "call_" + _digest("call", self._seed, index)[:24]
+        return "call_" + digest("call", self.seed, index)[:24]
 
 
 def _calls(reply: ReplyAttempt, ids: _Ids) -> list[dict[str, Any]]:
@@ -268,7 +255,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
         method="POST",
         path=CHAT_PATH,
         headers=(("content-type", "application/json"), ("x-request-id", ids.request)),
-        chunks=chunk_events([_json(body).encode()], reply.wire.chunking),
+        chunks=chunk_events([compact_json(body).encode()], reply.wire.chunking),
         delay=reply.wire.first_byte_delay,
         label=f"attempt {n + 1}: reply",
     )
@@ -280,7 +267,7 @@ def _chunk(
     usage: dict[str, int] | None = None,
     finish: str | None = None,
 ) -> str:
-    return _json(
+    return compact_json(
         {
             "content": content,
             "tool_calls": tool_calls or [],
@@ -312,7 +299,7 @@ def _apply_fault(
 
 def _stream_error(payload: dict[str, JsonValue]) -> str:
     """The gateway's in-stream error, ``{"error": ..., "detail": ...}``."""
-    return _json(gateway_error_payload(payload))
+    return compact_json(gateway_error_payload(payload))
 
 
 # --------------------------------------------------------------------------- errors
@@ -328,22 +315,14 @@ def _error_exchange(scenario: Scenario, n: int, error: HttpError) -> Exchange:
         headers["www-authenticate"] = (
             'Bearer error="invalid_token", error_description="Token expired"'
         )
-    for name, value in error.headers.items():
-        headers[name.lower()] = value
-    if error.retry_after is not None:
-        if error.retry_after_form == "seconds":
-            headers["retry-after"] = _number(error.retry_after)
-        elif error.retry_after_form == "ms":
-            headers["retry-after-ms"] = _number(error.retry_after * 1000)
-        else:
-            headers["retry-after"] = HttpDate(error.retry_after)
+    headers = error_headers(error, headers)
     body = error.body if error.body is not None else _error_body(error.status, scenario)
     return Exchange(
         method="POST",
         path=STREAM_PATH if scenario.request.stream else CHAT_PATH,
         status=error.status,
         headers=tuple(headers.items()),
-        chunks=(Chunk(_json(body).encode()),),
+        chunks=(Chunk(compact_json(body).encode()),),
         label=f"attempt {n + 1}: HTTP {error.status}",
     )
 

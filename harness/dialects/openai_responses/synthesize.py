@@ -23,14 +23,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any, Literal
+from typing import Any
 
-from harness.dialects._compile import compile_attempts, encode_stream
-from harness.dialects._framing import framing_support
 from harness.dialects.chunking import chunk_events, split_text
-from harness.dialects.openai_chat import _alnum, _digest, _error_exchange
-from harness.dialects.script import Chunk, Exchange, Script
-from harness.dialects.sse import SSEEvent
+from harness.dialects.common import (
+    AttemptIds,
+    End,
+    apply_fault,
+    compile_attempts,
+    digest,
+    encode_named_events,
+    limited_to,
+)
+from harness.dialects.framing import framing_support
+from harness.dialects.openai_chat.synthesize import error_exchange
+from harness.dialects.script import Exchange, Script
 from harness.scenario.model import (
     HttpError,
     ReasoningPart,
@@ -40,16 +47,14 @@ from harness.scenario.model import (
     TextPart,
     ToolCallPart,
     Usage,
-    Wire,
 )
 
-__all__ = ["DIALECT", "OpenAIResponsesDialect"]
+__all__ = ["PATH", "OpenAIResponsesDialect"]
 
 PATH = "/v1/responses"
 CREATED = 1_735_689_600
 """A fixed ``created_at`` (2025-01-01T00:00:00Z): synthesized bytes never vary."""
 
-End = Literal["close", "cut", "stall"]
 Event = tuple[str, dict[str, Any]]
 """An event name and its data, before the sequence number is set."""
 
@@ -75,8 +80,9 @@ class OpenAIResponsesDialect:
         return "OpenAIResponsesDialect()"
 
     def supports(self, scenario: Scenario) -> str | None:
-        if scenario.dialects is not None and self.name not in scenario.dialects:
-            return f"scenario is limited to dialects {scenario.dialects}"
+        limited = limited_to(self.name, scenario)
+        if limited is not None:
+            return limited
         for reply in scenario.replies():
             reason = _reply_support(reply, scenario.request.stream)
             if reason is not None:
@@ -91,10 +97,7 @@ class OpenAIResponsesDialect:
 
 def _responses_error(scenario: Scenario, n: int, error: HttpError) -> Exchange:
     """OpenAI's error exchange, at the Responses path."""
-    return dataclasses.replace(_error_exchange(scenario, n, error), path=PATH)
-
-
-DIALECT = OpenAIResponsesDialect()
+    return dataclasses.replace(error_exchange(scenario, n, error), path=PATH)
 
 
 def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
@@ -138,19 +141,15 @@ def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
 # --------------------------------------------------------------------------- objects
 
 
-class _Ids:
-    """Ids of one attempt, hashed from the scenario id and the attempt number."""
+class _Ids(AttemptIds):
+    """Ids of one attempt: the response's and its output items'."""
 
     def __init__(self, scenario: Scenario, attempt: int) -> None:
-        self._seed = f"{scenario.id}:{attempt}"
-        self.response = "resp_" + _digest("response", self._seed)[:48]
-        self.request = "req_" + _digest("request", self._seed)[:32]
+        super().__init__(scenario, attempt)
+        self.response = "resp_" + digest("response", self.seed)[:48]
 
     def item(self, prefix: str, index: int) -> str:
-        return f"{prefix}_" + _digest(prefix, self._seed, index)[:48]
-
-    def call(self, index: int) -> str:
-        return "call_" + _alnum(f"{self._seed}:call:{index}", 24)
+        return f"{prefix}_" + digest(prefix, self.seed, index)[:48]
 
 
 def _terminal(reply: ReplyAttempt) -> tuple[str, str | None]:
@@ -353,7 +352,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
         method="POST",
         path=PATH,
         headers=(("content-type", "text/event-stream; charset=utf-8"), *head),
-        chunks=_encode_stream(events, malformed, reply.wire),
+        chunks=encode_named_events(events, malformed, reply.wire, numbered=True),
         end=end,
         delay=reply.wire.first_byte_delay,
         label=f"attempt {n + 1}: streamed reply",
@@ -364,49 +363,23 @@ def _apply_fault(
     fault: StreamFault | None, content: list[Event], tail: list[Event]
 ) -> tuple[list[Event], End, int | None]:
     """Apply a stream fault: the events left, how the body ends, which event to break."""
-    events = content + tail
-    if fault is None:
-        return events, "close", None
-    if fault.empty:
-        return [], "close", None
-    if fault.cut_after is not None:
-        return events[: fault.cut_after], "cut", None
-    if fault.stall_after is not None:
-        return events[: fault.stall_after], "stall", None
-    if fault.truncate_after is not None:
-        # A clean end with no terminal event: at most the content events.
-        return content[: fault.truncate_after], "close", None
-    if fault.error_payload is not None:
-        payload: dict[str, Any] = fault.error_payload
-        inner = payload["error"] if isinstance(payload.get("error"), dict) else payload
-        kind = inner.get("type")
-        error = {
-            "code": inner.get("code") or _TO_OPENAI_CODE.get(str(kind), kind),
-            "message": inner.get("message") or _DEFAULT_FAILURE["message"],
-            "param": inner.get("param"),
-        }
-        return [*content, ("error", error)], "close", None
-    if fault.malformed_at is not None:
-        if fault.malformed_at >= len(events):
-            raise ValueError(
-                f"malformed_at={fault.malformed_at} is past the end of the stream, which has "
-                f"{len(events)} events (0..{len(events) - 1}, the terminal event last)"
-            )
-        return events, "close", fault.malformed_at
-    return events, "close", None
+    return apply_fault(
+        fault,
+        content,
+        tail,
+        terminator=None,
+        error_event=_stream_error,
+        last=f"events (0..{len(content) + len(tail) - 1}, the terminal event last)",
+    )
 
 
-def _encode_stream(events: list[Event], malformed: int | None, wire: Wire) -> tuple[Chunk, ...]:
-    """Number the events, SSE-encode them with their names (keep-alive comments every
-    ``keepalive_every`` events, never after the last), then chunk them."""
-    sse: list[SSEEvent] = []
-    for seq, (name, fields) in enumerate(events):
-        data = json.dumps(
-            {"type": name, "sequence_number": seq, **fields},
-            separators=(",", ":"),
-            ensure_ascii=False,
-        )
-        if seq == malformed:
-            data = data[: len(data) // 2]
-        sse.append(SSEEvent(event=name, data=data))
-    return encode_stream(sse, wire)
+def _stream_error(payload: dict[str, Any]) -> Event:
+    """The Responses API's in-stream ``error`` event for an error payload."""
+    inner = payload["error"] if isinstance(payload.get("error"), dict) else payload
+    kind = inner.get("type")
+    error = {
+        "code": inner.get("code") or _TO_OPENAI_CODE.get(str(kind), kind),
+        "message": inner.get("message") or _DEFAULT_FAILURE["message"],
+        "param": inner.get("param"),
+    }
+    return ("error", error)

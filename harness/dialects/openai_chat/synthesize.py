@@ -13,7 +13,6 @@ Stream faults count *data events*, the ``data:`` lines of the stream including t
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from itertools import zip_longest
@@ -21,17 +20,23 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from harness.dialects._chat_parts import call_delta, choice_parts, choice_refusal
-from harness.dialects._compile import (
-    DONE,
-    End,
-    apply_data_fault,
-    compile_attempts,
-    encode_data_stream,
-)
-from harness.dialects._framing import framing_support
 from harness.dialects.chunking import chunk_events, split_text
-from harness.dialects.script import Chunk, Exchange, HttpDate, Script
+from harness.dialects.common import (
+    DONE,
+    AttemptIds,
+    End,
+    alnum,
+    apply_data_fault,
+    compact_json,
+    compile_attempts,
+    digest,
+    encode_data_stream,
+    error_headers,
+    limited_to,
+)
+from harness.dialects.framing import framing_support
+from harness.dialects.openai_chat.parts import call_delta, choice_parts, choice_refusal
+from harness.dialects.script import Chunk, Exchange, Script
 from harness.scenario.model import (
     HttpError,
     ReasoningPart,
@@ -43,7 +48,7 @@ from harness.scenario.model import (
     Usage,
 )
 
-__all__ = ["DIALECT", "OpenAIChatDialect"]
+__all__ = ["PATH", "OpenAIChatDialect", "error_exchange"]
 
 PATH = "/v1/chat/completions"
 CREATED = 1_735_689_600
@@ -87,25 +92,6 @@ _ERRORS: dict[int, tuple[str, str, str | None]] = {
 }
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
-
-
-def _alnum(seed: str, length: int) -> str:
-    """A deterministic id body in the API's alphabet (letters and digits)."""
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    number = int(_digest(seed), 16)
-    out = []
-    for _ in range(length):
-        number, digit = divmod(number, len(alphabet))
-        out.append(alphabet[digit])
-    return "".join(out)
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
 def _usage(usage: Usage) -> dict[str, Any]:
     """OpenAI usage; ``cache_read`` becomes ``prompt_tokens_details.cached_tokens``. The API
     has no cache-write count, so ``cache_write`` is not sent."""
@@ -119,12 +105,6 @@ def _usage(usage: Usage) -> dict[str, Any]:
     return out
 
 
-def _number(value: float) -> str:
-    """``2`` for 2.0, ``1.5`` for 1.5: how a header spells a number."""
-    value = round(float(value), 6)
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
 class OpenAIChatDialect:
     """Compiles scenarios into OpenAI Chat Completions exchanges."""
 
@@ -134,8 +114,9 @@ class OpenAIChatDialect:
         return "OpenAIChatDialect()"
 
     def supports(self, scenario: Scenario) -> str | None:
-        if scenario.dialects is not None and self.name not in scenario.dialects:
-            return f"scenario is limited to dialects {scenario.dialects}"
+        limited = limited_to(self.name, scenario)
+        if limited is not None:
+            return limited
         for reply in scenario.replies():
             if reply.outcome != "completed":
                 return (
@@ -157,28 +138,20 @@ class OpenAIChatDialect:
 
     def synthesize(self, scenario: Scenario) -> Script:
         return compile_attempts(
-            self.name, scenario, self.supports(scenario), _error_exchange, _reply_exchange
+            self.name, scenario, self.supports(scenario), error_exchange, _reply_exchange
         )
-
-
-DIALECT = OpenAIChatDialect()
 
 
 # --------------------------------------------------------------------------- replies
 
 
-class _Ids:
-    """Ids of one attempt, hashed from the scenario id and the attempt number."""
+class _Ids(AttemptIds):
+    """Ids of one attempt: the completion's and the system fingerprint."""
 
     def __init__(self, scenario: Scenario, attempt: int) -> None:
-        seed = f"{scenario.id}:{attempt}"
-        self.completion = "chatcmpl-" + _alnum(seed, 29)
-        self.request = "req_" + _digest("request", seed)[:32]
-        self.fingerprint = "fp_" + _digest("fingerprint", scenario.id)[:10]
-        self._seed = seed
-
-    def call(self, index: int) -> str:
-        return "call_" + _alnum(f"{self._seed}:call:{index}", 24)
+        super().__init__(scenario, attempt)
+        self.completion = "chatcmpl-" + alnum(self.seed, 29)
+        self.fingerprint = "fp_" + digest("fingerprint", scenario.id)[:10]
 
 
 def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange:
@@ -296,7 +269,7 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
             body["usage"] = None  # with include_usage on, null until the usage chunk
         elif reply.usage is not None and finish is not None and index == 0:
             body["usage"] = _usage(reply.usage)  # no usage chunk: on the finish chunk
-        return _json(body)
+        return compact_json(body)
 
     streams = [_choice_stream(ids, reply, k, chunk) for k in range(reply.wire.choices)]
     content = [c for group in zip_longest(*(s[0] for s in streams)) for c in group if c]
@@ -307,7 +280,7 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
     tail = [chunk(streams[0][1], finish, early)]
     tail += [chunk(s[1], finish, index=k) for k, s in enumerate(streams) if k > 0]
     if reply.usage is not None and (usage_chunk or early is not None):
-        tail.append(_json({**head, "choices": [], "usage": _usage(reply.usage)}))
+        tail.append(compact_json({**head, "choices": [], "usage": _usage(reply.usage)}))
     return _apply_fault(reply.fault, content, [*tail, DONE])
 
 
@@ -370,27 +343,18 @@ def _apply_fault(
 
 def _stream_error(payload: dict[str, JsonValue]) -> str:
     """OpenAI's in-stream error: the payload under ``error`` unless it already is one."""
-    return _json(payload if "error" in payload else {"error": payload})
+    return compact_json(payload if "error" in payload else {"error": payload})
 
 
 # --------------------------------------------------------------------------- errors
 
 
-def _error_exchange(scenario: Scenario, n: int, error: HttpError) -> Exchange:
+def error_exchange(scenario: Scenario, n: int, error: HttpError) -> Exchange:
+    """OpenAI's error answer for one attempt (the Responses wire sends the same)."""
     ids = _Ids(scenario, n)
-    headers: dict[str, str | HttpDate] = {
-        "content-type": "application/json; charset=utf-8",
-        "x-request-id": ids.request,
-    }
-    for name, value in error.headers.items():
-        headers[name.lower()] = value
-    if error.retry_after is not None:
-        if error.retry_after_form == "seconds":
-            headers["retry-after"] = _number(error.retry_after)
-        elif error.retry_after_form == "ms":
-            headers["retry-after-ms"] = _number(error.retry_after * 1000)
-        else:
-            headers["retry-after"] = HttpDate(error.retry_after)
+    headers = error_headers(
+        error, {"content-type": "application/json; charset=utf-8", "x-request-id": ids.request}
+    )
     body = error.body if error.body is not None else _error_body(error.status, scenario)
     return Exchange(
         method="POST",

@@ -1,4 +1,5 @@
-"""Read an OpenAI Responses API response (streamed or not) into neutral reply parts.
+"""Read an OpenAI Responses API recording (the reply, streamed or not, and the request's
+``instructions`` + ``input`` items) into neutral terms.
 
 Text comes from ``response.output_text.delta``, reasoning from the reasoning summary (or
 reasoning text) deltas, tool calls from ``output_item.added`` (name, ``call_id``) plus the
@@ -12,11 +13,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int
+from harness.dialects.reading import Reading, as_int, json_events, token_usage
+from harness.dialects.request import ROLES, content_text, expected_call
 from harness.dialects.sse import SSEEvent
-from harness.scenario.model import Usage
+from harness.scenario.model import Message, Usage
 
-__all__ = ["read_json", "read_stream", "usage"]
+__all__ = ["PER_INTERACTION", "read_json", "read_messages", "read_stream", "usage"]
+
+PER_INTERACTION = True
+"""One interaction holds the whole reply."""
 
 _TEXT = ("response.output_text.delta",)
 _REASONING = ("response.reasoning_summary_text.delta", "response.reasoning_text.delta")
@@ -24,14 +29,10 @@ _TERMINAL = ("response.completed", "response.incomplete", "response.failed")
 
 
 def usage(raw: Any) -> Usage | None:
-    if not isinstance(raw, dict):
-        return None
-    given, produced = as_int(raw.get("input_tokens")), as_int(raw.get("output_tokens"))
-    if given is None or produced is None:
-        return None
-    details = raw.get("input_tokens_details")
+    """Responses usage (``input_tokens``...) in neutral terms."""
+    details = raw.get("input_tokens_details") if isinstance(raw, dict) else None
     cached = as_int(details.get("cached_tokens")) if isinstance(details, dict) else None
-    return Usage(input=given, output=produced, cache_read=cached)
+    return token_usage(raw, "input_tokens", "output_tokens", cached)
 
 
 def _server_tool(item: dict[str, Any], reading: Reading) -> None:
@@ -70,14 +71,7 @@ def _end(response: Any, reading: Reading) -> None:
 def read_stream(events: list[SSEEvent], reading: Reading) -> None:
     parts = reading.parts
     ended = False
-    for event in events:
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            reading.note(NOT_JSON_EVENT)
-            continue
-        if not isinstance(data, dict):
-            continue
+    for event, data in json_events(events, reading):
         kind = event.event or data.get("type")
         if kind in _TEXT:
             parts.text(data.get("delta"))
@@ -134,3 +128,33 @@ def read_json(obj: Any, reading: Reading) -> None:
         else:
             _server_tool(item, reading)
     _end(obj, reading)
+
+
+def read_messages(body: dict[str, Any], notes: list[str]) -> list[Message]:
+    """The request's ``instructions`` and ``input`` items as neutral messages."""
+    out: list[Message] = []
+    if isinstance(body.get("instructions"), str) and body["instructions"]:
+        out.append(Message(role="system", content=body["instructions"]))
+    items = body.get("input")
+    if isinstance(items, str):
+        return [*out, Message(role="user", content=items)]
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        kind = item.get("type", "message")
+        if kind == "message":
+            role = ROLES.get(str(item.get("role")), "user")
+            out.append(Message(role=role, content=content_text(item.get("content"), notes)))
+        elif kind == "function_call":
+            call = expected_call(item.get("call_id"), item.get("name"), item.get("arguments"))
+            if out and out[-1].role == "assistant" and not out[-1].content:
+                out[-1] = out[-1].model_copy(update={"tool_calls": [*out[-1].tool_calls, call]})
+            else:
+                out.append(Message(role="assistant", tool_calls=[call]))
+        elif kind == "function_call_output":
+            output = item.get("output")
+            text = output if isinstance(output, str) else json.dumps(output)
+            out.append(Message(role="tool", content=text, tool_call_id=item.get("call_id")))
+        elif kind != "reasoning":
+            notes.append(f"request input item of type {kind!r} dropped")
+    return out

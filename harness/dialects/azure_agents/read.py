@@ -9,17 +9,28 @@ scenario per run and says of the rest which run they belong to.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from harness.cassettes.model import Cassette, Interaction
-from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int
+from harness.dialects.reading import Reading, json_events, token_usage
 from harness.dialects.sse import SSEEvent
 from harness.scenario.model import Message, Usage
 
-__all__ = ["RunFlow", "read_json", "read_stream", "run_flows"]
+__all__ = [
+    "PER_INTERACTION",
+    "RunFlow",
+    "messages_text",
+    "read_json",
+    "read_messages",
+    "read_stream",
+    "run_flows",
+]
+
+PER_INTERACTION = False
+"""A run spans several interactions (thread, messages, run, polls, listing):
+:mod:`harness.cassettes.import_` reads it as a flow (:func:`run_flows`)."""
 
 _RUNS = re.compile(r"/threads(/[^/]+)?/runs$")
 _RUN = re.compile(r"/threads/[^/]+/runs/[^/]+$")
@@ -29,10 +40,15 @@ _OUTCOMES = {"failed": "failed", "expired": "expired", "cancelled": "cancelled",
 
 
 def usage(raw: Any) -> Usage | None:
-    if not isinstance(raw, dict):
-        return None
-    prompt, completion = as_int(raw.get("prompt_tokens")), as_int(raw.get("completion_tokens"))
-    return None if prompt is None or completion is None else Usage(input=prompt, output=completion)
+    """A run's usage (``prompt_tokens``...) in neutral terms."""
+    return token_usage(raw, "prompt_tokens", "completion_tokens")
+
+
+def read_messages(body: dict[str, Any], notes: list[str]) -> list[Message]:
+    """The user messages a run-creation request carries in its ``thread`` (messages posted
+    to the thread beforehand are other interactions: see :func:`run_flows`)."""
+    thread = body.get("thread")
+    return _user_messages(thread.get("messages") or []) if isinstance(thread, dict) else []
 
 
 def _run_status(run: dict[str, Any], reading: Reading) -> None:
@@ -64,16 +80,8 @@ def _run_status(run: dict[str, Any], reading: Reading) -> None:
 
 
 def read_stream(events: list[SSEEvent], reading: Reading) -> None:
-    for event in events:
-        if event.data.strip() == "[DONE]" or event.event == "done":
-            continue
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            reading.note(NOT_JSON_EVENT)
-            continue
-        if not isinstance(data, dict):
-            continue
+    named = (event for event in events if event.event != "done")
+    for event, data in json_events(named, reading, terminator="[DONE]"):
         kind = event.event or ""
         if kind == "thread.message.delta":
             for block in (data.get("delta") or {}).get("content") or []:

@@ -1,4 +1,5 @@
-"""Read an Anthropic Messages response (streamed or not) into neutral reply parts.
+"""Read an Anthropic Messages recording (the reply, streamed or not, and the request's
+``system`` + content blocks) into neutral terms.
 
 Content blocks map to parts: ``text`` (``text_delta``), ``thinking`` (``thinking_delta``
 plus the ``signature_delta`` that seals it), ``tool_use`` (``input_json_delta`` fragments,
@@ -9,14 +10,17 @@ Redacted thinking and server tools (web search, tool search) have no neutral equ
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int, compact
+from harness.dialects.reading import Reading, as_int, compact, json_events
+from harness.dialects.request import ROLES, content_text, expected_call
 from harness.dialects.sse import SSEEvent
-from harness.scenario.model import FinishReason, Usage
+from harness.scenario.model import FinishReason, Message, Usage
 
-__all__ = ["STOP_REASONS", "read_json", "read_stream", "usage"]
+__all__ = ["PER_INTERACTION", "STOP_REASONS", "read_json", "read_messages", "read_stream", "usage"]
+
+PER_INTERACTION = True
+"""One interaction holds the whole reply."""
 
 STOP_REASONS: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -98,14 +102,7 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
     inputs: dict[Any, Any] = {}
     streamed: set[Any] = set()
     stopped = False
-    for event in events:
-        try:
-            data = json.loads(event.data)
-        except ValueError:
-            reading.note(NOT_JSON_EVENT)
-            continue
-        if not isinstance(data, dict):
-            continue
+    for event, data in json_events(events, reading):
         kind = event.event or data.get("type")
         if kind == "message_start":
             counts.update((data.get("message") or {}).get("usage"))
@@ -159,3 +156,38 @@ def read_json(obj: Any, reading: Reading) -> None:
             _block_start(n, block, reading, {})
     _stop(reading, obj.get("stop_reason"))
     reading.usage = usage(obj.get("usage"))
+
+
+def read_messages(body: dict[str, Any], notes: list[str]) -> list[Message]:
+    """The request's ``system`` and ``messages`` (tool results become tool messages)."""
+    out: list[Message] = []
+    system = content_text(body.get("system"), notes)
+    if system:
+        out.append(Message(role="system", content=system))
+    for item in body.get("messages") or []:
+        if not isinstance(item, dict):
+            continue
+        role = ROLES.get(str(item.get("role")), "user")
+        content = item.get("content")
+        blocks = content if isinstance(content, list) else []
+        results = [b for b in blocks if isinstance(b, dict) and b.get("type") == "tool_result"]
+        for block in results:
+            out.append(
+                Message(
+                    role="tool",
+                    content=content_text(block.get("content"), notes),
+                    tool_call_id=block.get("tool_use_id"),
+                )
+            )
+        rest = [b for b in blocks if b not in results] if blocks else content
+        calls = [
+            expected_call(b.get("id"), b.get("name"), b.get("input"))
+            for b in blocks
+            if isinstance(b, dict) and b.get("type") == "tool_use"
+        ]
+        text = content_text(rest, notes)
+        if text or calls or not results:
+            out.append(
+                Message(role=role, content=text, tool_calls=calls if role == "assistant" else [])
+            )
+    return out

@@ -7,11 +7,11 @@ api-version 2025-05-15-preview) and the Assistants API they descend from.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
 from harness.dialects.chunking import chunk_events
+from harness.dialects.common import alnum, compact_json, digest, error_headers, header_number
 from harness.dialects.script import Chunk, Exchange, HttpDate
 from harness.scenario.model import (
     HttpError,
@@ -67,26 +67,8 @@ _HTTP_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
-
-
-def _alnum(seed: str, length: int = 24) -> str:
-    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-    number, out = int(_digest(seed), 16), []
-    for _ in range(length):
-        number, digit = divmod(number, len(alphabet))
-        out.append(alphabet[digit])
-    return "".join(out)
-
-
-def json_text(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def _number(value: float) -> str:
-    value = round(value, 6)
-    return str(int(value)) if value.is_integer() else repr(value)
+json_text = compact_json
+"""Compact JSON, as the service streams it."""
 
 
 def agent_id(model: str) -> str:
@@ -126,7 +108,7 @@ class Flow:
         ]
 
     def id(self, kind: str, *more: object) -> str:
-        return f"{kind}_" + _alnum(":".join(map(str, (self.seed, kind, *more))))
+        return f"{kind}_" + alnum(":".join(map(str, (self.seed, kind, *more))), 24)
 
     def runs_path(self) -> str:
         if self.scenario.request.stream and not self.given_thread:
@@ -136,8 +118,8 @@ class Flow:
     def headers(self, n: int, content_type: str) -> tuple[tuple[str, str | HttpDate], ...]:
         return (
             ("content-type", content_type),
-            ("apim-request-id", _digest("apim", self.seed, n)[:32]),
-            ("x-request-id", _digest("request", self.seed, n)[:32]),
+            ("apim-request-id", digest("apim", self.seed, n)[:32]),
+            ("x-request-id", digest("request", self.seed, n)[:32]),
             ("openai-version", "2020-10-01"),
             ("x-ms-region", "West US"),
         )
@@ -240,24 +222,13 @@ class Flow:
         }
 
     def error(self, n: int, error: HttpError) -> Exchange:
-        headers: dict[str, str | HttpDate] = dict(
-            self.headers(n, "application/json; charset=utf-8")
-        )
-        for name, value in error.headers.items():
-            headers[name.lower()] = value
-        if error.retry_after is not None:
-            if error.retry_after_form == "seconds":
-                headers["retry-after"] = _number(error.retry_after)
-            elif error.retry_after_form == "ms":
-                headers["retry-after-ms"] = _number(error.retry_after * 1000)
-            else:
-                headers["retry-after"] = HttpDate(error.retry_after)
+        headers = error_headers(error, dict(self.headers(n, "application/json; charset=utf-8")))
         body = error.body
         if body is None:
             code, message = _HTTP_ERRORS.get(
                 error.status, _HTTP_ERRORS[503] if error.status >= 500 else _HTTP_ERRORS[400]
             )
-            wait = _number(error.retry_after) if error.retry_after is not None else "1"
+            wait = header_number(error.retry_after) if error.retry_after is not None else "1"
             body = {"error": {"code": code, "message": message.format(agent=self.agent, wait=wait)}}
         return Exchange(
             method="POST",

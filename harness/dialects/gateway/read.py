@@ -1,4 +1,5 @@
-"""Read the LLM gateway's JSON API (``harness.dialects.gateway``) into neutral reply parts.
+"""Read the LLM gateway's JSON API (``harness.dialects.gateway``) into neutral terms: the
+reply, and the request's messages (the Chat Completions list, :func:`chat_messages`).
 
 Every stream event is a full chunk: ``content`` pieces, whole ``tool_calls`` (arguments as
 a JSON object), and a final chunk (``is_final``) with ``finish_reason`` and usage. An
@@ -7,15 +8,24 @@ in-stream failure is one ``{"error": CODE, "detail": MESSAGE}`` event.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from harness.cassettes.read_chat import usage
-from harness.cassettes.reply import NOT_JSON_EVENT, Reading, compact
+from harness.dialects.openai_chat.normalize import OPENAI_FINISH
+from harness.dialects.openai_chat.read import usage
+from harness.dialects.reading import Reading, compact, json_events
+from harness.dialects.request import chat_messages
 from harness.dialects.sse import SSEEvent
-from harness.drivers._common import OPENAI_FINISH
+from harness.scenario.model import Message
 
-__all__ = ["read_json", "read_stream"]
+__all__ = ["PER_INTERACTION", "read_json", "read_messages", "read_stream"]
+
+PER_INTERACTION = True
+"""One interaction holds the whole reply."""
+
+
+def read_messages(body: dict[str, Any], notes: list[str]) -> list[Message]:
+    """The request's ``messages``: the Chat Completions list."""
+    return chat_messages(body.get("messages") or [], notes)
 
 
 def _chunk(chunk: dict[str, Any], reading: Reading, calls: list[int]) -> None:
@@ -40,17 +50,10 @@ def _chunk(chunk: dict[str, Any], reading: Reading, calls: list[int]) -> None:
 
 def read_stream(events: list[SSEEvent], reading: Reading) -> None:
     calls: list[int] = []
-    for event in events:
-        if event.data.strip() == "[DONE]":
-            continue
-        try:
-            chunk = json.loads(event.data)
-        except ValueError:
-            reading.note(NOT_JSON_EVENT)
-            continue
-        if isinstance(chunk, dict) and isinstance(chunk.get("error"), str):
+    for _, chunk in json_events(events, reading, terminator="[DONE]"):
+        if isinstance(chunk.get("error"), str):
             reading.error_payload = chunk
-        elif isinstance(chunk, dict):
+        else:
             _chunk(chunk, reading, calls)
 
 

@@ -1,0 +1,34 @@
+"""The Anthropic Messages wire (``POST /v1/messages``).
+
+``synthesize`` compiles a scenario into the server's exchanges and ``read`` reads a
+recorded reply and request back; :meth:`AnthropicMessagesDialect.recognise` knows a
+recording by its path, ``message_start`` or a ``message`` object. No wire-level
+normalizer: the driver maps the SDK's typed events (``harness.drivers.anthropic_sdk``).
+"""
+
+from __future__ import annotations
+
+from harness.dialects import base
+from harness.dialects.anthropic_messages import read, synthesize
+from harness.dialects.anthropic_messages.synthesize import PATH
+
+__all__ = ["DIALECT", "PATH", "AnthropicMessagesDialect"]
+
+_MARKERS = (b"event: message_start", b'"type":"message"', b'"type": "message"')
+
+
+class AnthropicMessagesDialect(synthesize.AnthropicMessagesDialect):
+    """Synthesizes, reads and recognises the Messages wire."""
+
+    base_url = "https://api.anthropic.com"
+    reader = read
+    normalizer = None
+
+    def recognise(self, path: str, head: bytes) -> int:
+        if path.endswith(("/v1/messages", "/anthropic/messages")):
+            return base.BY_PATH
+        # "type":"message" is also a Responses output item: below the Responses markers
+        return base.BY_MARKER + 10 if any(m in head for m in _MARKERS) else 0
+
+
+DIALECT = AnthropicMessagesDialect()

@@ -1,0 +1,34 @@
+"""The OpenAI Responses wire (``POST /v1/responses``).
+
+``synthesize`` compiles a scenario into the server's exchanges and ``read`` reads a
+recorded reply and request back; :meth:`OpenAIResponsesDialect.recognise` knows a
+recording by its path, its ``response.*`` events or its ``response`` object. No wire-level
+normalizer: the drivers map the SDK's typed events (``harness.drivers.openai_sdk_responses``).
+"""
+
+from __future__ import annotations
+
+from harness.dialects import base
+from harness.dialects.openai_responses import read, synthesize
+from harness.dialects.openai_responses.synthesize import PATH
+
+__all__ = ["DIALECT", "PATH", "OpenAIResponsesDialect"]
+
+_MARKERS = (b"event: response.", b'"object":"response"', b'"object": "response"')
+
+
+class OpenAIResponsesDialect(synthesize.OpenAIResponsesDialect):
+    """Synthesizes, reads and recognises the Responses wire."""
+
+    base_url = "https://api.openai.com"
+    reader = read
+    normalizer = None
+
+    def recognise(self, path: str, head: bytes) -> int:
+        if path.endswith("/responses"):
+            return base.BY_PATH
+        # surer than Anthropic's "type":"message", which Responses output items carry too
+        return base.BY_MARKER + 20 if any(m in head for m in _MARKERS) else 0
+
+
+DIALECT = OpenAIResponsesDialect()
