@@ -33,7 +33,6 @@ Run 'harness COMMAND --help' for a command's options."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from harness.drivers.base import DriverError
     from harness.vocab.errors import HarnessError
 
     parser = _parser()
@@ -43,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit as "Exception ignored"
         return code
-    except (HarnessError, DriverError, LookupError) as exc:
+    except (HarnessError, LookupError) as exc:  # every error harness raises on purpose
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"harness: {message}", file=sys.stderr)
         return 2

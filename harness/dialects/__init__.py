@@ -11,6 +11,7 @@ from typing import Protocol
 
 from harness.dialects.script import Script
 from harness.scenario.model import Scenario
+from harness.vocab.errors import HarnessError
 
 __all__ = ["Dialect", "DialectError", "dialect_names", "get_dialect"]
 
@@ -23,7 +24,7 @@ _MODULES: dict[str, str] = {
 }
 
 
-class DialectError(LookupError):
+class DialectError(HarnessError, LookupError):
     """An unknown dialect name."""
 
 

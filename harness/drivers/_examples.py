@@ -16,13 +16,15 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from harness.vocab.errors import HarnessError
+
 __all__ = ["CHECKOUT", "ExampleMissing", "example_missing", "import_example"]
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 """The source checkout harness runs from (its ``examples/`` may not exist in a wheel)."""
 
 
-class ExampleMissing(ImportError):
+class ExampleMissing(HarnessError, ImportError):
     """The bundled example is not available (harness is installed without its checkout)."""
 
 

@@ -10,6 +10,7 @@ from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from harness.scenario.model import Scenario
+from harness.vocab.errors import HarnessError
 from harness.vocab.events import Event
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ __all__ = ["Driver", "DriverContext", "DriverError", "driver_names", "get_driver
 ENTRY_POINT_GROUP = "harness.drivers"
 
 
-class DriverError(LookupError):
+class DriverError(HarnessError, LookupError):
     """An unknown or duplicate driver name, or a driver whose extra is missing."""
 
 

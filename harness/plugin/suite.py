@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from harness.plugin.fuzz import fuzz_items
+from harness.vocab.errors import HarnessError
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
@@ -45,7 +46,7 @@ FORMATS = {".json": "json", ".xml": "junit", ".md": "md", ".markdown": "md"}
 _baseline_key = pytest.StashKey["Baseline"]()
 
 
-class ConformanceFailure(AssertionError):
+class ConformanceFailure(HarnessError, AssertionError):
     """A cell that failed its checks; the message is every finding, rendered."""
 
     def __init__(self, run: Run) -> None:
