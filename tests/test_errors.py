@@ -76,3 +76,10 @@ def test_main_prints_any_harness_error_as_one_line(
         "cassette": "harness: c.yaml: interaction 3 has no response",
     }[kind]
     assert err.startswith(expected), err
+
+
+def test_the_http_error_reply_is_data_and_its_old_name_still_imports() -> None:
+    from harness.scenario.model import HttpError, HttpErrorReply
+
+    assert HttpError is HttpErrorReply
+    assert not issubclass(HttpErrorReply, BaseException)

@@ -21,7 +21,7 @@ from harness.scenario.model import (
     ErrorAttempt,
     ErrorKind,
     FinishReason,
-    HttpError,
+    HttpErrorReply,
     Part,
     RawAttempt,
     RawReply,
@@ -182,7 +182,7 @@ class Reading:
     incomplete_reason: str = "max_output_tokens"
     error_payload: dict[str, JsonValue] | None = None
     """An error event inside a 200 stream (the stream ends with it)."""
-    http_error: HttpError | None = None
+    http_error: HttpErrorReply | None = None
     notes: list[str] = field(default_factory=list)
     portable: bool = False
     """Leave out what only one dialect can carry (thinking signatures)."""
@@ -343,7 +343,7 @@ def _raw(interaction: Interaction, body: bytes) -> RawReply:
 _KEPT_ERROR_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
 
 
-def _http_error(status: int, body: bytes, interaction: Interaction) -> HttpError:
+def _http_error(status: int, body: bytes, interaction: Interaction) -> HttpErrorReply:
     try:
         parsed: JsonValue = json.loads(body) if body else None
     except ValueError:
@@ -353,7 +353,7 @@ def _http_error(status: int, body: bytes, interaction: Interaction) -> HttpError
         for name, value in interaction.response.headers
         if name.lower() in _KEPT_ERROR_HEADERS
     }
-    return HttpError(status=min(max(status, 400), 599), headers=headers, body=parsed)
+    return HttpErrorReply(status=min(max(status, 400), 599), headers=headers, body=parsed)
 
 
 def as_int(value: Any) -> int | None:
