@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.cassettes.modes import RecordMode
+
 if TYPE_CHECKING:
     from harness.run.budget import Budget
 
@@ -147,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
 
     rec = sub.add_parser("record", help="run a Python script with its HTTP traffic recorded")
     rec.add_argument("cassette", type=Path)
-    rec.add_argument("--mode", default="once", choices=["none", "once", "new_episodes", "all"])
+    rec.add_argument("--mode", default=RecordMode.ONCE.value, choices=RecordMode.names())
     rec.add_argument("--no-redact", action="store_true", help="keep secrets (never commit it)")
     rec.add_argument("--redact-header", action="append", metavar="NAME")
     rec.add_argument("--redact-param", action="append", metavar="NAME")
