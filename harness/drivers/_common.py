@@ -10,8 +10,8 @@ application using the adapter has to (the adapter yields fragments, not calls).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterable, Mapping
+from typing import Any, Protocol
 
 from pydantic import JsonValue
 
@@ -35,6 +35,8 @@ __all__ = [
     "error_item_event",
     "field_of",
     "finish_event",
+    "mapped_stream",
+    "message_tool_calls",
     "openai_messages",
     "openai_tools",
     "parse_arguments",
@@ -291,15 +293,7 @@ def completion_events(response: Any) -> list[Event]:
     message = getattr(choice, "message", None)
     if message is not None:
         events.extend(_content_events(message))
-        for call in getattr(message, "tool_calls", None) or []:
-            function = getattr(call, "function", None)
-            events.append(
-                tool_call_event(
-                    getattr(call, "id", None),
-                    getattr(function, "name", None),
-                    getattr(function, "arguments", None),
-                )
-            )
+        events.extend(message_tool_calls(message))
     usage = usage_event(getattr(response, "usage", None))
     if usage is not None:
         events.append(usage)
@@ -307,6 +301,42 @@ def completion_events(response: Any) -> list[Event]:
     if reason:
         events.append(finish_event(str(reason)))
     return events
+
+
+def message_tool_calls(message: Any) -> list[Event]:
+    """The tool calls of a chat-completions ``message`` (``tool_calls[].function``)."""
+    events: list[Event] = []
+    for call in getattr(message, "tool_calls", None) or []:
+        function = getattr(call, "function", None)
+        events.append(
+            tool_call_event(
+                getattr(call, "id", None),
+                getattr(function, "name", None),
+                getattr(function, "arguments", None),
+            )
+        )
+    return events
+
+
+class StreamMapper(Protocol):
+    """Turns a client's stream items into events (``ChatStream`` and the like)."""
+
+    def feed(self, item: Any) -> list[Event]: ...
+
+    def close(self) -> list[Event]: ...
+
+
+async def mapped_stream(
+    items: AsyncIterable[Any], mapper: StreamMapper
+) -> AsyncGenerator[Event, None]:
+    """The events of each item as it arrives, then those the mapper closes with once the
+    stream ended (a finish held back for the usage chunk, say). Iterate it inside
+    ``contextlib.aclosing`` so that a run ended early closes it at once."""
+    async for item in items:
+        for event in mapper.feed(item):
+            yield event
+    for event in mapper.close():
+        yield event
 
 
 def _content_events(obj: Any) -> list[Event]:
