@@ -94,6 +94,9 @@ def test_wheel_carries_every_bundled_scenario(dists: dict[str, Path]) -> None:
     with zipfile.ZipFile(dists["wheel"]) as whl:
         shipped = {Path(n).name for n in whl.namelist() if n.startswith("harness/bundled/")}
         assert "harness/vocab/schema/scenario.schema.json" in whl.namelist()
+        assert {"harness/report/static/report.css", "harness/report/static/report.js"} <= set(
+            whl.namelist()
+        )
         assert not [n for n in whl.namelist() if n.startswith(("tests/", "scenarios/"))]
     expected = {p.name for p in (ROOT / "scenarios").glob("*.yaml")}
     assert expected and shipped == expected

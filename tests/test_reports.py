@@ -156,3 +156,40 @@ def test_matrix_cli_gate_flips_on_a_broken_cell(
     out = capsys.readouterr().out
     assert "regression" in out and "text-mismatch" in out
     assert json.loads(report.read_text())["counts"]["fail"] == 1
+
+
+def test_one_writer_serves_the_cli_and_the_plugin(matrix: Matrix, tmp_path: Path) -> None:
+    """``write`` renders each format in the order asked, into folders it creates, the same
+    text as each format's writer; a path's suffix names its format (``--harness-report``)."""
+    from harness.matrix.verdict import verdict
+    from harness.report.html import to_html
+    from harness.report.matrix_doc import render_matrix_doc
+    from harness.report.targets import SUFFIXES, Target, render, write
+
+    targets = [
+        Target("md", tmp_path / "a" / "m.md"),
+        Target("junit", tmp_path / "b" / "m.xml"),
+        Target("json", tmp_path / "m.json"),
+        Target("html", tmp_path / "m.html"),
+    ]
+    assert write(matrix, targets) == targets
+    assert (tmp_path / "a" / "m.md").read_text(encoding="utf-8") == to_markdown(matrix)
+    assert (tmp_path / "b" / "m.xml").read_text(encoding="utf-8") == to_junit(matrix)
+    assert (tmp_path / "m.json").read_text(encoding="utf-8") == to_json(matrix)
+    assert (tmp_path / "m.html").read_text(encoding="utf-8") == to_html(matrix)
+    verdicts = [verdict(matrix.cells, d) for d in matrix.drivers]
+    assert render(matrix, "doc") == render_matrix_doc(matrix, verdicts)
+    assert [SUFFIXES[t.path.suffix] for t in targets[:3]] == ["md", "junit", "json"]
+
+
+def test_the_html_page_inlines_its_packaged_stylesheet_and_script(matrix: Matrix) -> None:
+    from importlib.resources import files
+
+    from harness.report.html import to_html
+
+    static = files("harness.report.static")
+    css = static.joinpath("report.css").read_text(encoding="utf-8")
+    js = static.joinpath("report.js").read_text(encoding="utf-8")
+    page = to_html(matrix)
+    assert f"<style>\n{css}</style>" in page and f"<script>\n{js}</script>" in page
+    assert "--pass:" in css and "addEventListener" in js

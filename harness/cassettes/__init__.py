@@ -7,7 +7,8 @@ before anything reaches the disk. Modules, one job each::
     model ........ Cassette / Interaction values, CassetteError
     format ....... vcrpy YAML in (safely, every variant seen in the wild) and out (atomically)
     foreign ...... the JSON formats: Azure test-proxy, ddapm, llama-stack, nock, vcrpy JSON
-    record ....... recording(): httpx/httpx2 clients record into a cassette (record modes)
+    record ....... recording(): httpx/httpx2 clients record into a cassette
+    modes ........ RecordMode: none, once, new_episodes, all
     redact ....... Redactor: headers, query parameters, JSON fields, key patterns
     replay ....... cassette -> Script (recorded chunks and timing, or re-cut)
     detect, read_* dialect of an interaction, its reply in neutral parts
@@ -42,7 +43,8 @@ if TYPE_CHECKING:
         RecordedRequest,
         RecordedResponse,
     )
-    from harness.cassettes.record import Recorder, RecordMode, recording
+    from harness.cassettes.modes import RecordMode
+    from harness.cassettes.record import Recorder, recording
     from harness.cassettes.redact import Redactor
     from harness.cassettes.replay import cassette_replay, cassette_script, script_cassette
     from harness.cassettes.scan import Leak, scan_paths
@@ -83,7 +85,7 @@ _WHERE = {
     "Imported": "import_",
     "Interaction": "model",
     "Leak": "scan",
-    "RecordMode": "record",
+    "RecordMode": "modes",
     "RecordedChunk": "model",
     "RecordedRequest": "model",
     "RecordedResponse": "model",

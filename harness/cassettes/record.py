@@ -6,14 +6,8 @@ and async, for both HTTP libraries, by wrapping the transport the client would h
 its time offset; redaction runs on each finished interaction in memory, so nothing
 unredacted reaches the disk, and the file is written once, atomically, on exit.
 
-Record modes, as in vcrpy / pytest-recording:
-
-========== ===================================================================
-``none``   replay only: an existing cassette is served in order; nothing is recorded
-``once``   record when the cassette does not exist yet, else behave like ``none``
-``new_episodes`` serve recorded requests that match, record the others, append them
-``all``    record everything and overwrite the cassette
-========== ===================================================================
+The record modes (``none``, ``once``, ``new_episodes``, ``all``, as in vcrpy /
+pytest-recording) are :class:`~harness.cassettes.modes.RecordMode`.
 """
 
 from __future__ import annotations
@@ -27,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from harness.cassettes.format import load_cassette, write_cassette
 from harness.cassettes.model import (
@@ -39,14 +33,14 @@ from harness.cassettes.model import (
     RecordedRequest,
     RecordedResponse,
 )
+from harness.cassettes.modes import RecordMode
 from harness.cassettes.redact import Redactor
 from harness.run.clock import Clock
 from harness.transport.core import Replay
 
 __all__ = ["RecordMode", "Recorder", "recording"]
 
-RecordMode = Literal["none", "once", "new_episodes", "all"]
-MODES: tuple[str, ...] = get_args(RecordMode)
+MODES: tuple[str, ...] = RecordMode.names()
 _HOP = frozenset({"content-length", "transfer-encoding", "content-encoding"})
 
 
@@ -122,7 +116,7 @@ class Recorder:
     """A recording session: the cassette on disk, the mode, and what was recorded."""
 
     path: Path
-    mode: RecordMode = "once"
+    mode: RecordMode = RecordMode.ONCE
     redactor: Redactor | None = field(default_factory=Redactor)
     clock: Clock = field(default_factory=Clock)
     existing: Cassette | None = None
@@ -136,7 +130,7 @@ class Recorder:
 
     @property
     def recording(self) -> bool:
-        return self.replay is None and self.mode != "none"
+        return self.replay is None and self.mode != RecordMode.NONE
 
     @property
     def interactions(self) -> list[Interaction]:
@@ -148,7 +142,7 @@ class Recorder:
         """A request is about to go to the real server (raises in replay-only modes)."""
         if not self.recording:
             raise CassetteMiss(
-                f"{self.path}: record mode {self.mode!r} does not record, and no recorded "
+                f"{self.path}: record mode {str(self.mode)!r} does not record, and no recorded "
                 f"interaction matches {request.method} {request.uri}"
             )
         pending = Pending(self, request)
@@ -179,7 +173,7 @@ class Recorder:
 
     def playback(self, method: str, url: str) -> Interaction | None:
         """``new_episodes``: the first unplayed recorded interaction for this request."""
-        if self.mode != "new_episodes" or self.existing is None:
+        if self.mode != RecordMode.NEW_EPISODES or self.existing is None:
             return None
         probe = RecordedRequest(method.upper(), url)
         with self._lock:
@@ -201,14 +195,14 @@ class Recorder:
             if self._failures:
                 raise self._redaction_failed(0)
             return False
-        if self.mode == "once" and self.path.exists():
+        if self.mode == RecordMode.ONCE and self.path.exists():
             raise CassetteError(
                 f"{self.path}: appeared while recording in mode 'once'; not overwriting it "
                 "(use mode 'new_episodes' or 'all')"
             )
         old = (
             list(self.existing.interactions)
-            if self.mode == "new_episodes" and self.existing
+            if self.mode == RecordMode.NEW_EPISODES and self.existing
             else []
         )
         merged = tuple(
@@ -254,7 +248,7 @@ def _query_fits(recorded: RecordedRequest, probe: RecordedRequest) -> bool:
 @contextmanager
 def recording(
     path: str | Path,
-    mode: RecordMode = "once",
+    mode: RecordMode | str = RecordMode.ONCE,
     *,
     redact: Redactor | bool = True,
     libraries: tuple[str, ...] = ("httpx", "httpx2"),
@@ -271,19 +265,20 @@ def recording(
     """
     if mode not in MODES:
         raise CassetteError(f"unknown record mode {mode!r}; expected one of {', '.join(MODES)}")
+    mode = RecordMode(mode)
     target = Path(path)
     redactor = Redactor() if redact is True else redact or None
     recorder = Recorder(target, mode, redactor, clock or Clock())
-    if target.exists() and mode != "all":
+    if target.exists() and mode is not RecordMode.ALL:
         recorder.existing = load_cassette(target)
-    elif mode == "none":
+    elif mode is RecordMode.NONE:
         raise CassetteError(f"{target}: no such cassette, and record mode 'none' only replays")
-    if recorder.existing is None or mode in ("new_episodes", "all"):
+    if recorder.existing is None or not mode.replays_existing():
         check_writable(target)  # before the first real call, not after the last one
     from harness.transport.record import install_recorder, install_replay
 
     with ExitStack() as stack:
-        if recorder.existing is not None and mode in ("none", "once"):
+        if recorder.existing is not None and mode.replays_existing():
             from harness.cassettes.replay import cassette_script
 
             recorder.replay = Replay(cassette_script(recorder.existing), recorder.clock)

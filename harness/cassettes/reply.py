@@ -17,7 +17,7 @@ from pydantic import JsonValue
 from harness.cassettes.model import Interaction
 from harness.cassettes.wire import decoded_body, is_sse, sse_events
 from harness.dialects.reading import NOT_JSON_EVENT, Reading
-from harness.scenario.model import HttpError, RawReply
+from harness.scenario.model import HttpErrorReply, RawReply
 
 __all__ = ["read_interaction", "readable"]
 
@@ -106,7 +106,7 @@ def _raw(interaction: Interaction, body: bytes) -> RawReply:
 _KEPT_ERROR_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
 
 
-def _http_error(status: int, body: bytes, interaction: Interaction) -> HttpError:
+def _http_error(status: int, body: bytes, interaction: Interaction) -> HttpErrorReply:
     try:
         parsed: JsonValue = json.loads(body) if body else None
     except ValueError:
@@ -116,4 +116,4 @@ def _http_error(status: int, body: bytes, interaction: Interaction) -> HttpError
         for name, value in interaction.response.headers
         if name.lower() in _KEPT_ERROR_HEADERS
     }
-    return HttpError(status=min(max(status, 400), 599), headers=headers, body=parsed)
+    return HttpErrorReply(status=min(max(status, 400), 599), headers=headers, body=parsed)

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.cassettes.modes import RecordMode
+
 if TYPE_CHECKING:
     from harness.run.budget import Budget
 
@@ -33,7 +35,6 @@ Run 'harness COMMAND --help' for a command's options."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from harness.drivers.base import DriverError
     from harness.vocab.errors import HarnessError
 
     parser = _parser()
@@ -43,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args)
         sys.stdout.flush()  # a closed pipe shows here, not at exit as "Exception ignored"
         return code
-    except (HarnessError, DriverError, LookupError) as exc:
+    except (HarnessError, LookupError) as exc:  # every error harness raises on purpose
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"harness: {message}", file=sys.stderr)
         return 2
@@ -148,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
 
     rec = sub.add_parser("record", help="run a Python script with its HTTP traffic recorded")
     rec.add_argument("cassette", type=Path)
-    rec.add_argument("--mode", default="once", choices=["none", "once", "new_episodes", "all"])
+    rec.add_argument("--mode", default=RecordMode.ONCE.value, choices=RecordMode.names())
     rec.add_argument("--no-redact", action="store_true", help="keep secrets (never commit it)")
     rec.add_argument("--redact-header", action="append", metavar="NAME")
     rec.add_argument("--redact-param", action="append", metavar="NAME")
@@ -328,10 +329,10 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
     from harness.matrix.baseline import compare, load_baseline, write_baseline
     from harness.matrix.run import run_matrix
     from harness.matrix.verdict import verdict
-    from harness.report.html import to_html
     from harness.report.progress import Progress
     from harness.report.summary import summarize
-    from harness.report.writers import to_json, to_junit, to_markdown, to_table
+    from harness.report.targets import ReportFormat, Target, write
+    from harness.report.writers import to_table
     from harness.scenario.bundled import default_scenario_paths
     from harness.scenario.load import load_scenarios
 
@@ -374,21 +375,15 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
             budget=_budget(args),
         )
     verdicts = [verdict(m.cells, d) for d in drivers]
-    if args.doc is not None:
-        from harness.report.matrix_doc import render_matrix_doc
-
-        args.doc.parent.mkdir(parents=True, exist_ok=True)
-        args.doc.write_text(render_matrix_doc(m, verdicts), encoding="utf-8")
     # files first: a reader that closes the pipe early must not cost the reports
-    for target, render in (
-        (args.json, to_json),
-        (args.junit, to_junit),
-        (args.markdown, to_markdown),
-        (args.html, to_html),
-    ):
-        if target is not None:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(render(m), encoding="utf-8")
+    asked: list[tuple[ReportFormat, Path | None]] = [
+        ("doc", args.doc),
+        ("json", args.json),
+        ("junit", args.junit),
+        ("md", args.markdown),
+        ("html", args.html),
+    ]
+    write(m, [Target(fmt, path) for fmt, path in asked if path is not None])
     if args.update_baseline and args.baseline is not None:
         write_baseline(args.baseline, m.cells, baseline)
     result = compare(m.cells, baseline) if args.baseline is not None else None

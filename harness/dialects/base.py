@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from harness.vocab.errors import HarnessError
+
 if TYPE_CHECKING:
     from harness.dialects.normalize import Normalizer
     from harness.dialects.reading import Reading
@@ -37,7 +39,7 @@ BY_MARKER = 50
 that another wire's bodies may also carry adds less to it than a marker only this wire has."""
 
 
-class DialectError(LookupError):
+class DialectError(HarnessError, LookupError):
     """An unknown dialect name, or one registered twice."""
 
 

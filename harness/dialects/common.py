@@ -24,7 +24,7 @@ from harness.dialects.sse import SSEEvent
 from harness.scenario.model import (
     DisconnectAttempt,
     ErrorAttempt,
-    HttpError,
+    HttpErrorReply,
     RawAttempt,
     ReplyAttempt,
     ReplyWrapper,
@@ -115,7 +115,9 @@ def header_number(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
-def error_headers(error: HttpError, base: dict[str, str | HttpDate]) -> dict[str, str | HttpDate]:
+def error_headers(
+    error: HttpErrorReply, base: dict[str, str | HttpDate]
+) -> dict[str, str | HttpDate]:
     """``base`` (the wire's own headers), then the scenario's ``error.headers`` (lower
     case), then ``Retry-After`` in the form the scenario asks: whole or fractional
     ``seconds``, OpenAI's ``retry-after-ms``, or an HTTP date rendered at serve time."""
@@ -136,7 +138,7 @@ def compile_attempts(
     name: str,
     scenario: Scenario,
     reason: str | None,
-    error_exchange: Callable[[Scenario, int, HttpError], Exchange],
+    error_exchange: Callable[[Scenario, int, HttpErrorReply], Exchange],
     reply_exchange: Callable[[Scenario, int, ReplyAttempt], Exchange],
 ) -> Script:
     """One exchange per attempt, in order; ``reason`` (from ``supports``) refuses early."""
@@ -148,11 +150,11 @@ def compile_attempts(
             exchanges.append(error_exchange(scenario, n, attempt.error))
         elif isinstance(attempt, DisconnectAttempt):
             exchanges.append(
-                disconnect_exchange(error_exchange(scenario, n, HttpError(status=503)))
+                disconnect_exchange(error_exchange(scenario, n, HttpErrorReply(status=503)))
             )
         elif isinstance(attempt, RawAttempt):
             exchanges.append(
-                raw_exchange(error_exchange(scenario, n, HttpError(status=500)), attempt)
+                raw_exchange(error_exchange(scenario, n, HttpErrorReply(status=500)), attempt)
             )
         else:
             assert isinstance(attempt, ReplyWrapper)

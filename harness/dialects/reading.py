@@ -24,7 +24,7 @@ from harness.scenario.model import (
     ErrorAttempt,
     ErrorKind,
     FinishReason,
-    HttpError,
+    HttpErrorReply,
     Part,
     RawAttempt,
     RawReply,
@@ -185,7 +185,7 @@ class Reading:
     incomplete_reason: str = "max_output_tokens"
     error_payload: dict[str, JsonValue] | None = None
     """An error event inside a 200 stream (the stream ends with it)."""
-    http_error: HttpError | None = None
+    http_error: HttpErrorReply | None = None
     notes: list[str] = field(default_factory=list)
     portable: bool = False
     """Leave out what only one dialect can carry (thinking signatures)."""

@@ -7,21 +7,22 @@ tool-call assembly (:mod:`harness.dialects.normalize`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterable, Mapping
+from typing import Any, Protocol
 
 from harness.dialects.normalize import ToolCallFragments, parse_arguments, tool_call_event
 from harness.dialects.openai_chat.normalize import (
     OPENAI_FINISH,
     ChatStream,
     completion_events,
+    message_tool_calls,
     reasoning_of,
     refusal_of,
     usage_event,
 )
 from harness.drivers.classify import MESSAGE_LIMIT
 from harness.scenario.model import ErrorKind, FinishReason, Request
-from harness.vocab.events import ErrorEvent, FinishEvent
+from harness.vocab.events import ErrorEvent, Event, FinishEvent
 
 __all__ = [
     "OPENAI_FINISH",
@@ -31,6 +32,8 @@ __all__ = [
     "error_item_event",
     "field_of",
     "finish_event",
+    "mapped_stream",
+    "message_tool_calls",
     "openai_messages",
     "openai_tools",
     "parse_arguments",
@@ -111,3 +114,24 @@ def error_item_event(item: Any, kind: ErrorKind, message: str) -> ErrorEvent:
     return ErrorEvent(
         error=kind, type=f"{cls.__module__}.{cls.__qualname__}", message=message[:MESSAGE_LIMIT]
     )
+
+
+class StreamMapper(Protocol):
+    """Turns a client's stream items into events (``ChatStream`` and the like)."""
+
+    def feed(self, item: Any) -> list[Event]: ...
+
+    def close(self) -> list[Event]: ...
+
+
+async def mapped_stream(
+    items: AsyncIterable[Any], mapper: StreamMapper
+) -> AsyncGenerator[Event, None]:
+    """The events of each item as it arrives, then those the mapper closes with once the
+    stream ended (a finish held back for the usage chunk, say). Iterate it inside
+    ``contextlib.aclosing`` so that a run ended early closes it at once."""
+    async for item in items:
+        for event in mapper.feed(item):
+            yield event
+    for event in mapper.close():
+        yield event

@@ -3,18 +3,22 @@
 A wheel carries them as ``harness.examples.<name>`` (a top-level ``examples`` package in
 site-packages would collide with every other distribution that ships one); two built-in
 drivers run them: ``gateway-client`` and ``restream-app``. They are imported as
-``examples.<name>``, the same name tests and users see from the checkout; when that is not
-importable, the checkout root is appended to ``sys.path`` (appended, so it never shadows an
-installed module) only at that moment; without a checkout, ``harness.examples.<name>``.
+``examples.<name>``, the same name tests and users see from the checkout; when no module
+``examples`` is importable, the checkout's ``examples/`` folder is imported as that package
+from its location (``sys.path`` is left alone, so nothing else becomes importable);
+without a checkout, ``harness.examples.<name>``.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import sys
 from pathlib import Path
 from types import ModuleType
+
+from harness.vocab.errors import HarnessError
 
 __all__ = ["CHECKOUT", "ExampleMissing", "example_missing", "import_example"]
 
@@ -22,7 +26,7 @@ CHECKOUT = Path(__file__).resolve().parents[2]
 """The source checkout harness runs from (its ``examples/`` may not exist in a wheel)."""
 
 
-class ExampleMissing(ImportError):
+class ExampleMissing(HarnessError, ImportError):
     """The bundled example is not available (harness is installed without its checkout)."""
 
 
@@ -50,6 +54,7 @@ def import_example(module: str) -> ModuleType:
     except ModuleNotFoundError as exc:
         if not _is_parent(exc.name, name):
             raise  # the example itself failed to import one of its own dependencies
+        missing = exc
     folder = CHECKOUT / "examples" / module.split(".")[0]
     if not folder.is_dir() and _packaged(module):
         return importlib.import_module(f"harness.{name}")
@@ -58,18 +63,26 @@ def import_example(module: str) -> ModuleType:
             f"{name} is not available: it ships in the examples/ folder of a harness source "
             f"checkout, and there is none at {CHECKOUT}"
         )
-    if str(CHECKOUT) not in sys.path:
-        sys.path.append(str(CHECKOUT))
-    importlib.invalidate_caches()
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if not _is_parent(exc.name, name):
-            raise
-        raise ExampleMissing(
-            f"{name} is not importable although {folder} exists: another module named "
-            f"{exc.name!r} shadows it ({sys.modules.get('examples')!r})"
-        ) from exc
+    if missing.name == "examples":  # no such package anywhere: the checkout's folder is it
+        _import_checkout_examples()
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if not _is_parent(exc.name, name):
+                raise
+            missing = exc
+    raise ExampleMissing(
+        f"{name} is not importable although {folder} exists: another module named "
+        f"{missing.name!r} shadows it ({sys.modules.get('examples')!r})"
+    ) from missing
+
+
+def _import_checkout_examples() -> None:
+    """Import the checkout's ``examples/`` folder as the package ``examples`` (a namespace
+    package: the folder has no ``__init__.py``), from its location, not via ``sys.path``."""
+    spec = importlib.machinery.ModuleSpec("examples", None, is_package=True)
+    spec.submodule_search_locations = [str(CHECKOUT / "examples")]
+    sys.modules["examples"] = importlib.util.module_from_spec(spec)  # as ``import`` would
 
 
 def _packaged(module: str) -> bool:

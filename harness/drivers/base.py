@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, entry_points
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from harness.scenario.model import Scenario
+from harness.vocab.errors import HarnessError
 from harness.vocab.events import Event
 
 if TYPE_CHECKING:
     from harness.run.clock import Clock
     from harness.transport.core import Replay
 
-__all__ = ["Driver", "DriverContext", "DriverError", "driver_names", "get_driver", "register"]
+__all__ = [
+    "Driver",
+    "DriverContext",
+    "DriverError",
+    "builtin_drivers",
+    "driver_names",
+    "get_driver",
+    "register",
+]
 
 ENTRY_POINT_GROUP = "harness.drivers"
 
 
-class DriverError(LookupError):
+class DriverError(HarnessError, LookupError):
     """An unknown or duplicate driver name, or a driver whose extra is missing."""
 
 
@@ -77,30 +88,56 @@ def register(name: str, factory: Callable[[], Driver]) -> None:
     _registered[name] = factory
 
 
-BUILTIN: dict[str, str] = {
-    "gateway-client": "harness.drivers.gateway_client:GatewayClientDriver",
-    "anthropic-sdk": "harness.drivers.anthropic_sdk:AnthropicDriver",
-    "hive-litellm": "harness.drivers.hive_litellm:HiveLiteLLMDriver",
-    "litellm-azure-agents": "harness.drivers.litellm_azure_agents:AzureAgentsDriver",
-    "litellm-azure-agents-async": "harness.drivers.litellm_azure_agents:AzureAgentsAsyncDriver",
-    "litellm-azure-agents-stream": "harness.drivers.litellm_azure_agents:AzureAgentsStreamDriver",
-    "litellm-chat": "harness.drivers.litellm_chat:LiteLLMChatDriver",
-    "llama-stack-responses": "harness.drivers.llama_stack_responses:LlamaStackResponsesDriver",
-    "openai-sdk-chat": "harness.drivers.openai_sdk:OpenAIChatDriver",
-    "openai3-sdk-chat": "harness.drivers.openai3_sdk:OpenAI3ChatDriver",
-    "openai-sdk-responses": "harness.drivers.openai_sdk_responses:OpenAIResponsesDriver",
-    "restream-app": "harness.drivers.restream_app:RestreamAppDriver",
-    "strands-litellm": "harness.drivers.strands_litellm:StrandsLiteLLMDriver",
-}
-"""harness's own drivers; also declared as entry points in pyproject.toml (a test keeps the
-two equal), listed here so a source checkout works before the package is reinstalled."""
+@functools.cache
+def builtin_drivers() -> dict[str, str]:
+    """harness's own drivers, name -> ``module:attr``: the ``harness.drivers`` entry points
+    of pyproject.toml, the one list. A source checkout reads them from its pyproject.toml
+    (so a driver added there works before the package is reinstalled); an installed harness
+    from its distribution's metadata, which pyproject.toml generated."""
+    from harness import DIST_NAME
+
+    project = _checkout_project()
+    if project is not None:
+        declared = project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
+        return {str(name): str(value) for name, value in declared.items()}
+    try:
+        dist = distribution(DIST_NAME)
+    except PackageNotFoundError:
+        return {}
+    return {ep.name: ep.value for ep in dist.entry_points.select(group=ENTRY_POINT_GROUP)}
+
+
+def _checkout_project() -> dict[str, Any] | None:
+    """The ``[project]`` table of the checkout harness runs from, None when installed."""
+    import tomllib
+
+    from harness import DIST_NAME
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    project: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8")).get(
+        "project", {}
+    )
+    return project if project.get("name") == DIST_NAME else None
+
+
+def __getattr__(name: str) -> dict[str, str]:
+    if name == "BUILTIN":  # the name this mapping had when it was written out here
+        return builtin_drivers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _entry_points() -> dict[str, Any]:
+    from harness import DIST_NAME
+
     found: dict[str, Any] = {
-        name: EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in BUILTIN.items()
+        name: EntryPoint(name, value, ENTRY_POINT_GROUP)
+        for name, value in builtin_drivers().items()
     }
     for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.dist is not None and ep.dist.name == DIST_NAME:
+            continue  # harness's own: builtin_drivers() has them (fresher in a checkout)
         if ep.name in found and found[ep.name].value != ep.value:
             raise DriverError(
                 f"driver {ep.name!r} is registered twice: {found[ep.name].value} and {ep.value}"

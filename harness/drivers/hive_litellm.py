@@ -44,7 +44,12 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers._common import finish_event, openai_messages, tool_call_event
+from harness.drivers._common import (
+    finish_event,
+    message_tool_calls,
+    openai_messages,
+    tool_call_event,
+)
 from harness.drivers.base import DriverContext
 from harness.drivers.classify import classify
 from harness.drivers.contract import Contract, Features, RetryRules
@@ -265,15 +270,7 @@ def response_events(response: Any) -> list[Event]:
     raw = getattr(response, "raw_response", None)
     choices = getattr(raw, "choices", None) or []
     message = getattr(choices[0], "message", None) if choices else None
-    for call in getattr(message, "tool_calls", None) or []:
-        function = getattr(call, "function", None)
-        events.append(
-            tool_call_event(
-                getattr(call, "id", None),
-                getattr(function, "name", None),
-                getattr(function, "arguments", None),
-            )
-        )
+    events.extend(message_tool_calls(message))
     usage = _usage(response)
     if usage is not None:
         events.append(usage)

@@ -28,11 +28,17 @@ says so.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any, ClassVar, Literal
 
 from harness.dialects.azure_agents import agent_id
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers._common import ChatStream, completion_events, openai_messages
+from harness.drivers._common import (
+    ChatStream,
+    completion_events,
+    mapped_stream,
+    openai_messages,
+)
 from harness.drivers.base import DriverContext
 from harness.scenario.model import Scenario
 from harness.vocab.events import Event
@@ -93,12 +99,9 @@ class _LiteLLMAzureAgents:
                     stream = await litellm.acompletion(
                         **kwargs, stream=True, stream_options={"include_usage": True}
                     )
-                    mapper = ChatStream()
-                    async for chunk in stream:
-                        for event in mapper.feed(chunk):
+                    async with aclosing(mapped_stream(stream, ChatStream())) as events:
+                        async for event in events:
                             yield event
-                    for event in mapper.close():
-                        yield event
         finally:
             await _litellm_env.settle()
 

@@ -17,10 +17,17 @@ passed through to ``acompletion`` when set.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any, ClassVar
 
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
+from harness.drivers._common import (
+    ChatStream,
+    completion_events,
+    mapped_stream,
+    openai_messages,
+    openai_tools,
+)
 from harness.drivers.base import DriverContext
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK_UNDER_LITELLM
@@ -78,11 +85,8 @@ class LiteLLMChatDriver:
                     return
                 kwargs["stream_options"] = {"include_usage": True}
                 stream = await litellm.acompletion(**kwargs)
-                mapper = ChatStream()
-                async for chunk in stream:
-                    for event in mapper.feed(chunk):
+                async with aclosing(mapped_stream(stream, ChatStream())) as events:
+                    async for event in events:
                         yield event
-                for event in mapper.close():
-                    yield event
         finally:
             await _litellm_env.settle()

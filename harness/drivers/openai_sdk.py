@@ -25,15 +25,14 @@ from harness.drivers.contracts import OPENAI_SDK
 from harness.scenario.model import Request, Scenario
 from harness.vocab.events import Event
 
-__all__ = ["OpenAIChatDriver", "chat_kwargs"]
+__all__ = ["OpenAIChatDriver", "OpenAISDKBase", "chat_kwargs"]
 
 
-class OpenAIChatDriver:
-    """``openai.AsyncOpenAI`` chat completions, streamed or not."""
+class OpenAISDKBase:
+    """What the drivers of the ``openai`` package share: its contract and requirements, and
+    an ``AsyncOpenAI`` on the replay with the SDK's shipped retries."""
 
-    name: ClassVar[str] = "openai-sdk-chat"
     contract: ClassVar[Contract] = OPENAI_SDK
-    dialect: ClassVar[str] = "openai-chat"
     http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("openai",)
     extra: ClassVar[str] = "openai"
@@ -49,18 +48,29 @@ class OpenAIChatDriver:
 
         return httpx.AsyncClient(transport=ctx.transport("httpx"))
 
-    async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
+    def client(self, ctx: DriverContext, http: Any) -> Any:
+        """``openai.AsyncOpenAI`` sending with ``http``; ``ctx.options["max_retries"]``
+        overrides the shipped retries."""
         import openai
 
+        return openai.AsyncOpenAI(
+            base_url=ctx.base_url + "/v1",
+            api_key=ctx.api_key,
+            http_client=http,
+            max_retries=ctx.options.get("max_retries", openai.DEFAULT_MAX_RETRIES),
+        )
+
+
+class OpenAIChatDriver(OpenAISDKBase):
+    """``openai.AsyncOpenAI`` chat completions, streamed or not."""
+
+    name: ClassVar[str] = "openai-sdk-chat"
+    dialect: ClassVar[str] = "openai-chat"
+
+    async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         request = ctx.scenario.request
-        retries = ctx.options.get("max_retries", openai.DEFAULT_MAX_RETRIES)
         async with self.http_client(ctx) as http:
-            client = openai.AsyncOpenAI(
-                base_url=ctx.base_url + "/v1",
-                api_key=ctx.api_key,
-                http_client=http,
-                max_retries=retries,
-            )
+            client = self.client(ctx, http)
             kwargs = chat_kwargs(request)
             if not request.stream:
                 response = await client.chat.completions.create(**kwargs, stream=False)

@@ -25,9 +25,8 @@ from typing import Any, ClassVar
 
 from harness.drivers._common import error_item_event, field_of, tool_call_event
 from harness.drivers.base import DriverContext
-from harness.drivers.contract import Contract
-from harness.drivers.contracts import OPENAI_SDK
-from harness.scenario.model import ErrorKind, FinishReason, Request, Scenario
+from harness.drivers.openai_sdk import OpenAISDKBase
+from harness.scenario.model import ErrorKind, FinishReason, Request
 from harness.vocab.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
 
 __all__ = [
@@ -63,34 +62,16 @@ INCOMPLETE_FINISH: Mapping[str, FinishReason] = {
 }
 
 
-class OpenAIResponsesDriver:
+class OpenAIResponsesDriver(OpenAISDKBase):
     """``openai.AsyncOpenAI().responses.create``, streamed or not."""
 
     name: ClassVar[str] = "openai-sdk-responses"
-    contract: ClassVar[Contract] = OPENAI_SDK
     dialect: ClassVar[str] = "openai-responses"
-    http_library: ClassVar[str] = "httpx"
-    requires: ClassVar[tuple[str, ...]] = ("openai",)
-    extra: ClassVar[str] = "openai"
-    distributions: ClassVar[tuple[str, ...]] = ("openai", "httpx")
-    """Installed distributions whose versions the transcript records."""
-
-    def supports(self, scenario: Scenario) -> str | None:
-        return None
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
-        import httpx
-        import openai
-
         request = ctx.scenario.request
-        retries = ctx.options.get("max_retries", openai.DEFAULT_MAX_RETRIES)
-        async with httpx.AsyncClient(transport=ctx.transport("httpx")) as http:
-            client = openai.AsyncOpenAI(
-                base_url=ctx.base_url + "/v1",
-                api_key=ctx.api_key,
-                http_client=http,
-                max_retries=retries,
-            )
+        async with self.http_client(ctx) as http:
+            client = self.client(ctx, http)
             kwargs = responses_kwargs(request)
             if request.max_tokens is not None:
                 kwargs["max_output_tokens"] = request.max_tokens

@@ -23,10 +23,11 @@ system messages become ``system_prompt_content`` blocks.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from typing import Any, ClassVar
 
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers._common import finish_event, tool_call_event
+from harness.drivers._common import finish_event, mapped_stream, tool_call_event
 from harness.drivers.base import DriverContext
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import STRANDS_LITELLM
@@ -98,14 +99,10 @@ class StrandsLiteLLMDriver:
                     }
                     for tool in request.tools
                 ]
-                mapper = StrandsEvents()
-                async for item in model.stream(
-                    messages, specs or None, system_prompt_content=system or None
-                ):
-                    for event in mapper.feed(item):
+                items = model.stream(messages, specs or None, system_prompt_content=system or None)
+                async with aclosing(mapped_stream(items, StrandsEvents())) as events:
+                    async for event in events:
                         yield event
-                for event in mapper.close():
-                    yield event
         finally:
             await _litellm_env.settle()
 

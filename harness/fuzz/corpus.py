@@ -23,7 +23,7 @@ from harness.scenario import (
     Disconnect,
     DisconnectAttempt,
     ErrorAttempt,
-    HttpError,
+    HttpErrorReply,
     Message,
     Part,
     ReasoningPart,
@@ -86,27 +86,30 @@ def _scenario(name: str, reply: ReplyAttempt, plan: Faults, *, stream: bool) -> 
     )
 
 
-def _header_forms() -> list[tuple[str, HttpError]]:
+def _header_forms() -> list[tuple[str, HttpErrorReply]]:
     return [
-        ("retry-after-seconds", HttpError(status=429, retry_after=2)),
-        ("retry-after-ms", HttpError(status=429, retry_after=1.5, retry_after_form="ms")),
-        ("retry-after-date", HttpError(status=429, retry_after=3, retry_after_form="http_date")),
+        ("retry-after-seconds", HttpErrorReply(status=429, retry_after=2)),
+        ("retry-after-ms", HttpErrorReply(status=429, retry_after=1.5, retry_after_form="ms")),
+        (
+            "retry-after-date",
+            HttpErrorReply(status=429, retry_after=3, retry_after_form="http_date"),
+        ),
         (
             "retry-after-ms-and-seconds",
-            HttpError(
+            HttpErrorReply(
                 status=429, retry_after=1.5, retry_after_form="ms", headers={"retry-after": "32"}
             ),
         ),
-        ("retry-after-zero", HttpError(status=429, retry_after=0)),
+        ("retry-after-zero", HttpErrorReply(status=429, retry_after=0)),
         (
             "retry-after-past-date",
-            HttpError(status=429, retry_after=-60, retry_after_form="http_date"),
+            HttpErrorReply(status=429, retry_after=-60, retry_after_form="http_date"),
         ),
-        ("retry-after-negative", HttpError(status=429, retry_after=-5)),
-        ("retry-after-garbage", HttpError(status=429, headers={"retry-after": "soon"})),
-        ("retry-after-huge", HttpError(status=429, retry_after=86_400)),
-        ("x-should-retry-false", HttpError(status=503, headers={"x-should-retry": "false"})),
-        ("x-should-retry-true", HttpError(status=400, headers={"x-should-retry": "true"})),
+        ("retry-after-negative", HttpErrorReply(status=429, retry_after=-5)),
+        ("retry-after-garbage", HttpErrorReply(status=429, headers={"retry-after": "soon"})),
+        ("retry-after-huge", HttpErrorReply(status=429, retry_after=86_400)),
+        ("x-should-retry-false", HttpErrorReply(status=503, headers={"x-should-retry": "false"})),
+        ("x-should-retry-true", HttpErrorReply(status=400, headers={"x-should-retry": "true"})),
     ]
 
 
@@ -117,13 +120,13 @@ def wire_cases() -> list[Scenario]:
     plain = Wire()
     cases: list[Scenario] = []
     for status in ALL_STATUSES:
-        plan = Faults(errors=(HttpError(status=status),))
+        plan = Faults(errors=(HttpErrorReply(status=status),))
         cases.append(_scenario(f"http-{status}", _reply(plain, calls=False), plan, stream=True))
     for name, error in _header_forms():
         cases.append(
             _scenario(name, _reply(plain, calls=False), Faults(errors=(error,)), stream=True)
         )
-    over = Faults(errors=(HttpError(status=429),) * (RETRY_BUDGET + 1))
+    over = Faults(errors=(HttpErrorReply(status=429),) * (RETRY_BUDGET + 1))
     cases.append(_scenario("budget-plus-one", _reply(plain, calls=False), over, stream=True))
     cases.append(
         _scenario("disconnect", _reply(plain, calls=False), Faults(disconnect=True), stream=True)

@@ -20,7 +20,7 @@ from hypothesis.errors import InvalidArgument
 from pydantic import JsonValue
 
 from harness.fuzz.values import Draw, _check_bool, _check_int, _ints, _named
-from harness.scenario.model import ErrorKind, HttpError, StreamFault
+from harness.scenario.model import ErrorKind, HttpErrorReply, StreamFault
 
 __all__ = [
     "ALL_STATUSES",
@@ -103,11 +103,11 @@ def status_kind(status: int) -> ErrorKind:
     return _STATUS_KIND.get(status, "server")
 
 
-def _header(error: HttpError, name: str) -> str | None:
+def _header(error: HttpErrorReply, name: str) -> str | None:
     return next((v for k, v in error.headers.items() if k.lower() == name), None)
 
 
-def asked_wait(error: HttpError) -> float:
+def asked_wait(error: HttpErrorReply) -> float:
     """The wait a correct adapter honours for this error: retry-after-ms before Retry-After;
     0 for a past, negative or unreadable one."""
     if error.retry_after is None:
@@ -124,7 +124,7 @@ class Faults:
     status, so a correct adapter's give-up error has one kind), a fault in the reply's
     stream, and keep-alive comments between its events."""
 
-    errors: tuple[HttpError, ...] = ()
+    errors: tuple[HttpErrorReply, ...] = ()
     stream: StreamFault | None = None
     keepalive_every: int = 0
     disconnect: bool = False
@@ -140,7 +140,7 @@ class Faults:
                 return i + 1
         return len(self.errors) + 1
 
-    def _stops(self, error: HttpError) -> bool:
+    def _stops(self, error: HttpErrorReply) -> bool:
         should = _header(error, "x-should-retry")
         if should is not None:
             return should == "false"
@@ -190,7 +190,7 @@ class Faults:
 
 def http_errors(
     *, statuses: Sequence[int] = (429, 503), max_retry_after: int = 30
-) -> st.SearchStrategy[HttpError]:
+) -> st.SearchStrategy[HttpErrorReply]:
     """A retryable HTTP error with no Retry-After, or one in each form: whole seconds,
     ``retry-after-ms``, or an HTTP date. Waits stay within ``max_retry_after`` seconds, under
     the caps adapters declare (the OpenAI SDK ignores more than 60 s)."""
@@ -207,47 +207,47 @@ def _check_statuses(statuses: Sequence[int]) -> None:
 
 
 @cache
-def _errors(status: int, max_retry_after: int) -> st.SearchStrategy[HttpError]:
+def _errors(status: int, max_retry_after: int) -> st.SearchStrategy[HttpErrorReply]:
     """Every header form; a final status only plain or with ``x-should-retry: true``."""
     if status in FINAL_STATUSES:
         return st.sampled_from(
-            [HttpError(status=status), HttpError(status=status, headers=_SHOULD_TRUE)]
+            [HttpErrorReply(status=status), HttpErrorReply(status=status, headers=_SHOULD_TRUE)]
         )
     top = max(1, max_retry_after)
-    plain = st.just(HttpError(status=status))
+    plain = st.just(HttpErrorReply(status=status))
     return st.one_of(
         plain,
         plain,  # no header at all: the adapter's own backoff is what is checked
         st.integers(0, max_retry_after).map(
-            lambda s: HttpError(status=status, retry_after=s, retry_after_form="seconds")
+            lambda s: HttpErrorReply(status=status, retry_after=s, retry_after_form="seconds")
         ),
         st.integers(0, max_retry_after * 1000).map(
-            lambda ms: HttpError(status=status, retry_after=ms / 1000, retry_after_form="ms")
+            lambda ms: HttpErrorReply(status=status, retry_after=ms / 1000, retry_after_form="ms")
         ),
         st.integers(1, top).map(
-            lambda s: HttpError(status=status, retry_after=s, retry_after_form="http_date")
+            lambda s: HttpErrorReply(status=status, retry_after=s, retry_after_form="http_date")
         ),
         st.integers(0, top * 1000).map(  # both headers: the ms one wins
-            lambda ms: HttpError(
+            lambda ms: HttpErrorReply(
                 status=status,
                 retry_after=ms / 1000,
                 retry_after_form="ms",
                 headers={"retry-after": str(math.ceil(ms / 1000) + 30)},
             )
         ),
-        st.just(HttpError(status=status, retry_after=0)),
+        st.just(HttpErrorReply(status=status, retry_after=0)),
         st.integers(20, 110).map(  # a date in the past (clock skew): no wait
-            lambda s: HttpError(status=status, retry_after=-s, retry_after_form="http_date")
+            lambda s: HttpErrorReply(status=status, retry_after=-s, retry_after_form="http_date")
         ),
-        st.integers(1, 60).map(lambda s: HttpError(status=status, retry_after=-s)),
+        st.integers(1, 60).map(lambda s: HttpErrorReply(status=status, retry_after=-s)),
         st.sampled_from(["soon", "1.5s", "tomorrow", ""]).map(
-            lambda v: HttpError(status=status, headers={"retry-after": v})
+            lambda v: HttpErrorReply(status=status, headers={"retry-after": v})
         ),
         st.integers(int(WAIT_CAP) + 1, 86_400 * 7).map(
-            lambda s: HttpError(status=status, retry_after=s)
+            lambda s: HttpErrorReply(status=status, retry_after=s)
         ),
         st.sampled_from([_SHOULD_FALSE, _SHOULD_TRUE]).map(
-            lambda h: HttpError(status=status, headers=h)
+            lambda h: HttpErrorReply(status=status, headers=h)
         ),
     )
 
@@ -340,7 +340,7 @@ def _sampled(options: tuple[int, ...]) -> st.SearchStrategy[int]:
 @cache
 def _error_lists(
     status: int, max_retry_after: int, count: int
-) -> st.SearchStrategy[list[HttpError]]:
+) -> st.SearchStrategy[list[HttpErrorReply]]:
     return st.lists(_errors(status, max_retry_after), min_size=count, max_size=count)
 
 

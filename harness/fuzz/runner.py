@@ -138,7 +138,7 @@ class FuzzResult:
         return f"{self.examples} examples in {self.seconds:.2f} s ({rate:.0f}/s)"
 
 
-class FuzzFailure(AssertionError):
+class FuzzFailure(HarnessError, AssertionError):
     """Raised by :func:`check_driver`; the message is the full report."""
 
     def __init__(self, result: FuzzResult) -> None:

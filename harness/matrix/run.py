@@ -122,6 +122,7 @@ def _run_driver(
     on_cell: Callable[[Cell], None] | None,
 ) -> list[Cell]:
     """All cells of one driver: workers one after the other until every cell is reported."""
+    from harness.drivers.base import DriverError
     from harness.matrix.envs import python_for
     from harness.vocab.errors import HarnessError
 
@@ -134,6 +135,8 @@ def _run_driver(
 
     try:
         python = python_for(driver) or sys.executable
+    except DriverError:  # an unknown driver is the caller's mistake, not a broken environment
+        raise
     except HarnessError as exc:  # one driver's broken environment must not stop the matrix
         for s in scenario_ids:
             emit(error_cell(driver, s, "", "setup-environment", str(exc)))

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, cast
 
 from harness.dialects.normalize import Normalizer
 from harness.drivers._common import openai_messages, openai_tools
+from harness.vocab.errors import HarnessError
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
@@ -52,7 +53,7 @@ __all__ = [
 ]
 
 
-class AdapterOutputError(TypeError):
+class AdapterOutputError(HarnessError, TypeError):
     """The adapter function produced something that is not a harness event, and no
     normalizer was given: a mistake in the declaration, reported as such, not as a finding."""
 

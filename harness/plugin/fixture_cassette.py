@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
+from harness.cassettes.modes import RecordMode
 from harness.dialects.script import Script
 from harness.run.clock import Clock
 from harness.transport.core import Replay
@@ -42,11 +43,11 @@ def _record_mode(request: pytest.FixtureRequest, options: dict[str, Any]) -> str
 
 def _mode_of(config: pytest.Config, options: dict[str, Any]) -> str:
     mode = options.get("record_mode") or config.getoption("harness_record_mode")
-    return str(mode or config.getini("harness_record_mode") or "none")
+    return str(mode or config.getini("harness_record_mode") or RecordMode.NONE)
 
 
 def _live(mode: str, path: Path) -> bool:
-    return mode in ("all", "new_episodes") or (mode == "once" and not path.exists())
+    return mode in RecordMode.names() and RecordMode(mode).records(path)
 
 
 def records(item: pytest.Item) -> bool:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.vocab.errors import HarnessError
+
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
 
@@ -33,7 +35,7 @@ def fuzz_seed(driver_name: str) -> int:
     return zlib.crc32(driver_name.encode())
 
 
-class FuzzFailed(AssertionError):
+class FuzzFailed(HarnessError, AssertionError):
     """The fuzz report of a failing driver, with a pytest reproduce line."""
 
 

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.cassettes.modes import RecordMode
+
 if TYPE_CHECKING:
     from harness.plugin.fixture import ReplayHandle
     from harness.run.clock import Clock
@@ -37,7 +39,8 @@ REPLAY_HANDLE = pytest.StashKey["ReplayHandle"]()
 CALL_PASSED = pytest.StashKey[bool]()
 """Whether the test's call phase passed (unserved exchanges are checked only then)."""
 
-RECORD_MODES = ("none", "once", "new_episodes", "all")
+RECORD_MODES = RecordMode.names()
+"""The record modes' spellings (see :class:`~harness.cassettes.modes.RecordMode`)."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -92,7 +95,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--harness-record-mode",
         choices=RECORD_MODES,
         default=None,
-        help="cassette record mode for @pytest.mark.harness_cassette (default: none)",
+        help=f"cassette record mode for @pytest.mark.harness_cassette (default: {RecordMode.NONE})",
     )
     from harness.plugin.suite import add_budget_options  # imports only pytest
 
@@ -101,7 +104,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("harness_drivers", "drivers the conformance suite runs", type="args")
     parser.addini("harness_report", "conformance report paths", type="args")
     parser.addini("harness_baseline", "baseline file of known failures", default="")
-    parser.addini("harness_record_mode", "cassette record mode", default="none")
+    parser.addini("harness_record_mode", "cassette record mode", default=RecordMode.NONE.value)
     parser.addini(
         "harness_show_na", "keep other dialects' scenarios as skips", type="bool", default=False
     )

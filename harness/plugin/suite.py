@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from harness.plugin.fuzz import fuzz_items
+from harness.vocab.errors import HarnessError
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from harness.drivers.base import Driver
     from harness.matrix.baseline import Baseline
     from harness.plugin.declare import Conformance
+    from harness.report.targets import ReportFormat, Target
     from harness.run.budget import Budget
     from harness.run.cell import Cell
     from harness.run.runner import Run
@@ -41,11 +43,12 @@ __all__ = [
     "suite_items",
 ]
 
-FORMATS = {".json": "json", ".xml": "junit", ".md": "md", ".markdown": "md"}
+_PLUGIN_FORMATS: dict[str, ReportFormat] = {"json": "json", "junit": "junit", "md": "md"}
+"""The formats ``--harness-report`` writes (a suffix names them too: ``SUFFIXES``)."""
 _baseline_key = pytest.StashKey["Baseline"]()
 
 
-class ConformanceFailure(AssertionError):
+class ConformanceFailure(HarnessError, AssertionError):
     """A cell that failed its checks; the message is every finding, rendered."""
 
     def __init__(self, run: Run) -> None:
@@ -376,15 +379,12 @@ class Results:
     def finish(self, config: pytest.Config) -> None:
         """Write the reports and, when asked, the baseline."""
         from harness.matrix.baseline import write_baseline
-        from harness.report import writers as report
+        from harness.report.targets import write
 
         if not self.cells:
             return
         m = self.matrix()
-        render = {"json": report.to_json, "junit": report.to_junit, "md": report.to_markdown}
-        for fmt, path in report_targets(config):
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(render[fmt](m), encoding="utf-8")
+        for fmt, path in write(m, report_targets(config)):
             self.written.append(f"{fmt} report: {path}")
         target = baseline_path(config)
         if target is not None and config.getoption("harness_update_baseline"):
@@ -413,24 +413,27 @@ class Results:
         return lines + self.written
 
 
-def report_targets(config: pytest.Config) -> list[tuple[str, Path]]:
+def report_targets(config: pytest.Config) -> list[Target]:
     """``--harness-report`` values as (format, path): ``md:PATH`` or a known suffix."""
-    out: list[tuple[str, Path]] = []
+    from harness.report.targets import SUFFIXES, Target
+
+    out: list[Target] = []
     values = config.getoption("harness_report") or config.getini("harness_report")
     for value in values:
         fmt, sep, rest = str(value).partition(":")
-        if sep and fmt in ("json", "junit", "md") and rest:
-            path = Path(rest)
-        else:
+        path = Path(rest if sep else value)
+        found = _PLUGIN_FORMATS.get(fmt) if sep and rest else None
+        if found is None:
             path = Path(value)
-            found = FORMATS.get(path.suffix.lower())
-            if found is None:
-                raise pytest.UsageError(
-                    f"--harness-report {value!r}: expected a .json, .xml or .md path, or "
-                    "json:PATH / junit:PATH / md:PATH"
-                )
-            fmt = found
-        out.append((fmt, path if path.is_absolute() else config.invocation_params.dir / path))
+            found = SUFFIXES.get(path.suffix.lower())
+        if found is None:
+            raise pytest.UsageError(
+                f"--harness-report {value!r}: expected a .json, .xml or .md path, or "
+                "json:PATH / junit:PATH / md:PATH"
+            )
+        out.append(
+            Target(found, path if path.is_absolute() else config.invocation_params.dir / path)
+        )
     return out
 
 

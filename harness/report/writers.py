@@ -8,14 +8,13 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from harness.matrix.run import Matrix
-from harness.report.matrix_doc import versions_by_driver
+from harness.report.matrix_doc import markdown_grid, versions_by_driver
 from harness.run.cell import Cell
 from harness.secrets import mask_json, mask_text
 
 __all__ = ["to_json", "to_junit", "to_markdown", "to_table"]
 
 _MARK = {"pass": "pass", "fail": "FAIL", "n/a": "n/a", "error": "ERROR"}
-_EMOJI = {"pass": "✅", "fail": "❌", "n/a": "➖", "error": "⚠️"}
 
 
 def to_table(m: Matrix, *, reasons: bool = True) -> str:
@@ -121,17 +120,7 @@ def _codes(c: Cell) -> str:
 
 def to_markdown(m: Matrix) -> str:
     """A table for CI step summaries, with the failing cells' findings below it."""
-    lines = ["## harness conformance", ""]
-    lines.append("| scenario | " + " | ".join(f"`{d}`" for d in m.drivers) + " |")
-    lines.append("|---|" + "---|" * len(m.drivers))
-    for s in m.scenarios:
-        row = []
-        for d in m.drivers:
-            c = m.cell(d, s)
-            row.append(
-                _EMOJI[c.status] + (f" `{_codes(c)}`" if c.status == "fail" else "") if c else ""
-            )
-        lines.append(f"| {s} | " + " | ".join(row) + " |")
+    lines = ["## harness conformance", "", *markdown_grid(m, _codes)]
     counts = m.counts()
     lines += [
         "",

@@ -36,6 +36,7 @@ from contextlib import AbstractContextManager
 from typing import Any, TypeVar, TypeVarTuple
 
 from harness.run.budget import AdapterHung, current_limit, task_stack
+from harness.vocab.errors import HarnessError
 
 __all__ = ["Clock", "ClockError", "new_virtual_loop", "run"]
 
@@ -47,7 +48,7 @@ _real_time = time.time
 _real_monotonic = time.monotonic
 
 
-class ClockError(RuntimeError):
+class ClockError(HarnessError, RuntimeError):
     """A clock installed where another one already rules the thread, or misused."""
 
 

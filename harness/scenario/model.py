@@ -37,6 +37,7 @@ __all__ = [
     "ExpectedUsage",
     "FinishReason",
     "HttpError",
+    "HttpErrorReply",
     "Message",
     "Part",
     "ReasoningPart",
@@ -311,8 +312,8 @@ class ReplyAttempt(_Model):
     fault: StreamFault | None = None
 
 
-class HttpError(_Model):
-    """An HTTP error answer."""
+class HttpErrorReply(_Model):
+    """An HTTP error reply: the status, headers and body the server answers with."""
 
     status: int = Field(ge=400, le=599)
     headers: dict[str, str] = Field(default_factory=dict)
@@ -325,10 +326,14 @@ class HttpError(_Model):
     retry_after_form: Literal["seconds", "ms", "http_date"] = "seconds"
 
 
+HttpError = HttpErrorReply
+"""Deprecated alias of :class:`HttpErrorReply`: the old name read like an exception's."""
+
+
 class ErrorAttempt(_Model):
     """The server answers with an HTTP error."""
 
-    error: HttpError
+    error: HttpErrorReply
 
 
 class Disconnect(_Model):

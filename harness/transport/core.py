@@ -40,6 +40,7 @@ from harness.dialects.script import Exchange, HttpDate, Script
 from harness.run.clock import Clock
 from harness.secrets import mask_headers, mask_json, mask_url
 from harness.transport._pace import idle, loop_state
+from harness.vocab.errors import HarnessError
 from harness.vocab.events import RequestRecord, ResponseRecord
 
 __all__ = [
@@ -67,20 +68,20 @@ RESET_MESSAGE = "Server disconnected without sending a response."
 TIMEOUT_MESSAGE = "The read operation timed out"
 
 
-class ReplayMiss(AssertionError):
+class ReplayMiss(HarnessError, AssertionError):
     """A request that does not match the next scripted exchange, or one after the last."""
 
 
-class ReplayIncomplete(AssertionError):
+class ReplayIncomplete(HarnessError, AssertionError):
     """The run ended with scripted exchanges never requested."""
 
 
-class StaleClient(AssertionError):
+class StaleClient(HarnessError, AssertionError):
     """A request reached the replay of a run that is over: a client kept from an earlier
     cell (module level, ``lru_cache``) is talking to it instead of the current one."""
 
 
-class EndlessStall(AssertionError):
+class EndlessStall(HarnessError, AssertionError):
     """The script stalls the response and the client has no read timeout: it would hang."""
 
 

@@ -30,13 +30,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from harness.vocab.errors import HarnessError
+
 __all__ = ["NetworkBlocked", "no_network"]
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 _INHERITED = object()
 
 
-class NetworkBlocked(ConnectionError):
+class NetworkBlocked(HarnessError, ConnectionError):
     """A connection attempted during replay.
 
     A ``ConnectionError`` (so an ``OSError``) because that is what HTTP stacks map to their

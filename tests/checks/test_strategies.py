@@ -34,7 +34,7 @@ from harness.fuzz.strategies import (
 from harness.scenario.load import parse_scenario
 from harness.scenario.model import (
     EveryN,
-    HttpError,
+    HttpErrorReply,
     Scenario,
     SplitAt,
     StreamFault,
@@ -119,9 +119,9 @@ def test_faults_name_the_error_a_correct_adapter_raises() -> None:
     assert Faults(stream=StreamFault(stall_after=2)).error_kind() == "timeout"
     assert Faults(stream=StreamFault(error_payload={"error": {}})).error_kind() == "server"
     assert Faults().error_kind() is None
-    errors = Faults(errors=(HttpError(status=429), HttpError(status=429, retry_after=1)))
+    errors = Faults(errors=(HttpErrorReply(status=429), HttpErrorReply(status=429, retry_after=1)))
     assert errors.give_up_kind() == "rate_limit"
-    assert Faults(errors=(HttpError(status=503),)).give_up_kind() == "server"
+    assert Faults(errors=(HttpErrorReply(status=503),)).give_up_kind() == "server"
 
 
 def test_special_text_is_reachable() -> None:
@@ -134,7 +134,7 @@ def test_special_text_is_reachable() -> None:
 def test_every_retry_after_form_is_reachable() -> None:
     from hypothesis import find
 
-    def has_form(form: str) -> Callable[[HttpError], bool]:
+    def has_form(form: str) -> Callable[[HttpErrorReply], bool]:
         return lambda e: e.retry_after_form == form and bool(e.retry_after)
 
     for form in ("seconds", "ms", "http_date"):

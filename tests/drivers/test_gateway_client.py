@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -25,6 +27,7 @@ from harness.transport import transport_for
 from harness.transport.core import Replay
 from harness.vocab.events import Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
 
+ROOT = Path(__file__).resolve().parents[2]
 client_module = import_example("gateway_client.client")
 driver_module = import_example("gateway_client.harness_driver")
 GatewayClient = client_module.GatewayClient
@@ -329,3 +332,22 @@ def test_own_http_client_is_closed() -> None:
         return bool(http.is_closed)
 
     assert asyncio.run(go())
+
+
+def test_an_example_imports_without_touching_sys_path(tmp_path: Path) -> None:
+    """Outside the checkout (``examples`` not importable) the example is found by location."""
+    code = (
+        "import sys\n"
+        "import harness.drivers._examples as e\n"
+        "sys.path[:] = [p for p in sys.path if p not in ('', '.', str(e.CHECKOUT))]\n"
+        "before = list(sys.path)\n"
+        "module = e.import_example('gateway_client.client')\n"
+        "assert sys.path == before, 'sys.path was edited'\n"
+        "print(module.__name__, module.__file__)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    name, file = out.stdout.split()
+    assert name == "examples.gateway_client.client"
+    assert Path(file) == ROOT / "examples" / "gateway_client" / "client.py"

@@ -1,4 +1,4 @@
-"""Every built-in driver: registered in pyproject.toml too, and cheap to list (no adapter
+"""Every built-in driver: registered once, in pyproject.toml, and cheap to list (no adapter
 is imported until a driver runs)."""
 
 from __future__ import annotations
@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from harness.drivers.base import BUILTIN, DriverError, driver_names, get_driver, register
+from harness.drivers.base import (
+    BUILTIN,
+    DriverError,
+    builtin_drivers,
+    driver_names,
+    get_driver,
+    register,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTERS = (
@@ -28,7 +35,36 @@ ADAPTERS = (
 def test_builtin_drivers_equal_the_entry_points() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     declared = project["project"]["entry-points"]["harness.drivers"]
-    assert declared == BUILTIN
+    assert declared == BUILTIN == builtin_drivers()
+    assert set(declared) <= set(driver_names())
+
+
+def test_an_installed_harness_reads_its_drivers_from_its_metadata(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from importlib.metadata import EntryPoint, EntryPoints
+
+    from harness import DIST_NAME
+    from harness.drivers import base
+
+    class Dist:
+        name = DIST_NAME
+        entry_points = EntryPoints(
+            [
+                EntryPoint("toy", "toys:ToyDriver", "harness.drivers"),
+                EntryPoint("harness", "harness.plugin.pytest_plugin", "pytest11"),
+            ]
+        )
+
+    asked: list[str] = []
+    monkeypatch.setattr(base, "_checkout_project", lambda: None)
+    monkeypatch.setattr(base, "distribution", lambda name: asked.append(name) or Dist())
+    base.builtin_drivers.cache_clear()
+    try:
+        assert base.builtin_drivers() == {"toy": "toys:ToyDriver"}
+        assert asked == [DIST_NAME]
+    finally:
+        base.builtin_drivers.cache_clear()
 
 
 def test_listing_drivers_imports_no_adapter() -> None:

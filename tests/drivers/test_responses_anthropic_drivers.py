@@ -1,7 +1,8 @@
 """The Responses drivers (OpenAI SDK, llama-stack-client) and the Anthropic SDK driver:
-request building and event mapping (no adapter needed), then each REAL adapter end to end
-through the runner, its dialect and the replay transport (``adapters`` marker; skipped
-when the driver's extra is not installed)."""
+request building and event mapping (no adapter needed), then what is particular to each
+REAL adapter (failed responses, overload events, the scenarios written for these wires;
+``adapters`` marker). What every driver must do end to end is the contract test,
+``test_driver_contract.py``."""
 
 from __future__ import annotations
 
@@ -53,22 +54,6 @@ TOOL_TURN = [
     {"role": "tool", "tool_call_id": "call_p", "content": "sunny"},
     {"role": "tool", "tool_call_id": "call_r", "content": "rain"},
 ]
-
-
-# --------------------------------------------------------------------------- registry
-
-
-def test_registered_and_lazy() -> None:
-    expected = {
-        "openai-sdk-responses": ("openai-responses", "httpx", "openai"),
-        "llama-stack-responses": ("openai-responses", "httpx", "llama-stack"),
-        "anthropic-sdk": ("anthropic-messages", "httpx2", "anthropic"),
-    }
-    for name, (dialect, library, extra) in expected.items():
-        driver = get_driver(name)
-        assert (driver.name, driver.dialect, driver.http_library, driver.extra) == (
-            name, dialect, library, extra
-        )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- request shape
@@ -239,91 +224,7 @@ def _run(driver_name: str, scenario: Scenario) -> tuple[list[Event], int]:
     return list(run.transcript.events), len(run.transcript.requests)
 
 
-def _raw(driver_name: str, reason: str) -> str:
-    """Anthropic reports its stop reasons; a completed response reports its status."""
-    if driver_name == "anthropic-sdk":
-        return {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}[reason]
-    return {"length": "max_output_tokens"}.get(reason, "completed")
-
-
 USER = [{"role": "user", "content": "Hi"}]
-ZERO_CACHE = {"cache_read": 0, "cache_write": 0}
-"""Both wires always send their cache counts."""
-
-
-@pytest.mark.adapters
-@pytest.mark.parametrize("driver_name", DRIVERS)
-def test_text_stream(driver_name: str) -> None:
-    scenario = _scenario(
-        "text-stream",
-        {"messages": USER},
-        [{"reply": {"parts": [{"text": "Héllo, wörld", "deltas": ["Hé", "llo, ", "wörld"]}],
-                    "usage": {"input": 5, "output": 3}}}],
-    )  # fmt: skip
-    events, requests = _run(driver_name, scenario)
-    assert events == [
-        TextEvent(text="Hé"),
-        TextEvent(text="llo, "),
-        TextEvent(text="wörld"),
-        UsageEvent(input=5, output=3, **ZERO_CACHE),
-        FinishEvent(reason="stop", raw=_raw(driver_name, "stop")),
-    ]
-    assert requests == 1
-
-
-@pytest.mark.adapters
-@pytest.mark.parametrize("driver_name", DRIVERS)
-def test_fragmented_tool_call_after_reasoning(driver_name: str) -> None:
-    think = {"reasoning": "Use the tool.", "deltas": ["Use the ", "tool."]}
-    call = {"id": "call_w1", "name": "get_weather", "arguments": '{"city": "Paris"}',
-            "fragments": ['{"ci', 'ty": ', '"Par', 'is"}']}  # fmt: skip
-    scenario = _scenario(
-        "tool-fragments",
-        {"messages": USER, "tools": [WEATHER]},
-        [{"reply": {"parts": [think, {"tool_call": call}], "finish": "tool_calls",
-                    "usage": {"input": 9, "output": 7}}}],
-    )  # fmt: skip
-    events, _ = _run(driver_name, scenario)
-    assert [e for e in events if not isinstance(e, UsageEvent)] == [
-        ReasoningEvent(text="Use the "),
-        ReasoningEvent(text="tool."),
-        ToolCallEvent(id="call_w1", name="get_weather", arguments={"city": "Paris"}),
-        FinishEvent(reason="tool_calls", raw=_raw(driver_name, "tool_calls")),
-    ]
-
-
-@pytest.mark.adapters
-@pytest.mark.parametrize("driver_name", DRIVERS)
-def test_non_stream_with_tool_turn_history(driver_name: str) -> None:
-    scenario = _scenario(
-        "non-stream",
-        {"messages": TOOL_TURN, "tools": [WEATHER], "stream": False, "max_tokens": 50},
-        [{"reply": {"parts": [{"text": "Sunny in Paris, rain in Rome."}],
-                    "usage": {"input": 30, "output": 8}}}],
-    )  # fmt: skip
-    events, requests = _run(driver_name, scenario)
-    assert events == [
-        TextEvent(text="Sunny in Paris, rain in Rome."),
-        UsageEvent(input=30, output=8, **ZERO_CACHE),
-        FinishEvent(reason="stop", raw=_raw(driver_name, "stop")),
-    ]
-    assert requests == 1
-
-
-@pytest.mark.adapters
-@pytest.mark.parametrize("driver_name", DRIVERS)
-def test_rate_limited_once_then_served_after_retry_after(driver_name: str) -> None:
-    from harness.run.runner import run_scenario
-
-    scenario = _scenario(
-        "rate-limited-once",
-        {"messages": USER},
-        [{"error": {"status": 429, "retry_after": 3}}, {"reply": {"parts": [{"text": "ok"}]}}],
-    )
-    run = run_scenario(scenario, _driver(driver_name), checks=[])
-    assert run.transcript is not None
-    assert run.transcript.text() == "ok" and len(run.transcript.requests) == 2
-    assert run.transcript.waits()[0] >= 3
 
 
 @pytest.mark.adapters

@@ -40,7 +40,7 @@ from harness.dialects.framing import framing_support
 from harness.dialects.script import Chunk, Exchange, Script
 from harness.scenario.model import (
     ErrorAttempt,
-    HttpError,
+    HttpErrorReply,
     ReasoningPart,
     ReplyAttempt,
     ReplyWrapper,
@@ -344,7 +344,7 @@ def _with_pings(events: list[Event], malformed: int | None) -> tuple[list[Event]
 # --------------------------------------------------------------------------- errors
 
 
-def _error_exchange(scenario: Scenario, n: int, error: HttpError) -> Exchange:
+def _error_exchange(scenario: Scenario, n: int, error: HttpErrorReply) -> Exchange:
     ids = _Ids(scenario, n)
     headers: dict[str, str] = {"content-type": "application/json", "request-id": ids.request}
     if error.status in _FINAL_4XX:

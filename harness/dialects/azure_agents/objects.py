@@ -14,7 +14,7 @@ from harness.dialects.chunking import chunk_events
 from harness.dialects.common import alnum, compact_json, digest, error_headers, header_number
 from harness.dialects.script import Chunk, Exchange, HttpDate
 from harness.scenario.model import (
-    HttpError,
+    HttpErrorReply,
     ReplyAttempt,
     Scenario,
     TextPart,
@@ -221,7 +221,7 @@ class Flow:
             "parallel_tool_calls": True,
         }
 
-    def error(self, n: int, error: HttpError) -> Exchange:
+    def error(self, n: int, error: HttpErrorReply) -> Exchange:
         headers = error_headers(error, dict(self.headers(n, "application/json; charset=utf-8")))
         body = error.body
         if body is None:

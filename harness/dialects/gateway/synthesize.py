@@ -73,7 +73,7 @@ from harness.dialects.framing import framing_support
 from harness.dialects.script import Chunk, Exchange, HttpDate, Script
 from harness.scenario.model import (
     ErrorAttempt,
-    HttpError,
+    HttpErrorReply,
     ReasoningPart,
     ReplyAttempt,
     Scenario,
@@ -305,7 +305,7 @@ def _stream_error(payload: dict[str, JsonValue]) -> str:
 # --------------------------------------------------------------------------- errors
 
 
-def _error_exchange(scenario: Scenario, n: int, error: HttpError) -> Exchange:
+def _error_exchange(scenario: Scenario, n: int, error: HttpErrorReply) -> Exchange:
     ids = _Ids(scenario, n)
     headers: dict[str, str | HttpDate] = {
         "content-type": "application/json",

@@ -29,6 +29,7 @@ __all__ = [
     "ChatNormalizer",
     "ChatStream",
     "completion_events",
+    "message_tool_calls",
     "reasoning_of",
     "refusal_of",
     "usage_event",
@@ -156,15 +157,7 @@ def completion_events(response: Any) -> list[Event]:
                     None, getattr(legacy, "name", None), getattr(legacy, "arguments", None)
                 )
             )
-        for call in getattr(message, "tool_calls", None) or []:
-            function = getattr(call, "function", None)
-            events.append(
-                tool_call_event(
-                    getattr(call, "id", None),
-                    getattr(function, "name", None),
-                    getattr(function, "arguments", None),
-                )
-            )
+        events.extend(message_tool_calls(message))
     usage = usage_event(getattr(response, "usage", None))
     if usage is not None:
         events.append(usage)
@@ -172,6 +165,19 @@ def completion_events(response: Any) -> list[Event]:
     if reason:
         events.append(_finish(str(reason)))
     return events
+
+
+def message_tool_calls(message: Any) -> list[Event]:
+    """The tool calls of a chat-completions ``message`` (``tool_calls[].function``)."""
+    return [
+        tool_call_event(
+            getattr(call, "id", None),
+            getattr(function, "name", None),
+            getattr(function, "arguments", None),
+        )
+        for call in getattr(message, "tool_calls", None) or []
+        for function in [getattr(call, "function", None)]
+    ]
 
 
 def _content_events(obj: Any) -> list[Event]:

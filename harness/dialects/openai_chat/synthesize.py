@@ -38,7 +38,7 @@ from harness.dialects.framing import framing_support
 from harness.dialects.openai_chat.parts import call_delta, choice_parts, choice_refusal
 from harness.dialects.script import Chunk, Exchange, Script
 from harness.scenario.model import (
-    HttpError,
+    HttpErrorReply,
     ReasoningPart,
     ReplyAttempt,
     Scenario,
@@ -349,7 +349,7 @@ def _stream_error(payload: dict[str, JsonValue]) -> str:
 # --------------------------------------------------------------------------- errors
 
 
-def error_exchange(scenario: Scenario, n: int, error: HttpError) -> Exchange:
+def error_exchange(scenario: Scenario, n: int, error: HttpErrorReply) -> Exchange:
     """OpenAI's error answer for one attempt (the Responses wire sends the same)."""
     ids = _Ids(scenario, n)
     headers = error_headers(

@@ -39,7 +39,7 @@ from harness.dialects.framing import framing_support
 from harness.dialects.openai_chat.synthesize import error_exchange
 from harness.dialects.script import Exchange, Script
 from harness.scenario.model import (
-    HttpError,
+    HttpErrorReply,
     ReasoningPart,
     ReplyAttempt,
     Scenario,
@@ -95,7 +95,7 @@ class OpenAIResponsesDialect:
         )
 
 
-def _responses_error(scenario: Scenario, n: int, error: HttpError) -> Exchange:
+def _responses_error(scenario: Scenario, n: int, error: HttpErrorReply) -> Exchange:
     """OpenAI's error exchange, at the Responses path."""
     return dataclasses.replace(error_exchange(scenario, n, error), path=PATH)
 
