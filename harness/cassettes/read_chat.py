@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.cassettes.reply import NOT_JSON_EVENT, Reading, as_int
 from harness.dialects.sse import SSEEvent
-from harness.drivers._common import OPENAI_FINISH
+from harness.drivers.common import OPENAI_FINISH
 from harness.scenario.model import Usage
 
 __all__ = ["read_json", "read_stream", "usage"]

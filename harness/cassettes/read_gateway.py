@@ -13,7 +13,7 @@ from typing import Any
 from harness.cassettes.read_chat import usage
 from harness.cassettes.reply import NOT_JSON_EVENT, Reading, compact
 from harness.dialects.sse import SSEEvent
-from harness.drivers._common import OPENAI_FINISH
+from harness.drivers.common import OPENAI_FINISH
 
 __all__ = ["read_json", "read_stream"]
 

@@ -13,7 +13,7 @@ from harness.scenario.model import Scenario
 from harness.vocab.events import Event
 
 if TYPE_CHECKING:
-    from harness.run.clock import Clock
+    from harness.transport.clock import Clock
     from harness.transport.core import Replay
 
 __all__ = ["Driver", "DriverContext", "DriverError", "driver_names", "get_driver", "register"]

@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
 from harness.drivers.base import DriverContext
+from harness.drivers.common import ChatStream, completion_events, openai_messages, openai_tools
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK_UNDER_LITELLM
 from harness.scenario.model import Scenario

@@ -23,8 +23,8 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from harness.drivers._common import error_item_event, field_of, tool_call_event
 from harness.drivers.base import DriverContext
+from harness.drivers.common import error_item_event, field_of, tool_call_event
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK
 from harness.scenario.model import ErrorKind, FinishReason, Request, Scenario

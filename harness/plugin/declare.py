@@ -29,7 +29,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, M
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeAlias, cast
 
-from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
+from harness.drivers.common import ChatStream, completion_events, openai_messages, openai_tools
 
 if TYPE_CHECKING:
     from pydantic import JsonValue

@@ -25,8 +25,8 @@ import pytest
 
 from harness.dialects.script import Exchange, Script
 from harness.plugin.fixture_cassette import cassette_path, open_cassette
-from harness.run.clock import Clock, new_virtual_loop
 from harness.scenario.model import Scenario
+from harness.transport.clock import Clock, new_virtual_loop
 from harness.transport.core import Replay, ReplayMiss
 from harness.vocab.events import ErrorEvent, Event, RequestRecord, Transcript
 from harness.vocab.findings import Finding

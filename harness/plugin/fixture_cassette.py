@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 
 from harness.dialects.script import Script
-from harness.run.clock import Clock
+from harness.transport.clock import Clock
 from harness.transport.core import Replay
 
 if TYPE_CHECKING:

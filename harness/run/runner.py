@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from harness.checks import Check, CheckResult, default_checks
 from harness.checks.rootcause import settle
@@ -21,14 +21,15 @@ from harness.dialects.script import Script
 from harness.drivers.base import Driver, DriverContext
 from harness.drivers.classify import classify
 from harness.drivers.contract import Contract, contract_of
-from harness.run.budget import AdapterHung, Budget, stack_of, wall_limit
-from harness.run.clock import Clock
 from harness.run.setup_errors import hung_finding, setup_error
 from harness.scenario.model import Scenario
 from harness.transport.blocked import chained, explain_error
+from harness.transport.budget import AdapterHung, Budget, stack_of, wall_limit
+from harness.transport.clock import Clock
 from harness.transport.core import Replay
 from harness.transport.guard import NetworkBlocked, no_network
 from harness.transport.hosts import base_url_for
+from harness.transport.seams import restorer
 from harness.vocab.events import ErrorEvent, Event, Transcript
 from harness.vocab.findings import Finding
 
@@ -93,7 +94,7 @@ def run_scenario(
 ) -> Run:
     """Run ``scenario`` through ``driver`` on the driver's dialect and check the result.
 
-    ``budget`` (default :class:`~harness.run.budget.Budget`) bounds the adapter's virtual and
+    ``budget`` (default :class:`~harness.transport.budget.Budget`) bounds the adapter's virtual and
     wall time: past either, the run ends with the single finding ``adapter-hung``.
     """
     budget = budget if budget is not None else Budget()
@@ -115,7 +116,7 @@ def run_scenario(
     events: list[Event] = []
     times: list[float] = []  # when each event came, for timelines
     outcome = _Outcome()
-    restore = _transport_seams()
+    restore = restorer()  # what serving patched, if the adapter never let it exit
     try:
         # an adapter that reaches past the replay fails, naming host:port
         with replay.active(), no_network(), wall_limit(budget.wall_seconds) as limit:
@@ -161,49 +162,6 @@ def run_scenario(
         run.checks.append(check(run))
     run.checks = settle(run, run.checks)  # one root cause per cell, duplicates counted
     return run
-
-
-def _transport_seams() -> Callable[[], None]:
-    """Undo, after the cell, what :func:`harness.transport.serving` patched during it.
-
-    A driver's ``with serving(...)`` exits when its generator is closed; an adapter ended
-    by its budget may never be, and the patch would then hand every later client (in the
-    next cells) this cell's replay. The HTTP libraries are imported here, before the cell,
-    so the originals are known.
-    """
-    from harness.transport._bind import SEAMS
-
-    saved: list[tuple[type, str, object]] = []
-    for module in _http_libraries():
-        for owner, name in SEAMS:
-            cls = getattr(module, owner)
-            saved.append((cls, name, vars(cls).get(name, _ABSENT)))
-
-    def restore() -> None:
-        for cls, name, value in saved:
-            if vars(cls).get(name, _ABSENT) is value:
-                continue
-            if value is _ABSENT:
-                delattr(cls, name)
-            else:
-                setattr(cls, name, value)
-
-    return restore
-
-
-_ABSENT = object()
-
-
-@functools.cache
-def _http_libraries() -> tuple[Any, ...]:
-    """The installed HTTP libraries the replay serves (imported once)."""
-    import importlib
-    import importlib.util
-
-    from harness.transport import LIBRARIES
-
-    found = [name for name in LIBRARIES if importlib.util.find_spec(name) is not None]
-    return tuple(importlib.import_module(name) for name in found)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from harness.scenario.wire import Chunking, EveryN, SplitAt, Wire
+from harness.vocab.kinds import ErrorKind, FinishReason
 
 __all__ = [
     "Attempt",
@@ -53,22 +54,6 @@ __all__ = [
     "Usage",
     "Wire",
 ]
-
-FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
-"""One vocabulary for every dialect's finish/stop reason."""
-
-ErrorKind = Literal[
-    "rate_limit",
-    "auth",
-    "not_found",
-    "bad_request",
-    "context_window",
-    "server",
-    "timeout",
-    "protocol",
-    "unknown",
-]
-"""What kind of failure an adapter surfaced, whatever its exception class is called."""
 
 
 class _Model(BaseModel):

@@ -2,7 +2,8 @@
 
 The per-library adapters (``_bind``) only translate ``httpx``/``httpx2`` requests into
 :class:`WireRequest` and the result back into responses; every decision is made here, once,
-for sync and async alike. Nothing here does I/O: time is the :class:`~harness.run.clock.Clock`.
+for sync and async alike. Nothing here does I/O: time is the
+:class:`~harness.transport.clock.Clock`.
 
 Harness exceptions::
 
@@ -12,7 +13,7 @@ Harness exceptions::
      ├── StaleClient .......... a request to the replay of a cell that has ended
      └── EndlessStall ......... the server stalls and the client set no read timeout
     RuntimeError
-     └── ClockError ........... (harness.run.clock) a second clock installed in one thread
+     └── ClockError ........... (harness.transport.clock) a second clock installed in one thread
     OSError
      └── ConnectionError
           └── NetworkBlocked .. (harness.transport.guard) a real connection attempted during replay
@@ -37,9 +38,9 @@ import anyio.lowlevel
 from pydantic import JsonValue
 
 from harness.dialects.script import Exchange, HttpDate, Script
-from harness.run.clock import Clock
 from harness.secrets import mask_headers, mask_json, mask_url
 from harness.transport._pace import idle, loop_state
+from harness.transport.clock import Clock
 from harness.vocab.events import RequestRecord, ResponseRecord
 
 __all__ = [

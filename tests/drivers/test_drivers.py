@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from harness.drivers._common import (
+from harness.drivers.base import get_driver, install_hint, missing_requirements
+from harness.drivers.common import (
     ChatStream,
     completion_events,
     openai_messages,
     openai_tools,
     parse_arguments,
 )
-from harness.drivers.base import get_driver, install_hint, missing_requirements
 from harness.drivers.strands_litellm import StrandsEvents, strands_messages
 from harness.scenario.model import Request, Scenario
 from harness.vocab.events import (
@@ -362,7 +362,7 @@ def test_max_retries_option_overrides_the_shipped_default(driver_name: str) -> N
     from harness.dialects import get_dialect
     from harness.drivers.base import DriverContext
     from harness.drivers.classify import classify
-    from harness.run.clock import Clock
+    from harness.transport.clock import Clock
     from harness.transport.core import Replay
 
     driver = get_driver(driver_name)
