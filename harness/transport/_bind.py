@@ -23,7 +23,7 @@ from harness.transport._own import (
 )
 from harness.transport._own import __name__ as _own_module
 from harness.transport.core import BodyStream, Replay, Served, WireErrors, WireRequest
-from harness.transport.seams import LIBRARIES, SEAMS, load_library, patched
+from harness.transport.seams import LIBRARIES, SEAMS, installed, load_library, patched
 
 __all__ = ["LIBRARIES", "SEAMS", "load_library", "serving", "transport_class", "transport_for"]
 
@@ -56,13 +56,7 @@ def serving(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[
     Everything is undone on exit; nesting restores in order.
     """
     with ExitStack() as stack:
-        for library in libraries:
-            if library not in LIBRARIES:
-                raise ValueError(f"unknown HTTP library {library!r}; expected one of {LIBRARIES}")
-            try:
-                lib = load_library(library)
-            except ImportError:
-                continue
+        for library, lib in installed(libraries):
             cls = transport_class(library)
             for client in (lib.Client, lib.AsyncClient):
                 default = _default_to(cls, replay)

@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from harness.transport.seams import LIBRARIES, load_library, patched
+from harness.transport.seams import LIBRARIES, installed, load_library, patched
 
 if TYPE_CHECKING:
     from harness.dialects.script import Exchange
@@ -72,11 +72,7 @@ def install_recorder(
 ) -> Iterator[None]:
     """Clients created inside record through ``recorder``; undone on exit."""
     with ExitStack() as stack:
-        for library in libraries:
-            try:
-                lib = load_library(library)
-            except ImportError:
-                continue
+        for library, lib in installed(libraries):
             cls = recording_transport_class(library)
             for client in (lib.Client, lib.AsyncClient):
                 for name in ("_init_transport", "_init_proxy_transport"):
@@ -97,11 +93,7 @@ def install_replay(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> It
     from harness.transport import transport_for
 
     with ExitStack() as stack:
-        for library in libraries:
-            try:
-                lib = load_library(library)
-            except ImportError:
-                continue
+        for library, lib in installed(libraries):
             transport = transport_for(replay, library)
             for client in (lib.Client, lib.AsyncClient):
                 for name in ("_init_transport", "_init_proxy_transport"):

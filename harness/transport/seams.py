@@ -12,12 +12,12 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-__all__ = ["LIBRARIES", "SEAMS", "load_library", "patched", "restorer"]
+__all__ = ["LIBRARIES", "SEAMS", "installed", "load_library", "patched", "restorer"]
 
 LIBRARIES = ("httpx", "httpx2")
 
@@ -41,6 +41,16 @@ def load_library(library: str) -> ModuleType:
     if library not in LIBRARIES:
         raise ValueError(f"unknown HTTP library {library!r}; expected one of {LIBRARIES}")
     return importlib.import_module(library)
+
+
+def installed(libraries: Iterable[str]) -> Iterator[tuple[str, ModuleType]]:
+    """(name, module) of each of ``libraries`` that is installed; an unknown name raises."""
+    for library in libraries:
+        try:
+            lib = load_library(library)
+        except ImportError:
+            continue
+        yield library, lib
 
 
 @contextmanager
