@@ -17,7 +17,7 @@ from harness.vocab.events import ErrorEvent
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["DECLARED_ERRORS"]
 

@@ -27,7 +27,7 @@ from harness.vocab.events import ErrorEvent, FinishEvent, RequestRecord, Transcr
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["EXPECTATIONS", "silent_failure_code"]
 

@@ -26,7 +26,7 @@ from harness.vocab.events import ErrorEvent, FinishEvent, RequestRecord, ToolCal
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["INVARIANTS", "RetryPolicy", "retry_after_seconds"]
 

@@ -12,7 +12,7 @@ from harness.vocab.codes import Code
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["TRANSCRIPT_SCHEMA"]
 

@@ -29,7 +29,7 @@ from harness.vocab.events import TextEvent
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["WIRE_INVARIANTS", "option_code", "overlong_wait", "refine", "wait_limit"]
 

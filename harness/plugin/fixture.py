@@ -258,7 +258,7 @@ class ReplayHandle:
     ) -> list[Finding]:
         """Findings of the scenario's checks on these events (empty: the adapter conforms)."""
         from harness.checks import default_checks
-        from harness.run.runner import Run
+        from harness.checks.subject import Run
 
         if self.scenario is None:
             raise TypeError("check() needs a scenario; this replay serves a cassette")

@@ -23,11 +23,11 @@ from harness.plugin.fuzz import fuzz_items
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
 
+    from harness.checks.subject import Run
     from harness.drivers.base import Driver
     from harness.matrix.baseline import Baseline
     from harness.plugin.declare import Conformance
     from harness.run.cell import Cell
-    from harness.run.runner import Run
     from harness.scenario.model import Scenario
     from harness.transport.budget import Budget
 

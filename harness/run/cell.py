@@ -60,7 +60,7 @@ class Cell(BaseModel):
 
 def cell_from_run(run: object) -> Cell:
     """Flatten a :class:`harness.run.runner.Run` into a Cell."""
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
     assert isinstance(run, Run)
     return Cell(

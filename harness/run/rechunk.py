@@ -28,8 +28,8 @@ from harness.vocab.events import ErrorEvent, FinishEvent, Transcript
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
+    from harness.checks.subject import Run
     from harness.drivers.base import Driver
-    from harness.run.runner import Run
 
 __all__ = [
     "CHECK",

@@ -22,7 +22,7 @@ from harness.vocab.codes import Code
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
     from harness.scenario.model import Scenario
     from harness.transport.budget import AdapterHung
     from harness.transport.core import Replay
