@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "harness"
-STAGES = (
+STAGES = (  # the subpackages, each a stage of the data flow (harness/__init__.py is the root)
     "scenario",
     "vocab",
     "dialects",
@@ -35,10 +35,9 @@ STAGES = (
 )
 
 ALLOWED_PRIVATE = {
-    # Being moved into per-wire packages by the `wires` helper (issue 18, deliverable 1);
-    # the lead empties this set after merging that work.
-    # The chat shapes are wire mechanics of harness/dialects, which the `wires` helper gives
-    # public names (a common module per issue 18); the fuzzer then imports them from there.
+    # The chat shapes are wire mechanics of harness/dialects, which the `wires` helper is
+    # moving into per-wire packages with a common module of public names (issue 18,
+    # deliverable 1); the fuzzer then imports them from there, and the lead empties this set.
     ("harness.fuzz.corpus", "harness.dialects._framing", "CHAT_SHAPES"),
     ("harness.fuzz.strategies", "harness.dialects._framing", "CHAT_SHAPES"),
 }
