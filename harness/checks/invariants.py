@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING
 
 from harness.checks import Check, named
 from harness.checks.wire import WIRE_INVARIANTS as WIRE
-from harness.dialects.script import Exchange, HttpDate
+from harness.dialects.script import Exchange
 from harness.drivers.contract import PROTOCOL_FINAL, PROTOCOL_RETRYABLE
 from harness.scenario.model import ToolCallPart
+from harness.transport.core import retry_after
 from harness.vocab.codes import Code
 from harness.vocab.events import ErrorEvent, FinishEvent, RequestRecord, ToolCallEvent
 from harness.vocab.findings import Finding
@@ -234,18 +235,7 @@ def usage(run: Run) -> list[Finding]:
 def retry_after_seconds(exchange: Exchange) -> float | None:
     """The wait an exchange's Retry-After / Retry-After-Ms headers ask for, in seconds
     (retry-after-ms wins when both are sent, as in the OpenAI and Anthropic SDKs)."""
-    headers = sorted(exchange.headers, key=lambda h: h[0].lower() != "retry-after-ms")
-    for name, value in headers:
-        key = name.lower()
-        if isinstance(value, HttpDate) and key == "retry-after":
-            return value.seconds
-        if isinstance(value, str) and key in ("retry-after", "retry-after-ms"):
-            try:
-                seconds = float(value)
-            except ValueError:
-                continue
-            return seconds / 1000 if key == "retry-after-ms" else seconds
-    return None
+    return retry_after(exchange, ms_first=True)
 
 
 def _served(run: Run) -> Iterator[tuple[int, RequestRecord, Exchange | None]]:

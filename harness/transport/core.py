@@ -56,6 +56,7 @@ __all__ = [
     "WireErrors",
     "WireRequest",
     "mask_headers",
+    "retry_after",
     "stale_request",
 ]
 
@@ -439,7 +440,7 @@ class BodyStream:
         return ResponseRecord(
             request=self.request,
             status=self.exchange.status,
-            retry_after=_retry_after(self.exchange),
+            retry_after=retry_after(self.exchange),
             head_at=self.head_at,
             end=self.ending,  # type: ignore[arg-type]
             end_at=self.end_at,
@@ -529,9 +530,14 @@ class BodyStream:
         return None
 
 
-def _retry_after(exchange: Exchange) -> float | None:
-    """The wait a response asks for, in seconds, from its scripted headers (or None)."""
-    for name, value in exchange.headers:
+def retry_after(exchange: Exchange, *, ms_first: bool = False) -> float | None:
+    """The wait a response asks for, in seconds, from its scripted ``Retry-After`` /
+    ``retry-after-ms`` headers (None when neither is readable): the first one sent, or with
+    ``ms_first`` retry-after-ms before Retry-After, as the OpenAI and Anthropic SDKs read them."""
+    headers = exchange.headers
+    if ms_first:
+        headers = tuple(sorted(headers, key=lambda h: h[0].lower() != "retry-after-ms"))
+    for name, value in headers:
         key = name.lower()
         if key not in ("retry-after", "retry-after-ms"):
             continue
