@@ -1,5 +1,7 @@
-"""Recall of ``harness fuzz``: each planted wire bug of ``tests/checks/planted_wire.py``
-(one realistic mishandling of one wire case of issue 16) fuzzed with a fixed seed and the
+"""Recall of ``harness fuzz``: each planted wire bug of ``tests/checks/planted_wire.py`` and
+``planted_responses.py`` (one realistic mishandling of one wire case of issue 16, on the
+OpenAI chat wire, or on the Anthropic Messages / OpenAI Responses wire for the cases named
+``messages_*`` / ``responses_*``) fuzzed with a fixed seed and the
 default budget (100 examples), as ``harness fuzz --driver X --seed S`` would; found means
 the fuzzer failed the driver, and shrunk means the reported scenario has the planted case
 and nothing else of note (what :func:`shrunk_to_case` checks)."""
@@ -54,11 +56,34 @@ def _cases() -> list[tuple[str, object, Callable[..., bool]]]:
         return lambda s: sum(isinstance(a, ErrorAttempt) for a in s.attempts) == n
 
     def calls(s: Scenario) -> bool:
-        return any("tool_call" in type(p).__name__.lower() for r in s.replies() for p in r.parts)
+        return any(type(p).__name__ == "ToolCallPart" for r in s.replies() for p in r.parts)
+
+    def refusal(s: Scenario) -> bool:
+        return any(r.refusal is not None for r in s.replies())
 
     disconnect: Callable[[Scenario], bool] = lambda s: any(  # noqa: E731
         isinstance(a, DisconnectAttempt) for a in s.attempts
     )
+
+    def finish(reason: str) -> Callable[[Scenario], bool]:
+        return lambda s: any(r.finish == reason for r in s.replies())
+
+    def incomplete(s: Scenario) -> bool:
+        return finish("length")(s) or finish("content_filter")(s)
+
+    def failed(s: Scenario) -> bool:
+        return any(r.outcome == "failed" for r in s.replies())
+
+    def kinds(s: Scenario) -> list[str]:
+        return [type(p).__name__ for r in s.replies() for p in r.parts]
+
+    def messages(n: int) -> Callable[[Scenario], bool]:
+        return lambda s: kinds(s).count("TextPart") >= n
+
+    def text_then_call(s: Scenario) -> bool:
+        parts = kinds(s)
+        return "TextPart" in parts and "ToolCallPart" in parts[parts.index("TextPart") :]
+
     return [
         ("data_line_is_event", WireBugs(data_line_is_event=True), wire("multiline_data")),
         ("colon_required", WireBugs(colon_required=True), wire("extra_fields")),
@@ -83,6 +108,18 @@ def _cases() -> list[tuple[str, object, Callable[..., bool]]]:
             wire("role_only_first"),
         ),
         ("decode_per_chunk", WireBugs(decode_per_chunk=True), lambda s: True),
+        ("drop_refusal", WireBugs(drop_refusal=True), refusal),
+        ("refusal_as_text", WireBugs(refusal_as_text=True), refusal),
+        (
+            "ignore_function_call",
+            WireBugs(ignore_function_call=True),
+            wire("legacy_function_call"),
+        ),
+        (
+            "ignore_choice_index",
+            WireBugs(ignore_choice_index=True),
+            lambda s: any(r.wire.choices > 1 for r in s.replies()),
+        ),
         ("retry_403", WireBugs(retry_statuses=frozenset({403})), status(403)),
         ("retry_413", WireBugs(retry_statuses=frozenset({413})), status(413)),
         ("retry_422", WireBugs(retry_statuses=frozenset({422})), status(422)),
@@ -128,6 +165,27 @@ def _cases() -> list[tuple[str, object, Callable[..., bool]]]:
         ("leak_connect_error", WireBugs(leak_connect_error=True), disconnect),
         ("budget_off_by_one", WireBugs(budget_off_by_one=True), errors(3)),
         ("exhaust_as_server", WireBugs(exhaust_as_server=True), errors(3)),
+        # Anthropic Messages (PlantedAnthropicDriver): names start with messages_
+        ("messages_ping_after_start_only", WireBugs(ping_after_start_only=True), wire("pings")),
+        ("messages_pause_as_stop", WireBugs(pause_as_stop=True), finish("paused")),
+        ("messages_refusal_as_stop", WireBugs(refusal_as_stop=True), finish("content_filter")),
+        ("messages_empty_fragment_crash", WireBugs(empty_fragment_crash=True), calls),
+        ("messages_sum_usage", WireBugs(sum_usage=True), lambda s: True),
+        # OpenAI Responses (PlantedResponsesDriver): names start with responses_
+        ("responses_incomplete_as_completed", WireBugs(incomplete_as_completed=True), incomplete),
+        (
+            "responses_incomplete_reason_ignored",
+            WireBugs(incomplete_reason_ignored=True),
+            finish("content_filter"),
+        ),
+        ("responses_failed_as_completed", WireBugs(failed_as_completed=True), failed),
+        ("responses_first_message_only", WireBugs(first_message_only=True), messages(2)),
+        ("responses_one_delta_buffer", WireBugs(one_delta_buffer=True), text_then_call),
+        (
+            "responses_args_from_deltas_only",
+            WireBugs(args_from_deltas_only=True),
+            wire("args_without_deltas"),
+        ),
     ]
 
 
@@ -139,9 +197,16 @@ def fuzz_case(
 ) -> Outcome:
     from harness.fuzz.runner import fuzz
     from harness.fuzz.strategies import scenarios
-    from tests.checks.planted_wire import PlantedWireDriver
+    from tests.checks.planted_responses import PlantedResponsesDriver
+    from tests.checks.planted_wire import PlantedAnthropicDriver, PlantedWireDriver
 
-    class Driver(PlantedWireDriver):
+    base: type[PlantedWireDriver] = PlantedWireDriver
+    if name.startswith("messages_"):
+        base = PlantedAnthropicDriver
+    elif name.startswith("responses_"):
+        base = PlantedResponsesDriver
+
+    class Driver(base):  # type: ignore[valid-type,misc]
         def supports(self, scenario):  # type: ignore[no-untyped-def]
             if any(
                 "reasoning" in type(p).__name__.lower() for r in scenario.replies() for p in r.parts

@@ -35,11 +35,13 @@ STAGES = (  # the subpackages, each a stage of the data flow (harness/__init__.p
 )
 
 ALLOWED_PRIVATE = {
-    # The chat shapes are wire mechanics of harness/dialects, which the `wires` helper is
+    # The wire shapes are wire mechanics of harness/dialects, which the `wires` helper is
     # moving into per-wire packages with a common module of public names (issue 18,
     # deliverable 1); the fuzzer then imports them from there, and the lead empties this set.
     ("harness.fuzz.corpus", "harness.dialects._framing", "CHAT_SHAPES"),
+    ("harness.fuzz.corpus", "harness.dialects._framing", "DIALECT_SHAPES"),
     ("harness.fuzz.strategies", "harness.dialects._framing", "CHAT_SHAPES"),
+    ("harness.fuzz.strategies", "harness.dialects._framing", "DIALECT_SHAPES"),
 }
 """(importing module, imported module, name) pairs tolerated for now."""
 

@@ -90,7 +90,7 @@ def test_wrong_finish_names_file_line_and_field() -> None:
     error = _error(text)
     assert str(error) == (
         "scenarios/demo.yaml:11: attempts[0].reply.finish: expected one of 'stop', 'length',"
-        " 'tool_calls', 'content_filter', 'error' (got 'done')"
+        " 'tool_calls', 'content_filter', 'error', 'paused' (got 'done')"
     )
     assert (error.file, error.line, error.field) == (
         "scenarios/demo.yaml",
@@ -111,7 +111,7 @@ def test_unknown_key_without_close_match_lists_the_allowed_keys() -> None:
     text = VALID.replace("expect:\n", "expect:\n  banana: 1\n")
     message = str(_error(text))
     assert message.startswith("scenarios/demo.yaml:13: expect.banana: unknown key 'banana' (")
-    assert "text, reasoning, tool_calls, finish" in message
+    assert "text, reasoning, refusal, tool_calls, finish" in message
 
 
 def test_missing_required_field() -> None:

@@ -388,8 +388,9 @@ _ENTRIES = [
         "error",
         "expectations",
         "The finish reason differs from what the server sent.",
-        "finish_reason / stop_reason tell a caller whether to run tools or continue (length).",
-        "Map the provider's reason onto stop, length, tool_calls or content_filter.",
+        "finish_reason / stop_reason tell a caller whether to run tools or continue (length, "
+        "or a paused turn it sends back to be resumed).",
+        "Map the provider's reason onto stop, length, tool_calls, content_filter or paused.",
     ),
     # --- the adapter's declared contract -------------------------------------------------
     _E(
@@ -546,6 +547,73 @@ _ENTRIES = [
         'OpenAI-compatible servers send content "" and content null deltas (role chunks, '
         "tool-call chunks, keep-alive chunks); they carry no text.",
         "Skip empty and null content; never index into it or yield it.",
+    ),
+    _E(
+        Code.PING_EVENT_MISHANDLED,
+        "error",
+        "expectations",
+        "The adapter failed on Anthropic ping events between content blocks or deltas.",
+        "Anthropic's streaming docs: a stream may include any number of ping events, "
+        "anywhere; they carry nothing and keep the connection alive.",
+        "Ignore ping events wherever they arrive; never tie them to a block's position.",
+    ),
+    _E(
+        Code.TOOL_ARGS_DONE_IGNORED,
+        "error",
+        "expectations",
+        "The adapter lost a function call's arguments that came with no delta events.",
+        "OpenAI Responses: response.function_call_arguments.done and "
+        "response.output_item.done carry a call's complete arguments; a server may send them "
+        "with no response.function_call_arguments.delta before.",
+        "Take a call's arguments from its done event (the deltas are only a preview).",
+    ),
+    _E(
+        Code.CHAT_FUNCTION_CALL_MISHANDLED,
+        "error",
+        "expectations",
+        "The adapter lost or misread a legacy function_call (the pre-tools call).",
+        "Azure and many OpenAI-compatible servers still answer with delta.function_call (a "
+        "name, then argument fragments, no id) and finish_reason function_call; it is one "
+        "tool call whose arguments are the concatenated fragments.",
+        "Read delta.function_call (and message.function_call) as one call, and map "
+        "finish_reason function_call to a tool-call finish.",
+    ),
+    _E(
+        Code.CHAT_CHOICES_INTERLEAVED,
+        "error",
+        "expectations",
+        "The adapter mixed up the choices of a reply with several (n > 1).",
+        "With n > 1, each chunk's choices carry an index; chunks of different choices "
+        "arrive interleaved, and choices[0] of a chunk is not always choice 0.",
+        "Route each delta by its choice index; never read choices[0] as the answer. An "
+        "adapter that supports one choice only declares multiple_choices=False.",
+    ),
+    _E(
+        Code.REFUSAL_DROPPED,
+        "error",
+        "expectations",
+        "The model's refusal never reached the caller.",
+        "OpenAI chat sends a refusal as delta.refusal pieces (message.refusal unstreamed) "
+        "with content null and finish_reason stop: dropping it leaves an empty answer that "
+        "looks like success.",
+        "Pass delta.refusal / message.refusal on, as a refusal the caller can tell apart.",
+    ),
+    _E(
+        Code.REFUSAL_AS_TEXT,
+        "error",
+        "expectations",
+        "The model's refusal reached the caller as ordinary assistant text.",
+        "A refusal is not an answer: shown as text, the caller (or the next model turn) "
+        "takes the model's declining for its reply.",
+        "Keep refusal apart from content (a refusal field, event or typed outcome).",
+    ),
+    _E(
+        Code.REFUSAL_MISMATCH,
+        "error",
+        "expectations",
+        "The refusal the adapter passed on differs from what the server sent.",
+        "The refusal pieces join to the refusal text, as content pieces join to the text.",
+        "Concatenate delta.refusal pieces in order; do not trim or re-join them.",
     ),
     _E(
         Code.EMPTY_TEXT_EVENT,

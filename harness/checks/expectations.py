@@ -14,6 +14,7 @@ from harness.checks.allowed import (
     lone_terminator_accepted,
     same_kind,
 )
+from harness.checks.refusal import explained_text, refusal_findings
 from harness.checks.wire import refine
 from harness.drivers.contract import Contract
 from harness.scenario.model import (
@@ -57,6 +58,8 @@ def EXPECTATIONS(run: Run) -> list[Finding]:
     found: list[Finding] = []
     found += _terminal(scenario, t, where)
     found += _text(scenario, t, where, reasoning=contract.features.reasoning)
+    found += refusal_findings(scenario, t, where)
+    found = explained_text(scenario, t, found)
     found += _tool_calls(scenario, t, where)
     found += _usage(scenario, t, where) if contract.features.usage else []
     found += _requests(scenario, t, where, contract)

@@ -102,11 +102,13 @@ def tool_calls(run: Run) -> list[Finding]:
     sent = _sent_argument_texts(run)
     found: list[Finding] = []
     seen: set[str] = set()
+    # a legacy function_call has no id on the wire (its result is answered by name)
+    legacy = any(r.wire.legacy_function_call for r in run.scenario.replies())
     for i, call in enumerate(run.transcript.tool_calls()):
         at = f"{where} · tool call {i}"
         if call.raw is not None or not isinstance(call.arguments, dict):
             found.append(_bad_arguments(call, sent.get(call.name, []), at))
-        if not call.id:
+        if not call.id and not legacy:
             found.append(
                 Finding(
                     code=Code.TOOL_CALL_ID_MISSING,
@@ -129,7 +131,7 @@ def tool_calls(run: Run) -> list[Finding]:
                     where=at,
                 )
             )
-        else:
+        elif call.id:
             seen.add(call.id)
     return found
 

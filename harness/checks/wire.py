@@ -46,6 +46,10 @@ OPTION_CODES: dict[str, str] = {
     "tool_index_zero": Code.TOOL_CALL_INDEX_REUSED_MISHANDLED,
     "role_only_first": Code.CHAT_ROLE_ONLY_CHUNK_MISHANDLED,
     "empty_deltas": Code.CHAT_EMPTY_DELTA_MISHANDLED,
+    "pings": Code.PING_EVENT_MISHANDLED,
+    "args_without_deltas": Code.TOOL_ARGS_DONE_IGNORED,
+    "legacy_function_call": Code.CHAT_FUNCTION_CALL_MISHANDLED,
+    "choices": Code.CHAT_CHOICES_INTERLEAVED,
 }
 """The code for an adapter that fails only because this wire option is on."""
 
@@ -69,6 +73,8 @@ def _options(reply: ReplyAttempt) -> list[str]:
     on = [name for name in OPTION_CODES if getattr(wire, name, None) is True]
     if wire.keepalive_every:
         on.append("keepalive_every")
+    if wire.choices > 1:
+        on.append("choices")
     if wire.line_ending != "lf":
         on.append("line_ending")
     if wire.chunking == "crlf_split":

@@ -16,7 +16,14 @@ from collections.abc import Sequence
 from harness.dialects.sse import SSEEvent, encode_comment, encode_event
 from harness.scenario.model import Scenario, Wire
 
-__all__ = ["BOM", "CHAT_SHAPES", "UNKNOWN_EVENT", "frame_events", "framing_support"]
+__all__ = [
+    "BOM",
+    "CHAT_SHAPES",
+    "DIALECT_SHAPES",
+    "UNKNOWN_EVENT",
+    "frame_events",
+    "framing_support",
+]
 
 BOM = b"\xef\xbb\xbf"
 UNKNOWN_EVENT = SSEEvent(event="harness.unknown", data='{"type":"harness.unknown"}')
@@ -31,16 +38,32 @@ CHAT_SHAPES = (
     "usage_repeated",
     "empty_deltas",
     "role_only_first",
+    "legacy_function_call",
 )
 """Wire options that shape an OpenAI chat stream (other wires have no such chunks)."""
 
+DIALECT_SHAPES = {"pings": "anthropic-messages", "args_without_deltas": "openai-responses"}
+"""Wire options that shape one named-event wire's events, and the dialect that has them."""
 
-def framing_support(scenario: Scenario, *, named_events: bool, chat: bool = False) -> str | None:
-    """Why a dialect cannot express the scenario's framing options (None: it can)."""
+
+def framing_support(
+    scenario: Scenario, *, named_events: bool, chat: bool = False, dialect: str | None = None
+) -> str | None:
+    """Why a dialect cannot express the scenario's framing options (None: it can);
+    ``dialect`` names the wire whose own shapes (:data:`DIALECT_SHAPES`) it can send."""
     for reply in scenario.replies():
         shapes = [n for n in CHAT_SHAPES if getattr(reply.wire, n)]
         if shapes and not chat:
             return f"{', '.join(shapes)} shape OpenAI chat chunks, which this wire does not have"
+        for name, owner in DIALECT_SHAPES.items():
+            if getattr(reply.wire, name) and owner != dialect:
+                return f"{name} shapes {owner} events, which this wire does not have"
+            if getattr(reply.wire, name) and not scenario.request.stream:
+                return f"{name} shapes streamed events: it needs a streamed request"
+        if reply.wire.choices > 1 and not chat:
+            return "several choices (choices > 1) are OpenAI chat's n; this wire has one reply"
+        if reply.refusal is not None and not chat:
+            return "a refusal is OpenAI chat's refusal delta, which this wire does not carry"
         framing = reply.wire.framing()
         if framing and not scenario.request.stream:
             return f"SSE framing options ({', '.join(framing)}) need a streamed request"

@@ -4,10 +4,11 @@ Streams look like the real API's recordings (``../shared/corpus/anthropic-messag
 ``message_start`` (usage with the input tokens), one content block per reply part
 (``thinking`` with ``thinking_delta`` then ``signature_delta``, ``text`` with
 ``text_delta``, ``tool_use`` with ``input_json_delta`` fragments after the empty first
-one the API sends), a ``ping`` after the first block starts, ``message_delta`` (stop
-reason and the output tokens) and ``message_stop``. Every event has an ``event:`` name;
-there is no ``[DONE]``. A fault's error payload becomes an ``event: error`` in Anthropic's
-shape (``{"type": "error", "error": {"type": "overloaded_error", ...}}``).
+one the API sends), a ``ping`` after the first block starts (after every event with
+``wire.pings``), ``message_delta`` (stop reason and the output tokens) and
+``message_stop``. Every event has an ``event:`` name; there is no ``[DONE]``. A fault's
+error payload becomes an ``event: error`` in Anthropic's shape (``{"type": "error",
+"error": {"type": "overloaded_error", ...}}``). A ``paused`` finish is ``pause_turn``.
 
 Anthropic signs every thinking block, so a reasoning part without a signature gets one
 hashed from the scenario. ``retry-after`` is sent as the API sends it, whole seconds (a
@@ -56,6 +57,7 @@ _STOP = {
     "length": "max_tokens",
     "tool_calls": "tool_use",
     "content_filter": "refusal",
+    "paused": "pause_turn",
 }
 _INCOMPLETE_STOP = {"max_output_tokens": "max_tokens", "content_filter": "refusal"}
 
@@ -118,7 +120,7 @@ class AnthropicMessagesDialect:
             reason = _reply_support(attempt.reply, scenario.request.stream)
             if reason is not None:
                 return reason
-        return framing_support(scenario, named_events=True)
+        return framing_support(scenario, named_events=True, dialect=self.name)
 
     def synthesize(self, scenario: Scenario) -> Script:
         return compile_attempts(
@@ -282,7 +284,10 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
         ("message_stop", {}),
     ]
     events, end, malformed = _apply_fault(reply.fault, content, tail)
-    events, malformed = _with_ping(events, malformed, 2 if blocks else 1)
+    if reply.wire.pings:
+        events, malformed = _with_pings(events, malformed)
+    else:
+        events, malformed = _with_ping(events, malformed, 2 if blocks else 1)
     return Exchange(
         method="POST",
         path=PATH,
@@ -345,6 +350,17 @@ def _with_ping(
     if malformed is not None and malformed >= at:
         malformed += 1
     return [*events[:at], ("ping", {}), *events[at:]], malformed
+
+
+def _with_pings(events: list[Event], malformed: int | None) -> tuple[list[Event], int | None]:
+    """``wire.pings``: a ``ping`` after every event but the last (between blocks, between
+    deltas), as a long stream may carry them; fault indexes still never count them."""
+    out: list[Event] = []
+    for i, event in enumerate(events):
+        out.append(event)
+        if i < len(events) - 1:
+            out.append(("ping", {}))
+    return out, None if malformed is None else 2 * malformed
 
 
 def _encode_stream(events: list[Event], malformed: int | None, wire: Wire) -> tuple[Chunk, ...]:

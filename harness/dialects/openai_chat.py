@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
+from itertools import zip_longest
 from typing import Any
 
 from pydantic import JsonValue
 
+from harness.dialects._chat_parts import call_delta, choice_parts, choice_refusal
 from harness.dialects._compile import (
     DONE,
     End,
@@ -147,6 +150,9 @@ class OpenAIChatDialect:
                 return "openai-chat has no thinking signatures"
             if reply.fault is not None and not scenario.request.stream:
                 return "stream faults need a streamed request (request.stream is false)"
+            calls = sum(isinstance(p, ToolCallPart) for p in reply.parts)
+            if reply.wire.legacy_function_call and calls > 1:
+                return f"a legacy function_call reply carries one call (got {calls})"
         return framing_support(scenario, named_events=False, chat=True)
 
     def synthesize(self, scenario: Scenario) -> Script:
@@ -208,23 +214,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
 
 
 def _completion(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> dict[str, Any]:
-    """The non-streamed ``chat.completion`` object."""
-    text = "".join(p.text for p in reply.parts if isinstance(p, TextPart))
-    reasoning = "".join(p.reasoning for p in reply.parts if isinstance(p, ReasoningPart))
-    calls = [p.tool_call for p in reply.parts if isinstance(p, ToolCallPart)]
-    message: dict[str, Any] = {"role": "assistant", "content": text or (None if calls else "")}
-    if reasoning:
-        message["reasoning_content"] = reasoning
-    if calls:
-        message["tool_calls"] = [
-            {
-                "id": call.id or ids.call(i),
-                "type": "function",
-                "function": {"name": call.name, "arguments": call.argument_text()},
-            }
-            for i, call in enumerate(calls)
-        ]
-    message["refusal"] = None
+    """The non-streamed ``chat.completion`` object (one choice per ``wire.choices``)."""
     out: dict[str, Any] = {
         "id": ids.completion,
         "object": "chat.completion",
@@ -232,11 +222,12 @@ def _completion(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> dict[str,
         "model": scenario.request.model,
         "choices": [
             {
-                "index": 0,
-                "message": message,
+                "index": k,
+                "message": _message(ids, reply, k),
                 "logprobs": None,
-                "finish_reason": _FINISH[reply.finish],
+                "finish_reason": _finish(reply),
             }
+            for k in range(reply.wire.choices)
         ],
     }
     if reply.usage is not None:
@@ -245,8 +236,43 @@ def _completion(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> dict[str,
     return out
 
 
+def _message(ids: _Ids, reply: ReplyAttempt, k: int) -> dict[str, Any]:
+    parts = choice_parts(reply, k)
+    text = "".join(p.text for p in parts if isinstance(p, TextPart))
+    reasoning = "".join(p.reasoning for p in parts if isinstance(p, ReasoningPart))
+    refusal = "".join(choice_refusal(reply, k))
+    calls = [p.tool_call for p in parts if isinstance(p, ToolCallPart)]
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": text or (None if calls or refusal else ""),
+    }
+    if reasoning:
+        message["reasoning_content"] = reasoning
+    if calls and reply.wire.legacy_function_call:
+        message["function_call"] = {"name": calls[0].name, "arguments": calls[0].argument_text()}
+    elif calls:
+        message["tool_calls"] = [
+            {
+                "id": call.id or ids.call(i),
+                "type": "function",
+                "function": {"name": call.name, "arguments": call.argument_text()},
+            }
+            for i, call in enumerate(calls)
+        ]
+    message["refusal"] = refusal or None
+    return message
+
+
+def _finish(reply: ReplyAttempt) -> str:
+    calls = any(isinstance(p, ToolCallPart) for p in reply.parts)
+    if reply.wire.legacy_function_call and calls and reply.finish == "tool_calls":
+        return "function_call"
+    return _FINISH[reply.finish]
+
+
 def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[list[str], End]:
-    """The data of each SSE event, after the fault, and how the body ends."""
+    """The data of each SSE event, after the fault, and how the body ends. With several
+    choices, each chunk carries one choice, the choices' chunks interleaved."""
     usage_chunk = reply.usage is not None and reply.wire.usage_chunk
     head: dict[str, Any] = {
         "id": ids.completion,
@@ -256,34 +282,56 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
         "system_fingerprint": ids.fingerprint,
     }
 
-    wire = reply.wire
-
-    def chunk(delta: dict[str, Any], finish: str | None = None, usage: Usage | None = None) -> str:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+    def chunk(
+        delta: dict[str, Any],
+        finish: str | None = None,
+        usage: Usage | None = None,
+        index: int = 0,
+    ) -> str:
+        choice = {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}
         body = {**head, "choices": [choice]}
         if usage is not None:
             body["usage"] = _usage(usage)
         elif usage_chunk:
             body["usage"] = None  # with include_usage on, null until the usage chunk
-        elif reply.usage is not None and finish is not None:
+        elif reply.usage is not None and finish is not None and index == 0:
             body["usage"] = _usage(reply.usage)  # no usage chunk: on the finish chunk
         return _json(body)
 
-    has_text = any(isinstance(p, TextPart) for p in reply.parts)
-    has_reasoning = any(isinstance(p, ReasoningPart) for p in reply.parts)
+    streams = [_choice_stream(ids, reply, k, chunk) for k in range(reply.wire.choices)]
+    content = [c for group in zip_longest(*(s[0] for s in streams)) for c in group if c]
+    early = None
+    if reply.wire.usage_repeated and reply.usage is not None:
+        early = Usage(input=reply.usage.input, output=reply.usage.output // 2)
+    finish = _finish(reply)
+    tail = [chunk(streams[0][1], finish, early)]
+    tail += [chunk(s[1], finish, index=k) for k, s in enumerate(streams) if k > 0]
+    if reply.usage is not None and (usage_chunk or early is not None):
+        tail.append(_json({**head, "choices": [], "usage": _usage(reply.usage)}))
+    return _apply_fault(reply.fault, content, [*tail, DONE])
+
+
+def _choice_stream(
+    ids: _Ids, reply: ReplyAttempt, k: int, chunk: Callable[..., str]
+) -> tuple[list[str], dict[str, Any]]:
+    """Choice ``k``'s content chunks and the delta its finish chunk carries."""
+    wire = reply.wire
+    parts = choice_parts(reply, k)
+    has_text = any(isinstance(p, TextPart) for p in parts)
+    has_reasoning = any(isinstance(p, ReasoningPart) for p in parts)
     role: dict[str, Any] = {"role": "assistant"}
     if not wire.role_only_first:
         role["content"] = "" if has_text else None
     # with a BOM, the first event must carry content: the role rides on the first delta
-    content: list[str] = [] if wire.bom and reply.parts else [chunk(role)]
+    content: list[str] = [] if wire.bom and parts else [chunk(role, index=k)]
 
     def add(delta: dict[str, Any]) -> None:
         if not content:
             delta = {"role": "assistant", **delta}
-        content.append(chunk(delta))
+        content.append(chunk(delta, index=k))
 
     call_index = 0
-    for part in reply.parts:
+    for part in parts:
         if isinstance(part, TextPart):
             for piece in split_text(part.text, part.deltas):
                 delta: dict[str, Any] = {"content": piece}
@@ -299,28 +347,19 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
         else:
             call = part.tool_call
             for i, piece in enumerate(split_text(call.argument_text(), call.fragments)):
-                fragment: dict[str, Any] = {"index": 0 if wire.tool_index_zero else call_index}
-                if i == 0:
-                    fragment["id"] = call.id or ids.call(call_index)
-                    fragment["type"] = "function"
-                    fragment["function"] = {"name": call.name, "arguments": piece}
-                else:
-                    fragment["function"] = {"arguments": piece}
-                add({"tool_calls": [fragment]})
+                add(call_delta(wire, call, call.id or ids.call(call_index), call_index, i, piece))
             call_index += 1
-
+    for piece in choice_refusal(reply, k):
+        add({"refusal": piece})
     finish_delta: dict[str, Any] = {}
-    if wire.args_with_finish and content and '"tool_calls"' in content[-1]:
+    calls_last = bool(content) and any(
+        key in content[-1] for key in ('"tool_calls"', '"function_call"')
+    )
+    if wire.args_with_finish and calls_last:
         # the last argument fragment moves into the finish chunk
         last = json.loads(content.pop())
         finish_delta = last["choices"][0]["delta"]
-    early = None
-    if wire.usage_repeated and reply.usage is not None:
-        early = Usage(input=reply.usage.input, output=reply.usage.output // 2)
-    tail = [chunk(finish_delta, _FINISH[reply.finish], early)]
-    if reply.usage is not None and (usage_chunk or early is not None):
-        tail.append(_json({**head, "choices": [], "usage": _usage(reply.usage)}))
-    return _apply_fault(reply.fault, content, [*tail, DONE])
+    return content, finish_delta
 
 
 def _apply_fault(

@@ -5,7 +5,8 @@ events (``event: response.created`` ... ) whose data carries the same ``type`` a
 ``sequence_number`` counting from 0, one output item per reply part (``reasoning`` with a
 summary, ``message`` with one ``output_text`` part, ``function_call``), and a terminal
 ``response.completed`` / ``response.incomplete`` / ``response.failed`` holding the whole
-response object with its usage. There is no ``[DONE]``.
+response object with its usage. There is no ``[DONE]``. With ``wire.args_without_deltas`` a
+function call streams no argument deltas: its arguments are only in the done events.
 
 The API has no finish reason: the client infers ``tool_calls`` from function-call items,
 and a reply cut by ``max_output_tokens`` (or a content filter) ends as
@@ -80,7 +81,7 @@ class OpenAIResponsesDialect:
             reason = _reply_support(reply, scenario.request.stream)
             if reason is not None:
                 return reason
-        return framing_support(scenario, named_events=True)
+        return framing_support(scenario, named_events=True, dialect=self.name)
 
     def synthesize(self, scenario: Scenario) -> Script:
         return compile_attempts(
@@ -119,6 +120,8 @@ def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
         return None
     if reply.finish == "error":
         return "openai-responses has no 'error' finish reason; a failed response is outcome: failed"
+    if reply.finish == "paused":
+        return "openai-responses has no paused turn (Anthropic's pause_turn has no equivalent)"
     if reply.finish == "tool_calls" and not calls:
         return (
             "openai-responses has no finish reason: tool_calls is inferred from function-call "
@@ -247,7 +250,10 @@ def _items(ids: _Ids, reply: ReplyAttempt) -> list[tuple[dict[str, Any], list[Ev
         else:
             call = part.tool_call
             call_id = call.id or ids.call(index)
-            out.append(_function_call(ids.item("fc", index), call_id, index, part, done))
+            item = _function_call(ids.item("fc", index), call_id, index, part, done)
+            if reply.wire.args_without_deltas:
+                item = (item[0], [e for e in item[1] if not e[0].endswith("arguments.delta")])
+            out.append(item)
     return out
 
 

@@ -47,8 +47,9 @@ ANTHROPIC_FINISH: Mapping[str, FinishReason] = {
     "model_context_window_exceeded": "length",
     "tool_use": "tool_calls",
     "refusal": "content_filter",
+    "pause_turn": "paused",
 }
-"""Anthropic ``stop_reason`` values in the harness vocabulary (``pause_turn`` has none)."""
+"""Anthropic ``stop_reason`` values in the harness vocabulary."""
 
 
 class AnthropicDriver:

@@ -22,6 +22,7 @@ from harness.vocab.events import (
     Event,
     FinishEvent,
     ReasoningEvent,
+    RefusalEvent,
     TextEvent,
     ToolCallEvent,
     UsageEvent,
@@ -39,6 +40,7 @@ __all__ = [
     "openai_tools",
     "parse_arguments",
     "reasoning_of",
+    "refusal_of",
     "tool_call_event",
     "usage_event",
 ]
@@ -231,7 +233,8 @@ class ToolCallFragments:
 
 
 class ChatStream:
-    """Maps chat-completion chunks (``choices[0].delta``, ``finish_reason``, ``usage``).
+    """Maps chat-completion chunks (``choices[0].delta``, ``finish_reason``, ``usage``);
+    a delta's ``refusal`` pieces become refusal events, a legacy ``function_call`` one call.
 
     Text and reasoning are emitted as they arrive; tool calls when the finish reason
     arrives (or when the stream ends without one); the finish event, the only terminal
@@ -254,6 +257,14 @@ class ChatStream:
             delta = getattr(choice, "delta", None)
             if delta is not None:
                 events.extend(_content_events(delta))
+                legacy = getattr(delta, "function_call", None)
+                if legacy is not None:  # the pre-tools call: no id, no index
+                    self._tools.add(
+                        None,
+                        None,
+                        getattr(legacy, "name", None),
+                        getattr(legacy, "arguments", None),
+                    )
                 for call in getattr(delta, "tool_calls", None) or []:
                     function = getattr(call, "function", None)
                     self._tools.add(
@@ -291,6 +302,13 @@ def completion_events(response: Any) -> list[Event]:
     message = getattr(choice, "message", None)
     if message is not None:
         events.extend(_content_events(message))
+        legacy = getattr(message, "function_call", None)
+        if legacy is not None:  # the pre-tools call: no id
+            events.append(
+                tool_call_event(
+                    None, getattr(legacy, "name", None), getattr(legacy, "arguments", None)
+                )
+            )
         for call in getattr(message, "tool_calls", None) or []:
             function = getattr(call, "function", None)
             events.append(
@@ -317,4 +335,23 @@ def _content_events(obj: Any) -> list[Event]:
     content = getattr(obj, "content", None)
     if isinstance(content, str) and content:
         events.append(TextEvent(text=content))
+    refusal = refusal_of(obj)
+    if refusal:
+        events.append(RefusalEvent(text=refusal))
     return events
+
+
+def refusal_of(obj: Any) -> str | None:
+    """A refusal on a delta or message: the ``refusal`` field, or where the library keeps
+    fields its type lacks (an extra field; litellm's ``provider_specific_fields``)."""
+    value = getattr(obj, "refusal", None)
+    if isinstance(value, str):
+        return value
+    for extra in (
+        getattr(obj, "model_extra", None),
+        getattr(obj, "provider_specific_fields", None),
+    ):
+        value = extra.get("refusal") if isinstance(extra, Mapping) else None
+        if isinstance(value, str):
+            return value
+    return None

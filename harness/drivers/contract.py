@@ -80,6 +80,8 @@ DATA_LOSS = frozenset(
         Code.OUTPUT_REPEATED_AFTER_RETRY,
         Code.TEXT_MISMATCH,
         Code.TOOL_CALL_MISMATCH,
+        Code.REFUSAL_DROPPED,
+        Code.REFUSAL_AS_TEXT,
     }
 )
 """Codes no contract may accept: each means the caller got less, more or other than the
@@ -211,6 +213,11 @@ class Features(_Frozen):
     non_streaming: bool = True
     tool_calls: bool = True
     parallel_tool_calls: bool = True
+    multiple_choices: bool = Field(
+        True,
+        description="Several choices of one reply (OpenAI chat's n) are kept apart; False: "
+        "the adapter asks for and reads one choice only.",
+    )
 
 
 class Contract(_Frozen):
@@ -288,6 +295,8 @@ class Contract(_Frozen):
             return "the adapter's contract: no tool calls"
         if not f.parallel_tool_calls and any(n > 1 for n in calls):
             return "the adapter's contract: no parallel tool calls"
+        if not f.multiple_choices and any(r.wire.choices > 1 for r in replies):
+            return "the adapter's contract: one choice per reply (no n > 1)"
         return None
 
     def repeats(self, scenario: Scenario) -> int:

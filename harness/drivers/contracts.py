@@ -9,7 +9,7 @@ only where the library documents one that callers are meant to catch.
 
 from __future__ import annotations
 
-from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, RetryRules
+from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, Features, RetryRules
 
 __all__ = [
     "ANTHROPIC_SDK",
@@ -34,6 +34,8 @@ OPENAI_SDK = Contract(
         # 0 < wait <= MAX_RETRY_AFTER_DELAY (openai/_constants.py:15, 120 s)
         retry_after_cap=120,
     ),
+    # several choices (n) are kept apart: every chunk's choices carry their index
+    # (openai/types/chat/chat_completion_chunk.py:106-120 `Choice.index`): the default feature
     source="openai 2.54: openai/_base_client.py:806-858, openai/_constants.py:10-15",
 )
 """The OpenAI Python SDK as shipped (chat and Responses)."""
@@ -58,7 +60,9 @@ OPENAI_SDK_UNDER_LITELLM = OPENAI_SDK.model_copy(
         "(harness/drivers/litellm_chat.py); " + OPENAI_SDK.source
     }
 )
-"""litellm's OpenAI provider: litellm adds no retry of its own; the OpenAI SDK's apply."""
+"""litellm's OpenAI provider: litellm adds no retry of its own; the OpenAI SDK's apply.
+Several choices are its feature too: litellm/litellm_core_utils/streaming_handler.py:946-957
+copies every choice of a chunk, with its index, into the chunk it yields."""
 
 OPENAI3_SDK = OPENAI_SDK.model_copy(
     update={
@@ -90,6 +94,9 @@ STRANDS_LITELLM = OPENAI_SDK.model_copy(
         # strands/event_loop/_retry.py:126-127 retries only that type. strands/models/
         # litellm.py wraps only ContextWindowExceededError (:362-364); litellm's other
         # errors pass through, and all subclass the OpenAI SDK's (litellm/exceptions.py).
+        # One choice per call: strands/models/litellm.py:597 reads event.choices[0] of every
+        # streamed chunk, and :407-408 rejects a response with several choices.
+        "features": Features(multiple_choices=False),
         "errors": ErrorTaxonomy(
             types={
                 "openai.OpenAIError": None,
@@ -98,7 +105,8 @@ STRANDS_LITELLM = OPENAI_SDK.model_copy(
             throttling=("strands.types.exceptions.ModelThrottledException",),
         ),
         "source": "strands-agents 1.36: strands/models/model.py:128-129, "
-        "strands/event_loop/_retry.py:126-127, strands/models/litellm.py:362-364; no retry "
+        "strands/event_loop/_retry.py:126-127, strands/models/litellm.py:362-364,407-408,597; "
+        "no retry "
         "of its own and no max_retries, so the OpenAI SDK's policy under litellm applies: "
         + OPENAI_SDK.source,
     }

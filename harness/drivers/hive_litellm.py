@@ -47,7 +47,7 @@ from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers.base import DriverContext
 from harness.drivers.classify import classify
 from harness.drivers.common import finish_event, openai_messages, tool_call_event
-from harness.drivers.contract import Contract, RetryRules
+from harness.drivers.contract import Contract, Features, RetryRules
 from harness.scenario.model import Request, Scenario
 from harness.vocab.events import ErrorEvent, Event, ReasoningEvent, TextEvent, UsageEvent
 
@@ -82,6 +82,8 @@ class HiveLiteLLMDriver:
     #   honoured up to RATE_LIMIT_MAX_DELAY = 120 s (1169-1199 `_parse_retry_after`).
     # Its attempts are not declared above the protocol's 12: hive documents 10 retries; the
     # OpenAI client's own 2 retries nested inside each are not a documented choice.
+    # One choice per call: acomplete() builds one LLMResponse from choices[0] (1939) and
+    # stream() reads chunk.choices[0] of every chunk (3128); hive never asks for n.
     contract: ClassVar[Contract] = Contract(
         retry=RetryRules(
             retry_after_cap=120,
@@ -89,7 +91,9 @@ class HiveLiteLLMDriver:
             broken_stream=3,
             drop_before_first_event=3,
         ),
-        source="aden-hive 1.0.12 framework/llm/litellm.py:351-353,573-590,1259-1299,3434,3575",
+        features=Features(multiple_choices=False),
+        source="aden-hive 1.0.12 framework/llm/litellm.py:351-353,573-590,1259-1299,1939,"
+        "3128,3434,3575",
     )
 
     def supports(self, scenario: Scenario) -> str | None:

@@ -12,19 +12,22 @@ Re-exported as :func:`harness.fuzz.strategies.wire_cases`.
 
 from __future__ import annotations
 
-from harness.dialects._framing import CHAT_SHAPES
+from harness.dialects._framing import CHAT_SHAPES, DIALECT_SHAPES
 from harness.fuzz.faults import (
     ALL_STATUSES,
     RETRY_BUDGET,
     Faults,
 )
-from harness.scenario.model import (
+from harness.scenario import (
     Attempt,
     Disconnect,
     DisconnectAttempt,
     ErrorAttempt,
     HttpError,
     Message,
+    Part,
+    ReasoningPart,
+    Refusal,
     ReplyAttempt,
     ReplyWrapper,
     Request,
@@ -40,7 +43,7 @@ from harness.scenario.wire import FRAMING_OPTIONS
 
 __all__ = ["WIRE_OPTIONS", "wire_cases"]
 
-WIRE_OPTIONS = (*FRAMING_OPTIONS, *CHAT_SHAPES)
+WIRE_OPTIONS = (*FRAMING_OPTIONS, *CHAT_SHAPES, *DIALECT_SHAPES)
 
 _TOOL = Tool(
     name="get_weather",
@@ -48,10 +51,10 @@ _TOOL = Tool(
 )
 
 
-def _reply(wire: Wire, *, calls: bool) -> ReplyAttempt:
+def _reply(wire: Wire, *, calls: bool, count: int = 2) -> ReplyAttempt:
     parts: list[TextPart | ToolCallPart] = [TextPart(text="Hi there, friend.", deltas=3)]
     if calls:
-        for call_id, city in (("call_corpus01", "Paris"), ("call_corpus02", "Rome")):
+        for call_id, city in (("call_corpus01", "Paris"), ("call_corpus02", "Rome"))[:count]:
             call = ToolCall(id=call_id, name="get_weather", arguments={"city": city}, fragments=3)
             parts.append(ToolCallPart(tool_call=call))
     return ReplyAttempt(
@@ -109,7 +112,8 @@ def _header_forms() -> list[tuple[str, HttpError]]:
 
 def wire_cases() -> list[Scenario]:
     """One scenario per wire case, streamed (the non-streamed twins add only statuses and
-    headers, which the streamed ones already cover)."""
+    headers, which the streamed ones already cover): every status, Retry-After form and
+    budget, a dropped connection, every wire option, several choices and a refusal."""
     plain = Wire()
     cases: list[Scenario] = []
     for status in ALL_STATUSES:
@@ -126,12 +130,58 @@ def wire_cases() -> list[Scenario]:
     )
     for option in WIRE_OPTIONS:
         wire = Wire.model_validate({option: True})
-        calls = option in ("tool_index_zero", "args_with_finish")
+        calls = option in (
+            "tool_index_zero",
+            "args_with_finish",
+            "args_without_deltas",
+            "legacy_function_call",
+        )
+        count = 1 if option == "legacy_function_call" else 2  # the legacy call is one call
         name = option.replace("_", "-")
-        cases.append(_scenario(name, _reply(wire, calls=calls), Faults(), stream=True))
+        reply = _reply(wire, calls=calls, count=count)
+        cases.append(_scenario(name, reply, Faults(), stream=True))
+    cases.append(_scenario("choices", _reply(Wire(choices=2), calls=True), Faults(), stream=True))
+    refusal = ReplyAttempt(
+        refusal=Refusal(text="I'm sorry, but I can't help with that.", deltas=3),
+        usage=Usage(input=21, output=9),
+    )
+    cases.append(_scenario("refusal", refusal, Faults(), stream=True))
     for name, wire in (
         ("cr-line-endings", Wire(line_ending="cr")),
         ("crlf-split", Wire(line_ending="crlf", chunking="crlf_split")),
     ):
         cases.append(_scenario(name, _reply(wire, calls=False), Faults(), stream=True))
+    for name, reply in _endings():
+        cases.append(_scenario(name, reply, Faults(), stream=True))
     return cases
+
+
+def _endings() -> list[tuple[str, ReplyAttempt]]:
+    """Reply endings and item orders of issue 16 item 4: Anthropic's refusal and pause_turn
+    (a Responses response incomplete for content_filter or max_output_tokens), a Responses
+    response.failed, a reasoning item and a function call between two messages."""
+    plain = _reply(Wire(), calls=False)
+    call = ToolCall(id="call_corpus03", name="get_weather", arguments={"city": "Oslo"})
+    between: list[Part] = [TextPart(text="Let me check. ", deltas=2)]
+    last = TextPart(text="One moment.", deltas=2)
+    return [
+        ("finish-content-filter", plain.model_copy(update={"finish": "content_filter"})),
+        ("finish-length", plain.model_copy(update={"finish": "length"})),
+        ("finish-paused", plain.model_copy(update={"finish": "paused"})),
+        ("outcome-failed", plain.model_copy(update={"outcome": "failed"})),
+        (
+            "reasoning-between-messages",
+            plain.model_copy(
+                update={"parts": [*between, ReasoningPart(reasoning="Oslo, then.", deltas=2), last]}
+            ),
+        ),
+        (
+            "call-between-messages",
+            plain.model_copy(
+                update={
+                    "parts": [*between, ToolCallPart(tool_call=call), last],
+                    "finish": "tool_calls",
+                }
+            ),
+        ),
+    ]

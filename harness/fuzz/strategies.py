@@ -21,7 +21,7 @@ import hypothesis.strategies as st
 from hypothesis import reject
 from hypothesis.errors import InvalidArgument
 
-from harness.dialects._framing import CHAT_SHAPES
+from harness.dialects._framing import CHAT_SHAPES, DIALECT_SHAPES
 from harness.dialects.chunking import split_text
 from harness.fuzz.faults import (
     FAULT_ERRORS,
@@ -49,7 +49,7 @@ from harness.fuzz.values import (
     tools,
 )
 from harness.run.rechunk import with_chunking
-from harness.scenario.model import (
+from harness.scenario import (
     Attempt,
     Chunking,
     Disconnect,
@@ -59,6 +59,7 @@ from harness.scenario.model import (
     Message,
     Part,
     ReasoningPart,
+    Refusal,
     ReplyAttempt,
     ReplyWrapper,
     Request,
@@ -230,15 +231,32 @@ def _option_lists(dialect: str | None) -> st.SearchStrategy[list[str]]:
     names = [n for n in FRAMING_OPTIONS if not (n == "unknown_events" and dialect in _DATA_ONLY)]
     if dialect in (None, "openai-chat"):
         names += CHAT_SHAPES
+    names += [name for name, owner in DIALECT_SHAPES.items() if owner == dialect]
     return st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True)
 
 
-def _draw_options(draw: Draw[Any], dialect: str | None) -> dict[str, bool]:
+def _draw_options(draw: Draw[Any], dialect: str | None) -> dict[str, Any]:
     """Wire options to switch on: none in a third of the draws (they shrink to none), else
-    one to three framing options or chat stream shapes the dialect can express."""
+    one to three framing options or chat stream shapes the dialect can express, and on
+    OpenAI chat two interleaved choices in a quarter of those."""
     if draw(_ints(0, 2)) == 0:
         return {}
-    return dict.fromkeys(draw(_option_lists(dialect)), True)
+    options: dict[str, Any] = dict.fromkeys(draw(_option_lists(dialect)), True)
+    if dialect in (None, "openai-chat") and draw(_ints(0, 3)) == 0:
+        options["choices"] = 2
+    return options
+
+
+def _draw_refusal(draw: Draw[Any], reply: ReplyAttempt, dialect: str | None) -> ReplyAttempt:
+    """On OpenAI chat, in one reply of six without tool calls: the model also declines (a
+    refusal after the text), finishing with stop."""
+    if dialect not in (None, "openai-chat") or draw(_ints(0, 5)) != 0:
+        return reply
+    if any(isinstance(p, ToolCallPart) for p in reply.parts):
+        return reply
+    text = draw(_text_strategy(24)) or "I can't help with that."
+    refusal = Refusal(text=text, deltas=draw(_ints(1, 6)))
+    return reply.model_copy(update={"refusal": refusal, "finish": "stop"})
 
 
 def wires(*, chunking: st.SearchStrategy[Chunking] | None = None) -> st.SearchStrategy[Wire]:
@@ -308,7 +326,8 @@ def _draw_scenarios(
 ) -> Scenario:
     streamed = not draw(_BOOLEANS) if stream is None else stream
     offered = draw(_TOOLS) if tools else []
-    reply = _draw_replies(draw, tools=tuple(offered), reasoning=reasoning)
+    reply = _ending(draw, _draw_replies(draw, tools=tuple(offered), reasoning=reasoning), dialect)
+    reply = _draw_refusal(draw, reply, dialect)
     pieces = _pieces(reply)
     plan = (
         _draw_faults(
@@ -351,6 +370,17 @@ def _draw_scenarios(
     return final
 
 
+def _ending(draw: Draw[Any], reply: ReplyAttempt, dialect: str | None) -> ReplyAttempt:
+    """The endings only one wire has, drawn for it: Anthropic's paused turn (pause_turn),
+    a Responses response that ends failed (response.failed with its error object). They
+    shrink away (to the usual ending), as the draws shrink towards 0."""
+    if dialect == "anthropic-messages" and reply.finish != "tool_calls" and draw(_ints(0, 3)) == 3:
+        return reply.model_copy(update={"finish": "paused"})
+    if dialect == "openai-responses" and draw(_ints(0, 5)) == 5:
+        return reply.model_copy(update={"outcome": "failed"})
+    return reply
+
+
 _TOOLS = tools(max_tools=2)
 _WIRES = wires(chunking=st.just("per_event"))
 _scenarios = _named("scenarios", _draw_scenarios)
@@ -367,6 +397,8 @@ def _pieces(reply: ReplyAttempt) -> int:
         else:
             call = part.tool_call
             count += len(split_text(call.argument_text(), call.fragments))
+    if reply.refusal is not None:
+        count += len(split_text(reply.refusal.text, reply.refusal.deltas))
     return count
 
 

@@ -147,12 +147,21 @@ class _Identity:
             ErrorEvent,
             FinishEvent,
             ReasoningEvent,
+            RefusalEvent,
             TextEvent,
             ToolCallEvent,
             UsageEvent,
         )
 
-        kinds = (TextEvent, ReasoningEvent, ToolCallEvent, UsageEvent, FinishEvent, ErrorEvent)
+        kinds = (
+            TextEvent,
+            ReasoningEvent,
+            RefusalEvent,
+            ToolCallEvent,
+            UsageEvent,
+            FinishEvent,
+            ErrorEvent,
+        )
         if isinstance(item, kinds):
             return [item]
         raise AdapterOutputError(

@@ -61,13 +61,14 @@ Normalized = dict[str, JsonValue]
 
 
 def normalize(transcript: Transcript) -> Normalized:
-    """What re-chunking must not change: text, reasoning, tool calls, finish, usage, error
+    """What re-chunking must not change: text, reasoning, refusal, tool calls, finish, usage, error
     kind. Error messages and timings are left out: they may quote offsets or wall time."""
     terminals = transcript.terminals()
     last = terminals[-1] if terminals else None
     return {
         "text": transcript.text(),
         "reasoning": transcript.reasoning(),
+        "refusal": transcript.refusal(),
         "tool_calls": [
             call.model_dump(mode="json", exclude={"kind"}) for call in transcript.tool_calls()
         ],

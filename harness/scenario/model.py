@@ -41,6 +41,7 @@ __all__ = [
     "Message",
     "Part",
     "ReasoningPart",
+    "Refusal",
     "ReplyAttempt",
     "ReplyWrapper",
     "Request",
@@ -131,6 +132,22 @@ class ReasoningPart(_Model):
     @model_validator(mode="after")
     def _pieces_join(self) -> ReasoningPart:
         _check_pieces(self.reasoning, self.deltas, "reasoning")
+        return self
+
+
+class Refusal(_Model):
+    """The model declines, in its own words: OpenAI chat's ``refusal`` (streamed as
+    ``delta.refusal`` pieces after the reply's parts, ``message.refusal`` unstreamed),
+    which a correct adapter keeps apart from the text."""
+
+    text: str = Field(min_length=1)
+    deltas: int | list[str] = Field(
+        1, description="How the refusal is streamed: N even pieces, or the exact pieces."
+    )
+
+    @model_validator(mode="after")
+    def _pieces_join(self) -> Refusal:
+        _check_pieces(self.text, self.deltas, "refusal")
         return self
 
 
@@ -252,6 +269,9 @@ class ReplyAttempt(_Model):
 
     parts: list[Part] = Field(default_factory=list)
     finish: FinishReason = "stop"
+    refusal: Refusal | None = Field(
+        None, description="The model declines (OpenAI chat only): sent after the parts."
+    )
     usage: Usage | None = None
     outcome: Literal["completed", "failed", "incomplete", "cancelled", "expired"] = Field(
         "completed",
@@ -391,6 +411,9 @@ class Expect(_Model):
 
     text: str | None = None
     reasoning: str | None = None
+    refusal: str | None = Field(
+        None, description="The refusal the adapter passes on as a refusal, apart from the text."
+    )
     tool_calls: list[ExpectedToolCall] | None = None
     finish: FinishReason | None = None
     usage: ExpectedUsage | None = None

@@ -172,7 +172,7 @@ def expect_for(reply: ReplyAttempt, plan: Faults) -> Expect:
         return Expect(
             error=final, give_up=give_up, requests=plan.attempts_used(), max_wait=max_wait
         )
-    error = plan.error_kind()
+    error = plan.error_kind() or ("server" if reply.outcome == "failed" else None)
     if error is not None:
         return Expect(error=error, give_up=give_up, max_wait=max_wait)
     calls = [p.tool_call for p in reply.parts if isinstance(p, ToolCallPart)]
@@ -182,11 +182,12 @@ def expect_for(reply: ReplyAttempt, plan: Faults) -> Expect:
     return Expect(
         text="".join(p.text for p in reply.parts if isinstance(p, TextPart)),
         reasoning="".join(reasoning) if reasoning else None,
+        refusal=reply.refusal.text if reply.refusal is not None else None,
         tool_calls=[
             ExpectedToolCall(
                 name=c.name,
                 arguments=c.arguments if isinstance(c.arguments, dict) else {},
-                id=c.id,
+                id=None if reply.wire.legacy_function_call else c.id,  # no id on that wire
             )
             for c in calls
         ],

@@ -114,6 +114,32 @@ class Wire(_Model):
         False,
         description="OpenAI chat: the first chunk carries only the role, no content key.",
     )
+    # Shapes of one named-event wire (other wires have no such events).
+    pings: bool = Field(
+        False,
+        description="Anthropic Messages: a ping event after every event but the last "
+        "(the API sends pings between content blocks and deltas to keep a stream alive).",
+    )
+    args_without_deltas: bool = Field(
+        False,
+        description="OpenAI Responses: no response.function_call_arguments.delta events; a "
+        "function call's arguments arrive only in response.function_call_arguments.done and "
+        "response.output_item.done.",
+    )
+    legacy_function_call: bool = Field(
+        False,
+        description="OpenAI chat: the reply's one tool call is sent the pre-tools way, as "
+        "function_call (name, then argument fragments; no id) with finish_reason "
+        "function_call, as Azure and many OpenAI-compatible servers still answer.",
+    )
+    choices: int = Field(
+        1,
+        ge=1,
+        le=4,
+        description="OpenAI chat: the reply carries this many choices (as for a request with "
+        "n), each chunk one choice, interleaved; choice 0 is the reply's parts, choice k the "
+        "same parts with its text marked and its call ids suffixed. Events report choice 0.",
+    )
 
     def framing(self) -> list[str]:
         """The names of the SSE framing options that are on (for n/a reasons and codes)."""

@@ -2,6 +2,7 @@
 
 Every driver maps its adapter's native output (SDK chunks, litellm ``ModelResponse``,
 strands stream events, exceptions) onto these frozen models. Checks read only these.
+A reply with several choices (OpenAI chat's ``n``) is reported by its first (index 0).
 The JSON Schema is published in ``harness/vocab/schema/transcript.schema.json``.
 """
 
@@ -19,6 +20,7 @@ __all__ = [
     "Event",
     "FinishEvent",
     "ReasoningEvent",
+    "RefusalEvent",
     "RequestRecord",
     "ResponseRecord",
     "TextEvent",
@@ -43,6 +45,14 @@ class ReasoningEvent(_Event):
     """A piece of reasoning / thinking text."""
 
     kind: Literal["reasoning"] = "reasoning"
+    text: str
+
+
+class RefusalEvent(_Event):
+    """A piece of a refusal: the model declining, passed on apart from the text (OpenAI
+    chat's ``refusal``), so a caller never shows it as an ordinary answer."""
+
+    kind: Literal["refusal"] = "refusal"
     text: str
 
 
@@ -95,7 +105,13 @@ class ErrorEvent(_Event):
 
 
 Event = Annotated[
-    TextEvent | ReasoningEvent | ToolCallEvent | UsageEvent | FinishEvent | ErrorEvent,
+    TextEvent
+    | ReasoningEvent
+    | RefusalEvent
+    | ToolCallEvent
+    | UsageEvent
+    | FinishEvent
+    | ErrorEvent,
     Field(discriminator="kind"),
 ]
 
@@ -167,6 +183,9 @@ class Transcript(BaseModel):
 
     def reasoning(self) -> str:
         return "".join(e.text for e in self.events if isinstance(e, ReasoningEvent))
+
+    def refusal(self) -> str:
+        return "".join(e.text for e in self.events if isinstance(e, RefusalEvent))
 
     def tool_calls(self) -> list[ToolCallEvent]:
         return [e for e in self.events if isinstance(e, ToolCallEvent)]

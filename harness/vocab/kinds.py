@@ -10,8 +10,10 @@ from typing import Literal
 
 __all__ = ["ErrorKind", "FinishReason"]
 
-FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error"]
-"""One vocabulary for every dialect's finish/stop reason."""
+FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error", "paused"]
+"""One vocabulary for every dialect's finish/stop reason. ``paused``: the provider paused a
+long-running turn that is not complete (Anthropic's ``pause_turn``); the caller sends the
+reply back to let the model continue, so it must not read as a finished ``stop``."""
 
 ErrorKind = Literal[
     "rate_limit",

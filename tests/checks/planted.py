@@ -24,6 +24,7 @@ from harness.vocab.events import (
     ErrorEvent,
     Event,
     FinishEvent,
+    RefusalEvent,
     TextEvent,
     ToolCallEvent,
     UsageEvent,
@@ -192,9 +193,19 @@ class PlantedDriver:
                 if data.get("usage"):
                     usage = data["usage"]  # a later count supersedes an earlier partial one
                 for choice in data.get("choices", []):
+                    if choice.get("index", 0) != 0:
+                        continue  # another choice (n > 1): this client reads choice 0
                     delta = choice.get("delta", {})
                     if delta.get("content"):
                         yield TextEvent(text=delta["content"])
+                    if delta.get("refusal"):
+                        yield RefusalEvent(text=delta["refusal"])
+                    legacy = delta.get("function_call")
+                    if legacy:  # the pre-tools call: one call, no id
+                        call = calls.setdefault((-1, 0), {"args": [], "id": None})
+                        call.setdefault("name", legacy.get("name"))
+                        if legacy.get("arguments"):
+                            call["args"].append(legacy["arguments"])
                     for tc in delta.get("tool_calls") or []:
                         index = tc["index"]
                         key = (index, generation.get(index, 0))
@@ -224,7 +235,8 @@ class PlantedDriver:
                 yield ToolCallEvent(id=call["id"], name=call["name"], arguments=json.loads(text))
             except ValueError:
                 yield ToolCallEvent(id=call["id"], name=call["name"], raw=text)
-        reason = finish if finish in ("stop", "length", "tool_calls", "content_filter") else None
+        reason = "tool_calls" if finish == "function_call" else finish
+        reason = reason if reason in ("stop", "length", "tool_calls", "content_filter") else None
         if reason is None and self.bugs.accept_truncation:
             reason = "stop"  # the planted bug: a cut stream looks like a normal stop
         yield FinishEvent(reason=reason, raw=finish)  # type: ignore[arg-type]

@@ -22,11 +22,13 @@ from typing import Any, ClassVar
 import httpx
 
 from harness.drivers.base import DriverContext
-from harness.scenario.model import Scenario
+from harness.scenario import Scenario
 from harness.vocab.events import (
     ErrorEvent,
     Event,
     FinishEvent,
+    ReasoningEvent,
+    RefusalEvent,
     TextEvent,
     ToolCallEvent,
     UsageEvent,
@@ -71,6 +73,10 @@ class WireBugs:
     decode_per_chunk: bool = False
     accept_truncation: bool = False
     unknown_event_crash: bool = False
+    drop_refusal: bool = False
+    refusal_as_text: bool = False
+    ignore_function_call: bool = False
+    ignore_choice_index: bool = False
     # statuses and retry headers
     retry_statuses: frozenset[int] = field(default_factory=frozenset)
     kind_408_as_server: bool = False
@@ -85,6 +91,18 @@ class WireBugs:
     leak_connect_error: bool = False
     budget_off_by_one: bool = False
     exhaust_as_server: bool = False
+    # Anthropic Messages (PlantedAnthropicDriver)
+    ping_after_start_only: bool = False
+    refusal_as_stop: bool = False
+    pause_as_stop: bool = False
+    empty_fragment_crash: bool = False
+    # OpenAI Responses (tests.checks.planted_responses)
+    incomplete_as_completed: bool = False
+    incomplete_reason_ignored: bool = False
+    failed_as_completed: bool = False
+    first_message_only: bool = False
+    one_delta_buffer: bool = False
+    args_from_deltas_only: bool = False
 
 
 class _Lines:
@@ -334,8 +352,10 @@ class PlantedWireDriver:
             except ValueError:
                 yield ToolCallEvent(id=call["id"], name=call["name"], raw=text)
         finish = state["finish"]
-        reason = finish if finish in ("stop", "length", "tool_calls", "content_filter") else None
-        yield FinishEvent(reason=reason, raw=finish)  # type: ignore[arg-type]
+        reason = _REASONS.get(finish)
+        if finish == "function_call" and bugs.ignore_function_call:
+            reason = None  # planted: the legacy finish reason is not known
+        yield FinishEvent(reason=reason, raw=finish)
 
     def _chunk(self, kind: str | None, data: str, state: dict[str, Any]) -> list[Event]:
         bugs = self.bugs
@@ -360,6 +380,8 @@ class PlantedWireDriver:
                     UsageEvent(input=usage["prompt_tokens"], output=usage["completion_tokens"])
                 )
         for choice in payload.get("choices", []):
+            if choice.get("index", 0) != 0 and not bugs.ignore_choice_index:
+                continue  # the caller reads choice 0; planted: every chunk's choice read
             delta = choice.get("delta") or {}
             finish = choice.get("finish_reason")
             if finish and bugs.skip_delta_on_finish:
@@ -371,8 +393,17 @@ class PlantedWireDriver:
                 len(delta["content"])  # planted: TypeError on content null
             if content or (bugs.yield_empty_text and content is not None):
                 out.append(TextEvent(text=content))
+            refusal = delta.get("refusal")
+            if refusal and bugs.refusal_as_text:  # planted: a refusal read as content
+                out.append(TextEvent(text=refusal))
+            elif refusal and not bugs.drop_refusal:  # planted: refusal deltas ignored
+                out.append(RefusalEvent(text=refusal))
             for fragment in delta.get("tool_calls") or []:
                 self._fragment(fragment, state["calls"])
+            legacy = delta.get("function_call")
+            if legacy is not None and not bugs.ignore_function_call:
+                # the pre-tools call: no id, no index; each piece continues the one call
+                self._fragment({"index": -1, "function": legacy}, state["calls"])
             state["finish"] = finish or state["finish"]
         return out
 
@@ -393,12 +424,34 @@ class PlantedWireDriver:
             call["args"].append(fn["arguments"])
 
 
-_STOP = {"end_turn": "stop", "tool_use": "tool_calls", "max_tokens": "length"}
+_REASONS: dict[str | None, Any] = {
+    "stop": "stop",
+    "length": "length",
+    "tool_calls": "tool_calls",
+    "content_filter": "content_filter",
+    "paused": "paused",
+    "function_call": "tool_calls",
+}
+_STOP = {
+    "end_turn": "stop",
+    "tool_use": "tool_calls",
+    "max_tokens": "length",
+    "refusal": "content_filter",
+    "pause_turn": "paused",
+}
+
+
+_KNOWN = frozenset(
+    {"message_start", "content_block_start", "content_block_delta", "content_block_stop"}
+    | {"message_delta", "message_stop", "ping", "error"}
+)
 
 
 class PlantedAnthropicDriver(PlantedWireDriver):
     """The same client on the Anthropic Messages wire (named events), for the cases a
-    data-only stream cannot express: unknown event types."""
+    data-only stream cannot express: unknown event types, pings anywhere, the refusal and
+    pause_turn stop reasons, cumulative message_delta usage, an empty first
+    input_json_delta."""
 
     name: ClassVar[str] = "planted-wire-anthropic"
     dialect: ClassVar[str] = "anthropic-messages"
@@ -408,6 +461,12 @@ class PlantedAnthropicDriver(PlantedWireDriver):
         payload = json.loads(data)
         kind = payload.get("type", kind)
         out: list[Event] = []
+        previous = state.get("previous")
+        if kind in _KNOWN:  # the state machine steps on the events it knows
+            state["previous"] = kind
+        started = previous in ("message_start", "content_block_start")
+        if kind == "ping" and self.bugs.ping_after_start_only and not started:
+            raise ValueError(f"unexpected ping after {previous}")  # planted: pings anywhere
         if kind == "message_start":
             usage = payload["message"]["usage"]
             state["usage"] = {
@@ -423,10 +482,20 @@ class PlantedAnthropicDriver(PlantedWireDriver):
             delta = payload["delta"]
             if delta["type"] == "text_delta" and delta["text"]:
                 out.append(TextEvent(text=delta["text"]))
-            elif delta["type"] == "input_json_delta" and delta["partial_json"]:
-                state["calls"][-1]["args"].append(delta["partial_json"])
+            elif delta["type"] == "thinking_delta" and delta["thinking"]:
+                out.append(ReasoningEvent(text=delta["thinking"]))
+            elif delta["type"] == "input_json_delta":
+                if not delta["partial_json"] and self.bugs.empty_fragment_crash:
+                    raise ValueError("empty partial_json")  # planted: "" is a valid piece
+                if delta["partial_json"]:
+                    state["calls"][-1]["args"].append(delta["partial_json"])
         elif kind == "message_delta":
-            state["finish"] = _STOP.get(payload["delta"].get("stop_reason") or "", "stop")
+            stop = payload["delta"].get("stop_reason") or ""
+            if stop == "refusal" and self.bugs.refusal_as_stop:
+                stop = "end_turn"  # planted: a refusal read as a normal end
+            if stop == "pause_turn" and self.bugs.pause_as_stop:
+                stop = "end_turn"  # planted: a paused turn read as a finished one
+            state["finish"] = _STOP.get(stop, "stop")
             output = payload["usage"]["output_tokens"]  # cumulative: it replaces the start's
             if self.bugs.sum_usage:  # planted: message_start's count added to the final one
                 output += state["usage"]["completion_tokens"]

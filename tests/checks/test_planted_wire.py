@@ -30,6 +30,9 @@ WIRE_CASES = [
     "chat-usage-repeated",
     "chat-empty-deltas",
     "chat-role-only-first",
+    "chat-refusal",
+    "chat-legacy-function-call",
+    "chat-choices-interleaved",
     "fault-http-403",
     "fault-http-413",
     "fault-http-422",
@@ -103,6 +106,14 @@ PLANTED: list[tuple[WireBugs, str, str]] = [
         "chat-role-only-chunk-mishandled",
     ),
     (WireBugs(decode_per_chunk=True), "tool-call-args-split-escapes", "tool-args-not-joined"),
+    (WireBugs(drop_refusal=True), "chat-refusal", "refusal-dropped"),
+    (WireBugs(refusal_as_text=True), "chat-refusal", "refusal-as-text"),
+    (
+        WireBugs(ignore_function_call=True),
+        "chat-legacy-function-call",
+        "chat-function-call-mishandled",
+    ),
+    (WireBugs(ignore_choice_index=True), "chat-choices-interleaved", "chat-choices-interleaved"),
     # 3. statuses and retry headers
     (WireBugs(retry_statuses=frozenset({403})), "fault-http-403", "non-retryable-retried"),
     (WireBugs(retry_statuses=frozenset({413})), "fault-http-413", "non-retryable-retried"),
@@ -129,7 +140,7 @@ PLANTED: list[tuple[WireBugs, str, str]] = [
 def test_planted_bug_is_reported_with_its_code(bugs: WireBugs, scenario_id: str, code: str) -> None:
     codes = [f.code for f in run(scenario_id, bugs).findings if f.severity == "error"]
     assert code in codes, codes
-    if code.startswith(("sse-", "chat-", "tool-call-index")):
+    if code.startswith(("sse-", "chat-", "tool-call-index", "refusal-")):
         # a framing or shape bug is that case's alone: on a plain stream the client passes
         assert run("text-plain", bugs).findings == []
 
@@ -169,3 +180,58 @@ def test_cumulative_message_delta_usage_is_not_added_to_message_start() -> None:
     assert run_scenario(scenario, PlantedAnthropicDriver()).status == "pass"
     result = run_scenario(scenario, PlantedAnthropicDriver(WireBugs(sum_usage=True)))
     assert "usage-wrong" in {f.code for f in result.findings}
+
+
+CHAT_ONLY = ["chat-refusal", "chat-legacy-function-call", "chat-choices-interleaved"]
+
+
+@pytest.mark.parametrize("scenario_id", CHAT_ONLY)
+def test_chat_only_cases_are_na_on_other_wires(scenario_id: str) -> None:
+    """A refusal delta, a legacy function_call and interleaved choices exist only on the
+    OpenAI chat wire: every other dialect says why it cannot send them."""
+    from harness.dialects import dialect_names, get_dialect
+
+    scenario = load_scenario(SCENARIOS / f"{scenario_id}.yaml")
+    for name in dialect_names():
+        reason = get_dialect(name).supports(scenario)
+        assert (reason is None) == (name == "openai-chat"), (name, reason)
+
+
+def test_a_legacy_function_call_carries_one_call() -> None:
+    from harness.dialects import get_dialect
+
+    scenario = load_scenario(SCENARIOS / "chat-tool-calls-index-zero.yaml")
+    reply = scenario.replies()[0]
+    wire = reply.wire.model_copy(update={"tool_index_zero": False, "legacy_function_call": True})
+    attempt = scenario.attempts[0].model_copy(
+        update={"reply": reply.model_copy(update={"wire": wire})}
+    )
+    legacy = scenario.model_copy(update={"attempts": [attempt]})
+    assert "one call" in (get_dialect("openai-chat").supports(legacy) or "")
+
+
+def test_an_adapter_declaring_one_choice_is_na_for_several() -> None:
+    from harness.drivers.contract import Contract, Features
+
+    class OneChoice(PlantedWireDriver):
+        contract = Contract(features=Features(multiple_choices=False))
+
+    scenario = load_scenario(SCENARIOS / "chat-choices-interleaved.yaml")
+    result = run_scenario(scenario, OneChoice(WireBugs(ignore_choice_index=True)))
+    assert result.status == "n/a" and "one choice" in (result.na_reason or "")
+    assert "no multiple choices" in OneChoice.contract.deviations()
+    # one choice is all a plain reply needs
+    assert run_scenario(load_scenario(SCENARIOS / "text-plain.yaml"), OneChoice()).status == "pass"
+
+
+def test_the_refusal_stays_apart_from_the_text_unstreamed() -> None:
+    """Non-streamed, the refusal is message.refusal with content null."""
+    import json
+
+    from harness.dialects import get_dialect
+
+    scenario = load_scenario(SCENARIOS / "chat-refusal-nonstream.yaml")
+    body = json.loads(get_dialect("openai-chat").synthesize(scenario).exchanges[0].body)
+    message = body["choices"][0]["message"]
+    assert message["content"] is None
+    assert message["refusal"] == scenario.expect.refusal

@@ -24,6 +24,7 @@ from harness.vocab.events import (
     Event,
     FinishEvent,
     ReasoningEvent,
+    RefusalEvent,
     TextEvent,
     ToolCallEvent,
     UsageEvent,
@@ -152,6 +153,35 @@ def test_chat_stream_counts_the_first_finish_only() -> None:
 
 def test_chat_stream_unknown_finish_keeps_the_raw_reason() -> None:
     assert _stream([_chunk({}, finish="eos")]) == [FinishEvent(reason=None, raw="eos")]
+
+
+def test_chat_stream_maps_refusal_and_a_legacy_function_call() -> None:
+    """delta.refusal pieces are refusal events (never text); a legacy delta.function_call
+    (no id, no index) is one call whose arguments are its pieces joined."""
+    events = _stream(
+        [
+            _chunk({"content": None, "refusal": "I can"}),
+            _chunk({"refusal": "'t."}),
+            _chunk({"function_call": NS(name="f", arguments='{"a"')}),
+            _chunk({"function_call": NS(name=None, arguments=":1}")}),
+            _chunk({}, finish="function_call"),
+        ]
+    )
+    assert events == [
+        RefusalEvent(text="I can"),
+        RefusalEvent(text="'t."),
+        ToolCallEvent(id=None, name="f", arguments={"a": 1}),
+        FinishEvent(reason="tool_calls", raw="function_call"),
+    ]
+
+
+def test_completion_events_read_refusal_where_litellm_keeps_it() -> None:
+    message = NS(content=None, provider_specific_fields={"refusal": "No."})
+    response = NS(choices=[NS(message=message, finish_reason="stop")], usage=None)
+    assert completion_events(response) == [
+        RefusalEvent(text="No."),
+        FinishEvent(reason="stop", raw="stop"),
+    ]
 
 
 def test_completion_events() -> None:

@@ -3,7 +3,10 @@
 ``content`` and ``tool_calls`` fragments keyed by ``index`` (id and name in the first
 fragment, ``arguments`` text in pieces); ``finish_reason`` arrives on the last choice
 chunk; with ``stream_options.include_usage`` a last chunk has ``usage`` and no choices; the
-stream ends with ``data: [DONE]``. An ``error`` object in a chunk is a failure.
+stream ends with ``data: [DONE]``. An ``error`` object in a chunk is a failure. Each choice
+has an ``index`` (several with ``n``; this adapter reads choice 0); ``delta.refusal`` pieces
+are the model declining; the deprecated ``delta.function_call`` (name, then ``arguments``
+pieces, no id) is the one call of the pre-tools API, ending with ``function_call``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,14 @@ from harness.drivers.base import DriverContext
 from harness.drivers.contract import Features
 from harness.plugin.declare import conformance, openai_messages, openai_tools
 from harness.scenario.model import Request
-from harness.vocab.events import Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
+from harness.vocab.events import (
+    Event,
+    FinishEvent,
+    RefusalEvent,
+    TextEvent,
+    ToolCallEvent,
+    UsageEvent,
+)
 from tests.reference._client import (
     BrokenStream,
     Bugs,
@@ -66,9 +76,20 @@ async def chat(request: Request, ctx: DriverContext, bugs: Bugs) -> AsyncIterato
             if chunk.get("usage"):
                 usage = chunk["usage"]  # a later count supersedes an earlier partial one
             for choice in chunk.get("choices") or []:
+                if choice.get("index", 0) != 0:
+                    continue  # another choice of a request with n > 1
                 delta = choice.get("delta") or {}
                 if delta.get("content"):
                     yield TextEvent(text=delta["content"])
+                if delta.get("refusal"):
+                    yield RefusalEvent(text=delta["refusal"])
+                legacy = delta.get("function_call")
+                if legacy:  # the pre-tools call: one call, no id, keyed apart from tools
+                    call = calls.setdefault((-1, 0), {"pieces": []})
+                    if legacy.get("name"):
+                        call["name"] = legacy["name"]
+                    if legacy.get("arguments"):
+                        call["pieces"].append(legacy["arguments"])
                 for part in delta.get("tool_calls") or []:
                     index = part["index"]
                     key = (index, generation.get(index, 0))

@@ -37,7 +37,7 @@ from tests.reference.chat import tool_call
 
 CONTRACT = contract_for(__name__).model_copy(update={"features": Features(non_streaming=False)})
 STOP = {"end_turn": "stop", "stop_sequence": "stop", "max_tokens": "length",
-        "tool_use": "tool_calls", "refusal": "content_filter", "pause_turn": "stop"}  # fmt: skip
+        "tool_use": "tool_calls", "refusal": "content_filter", "pause_turn": "paused"}  # fmt: skip
 ERRORS: dict[str, type[ReferenceError]] = {
     "rate_limit_error": Throttled,
     "authentication_error": Unauthorized,
