@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Clock": "harness.run.clock",
+    "Clock": "harness.transport.clock",
     "Contract": "harness.drivers.contract",
     "ErrorTaxonomy": "harness.drivers.contract",
     "Features": "harness.drivers.contract",
@@ -66,11 +66,11 @@ if TYPE_CHECKING:
     from harness.dialects.script import Script
     from harness.drivers.base import register
     from harness.drivers.contract import Contract, ErrorTaxonomy, Features, RetryRules, StreamEnd
-    from harness.run.clock import Clock
     from harness.run.runner import run_scenario
     from harness.scenario.load import load_scenario, load_scenarios
     from harness.scenario.model import Scenario
     from harness.transport import serving, transport_for
+    from harness.transport.clock import Clock
     from harness.transport.core import Replay, ReplayMiss
     from harness.vocab.errors import ScenarioError
     from harness.vocab.events import Transcript
@@ -81,7 +81,7 @@ _MOVED = {
     "harness.adopt": "harness.cli.adopt",
     "harness.baseline": "harness.matrix.baseline",
     "harness.blocked": "harness.transport.blocked",
-    "harness.budget": "harness.run.budget",
+    "harness.budget": "harness.transport.budget",
     "harness.cassettes.commands": "harness.cli.cassettes",
     "harness.cassettes.read_anthropic": "harness.dialects.anthropic_messages.read",
     "harness.cassettes.read_azure": "harness.dialects.azure_agents.read",
@@ -97,11 +97,12 @@ _MOVED = {
     "harness.checks.rechunk": "harness.run.rechunk",
     "harness.checks.strategies": "harness.fuzz.strategies",
     "harness.chunking": "harness.dialects.chunking",
-    "harness.clock": "harness.run.clock",
+    "harness.clock": "harness.transport.clock",
     "harness.conformance": "harness.plugin.declare",
     "harness.dialects._azure_agents_objects": "harness.dialects.azure_agents.objects",
     "harness.dialects._compile": "harness.dialects.common",
     "harness.dialects._framing": "harness.dialects.framing",
+    "harness.drivers._common": "harness.drivers.common",
     "harness.contract": "harness.drivers.contract",
     "harness.env_policy": "harness.matrix.env_policy",
     "harness.envs": "harness.matrix.envs",
@@ -116,13 +117,16 @@ _MOVED = {
     "harness.loader_messages": "harness.scenario.messages",
     "harness.locate": "harness.scenario.bundled",
     "harness.matrix_doc": "harness.report.matrix_doc",
-    "harness.progress": "harness.report.progress",
+    "harness.progress": "harness.matrix.progress",
     "harness.pytest_fuzz": "harness.plugin.fuzz",
     "harness.pytest_paths": "harness.plugin.paths",
     "harness.pytest_plugin": "harness.plugin.pytest_plugin",
     "harness.pytest_suite": "harness.plugin.suite",
     "harness.report_html": "harness.report.html",
+    "harness.report.progress": "harness.matrix.progress",
     "harness.repro": "harness.report.repro",
+    "harness.run.budget": "harness.transport.budget",
+    "harness.run.clock": "harness.transport.clock",
     "harness.runner": "harness.run.runner",
     "harness.scenario_wire": "harness.scenario.wire",
     "harness.schema": "harness.vocab.schema",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import re
 from pathlib import Path
 
@@ -9,25 +11,48 @@ import pytest
 
 from harness.checks.catalogue import CATALOGUE, explain, render_markdown
 from harness.cli.app import main
+from harness.vocab.codes import Code
+from harness.vocab.findings import Finding
 
 ROOT = Path(__file__).resolve().parents[1]
-CODE = re.compile(r'code="([a-z0-9-]+)"')
+CODES_MODULE = ROOT / "harness" / "vocab" / "codes.py"
 
 
-def emitted_codes() -> set[str]:
-    codes: set[str] = set()
-    for path in (ROOT / "harness" / "checks").glob("*.py"):
-        codes |= set(CODE.findall(path.read_text()))
-    text = (ROOT / "harness" / "checks" / "expectations.py").read_text()
-    codes |= set(re.findall(r'return "([a-z0-9]+(?:-[a-z0-9]+)+)"', text))
-    return codes
-
-
-def test_every_emitted_code_is_in_the_catalogue() -> None:
-    missing = emitted_codes() - set(CATALOGUE)
-    assert not missing, (
-        f"codes emitted by checks but not explained in harness/checks/catalogue.py: {missing}"
+def test_the_catalogue_explains_every_code_and_only_those() -> None:
+    assert sorted(CATALOGUE) == sorted(Code), (
+        f"declared in harness/vocab/codes.py but not explained: {set(Code) - set(CATALOGUE)}; "
+        f"explained but not declared: {set(CATALOGUE) - set(Code)}"
     )
+    assert all(isinstance(entry.code, Code) for entry in CATALOGUE.values())
+
+
+def spelled_codes() -> list[str]:
+    """Places in harness/ that spell a finding code as a string instead of a Code member."""
+    values = {c.value for c in Code}
+    found = []
+    for path in sorted((ROOT / "harness").rglob("*.py")):
+        if path == CODES_MODULE:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in values:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}")
+    return found
+
+
+def test_codes_are_made_from_the_declared_values() -> None:
+    """Checks, the runner and the matrix name codes as ``Code.X``, so a code that is not
+    declared (and so not in the catalogue) cannot be emitted: it would not type-check."""
+    spelled = spelled_codes()
+    assert not spelled, "spell these as harness.vocab.codes.Code members:\n" + "\n".join(spelled)
+
+
+def test_code_values_are_their_strings() -> None:
+    """Output (JSON, JUnit, Markdown) spells a code as its value, never as ``Code.X``."""
+    code = Code.RETRY_STORM
+    assert f"{code}" == str(code) == "retry-storm" == code
+    assert repr(code) == "'retry-storm'" and f"{[code]}" == "['retry-storm']"
+    assert json.dumps({"code": code}) == '{"code": "retry-storm"}'
+    assert Finding(code=code, check="c", message="m").model_dump()["code"] == "retry-storm"
 
 
 def test_issue_codes_are_present() -> None:

@@ -9,7 +9,7 @@ import time
 import anyio
 import pytest
 
-from harness.run.clock import Clock, ClockError, new_virtual_loop, run
+from harness.transport.clock import Clock, ClockError, new_virtual_loop, run
 
 REAL = (time.sleep, time.time, time.monotonic, time.perf_counter)
 
@@ -31,7 +31,7 @@ def test_sleeps_advance_the_clock_and_never_wait(monkeypatch: pytest.MonkeyPatch
 
 def real_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every real ``time.sleep`` the clock makes from now on (only zero-second yields)."""
-    import harness.run.clock
+    import harness.transport.clock
 
     calls: list[float] = []
 
@@ -39,7 +39,7 @@ def real_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
         calls.append(seconds)
         REAL[0](seconds)
 
-    monkeypatch.setattr(harness.run.clock, "_real_sleep", record)
+    monkeypatch.setattr(harness.transport.clock, "_real_sleep", record)
     return calls
 
 

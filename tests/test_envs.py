@@ -19,7 +19,7 @@ import pytest
 
 from harness.matrix import envs
 from harness.matrix.envs import DriverEnvironmentError, Fingerprint, ensure_environment
-from harness.report.progress import Progress
+from harness.matrix.progress import Progress
 
 SLOW = os.environ.get("HARNESS_SLOW") == "1"
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,7 @@ FAMILY = {
     ("harness.matrix.baseline", "BaselineError"): ValueError,
     ("harness.cassettes.model", "CassetteError"): ValueError,
     ("harness.cassettes.model", "CassetteMiss"): AssertionError,
-    ("harness.run.clock", "ClockError"): RuntimeError,
+    ("harness.transport.clock", "ClockError"): RuntimeError,
     ("harness.transport.guard", "NetworkBlocked"): ConnectionError,
     ("harness.transport.core", "ReplayMiss"): AssertionError,
     ("harness.transport.core", "ReplayIncomplete"): AssertionError,

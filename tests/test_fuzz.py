@@ -13,7 +13,7 @@ from harness.cli.app import main
 from harness.drivers.base import driver_names, register
 from harness.fuzz.runner import FuzzFailure, check_driver, fuzz, scenario_yaml
 from harness.fuzz.strategies import scenarios
-from harness.report.progress import Progress
+from harness.matrix.progress import Progress
 from harness.run.runner import run_scenario
 from harness.scenario.load import load_scenario, parse_scenario
 from harness.scenario.model import ReasoningPart, Scenario, SplitAt, ToolCallPart

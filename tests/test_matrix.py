@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harness.matrix.run import Matrix, run_matrix
-from harness.run.budget import Budget
+from harness.transport.budget import Budget
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ["text-plain", "retry-429-seconds", "nonstream-text"]

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import io
 
+from harness.matrix.progress import Progress
 from harness.report import progress
-from harness.report.progress import Progress
 
 
 class FakeTime:

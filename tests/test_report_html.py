@@ -16,12 +16,12 @@ import pytest
 from harness.cli.app import main
 from harness.matrix.run import Matrix
 from harness.report.html import to_html
+from harness.report.schema import report_schema
 from harness.report.writers import to_json
 from harness.run.cell import Cell, cell_from_run
 from harness.run.runner import run_scenario
 from harness.scenario.load import load_scenario
 from harness.vocab.findings import Finding
-from harness.vocab.schema import report_schema
 from tests.cdp import Browser
 from tests.checks.planted import Bugs, PlantedDriver
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.run.budget import Budget
 from harness.run.runner import Run, run_scenario
 from harness.scenario.load import load_scenario
+from harness.transport.budget import Budget
 from tests.runtime_drivers import driver
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,9 +157,9 @@ def test_a_driver_wrapper_that_raises_is_a_setup_error() -> None:
 
 def test_every_setup_code_and_adapter_hung_are_in_the_catalogue() -> None:
     from harness.checks.catalogue import CATALOGUE
-    from harness.run.setup_errors import CATALOGUE_ENTRIES
+    from harness.checks.setup_entries import SETUP_ENTRIES
 
-    for code, *_ in CATALOGUE_ENTRIES:
+    for code, *_ in SETUP_ENTRIES:
         assert code in CATALOGUE
         assert CATALOGUE[code].advice
 

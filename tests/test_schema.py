@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 import harness.vocab.schema
+from harness.report.schema import scenario_schema, schema_text, transcript_schema, write_schemas
 from harness.vocab.events import (
     ErrorEvent,
     FinishEvent,
@@ -21,14 +22,7 @@ from harness.vocab.events import (
     Transcript,
     UsageEvent,
 )
-from harness.vocab.schema import (
-    SchemaName,
-    scenario_schema,
-    schema_path,
-    schema_text,
-    transcript_schema,
-    write_schemas,
-)
+from harness.vocab.schema import SchemaName, schema_path
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))

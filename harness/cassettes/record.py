@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from harness.cassettes.format import load_cassette, write_cassette
 from harness.cassettes.model import (
@@ -35,8 +35,11 @@ from harness.cassettes.model import (
 )
 from harness.cassettes.modes import RecordMode
 from harness.cassettes.redact import Redactor
-from harness.run.clock import Clock
+from harness.transport.clock import Clock
 from harness.transport.core import Replay
+
+if TYPE_CHECKING:
+    from harness.dialects.script import Exchange
 
 __all__ = ["RecordMode", "Recorder", "recording"]
 
@@ -149,6 +152,21 @@ class Recorder:
         with self._lock:
             self._pending.append(pending)
         return pending
+
+    def start(
+        self, method: str, uri: str, headers: tuple[tuple[str, str], ...], body: bytes
+    ) -> Pending:
+        """:meth:`begin`, for the recording transport (which knows no cassette model)."""
+        return self.begin(RecordedRequest(method, uri, headers, body))
+
+    def played(self, method: str, url: str) -> Exchange | None:
+        """:meth:`playback`, as the exchange the recording transport serves."""
+        interaction = self.playback(method, url)
+        if interaction is None:
+            return None
+        from harness.cassettes.replay import exchange_for
+
+        return exchange_for(interaction, timing=False)
 
     def discard(self, pending: Pending) -> None:
         """The request failed before any response (a connect error): record nothing."""

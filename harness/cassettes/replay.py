@@ -30,8 +30,8 @@ from harness.cassettes.patterns import is_secret_param
 from harness.cassettes.wire import decoded_body, is_sse, sse_blocks
 from harness.dialects.chunking import chunk_events
 from harness.dialects.script import Chunk, Exchange, HttpDate, Script
-from harness.run.clock import Clock
 from harness.scenario.model import Chunking, Scenario
+from harness.transport.clock import Clock
 from harness.transport.core import Replay
 
 __all__ = ["cassette_replay", "cassette_script", "exchange_for", "script_cassette"]

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["Check", "CheckResult", "default_checks"]
 

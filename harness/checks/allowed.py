@@ -65,8 +65,7 @@ def declared_budget(scenario: Scenario, contract: Contract) -> Scenario:
         should = next((v for k, v in error.headers.items() if k.lower() == "x-should-retry"), None)
         if not (should == "true" or (should is None and error.status in rules.statuses)):
             return scenario
-    from harness.fuzz.faults import Faults
-    from harness.fuzz.strategies import expect_for
+    from harness.scenario.outcome import Faults, expect_for
 
     reply = rest[0].reply
     plan = Faults(errors=tuple(errors), stream=reply.fault, budget=rules.max_attempts - 1)

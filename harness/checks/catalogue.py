@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.run.setup_errors import CATALOGUE_ENTRIES as SETUP_ENTRIES
+from harness.checks.setup_entries import SETUP_ENTRIES
+from harness.vocab.codes import Code
 from harness.vocab.findings import Severity
 
 __all__ = ["CATALOGUE", "Entry", "explain", "render_markdown"]
@@ -15,7 +16,7 @@ __all__ = ["CATALOGUE", "Entry", "explain", "render_markdown"]
 
 @dataclass(frozen=True)
 class Entry:
-    code: str
+    code: Code
     severity: Severity
     check: str
     title: str
@@ -33,7 +34,7 @@ _E = Entry
 _ENTRIES = [
     # --- retries and backoff -------------------------------------------------------------
     _E(
-        "retry-after-ignored",
+        Code.RETRY_AFTER_IGNORED,
         "error",
         "invariant:retries / expectations",
         "The adapter retried sooner than the server's Retry-After said.",
@@ -45,7 +46,7 @@ _ENTRIES = [
         "error instead of retrying early.",
     ),
     _E(
-        "retry-without-backoff",
+        Code.RETRY_WITHOUT_BACKOFF,
         "error",
         "invariant:retries",
         "The adapter retried a 429/5xx immediately, without backing off.",
@@ -55,7 +56,7 @@ _ENTRIES = [
         "Use exponential backoff with jitter (e.g. 0.5 s doubling, capped) between attempts.",
     ),
     _E(
-        "retry-storm",
+        Code.RETRY_STORM,
         "error",
         "invariant:retries",
         "The adapter sent more requests for one call than the retry policy allows.",
@@ -64,7 +65,7 @@ _ENTRIES = [
         "Cap the number of attempts and surface the last error as a typed exception.",
     ),
     _E(
-        "non-retryable-retried",
+        Code.NON_RETRYABLE_RETRIED,
         "error",
         "invariant:retries / expectations",
         "The adapter retried an error that is final (400, 404, 422, or 401 after a refresh), or "
@@ -76,7 +77,7 @@ _ENTRIES = [
         "Retry only 408, 409, 429 and 5xx (and 401 once after refreshing a token).",
     ),
     _E(
-        "retry-missing",
+        Code.RETRY_MISSING,
         "error",
         "expectations",
         "The adapter gave up although the server recovered on a later attempt.",
@@ -85,7 +86,7 @@ _ENTRIES = [
         "Retry transient statuses with backoff, honouring Retry-After.",
     ),
     _E(
-        "extra-requests",
+        Code.EXTRA_REQUESTS,
         "error",
         "expectations / invariant:replay",
         "More requests reached the server than the scenario's wire (and the adapter's "
@@ -100,7 +101,7 @@ _ENTRIES = [
         "the adapter's contract (RetryRules.empty_reply / broken_stream) so the replay serves it.",
     ),
     _E(
-        "output-repeated-after-retry",
+        Code.OUTPUT_REPEATED_AFTER_RETRY,
         "error",
         "expectations",
         "Text from a failed attempt is repeated in the output after a retry.",
@@ -110,7 +111,7 @@ _ENTRIES = [
     ),
     # --- streams that end wrong ------------------------------------------------------------
     _E(
-        "truncated-stream-accepted",
+        Code.TRUNCATED_STREAM_ACCEPTED,
         "error",
         "expectations",
         "A stream that ended without a finish (or was cut) was reported as a normal reply.",
@@ -121,7 +122,7 @@ _ENTRIES = [
         "without it.",
     ),
     _E(
-        "empty-stream-accepted",
+        Code.EMPTY_STREAM_ACCEPTED,
         "error",
         "expectations",
         "An empty 200 stream (no bytes, or only the terminator) was reported as a reply.",
@@ -130,7 +131,7 @@ _ENTRIES = [
         "Treat a stream with no finish as an error (many adapters retry it once).",
     ),
     _E(
-        "stream-error-swallowed",
+        Code.STREAM_ERROR_SWALLOWED,
         "error",
         "expectations",
         "An error payload inside a 200 stream was not surfaced as an error.",
@@ -139,7 +140,7 @@ _ENTRIES = [
         "Check every event for an error object and raise the matching typed error.",
     ),
     _E(
-        "malformed-event-accepted",
+        Code.MALFORMED_EVENT_ACCEPTED,
         "error",
         "expectations",
         "An event whose data is not valid JSON was skipped silently.",
@@ -148,7 +149,7 @@ _ENTRIES = [
         "Raise a protocol error on an undecodable event (or retry the request).",
     ),
     _E(
-        "stall-not-detected",
+        Code.STALL_NOT_DETECTED,
         "error",
         "expectations",
         "A stream that stopped sending was reported as complete.",
@@ -157,7 +158,7 @@ _ENTRIES = [
         "Use a read timeout and surface it as a typed timeout error.",
     ),
     _E(
-        "error-swallowed",
+        Code.ERROR_SWALLOWED,
         "error",
         "expectations",
         "The wire says the call failed, but the adapter reported success.",
@@ -165,7 +166,7 @@ _ENTRIES = [
         "Raise (or return) a typed error for this failure.",
     ),
     _E(
-        "failed-run-reported-as-success",
+        Code.FAILED_RUN_REPORTED_AS_SUCCESS,
         "error",
         "expectations",
         "A run/response that ended `failed` was reported as a normal reply.",
@@ -174,7 +175,7 @@ _ENTRIES = [
         "Map the failed status to a typed error that carries last_error.code and message.",
     ),
     _E(
-        "incomplete-reported-as-success",
+        Code.INCOMPLETE_REPORTED_AS_SUCCESS,
         "error",
         "expectations",
         "A response that ended `incomplete` was reported as a normal stop.",
@@ -183,7 +184,7 @@ _ENTRIES = [
         "Map incomplete_details.reason to finish `length` or `content_filter`.",
     ),
     _E(
-        "incomplete-reported-as-generic-error",
+        Code.INCOMPLETE_REPORTED_AS_GENERIC_ERROR,
         "error",
         "expectations",
         "A response that ended `incomplete` was raised as a generic error.",
@@ -192,7 +193,7 @@ _ENTRIES = [
         "Yield the text and finish with reason `length` (or `content_filter`).",
     ),
     _E(
-        "no-terminal-event",
+        Code.NO_TERMINAL_EVENT,
         "error",
         "invariant:terminal",
         "The adapter's output ended with neither a finish nor an error.",
@@ -201,7 +202,7 @@ _ENTRIES = [
         "Always yield a final event: the finish reason, or raise.",
     ),
     _E(
-        "multiple-terminal-events",
+        Code.MULTIPLE_TERMINAL_EVENTS,
         "error",
         "invariant:terminal",
         "The adapter yielded more than one finish/error.",
@@ -209,7 +210,7 @@ _ENTRIES = [
         "Emit the finish once, after all content and tool calls.",
     ),
     _E(
-        "events-after-terminal",
+        Code.EVENTS_AFTER_TERMINAL,
         "error",
         "invariant:terminal",
         "Events came after the finish or error.",
@@ -217,7 +218,7 @@ _ENTRIES = [
         "Emit usage and tool calls before the finish event.",
     ),
     _E(
-        "unexpected-error",
+        Code.UNEXPECTED_ERROR,
         "error",
         "expectations",
         "The adapter raised on a wire that ends normally.",
@@ -225,7 +226,7 @@ _ENTRIES = [
         "Read the exception in 'actual': usually a parsing assumption that this wire breaks.",
     ),
     _E(
-        "error-kind-mismatch",
+        Code.ERROR_KIND_MISMATCH,
         "error",
         "expectations",
         "The adapter raised the wrong kind of error (e.g. a rate limit as a connection error).",
@@ -234,7 +235,7 @@ _ENTRIES = [
         "Map the HTTP status / provider error type to the matching typed exception.",
     ),
     _E(
-        "transport-error-leaked",
+        Code.TRANSPORT_ERROR_LEAKED,
         "error",
         "invariant:typed-errors",
         "A raw httpx/httpcore exception escaped the adapter.",
@@ -244,7 +245,7 @@ _ENTRIES = [
     ),
     # --- content ---------------------------------------------------------------------------
     _E(
-        "text-mismatch",
+        Code.TEXT_MISMATCH,
         "error",
         "expectations",
         "The text the adapter yielded differs from what the server sent.",
@@ -252,7 +253,7 @@ _ENTRIES = [
         "Compare 'expected' and 'actual' at the character shown in 'where'.",
     ),
     _E(
-        "reasoning-mismatch",
+        Code.REASONING_MISMATCH,
         "error",
         "expectations",
         "The reasoning text differs from what the server sent.",
@@ -260,7 +261,7 @@ _ENTRIES = [
         "Pass reasoning/thinking deltas through unchanged.",
     ),
     _E(
-        "sse-data-without-space-dropped",
+        Code.SSE_DATA_WITHOUT_SPACE_DROPPED,
         "error",
         "expectations",
         "Events written as `data:x` (no space after the colon) were lost.",
@@ -269,7 +270,7 @@ _ENTRIES = [
         "Strip one optional space after the colon, as the spec says.",
     ),
     _E(
-        "sse-line-split-on-unicode-separator",
+        Code.SSE_LINE_SPLIT_ON_UNICODE_SEPARATOR,
         "error",
         "expectations",
         "Text containing U+2028/U+2029/U+0085 was split or lost.",
@@ -278,7 +279,7 @@ _ENTRIES = [
         "Split on CR/LF only (e.g. iterate bytes, or use an SSE decoder that follows the spec).",
     ),
     _E(
-        "rechunk-changed-output",
+        Code.RECHUNK_CHANGED_OUTPUT,
         "error",
         "invariant:rechunk",
         "The same response bytes, cut into other reads, gave a different output.",
@@ -291,7 +292,7 @@ _ENTRIES = [
         "JSON document; `harness run --rechunk` replays the split points the finding names.",
     ),
     _E(
-        "tool-call-dropped",
+        Code.TOOL_CALL_DROPPED,
         "error",
         "expectations",
         "A tool call the server sent never reached the caller.",
@@ -300,7 +301,7 @@ _ENTRIES = [
         "Accumulate tool-call deltas by index/block and emit every call.",
     ),
     _E(
-        "tool-call-mismatch",
+        Code.TOOL_CALL_MISMATCH,
         "error",
         "expectations",
         "A tool call's name, arguments or id differ from what the server sent.",
@@ -308,7 +309,7 @@ _ENTRIES = [
         "Key accumulated fragments by the call's index; keep the id from the first fragment.",
     ),
     _E(
-        "tool-call-extra",
+        Code.TOOL_CALL_EXTRA,
         "error",
         "expectations",
         "The adapter yielded a tool call the server never sent.",
@@ -316,7 +317,7 @@ _ENTRIES = [
         "Only the first fragment of a call carries id and name; later ones extend it.",
     ),
     _E(
-        "tool-args-invalid",
+        Code.TOOL_ARGS_INVALID,
         "error",
         "invariant:tool-calls",
         "Tool-call arguments are not a JSON object.",
@@ -324,7 +325,7 @@ _ENTRIES = [
         "Parse the joined argument text once, after the last fragment.",
     ),
     _E(
-        "tool-args-fragment-lost",
+        Code.TOOL_ARGS_FRAGMENT_LOST,
         "error",
         "invariant:tool-calls",
         "Tool-call arguments are missing a fragment the server sent.",
@@ -333,7 +334,7 @@ _ENTRIES = [
         "Append every fragment, and finalize calls only after the stream's finish.",
     ),
     _E(
-        "tool-call-id-missing",
+        Code.TOOL_CALL_ID_MISSING,
         "error",
         "invariant:tool-calls",
         "A tool call has no id.",
@@ -341,7 +342,7 @@ _ENTRIES = [
         "Keep the id from the call's first fragment.",
     ),
     _E(
-        "tool-call-id-duplicate",
+        Code.TOOL_CALL_ID_DUPLICATE,
         "error",
         "invariant:tool-calls",
         "Two tool calls share an id.",
@@ -349,7 +350,7 @@ _ENTRIES = [
         "Key calls by index; do not copy the id of one call to the next.",
     ),
     _E(
-        "usage-missing",
+        Code.USAGE_MISSING,
         "error",
         "expectations",
         "The server reported usage; the adapter passed none on.",
@@ -358,7 +359,7 @@ _ENTRIES = [
         "Read usage from the chunk that carries it, even when it has no choices.",
     ),
     _E(
-        "usage-wrong",
+        Code.USAGE_WRONG,
         "error",
         "expectations / invariant:usage",
         "Reported usage differs from what the server sent.",
@@ -366,7 +367,7 @@ _ENTRIES = [
         "Report the server's prompt/completion (input/output) tokens.",
     ),
     _E(
-        "usage-repeated",
+        Code.USAGE_REPEATED,
         "error",
         "invariant:usage",
         "Usage was reported more than once.",
@@ -374,7 +375,7 @@ _ENTRIES = [
         "Report usage once, at the end of the reply.",
     ),
     _E(
-        "usage-negative",
+        Code.USAGE_NEGATIVE,
         "error",
         "invariant:usage",
         "A token count is negative.",
@@ -383,7 +384,7 @@ _ENTRIES = [
         "Check the arithmetic that derives the count.",
     ),
     _E(
-        "finish-mismatch",
+        Code.FINISH_MISMATCH,
         "error",
         "expectations",
         "The finish reason differs from what the server sent.",
@@ -393,7 +394,7 @@ _ENTRIES = [
     ),
     # --- the adapter's declared contract -------------------------------------------------
     _E(
-        "error-type-undeclared",
+        Code.ERROR_TYPE_UNDECLARED,
         "error",
         "contract:errors",
         "An exception of a type the adapter's contract does not declare reached the caller.",
@@ -404,7 +405,7 @@ _ENTRIES = [
         "the contract if callers are meant to catch it.",
     ),
     _E(
-        "throttling-type-mismatch",
+        Code.THROTTLING_TYPE_MISMATCH,
         "error",
         "contract:errors",
         "A rate limit (HTTP 429) reached the caller as another type than the declared "
@@ -417,7 +418,7 @@ _ENTRIES = [
     ),
     # --- protocol flow ---------------------------------------------------------------------
     _E(
-        "request-mismatch",
+        Code.REQUEST_MISMATCH,
         "error",
         "invariant:replay",
         "The adapter sent a request the scenario does not allow (path, method, order, query).",
@@ -425,7 +426,7 @@ _ENTRIES = [
         "Compare the request in 'actual' with the expected exchange it names.",
     ),
     _E(
-        "stream-not-closed",
+        Code.STREAM_NOT_CLOSED,
         "warning",
         "invariant:replay",
         "A response stream was neither read to the end nor closed.",
@@ -433,7 +434,7 @@ _ENTRIES = [
         "Close (or exhaust) the response, also on early exit and on error.",
     ),
     _E(
-        "task-leaked",
+        Code.TASK_LEAKED,
         "warning",
         "invariant:replay",
         "The adapter left asyncio tasks running after its call returned.",
@@ -445,7 +446,7 @@ _ENTRIES = [
     ),
     # --- wire options and stream shapes (issue 16) ------------------------------------------
     _E(
-        "sse-multiline-data-mishandled",
+        Code.SSE_MULTILINE_DATA_MISHANDLED,
         "error",
         "expectations",
         "The adapter failed on an event whose data spans several data: lines.",
@@ -455,7 +456,7 @@ _ENTRIES = [
         "with \\n before parsing; never parse a single data: line on its own.",
     ),
     _E(
-        "sse-extra-fields-mishandled",
+        Code.SSE_EXTRA_FIELDS_MISHANDLED,
         "error",
         "expectations",
         "The adapter failed on id:, retry: or colon-less fields in an event.",
@@ -465,7 +466,7 @@ _ENTRIES = [
         "of a block starts with data: or event:.",
     ),
     _E(
-        "sse-unknown-event-mishandled",
+        Code.SSE_UNKNOWN_EVENT_MISHANDLED,
         "error",
         "expectations",
         "The adapter failed on an event of a type it does not know.",
@@ -475,7 +476,7 @@ _ENTRIES = [
         "Ignore events whose type you do not handle (log them at debug level at most).",
     ),
     _E(
-        "sse-comment-mishandled",
+        Code.SSE_COMMENT_MISHANDLED,
         "error",
         "expectations",
         "The adapter failed on a comment line (a keep-alive, or one inside an event).",
@@ -485,7 +486,7 @@ _ENTRIES = [
         "the end of an event.",
     ),
     _E(
-        "sse-bom-mishandled",
+        Code.SSE_BOM_MISHANDLED,
         "error",
         "expectations",
         "The adapter lost or failed on the first event of a stream that starts with a BOM.",
@@ -494,7 +495,7 @@ _ENTRIES = [
         "Strip a leading U+FEFF from the first chunk of the stream (only there).",
     ),
     _E(
-        "sse-unterminated-event-dispatched",
+        Code.SSE_UNTERMINATED_EVENT_DISPATCHED,
         "error",
         "expectations",
         "The adapter acted on a final event that was not terminated by a blank line.",
@@ -503,7 +504,7 @@ _ENTRIES = [
         "Dispatch events only on a blank line; at EOF drop whatever is pending.",
     ),
     _E(
-        "sse-line-ending-mishandled",
+        Code.SSE_LINE_ENDING_MISHANDLED,
         "error",
         "expectations",
         "The adapter failed on CR or CRLF line endings.",
@@ -512,7 +513,7 @@ _ENTRIES = [
         "Split lines on CRLF, LF and CR (and only those: never on U+2028 or U+0085).",
     ),
     _E(
-        "sse-crlf-split-mishandled",
+        Code.SSE_CRLF_SPLIT_MISHANDLED,
         "error",
         "expectations",
         "The adapter failed when a CRLF line end was split across two reads.",
@@ -522,7 +523,7 @@ _ENTRIES = [
         "After a read ending in CR, skip one LF at the start of the next read.",
     ),
     _E(
-        "tool-call-index-reused-mishandled",
+        Code.TOOL_CALL_INDEX_REUSED_MISHANDLED,
         "error",
         "expectations",
         "The adapter merged or lost parallel tool calls that all carry index 0.",
@@ -531,7 +532,7 @@ _ENTRIES = [
         "Key streamed tool calls by id when one is given (by index only when it is not).",
     ),
     _E(
-        "chat-role-only-chunk-mishandled",
+        Code.CHAT_ROLE_ONLY_CHUNK_MISHANDLED,
         "error",
         "expectations",
         "The adapter failed on a first chunk that carries only the role.",
@@ -539,7 +540,7 @@ _ENTRIES = [
         "Treat a missing content key like content null.",
     ),
     _E(
-        "chat-empty-delta-mishandled",
+        Code.CHAT_EMPTY_DELTA_MISHANDLED,
         "error",
         "expectations",
         'The adapter failed on content "" or content null deltas.',
@@ -548,7 +549,7 @@ _ENTRIES = [
         "Skip empty and null content; never index into it or yield it.",
     ),
     _E(
-        "ping-event-mishandled",
+        Code.PING_EVENT_MISHANDLED,
         "error",
         "expectations",
         "The adapter failed on Anthropic ping events between content blocks or deltas.",
@@ -557,7 +558,7 @@ _ENTRIES = [
         "Ignore ping events wherever they arrive; never tie them to a block's position.",
     ),
     _E(
-        "tool-args-done-ignored",
+        Code.TOOL_ARGS_DONE_IGNORED,
         "error",
         "expectations",
         "The adapter lost a function call's arguments that came with no delta events.",
@@ -567,7 +568,7 @@ _ENTRIES = [
         "Take a call's arguments from its done event (the deltas are only a preview).",
     ),
     _E(
-        "chat-function-call-mishandled",
+        Code.CHAT_FUNCTION_CALL_MISHANDLED,
         "error",
         "expectations",
         "The adapter lost or misread a legacy function_call (the pre-tools call).",
@@ -578,7 +579,7 @@ _ENTRIES = [
         "finish_reason function_call to a tool-call finish.",
     ),
     _E(
-        "chat-choices-interleaved",
+        Code.CHAT_CHOICES_INTERLEAVED,
         "error",
         "expectations",
         "The adapter mixed up the choices of a reply with several (n > 1).",
@@ -588,7 +589,7 @@ _ENTRIES = [
         "adapter that supports one choice only declares multiple_choices=False.",
     ),
     _E(
-        "refusal-dropped",
+        Code.REFUSAL_DROPPED,
         "error",
         "expectations",
         "The model's refusal never reached the caller.",
@@ -598,7 +599,7 @@ _ENTRIES = [
         "Pass delta.refusal / message.refusal on, as a refusal the caller can tell apart.",
     ),
     _E(
-        "refusal-as-text",
+        Code.REFUSAL_AS_TEXT,
         "error",
         "expectations",
         "The model's refusal reached the caller as ordinary assistant text.",
@@ -607,7 +608,7 @@ _ENTRIES = [
         "Keep refusal apart from content (a refusal field, event or typed outcome).",
     ),
     _E(
-        "refusal-mismatch",
+        Code.REFUSAL_MISMATCH,
         "error",
         "expectations",
         "The refusal the adapter passed on differs from what the server sent.",
@@ -615,7 +616,7 @@ _ENTRIES = [
         "Concatenate delta.refusal pieces in order; do not trim or re-join them.",
     ),
     _E(
-        "empty-text-event",
+        Code.EMPTY_TEXT_EVENT,
         "error",
         "invariant:empty-text",
         "The adapter yielded an empty text event to its caller.",
@@ -624,7 +625,7 @@ _ENTRIES = [
         "Yield text events only for non-empty text.",
     ),
     _E(
-        "tool-args-not-joined",
+        Code.TOOL_ARGS_NOT_JOINED,
         "error",
         "invariant:tool-args",
         "A tool call's arguments are not the concatenation of its own fragments.",
@@ -633,7 +634,7 @@ _ENTRIES = [
         "Accumulate fragments per call (by id, else index) and parse once, after the call ends.",
     ),
     _E(
-        "retry-wait-unbounded",
+        Code.RETRY_WAIT_UNBOUNDED,
         "error",
         "invariant:max-wait",
         "The adapter slept through a Retry-After far beyond any sane cap.",
@@ -643,7 +644,7 @@ _ENTRIES = [
         "how long the server asked to wait.",
     ),
     _E(
-        "transcript-schema",
+        Code.TRANSCRIPT_SCHEMA,
         "error",
         "schema",
         "The normalized transcript does not match transcript.schema.json.",
@@ -654,6 +655,7 @@ _ENTRIES = [
 
 _ENTRIES += [_E(*entry) for entry in SETUP_ENTRIES]  # setup-* codes and adapter-hung
 CATALOGUE: dict[str, Entry] = {e.code: e for e in _ENTRIES}
+"""Every :class:`~harness.vocab.codes.Code`, explained (a test keeps the two equal)."""
 
 
 def explain(code: str) -> str:

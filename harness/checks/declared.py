@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness.checks import named
+from harness.vocab.codes import Code
 from harness.vocab.events import ErrorEvent
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["DECLARED_ERRORS"]
 
@@ -40,7 +41,7 @@ def DECLARED_ERRORS(run: Run) -> list[Finding]:
     if throttled and taxonomy.throttling and got not in taxonomy.throttling:
         return [
             Finding(
-                code="throttling-type-mismatch",
+                code=Code.THROTTLING_TYPE_MISMATCH,
                 check="contract:errors",
                 message=f"a rate limit reached the caller as {last.type}; the adapter "
                 f"declares that throttling surfaces as {' or '.join(taxonomy.throttling)}",
@@ -53,7 +54,7 @@ def DECLARED_ERRORS(run: Run) -> list[Finding]:
     if got is None:
         return [
             Finding(
-                code="error-type-undeclared",
+                code=Code.ERROR_TYPE_UNDECLARED,
                 check="contract:errors",
                 message=f"{last.type} reached the caller; it is none of the error types the "
                 "adapter declares, so a caller catching those misses it",

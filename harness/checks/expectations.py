@@ -23,11 +23,12 @@ from harness.scenario.model import (
     ReplyAttempt,
     Scenario,
 )
+from harness.vocab.codes import Code
 from harness.vocab.events import ErrorEvent, FinishEvent, RequestRecord, Transcript
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["EXPECTATIONS", "silent_failure_code"]
 
@@ -81,7 +82,7 @@ def _terminal(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
                 return []
             return [
                 Finding(
-                    code="error-kind-mismatch",
+                    code=Code.ERROR_KIND_MISMATCH,
                     check="expectations",
                     message=f"the adapter raised a {last.error} error where the wire says "
                     f"{expect.error} ({last.type}: {last.message[:120]})",
@@ -108,7 +109,9 @@ def _terminal(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
         incomplete = bool(replies) and replies[-1].outcome == "incomplete"
         return [
             Finding(
-                code="incomplete-reported-as-generic-error" if incomplete else "unexpected-error",
+                code=Code.INCOMPLETE_REPORTED_AS_GENERIC_ERROR
+                if incomplete
+                else Code.UNEXPECTED_ERROR,
                 check="expectations",
                 message=f"the adapter raised {last.type} ({last.error}) on a wire that "
                 f"ends normally: {last.message[:160]}",
@@ -120,7 +123,7 @@ def _terminal(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
     if expect.finish is not None and isinstance(last, FinishEvent) and last.reason != expect.finish:
         return [
             Finding(
-                code="finish-mismatch",
+                code=Code.FINISH_MISMATCH,
                 check="expectations",
                 message=f"finish reason {last.reason!r} (raw {last.raw!r}), "
                 f"expected {expect.finish!r}",
@@ -139,20 +142,20 @@ def silent_failure_code(scenario: Scenario) -> str:
     if last is not None and last.fault is not None:
         fault = last.fault
         if fault.empty or fault.terminator_only:
-            return "empty-stream-accepted"
+            return Code.EMPTY_STREAM_ACCEPTED
         if fault.truncate_after is not None or fault.cut_after is not None:
-            return "truncated-stream-accepted"
+            return Code.TRUNCATED_STREAM_ACCEPTED
         if fault.error_payload is not None:
-            return "stream-error-swallowed"
+            return Code.STREAM_ERROR_SWALLOWED
         if fault.malformed_at is not None:
-            return "malformed-event-accepted"
+            return Code.MALFORMED_EVENT_ACCEPTED
         if fault.stall_after is not None:
-            return "stall-not-detected"
+            return Code.STALL_NOT_DETECTED
     if last is not None and last.outcome == "failed":
-        return "failed-run-reported-as-success"
+        return Code.FAILED_RUN_REPORTED_AS_SUCCESS
     if last is not None and last.outcome == "incomplete":
-        return "incomplete-reported-as-success"
-    return "error-swallowed"
+        return Code.INCOMPLETE_REPORTED_AS_SUCCESS
+    return Code.ERROR_SWALLOWED
 
 
 def _text(
@@ -190,14 +193,14 @@ _LINE_SEPARATORS = ("\u2028", "\u2029", "\x85")
 def _text_code(scenario: Scenario, field: str, expected: str, actual: str, repeated: bool) -> str:
     """The most specific code the scenario's wire features explain."""
     if repeated:
-        return "output-repeated-after-retry"
+        return Code.OUTPUT_REPEATED_AFTER_RETRY
     if field == "reasoning":
-        return "reasoning-mismatch"
+        return Code.REASONING_MISMATCH
     if any(not r.wire.data_space for r in scenario.replies()):
-        return "sse-data-without-space-dropped"
+        return Code.SSE_DATA_WITHOUT_SPACE_DROPPED
     if any(sep in expected for sep in _LINE_SEPARATORS) and actual != expected:
-        return "sse-line-split-on-unicode-separator"
-    return "text-mismatch"
+        return Code.SSE_LINE_SPLIT_ON_UNICODE_SEPARATOR
+    return Code.TEXT_MISMATCH
 
 
 def _tool_calls(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
@@ -210,7 +213,7 @@ def _tool_calls(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
         if i >= len(actual):
             found.append(
                 Finding(
-                    code="tool-call-dropped",
+                    code=Code.TOOL_CALL_DROPPED,
                     check="expectations",
                     message=f"tool call {i} ({want.name}) sent by the server never reached "
                     f"the caller ({len(actual)} of {len(expected)} calls came through)",
@@ -233,7 +236,7 @@ def _tool_calls(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
         if problems:
             found.append(
                 Finding(
-                    code="tool-call-mismatch",
+                    code=Code.TOOL_CALL_MISMATCH,
                     check="expectations",
                     message=f"tool call {i} differs in {', '.join(problems)}",
                     expected=want.model_dump(exclude_none=True),
@@ -244,7 +247,7 @@ def _tool_calls(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
     for i in range(len(expected), len(actual)):
         found.append(
             Finding(
-                code="tool-call-extra",
+                code=Code.TOOL_CALL_EXTRA,
                 check="expectations",
                 message=f"the adapter yielded tool call {i} ({actual[i].name}) that the "
                 "server never sent",
@@ -264,7 +267,7 @@ def _usage(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
     if not usages:
         return [
             Finding(
-                code="usage-missing",
+                code=Code.USAGE_MISSING,
                 check="expectations",
                 message="the server reported token usage; the adapter passed none on",
                 expected=want.model_dump(),
@@ -276,7 +279,7 @@ def _usage(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
     if (got.input, got.output) != (want.input, want.output):
         return [
             Finding(
-                code="usage-wrong",
+                code=Code.USAGE_WRONG,
                 check="expectations",
                 message="reported usage differs from what the server sent",
                 expected=want.model_dump(),
@@ -297,11 +300,11 @@ def _requests(
     resent = contract.repeats(scenario)  # re-sends the contract declares: served again
     if expect.requests is not None and not expect.requests <= n <= expect.requests + resent:
         if n > expect.requests and expect.error in NON_RETRYABLE:
-            code, why = "non-retryable-retried", f"a {expect.error} error is final"
+            code, why = Code.NON_RETRYABLE_RETRIED, f"a {expect.error} error is final"
         elif n > expect.requests:
-            code, why = "extra-requests", "more requests than the wire calls for"
+            code, why = Code.EXTRA_REQUESTS, "more requests than the wire calls for"
         else:
-            code, why = "retry-missing", "the adapter gave up before the server recovered"
+            code, why = Code.RETRY_MISSING, "the adapter gave up before the server recovered"
         found.append(
             Finding(
                 code=code,
@@ -322,7 +325,7 @@ def _requests(
         if waited + 1e-3 < min_wait:
             found.append(
                 Finding(
-                    code="retry-after-ignored",
+                    code=Code.RETRY_AFTER_IGNORED,
                     check="expectations",
                     message=f"the adapter waited {waited:.3f} s in all between its first and "
                     f"last request; the server asked for at least {min_wait:g} s"
@@ -353,7 +356,7 @@ def _sent(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
         if i >= len(t.requests):
             found.append(
                 Finding(
-                    code="request-mismatch",
+                    code=Code.REQUEST_MISMATCH,
                     check="expectations",
                     message=f"request {i + 1} never came: the adapter sent {len(t.requests)}",
                     expected=want.model_dump(exclude_defaults=True),
@@ -367,7 +370,7 @@ def _sent(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
             req = t.requests[i]
             found.append(
                 Finding(
-                    code="request-mismatch",
+                    code=Code.REQUEST_MISMATCH,
                     check="expectations",
                     message=f"request {i + 1} ({req.method} {req.path}): " + "; ".join(problems),
                     expected=want.model_dump(exclude_defaults=True),

@@ -18,14 +18,16 @@ from typing import TYPE_CHECKING
 
 from harness.checks import Check, named
 from harness.checks.wire import WIRE_INVARIANTS as WIRE
-from harness.dialects.script import Exchange, HttpDate
+from harness.dialects.script import Exchange
 from harness.drivers.contract import PROTOCOL_FINAL, PROTOCOL_RETRYABLE
 from harness.scenario.model import ToolCallPart
+from harness.transport.core import retry_after
+from harness.vocab.codes import Code
 from harness.vocab.events import ErrorEvent, FinishEvent, RequestRecord, ToolCallEvent
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["INVARIANTS", "RetryPolicy", "retry_after_seconds"]
 
@@ -57,7 +59,7 @@ def terminal(run: Run) -> list[Finding]:
     if not ends:
         return [
             Finding(
-                code="no-terminal-event",
+                code=Code.NO_TERMINAL_EVENT,
                 check="invariant:terminal",
                 message="the adapter's output ended with neither a finish nor an error: "
                 "the caller cannot tell a complete reply from a cut one",
@@ -70,7 +72,7 @@ def terminal(run: Run) -> list[Finding]:
     if len(ends) > 1:
         found.append(
             Finding(
-                code="multiple-terminal-events",
+                code=Code.MULTIPLE_TERMINAL_EVENTS,
                 check="invariant:terminal",
                 message=f"{len(ends)} terminal events; exactly one is allowed",
                 expected=1,
@@ -81,7 +83,7 @@ def terminal(run: Run) -> list[Finding]:
     if ends[-1] != len(events) - 1:
         found.append(
             Finding(
-                code="events-after-terminal",
+                code=Code.EVENTS_AFTER_TERMINAL,
                 check="invariant:terminal",
                 message="events came after the terminal event",
                 expected="terminal event last",
@@ -109,7 +111,7 @@ def tool_calls(run: Run) -> list[Finding]:
         if not call.id and not legacy:
             found.append(
                 Finding(
-                    code="tool-call-id-missing",
+                    code=Code.TOOL_CALL_ID_MISSING,
                     check="invariant:tool-calls",
                     message=f"tool call {i} ({call.name}) has no id: a tool result cannot "
                     "be matched to it",
@@ -121,7 +123,7 @@ def tool_calls(run: Run) -> list[Finding]:
         elif call.id in seen:
             found.append(
                 Finding(
-                    code="tool-call-id-duplicate",
+                    code=Code.TOOL_CALL_ID_DUPLICATE,
                     check="invariant:tool-calls",
                     message=f"tool call id {call.id!r} is used twice",
                     expected="unique ids",
@@ -149,7 +151,7 @@ def _bad_arguments(call: ToolCallEvent, sent: list[str], where: str) -> Finding:
     lost = any(_is_lossy_copy(raw, text) for text in sent if _parses(text))
     if lost:
         return Finding(
-            code="tool-args-fragment-lost",
+            code=Code.TOOL_ARGS_FRAGMENT_LOST,
             check="invariant:tool-calls",
             message=f"the arguments of {call.name} are missing pieces the server sent: "
             "a streamed fragment was dropped",
@@ -158,7 +160,7 @@ def _bad_arguments(call: ToolCallEvent, sent: list[str], where: str) -> Finding:
             where=where,
         )
     return Finding(
-        code="tool-args-invalid",
+        code=Code.TOOL_ARGS_INVALID,
         check="invariant:tool-calls",
         message=f"the arguments of {call.name} are not a JSON object",
         expected="a JSON object",
@@ -192,7 +194,7 @@ def usage(run: Run) -> list[Finding]:
     if len(usages) > 1:
         found.append(
             Finding(
-                code="usage-repeated",
+                code=Code.USAGE_REPEATED,
                 check="invariant:usage",
                 message=f"usage was reported {len(usages)} times; a caller summing it "
                 "would over-count",
@@ -205,7 +207,7 @@ def usage(run: Run) -> list[Finding]:
         if any(v is not None and v < 0 for v in (u.input, u.output)):
             found.append(
                 Finding(
-                    code="usage-negative",
+                    code=Code.USAGE_NEGATIVE,
                     check="invariant:usage",
                     message="usage has a negative token count",
                     expected=">= 0",
@@ -221,7 +223,7 @@ def usage(run: Run) -> list[Finding]:
         if (got.input, got.output) != (sent.input, sent.output):
             found.append(
                 Finding(
-                    code="usage-wrong",
+                    code=Code.USAGE_WRONG,
                     check="invariant:usage",
                     message="reported usage differs from what the server sent",
                     expected={"input": sent.input, "output": sent.output},
@@ -235,18 +237,7 @@ def usage(run: Run) -> list[Finding]:
 def retry_after_seconds(exchange: Exchange) -> float | None:
     """The wait an exchange's Retry-After / Retry-After-Ms headers ask for, in seconds
     (retry-after-ms wins when both are sent, as in the OpenAI and Anthropic SDKs)."""
-    headers = sorted(exchange.headers, key=lambda h: h[0].lower() != "retry-after-ms")
-    for name, value in headers:
-        key = name.lower()
-        if isinstance(value, HttpDate) and key == "retry-after":
-            return value.seconds
-        if isinstance(value, str) and key in ("retry-after", "retry-after-ms"):
-            try:
-                seconds = float(value)
-            except ValueError:
-                continue
-            return seconds / 1000 if key == "retry-after-ms" else seconds
-    return None
+    return retry_after(exchange, ms_first=True)
 
 
 def _served(run: Run) -> Iterator[tuple[int, RequestRecord, Exchange | None]]:
@@ -279,7 +270,7 @@ def retries(run: Run) -> list[Finding]:
             capped = f" (the adapter's cap: {cap:g} s)" if due != asked else ""
             found.append(
                 Finding(
-                    code="retry-after-ignored",
+                    code=Code.RETRY_AFTER_IGNORED,
                     check="invariant:retries",
                     message=f"after HTTP {ex.status} with Retry-After {asked:g} s{capped} the "
                     f"next request came {wait:.3f} s later",
@@ -292,7 +283,7 @@ def retries(run: Run) -> list[Finding]:
         elif asked is None and retryable and wait < rules.min_backoff:
             found.append(
                 Finding(
-                    code="retry-without-backoff",
+                    code=Code.RETRY_WITHOUT_BACKOFF,
                     check="invariant:retries",
                     message=f"after HTTP {ex.status} the adapter retried after {wait:.3f} s; "
                     f"the policy asks for at least {rules.min_backoff:g} s of backoff",
@@ -314,7 +305,7 @@ def retries(run: Run) -> list[Finding]:
             by_protocol = ex.status in PROTOCOL_FINAL or twice_401 or should == "false"
             found.append(
                 Finding(
-                    code="non-retryable-retried",
+                    code=Code.NON_RETRYABLE_RETRIED,
                     check="invariant:retries",
                     message=f"HTTP {ex.status} is final"
                     + ("" if by_protocol else " by the adapter's contract")
@@ -332,7 +323,7 @@ def retries(run: Run) -> list[Finding]:
     if attempts > rules.max_attempts:
         found.append(
             Finding(
-                code="retry-storm",
+                code=Code.RETRY_STORM,
                 check="invariant:retries",
                 message=f"{attempts} attempts for one call; the "
                 + ("policy" if rules.max_attempts >= POLICY.max_attempts else "contract")
@@ -352,7 +343,7 @@ def typed_errors(run: Run) -> list[Finding]:
     assert run.transcript is not None
     return [
         Finding(
-            code="transport-error-leaked",
+            code=Code.TRANSPORT_ERROR_LEAKED,
             check="invariant:typed-errors",
             message=f"a raw {e.type} escaped the adapter; callers cannot catch it by the "
             "adapter's error types",
@@ -372,7 +363,7 @@ def replay(run: Run) -> list[Finding]:
     where = run.scenario.where()
     found = [
         Finding(
-            code="request-mismatch",
+            code=Code.REQUEST_MISMATCH,
             check="invariant:replay",
             message=miss.splitlines()[0],
             expected=None,
@@ -384,7 +375,7 @@ def replay(run: Run) -> list[Finding]:
     if run.unclosed_streams:
         found.append(
             Finding(
-                code="stream-not-closed",
+                code=Code.STREAM_NOT_CLOSED,
                 check="invariant:replay",
                 message=f"{run.unclosed_streams} response stream(s) were neither read to the "
                 "end nor closed: the connection leaks",
@@ -397,7 +388,7 @@ def replay(run: Run) -> list[Finding]:
     if run.leaked_tasks:
         found.append(
             Finding(
-                code="task-leaked",
+                code=Code.TASK_LEAKED,
                 check="invariant:replay",
                 message=f"{len(run.leaked_tasks)} asyncio task(s) the adapter started were "
                 "still running when its call returned; they outlive the call on the "

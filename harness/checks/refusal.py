@@ -12,6 +12,7 @@ from the text, so its caller never shows it as an ordinary answer nor loses it.
 from __future__ import annotations
 
 from harness.scenario import Scenario
+from harness.vocab.codes import Code
 from harness.vocab.events import Transcript
 from harness.vocab.findings import Finding
 
@@ -25,11 +26,11 @@ def refusal_findings(scenario: Scenario, t: Transcript, where: str) -> list[Find
     if want is None or got == want:
         return []
     if want and not got and want in t.text():
-        code, why = "refusal-as-text", "came through as ordinary assistant text, unmarked"
+        code, why = Code.REFUSAL_AS_TEXT, "came through as ordinary assistant text, unmarked"
     elif want and not got:
-        code, why = "refusal-dropped", "never reached the caller"
+        code, why = Code.REFUSAL_DROPPED, "never reached the caller"
     else:
-        code, why = "refusal-mismatch", "differs from what the server sent"
+        code, why = Code.REFUSAL_MISMATCH, "differs from what the server sent"
     return [
         Finding(
             code=code,
@@ -45,9 +46,9 @@ def refusal_findings(scenario: Scenario, t: Transcript, where: str) -> list[Find
 def explained_text(scenario: Scenario, t: Transcript, found: list[Finding]) -> list[Finding]:
     """``found`` without the text mismatch a refusal passed off as text explains."""
     want = scenario.expect.refusal
-    if not want or "refusal-as-text" not in {f.code for f in found}:
+    if not want or Code.REFUSAL_AS_TEXT not in {f.code for f in found}:
         return found
     text = t.text().replace(want, "", 1)
     if text != (scenario.expect.text or ""):
         return found
-    return [f for f in found if f.code != "text-mismatch"]
+    return [f for f in found if f.code != Code.TEXT_MISMATCH]

@@ -15,10 +15,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from harness.checks import CheckResult
+from harness.vocab.codes import Code
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["EXTRA_REQUEST", "outcome_consequences", "settle"]
 
@@ -28,20 +29,24 @@ EXTRA_REQUEST = "Unexpected extra request"
 _REFUSAL_CONSEQUENCES = frozenset({"expectations", "invariant:typed-errors", "contract:errors"})
 _OUTCOME_CODES = frozenset(
     {
-        "error-kind-mismatch",
-        "unexpected-error",
-        "incomplete-reported-as-generic-error",
-        "extra-requests",
-        "retry-missing",
-        "usage-missing",
+        Code.ERROR_KIND_MISMATCH,
+        Code.UNEXPECTED_ERROR,
+        Code.INCOMPLETE_REPORTED_AS_GENERIC_ERROR,
+        Code.EXTRA_REQUESTS,
+        Code.RETRY_MISSING,
+        Code.USAGE_MISSING,
     }
 )
 """Expectation findings about how the call ended and how many requests it took: after a
 refusal, the refusal decided them."""
-_EXPLAIN_EXTRA = frozenset({"non-retryable-retried", "retry-storm"})
-_KIND_CODES = frozenset({"error-kind-mismatch"})
+_EXPLAIN_EXTRA = frozenset({Code.NON_RETRYABLE_RETRIED, Code.RETRY_STORM})
+_KIND_CODES = frozenset({Code.ERROR_KIND_MISMATCH})
 _TEXT_CODES = frozenset(
-    {"text-mismatch", "sse-data-without-space-dropped", "sse-line-split-on-unicode-separator"}
+    {
+        Code.TEXT_MISMATCH,
+        Code.SSE_DATA_WITHOUT_SPACE_DROPPED,
+        Code.SSE_LINE_SPLIT_ON_UNICODE_SEPARATOR,
+    }
 )
 """Checks whose findings only judge the outcome, which a refusal decides when the adapter's
 last request was refused."""
@@ -89,23 +94,23 @@ def outcome_consequences(findings: list[Finding], codes: set[str]) -> list[Findi
       yielded is a prefix) and the usage it never reached follow from the error, unless an
       SSE framing code names why the text went missing, which then is the cause.
     """
-    if "non-retryable-retried" in codes:
-        findings = [f for f in findings if f.code != "error-swallowed"]
-    if "unexpected-error" not in codes:
+    if Code.NON_RETRYABLE_RETRIED in codes:
+        findings = [f for f in findings if f.code != Code.ERROR_SWALLOWED]
+    if Code.UNEXPECTED_ERROR not in codes:
         return findings
-    if "retry-missing" in codes:
-        raised = [f for f in findings if f.code == "unexpected-error"]
+    if Code.RETRY_MISSING in codes:
+        raised = [f for f in findings if f.code == Code.UNEXPECTED_ERROR]
         if any(_status(f) is None for f in raised):
             # it crashed on the error answer (no HTTP status on what it raised): the crash
             # is the cause, the retry it never made follows from it
-            findings = [f for f in findings if f.code != "retry-missing"]
+            findings = [f for f in findings if f.code != Code.RETRY_MISSING]
         else:  # it raised the HTTP error it gave up on: one cause
-            findings = [f for f in findings if f.code != "unexpected-error"]
+            findings = [f for f in findings if f.code != Code.UNEXPECTED_ERROR]
     cut = [f for f in findings if f.code in _TEXT_CODES and _is_prefix(f.actual, f.expected)]
     if any(f.code.startswith("sse-") for f in cut):
-        return [f for f in findings if f.code not in ("unexpected-error", "usage-missing")]
-    dropped = {id(f) for f in cut if f.code == "text-mismatch"}
-    return [f for f in findings if id(f) not in dropped and f.code != "usage-missing"]
+        return [f for f in findings if f.code not in (Code.UNEXPECTED_ERROR, Code.USAGE_MISSING)]
+    dropped = {id(f) for f in cut if f.code == Code.TEXT_MISMATCH}
+    return [f for f in findings if id(f) not in dropped and f.code != Code.USAGE_MISSING]
 
 
 def _status(f: Finding) -> object:
@@ -124,7 +129,7 @@ def _served_all(run: Run) -> bool:
 
 
 def _is_extra(f: Finding) -> bool:
-    return f.code == "request-mismatch" and f.message.startswith(EXTRA_REQUEST)
+    return f.code == Code.REQUEST_MISMATCH and f.message.startswith(EXTRA_REQUEST)
 
 
 def _refusal_root(run: Run) -> Finding | None:
@@ -137,7 +142,7 @@ def _refusal_root(run: Run) -> Finding | None:
     allowed = len(run.script.exchanges) + run.contract.repeats(run.scenario)
     first = extras[0].splitlines()[0]
     return Finding(
-        code="extra-requests",
+        code=Code.EXTRA_REQUESTS,
         check="invariant:replay",
         message=f"the adapter sent {len(extras)} request(s) beyond the {allowed} the script "
         f"and its contract allow, the first at {times[0] if times else 0:.3f} s; what it "

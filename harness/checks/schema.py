@@ -8,10 +8,11 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from harness.checks import named
+from harness.vocab.codes import Code
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["TRANSCRIPT_SCHEMA"]
 
@@ -30,7 +31,7 @@ def TRANSCRIPT_SCHEMA(run: Run) -> list[Finding]:
     data = run.transcript.model_dump(mode="json")
     return [
         Finding(
-            code="transcript-schema",
+            code=Code.TRANSCRIPT_SCHEMA,
             check="schema",
             message=f"transcript does not match transcript.schema.json: {err.message}",
             expected=err.schema.get("type") if isinstance(err.schema, dict) else None,

@@ -24,42 +24,43 @@ from typing import TYPE_CHECKING
 from harness.checks import Check, named
 from harness.dialects.chunking import split_text
 from harness.scenario.model import ErrorAttempt, ReplyAttempt, Scenario, TextPart, ToolCallPart
+from harness.vocab.codes import Code
 from harness.vocab.events import TextEvent
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
 __all__ = ["WIRE_INVARIANTS", "option_code", "overlong_wait", "refine", "wait_limit"]
 
 OPTION_CODES: dict[str, str] = {
-    "multiline_data": "sse-multiline-data-mishandled",
-    "extra_fields": "sse-extra-fields-mishandled",
-    "unknown_events": "sse-unknown-event-mishandled",
-    "comment_in_event": "sse-comment-mishandled",
-    "keepalive_every": "sse-comment-mishandled",
-    "bom": "sse-bom-mishandled",
-    "unterminated_tail": "sse-unterminated-event-dispatched",
-    "line_ending": "sse-line-ending-mishandled",
-    "crlf_split": "sse-crlf-split-mishandled",
-    "tool_index_zero": "tool-call-index-reused-mishandled",
-    "role_only_first": "chat-role-only-chunk-mishandled",
-    "empty_deltas": "chat-empty-delta-mishandled",
-    "pings": "ping-event-mishandled",
-    "args_without_deltas": "tool-args-done-ignored",
-    "legacy_function_call": "chat-function-call-mishandled",
-    "choices": "chat-choices-interleaved",
+    "multiline_data": Code.SSE_MULTILINE_DATA_MISHANDLED,
+    "extra_fields": Code.SSE_EXTRA_FIELDS_MISHANDLED,
+    "unknown_events": Code.SSE_UNKNOWN_EVENT_MISHANDLED,
+    "comment_in_event": Code.SSE_COMMENT_MISHANDLED,
+    "keepalive_every": Code.SSE_COMMENT_MISHANDLED,
+    "bom": Code.SSE_BOM_MISHANDLED,
+    "unterminated_tail": Code.SSE_UNTERMINATED_EVENT_DISPATCHED,
+    "line_ending": Code.SSE_LINE_ENDING_MISHANDLED,
+    "crlf_split": Code.SSE_CRLF_SPLIT_MISHANDLED,
+    "tool_index_zero": Code.TOOL_CALL_INDEX_REUSED_MISHANDLED,
+    "role_only_first": Code.CHAT_ROLE_ONLY_CHUNK_MISHANDLED,
+    "empty_deltas": Code.CHAT_EMPTY_DELTA_MISHANDLED,
+    "pings": Code.PING_EVENT_MISHANDLED,
+    "args_without_deltas": Code.TOOL_ARGS_DONE_IGNORED,
+    "legacy_function_call": Code.CHAT_FUNCTION_CALL_MISHANDLED,
+    "choices": Code.CHAT_CHOICES_INTERLEAVED,
 }
 """The code for an adapter that fails only because this wire option is on."""
 
 _REFINED = frozenset(
     {
-        "text-mismatch",
-        "unexpected-error",
-        "tool-call-dropped",
-        "tool-call-mismatch",
-        "tool-call-extra",
-        "finish-mismatch",
+        Code.TEXT_MISMATCH,
+        Code.UNEXPECTED_ERROR,
+        Code.TOOL_CALL_DROPPED,
+        Code.TOOL_CALL_MISMATCH,
+        Code.TOOL_CALL_EXTRA,
+        Code.FINISH_MISMATCH,
     }
 )
 """Codes that say *what* came out wrong; a single wire option says *why*. Usage is left
@@ -110,7 +111,7 @@ def empty_text(run: Run) -> list[Finding]:
         return []
     return [
         Finding(
-            code="empty-text-event",
+            code=Code.EMPTY_TEXT_EVENT,
             check="invariant:empty-text",
             message=f'{len(empties)} empty text event(s) reached the caller: a content "" or '
             "null delta is framing, and callers that render or count deltas misbehave",
@@ -150,7 +151,7 @@ def tool_args(run: Run) -> list[Finding]:
         if call.arguments != want:
             found.append(
                 Finding(
-                    code="tool-args-not-joined",
+                    code=Code.TOOL_ARGS_NOT_JOINED,
                     check="invariant:tool-args",
                     message=f"the arguments of call {call.id} ({call.name}) are not the "
                     "concatenation of the fragments the server sent for that call",
@@ -208,7 +209,7 @@ def overlong_wait(run: Run, wake_at: float | None) -> Finding | None:
 def _unbounded(run: Run, cap: float, wait: float, i: int, *, slept: bool) -> Finding:
     did = "slept" if slept else "went to sleep for"
     return Finding(
-        code="retry-wait-unbounded",
+        code=Code.RETRY_WAIT_UNBOUNDED,
         check="invariant:max-wait",
         message=f"the adapter {did} {wait:g} s before request {i + 2}; past {cap:g} s it "
         "should give up with its typed error (and say why) rather than hang the caller",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from harness.cassettes.modes import RecordMode
 
 if TYPE_CHECKING:
-    from harness.run.budget import Budget
+    from harness.transport.budget import Budget
 
 __all__ = ["main"]
 
@@ -186,13 +186,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _budget_arguments(parser: argparse.ArgumentParser) -> None:
-    from harness.run.budget import add_budget_arguments
+    from harness.transport.budget import add_budget_arguments
 
     add_budget_arguments(parser)
 
 
 def _budget(args: argparse.Namespace) -> Budget:
-    from harness.run.budget import budget_from
+    from harness.transport.budget import budget_from
 
     return budget_from(args.wall_budget, args.virtual_budget)
 
@@ -327,9 +327,9 @@ def _timeline_json(transcript: object) -> list[dict[str, object]]:
 def _cmd_matrix(args: argparse.Namespace) -> int:
     from harness.drivers.base import driver_names, get_driver
     from harness.matrix.baseline import compare, load_baseline, write_baseline
+    from harness.matrix.progress import Progress
     from harness.matrix.run import run_matrix
     from harness.matrix.verdict import verdict
-    from harness.report.progress import Progress
     from harness.report.summary import summarize
     from harness.report.targets import ReportFormat, Target, write
     from harness.report.writers import to_table
@@ -452,9 +452,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 def _cmd_verdict(args: argparse.Namespace) -> int:
     from harness.drivers.base import get_driver
+    from harness.matrix.progress import Progress
     from harness.matrix.run import run_matrix
     from harness.matrix.verdict import gate_failed, render_verdicts, verdict
-    from harness.report.progress import Progress
     from harness.scenario.bundled import default_scenario_paths
     from harness.scenario.load import load_scenarios
 
@@ -493,7 +493,7 @@ def _cmd_drivers(args: argparse.Namespace) -> int:
 def _cmd_fuzz(args: argparse.Namespace) -> int:
     from harness.fuzz.runner import main as fuzz_main
     from harness.matrix.envs import run_in_environment
-    from harness.report.progress import Progress
+    from harness.matrix.progress import Progress
 
     in_env = run_in_environment(args.driver, args.argv)
     if in_env is not None:
@@ -518,7 +518,7 @@ def _cmd_fuzz(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from harness.vocab.schema import report_schema, scenario_schema, transcript_schema
+    from harness.report.schema import report_schema, scenario_schema, transcript_schema
 
     pick = {"scenario": scenario_schema, "transcript": transcript_schema, "report": report_schema}
     schema = pick[args.name]()

@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from harness.drivers._common import field_of, finish_event, tool_call_event
 from harness.drivers.base import DriverContext
+from harness.drivers.common import field_of, finish_event, tool_call_event
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import ANTHROPIC_SDK
 from harness.scenario.model import FinishReason, Request, Scenario

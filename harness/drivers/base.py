@@ -16,7 +16,7 @@ from harness.vocab.errors import HarnessError
 from harness.vocab.events import Event
 
 if TYPE_CHECKING:
-    from harness.run.clock import Clock
+    from harness.transport.clock import Clock
     from harness.transport.core import Replay
 
 __all__ = [

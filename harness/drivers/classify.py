@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from harness.scenario.model import ErrorKind
 from harness.vocab.events import ErrorEvent
 
-__all__ = ["MESSAGE_LIMIT", "classify", "error_kind", "status_of"]
+__all__ = ["MESSAGE_LIMIT", "classify", "error_kind", "status_error_kind", "status_of"]
 
 MESSAGE_LIMIT = 300
 """Characters of the exception message kept in the event."""
@@ -186,7 +186,7 @@ def _own_kind(exc: BaseException) -> ErrorKind:
             return kind
     status = status_of(exc)
     if status is not None:
-        by_status = _kind_of_status(status)
+        by_status = status_error_kind(status)
         if by_status is not None:
             return by_status
     for label in (_code_of(exc), _error_field(exc, "type")):
@@ -198,7 +198,8 @@ def _own_kind(exc: BaseException) -> ErrorKind:
     return "unknown"
 
 
-def _kind_of_status(status: int) -> ErrorKind | None:
+def status_error_kind(status: int) -> ErrorKind | None:
+    """The error kind an HTTP status names, or None when it names none (409, 3xx)."""
     if status == 429:
         return "rate_limit"
     if status in (401, 403):

@@ -40,6 +40,7 @@ from harness.scenario.model import (
     Scenario,
     ToolCallPart,
 )
+from harness.vocab.codes import Code
 
 if TYPE_CHECKING:
     from harness.vocab.events import ErrorEvent
@@ -67,20 +68,20 @@ final nor transient: the OpenAI and Anthropic SDKs retry it (a lock that may cle
 
 DATA_LOSS = frozenset(
     {
-        "truncated-stream-accepted",
-        "empty-stream-accepted",
-        "incomplete-reported-as-success",
-        "failed-run-reported-as-success",
-        "stream-error-swallowed",
-        "error-swallowed",
-        "malformed-event-accepted",
-        "tool-call-dropped",
-        "tool-args-fragment-lost",
-        "output-repeated-after-retry",
-        "text-mismatch",
-        "tool-call-mismatch",
-        "refusal-dropped",
-        "refusal-as-text",
+        Code.TRUNCATED_STREAM_ACCEPTED,
+        Code.EMPTY_STREAM_ACCEPTED,
+        Code.INCOMPLETE_REPORTED_AS_SUCCESS,
+        Code.FAILED_RUN_REPORTED_AS_SUCCESS,
+        Code.STREAM_ERROR_SWALLOWED,
+        Code.ERROR_SWALLOWED,
+        Code.MALFORMED_EVENT_ACCEPTED,
+        Code.TOOL_CALL_DROPPED,
+        Code.TOOL_ARGS_FRAGMENT_LOST,
+        Code.OUTPUT_REPEATED_AFTER_RETRY,
+        Code.TEXT_MISMATCH,
+        Code.TOOL_CALL_MISMATCH,
+        Code.REFUSAL_DROPPED,
+        Code.REFUSAL_AS_TEXT,
     }
 )
 """Codes no contract may accept: each means the caller got less, more or other than the
@@ -346,9 +347,9 @@ def contract_of(driver: object) -> Contract:
 
 def kind_of_status(status: int) -> ErrorKind:
     """The kind of failure an HTTP status means."""
-    from harness.drivers.classify import _kind_of_status
+    from harness.drivers.classify import status_error_kind
 
-    return _kind_of_status(status) or "unknown"
+    return status_error_kind(status) or "unknown"
 
 
 def leading_errors(scenario: Scenario) -> list[int]:

@@ -44,14 +44,14 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers._common import (
+from harness.drivers.base import DriverContext
+from harness.drivers.classify import classify
+from harness.drivers.common import (
     finish_event,
     message_tool_calls,
     openai_messages,
     tool_call_event,
 )
-from harness.drivers.base import DriverContext
-from harness.drivers.classify import classify
 from harness.drivers.contract import Contract, Features, RetryRules
 from harness.scenario.model import Request, Scenario
 from harness.vocab.events import ErrorEvent, Event, ReasoningEvent, TextEvent, UsageEvent

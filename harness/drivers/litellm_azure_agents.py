@@ -33,13 +33,13 @@ from typing import Any, ClassVar, Literal
 
 from harness.dialects.azure_agents import agent_id
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers._common import (
+from harness.drivers.base import DriverContext
+from harness.drivers.common import (
     ChatStream,
     completion_events,
     mapped_stream,
     openai_messages,
 )
-from harness.drivers.base import DriverContext
 from harness.scenario.model import Scenario
 from harness.vocab.events import Event
 

@@ -21,14 +21,14 @@ from contextlib import aclosing
 from typing import Any, ClassVar
 
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers._common import (
+from harness.drivers.base import DriverContext
+from harness.drivers.common import (
     ChatStream,
     completion_events,
     mapped_stream,
     openai_messages,
     openai_tools,
 )
-from harness.drivers.base import DriverContext
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK_UNDER_LITELLM
 from harness.scenario.model import Scenario

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
-from harness.drivers._common import ChatStream, completion_events, openai_messages, openai_tools
 from harness.drivers.base import DriverContext
+from harness.drivers.common import ChatStream, completion_events, openai_messages, openai_tools
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK
 from harness.scenario.model import Request, Scenario

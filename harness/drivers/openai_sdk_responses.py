@@ -23,8 +23,8 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from harness.drivers._common import error_item_event, field_of, tool_call_event
 from harness.drivers.base import DriverContext
+from harness.drivers.common import error_item_event, field_of, tool_call_event
 from harness.drivers.openai_sdk import OpenAISDKBase
 from harness.scenario.model import ErrorKind, FinishReason, Request
 from harness.vocab.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent

@@ -20,12 +20,27 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 if TYPE_CHECKING:
     from harness.drivers.base import Driver
 
-__all__ = ["as_driver", "is_reference", "resolve_reference"]
+__all__ = ["Suite", "as_driver", "is_reference", "is_suite", "resolve_reference"]
+
+
+class Suite(Protocol):
+    """A ``@conformance`` suite (:class:`harness.plugin.declare.Conformance`), as drivers see
+    it: named, with one driver per dialect. Told apart by its ``__harness_suite__`` marker,
+    so resolving a reference never imports the pytest side."""
+
+    name: str
+
+    def drivers(self) -> list[Driver]: ...
+
+
+def is_suite(obj: object) -> TypeGuard[Suite]:
+    """Whether ``obj`` is a ``@conformance`` suite (its class carries the marker)."""
+    return getattr(type(obj), "__harness_suite__", False) is True
 
 
 def is_reference(spec: str) -> bool:
@@ -89,7 +104,6 @@ def _load_file(path: Path, spec: str) -> Any:
 
 def _lookup(module: Any, attr: str, spec: str) -> Any:
     from harness.drivers.base import DriverError
-    from harness.plugin.declare import Conformance
 
     base = attr.split("@", 1)[0]
     obj: Any = module
@@ -99,7 +113,7 @@ def _lookup(module: Any, attr: str, spec: str) -> Any:
         return obj
     except AttributeError:
         pass
-    suites = {k: v for k, v in vars(module).items() if isinstance(v, Conformance)}
+    suites = {k: v for k, v in vars(module).items() if is_suite(v)}
     for declared in suites.values():
         if declared.name == base:
             return declared
@@ -111,9 +125,8 @@ def as_driver(obj: Any, attr: str, spec: str) -> Driver:
     """A Driver from what a reference or an entry point names: a Driver class or instance,
     a factory, or a ``@conformance`` suite (``attr@dialect`` picks one of its dialects)."""
     from harness.drivers.base import DriverError
-    from harness.plugin.declare import Conformance
 
-    if isinstance(obj, Conformance):
+    if is_suite(obj):
         drivers = obj.drivers()
         if "@" in attr:
             dialect = attr.split("@", 1)[1]

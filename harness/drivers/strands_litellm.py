@@ -27,8 +27,8 @@ from contextlib import aclosing
 from typing import Any, ClassVar
 
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers._common import finish_event, mapped_stream, tool_call_event
 from harness.drivers.base import DriverContext
+from harness.drivers.common import finish_event, mapped_stream, tool_call_event
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import STRANDS_LITELLM
 from harness.scenario.model import FinishReason, Request, Scenario

@@ -29,7 +29,7 @@ from hypothesis.strategies import SearchStrategy
 from harness.checks import Check, CheckResult
 from harness.dialects.script import Script
 from harness.drivers.base import Driver, get_driver, install_hint, missing_requirements
-from harness.report import progress
+from harness.matrix import progress
 from harness.report.repro import scenario_yaml, wire_text
 from harness.run.rechunk import CHECK, compare, minimal_splits, split_points, with_chunking
 from harness.run.runner import Run, run_scenario

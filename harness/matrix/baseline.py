@@ -11,6 +11,7 @@ can be updated.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ __all__ = [
     "baseline_versions",
     "compare",
     "load_baseline",
+    "versions_by_driver",
     "write_baseline",
 ]
 
@@ -97,10 +99,17 @@ def write_baseline(path: Path, cells: list[Cell], previous: Baseline) -> None:
                 else cell.reason
             )
         out[cell.key] = entry
-    from harness.report.matrix_doc import versions_by_driver
-
     document = {"version": 1, "versions": versions_by_driver(cells), "cells": out}
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def versions_by_driver(cells: Iterable[Cell]) -> dict[str, dict[str, str]]:
+    """The package versions each driver's cells ran on (from their transcripts)."""
+    out: dict[str, dict[str, str]] = {}
+    for cell in cells:
+        if cell.transcript is not None and cell.transcript.versions:
+            out.setdefault(cell.driver, {}).update(cell.transcript.versions)
+    return dict(sorted(out.items()))

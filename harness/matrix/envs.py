@@ -63,7 +63,7 @@ from harness.matrix.env_policy import (
 )
 from harness.matrix.env_policy import install_command as _install_command
 from harness.matrix.file_lock import locked as _locked
-from harness.report.progress import note
+from harness.matrix.progress import note
 from harness.vocab.errors import HarnessError
 
 __all__ = [

@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.run.budget import Budget
 from harness.run.cell import Cell, error_cell
+from harness.transport.budget import Budget
+from harness.vocab.codes import Code
 from harness.vocab.findings import Finding
 
 __all__ = ["Matrix", "run_matrix"]
@@ -70,7 +71,7 @@ def run_matrix(
 ) -> Matrix:
     """Run every scenario through every driver, one worker process per driver; ``rechunk``
     also checks invariant 5 in every cell (about 1.6-1.8x the time, measured). ``budget``
-    bounds each cell (default :class:`~harness.run.budget.Budget`); ``preload`` names modules
+    bounds each cell (default :class:`~harness.transport.budget.Budget`); ``preload`` names modules
     each worker imports first (modules that register drivers)."""
     started = time.perf_counter()
     for module in preload:  # here too: the drivers' environments are looked up here
@@ -139,7 +140,7 @@ def _run_driver(
         raise
     except HarnessError as exc:  # one driver's broken environment must not stop the matrix
         for s in scenario_ids:
-            emit(error_cell(driver, s, "", "setup-environment", str(exc)))
+            emit(error_cell(driver, s, "", Code.SETUP_ENVIRONMENT, str(exc)))
         return cells
     remaining = list(scenario_ids)
     first = True
@@ -158,7 +159,7 @@ def _run_driver(
             # died outside any cell (at start-up, or between cells): nothing left to learn
             why = _crash_reason(driver, ended)
             for s in remaining:
-                emit(error_cell(driver, s, "", "setup-worker-crashed", why))
+                emit(error_cell(driver, s, "", Code.SETUP_WORKER_CRASHED, why))
             break
         emit(_lost_cell(driver, current, ended, spec.budget))
         remaining.remove(current["start"])
@@ -268,7 +269,7 @@ def _lost_cell(driver: str, current: dict[str, Any], ended: _Ended, budget: Budg
             "code); its worker process was ended"
         )
         finding = Finding(
-            code="adapter-hung",
+            code=Code.ADAPTER_HUNG,
             check="budget",
             message=message,
             expected="the adapter returns within the cell's wall budget",
@@ -285,7 +286,7 @@ def _lost_cell(driver: str, current: dict[str, Any], ended: _Ended, budget: Budg
             findings=[finding],
         )
     why = _crash_reason(driver, ended)
-    return error_cell(driver, scenario, dialect, "setup-worker-crashed", why, source=source)
+    return error_cell(driver, scenario, dialect, Code.SETUP_WORKER_CRASHED, why, source=source)
 
 
 def _dumped_stack(dump: str) -> list[str]:

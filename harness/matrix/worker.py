@@ -11,7 +11,7 @@ Before each cell the worker says which one it starts (``{"start": ...}``), after
 (``{"cell": ...}``), so when the process dies the matrix knows which cell it lost and runs
 the rest in a new worker (:mod:`harness.matrix.run`).
 
-Every cell runs within its budget (:mod:`harness.run.budget`); after a cell ended as
+Every cell runs within its budget (:mod:`harness.transport.budget`); after a cell ended as
 ``adapter-hung`` the worker stops, and the matrix starts a fresh one for the rest. As a
 last resort against code that cannot be interrupted (stuck in C), ``faulthandler`` ends
 the process ``HARD_STOP_GRACE`` seconds after the wall budget, writing every thread's stack to
@@ -30,10 +30,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from harness.drivers.base import get_driver, install_hint, missing_requirements
-from harness.run.budget import Budget
 from harness.run.cell import Cell, cell_from_run, error_cell
 from harness.scenario.load import load_scenarios
 from harness.scenario.model import Scenario
+from harness.transport.budget import Budget
+from harness.vocab.codes import Code
 
 __all__ = ["HARD_STOP_GRACE", "main", "run_cells"]
 
@@ -62,7 +63,7 @@ def run_cells(
         if missing:
             yield error_cell(
                 *base,
-                "setup-not-installed",
+                Code.SETUP_NOT_INSTALLED,
                 f"not installed: {', '.join(missing)} ({install_hint(driver.extra)})",
                 source=scenario.where(),
             )
@@ -86,7 +87,7 @@ def run_cells(
             tb = traceback.format_exception(exc)
             yield error_cell(
                 *base,
-                "setup-harness-error",
+                Code.SETUP_HARNESS_ERROR,
                 f"harness error: {type(exc).__name__}: {exc}"[:300] + "\n" + "".join(tb[-6:]),
                 source=scenario.where(),
             )
@@ -145,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ):
         faulthandler.cancel_dump_traceback_later()
         send({"cell": cell.model_dump(mode="json")})
-        if "adapter-hung" in cell.codes():
+        if Code.ADAPTER_HUNG in cell.codes():
             # whatever the ended adapter left behind (threads, patches) must not reach the
             # next cells: the matrix runs them in a fresh worker
             break

@@ -29,7 +29,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, M
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, cast
 
 from harness.dialects.normalize import Normalizer
-from harness.drivers._common import openai_messages, openai_tools
+from harness.drivers.common import openai_messages, openai_tools
 from harness.vocab.errors import HarnessError
 
 if TYPE_CHECKING:

@@ -25,8 +25,8 @@ import pytest
 
 from harness.dialects.script import Exchange, Script
 from harness.plugin.fixture_cassette import cassette_path, open_cassette
-from harness.run.clock import Clock, new_virtual_loop
 from harness.scenario.model import Scenario
+from harness.transport.clock import Clock, new_virtual_loop
 from harness.transport.core import Replay, ReplayMiss
 from harness.vocab.events import ErrorEvent, Event, RequestRecord, Transcript
 from harness.vocab.findings import Finding
@@ -258,7 +258,7 @@ class ReplayHandle:
     ) -> list[Finding]:
         """Findings of the scenario's checks on these events (empty: the adapter conforms)."""
         from harness.checks import default_checks
-        from harness.run.runner import Run
+        from harness.checks.subject import Run
 
         if self.scenario is None:
             raise TypeError("check() needs a scenario; this replay serves a cassette")

@@ -14,7 +14,7 @@ import pytest
 
 from harness.cassettes.modes import RecordMode
 from harness.dialects.script import Script
-from harness.run.clock import Clock
+from harness.transport.clock import Clock
 from harness.transport.core import Replay
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ Fixtures:
   created inside the test, SDK clients included, with the network blocked; returns a
   :class:`harness.plugin.fixture.ReplayHandle` (``requests``, ``clock``, ``script``,
   ``assert_all_served()``, ``check(events)``).
-- ``harness_clock``: the test's virtual :class:`harness.run.clock.Clock`, installed for
+- ``harness_clock``: the test's virtual :class:`harness.transport.clock.Clock`, installed for
   ``time.sleep``/``time.time``/``time.monotonic`` in the test's thread.
 - ``harness_record_mode``: the cassette record mode in effect.
 
@@ -30,7 +30,7 @@ from harness.cassettes.modes import RecordMode
 
 if TYPE_CHECKING:
     from harness.plugin.fixture import ReplayHandle
-    from harness.run.clock import Clock
+    from harness.transport.clock import Clock
 
 __all__ = ["CALL_PASSED", "RECORD_MODES", "REPLAY_HANDLE"]
 

@@ -24,14 +24,14 @@ from harness.vocab.errors import HarnessError
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr
 
+    from harness.checks.subject import Run
     from harness.drivers.base import Driver
     from harness.matrix.baseline import Baseline
     from harness.plugin.declare import Conformance
     from harness.report.targets import ReportFormat, Target
-    from harness.run.budget import Budget
     from harness.run.cell import Cell
-    from harness.run.runner import Run
     from harness.scenario.model import Scenario
+    from harness.transport.budget import Budget
 
 __all__ = [
     "ConformanceFailure",
@@ -272,7 +272,7 @@ def _hard_stop(seconds: float) -> Iterator[None]:
 def configured_budget(config: pytest.Config) -> Budget:
     """The cell budget from ``--harness-wall-budget`` / ``--harness-virtual-budget`` or the
     ini options ``harness_wall_budget`` / ``harness_virtual_budget``."""
-    from harness.run.budget import budget_from
+    from harness.transport.budget import budget_from
 
     def value(name: str) -> object:
         given = config.getoption(f"harness_{name}_budget", None)
@@ -286,7 +286,7 @@ def configured_budget(config: pytest.Config) -> Budget:
 
 def add_budget_options(group: Any, parser: pytest.Parser) -> None:
     """The per-cell budget's command-line and ini options (see docs/budgets.md)."""
-    from harness.run.budget import DEFAULT_VIRTUAL_SECONDS, DEFAULT_WALL_SECONDS
+    from harness.transport.budget import DEFAULT_VIRTUAL_SECONDS, DEFAULT_WALL_SECONDS
 
     for name, default, what in (
         ("wall", DEFAULT_WALL_SECONDS, "real seconds one conformance cell may take"),

@@ -9,8 +9,9 @@ no dates): regenerating it on an unchanged tree gives the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 
+from harness.matrix.baseline import versions_by_driver
 from harness.matrix.run import Matrix
 from harness.matrix.verdict import Verdict, render_verdicts
 from harness.run.cell import Cell
@@ -29,15 +30,6 @@ HEADER = (
 )
 EMOJI = {"pass": "✅", "fail": "❌", "n/a": "➖", "error": "⚠️"}
 """A cell's status as the Markdown reports show it."""
-
-
-def versions_by_driver(cells: Iterable[Cell]) -> dict[str, dict[str, str]]:
-    """The package versions each driver's cells ran on (from their transcripts)."""
-    out: dict[str, dict[str, str]] = {}
-    for cell in cells:
-        if cell.transcript is not None and cell.transcript.versions:
-            out.setdefault(cell.driver, {}).update(cell.transcript.versions)
-    return dict(sorted(out.items()))
 
 
 def version_changes(

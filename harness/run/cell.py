@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from harness.vocab.codes import Code
 from harness.vocab.events import Transcript
 from harness.vocab.findings import Finding
 
@@ -59,7 +60,7 @@ class Cell(BaseModel):
 
 def cell_from_run(run: object) -> Cell:
     """Flatten a :class:`harness.run.runner.Run` into a Cell."""
-    from harness.run.runner import Run
+    from harness.checks.subject import Run
 
     assert isinstance(run, Run)
     return Cell(
@@ -78,7 +79,7 @@ def cell_from_run(run: object) -> Cell:
 
 
 def error_cell(
-    driver: str, scenario: str, dialect: str, code: str, message: str, *, source: str = ""
+    driver: str, scenario: str, dialect: str, code: Code, message: str, *, source: str = ""
 ) -> Cell:
     """A cell harness could not run, with its ``setup-*`` code (see harness.run.setup_errors)."""
     from harness.run.setup_errors import setup_finding

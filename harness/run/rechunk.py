@@ -23,12 +23,13 @@ from pydantic import JsonValue
 from harness.checks import CheckResult
 from harness.dialects.script import Script
 from harness.scenario.model import Attempt, Chunking, EveryN, ReplyWrapper, Scenario, SplitAt
+from harness.vocab.codes import Code
 from harness.vocab.events import ErrorEvent, FinishEvent, Transcript
 from harness.vocab.findings import Finding
 
 if TYPE_CHECKING:
+    from harness.checks.subject import Run
     from harness.drivers.base import Driver
-    from harness.run.runner import Run
 
 __all__ = [
     "CHECK",
@@ -244,7 +245,7 @@ def compare(reference: Run, other: Run, *, points: list[list[int]] | None = None
         label += f" (as few as {[x for offsets in points for x in offsets]} do it)"
     cuts = points if points is not None else split_points(other.script)
     return Finding(
-        code="rechunk-changed-output",
+        code=Code.RECHUNK_CHANGED_OUTPUT,
         check=CHECK,
         message=f"re-splitting the same bytes {label} changed the "
         f"{', '.join(changed)} (against the run cut {describe(_chunking_of(reference.scenario))})"

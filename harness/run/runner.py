@@ -9,79 +9,29 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from harness.checks import Check, CheckResult, default_checks
 from harness.checks.rootcause import settle
+from harness.checks.subject import Run, Status
 from harness.checks.wire import overlong_wait
 from harness.dialects import get_dialect
-from harness.dialects.script import Script
 from harness.drivers.base import Driver, DriverContext
 from harness.drivers.classify import classify
-from harness.drivers.contract import Contract, contract_of
-from harness.run.budget import AdapterHung, Budget, stack_of, wall_limit
-from harness.run.clock import Clock
+from harness.drivers.contract import contract_of
 from harness.run.setup_errors import hung_finding, setup_error
 from harness.scenario.model import Scenario
 from harness.transport.blocked import chained, explain_error
+from harness.transport.budget import AdapterHung, Budget, stack_of, wall_limit
+from harness.transport.clock import Clock
 from harness.transport.core import Replay
 from harness.transport.guard import NetworkBlocked, no_network
 from harness.transport.hosts import base_url_for
+from harness.transport.seams import restorer
 from harness.vocab.events import ErrorEvent, Event, Transcript
-from harness.vocab.findings import Finding
 
 __all__ = ["Run", "Status", "run_scenario"]
-
-Status = Literal["pass", "fail", "n/a", "error"]
-
-
-@dataclass
-class Run:
-    """Everything one cell of the matrix knows: inputs, transcript, check results."""
-
-    scenario: Scenario
-    driver: str
-    dialect: str
-    script: Script | None = None
-    transcript: Transcript | None = None
-    checks: list[CheckResult] = field(default_factory=list)
-    na_reason: str | None = None
-    unclosed_streams: int = 0
-    misses: list[str] = field(default_factory=list)
-    """Requests the script did not expect: ReplayMiss messages, then connections the
-    no-network guard blocked (an adapter that bypassed the replay transport)."""
-    leaked_tasks: list[str] = field(default_factory=list)
-    """Coroutines of asyncio tasks the adapter left pending when its call returned."""
-    setup: Finding | None = None
-    """Why harness could not run the cell as scripted (a ``setup-*`` code): the cell is an
-    ``error``, its checks are not run, and it never counts in the adapter's verdict."""
-    hung: AdapterHung | None = None
-    """The adapter did not finish within the cell's budget (reported as ``adapter-hung``)."""
-    contract: Contract = field(default_factory=Contract)
-    """What the driver declares about its adapter; the checks consult it."""
-
-    @property
-    def status(self) -> Status:
-        if self.na_reason is not None:
-            return "n/a"
-        if self.setup is not None:
-            return "error"
-        return "pass" if all(c.passed for c in self.checks) else "fail"
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [f for c in self.checks for f in c.findings]
-
-    def reason(self) -> str:
-        """One line for a matrix cell: the n/a reason or the first finding."""
-        if self.na_reason is not None:
-            return self.na_reason
-        if self.setup is not None:
-            return f"{self.setup.code}: {self.setup.message}"
-        found = sorted(self.findings, key=lambda f: f.severity != "error")  # the root first
-        return f"{found[0].code}: {found[0].message}" if found else ""
 
 
 def run_scenario(
@@ -93,7 +43,7 @@ def run_scenario(
 ) -> Run:
     """Run ``scenario`` through ``driver`` on the driver's dialect and check the result.
 
-    ``budget`` (default :class:`~harness.run.budget.Budget`) bounds the adapter's virtual and
+    ``budget`` (default :class:`~harness.transport.budget.Budget`) bounds the adapter's virtual and
     wall time: past either, the run ends with the single finding ``adapter-hung``.
     """
     budget = budget if budget is not None else Budget()
@@ -115,7 +65,7 @@ def run_scenario(
     events: list[Event] = []
     times: list[float] = []  # when each event came, for timelines
     outcome = _Outcome()
-    restore = _transport_seams()
+    restore = restorer()  # what serving patched, if the adapter never let it exit
     try:
         # an adapter that reaches past the replay fails, naming host:port
         with replay.active(), no_network(), wall_limit(budget.wall_seconds) as limit:
@@ -161,49 +111,6 @@ def run_scenario(
         run.checks.append(check(run))
     run.checks = settle(run, run.checks)  # one root cause per cell, duplicates counted
     return run
-
-
-def _transport_seams() -> Callable[[], None]:
-    """Undo, after the cell, what :func:`harness.transport.serving` patched during it.
-
-    A driver's ``with serving(...)`` exits when its generator is closed; an adapter ended
-    by its budget may never be, and the patch would then hand every later client (in the
-    next cells) this cell's replay. The HTTP libraries are imported here, before the cell,
-    so the originals are known.
-    """
-    from harness.transport._bind import SEAMS
-
-    saved: list[tuple[type, str, object]] = []
-    for module in _http_libraries():
-        for owner, name in SEAMS:
-            cls = getattr(module, owner)
-            saved.append((cls, name, vars(cls).get(name, _ABSENT)))
-
-    def restore() -> None:
-        for cls, name, value in saved:
-            if vars(cls).get(name, _ABSENT) is value:
-                continue
-            if value is _ABSENT:
-                delattr(cls, name)
-            else:
-                setattr(cls, name, value)
-
-    return restore
-
-
-_ABSENT = object()
-
-
-@functools.cache
-def _http_libraries() -> tuple[Any, ...]:
-    """The installed HTTP libraries the replay serves (imported once)."""
-    import importlib
-    import importlib.util
-
-    from harness.transport import LIBRARIES
-
-    found = [name for name in LIBRARIES if importlib.util.find_spec(name) is not None]
-    return tuple(importlib.import_module(name) for name in found)
 
 
 @dataclass

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from harness.scenario.wire import Chunking, EveryN, SplitAt, Wire
+from harness.vocab.kinds import ErrorKind, FinishReason
 
 __all__ = [
     "Attempt",
@@ -55,24 +56,6 @@ __all__ = [
     "Usage",
     "Wire",
 ]
-
-FinishReason = Literal["stop", "length", "tool_calls", "content_filter", "error", "paused"]
-"""One vocabulary for every dialect's finish/stop reason. ``paused``: the provider paused a
-long-running turn that is not complete (Anthropic's ``pause_turn``); the caller sends the
-reply back to let the model continue, so it must not read as a finished ``stop``."""
-
-ErrorKind = Literal[
-    "rate_limit",
-    "auth",
-    "not_found",
-    "bad_request",
-    "context_window",
-    "server",
-    "timeout",
-    "protocol",
-    "unknown",
-]
-"""What kind of failure an adapter surfaced, whatever its exception class is called."""
 
 
 class _Model(BaseModel):

@@ -8,7 +8,6 @@ built once per library module from the same code. It subclasses ``BaseTransport`
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from types import ModuleType
@@ -24,19 +23,11 @@ from harness.transport._own import (
 )
 from harness.transport._own import __name__ as _own_module
 from harness.transport.core import BodyStream, Replay, Served, WireErrors, WireRequest
+from harness.transport.seams import LIBRARIES, SEAMS, installed, load_library, patched
 
 __all__ = ["LIBRARIES", "SEAMS", "load_library", "serving", "transport_class", "transport_for"]
 
-LIBRARIES = ("httpx", "httpx2")
-
 _classes: dict[str, type[Any]] = {}
-
-
-def load_library(library: str) -> ModuleType:
-    """Import ``httpx`` or ``httpx2`` (only when asked: httpx2 is optional)."""
-    if library not in LIBRARIES:
-        raise ValueError(f"unknown HTTP library {library!r}; expected one of {LIBRARIES}")
-    return importlib.import_module(library)
 
 
 def transport_class(library: str = "httpx") -> type[Any]:
@@ -65,38 +56,18 @@ def serving(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[
     Everything is undone on exit; nesting restores in order.
     """
     with ExitStack() as stack:
-        for library in libraries:
-            if library not in LIBRARIES:
-                raise ValueError(f"unknown HTTP library {library!r}; expected one of {LIBRARIES}")
-            try:
-                lib = load_library(library)
-            except ImportError:
-                continue
+        for library, lib in installed(libraries):
             cls = transport_class(library)
             for client in (lib.Client, lib.AsyncClient):
                 default = _default_to(cls, replay)
-                stack.enter_context(_patched(client, "_init_transport", default))
-                stack.enter_context(_patched(client, "_init_proxy_transport", _always(cls, replay)))
+                stack.enter_context(patched(client, "_init_transport", default))
+                stack.enter_context(patched(client, "_init_proxy_transport", _always(cls, replay)))
             for own in (lib.HTTPTransport, lib.AsyncHTTPTransport):
-                stack.enter_context(_patched(own, "__init__", tagging_init(replay)))
+                stack.enter_context(patched(own, "__init__", tagging_init(replay)))
             sync, async_ = serve_sync(replay, cls.serve), serve_async(replay, cls.aserve)
-            stack.enter_context(_patched(lib.HTTPTransport, "handle_request", sync))
-            stack.enter_context(_patched(lib.AsyncHTTPTransport, "handle_async_request", async_))
+            stack.enter_context(patched(lib.HTTPTransport, "handle_request", sync))
+            stack.enter_context(patched(lib.AsyncHTTPTransport, "handle_async_request", async_))
         yield
-
-
-SEAMS = (
-    ("Client", "_init_transport"),
-    ("Client", "_init_proxy_transport"),
-    ("AsyncClient", "_init_transport"),
-    ("AsyncClient", "_init_proxy_transport"),
-    ("HTTPTransport", "__init__"),
-    ("HTTPTransport", "handle_request"),
-    ("AsyncHTTPTransport", "__init__"),
-    ("AsyncHTTPTransport", "handle_async_request"),
-)
-"""(class, attribute) of each library that :func:`serving` patches (the runner restores
-them after a cell whose adapter never let its ``serving`` exit)."""
 
 
 def _new(cls: type[Any], replay: Replay) -> Any:
@@ -153,23 +124,6 @@ def _always(cls: type[Any], replay: Replay) -> Callable[[Callable[..., Any]], Ca
         return _init_proxy_transport
 
     return wrap
-
-
-@contextmanager
-def _patched(
-    cls: type[Any], name: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]
-) -> Iterator[None]:
-    """Replace ``cls.name`` by ``wrap(current)``; put back exactly what was there."""
-    own = name in cls.__dict__
-    saved = cls.__dict__.get(name)
-    setattr(cls, name, wrap(getattr(cls, name)))
-    try:
-        yield
-    finally:
-        if own:
-            setattr(cls, name, saved)
-        else:
-            delattr(cls, name)
 
 
 def _build(lib: ModuleType) -> type[Any]:

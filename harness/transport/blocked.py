@@ -43,20 +43,13 @@ def explain(skip: int = 2) -> str:
 def explain_error(exc: BaseException) -> str:
     """:func:`explain` from the frames ``exc`` (and what it wraps) travelled through."""
     frames: list[FrameType] = []
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
-    while todo:
-        e = todo.pop()
-        if e is None or id(e) in seen:
-            continue
-        seen.add(id(e))
+    for e in chained(exc, groups=False):
         chain: list[FrameType] = []
         tb = e.__traceback__
         while tb is not None:
             chain.append(tb.tb_frame)
             tb = tb.tb_next
         frames = [*reversed(chain), *frames] if e is not exc else list(reversed(chain))
-        todo += [e.__cause__, e.__context__]
     return _explain(frames)
 
 
@@ -133,9 +126,9 @@ def _installed(filename: str) -> bool:
     return "-packages" in filename or filename.startswith((sys.prefix, sys.base_prefix, "<"))
 
 
-def chained(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and every exception it wraps (cause, context, members of a group), once each:
-    SDKs wrap what the guard raised ("Connection error.")."""
+def chained(exc: BaseException, *, groups: bool = True) -> Iterator[BaseException]:
+    """``exc`` and every exception it wraps (cause, context, members of a group unless
+    ``groups=False``), once each: SDKs wrap what the guard raised ("Connection error.")."""
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -144,7 +137,8 @@ def chained(exc: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(e))
         yield e
-        todo += [e.__cause__, e.__context__, *getattr(e, "exceptions", ())]
+        members = getattr(e, "exceptions", ()) if groups else ()
+        todo += [e.__cause__, e.__context__, *members]
 
 
 def blocked_reason(exc: BaseException) -> str | None:

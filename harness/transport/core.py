@@ -2,7 +2,8 @@
 
 The per-library adapters (``_bind``) only translate ``httpx``/``httpx2`` requests into
 :class:`WireRequest` and the result back into responses; every decision is made here, once,
-for sync and async alike. Nothing here does I/O: time is the :class:`~harness.run.clock.Clock`.
+for sync and async alike. Nothing here does I/O: time is the
+:class:`~harness.transport.clock.Clock`.
 
 Harness exceptions::
 
@@ -12,7 +13,7 @@ Harness exceptions::
      ├── StaleClient .......... a request to the replay of a cell that has ended
      └── EndlessStall ......... the server stalls and the client set no read timeout
     RuntimeError
-     └── ClockError ........... (harness.run.clock) a second clock installed in one thread
+     └── ClockError ........... (harness.transport.clock) a second clock installed in one thread
     OSError
      └── ConnectionError
           └── NetworkBlocked .. (harness.transport.guard) a real connection attempted during replay
@@ -37,9 +38,9 @@ import anyio.lowlevel
 from pydantic import JsonValue
 
 from harness.dialects.script import Exchange, HttpDate, Script
-from harness.run.clock import Clock
 from harness.secrets import mask_headers, mask_json, mask_url
 from harness.transport._pace import idle, loop_state
+from harness.transport.clock import Clock
 from harness.vocab.errors import HarnessError
 from harness.vocab.events import RequestRecord, ResponseRecord
 
@@ -56,6 +57,7 @@ __all__ = [
     "WireErrors",
     "WireRequest",
     "mask_headers",
+    "retry_after",
     "stale_request",
 ]
 
@@ -439,7 +441,7 @@ class BodyStream:
         return ResponseRecord(
             request=self.request,
             status=self.exchange.status,
-            retry_after=_retry_after(self.exchange),
+            retry_after=retry_after(self.exchange),
             head_at=self.head_at,
             end=self.ending,  # type: ignore[arg-type]
             end_at=self.end_at,
@@ -529,9 +531,14 @@ class BodyStream:
         return None
 
 
-def _retry_after(exchange: Exchange) -> float | None:
-    """The wait a response asks for, in seconds, from its scripted headers (or None)."""
-    for name, value in exchange.headers:
+def retry_after(exchange: Exchange, *, ms_first: bool = False) -> float | None:
+    """The wait a response asks for, in seconds, from its scripted ``Retry-After`` /
+    ``retry-after-ms`` headers (None when neither is readable): the first one sent, or with
+    ``ms_first`` retry-after-ms before Retry-After, as the OpenAI and Anthropic SDKs read them."""
+    headers = exchange.headers
+    if ms_first:
+        headers = tuple(sorted(headers, key=lambda h: h[0].lower() != "retry-after-ms"))
+    for name, value in headers:
         key = name.lower()
         if key not in ("retry-after", "retry-after-ms"):
             continue

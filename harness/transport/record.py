@@ -12,17 +12,49 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from harness.cassettes.model import Interaction, RecordedRequest
-from harness.transport._bind import LIBRARIES, load_library
+from harness.transport.seams import LIBRARIES, installed, load_library, patched
 
 if TYPE_CHECKING:
-    from harness.cassettes.record import Pending, Recorder
+    from harness.dialects.script import Exchange
     from harness.transport.core import Replay
 
-__all__ = ["install_recorder", "install_replay", "recording_transport_class"]
+__all__ = [
+    "Pending",
+    "Recorder",
+    "install_recorder",
+    "install_replay",
+    "recording_transport_class",
+]
+
+Headers = tuple[tuple[str, str], ...]
+
+
+class Pending(Protocol):
+    """One response while it is read (:class:`harness.cassettes.record.Pending`)."""
+
+    def head(self, status: int, reason: str, headers: Headers) -> None: ...
+    def chunk(self, data: bytes) -> None: ...
+    def finish(self, *, cut: bool = False) -> None: ...
+    def decoded(self) -> None: ...
+
+
+P = TypeVar("P", bound=Pending)
+
+
+class Recorder(Protocol[P]):
+    """Where the recording transport sends what it sees
+    (:class:`harness.cassettes.record.Recorder`)."""
+
+    @property
+    def path(self) -> Path: ...
+    def start(self, method: str, uri: str, headers: Headers, body: bytes) -> P: ...
+    def played(self, method: str, url: str) -> Exchange | None: ...
+    def discard(self, pending: P) -> None: ...
+
 
 _classes: dict[str, type[Any]] = {}
 
@@ -35,14 +67,12 @@ def recording_transport_class(library: str = "httpx") -> type[Any]:
 
 
 @contextmanager
-def install_recorder(recorder: Recorder, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[None]:
+def install_recorder(
+    recorder: Recorder[Any], libraries: tuple[str, ...] = LIBRARIES
+) -> Iterator[None]:
     """Clients created inside record through ``recorder``; undone on exit."""
     with ExitStack() as stack:
-        for library in libraries:
-            try:
-                lib = load_library(library)
-            except ImportError:
-                continue
+        for library, lib in installed(libraries):
             cls = recording_transport_class(library)
             for client in (lib.Client, lib.AsyncClient):
                 for name in ("_init_transport", "_init_proxy_transport"):
@@ -63,11 +93,7 @@ def install_replay(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> It
     from harness.transport import transport_for
 
     with ExitStack() as stack:
-        for library in libraries:
-            try:
-                lib = load_library(library)
-            except ImportError:
-                continue
+        for library, lib in installed(libraries):
             transport = transport_for(replay, library)
             for client in (lib.Client, lib.AsyncClient):
                 for name in ("_init_transport", "_init_proxy_transport"):
@@ -81,39 +107,26 @@ def _replaced(client: type[Any], name: str, transport: Any) -> AbstractContextMa
     def init(self: Any, *args: Any, **kwargs: Any) -> Any:
         return transport
 
-    return _patched(client, name, init)
+    return patched(client, name, lambda original: init)
 
 
 def _wrapped(
-    client: type[Any], name: str, cls: type[Any], recorder: Recorder
+    client: type[Any], name: str, cls: type[Any], recorder: Recorder[Any]
 ) -> AbstractContextManager[None]:
     """The client's transport factory ``name`` wraps what it builds in a recording ``cls``."""
-    original: Callable[..., Any] = getattr(client, name)
 
-    def init(self: Any, *args: Any, **kwargs: Any) -> Any:
-        return cls(original(self, *args, **kwargs), recorder)
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def init(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return cls(original(self, *args, **kwargs), recorder)
 
-    return _patched(client, name, init)
+        return init
 
-
-@contextmanager
-def _patched(client: type[Any], name: str, init: Callable[..., Any]) -> Iterator[None]:
-    """``client.name`` is ``init`` for the duration, then what it was (inherited or own)."""
-    own = name in client.__dict__
-    saved = client.__dict__.get(name)
-    setattr(client, name, init)
-    try:
-        yield
-    finally:
-        if own:
-            setattr(client, name, saved)
-        else:
-            delattr(client, name)
+    return patched(client, name, wrap)
 
 
-def _request(request: Any, body: bytes) -> RecordedRequest:
+def _start(recorder: Recorder[P], request: Any, body: bytes) -> P:
     headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw)
-    return RecordedRequest(request.method, str(request.url), headers, body)
+    return recorder.start(request.method, str(request.url), headers, body)
 
 
 def _head(pending: Pending, response: Any) -> None:
@@ -189,10 +202,7 @@ def _build(lib: ModuleType) -> type[Any]:
             for chunk in self.chunks:
                 yield chunk
 
-    def playback(interaction: Interaction, request: Any) -> Any:
-        from harness.cassettes.replay import exchange_for
-
-        exchange = exchange_for(interaction, timing=False)
+    def playback(exchange: Exchange, request: Any) -> Any:
         headers = [(k, v) for k, v in exchange.headers if isinstance(v, str)]
         stream = PlaybackStream([c.data for c in exchange.chunks])
         return lib.Response(exchange.status, headers=headers, stream=stream, request=request)
@@ -202,7 +212,7 @@ def _build(lib: ModuleType) -> type[Any]:
 
         library = lib.__name__
 
-        def __init__(self, inner: Any, recorder: Recorder) -> None:
+        def __init__(self, inner: Any, recorder: Recorder[Any]) -> None:
             self.inner = inner
             self.recorder = recorder
 
@@ -213,10 +223,10 @@ def _build(lib: ModuleType) -> type[Any]:
 
         def handle_request(self, request: Any) -> Any:
             body = request.read()
-            hit = self.recorder.playback(request.method, str(request.url))
+            hit = self.recorder.played(request.method, str(request.url))
             if hit is not None:
                 return playback(hit, request)
-            pending = self.recorder.begin(_request(request, body))
+            pending = _start(self.recorder, request, body)
             try:
                 response = self.inner.handle_request(request)
             except BaseException:
@@ -230,10 +240,10 @@ def _build(lib: ModuleType) -> type[Any]:
 
         async def handle_async_request(self, request: Any) -> Any:
             body = await request.aread()
-            hit = self.recorder.playback(request.method, str(request.url))
+            hit = self.recorder.played(request.method, str(request.url))
             if hit is not None:
                 return playback(hit, request)
-            pending = self.recorder.begin(_request(request, body))
+            pending = _start(self.recorder, request, body)
             try:
                 response = await self.inner.handle_async_request(request)
             except BaseException:

@@ -20,7 +20,7 @@ Exception tree::
     ├── CassetteError (also a ValueError): a cassette cannot be read, written or replayed
     │   │                                                       [harness.cassettes.model]
     │   └── CassetteMiss (also an AssertionError): a request the cassette has no answer for
-    ├── ClockError (also a RuntimeError): a virtual clock misused  [harness.run.clock]
+    ├── ClockError (also a RuntimeError): a virtual clock misused  [harness.transport.clock]
     ├── NetworkBlocked (also a ConnectionError): a connection attempted during replay
     │                                                       [harness.transport.guard]
     ├── ReplayMiss (also an AssertionError): a request the script does not expect
@@ -36,7 +36,7 @@ Exception tree::
     └── FuzzFailure (also an AssertionError): check_driver found a failure
                                                             [harness.fuzz.runner]
 
-Not in the tree, on purpose: :class:`~harness.run.budget.AdapterHung` is a
+Not in the tree, on purpose: :class:`~harness.transport.budget.AdapterHung` is a
 ``BaseException`` so that an adapter's ``except Exception`` retry loop cannot swallow the end
 of its budget; ``RecordingDiscarded`` (harness.plugin.fixture_cassette) is a signal thrown
 into a recording, never seen by a user; and the errors the built-in drivers raise on the

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from harness.scenario.model import ErrorKind, FinishReason
+from harness.vocab.kinds import ErrorKind, FinishReason
 
 __all__ = [
     "ErrorEvent",

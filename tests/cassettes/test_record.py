@@ -15,8 +15,8 @@ from harness.cassettes.format import load_cassette
 from harness.cassettes.model import CassetteError, CassetteMiss
 from harness.cassettes.record import recording
 from harness.cassettes.replay import cassette_replay, cassette_script
-from harness.run.clock import Clock
 from harness.transport import ReplayMiss, transport_for
+from harness.transport.clock import Clock
 from tests.cassettes.server import Server, serve
 
 

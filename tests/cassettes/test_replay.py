@@ -19,8 +19,8 @@ from harness.cassettes.model import (
 )
 from harness.cassettes.replay import cassette_replay, cassette_script, script_cassette
 from harness.dialects.script import Chunk
-from harness.run.clock import Clock
 from harness.transport import ReplayMiss, serving, transport_for
+from harness.transport.clock import Clock
 
 EVENTS = [b'data: {"n":1}\n\n', b'data: {"n":2}\n\n', b"data: [DONE]\n\n"]
 SSE = b"".join(EVENTS)

@@ -93,10 +93,10 @@ def test_retry_after_finding_names_expected_and_actual_waits() -> None:
 def test_long_retry_after_is_waited_on_the_virtual_clock_only(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import harness.run.clock
+    import harness.transport.clock
 
     real: list[float] = []
-    monkeypatch.setattr(harness.run.clock, "_real_sleep", real.append)
+    monkeypatch.setattr(harness.transport.clock, "_real_sleep", real.append)
     run = run_scenario(load_scenario(SCENARIOS / "retry-429-long-waits.yaml"), PlantedDriver())
     assert run.transcript is not None
     assert run.transcript.waits() == [120, 120, 120]  # exactly: the clock is purely virtual

@@ -252,7 +252,7 @@ def test_max_retries_option_overrides_the_shipped_default(profile: Profile) -> N
     from harness.dialects import get_dialect
     from harness.drivers.base import DriverContext
     from harness.drivers.classify import classify
-    from harness.run.clock import Clock
+    from harness.transport.clock import Clock
     from harness.transport.core import Replay
 
     driver = _driver(profile)

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from harness.drivers._common import (
+from harness.drivers.base import get_driver, install_hint, missing_requirements
+from harness.drivers.common import (
     ChatStream,
     completion_events,
     openai_messages,
     openai_tools,
     parse_arguments,
 )
-from harness.drivers.base import get_driver, install_hint, missing_requirements
 from harness.drivers.strands_litellm import StrandsEvents, strands_messages
 from harness.scenario.model import Request, Scenario
 from harness.vocab.events import (

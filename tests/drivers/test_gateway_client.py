@@ -19,11 +19,11 @@ import pytest
 from harness.dialects.gateway import DIALECT
 from harness.drivers._examples import import_example
 from harness.drivers.base import DriverContext, get_driver
-from harness.run.clock import Clock
 from harness.run.runner import Run, run_scenario
 from harness.scenario.load import load_scenarios
 from harness.scenario.model import Scenario
 from harness.transport import transport_for
+from harness.transport.clock import Clock
 from harness.transport.core import Replay
 from harness.vocab.events import Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
 

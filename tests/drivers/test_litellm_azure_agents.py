@@ -123,10 +123,10 @@ def test_polled_flow(driver: str) -> None:
 def test_thirty_polls_wait_on_the_virtual_clock_only(
     driver: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import harness.run.clock
+    import harness.transport.clock
 
     real: list[float] = []
-    monkeypatch.setattr(harness.run.clock, "_real_sleep", real.append)
+    monkeypatch.setattr(harness.transport.clock, "_real_sleep", real.append)
     result = run("azure-poll-30", driver)
     assert result.transcript is not None
     assert len(result.transcript.requests) == 35

@@ -19,8 +19,8 @@ from harness.drivers.base import DriverContext, get_driver
 from harness.drivers.openai3_sdk import OpenAI3ChatDriver
 from harness.drivers.openai_sdk import OpenAIChatDriver
 from harness.matrix.envs import is_built
-from harness.run.clock import Clock
 from harness.scenario.model import Scenario
+from harness.transport.clock import Clock
 from harness.transport.core import Replay
 
 DRIVER = "openai3-sdk-chat"

@@ -5,7 +5,7 @@ What is dropped, and why it cannot be deterministic:
 - ``wall_seconds`` (the matrix and each transcript): real time;
 - ``virtual_seconds``, each request's ``at``, each response's ``head_at``, ``end_at`` and
   ``pauses``, and ``event_times``: virtual time is real time plus the skipped
-  seconds (``harness.run.clock``), so they carry the real time the adapter spent, and a
+  seconds (``harness.transport.clock``), so they carry the real time the adapter spent, and a
   process's first cell also carries the adapter's import (the clock starts before the
   driver imports its SDK). Checks only use differences between two ``at`` values;
 - the waits that retry findings quote (``wait_s``, ``waited_s``, ``waits_s``,

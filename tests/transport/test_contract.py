@@ -17,7 +17,6 @@ import pytest
 
 import harness.transport
 from harness.dialects.script import Chunk, Exchange, HttpDate, Script
-from harness.run.clock import Clock
 from harness.transport import (
     EndlessStall,
     Replay,
@@ -27,6 +26,7 @@ from harness.transport import (
     transport_class,
     transport_for,
 )
+from harness.transport.clock import Clock
 from harness.transport.core import CUT_MESSAGE
 from harness.transport.guard import NetworkBlocked, no_network
 

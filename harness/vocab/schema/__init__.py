@@ -1,91 +1,21 @@
-"""The published JSON Schemas: scenario files (the contract dialects and checks share) and
-transcripts (what drivers produce).
-
-Both are generated from the pydantic models and checked in beside this module, so editors
+"""Where the published JSON Schemas live: scenario files, transcripts and ``harness matrix
+--json`` reports, checked in beside this module so editors
 (``# yaml-language-server: $schema=...``) and non-Python tools can validate without
-importing harness; a test fails when the checked-in files fall behind the models.
+importing harness. They are generated from the pydantic models by
+:mod:`harness.report.schema`; a test fails when the checked-in files fall behind the models.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-__all__ = [
-    "SchemaName",
-    "report_schema",
-    "scenario_schema",
-    "schema_path",
-    "schema_text",
-    "transcript_schema",
-    "write_schemas",
-]
+__all__ = ["SchemaName", "schema_path"]
 
 SchemaName = Literal["scenario", "transcript"]
 
-_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 _HERE = Path(__file__).parent
 _NAMES: tuple[SchemaName, ...] = ("scenario", "transcript")
-
-
-def scenario_schema() -> dict[str, Any]:
-    """JSON Schema of a scenario file, as plain data (YAML parsed with a safe loader)."""
-    from harness.scenario.model import Scenario
-
-    return _publish(
-        Scenario.model_json_schema(),
-        "scenario",
-        "harness scenario",
-        "A provider-neutral conversation, what the server does on each attempt,"
-        " and what a correct adapter yields.",
-    )
-
-
-def transcript_schema() -> dict[str, Any]:
-    """JSON Schema of a transcript: the normalized events one run produced."""
-    from harness.vocab.events import Transcript
-
-    return _publish(
-        Transcript.model_json_schema(),
-        "transcript",
-        "harness transcript",
-        "The normalized events and requests of one scenario run through one driver.",
-    )
-
-
-def report_schema() -> dict[str, Any]:
-    """JSON Schema of ``harness matrix --json`` (checked in as ``report.schema.json``): the
-    counts, a per-driver summary and every cell with its findings and, unless left out,
-    its transcript. The model lives here because the report itself is written as plain
-    data by :func:`harness.report.writers.to_json`; a test validates a real report against it."""
-    from pydantic import BaseModel, ConfigDict, Field
-
-    from harness.run.cell import Cell, CellStatus
-
-    class Report(BaseModel):
-        model_config = ConfigDict(extra="forbid", title="Report")
-
-        version: Literal[1] = Field(description="Report format version.")
-        drivers: list[str] = Field(description="Driver columns, in order.")
-        scenarios: list[str] = Field(description="Scenario rows, in order.")
-        counts: dict[CellStatus, int] = Field(description="Cells per status.")
-        summary: dict[str, dict[CellStatus, int]] = Field(
-            description="Per driver: its cells per status (statuses with none left out)."
-        )
-        wall_seconds: float = Field(description="Real time the matrix took.")
-        versions: dict[str, dict[str, str]] = Field(
-            default_factory=dict,
-            description="Per driver: the package versions its cells ran on.",
-        )
-        cells: list[Cell] = Field(description="One per driver x scenario, driver-major.")
-
-    return _publish(
-        Report.model_json_schema(),
-        "report",
-        "harness report",
-        "A conformance matrix run: every scenario against every driver, with findings.",
-    )
 
 
 def schema_path(name: SchemaName) -> Path:
@@ -93,29 +23,3 @@ def schema_path(name: SchemaName) -> Path:
     if name not in _NAMES:
         raise ValueError(f"unknown schema {name!r}: expected one of {', '.join(_NAMES)}")
     return _HERE / f"{name}.schema.json"
-
-
-def schema_text(name: SchemaName) -> str:
-    """The schema as the checked-in file holds it: sorted keys, indent 2, final newline."""
-    schema = {"scenario": scenario_schema, "transcript": transcript_schema}[name]()
-    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
-
-
-def write_schemas() -> list[Path]:
-    """Regenerate the checked-in schema files (``make schema``); returns their paths."""
-    paths = []
-    for name in _NAMES:
-        path = schema_path(name)
-        path.write_text(schema_text(name), encoding="utf-8")
-        paths.append(path)
-    return paths
-
-
-def _publish(schema: dict[str, Any], name: str, title: str, description: str) -> dict[str, Any]:
-    return {
-        **schema,
-        "$schema": _DRAFT,
-        "$id": f"urn:harness:schema:{name}",
-        "title": title,
-        "description": description,
-    }

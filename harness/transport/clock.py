@@ -35,7 +35,7 @@ from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar, TypeVarTuple
 
-from harness.run.budget import AdapterHung, current_limit, task_stack
+from harness.transport.budget import AdapterHung, current_limit, task_stack
 from harness.vocab.errors import HarnessError
 
 __all__ = ["Clock", "ClockError", "new_virtual_loop", "run"]
@@ -56,7 +56,7 @@ class Clock:
     """Purely virtual time: 0 at creation; only sleeping (``advance``) moves it.
 
     ``budget`` (virtual seconds) ends a run that keeps waiting: the wait that would pass it
-    raises :class:`~harness.run.budget.AdapterHung` (a ``BaseException``, so an adapter's
+    raises :class:`~harness.transport.budget.AdapterHung` (a ``BaseException``, so an adapter's
     ``except Exception`` retry loop does not swallow it), and so does every wait after it,
     so not even clean-up code can keep the run going.
     """

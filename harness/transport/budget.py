@@ -58,7 +58,12 @@ REPEAT_SECONDS = 1.0
 BudgetKind = Literal["virtual", "wall"]
 
 _RUNNER = "/harness/run/runner.py"
-_SKIP = ("/asyncio/", "/selectors.py", "/harness/run/clock.py", "/harness/run/budget.py")
+_SKIP = (
+    "/asyncio/",
+    "/selectors.py",
+    "/harness/transport/clock.py",
+    "/harness/transport/budget.py",
+)
 
 
 @dataclass(frozen=True)

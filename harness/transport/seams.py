@@ -1,0 +1,103 @@
+"""The seams of httpx and httpx2 that replay and recording patch, and the one way to patch.
+
+Replay (:func:`harness.transport.serving`, :func:`harness.transport.record.install_replay`)
+and recording (:func:`harness.transport.record.install_recorder`) both reach a client by
+replacing a method of an HTTP library's class for the duration of a ``with`` block:
+:func:`patched` does it and puts back exactly what was there (an inherited method or the
+class's own); :func:`restorer` undoes what a block that never exited left behind.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import importlib.util
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from types import ModuleType
+from typing import Any
+
+__all__ = ["LIBRARIES", "SEAMS", "installed", "load_library", "patched", "restorer"]
+
+LIBRARIES = ("httpx", "httpx2")
+
+SEAMS = (
+    ("Client", "_init_transport"),
+    ("Client", "_init_proxy_transport"),
+    ("AsyncClient", "_init_transport"),
+    ("AsyncClient", "_init_proxy_transport"),
+    ("HTTPTransport", "__init__"),
+    ("HTTPTransport", "handle_request"),
+    ("AsyncHTTPTransport", "__init__"),
+    ("AsyncHTTPTransport", "handle_async_request"),
+)
+"""(class, attribute) of each library that replay and recording may patch."""
+
+_ABSENT = object()
+
+
+def load_library(library: str) -> ModuleType:
+    """Import ``httpx`` or ``httpx2`` (only when asked: httpx2 is optional)."""
+    if library not in LIBRARIES:
+        raise ValueError(f"unknown HTTP library {library!r}; expected one of {LIBRARIES}")
+    return importlib.import_module(library)
+
+
+def installed(libraries: Iterable[str]) -> Iterator[tuple[str, ModuleType]]:
+    """(name, module) of each of ``libraries`` that is installed; an unknown name raises."""
+    for library in libraries:
+        try:
+            lib = load_library(library)
+        except ImportError:
+            continue
+        yield library, lib
+
+
+@contextmanager
+def patched(
+    cls: type[Any], name: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]
+) -> Iterator[None]:
+    """Replace ``cls.name`` by ``wrap(current)``; put back exactly what was there."""
+    own = name in cls.__dict__
+    saved = cls.__dict__.get(name)
+    setattr(cls, name, wrap(getattr(cls, name)))
+    try:
+        yield
+    finally:
+        if own:
+            setattr(cls, name, saved)
+        else:
+            delattr(cls, name)
+
+
+def restorer() -> Callable[[], None]:
+    """Remember every seam now; the function returned puts back whatever changed since.
+
+    A driver's ``with serving(...)`` exits when its generator is closed; an adapter ended
+    by its budget may never be, and the patch would then hand every later client (in the
+    next cells) this cell's replay. The HTTP libraries are imported here, before the cell,
+    so the originals are known.
+    """
+    saved: list[tuple[type, str, object]] = []
+    for module in _installed():
+        for owner, name in SEAMS:
+            cls = getattr(module, owner)
+            saved.append((cls, name, vars(cls).get(name, _ABSENT)))
+
+    def restore() -> None:
+        for cls, name, value in saved:
+            if vars(cls).get(name, _ABSENT) is value:
+                continue
+            if value is _ABSENT:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, value)
+
+    return restore
+
+
+@functools.cache
+def _installed() -> tuple[ModuleType, ...]:
+    """The installed HTTP libraries the replay serves (imported once)."""
+    found = [name for name in LIBRARIES if importlib.util.find_spec(name) is not None]
+    return tuple(importlib.import_module(name) for name in found)
