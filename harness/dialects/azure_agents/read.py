@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from harness.cassettes.model import Cassette, Interaction
 from harness.dialects.reading import Reading, json_events, token_usage
 from harness.dialects.sse import SSEEvent
 from harness.scenario.model import Message, Usage
+
+if TYPE_CHECKING:
+    from harness.cassettes.model import Cassette, Interaction
 
 __all__ = [
     "PER_INTERACTION",
