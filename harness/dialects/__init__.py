@@ -5,16 +5,14 @@ The registry is the one list of dialects: the ``harness.dialects`` entry-point g
 ask it and nothing else lists dialects. It is read-only, and a name registered twice
 with two different objects is an error naming both.
 
-harness's own dialects are also written down here (:data:`BUILTIN`) and merged with the
-installed entry points: an editable install made from an older ``pyproject.toml`` keeps
-the old metadata until it is reinstalled, and a source checkout must still see every
-built-in dialect. ``tests/dialects/test_dialect_registry.py`` keeps :data:`BUILTIN` equal to the
-entry points ``pyproject.toml`` declares, so the two cannot drift apart.
+harness's own dialects are the entry points ``pyproject.toml`` declares, read from it in a
+source checkout (:mod:`harness.vocab.registry`, shared with the drivers), so a dialect
+added there works before the package is reinstalled.
 
 A new wire touches one folder and its registration: ``harness/dialects/<wire>/`` with a
 ``DIALECT`` (see :class:`Dialect`; the shared mechanics are in :mod:`.common`,
 :mod:`.framing`, :mod:`.reading`, :mod:`.request` and :mod:`.normalize`), and one line in
-the ``harness.dialects`` entry points (plus :data:`BUILTIN` for one of harness's own).
+the ``harness.dialects`` entry points.
 ``tests/dialects/test_contract.py`` then checks it on every bundled scenario it
 expresses: compile, recognise, read back, normalize.
 """
@@ -22,9 +20,10 @@ expresses: compile, recognise, read back, normalize.
 from __future__ import annotations
 
 import functools
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint
 
 from harness.dialects.base import BY_MARKER, BY_PATH, Dialect, DialectError, Reader
+from harness.vocab.registry import builtin_entry_points, group_entry_points
 
 __all__ = [
     "BUILTIN",
@@ -40,26 +39,16 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "harness.dialects"
 
-BUILTIN: dict[str, str] = {
-    "anthropic-messages": "harness.dialects.anthropic_messages:DIALECT",
-    "azure-agents": "harness.dialects.azure_agents:DIALECT",
-    "gateway": "harness.dialects.gateway:DIALECT",
-    "openai-chat": "harness.dialects.openai_chat:DIALECT",
-    "openai-responses": "harness.dialects.openai_responses:DIALECT",
-}
-"""harness's own dialects, as declared in pyproject.toml (see the module docstring)."""
-
 
 @functools.cache
 def _entry_points() -> dict[str, EntryPoint]:
-    found = {name: EntryPoint(name, value, ENTRY_POINT_GROUP) for name, value in BUILTIN.items()}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in found and found[ep.name].value != ep.value:
-            raise DialectError(
-                f"dialect {ep.name!r} is registered twice: {found[ep.name].value} and {ep.value}"
-            )
-        found[ep.name] = ep
-    return found
+    return group_entry_points(ENTRY_POINT_GROUP, DialectError, "dialect")
+
+
+def __getattr__(name: str) -> dict[str, str]:
+    if name == "BUILTIN":  # harness's own dialects, as pyproject.toml declares them
+        return builtin_entry_points(ENTRY_POINT_GROUP)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @functools.cache

@@ -7,13 +7,12 @@ import importlib
 import importlib.util
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, entry_points
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from harness.scenario.model import Scenario
 from harness.vocab.errors import HarnessError
 from harness.vocab.events import Event
+from harness.vocab.registry import builtin_entry_points, group_entry_points
 
 if TYPE_CHECKING:
     from harness.transport.clock import Clock
@@ -88,38 +87,10 @@ def register(name: str, factory: Callable[[], Driver]) -> None:
     _registered[name] = factory
 
 
-@functools.cache
 def builtin_drivers() -> dict[str, str]:
     """harness's own drivers, name -> ``module:attr``: the ``harness.drivers`` entry points
-    of pyproject.toml, the one list. A source checkout reads them from its pyproject.toml
-    (so a driver added there works before the package is reinstalled); an installed harness
-    from its distribution's metadata, which pyproject.toml generated."""
-    from harness import DIST_NAME
-
-    project = _checkout_project()
-    if project is not None:
-        declared = project.get("entry-points", {}).get(ENTRY_POINT_GROUP, {})
-        return {str(name): str(value) for name, value in declared.items()}
-    try:
-        dist = distribution(DIST_NAME)
-    except PackageNotFoundError:
-        return {}
-    return {ep.name: ep.value for ep in dist.entry_points.select(group=ENTRY_POINT_GROUP)}
-
-
-def _checkout_project() -> dict[str, Any] | None:
-    """The ``[project]`` table of the checkout harness runs from, None when installed."""
-    import tomllib
-
-    from harness import DIST_NAME
-
-    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
-    if not pyproject.is_file():
-        return None
-    project: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8")).get(
-        "project", {}
-    )
-    return project if project.get("name") == DIST_NAME else None
+    of pyproject.toml, the one list (:mod:`harness.vocab.registry`)."""
+    return builtin_entry_points(ENTRY_POINT_GROUP)
 
 
 def __getattr__(name: str) -> dict[str, str]:
@@ -128,22 +99,9 @@ def __getattr__(name: str) -> dict[str, str]:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+@functools.cache
 def _entry_points() -> dict[str, Any]:
-    from harness import DIST_NAME
-
-    found: dict[str, Any] = {
-        name: EntryPoint(name, value, ENTRY_POINT_GROUP)
-        for name, value in builtin_drivers().items()
-    }
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.dist is not None and ep.dist.name == DIST_NAME:
-            continue  # harness's own: builtin_drivers() has them (fresher in a checkout)
-        if ep.name in found and found[ep.name].value != ep.value:
-            raise DriverError(
-                f"driver {ep.name!r} is registered twice: {found[ep.name].value} and {ep.value}"
-            )
-        found[ep.name] = ep
-    return found
+    return group_entry_points(ENTRY_POINT_GROUP, DriverError, "driver")
 
 
 def driver_names() -> list[str]:

@@ -46,6 +46,7 @@ def test_an_installed_harness_reads_its_drivers_from_its_metadata(
 
     from harness import DIST_NAME
     from harness.drivers import base
+    from harness.vocab import registry
 
     class Dist:
         name = DIST_NAME
@@ -57,14 +58,10 @@ def test_an_installed_harness_reads_its_drivers_from_its_metadata(
         )
 
     asked: list[str] = []
-    monkeypatch.setattr(base, "_checkout_project", lambda: None)
-    monkeypatch.setattr(base, "distribution", lambda name: asked.append(name) or Dist())
-    base.builtin_drivers.cache_clear()
-    try:
-        assert base.builtin_drivers() == {"toy": "toys:ToyDriver"}
-        assert asked == [DIST_NAME]
-    finally:
-        base.builtin_drivers.cache_clear()
+    monkeypatch.setattr(registry, "_checkout_project", lambda: None)
+    monkeypatch.setattr(registry, "distribution", lambda name: asked.append(name) or Dist())
+    assert base.builtin_drivers() == {"toy": "toys:ToyDriver"}
+    assert asked == [DIST_NAME]
 
 
 def test_listing_drivers_imports_no_adapter() -> None:
