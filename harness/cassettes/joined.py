@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from harness.secrets import Found, find
+from harness.vocab.secrets import Found, find
 
 __all__ = ["split_secrets"]
 

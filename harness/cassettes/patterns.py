@@ -1,9 +1,9 @@
 """The cassette-side names of the secret policy (kept for imports; the rules themselves
-live in :mod:`harness.secrets`, shared with scan, the request log and the reports)."""
+live in :mod:`harness.vocab.secrets`, shared with scan, the request log and the reports)."""
 
 from __future__ import annotations
 
-from harness.secrets import PLACEHOLDER, field_rule, header_rule, is_placeholder, param_rule
+from harness.vocab.secrets import PLACEHOLDER, field_rule, header_rule, is_placeholder, param_rule
 
 __all__ = ["PLACEHOLDER", "is_placeholder", "is_secret_header", "is_secret_key", "is_secret_param"]
 

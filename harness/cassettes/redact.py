@@ -25,7 +25,7 @@ from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from harness.cassettes.joined import split_secrets
 from harness.cassettes.model import Interaction, RecordedChunk, RecordedRequest
-from harness.secrets import PLACEHOLDER, find, header_rule, merge, param_rule
+from harness.vocab.secrets import PLACEHOLDER, find, header_rule, merge, param_rule
 
 __all__ = ["Redactor", "parse_json_path"]
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.cassettes.joined import split_secrets
-from harness.secrets import Severity, header_rule, is_placeholder
-from harness.secrets import find as find_secrets
+from harness.vocab.secrets import Severity, header_rule, is_placeholder
+from harness.vocab.secrets import find as find_secrets
 
 __all__ = ["Leak", "scan_file", "scan_paths", "scan_text"]
 

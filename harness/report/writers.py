@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 from harness.matrix.run import Matrix
 from harness.report.matrix_doc import markdown_grid, versions_by_driver
 from harness.run.cell import Cell
-from harness.secrets import mask_json, mask_text
+from harness.vocab.secrets import mask_json, mask_text
 
 __all__ = ["to_json", "to_junit", "to_markdown", "to_table"]
 

@@ -38,11 +38,11 @@ import anyio.lowlevel
 from pydantic import JsonValue
 
 from harness.dialects.script import Exchange, HttpDate, Script
-from harness.secrets import mask_headers, mask_json, mask_url
 from harness.transport._pace import idle, loop_state
 from harness.transport.clock import Clock
 from harness.vocab.errors import HarnessError
 from harness.vocab.events import RequestRecord, ResponseRecord
+from harness.vocab.secrets import mask_headers, mask_json, mask_url
 
 __all__ = [
     "CUT_MESSAGE",
@@ -119,7 +119,7 @@ class Served(NamedTuple):
 
 def _record(request: WireRequest, path: str, at: float, index: int | None) -> RequestRecord:
     """The log entry of one request: parsed, and masked by the secret policy
-    (:mod:`harness.secrets`) in URL, headers and body."""
+    (:mod:`harness.vocab.secrets`) in URL, headers and body."""
     return RequestRecord(
         method=request.method.upper(),
         url=mask_url(request.url),

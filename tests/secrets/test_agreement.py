@@ -1,6 +1,6 @@
 """The request log of replays and the cassette redactor keep the same values secret.
 
-Both ask :mod:`harness.secrets`; this test feeds them the same requests and checks that a
+Both ask :mod:`harness.vocab.secrets`; this test feeds them the same requests and checks that a
 value one hides, the other hides too, and a value one keeps (identifiers, placeholders,
 ordinary text), the other keeps: a secret masked in a cassette must never reappear in a
 report, and a log must not hide what a cassette shows.
@@ -14,7 +14,7 @@ import pytest
 
 from harness.cassettes.model import Interaction, RecordedRequest, RecordedResponse
 from harness.cassettes.redact import Redactor
-from harness.secrets import mask_headers, mask_json, mask_url
+from harness.vocab.secrets import mask_headers, mask_json, mask_url
 
 KEY = "sk-proj-Qx7Lr2Vn9Tb4Wc8Zp1Ks6Jm3Hd5Fg0Ay"
 ANT = "sk-ant-api03-Zq8rT2mW9xK4pL7vN3bC5dF1gH6jK0lM2nP4qR8sT"

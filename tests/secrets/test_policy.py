@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from harness.secrets import (
+from harness.vocab.secrets import (
     field_rule,
     find,
     header_rule,

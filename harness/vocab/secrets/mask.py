@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from harness.secrets.names import MASK, field_rule, header_rule, looks_like_header, param_rule
-from harness.secrets.values import find, value_secrets
+from harness.vocab.secrets.names import MASK, field_rule, header_rule, looks_like_header, param_rule
+from harness.vocab.secrets.values import find, value_secrets
 
 __all__ = ["mask_header", "mask_headers", "mask_json", "mask_text", "mask_url", "merge"]
 

@@ -28,7 +28,7 @@ an AWS documentation key (``...EXAMPLE``) or a value too short to be a key. Whol
 rules only: a random key that happens to contain ``test`` or ``AbCdEf`` is still a secret.
 """
 
-from harness.secrets.mask import (
+from harness.vocab.secrets.mask import (
     mask_header,
     mask_headers,
     mask_json,
@@ -36,7 +36,7 @@ from harness.secrets.mask import (
     mask_url,
     merge,
 )
-from harness.secrets.names import (
+from harness.vocab.secrets.names import (
     MASK,
     PLACEHOLDER,
     Found,
@@ -47,7 +47,7 @@ from harness.secrets.names import (
     is_placeholder,
     param_rule,
 )
-from harness.secrets.values import find
+from harness.vocab.secrets.values import find
 
 __all__ = [
     "MASK",

@@ -1,6 +1,6 @@
 """The secret policy by name and by placeholder: which header, query parameter and JSON
 field carries a secret, how bad it is to leak (credential or identifier), and which values
-are only test placeholders. See :mod:`harness.secrets` for the whole policy."""
+are only test placeholders. See :mod:`harness.vocab.secrets` for the whole policy."""
 
 from __future__ import annotations
 

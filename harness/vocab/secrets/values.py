@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from harness.secrets.names import (
+from harness.vocab.secrets.names import (
     Found,
     Rule,
     Severity,
