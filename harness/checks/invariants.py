@@ -237,7 +237,7 @@ def usage(run: Run) -> list[Finding]:
 def retry_after_seconds(exchange: Exchange) -> float | None:
     """The wait an exchange's Retry-After / Retry-After-Ms headers ask for, in seconds
     (retry-after-ms wins when both are sent, as in the OpenAI and Anthropic SDKs)."""
-    return retry_after(exchange, ms_first=True)
+    return retry_after(exchange)
 
 
 def _served(run: Run) -> Iterator[tuple[int, RequestRecord, Exchange | None]]:

@@ -531,13 +531,12 @@ class BodyStream:
         return None
 
 
-def retry_after(exchange: Exchange, *, ms_first: bool = False) -> float | None:
+def retry_after(exchange: Exchange) -> float | None:
     """The wait a response asks for, in seconds, from its scripted ``Retry-After`` /
-    ``retry-after-ms`` headers (None when neither is readable): the first one sent, or with
-    ``ms_first`` retry-after-ms before Retry-After, as the OpenAI and Anthropic SDKs read them."""
-    headers = exchange.headers
-    if ms_first:
-        headers = tuple(sorted(headers, key=lambda h: h[0].lower() != "retry-after-ms"))
+    ``retry-after-ms`` headers (None when neither is readable): retry-after-ms before
+    Retry-After, as OpenAI documents them and the OpenAI and Anthropic SDKs read them; the
+    request log, the timeline and the retry checks all read them this one way."""
+    headers = tuple(sorted(exchange.headers, key=lambda h: h[0].lower() != "retry-after-ms"))
     for name, value in headers:
         key = name.lower()
         if key not in ("retry-after", "retry-after-ms"):
