@@ -10,8 +10,9 @@ source checkout (:mod:`harness.vocab.registry`, shared with the drivers), so a d
 added there works before the package is reinstalled.
 
 A new wire touches one folder and its registration: ``harness/dialects/<wire>/`` with a
-``DIALECT`` (see :class:`Dialect`; the shared mechanics are in :mod:`.common`,
-:mod:`.framing`, :mod:`.reading`, :mod:`.request` and :mod:`.normalize`), and one line in
+``DIALECT`` (see :class:`Dialect`; the shared mechanics are in :mod:`.common` with its
+:class:`~harness.dialects.common.WireDialect` base, :mod:`.exchanges`, :mod:`.framing`,
+:mod:`.reading`, :mod:`.request` and :mod:`.normalize`), and one line in
 the ``harness.dialects`` entry points.
 ``tests/dialects/test_contract.py`` then checks it on every bundled scenario it
 expresses: compile, recognise, read back, normalize.

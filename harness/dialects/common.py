@@ -13,10 +13,11 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import JsonValue
 
+from harness.dialects.base import BY_MARKER, BY_PATH
 from harness.dialects.chunking import chunk_events
 from harness.dialects.framing import frame_events
 from harness.dialects.script import Chunk, Exchange, HttpDate, Script
@@ -38,6 +39,7 @@ __all__ = [
     "DONE",
     "AttemptIds",
     "End",
+    "WireDialect",
     "alnum",
     "apply_data_fault",
     "apply_fault",
@@ -52,6 +54,7 @@ __all__ = [
     "header_number",
     "limited_to",
     "raw_exchange",
+    "refuse_unsupported",
 ]
 
 DONE = "[DONE]"
@@ -72,6 +75,60 @@ def limited_to(name: str, scenario: Scenario) -> str | None:
     if scenario.dialects is not None and name not in scenario.dialects:
         return f"scenario is limited to dialects {scenario.dialects}"
     return None
+
+
+class WireDialect:
+    """What every dialect class says the same way: its ``name``, a repr, the
+    ``scenario.dialects`` gate before the wire's own :meth:`wire_support`, one exchange per
+    attempt (:meth:`compile`), and recognition by endpoint (a path ending in one of
+    ``paths``: :data:`BY_PATH`) or body marker (one of ``markers`` in the head:
+    ``marker_score``). A wire with other rules overrides :meth:`recognise`."""
+
+    name: str
+    paths: ClassVar[tuple[str, ...]] = ()
+    markers: ClassVar[tuple[bytes, ...]] = ()
+    marker_score: ClassVar[int] = BY_MARKER
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def supports(self, scenario: Scenario) -> str | None:
+        """None if the dialect can express the scenario, else the feature it lacks."""
+        return limited_to(self.name, scenario) or self.wire_support(scenario)
+
+    def wire_support(self, scenario: Scenario) -> str | None:
+        """:meth:`supports` once the scenario's ``dialects`` admit this one: None (the wire
+        can say everything a scenario says) unless a wire overrides it."""
+        return None
+
+    def require_support(self, scenario: Scenario) -> None:
+        """Refuse (``ValueError``) a scenario the dialect does not support."""
+        refuse_unsupported(self.name, scenario, self.supports(scenario))
+
+    def compile(
+        self,
+        scenario: Scenario,
+        error_exchange: Callable[[Scenario, int, HttpErrorReply], Exchange],
+        reply_exchange: Callable[[Scenario, int, ReplyAttempt], Exchange],
+    ) -> Script:
+        """:func:`compile_attempts` for this dialect, refused unless it supports the scenario."""
+        return compile_attempts(
+            self.name, scenario, self.supports(scenario), error_exchange, reply_exchange
+        )
+
+    def recognise(self, path: str, head: bytes) -> int:
+        """:data:`BY_PATH` for a path ending in one of ``paths``, ``marker_score`` for a
+        head holding one of ``markers``, else 0."""
+        if path.endswith(self.paths):
+            return BY_PATH
+        return self.marker_score if any(marker in head for marker in self.markers) else 0
+
+
+def refuse_unsupported(name: str, scenario: Scenario, reason: str | None) -> None:
+    """The ``ValueError`` synthesizing a scenario dialect ``name`` cannot express raises
+    (``reason`` from ``supports``; None: nothing to refuse)."""
+    if reason is not None:
+        raise ValueError(f"{scenario.where()}: cannot synthesize for {name}: {reason}")
 
 
 def digest(*parts: object) -> str:
@@ -102,6 +159,10 @@ class AttemptIds:
     def call(self, index: int) -> str:
         """A tool-call id in OpenAI's form (``call_`` and 24 letters or digits)."""
         return "call_" + alnum(f"{self.seed}:call:{index}", 24)
+
+    def hashed(self, kind: str, length: int, *more: object) -> str:
+        """``length`` hex digits hashed from ``kind``, the seed and ``more``: an id body."""
+        return digest(kind, self.seed, *more)[:length]
 
 
 def compact_json(value: object) -> str:
@@ -142,8 +203,7 @@ def compile_attempts(
     reply_exchange: Callable[[Scenario, int, ReplyAttempt], Exchange],
 ) -> Script:
     """One exchange per attempt, in order; ``reason`` (from ``supports``) refuses early."""
-    if reason is not None:
-        raise ValueError(f"{scenario.where()}: cannot synthesize for {name}: {reason}")
+    refuse_unsupported(name, scenario, reason)
     exchanges = []
     for n, attempt in enumerate(scenario.attempts):
         if isinstance(attempt, ErrorAttempt):

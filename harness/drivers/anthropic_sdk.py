@@ -19,13 +19,20 @@ that ends without a ``message_delta`` gets no finish. Non-streamed requests use
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 from typing import Any, ClassVar
 
-from harness.drivers.base import DriverContext
-from harness.drivers.common import field_of, finish_event, tool_call_event
+from harness.drivers.base import DriverBase, DriverContext
+from harness.drivers.common import (
+    field_of,
+    finish_event,
+    mapped_stream_in,
+    sdk_client,
+    tool_call_event,
+)
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import ANTHROPIC_SDK
-from harness.scenario.model import FinishReason, Request, Scenario
+from harness.scenario.model import FinishReason, Request
 from harness.vocab.events import Event, ReasoningEvent, TextEvent, UsageEvent
 
 __all__ = [
@@ -52,7 +59,7 @@ ANTHROPIC_FINISH: Mapping[str, FinishReason] = {
 """Anthropic ``stop_reason`` values in the harness vocabulary."""
 
 
-class AnthropicDriver:
+class AnthropicDriver(DriverBase):
     """``anthropic.AsyncAnthropic().messages``: ``stream()`` or ``create()``."""
 
     name: ClassVar[str] = "anthropic-sdk"
@@ -62,37 +69,23 @@ class AnthropicDriver:
     requires: ClassVar[tuple[str, ...]] = ("anthropic", "httpx2")
     extra: ClassVar[str] = "anthropic"
     distributions: ClassVar[tuple[str, ...]] = ("anthropic", "httpx2")
-    """Installed distributions whose versions the transcript records."""
-
-    def supports(self, scenario: Scenario) -> str | None:
-        return None
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         import anthropic
-        import httpx2
 
         request = ctx.scenario.request
-        retries = ctx.options.get("max_retries", anthropic.DEFAULT_MAX_RETRIES)
-        async with httpx2.AsyncClient(transport=ctx.transport("httpx2")) as http:
-            client = anthropic.AsyncAnthropic(
-                api_key=ctx.api_key,
-                base_url=ctx.base_url,
-                http_client=http,
-                max_retries=retries,
-            )
+        retries = anthropic.DEFAULT_MAX_RETRIES
+        async with sdk_client(ctx, anthropic.AsyncAnthropic, retries, library="httpx2") as client:
             kwargs = anthropic_kwargs(request)
             if not request.stream:
                 message = await client.messages.create(**kwargs)
                 for event in message_events(message):
                     yield event
                 return
-            mapper = AnthropicStream()
-            async with client.messages.stream(**kwargs) as stream:
-                async for item in stream:
-                    for event in mapper.feed(item):
-                        yield event
-            for event in mapper.close():
-                yield event
+            events = mapped_stream_in(client.messages.stream(**kwargs), AnthropicStream())
+            async with aclosing(events) as each:
+                async for event in each:
+                    yield event
 
 
 # --------------------------------------------------------------------------- request

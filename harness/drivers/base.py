@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Driver",
+    "DriverBase",
     "DriverContext",
     "DriverError",
     "builtin_drivers",
@@ -75,6 +76,20 @@ class Driver(Protocol):
     def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         """Drive the adapter with ``ctx.scenario.request`` and yield what it produced."""
         ...
+
+
+class DriverBase:
+    """What most drivers declare alike: they send with ``httpx`` (``http_library``) and run
+    every scenario their dialect expresses (``supports`` gives None); a driver that differs
+    overrides either."""
+
+    http_library: ClassVar[str] = "httpx"
+    distributions: ClassVar[tuple[str, ...]]
+    """Installed distributions whose versions the transcript records."""
+
+    def supports(self, scenario: Scenario) -> str | None:
+        """None: the driver runs every scenario its dialect expresses."""
+        return None
 
 
 _registered: dict[str, Callable[[], Driver]] = {}

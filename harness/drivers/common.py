@@ -6,8 +6,10 @@ tool-call assembly (:mod:`harness.dialects.normalize`).
 
 from __future__ import annotations
 
+import importlib
 import json
-from collections.abc import AsyncGenerator, AsyncIterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from typing import Any, Protocol
 
 from harness.dialects.normalize import ToolCallFragments, parse_arguments, tool_call_event
@@ -20,6 +22,7 @@ from harness.dialects.openai_chat.normalize import (
     refusal_of,
     usage_event,
 )
+from harness.drivers.base import DriverContext
 from harness.drivers.classify import MESSAGE_LIMIT
 from harness.scenario.model import ErrorKind, FinishReason, Request
 from harness.vocab.events import ErrorEvent, Event, FinishEvent
@@ -32,13 +35,16 @@ __all__ = [
     "error_item_event",
     "field_of",
     "finish_event",
+    "http_client",
     "mapped_stream",
+    "mapped_stream_in",
     "message_tool_calls",
     "openai_messages",
     "openai_tools",
     "parse_arguments",
     "reasoning_of",
     "refusal_of",
+    "sdk_client",
     "tool_call_event",
     "usage_event",
 ]
@@ -86,6 +92,37 @@ def openai_tools(request: Request) -> list[dict[str, Any]]:
     ]
 
 
+# --------------------------------------------------------------------------- clients
+
+
+def http_client(ctx: DriverContext, library: str = "httpx") -> Any:
+    """An async ``library`` client (``httpx`` or ``httpx2``) sending to the replay."""
+    module = importlib.import_module(library)
+    return module.AsyncClient(transport=ctx.transport(library))
+
+
+@asynccontextmanager
+async def sdk_client(
+    ctx: DriverContext,
+    factory: Callable[..., Any],
+    default_retries: int,
+    *,
+    library: str = "httpx",
+    base_url: str | None = None,
+) -> AsyncIterator[Any]:
+    """A client of an SDK generated the way the OpenAI one is (anthropic, llama-stack-client:
+    ``factory(base_url=, api_key=, http_client=, max_retries=)``) sending with an async
+    ``library`` client on the replay, at ``base_url`` (default ``ctx.base_url``), with the
+    SDK's shipped ``default_retries`` unless ``ctx.options["max_retries"]`` overrides them."""
+    async with http_client(ctx, library) as http:
+        yield factory(
+            base_url=ctx.base_url if base_url is None else base_url,
+            api_key=ctx.api_key,
+            http_client=http,
+            max_retries=ctx.options.get("max_retries", default_retries),
+        )
+
+
 # --------------------------------------------------------------------------- single events
 
 
@@ -124,14 +161,22 @@ class StreamMapper(Protocol):
     def close(self) -> list[Event]: ...
 
 
-async def mapped_stream(
-    items: AsyncIterable[Any], mapper: StreamMapper
-) -> AsyncGenerator[Event, None]:
+def mapped_stream(items: AsyncIterable[Any], mapper: StreamMapper) -> AsyncGenerator[Event, None]:
     """The events of each item as it arrives, then those the mapper closes with once the
     stream ended (a finish held back for the usage chunk, say). Iterate it inside
     ``contextlib.aclosing`` so that a run ended early closes it at once."""
-    async for item in items:
-        for event in mapper.feed(item):
-            yield event
+    return mapped_stream_in(nullcontext(items), mapper)
+
+
+async def mapped_stream_in(
+    opened: AbstractAsyncContextManager[AsyncIterable[Any]], mapper: StreamMapper
+) -> AsyncGenerator[Event, None]:
+    """:func:`mapped_stream` of the stream ``opened`` gives (an SDK's stream, or its
+    manager), read inside its ``async with``; the mapper's closing events come once it is
+    left. Iterate it inside ``contextlib.aclosing``, too."""
+    async with opened as items:
+        async for item in items:
+            for event in mapper.feed(item):
+                yield event
     for event in mapper.close():
         yield event

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers.base import DriverContext
+from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.classify import classify
 from harness.drivers.common import (
     finish_event,
@@ -53,7 +53,7 @@ from harness.drivers.common import (
     tool_call_event,
 )
 from harness.drivers.contract import Contract, Features, RetryRules
-from harness.scenario.model import Request, Scenario
+from harness.scenario.model import Request
 from harness.vocab.events import ErrorEvent, Event, ReasoningEvent, TextEvent, UsageEvent
 
 __all__ = ["HiveEvents", "HiveLiteLLMDriver", "hive_request", "private_home", "response_events"]
@@ -64,18 +64,16 @@ STREAM_ERROR_TYPE = "framework.llm.stream_events.StreamErrorEvent"
 _LITELLM_CLASS = re.compile(r"^\s*litellm\.(\w+)\s*:")
 
 
-class HiveLiteLLMDriver:
+class HiveLiteLLMDriver(DriverBase):
     """``framework.llm.litellm.LiteLLMProvider(...).stream(...)`` / ``.acomplete(...)``."""
 
     name: ClassVar[str] = "hive-litellm"
     dialect: ClassVar[str] = "openai-chat"
-    http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("framework", "litellm", "openai")
     extra: ClassVar[str] = "hive"
     environment: ClassVar[tuple[str, ...]] = ("aden-hive==1.0.12",)
     """Installed in a virtualenv of its own (see :mod:`harness.matrix.envs`)."""
     distributions: ClassVar[tuple[str, ...]] = ("aden-hive", "litellm", "openai", "httpx")
-    """Installed distributions whose versions the transcript records."""
     # aden-hive 1.0.12, framework/llm/litellm.py (in the driver's environment):
     # - 573-574: EMPTY_STREAM_MAX_RETRIES = 3, 1 s apart; 3434-3472: an empty stream is
     #   re-sent up to 3 times, then the empty result is returned to the caller;
@@ -100,9 +98,6 @@ class HiveLiteLLMDriver:
         source="aden-hive 1.0.12 framework/llm/litellm.py:351-353,573-590,1259-1299,1939,"
         "3128,3434,3575",
     )
-
-    def supports(self, scenario: Scenario) -> str | None:
-        return None
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         with private_home():

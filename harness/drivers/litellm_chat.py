@@ -21,7 +21,7 @@ from contextlib import aclosing
 from typing import Any, ClassVar
 
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers.base import DriverContext
+from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.common import (
     ChatStream,
     completion_events,
@@ -31,26 +31,20 @@ from harness.drivers.common import (
 )
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK_UNDER_LITELLM
-from harness.scenario.model import Scenario
 from harness.vocab.events import Event
 
 __all__ = ["LiteLLMChatDriver"]
 
 
-class LiteLLMChatDriver:
+class LiteLLMChatDriver(DriverBase):
     """``litellm.acompletion(model="openai/<model>", ...)``, streamed or not."""
 
     name: ClassVar[str] = "litellm-chat"
     contract: ClassVar[Contract] = OPENAI_SDK_UNDER_LITELLM
     dialect: ClassVar[str] = "openai-chat"
-    http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("litellm", "openai")
     extra: ClassVar[str] = "litellm"
     distributions: ClassVar[tuple[str, ...]] = ("litellm", "openai", "httpx")
-    """Installed distributions whose versions the transcript records."""
-
-    def supports(self, scenario: Scenario) -> str | None:
-        return None
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         litellm = _litellm_env.load_litellm()

@@ -24,45 +24,32 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import ClassVar
 
-from harness.drivers.base import DriverContext
+from harness.drivers.base import DriverBase, DriverContext
+from harness.drivers.common import sdk_client
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import LLAMA_STACK_CLIENT
 from harness.drivers.openai_sdk_responses import create_and_map, responses_kwargs
-from harness.scenario.model import Scenario
 from harness.vocab.events import Event
 
 __all__ = ["LlamaStackResponsesDriver"]
 
 
-class LlamaStackResponsesDriver:
+class LlamaStackResponsesDriver(DriverBase):
     """``llama_stack_client.AsyncLlamaStackClient().responses.create``, streamed or not."""
 
     name: ClassVar[str] = "llama-stack-responses"
     contract: ClassVar[Contract] = LLAMA_STACK_CLIENT
     dialect: ClassVar[str] = "openai-responses"
-    http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("llama_stack_client", "fire")
     """``fire`` too: llama-stack-client 0.2.12 imports it without declaring it."""
     extra: ClassVar[str] = "llama-stack"
     distributions: ClassVar[tuple[str, ...]] = ("llama-stack-client", "httpx")
-    """Installed distributions whose versions the transcript records."""
-
-    def supports(self, scenario: Scenario) -> str | None:
-        return None
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
-        import httpx
-        import llama_stack_client
+        from llama_stack_client import DEFAULT_MAX_RETRIES, AsyncLlamaStackClient
 
         request = ctx.scenario.request
-        retries = ctx.options.get("max_retries", llama_stack_client.DEFAULT_MAX_RETRIES)
-        async with httpx.AsyncClient(transport=ctx.transport("httpx")) as http:
-            client = llama_stack_client.AsyncLlamaStackClient(
-                base_url=ctx.base_url,
-                api_key=ctx.api_key,
-                http_client=http,
-                max_retries=retries,
-            )
+        async with sdk_client(ctx, AsyncLlamaStackClient, DEFAULT_MAX_RETRIES) as client:
             kwargs = responses_kwargs(request)
             async for event in create_and_map(client, kwargs, stream=request.stream):
                 yield event

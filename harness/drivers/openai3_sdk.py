@@ -13,9 +13,8 @@ Seam: ``http_client=httpx2.AsyncClient(transport=ctx.transport("httpx2"))``.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from harness.drivers.base import DriverContext
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI3_SDK
 from harness.drivers.openai_sdk import OpenAIChatDriver
@@ -34,9 +33,3 @@ class OpenAI3ChatDriver(OpenAIChatDriver):
     environment: ClassVar[tuple[str, ...]] = ("openai>=3,<4",)
     """Installed in a virtualenv of its own (see :mod:`harness.matrix.envs`)."""
     distributions: ClassVar[tuple[str, ...]] = ("openai", "httpx2")
-    """Installed distributions whose versions the transcript records."""
-
-    def http_client(self, ctx: DriverContext) -> Any:
-        import httpx2
-
-        return httpx2.AsyncClient(transport=ctx.transport("httpx2"))

@@ -15,38 +15,41 @@ keeps in ``model_extra``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from abc import abstractmethod
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 from typing import Any, ClassVar
 
-from harness.drivers.base import DriverContext
-from harness.drivers.common import ChatStream, completion_events, openai_messages, openai_tools
+from harness.drivers.base import DriverBase, DriverContext
+from harness.drivers.common import (
+    ChatStream,
+    completion_events,
+    http_client,
+    mapped_stream_in,
+    openai_messages,
+    openai_tools,
+)
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK
-from harness.scenario.model import Request, Scenario
+from harness.scenario.model import Request
 from harness.vocab.events import Event
 
 __all__ = ["OpenAIChatDriver", "OpenAISDKBase", "chat_kwargs"]
 
 
-class OpenAISDKBase:
+class OpenAISDKBase(DriverBase):
     """What the drivers of the ``openai`` package share: its contract and requirements, and
-    an ``AsyncOpenAI`` on the replay with the SDK's shipped retries."""
+    a run that opens an ``AsyncOpenAI`` on the replay with the SDK's shipped retries and
+    yields what :meth:`events` makes of the scenario's request with it."""
 
     contract: ClassVar[Contract] = OPENAI_SDK
-    http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("openai",)
     extra: ClassVar[str] = "openai"
     distributions: ClassVar[tuple[str, ...]] = ("openai", "httpx")
-    """Installed distributions whose versions the transcript records."""
-
-    def supports(self, scenario: Scenario) -> str | None:
-        return None
 
     def http_client(self, ctx: DriverContext) -> Any:
-        """The async client the SDK sends with, on the replay (a subclass may change library)."""
-        import httpx
-
-        return httpx.AsyncClient(transport=ctx.transport("httpx"))
+        """The async client the SDK sends with, on the replay (``http_library``)."""
+        return http_client(ctx, self.http_library)
 
     def client(self, ctx: DriverContext, http: Any) -> Any:
         """``openai.AsyncOpenAI`` sending with ``http``; ``ctx.options["max_retries"]``
@@ -60,6 +63,17 @@ class OpenAISDKBase:
             max_retries=ctx.options.get("max_retries", openai.DEFAULT_MAX_RETRIES),
         )
 
+    async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
+        async with self.http_client(ctx) as http:
+            events = self.events(self.client(ctx, http), ctx.scenario.request)
+            async with aclosing(events) as each:
+                async for event in each:
+                    yield event
+
+    @abstractmethod
+    def events(self, client: Any, request: Request) -> AsyncGenerator[Event, None]:
+        """The request sent with ``client`` (an ``AsyncOpenAI``), its output as events."""
+
 
 class OpenAIChatDriver(OpenAISDKBase):
     """``openai.AsyncOpenAI`` chat completions, streamed or not."""
@@ -67,25 +81,18 @@ class OpenAIChatDriver(OpenAISDKBase):
     name: ClassVar[str] = "openai-sdk-chat"
     dialect: ClassVar[str] = "openai-chat"
 
-    async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
-        request = ctx.scenario.request
-        async with self.http_client(ctx) as http:
-            client = self.client(ctx, http)
-            kwargs = chat_kwargs(request)
-            if not request.stream:
-                response = await client.chat.completions.create(**kwargs, stream=False)
-                for event in completion_events(response):
-                    yield event
-                return
-            stream = await client.chat.completions.create(
-                **kwargs, stream=True, stream_options={"include_usage": True}
-            )
-            mapper = ChatStream()
-            async with stream:
-                async for chunk in stream:
-                    for event in mapper.feed(chunk):
-                        yield event
-            for event in mapper.close():
+    async def events(self, client: Any, request: Request) -> AsyncGenerator[Event, None]:
+        kwargs = chat_kwargs(request)
+        if not request.stream:
+            response = await client.chat.completions.create(**kwargs, stream=False)
+            for event in completion_events(response):
+                yield event
+            return
+        stream = await client.chat.completions.create(
+            **kwargs, stream=True, stream_options={"include_usage": True}
+        )
+        async with aclosing(mapped_stream_in(stream, ChatStream())) as events:
+            async for event in events:
                 yield event
 
 

@@ -20,10 +20,9 @@ llama-stack client's objects (which keep unknown fields as dicts) map the same w
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any, ClassVar
 
-from harness.drivers.base import DriverContext
 from harness.drivers.common import error_item_event, field_of, tool_call_event
 from harness.drivers.openai_sdk import OpenAISDKBase
 from harness.scenario.model import ErrorKind, FinishReason, Request
@@ -68,15 +67,12 @@ class OpenAIResponsesDriver(OpenAISDKBase):
     name: ClassVar[str] = "openai-sdk-responses"
     dialect: ClassVar[str] = "openai-responses"
 
-    async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
-        request = ctx.scenario.request
-        async with self.http_client(ctx) as http:
-            client = self.client(ctx, http)
-            kwargs = responses_kwargs(request)
-            if request.max_tokens is not None:
-                kwargs["max_output_tokens"] = request.max_tokens
-            async for event in create_and_map(client, kwargs, stream=request.stream):
-                yield event
+    async def events(self, client: Any, request: Request) -> AsyncGenerator[Event, None]:
+        kwargs = responses_kwargs(request)
+        if request.max_tokens is not None:
+            kwargs["max_output_tokens"] = request.max_tokens
+        async for event in create_and_map(client, kwargs, stream=request.stream):
+            yield event
 
 
 async def create_and_map(

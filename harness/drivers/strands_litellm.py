@@ -27,11 +27,11 @@ from contextlib import aclosing
 from typing import Any, ClassVar
 
 from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers.base import DriverContext
+from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.common import finish_event, mapped_stream, tool_call_event
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import STRANDS_LITELLM
-from harness.scenario.model import FinishReason, Request, Scenario
+from harness.scenario.model import FinishReason, Request
 from harness.vocab.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
 
 __all__ = ["STRANDS_STOP", "StrandsEvents", "StrandsLiteLLMDriver", "strands_messages"]
@@ -47,20 +47,15 @@ STRANDS_STOP: Mapping[str, FinishReason] = {
 """strands ``stopReason`` values in the harness vocabulary."""
 
 
-class StrandsLiteLLMDriver:
+class StrandsLiteLLMDriver(DriverBase):
     """``strands.models.litellm.LiteLLMModel(...).stream(...)``."""
 
     name: ClassVar[str] = "strands-litellm"
     contract: ClassVar[Contract] = STRANDS_LITELLM
     dialect: ClassVar[str] = "openai-chat"
-    http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ("strands", "litellm", "openai")
     extra: ClassVar[str] = "strands"
     distributions: ClassVar[tuple[str, ...]] = ("strands-agents", "litellm", "openai", "httpx")
-    """Installed distributions whose versions the transcript records."""
-
-    def supports(self, scenario: Scenario) -> str | None:
-        return None
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         _litellm_env.load_litellm()

@@ -8,7 +8,8 @@ from these models is published in ``harness/vocab/schema/scenario.schema.json``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from abc import abstractmethod
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -109,47 +110,59 @@ class Request(_Model):
 # --------------------------------------------------------------------------- reply parts
 
 
-class TextPart(_Model):
-    """Assistant text, sent as ``deltas`` pieces (a count to split evenly, or the pieces)."""
+class _Streamed(_Model):
+    """A text streamed in ``deltas`` pieces (a count to split evenly, or the pieces, which
+    must join to the text): :meth:`streamed` names the text and what to call it."""
 
-    text: str
-    deltas: int | list[str] = Field(
-        1, description="How the text is streamed: N even pieces, or the exact pieces."
-    )
+    if TYPE_CHECKING:  # declared by each subclass, after its text (the field order)
+        deltas: int | list[str]
+
+    @abstractmethod
+    def streamed(self) -> tuple[str, str]:
+        """The whole text and its name in messages."""
 
     @model_validator(mode="after")
-    def _pieces_join(self) -> TextPart:
-        _check_pieces(self.text, self.deltas, "text")
+    def _pieces_join(self) -> Self:
+        text, label = self.streamed()
+        _check_pieces(text, self.deltas, label)
         return self
 
 
-class ReasoningPart(_Model):
+def _deltas(what: str) -> Any:
+    return Field(1, description=f"How the {what} is streamed: N even pieces, or the exact pieces.")
+
+
+class TextPart(_Streamed):
+    """Assistant text, sent as ``deltas`` pieces (a count to split evenly, or the pieces)."""
+
+    text: str
+    deltas: int | list[str] = _deltas("text")
+
+    def streamed(self) -> tuple[str, str]:
+        return self.text, "text"
+
+
+class ReasoningPart(_Streamed):
     """Reasoning / thinking text, where a dialect can carry it."""
 
     reasoning: str
     deltas: int | list[str] = 1
     signature: str | None = Field(None, description="Anthropic thinking signature.")
 
-    @model_validator(mode="after")
-    def _pieces_join(self) -> ReasoningPart:
-        _check_pieces(self.reasoning, self.deltas, "reasoning")
-        return self
+    def streamed(self) -> tuple[str, str]:
+        return self.reasoning, "reasoning"
 
 
-class Refusal(_Model):
+class Refusal(_Streamed):
     """The model declines, in its own words: OpenAI chat's ``refusal`` (streamed as
     ``delta.refusal`` pieces after the reply's parts, ``message.refusal`` unstreamed),
     which a correct adapter keeps apart from the text."""
 
     text: str = Field(min_length=1)
-    deltas: int | list[str] = Field(
-        1, description="How the refusal is streamed: N even pieces, or the exact pieces."
-    )
+    deltas: int | list[str] = _deltas("refusal")
 
-    @model_validator(mode="after")
-    def _pieces_join(self) -> Refusal:
-        _check_pieces(self.text, self.deltas, "refusal")
-        return self
+    def streamed(self) -> tuple[str, str]:
+        return self.text, "refusal"
 
 
 class ToolCall(_Model):

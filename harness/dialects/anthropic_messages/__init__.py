@@ -14,8 +14,6 @@ from harness.dialects.anthropic_messages.synthesize import PATH
 
 __all__ = ["DIALECT", "PATH", "AnthropicMessagesDialect"]
 
-_MARKERS = (b"event: message_start", b'"type":"message"', b'"type": "message"')
-
 
 class AnthropicMessagesDialect(synthesize.AnthropicMessagesDialect):
     """Synthesizes, reads and recognises the Messages wire."""
@@ -23,12 +21,10 @@ class AnthropicMessagesDialect(synthesize.AnthropicMessagesDialect):
     base_url = "https://api.anthropic.com"
     reader = read
     normalizer = None
-
-    def recognise(self, path: str, head: bytes) -> int:
-        if path.endswith(("/v1/messages", "/anthropic/messages")):
-            return base.BY_PATH
-        # "type":"message" is also a Responses output item: below the Responses markers
-        return base.BY_MARKER + 10 if any(m in head for m in _MARKERS) else 0
+    paths = ("/v1/messages", "/anthropic/messages")
+    markers = (b"event: message_start", b'"type":"message"', b'"type": "message"')
+    marker_score = base.BY_MARKER + 10
+    """``"type":"message"`` is also a Responses output item: below the Responses markers."""
 
 
 DIALECT = AnthropicMessagesDialect()

@@ -25,19 +25,19 @@ import json
 import math
 from typing import Any
 
-from harness.dialects.chunking import chunk_events, split_text
+from harness.dialects.chunking import split_text
 from harness.dialects.common import (
     End,
+    WireDialect,
     alnum,
     apply_fault,
     compact_json,
-    compile_attempts,
     digest,
     encode_named_events,
-    limited_to,
 )
+from harness.dialects.exchanges import Headers, error_reply, json_reply, streamed_reply
 from harness.dialects.framing import framing_support
-from harness.dialects.script import Chunk, Exchange, Script
+from harness.dialects.script import Exchange, Script
 from harness.scenario.model import (
     ErrorAttempt,
     HttpErrorReply,
@@ -100,18 +100,12 @@ _FROM_OPENAI = {
 """OpenAI error types/codes an error payload may name, as Anthropic error types."""
 
 
-class AnthropicMessagesDialect:
+class AnthropicMessagesDialect(WireDialect):
     """Compiles scenarios into Anthropic Messages exchanges."""
 
     name = "anthropic-messages"
 
-    def __repr__(self) -> str:
-        return "AnthropicMessagesDialect()"
-
-    def supports(self, scenario: Scenario) -> str | None:
-        limited = limited_to(self.name, scenario)
-        if limited is not None:
-            return limited
+    def wire_support(self, scenario: Scenario) -> str | None:
         for attempt in scenario.attempts:
             if isinstance(attempt, ErrorAttempt):
                 form = attempt.error.retry_after_form
@@ -129,9 +123,7 @@ class AnthropicMessagesDialect:
         return framing_support(scenario, named_events=True, dialect=self.name)
 
     def synthesize(self, scenario: Scenario) -> Script:
-        return compile_attempts(
-            self.name, scenario, self.supports(scenario), _error_exchange, _reply_exchange
-        )
+        return self.compile(scenario, _error_exchange, _reply_exchange)
 
 
 def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
@@ -252,15 +244,8 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
         "usage": _usage(reply.usage),
     }
     if not scenario.request.stream:
-        body = compact_json(message)
-        return Exchange(
-            method="POST",
-            path=PATH,
-            headers=(("content-type", "application/json"), ("request-id", ids.request)),
-            chunks=chunk_events([body.encode()], reply.wire.chunking),
-            delay=reply.wire.first_byte_delay,
-            label=f"attempt {n + 1}: reply",
-        )
+        headers: Headers = (("content-type", "application/json"), ("request-id", ids.request))
+        return json_reply(PATH, headers, compact_json(message), n, reply.wire)
     output = reply.usage.output if reply.usage is not None else 0
     started = {**message, "content": [], "stop_reason": None}
     started["usage"] = _usage(reply.usage, output=min(output, 1))
@@ -277,19 +262,13 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
         events, malformed = _with_pings(events, malformed)
     else:
         events, malformed = _with_ping(events, malformed, 2 if blocks else 1)
-    return Exchange(
-        method="POST",
-        path=PATH,
-        headers=(
-            ("content-type", "text/event-stream; charset=utf-8"),
-            ("cache-control", "no-cache"),
-            ("request-id", ids.request),
-        ),
-        chunks=encode_named_events(events, malformed, reply.wire),
-        end=end,
-        delay=reply.wire.first_byte_delay,
-        label=f"attempt {n + 1}: streamed reply",
+    headers = (
+        ("content-type", "text/event-stream; charset=utf-8"),
+        ("cache-control", "no-cache"),
+        ("request-id", ids.request),
     )
+    chunks = encode_named_events(events, malformed, reply.wire)
+    return streamed_reply(PATH, headers, chunks, end, n, reply.wire)
 
 
 def _apply_fault(
@@ -354,14 +333,7 @@ def _error_exchange(scenario: Scenario, n: int, error: HttpErrorReply) -> Exchan
     if error.retry_after is not None:  # supports() allows only the seconds form
         headers["retry-after"] = str(math.ceil(round(error.retry_after, 6)))
     body = error.body if error.body is not None else _error_body(error.status, scenario, ids)
-    return Exchange(
-        method="POST",
-        path=PATH,
-        status=error.status,
-        headers=tuple(headers.items()),
-        chunks=(Chunk(compact_json(body).encode()),),
-        label=f"attempt {n + 1}: HTTP {error.status}",
-    )
+    return error_reply(PATH, error.status, headers, compact_json(body), n)
 
 
 def _error_body(status: int, scenario: Scenario, ids: _Ids) -> dict[str, Any]:

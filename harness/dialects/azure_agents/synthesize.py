@@ -45,7 +45,7 @@ from harness.dialects.azure_agents.objects import (
     usage_object,
 )
 from harness.dialects.chunking import split_text
-from harness.dialects.common import DONE, End, apply_fault, encode_stream, limited_to
+from harness.dialects.common import DONE, End, WireDialect, apply_fault, encode_stream
 from harness.dialects.framing import framing_support
 from harness.dialects.script import Chunk, Exchange, Script
 from harness.dialects.sse import SSEEvent
@@ -68,18 +68,12 @@ Sse = tuple[str, str]
 """One SSE event: (event name, data)."""
 
 
-class AzureAgentsDialect:
+class AzureAgentsDialect(WireDialect):
     """Compiles scenarios into Azure AI Agents thread/run exchanges, polled or streamed."""
 
     name = "azure-agents"
 
-    def __repr__(self) -> str:
-        return "AzureAgentsDialect()"
-
-    def supports(self, scenario: Scenario) -> str | None:
-        limited = limited_to(self.name, scenario)
-        if limited is not None:
-            return limited
+    def wire_support(self, scenario: Scenario) -> str | None:
         request = scenario.request
         for message in request.messages:
             if message.role == "system":
@@ -119,9 +113,7 @@ class AzureAgentsDialect:
         return None
 
     def synthesize(self, scenario: Scenario) -> Script:
-        reason = self.supports(scenario)
-        if reason is not None:
-            raise ValueError(f"{scenario.where()}: cannot synthesize for azure-agents: {reason}")
+        self.require_support(scenario)
         flow = Flow(scenario)
         exchanges: list[Exchange] = []
         if not flow.given_thread and not scenario.request.stream:

@@ -21,12 +21,10 @@ class GatewayDialect(synthesize.GatewayDialect):
     base_url = None  # no single provider owns it
     reader = read
     normalizer = None
-
-    def recognise(self, path: str, head: bytes) -> int:
-        if path.endswith(("/llm/chat", "/llm/chat/stream")):
-            return base.BY_PATH
-        # no other wire has "is_final": the surest marker
-        return base.BY_MARKER + 40 if b'"is_final":' in head else 0
+    paths = ("/llm/chat", "/llm/chat/stream")
+    markers = (b'"is_final":',)
+    marker_score = base.BY_MARKER + 40
+    """No other wire has ``"is_final"``: the surest marker."""
 
 
 DIALECT = GatewayDialect()

@@ -56,28 +56,26 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from harness.dialects.chunking import chunk_events, split_text
+from harness.dialects.chunking import split_text
 from harness.dialects.common import (
     DONE,
     AttemptIds,
     End,
+    WireDialect,
     apply_data_fault,
     compact_json,
-    compile_attempts,
-    digest,
     encode_data_stream,
     error_headers,
-    limited_to,
 )
+from harness.dialects.exchanges import Headers, error_reply, json_reply, streamed_reply
 from harness.dialects.framing import framing_support
-from harness.dialects.script import Chunk, Exchange, HttpDate, Script
+from harness.dialects.script import Exchange, HttpDate, Script
 from harness.scenario.model import (
     ErrorAttempt,
     HttpErrorReply,
     ReasoningPart,
     ReplyAttempt,
     Scenario,
-    StreamFault,
     TextPart,
     ToolCall,
     ToolCallPart,
@@ -137,18 +135,12 @@ def gateway_error_payload(payload: dict[str, JsonValue]) -> dict[str, JsonValue]
     return {"error": str(code), "detail": str(message)}
 
 
-class GatewayDialect:
+class GatewayDialect(WireDialect):
     """Compiles scenarios into the gateway's JSON and SSE exchanges."""
 
     name = "gateway"
 
-    def __repr__(self) -> str:
-        return "GatewayDialect()"
-
-    def supports(self, scenario: Scenario) -> str | None:
-        limited = limited_to(self.name, scenario)
-        if limited is not None:
-            return limited
+    def wire_support(self, scenario: Scenario) -> str | None:
         if scenario.dialects is None and any(
             isinstance(a, ErrorAttempt) and a.error.status == 401 for a in scenario.attempts
         ):
@@ -163,9 +155,7 @@ class GatewayDialect:
         return framing_support(scenario, named_events=False)
 
     def synthesize(self, scenario: Scenario) -> Script:
-        return compile_attempts(
-            self.name, scenario, self.supports(scenario), _error_exchange, _reply_exchange
-        )
+        return self.compile(scenario, _error_exchange, _reply_exchange)
 
 
 def _reply_reason(reply: ReplyAttempt, stream: bool) -> str | None:
@@ -207,58 +197,40 @@ def _reply_reason(reply: ReplyAttempt, stream: bool) -> str | None:
 # --------------------------------------------------------------------------- replies
 
 
-class _Ids(AttemptIds):
-    """Ids of one attempt: the generation's, and tool calls' (hex, unlike OpenAI's)."""
-
-    def __init__(self, scenario: Scenario, attempt: int) -> None:
-        super().__init__(scenario, attempt)
-        self.generation = "gen-" + digest("generation", self.seed)[:24]
-
-    def call(self, index: int) -> str:
-        return "call_" + digest("call", self.seed, index)[:24]
-
-
-def _calls(reply: ReplyAttempt, ids: _Ids) -> list[dict[str, Any]]:
+def _calls(reply: ReplyAttempt, ids: AttemptIds) -> list[dict[str, Any]]:
+    """The reply's tool calls as the gateway sends them; their ids are hex, unlike OpenAI's."""
     calls = [p.tool_call for p in reply.parts if isinstance(p, ToolCallPart)]
     return [
-        {"id": call.id or ids.call(i), "name": call.name, "arguments": _arguments(call)}
+        {
+            "id": call.id or "call_" + ids.hashed("call", 24, i),
+            "name": call.name,
+            "arguments": _arguments(call),
+        }
         for i, call in enumerate(calls)
     ]
 
 
 def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange:
-    ids = _Ids(scenario, n)
+    ids = AttemptIds(scenario, n)
     if scenario.request.stream:
         events, end = _stream_events(ids, reply)
-        return Exchange(
-            method="POST",
-            path=STREAM_PATH,
-            headers=(
-                ("content-type", "text/event-stream; charset=utf-8"),
-                ("cache-control", "no-cache"),
-                ("x-request-id", ids.request),
-            ),
-            chunks=encode_data_stream(events, reply.wire),
-            end=end,
-            delay=reply.wire.first_byte_delay,
-            label=f"attempt {n + 1}: streamed reply",
+        headers: Headers = (
+            ("content-type", "text/event-stream; charset=utf-8"),
+            ("cache-control", "no-cache"),
+            ("x-request-id", ids.request),
         )
+        chunks = encode_data_stream(events, reply.wire)
+        return streamed_reply(STREAM_PATH, headers, chunks, end, n, reply.wire)
     body = {
-        "id": ids.generation,
+        "id": "gen-" + ids.hashed("generation", 24),
         "model": scenario.request.model,
         "content": "".join(p.text for p in reply.parts if isinstance(p, TextPart)),
         "tool_calls": _calls(reply, ids),
         "finish_reason": reply.finish,
         "usage": _usage(reply.usage),
     }
-    return Exchange(
-        method="POST",
-        path=CHAT_PATH,
-        headers=(("content-type", "application/json"), ("x-request-id", ids.request)),
-        chunks=chunk_events([compact_json(body).encode()], reply.wire.chunking),
-        delay=reply.wire.first_byte_delay,
-        label=f"attempt {n + 1}: reply",
-    )
+    headers = (("content-type", "application/json"), ("x-request-id", ids.request))
+    return json_reply(CHAT_PATH, headers, compact_json(body), n, reply.wire)
 
 
 def _chunk(
@@ -278,7 +250,7 @@ def _chunk(
     )
 
 
-def _stream_events(ids: _Ids, reply: ReplyAttempt) -> tuple[list[str], End]:
+def _stream_events(ids: AttemptIds, reply: ReplyAttempt) -> tuple[list[str], End]:
     """The data of each SSE event, after the fault, and how the body ends."""
     calls = iter(_calls(reply, ids))
     content: list[str] = []
@@ -288,13 +260,7 @@ def _stream_events(ids: _Ids, reply: ReplyAttempt) -> tuple[list[str], End]:
         elif isinstance(part, ToolCallPart):
             content.append(_chunk(tool_calls=[next(calls)]))
     final = _chunk(usage=_usage(reply.usage), finish=reply.finish)
-    return _apply_fault(reply.fault, content, [final, DONE])
-
-
-def _apply_fault(
-    fault: StreamFault | None, content: list[str], tail: list[str]
-) -> tuple[list[str], End]:
-    return apply_data_fault(fault, content, tail, _stream_error)
+    return apply_data_fault(reply.fault, content, [final, DONE], _stream_error)
 
 
 def _stream_error(payload: dict[str, JsonValue]) -> str:
@@ -306,7 +272,7 @@ def _stream_error(payload: dict[str, JsonValue]) -> str:
 
 
 def _error_exchange(scenario: Scenario, n: int, error: HttpErrorReply) -> Exchange:
-    ids = _Ids(scenario, n)
+    ids = AttemptIds(scenario, n)
     headers: dict[str, str | HttpDate] = {
         "content-type": "application/json",
         "x-request-id": ids.request,
@@ -317,14 +283,8 @@ def _error_exchange(scenario: Scenario, n: int, error: HttpErrorReply) -> Exchan
         )
     headers = error_headers(error, headers)
     body = error.body if error.body is not None else _error_body(error.status, scenario)
-    return Exchange(
-        method="POST",
-        path=STREAM_PATH if scenario.request.stream else CHAT_PATH,
-        status=error.status,
-        headers=tuple(headers.items()),
-        chunks=(Chunk(compact_json(body).encode()),),
-        label=f"attempt {n + 1}: HTTP {error.status}",
-    )
+    path = STREAM_PATH if scenario.request.stream else CHAT_PATH
+    return error_reply(path, error.status, headers, compact_json(body), n)
 
 
 def _error_body(status: int, scenario: Scenario) -> dict[str, Any]:

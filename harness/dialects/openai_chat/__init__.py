@@ -16,8 +16,6 @@ from harness.dialects.openai_chat.synthesize import PATH, error_exchange
 
 __all__ = ["DIALECT", "OPENAI_FINISH", "PATH", "OpenAIChatDialect", "error_exchange"]
 
-_MARKERS = (b'"object":"chat.completion', b'"object": "chat.completion')
-
 
 class OpenAIChatDialect(synthesize.OpenAIChatDialect):
     """Synthesizes, reads, recognises and normalizes the Chat Completions wire."""
@@ -25,12 +23,10 @@ class OpenAIChatDialect(synthesize.OpenAIChatDialect):
     base_url = "https://api.openai.com"
     reader = read
     normalizer = ChatNormalizer
-
-    def recognise(self, path: str, head: bytes) -> int:
-        if path.endswith("/chat/completions"):
-            return base.BY_PATH
-        # its objects name themselves; only the gateway's marker is surer
-        return base.BY_MARKER + 30 if any(m in head for m in _MARKERS) else 0
+    paths = ("/chat/completions",)
+    markers = (b'"object":"chat.completion', b'"object": "chat.completion')
+    marker_score = base.BY_MARKER + 30
+    """Its objects name themselves; only the gateway's marker is surer."""
 
 
 DIALECT = OpenAIChatDialect()

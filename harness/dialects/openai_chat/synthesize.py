@@ -20,29 +20,28 @@ from typing import Any
 
 from pydantic import JsonValue
 
-from harness.dialects.chunking import chunk_events, split_text
+from harness.dialects.chunking import split_text
 from harness.dialects.common import (
     DONE,
     AttemptIds,
     End,
+    WireDialect,
     alnum,
     apply_data_fault,
     compact_json,
-    compile_attempts,
     digest,
     encode_data_stream,
     error_headers,
-    limited_to,
 )
+from harness.dialects.exchanges import error_reply, json_reply, streamed_reply
 from harness.dialects.framing import framing_support
 from harness.dialects.openai_chat.parts import call_delta, choice_parts, choice_refusal
-from harness.dialects.script import Chunk, Exchange, Script
+from harness.dialects.script import Exchange, Script
 from harness.scenario.model import (
     HttpErrorReply,
     ReasoningPart,
     ReplyAttempt,
     Scenario,
-    StreamFault,
     TextPart,
     ToolCallPart,
     Usage,
@@ -105,18 +104,12 @@ def _usage(usage: Usage) -> dict[str, Any]:
     return out
 
 
-class OpenAIChatDialect:
+class OpenAIChatDialect(WireDialect):
     """Compiles scenarios into OpenAI Chat Completions exchanges."""
 
     name = "openai-chat"
 
-    def __repr__(self) -> str:
-        return "OpenAIChatDialect()"
-
-    def supports(self, scenario: Scenario) -> str | None:
-        limited = limited_to(self.name, scenario)
-        if limited is not None:
-            return limited
+    def wire_support(self, scenario: Scenario) -> str | None:
         for reply in scenario.replies():
             if reply.outcome != "completed":
                 return (
@@ -137,9 +130,7 @@ class OpenAIChatDialect:
         return framing_support(scenario, named_events=False, chat=True)
 
     def synthesize(self, scenario: Scenario) -> Script:
-        return compile_attempts(
-            self.name, scenario, self.supports(scenario), error_exchange, _reply_exchange
-        )
+        return self.compile(scenario, error_exchange, _reply_exchange)
 
 
 # --------------------------------------------------------------------------- replies
@@ -156,34 +147,14 @@ class _Ids(AttemptIds):
 
 def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange:
     ids = _Ids(scenario, n)
+    head = (("x-request-id", ids.request), ("openai-version", "2020-10-01"))
     if scenario.request.stream:
         events, end = _stream_events(scenario, ids, reply)
-        return Exchange(
-            method="POST",
-            path=PATH,
-            headers=(
-                ("content-type", "text/event-stream; charset=utf-8"),
-                ("x-request-id", ids.request),
-                ("openai-version", "2020-10-01"),
-            ),
-            chunks=encode_data_stream(events, reply.wire),
-            end=end,
-            delay=reply.wire.first_byte_delay,
-            label=f"attempt {n + 1}: streamed reply",
-        )
+        headers = (("content-type", "text/event-stream; charset=utf-8"), *head)
+        chunks = encode_data_stream(events, reply.wire)
+        return streamed_reply(PATH, headers, chunks, end, n, reply.wire)
     body = json.dumps(_completion(scenario, ids, reply), indent=2, ensure_ascii=False)
-    return Exchange(
-        method="POST",
-        path=PATH,
-        headers=(
-            ("content-type", "application/json"),
-            ("x-request-id", ids.request),
-            ("openai-version", "2020-10-01"),
-        ),
-        chunks=chunk_events([body.encode()], reply.wire.chunking),
-        delay=reply.wire.first_byte_delay,
-        label=f"attempt {n + 1}: reply",
-    )
+    return json_reply(PATH, (("content-type", "application/json"), *head), body, n, reply.wire)
 
 
 def _completion(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> dict[str, Any]:
@@ -281,7 +252,7 @@ def _stream_events(scenario: Scenario, ids: _Ids, reply: ReplyAttempt) -> tuple[
     tail += [chunk(s[1], finish, index=k) for k, s in enumerate(streams) if k > 0]
     if reply.usage is not None and (usage_chunk or early is not None):
         tail.append(compact_json({**head, "choices": [], "usage": _usage(reply.usage)}))
-    return _apply_fault(reply.fault, content, [*tail, DONE])
+    return apply_data_fault(reply.fault, content, [*tail, DONE], _stream_error)
 
 
 def _choice_stream(
@@ -335,12 +306,6 @@ def _choice_stream(
     return content, finish_delta
 
 
-def _apply_fault(
-    fault: StreamFault | None, content: list[str], tail: list[str]
-) -> tuple[list[str], End]:
-    return apply_data_fault(fault, content, tail, _stream_error)
-
-
 def _stream_error(payload: dict[str, JsonValue]) -> str:
     """OpenAI's in-stream error: the payload under ``error`` unless it already is one."""
     return compact_json(payload if "error" in payload else {"error": payload})
@@ -356,14 +321,8 @@ def error_exchange(scenario: Scenario, n: int, error: HttpErrorReply) -> Exchang
         error, {"content-type": "application/json; charset=utf-8", "x-request-id": ids.request}
     )
     body = error.body if error.body is not None else _error_body(error.status, scenario)
-    return Exchange(
-        method="POST",
-        path=PATH,
-        status=error.status,
-        headers=tuple(headers.items()),
-        chunks=(Chunk(json.dumps(body, indent=2, ensure_ascii=False).encode()),),
-        label=f"attempt {n + 1}: HTTP {error.status}",
-    )
+    text = json.dumps(body, indent=2, ensure_ascii=False)
+    return error_reply(PATH, error.status, headers, text, n)
 
 
 def _error_body(status: int, scenario: Scenario) -> dict[str, Any]:

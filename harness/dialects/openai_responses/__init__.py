@@ -14,8 +14,6 @@ from harness.dialects.openai_responses.synthesize import PATH
 
 __all__ = ["DIALECT", "PATH", "OpenAIResponsesDialect"]
 
-_MARKERS = (b"event: response.", b'"object":"response"', b'"object": "response"')
-
 
 class OpenAIResponsesDialect(synthesize.OpenAIResponsesDialect):
     """Synthesizes, reads and recognises the Responses wire."""
@@ -23,12 +21,10 @@ class OpenAIResponsesDialect(synthesize.OpenAIResponsesDialect):
     base_url = "https://api.openai.com"
     reader = read
     normalizer = None
-
-    def recognise(self, path: str, head: bytes) -> int:
-        if path.endswith("/responses"):
-            return base.BY_PATH
-        # surer than Anthropic's "type":"message", which Responses output items carry too
-        return base.BY_MARKER + 20 if any(m in head for m in _MARKERS) else 0
+    paths = ("/responses",)
+    markers = (b"event: response.", b'"object":"response"', b'"object": "response"')
+    marker_score = base.BY_MARKER + 20
+    """Surer than Anthropic's ``"type":"message"``, which Responses output items carry too."""
 
 
 DIALECT = OpenAIResponsesDialect()

@@ -25,16 +25,16 @@ import dataclasses
 import json
 from typing import Any
 
-from harness.dialects.chunking import chunk_events, split_text
+from harness.dialects.chunking import split_text
 from harness.dialects.common import (
     AttemptIds,
     End,
+    WireDialect,
     apply_fault,
-    compile_attempts,
     digest,
     encode_named_events,
-    limited_to,
 )
+from harness.dialects.exchanges import json_reply, streamed_reply
 from harness.dialects.framing import framing_support
 from harness.dialects.openai_chat.synthesize import error_exchange
 from harness.dialects.script import Exchange, Script
@@ -71,18 +71,12 @@ _DEFAULT_FAILURE = {
 }
 
 
-class OpenAIResponsesDialect:
+class OpenAIResponsesDialect(WireDialect):
     """Compiles scenarios into OpenAI Responses exchanges."""
 
     name = "openai-responses"
 
-    def __repr__(self) -> str:
-        return "OpenAIResponsesDialect()"
-
-    def supports(self, scenario: Scenario) -> str | None:
-        limited = limited_to(self.name, scenario)
-        if limited is not None:
-            return limited
+    def wire_support(self, scenario: Scenario) -> str | None:
         for reply in scenario.replies():
             reason = _reply_support(reply, scenario.request.stream)
             if reason is not None:
@@ -90,9 +84,7 @@ class OpenAIResponsesDialect:
         return framing_support(scenario, named_events=True, dialect=self.name)
 
     def synthesize(self, scenario: Scenario) -> Script:
-        return compile_attempts(
-            self.name, scenario, self.supports(scenario), _responses_error, _reply_exchange
-        )
+        return self.compile(scenario, _responses_error, _reply_exchange)
 
 
 def _responses_error(scenario: Scenario, n: int, error: HttpErrorReply) -> Exchange:
@@ -331,14 +323,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
     head = (("x-request-id", ids.request), ("openai-version", "2020-10-01"))
     if not scenario.request.stream:
         body = json.dumps(final, indent=2, ensure_ascii=False)
-        return Exchange(
-            method="POST",
-            path=PATH,
-            headers=(("content-type", "application/json"), *head),
-            chunks=chunk_events([body.encode()], reply.wire.chunking),
-            delay=reply.wire.first_byte_delay,
-            label=f"attempt {n + 1}: reply",
-        )
+        return json_reply(PATH, (("content-type", "application/json"), *head), body, n, reply.wire)
     started = _response(scenario, ids, "in_progress", [])
     content: list[Event] = [
         ("response.created", {"response": started}),
@@ -348,15 +333,9 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
         content += events
     tail: list[Event] = [(f"response.{status}", {"response": final})]
     events, end, malformed = _apply_fault(reply.fault, content, tail)
-    return Exchange(
-        method="POST",
-        path=PATH,
-        headers=(("content-type", "text/event-stream; charset=utf-8"), *head),
-        chunks=encode_named_events(events, malformed, reply.wire, numbered=True),
-        end=end,
-        delay=reply.wire.first_byte_delay,
-        label=f"attempt {n + 1}: streamed reply",
-    )
+    headers = (("content-type", "text/event-stream; charset=utf-8"), *head)
+    chunks = encode_named_events(events, malformed, reply.wire, numbered=True)
+    return streamed_reply(PATH, headers, chunks, end, n, reply.wire)
 
 
 def _apply_fault(
