@@ -182,30 +182,19 @@ def _codes(cell: Any) -> set[str]:
 def test_hive_in_its_own_environment() -> None:
     """One matrix run (one hive process); what aden-hive 1.0.12 does on these wires, each
     behaviour confirmed in its source. A single test, so xdist runs the matrix once."""
+    from harness.matrix.baseline import load_baseline
     from harness.matrix.run import run_matrix
 
     m = run_matrix([DRIVER], [SCENARIOS / f"{s}.yaml" for s in E2E], E2E)
     cells = {c.scenario: c for c in m.cells}
-    for sid in ("text-plain", "tool-call-fragmented", "nonstream-tool-call", "retry-429-seconds"):
-        assert cells[sid].status == "pass", (sid, cells[sid].reason)
     versions = cells["text-plain"].transcript.versions
     assert versions["aden-hive"] == "1.0.12" and versions["litellm"] == "1.83.4"
-    # 10 hive retries of a 429, each with the OpenAI SDK's own 2 under litellm: the 12th
-    # request goes past the 11 scripted 429s
-    assert "request-mismatch" in _codes(cells["retry-429-exhausted"])
+    # each cell as the baseline records it (docs/adapters.md says why, from hive's source):
+    # 10 hive retries of a 429, each with the OpenAI SDK's own 2 under litellm, go past the
+    # 11 scripted 429s; Retry-After is read from the wrong attribute (2 * 2**n s instead)
+    baseline = load_baseline(SCENARIOS.parent / "conformance-baseline.json")
+    for sid, cell in cells.items():
+        known = baseline[cell.key]
+        codes = cell.codes() if cell.status in ("fail", "error") else []
+        assert (cell.status, codes) == (known["status"], known.get("codes", [])), sid
     assert len(cells["retry-429-exhausted"].transcript.requests) == 12
-    # hive reads Retry-After from exc.response.headers / exc.headers; litellm 1.83.4 keeps
-    # it in exc.litellm_response_headers, so hive backs off 2 * 2**n s instead of 120 s
-    assert "retry-after-ignored" in _codes(cells["retry-429-long-waits"])
-    # a mid-stream error is "transient": hive sends the request again after it already
-    # yielded the failed attempt's text
-    in_stream = cells["fault-error-in-stream"]
-    assert "request-mismatch" in _codes(in_stream)
-    assert in_stream.transcript.events[0].kind == "text"
-    # litellm leaks httpx.ReadTimeout; hive reports only its text, untyped
-    last = cells["fault-stream-stall"].transcript.events[-1]
-    assert (last.kind, last.error, last.type) == ("error", "unknown", STREAM_ERROR_TYPE)
-    # litellm invents finish "stop" for a stream that ended without one
-    assert "truncated-stream-accepted" in _codes(cells["fault-truncated-stream"])
-    # a legitimately empty reply counts as an empty stream and is requested again
-    assert "extra-requests" in _codes(cells["reply-empty"])
