@@ -1,3 +1,3 @@
-"""An adapter module that is found but cannot be imported (tests/test_verdict.py)."""
+"""An adapter module that is found but cannot be imported (tests/matrix/test_verdict.py)."""
 
 raise RuntimeError("this adapter's dependencies are broken")

@@ -41,7 +41,7 @@ def test_conftest_path_by_function_or_suite_name(tmp_path: Path) -> None:
 
 def test_module_attr_class_and_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(Path(__file__).resolve().parents[2])
-    driver = get_driver("tests.test_verdict:_GatewayOnlyOnAzure")
+    driver = get_driver("tests.matrix.test_verdict:_GatewayOnlyOnAzure")
     assert driver.name == "declines-everything"
     with pytest.raises(DriverError, match="no module 'no_such_mod_xyz'"):
         get_driver("no_such_mod_xyz:Driver")
@@ -56,7 +56,7 @@ def test_an_entry_point_may_name_a_suite_or_a_class(monkeypatch: pytest.MonkeyPa
     found = base._entry_points()
     extra = {
         "mine-class": EntryPoint(
-            "mine-class", "tests.test_verdict:_GatewayOnlyOnAzure", base.ENTRY_POINT_GROUP
+            "mine-class", "tests.matrix.test_verdict:_GatewayOnlyOnAzure", base.ENTRY_POINT_GROUP
         ),
     }
     monkeypatch.setattr(base, "_entry_points", lambda: {**found, **extra})

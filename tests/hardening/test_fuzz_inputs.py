@@ -5,7 +5,7 @@ Each property runs twice: about 200 examples in the default run (derandomized, s
 is never flaky) and 10,000 in the ``slow`` run (random; ``HARNESS_SLOW=1`` runs it,
 ``HARNESS_FUZZ_EXAMPLES`` changes the number). What may come out: a result, or harness's
 own error type with a message that says where (file and line; the decoder never raises at
-all). A hang shows as a Hypothesis deadline. ``tests/test_scenarios.py`` already throws
+all). A hang shows as a Hypothesis deadline. ``tests/scenario/test_scenarios.py`` already throws
 token soup and line damage at the scenario loader; here it gets byte-level damage of every
 bundled file and random YAML documents built from its own vocabulary.
 """

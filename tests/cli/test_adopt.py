@@ -13,7 +13,7 @@ from harness.cli.adopt import PYTEST_INI, init_repo, scenario_rows
 from harness.cli.app import main
 from harness.scenario.bundled import bundled_scenarios
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_scenarios_lists_every_bundled_id_with_its_dialects(

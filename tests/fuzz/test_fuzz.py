@@ -20,7 +20,7 @@ from harness.scenario.model import ReasoningPart, Scenario, SplitAt, ToolCallPar
 from tests.checks.planted import Bugs, PlantedDriver
 from tests.checks.planted_wire import PlantedWireDriver, WireBugs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261125
 STREAMED = scenarios(dialect="openai-chat", stream=True, reasoning=False)
 """What the planted client can run (it only streams and ignores reasoning)."""

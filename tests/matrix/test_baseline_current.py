@@ -19,7 +19,7 @@ from harness.matrix.run import run_matrix
 from harness.scenario.bundled import default_scenario_paths
 from harness.scenario.load import load_scenarios
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FAST = ["openai-sdk-chat", "anthropic-sdk", "openai-sdk-responses", "gateway-client"]
 SLOW = ["litellm-chat", "strands-litellm", "litellm-azure-agents", "restream-app"]
 

@@ -11,7 +11,7 @@ from harness.scenario.load import load_scenario, load_scenarios, parse_scenario
 from harness.scenario.model import ReplyWrapper, Scenario
 from harness.vocab.errors import HarnessError, ScenarioError
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))
 SCHEMA_COMMENT = "# yaml-language-server: $schema=../harness/vocab/schema/scenario.schema.json\n"
 

@@ -14,7 +14,7 @@ from harness.cli.app import main
 from harness.vocab.codes import Code
 from harness.vocab.findings import Finding
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CODES_MODULE = ROOT / "harness" / "vocab" / "codes.py"
 
 

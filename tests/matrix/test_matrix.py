@@ -11,7 +11,7 @@ import pytest
 from harness.matrix.run import Matrix, run_matrix
 from harness.transport.budget import Budget
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ["text-plain", "retry-429-seconds", "nonstream-text"]
 PRELOAD = ["tests.runtime_drivers"]
 

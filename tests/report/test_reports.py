@@ -15,7 +15,7 @@ from harness.report.writers import to_json, to_junit, to_markdown, to_table
 from harness.run.cell import Cell
 from harness.vocab.findings import Finding
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cell(driver: str, scenario: str, status: str, *codes: str) -> Cell:

@@ -14,7 +14,7 @@ import pytest
 from harness.cli.app import BROKEN_PIPE, _parser, main
 from harness.matrix.run import Matrix
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def commands() -> dict[str, str]:
@@ -100,7 +100,7 @@ def test_matrix_prints_a_summary_and_the_table_on_request(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The command's output around a matrix run (the run itself is replaced: the worker
-    processes are tested in tests/test_reports.py)."""
+    processes are tested in tests/report/test_reports.py)."""
     import harness.matrix.run
     from harness.run.cell import Cell
     from harness.vocab.findings import Finding

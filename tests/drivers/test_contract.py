@@ -25,7 +25,7 @@ from harness.scenario.load import load_scenario
 from harness.scenario.model import Request, Scenario
 from harness.vocab.events import Event, FinishEvent, TextEvent
 
-SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 
 
 def scenario(name: str) -> Scenario:

@@ -12,7 +12,7 @@ from harness.scenario.load import load_scenario
 from harness.transport.budget import Budget
 from tests.runtime_drivers import driver
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHORT = Budget(virtual_seconds=120, wall_seconds=1.0)
 """A wall budget short enough for tests (the default is 60 s); outcomes, never times, are
 asserted."""

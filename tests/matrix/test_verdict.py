@@ -16,7 +16,7 @@ from harness.scenario.model import Scenario
 from harness.vocab.events import Event
 from harness.vocab.findings import Finding
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _cell(driver: str, scenario: str, status: str, *findings: Finding) -> Cell:
@@ -82,7 +82,7 @@ def test_verdict_command_exits_non_zero_on_no_data(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)  # the matrix worker imports the driver by module:attr from here
-    spec = "tests.test_verdict:_GatewayOnlyOnAzure"
+    spec = "tests.matrix.test_verdict:_GatewayOnlyOnAzure"
     scenario = str(ROOT / "scenarios" / "gateway-404.yaml")
     code = main(["verdict", "--driver", spec, "--scenarios", scenario])
     assert code == 1

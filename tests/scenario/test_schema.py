@@ -24,7 +24,7 @@ from harness.vocab.events import (
 )
 from harness.vocab.schema import SchemaName, schema_path
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.yaml"))
 NAMES: list[SchemaName] = ["scenario", "transcript"]
 

@@ -25,7 +25,7 @@ from harness.vocab.findings import Finding
 from tests.cdp import Browser
 from tests.checks.planted import Bugs, PlantedDriver
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "harness" / "vocab" / "schema" / "report.schema.json"
 CHROMIUM = Path("/usr/bin/chromium")
 SCENARIOS = [

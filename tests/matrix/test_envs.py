@@ -22,7 +22,7 @@ from harness.matrix.envs import DriverEnvironmentError, Fingerprint, ensure_envi
 from harness.matrix.progress import Progress
 
 SLOW = os.environ.get("HARNESS_SLOW") == "1"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class FakePip:

@@ -13,7 +13,7 @@ from harness.scenario.load import load_scenario
 from harness.vocab.events import RequestRecord, ResponseRecord, TextEvent, Transcript
 from tests.checks.planted import Bugs, PlantedDriver
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def transcript(scenario: str, bugs: Bugs | None = None) -> Transcript:

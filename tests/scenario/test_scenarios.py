@@ -15,7 +15,7 @@ from harness.scenario.load import load_scenarios, parse_scenario
 from harness.scenario.model import ErrorAttempt, ReplyWrapper, Scenario, ToolCallPart
 from harness.vocab.errors import ScenarioError
 
-SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 BUNDLED = load_scenarios(SCENARIOS)
 VALID = (SCENARIOS / "text-plain.yaml").read_text(encoding="utf-8")
 LOCATED = re.compile(r"^fuzz\.yaml:\d+(:\d+)?: \S")
