@@ -102,13 +102,14 @@ class _Exchange(httpx.AsyncByteStream):
     # ----------------------------------------------------------------- the app's side
 
     async def _receive(self) -> Message:
-        if not self._request_done:
+        while not self._request_done:
             try:
                 chunk = await self._body.__anext__()
             except StopAsyncIteration:
                 self._request_done = True
                 return {"type": "http.request", "body": b"", "more_body": False}
-            return {"type": "http.request", "body": chunk, "more_body": True}
+            if chunk:  # an empty chunk says nothing: read on
+                return {"type": "http.request", "body": chunk, "more_body": True}
         await self._disconnected.wait()  # after the response, as a server does
         return {"type": "http.disconnect"}
 
@@ -183,23 +184,27 @@ class _Exchange(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         raised = await self._stop()
-        if raised is not None and not isinstance(raised, ClientDisconnected):
-            raise raised  # the app failed after its last body message
+        if raised is not None:
+            raise raised  # the app failed by itself after its last body message
 
     async def _stop(self) -> BaseException | None:
-        """The client is gone: tell the app, give it a few turns, then cancel it. Returns
-        what the app raised (its cancellation is not news), once."""
+        """End the exchange. An app that has ended: return what it raised (once). One still
+        running: the client is gone, so tell it, give it a few turns, then cancel it."""
         task, self._task = self._task, None
         if task is None:
             return None
-        if not task.done():
-            self._disconnected.set()
-            for _ in range(_TURNS_AFTER_DISCONNECT):
-                if task.done():
-                    break
-                await asyncio.sleep(0)
-            task.cancel()
-        (result,) = await asyncio.gather(task, return_exceptions=True)
-        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
-            return result
+        if task.done():
+            (result,) = await asyncio.gather(task, return_exceptions=True)
+            if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+                return result
+            return None
+        self._disconnected.set()
+        for _ in range(_TURNS_AFTER_DISCONNECT):
+            if task.done():
+                break
+            await asyncio.sleep(0)
+        task.cancel()
+        # whatever it raises now (starlette's ClientDisconnect, ours) follows from the
+        # client leaving: the reader's own exception, if any, is the one that matters
+        await asyncio.gather(task, return_exceptions=True)
         return None
