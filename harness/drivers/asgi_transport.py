@@ -156,6 +156,8 @@ class _Exchange(httpx.AsyncByteStream):
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         except BaseException:
             await self._stop()
+            if self._head.done() and not self._head.cancelled():
+                self._head.exception()  # retrieved: the reader's cancellation is the news
             raise
         if self._task.done():
             raised = self._task.exception()
