@@ -3,6 +3,7 @@
 - ``expectations``: the scenario's ``expect`` block (what a correct adapter yields);
 - ``schema``: the transcript validates against the published JSON Schema;
 - ``invariants``: properties every transcript must satisfy (DESIGN.md, 1-4 and 6-8);
+- ``timing``: a paced stream reaches the caller as it is produced (``event_times``);
 - ``declared``: the error types the adapter's contract declares (:mod:`harness.drivers.contract`);
 - ``rootcause``: not a check: cuts a cell's cascade of findings to its root.
 """
@@ -57,8 +58,9 @@ def default_checks() -> list[Check]:
     from harness.checks.expectations import EXPECTATIONS
     from harness.checks.invariants import INVARIANTS, replay
     from harness.checks.schema import TRANSCRIPT_SCHEMA
+    from harness.checks.timing import TIMING
 
     # the replay check first: a request the script did not expect is the cause of whatever
     # error the adapter raises after it, so it is the cell's first reason
     rest = [c for c in INVARIANTS if c is not replay]
-    return [replay, EXPECTATIONS, DECLARED_ERRORS, TRANSCRIPT_SCHEMA, *rest]
+    return [replay, EXPECTATIONS, DECLARED_ERRORS, TRANSCRIPT_SCHEMA, *rest, *TIMING]

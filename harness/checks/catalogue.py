@@ -158,6 +158,19 @@ _ENTRIES = [
         "Use a read timeout and surface it as a typed timeout error.",
     ),
     _E(
+        Code.STREAM_BUFFERED,
+        "error",
+        "invariant:incremental",
+        "A streamed reply reached the caller all at once, when the stream had ended.",
+        "The server sent the reply's events one by one, seconds apart; the adapter (or the "
+        "service re-streaming it) read the whole body before passing anything on, so the "
+        "caller waits the whole reply for its first token and the stream is no better than "
+        "a blocking call.",
+        "Yield (or forward) each event as it is decoded: iterate the response incrementally "
+        "(aiter_lines/aiter_bytes, an SDK's stream iterator), never read() it first, and in "
+        "a web service return a streaming response fed by that iterator.",
+    ),
+    _E(
         Code.ERROR_SWALLOWED,
         "error",
         "expectations",

@@ -25,15 +25,18 @@ here)::
 
 How it runs: inside :func:`harness.transport.serving`, so every ``httpx``/``httpx2``
 client the app builds without a transport of its own (SDK clients included) is served by
-the replay; the app is called in process through ``httpx.ASGITransport`` (its lifespan is
-run around the call, and lifespan state reaches the requests); the downstream body is
-decoded with :class:`harness.dialects.sse.SSEDecoder` and every event goes through the mapping.
+the replay; the app is called in process through
+:class:`harness.drivers.asgi_transport.StreamingASGITransport` (its lifespan is run around the
+call, and lifespan state reaches the requests), which hands each body chunk to the reader as
+the app sends it; the downstream body is decoded with :class:`harness.dialects.sse.SSEDecoder`
+and every event goes through the mapping, at the virtual time the app sent it.
 
 What it reports, adding nothing: a downstream HTTP error raises :class:`DownstreamError`
 (its status gives the kind); an exception the app lets escape is the run's error, as the
 app raised it; an event name the mapping does not list raises :class:`UnmappedEvent`
-(map it, with :func:`ignore` if it carries nothing). ``httpx.ASGITransport`` buffers the
-whole body until the app returns, so the events are exact but their timing is not observed.
+(map it, with :func:`ignore` if it carries nothing). The events' times are the app's: an
+upstream delay the app forwards shows downstream, and an app that buffers the reply delivers
+every event at its end (the ``stream-buffered`` check sees it).
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ from harness.drivers.asgi_mapping import (
     tool_call,
     usage,
 )
+from harness.drivers.asgi_transport import StreamingASGITransport
 from harness.drivers.base import DriverContext
 from harness.scenario.model import Scenario
 from harness.vocab.events import Event
@@ -139,7 +143,7 @@ class ASGIAppDriver:
             app = self.app_factory(ctx)
             async with _lifespan(app) as served:
                 client = httpx.AsyncClient(
-                    transport=httpx.ASGITransport(app=served),
+                    transport=StreamingASGITransport(served),
                     base_url="http://app.harness.invalid",
                     trust_env=False,  # proxies from the environment must not reach serving()
                     timeout=None,

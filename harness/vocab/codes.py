@@ -32,6 +32,7 @@ class Code(StrEnum):
     STREAM_ERROR_SWALLOWED = "stream-error-swallowed"
     MALFORMED_EVENT_ACCEPTED = "malformed-event-accepted"
     STALL_NOT_DETECTED = "stall-not-detected"
+    STREAM_BUFFERED = "stream-buffered"
     ERROR_SWALLOWED = "error-swallowed"
     FAILED_RUN_REPORTED_AS_SUCCESS = "failed-run-reported-as-success"
     INCOMPLETE_REPORTED_AS_SUCCESS = "incomplete-reported-as-success"
