@@ -13,6 +13,7 @@ from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, Fe
 
 __all__ = [
     "ANTHROPIC_SDK",
+    "LITELLM_AIOHTTP",
     "LLAMA_STACK_CLIENT",
     "OPENAI3_SDK",
     "OPENAI_SDK",
@@ -63,6 +64,24 @@ OPENAI_SDK_UNDER_LITELLM = OPENAI_SDK.model_copy(
 """litellm's OpenAI provider: litellm adds no retry of its own; the OpenAI SDK's apply.
 Several choices are its feature too: litellm/litellm_core_utils/streaming_handler.py:946-957
 copies every choice of a chunk, with its index, into the chunk it yields."""
+
+LITELLM_AIOHTTP = OPENAI_SDK.model_copy(
+    update={
+        # litellm 1.82.5 builds the OpenAI client itself when given none:
+        # litellm/llms/openai/openai.py:682 `max_retries = inference_params.pop("max_retries",
+        # 2)`, :386-394 `AsyncOpenAI(..., http_client=_get_async_http_client(...),
+        # max_retries=max_retries)`; the http client's transport is LiteLLMAiohttpTransport
+        # (litellm/llms/openai/common_utils.py:227-237, litellm/llms/custom_httpx/
+        # http_handler.py:755-760), which maps aiohttp's errors to httpx's
+        # (litellm/llms/custom_httpx/aiohttp_transport.py:19-75), so the SDK's retry rules
+        # see the exceptions they would on httpx
+        "source": "litellm 1.82.5: litellm/llms/openai/openai.py:386-394,682, "
+        "litellm/llms/openai/common_utils.py:227-237, "
+        "litellm/llms/custom_httpx/aiohttp_transport.py:19-75; " + OPENAI_SDK.source
+    }
+)
+"""litellm's OpenAI provider on its default aiohttp transport: litellm adds no retry of its
+own; the OpenAI SDK's apply, with max_retries=2 as litellm sets it."""
 
 OPENAI3_SDK = OPENAI_SDK.model_copy(
     update={

@@ -3,7 +3,7 @@ through vcrpy's stubs, each response body as one blob.
 
 vcrpy already replaces where each of those libraries meets the network (``http.client``'s
 and urllib3's connection classes, aiohttp's ``ClientSession._request``) and asks a cassette
-for each response. :func:`serving_blob` hands those stubs a :class:`ScriptCassette`, a vcrpy
+for each response. :func:`serving_blob` hands those stubs a :func:`script_cassette`, a vcrpy
 ``Cassette`` kept in memory whose every answer comes from :meth:`Replay.serve
 <harness.transport.core.Replay.serve>`: the same matching, order, request log,
 :class:`~harness.transport.core.ReplayMiss` and virtual clock as the httpx/httpx2 transport
@@ -27,6 +27,7 @@ from http import HTTPStatus
 from typing import Any
 
 from harness.dialects.script import Exchange, Script
+from harness.scenario.model import ReplyWrapper, Scenario
 from harness.scenario.wire import Wire
 from harness.transport.core import Replay, ReplayMiss, WireErrors, WireRequest
 
@@ -34,8 +35,9 @@ __all__ = [
     "BLOB_LIBRARIES",
     "BLOB_ONLY",
     "BlobOnly",
-    "ScriptCassette",
     "blob_limit",
+    "play",
+    "script_cassette",
     "serving_blob",
 ]
 
@@ -56,11 +58,14 @@ class BlobOnly(ReplayMiss):
     client served through vcrpy. A miss: the replay could not serve what was scripted."""
 
 
-def blob_limit(script: Script, wire: Wire | None = None) -> str | None:
-    """Why ``script`` (synthesized from a scenario with ``wire``) cannot be served as blobs
-    without changing what it tests, or None when it can."""
-    if wire is not None and wire.chunking not in ("per_event", "whole"):
-        return f"{BLOB_ONLY}; this scenario cuts the body as {_chunking(wire)}"
+def blob_limit(script: Script, scenario: Scenario | None = None) -> str | None:
+    """Why ``script`` (synthesized from ``scenario``) cannot be served as blobs without
+    changing what it tests, or None when it can: a scenario whose replies are cut at chosen
+    places (``wire.chunking``), or any exchange with timing, a cut, a stall or a reset."""
+    attempts = scenario.attempts if scenario is not None else []
+    for wire in (a.reply.wire for a in attempts if isinstance(a, ReplyWrapper)):
+        if wire.chunking not in ("per_event", "whole"):
+            return f"{BLOB_ONLY}; this scenario cuts a body as {_chunking(wire)}"
     for number, exchange in enumerate(script.exchanges):
         why = _exchange_limit(exchange)
         if why:
@@ -135,13 +140,15 @@ def play(replay: Replay, request: Any) -> dict[str, Any]:
     """``replay``'s answer to vcrpy's ``request``, as the response dict vcrpy's stubs build
     responses from (``status``, ``headers`` as lists, the whole ``body``)."""
     sent = WireRequest(request.method, request.uri, _headers(request.headers), _body(request), None)
-    served = replay.serve(sent, _ERRORS)
-    why = _exchange_limit(served.body.exchange)
-    if why:
-        served.body.close()
-        error = BlobOnly(f"{BLOB_ONLY}: exchange #{served.body.index} {why}")
-        replay.misses.append(error)
-        raise error
+    try:
+        served = replay.serve(sent, _ERRORS)  # a scripted reset raises BlobOnly here
+        why = _exchange_limit(served.body.exchange)
+        if why:
+            served.body.close()
+            raise BlobOnly(f"{BLOB_ONLY}: exchange #{served.body.index} {why}")
+    except BlobOnly as error:
+        replay.misses.append(error)  # kept for the runner, as the replay keeps its misses
+        raise
     body = b"".join(served.body)
     headers: dict[str, list[str]] = {}
     for name, value in served.headers:
@@ -189,18 +196,12 @@ _cassette_class: list[type[Any]] = []
 
 
 def script_cassette(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> Any:
-    """A :class:`ScriptCassette` answering from ``replay`` for vcrpy's ``libraries``."""
+    """A vcrpy ``Cassette`` kept in memory (its class is built on first use, so importing this
+    module imports no vcrpy) whose every answer is ``replay``'s (:func:`play`), for vcrpy's
+    patchers of ``libraries``; it can play any request, so the stubs never connect."""
     if not _cassette_class:
         _cassette_class.append(_cassette_base())
     return _cassette_class[0](replay, libraries)
-
-
-def __getattr__(name: str) -> Any:
-    if name == "ScriptCassette":  # built on first use: importing this imports no vcrpy
-        if not _cassette_class:
-            _cassette_class.append(_cassette_base())
-        return _cassette_class[0]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @contextmanager
