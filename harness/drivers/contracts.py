@@ -13,6 +13,7 @@ from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, Fe
 
 __all__ = [
     "ANTHROPIC_SDK",
+    "AZURE_AGENTS_SDK",
     "LITELLM_AIOHTTP",
     "LLAMA_STACK_CLIENT",
     "OPENAI3_SDK",
@@ -132,3 +133,24 @@ STRANDS_LITELLM = OPENAI_SDK.model_copy(
 )
 """strands' litellm model: the OpenAI SDK's retries under litellm, and strands' own rule
 that throttling surfaces as ``ModelThrottledException``."""
+
+AZURE_AGENTS_SDK = Contract(
+    retry=RetryRules(
+        # azure-core 1.41 azure/core/pipeline/policies/_retry.py:78-79 `_RETRY_CODES`: 408,
+        # 429, 500, 502, 503, 504 (and any status >= 506); :232-235 any status >= 400 with a
+        # Retry-After is retried. Not expressible here: :186-208 a POST without Retry-After is
+        # retried only on 500, 503 and 504 (no scenario of this dialect scripts that today)
+        statuses=frozenset({408, 429, 500, 502, 503, 504}),
+        final_statuses=PROTOCOL_FINAL,
+        # :85 retry_status = 3 (of retry_total = 10): four attempts for statuses
+        max_attempts=4,
+        # :134-136 the first retry waits nothing (backoff starts at the second), and
+        # Retry-After is waited in full (:_sleep_for_retry, no cap)
+        min_backoff=0,
+    ),
+    # the run's text and usage are read from one agent message and the run (no choices)
+    features=Features(multiple_choices=False),
+    source="azure-core 1.41: azure/core/pipeline/policies/_retry.py:78-136,186-245; "
+    "azure-ai-agents 1.1.0: azure/ai/agents/operations/_patch.py:555-562,2248-2297",
+)
+"""The Azure AI Agents SDK on azure-core's RetryPolicy, as shipped."""
