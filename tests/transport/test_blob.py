@@ -129,7 +129,10 @@ def test_libraries_not_served_are_blocked_by_the_guard() -> None:
         pytest.raises(requests.ConnectionError) as caught,
     ):
         requests.post(f"{URL}/chat", timeout=5)
-    assert "harness blocked a network connection to api.openai.com" in str(caught.value)
+    message = str(caught.value)
+    assert "harness blocked a network connection to api.openai.com" in message
+    assert "requests client was not served" in message  # why, and the line to change
+    assert "Fix: call the adapter inside `with serving_blob(ctx.replay):`" in message
     assert replay.log == []
 
 
