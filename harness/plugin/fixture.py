@@ -387,11 +387,9 @@ def _scenario_replay(
 
 @contextmanager
 def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
-    """Serve the test's scenario (or cassette) to every httpx/httpx2 client made inside it
-    (and a scenario to requests, urllib3, http.client and aiohttp clients, through vcrpy)."""
+    """Serve the test's scenario (or cassette) to every httpx/httpx2 client made inside it."""
     from harness.plugin.pytest_plugin import CALL_PASSED, REPLAY_HANDLE
     from harness.transport import serving
-    from harness.transport.blob import serving_blob
     from harness.transport.guard import no_network
 
     kind, ref, options = _source(request)
@@ -402,7 +400,6 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
             handle.replay.run_name = request.node.nodeid
             stack.enter_context(handle.replay.active())
             stack.enter_context(serving(handle.replay))
-            stack.enter_context(serving_blob(handle.replay))  # requests, aiohttp: one blob
         else:
             handle = stack.enter_context(open_cassette(request, ref, options))
             handle.replay.run_name = request.node.nodeid
