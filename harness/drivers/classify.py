@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from harness.scenario.model import ErrorKind
 from harness.vocab.events import ErrorEvent
 
-__all__ = ["MESSAGE_LIMIT", "classify", "error_kind", "status_error_kind", "status_of"]
+__all__ = ["MESSAGE_LIMIT", "classify", "code_kind", "error_kind", "status_error_kind", "status_of"]
 
 MESSAGE_LIMIT = 300
 """Characters of the exception message kept in the event."""
@@ -126,6 +126,12 @@ _ERROR_TYPES: dict[str, ErrorKind] = {
     "invalid_request_error": "bad_request",
     "request_too_large": "bad_request",
 }
+
+
+def code_kind(code: str) -> ErrorKind | None:
+    """The error kind a provider's error code or type names (``rate_limit_exceeded``,
+    ``server_error``...), or None when it names none harness knows."""
+    return _ERROR_TYPES.get(code)
 
 
 def classify(exc: BaseException) -> ErrorEvent:

@@ -13,6 +13,8 @@ from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, Fe
 
 __all__ = [
     "ANTHROPIC_SDK",
+    "AZURE_AGENTS_SDK",
+    "LITELLM_AIOHTTP",
     "LLAMA_STACK_CLIENT",
     "OPENAI3_SDK",
     "OPENAI_SDK",
@@ -64,6 +66,24 @@ OPENAI_SDK_UNDER_LITELLM = OPENAI_SDK.model_copy(
 Several choices are its feature too: litellm/litellm_core_utils/streaming_handler.py:946-957
 copies every choice of a chunk, with its index, into the chunk it yields."""
 
+LITELLM_AIOHTTP = OPENAI_SDK.model_copy(
+    update={
+        # litellm 1.82.5 builds the OpenAI client itself when given none:
+        # litellm/llms/openai/openai.py:682 `max_retries = inference_params.pop("max_retries",
+        # 2)`, :386-394 `AsyncOpenAI(..., http_client=_get_async_http_client(...),
+        # max_retries=max_retries)`; the http client's transport is LiteLLMAiohttpTransport
+        # (litellm/llms/openai/common_utils.py:227-237, litellm/llms/custom_httpx/
+        # http_handler.py:755-760), which maps aiohttp's errors to httpx's
+        # (litellm/llms/custom_httpx/aiohttp_transport.py:19-75), so the SDK's retry rules
+        # see the exceptions they would on httpx
+        "source": "litellm 1.82.5: litellm/llms/openai/openai.py:386-394,682, "
+        "litellm/llms/openai/common_utils.py:227-237, "
+        "litellm/llms/custom_httpx/aiohttp_transport.py:19-75; " + OPENAI_SDK.source
+    }
+)
+"""litellm's OpenAI provider on its default aiohttp transport: litellm adds no retry of its
+own; the OpenAI SDK's apply, with max_retries=2 as litellm sets it."""
+
 OPENAI3_SDK = OPENAI_SDK.model_copy(
     update={
         # openai 3.63 (its own environment): openai/_base_client.py:949-964 `_should_retry`
@@ -113,3 +133,24 @@ STRANDS_LITELLM = OPENAI_SDK.model_copy(
 )
 """strands' litellm model: the OpenAI SDK's retries under litellm, and strands' own rule
 that throttling surfaces as ``ModelThrottledException``."""
+
+AZURE_AGENTS_SDK = Contract(
+    retry=RetryRules(
+        # azure-core 1.41 azure/core/pipeline/policies/_retry.py:78-79 `_RETRY_CODES`: 408,
+        # 429, 500, 502, 503, 504 (and any status >= 506); :232-235 any status >= 400 with a
+        # Retry-After is retried. Not expressible here: :186-208 a POST without Retry-After is
+        # retried only on 500, 503 and 504 (no scenario of this dialect scripts that today)
+        statuses=frozenset({408, 429, 500, 502, 503, 504}),
+        final_statuses=PROTOCOL_FINAL,
+        # :85 retry_status = 3 (of retry_total = 10): four attempts for statuses
+        max_attempts=4,
+        # :134-136 the first retry waits nothing (backoff starts at the second), and
+        # Retry-After is waited in full (:_sleep_for_retry, no cap)
+        min_backoff=0,
+    ),
+    # the run's text and usage are read from one agent message and the run (no choices)
+    features=Features(multiple_choices=False),
+    source="azure-core 1.41: azure/core/pipeline/policies/_retry.py:78-136,186-245; "
+    "azure-ai-agents 1.1.0: azure/ai/agents/operations/_patch.py:555-562,2248-2297",
+)
+"""The Azure AI Agents SDK on azure-core's RetryPolicy, as shipped."""

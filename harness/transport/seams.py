@@ -12,12 +12,13 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-__all__ = ["LIBRARIES", "SEAMS", "installed", "load_library", "patched", "restorer"]
+__all__ = ["BLOB_SEAMS", "LIBRARIES", "SEAMS", "installed", "load_library", "patched", "restorer"]
 
 LIBRARIES = ("httpx", "httpx2")
 
@@ -32,6 +33,23 @@ SEAMS = (
     ("AsyncHTTPTransport", "handle_async_request"),
 )
 """(class, attribute) of each library that replay and recording may patch."""
+
+BLOB_SEAMS = (
+    ("http.client", "", "HTTPConnection"),
+    ("http.client", "", "HTTPSConnection"),
+    ("urllib3.connection", "", "HTTPConnection"),
+    ("urllib3.connection", "", "HTTPSConnection"),
+    ("urllib3.connection", "", "VerifiedHTTPSConnection"),
+    ("urllib3.connectionpool", "", "is_connection_dropped"),
+    *(
+        ("urllib3.connectionpool", pool, name)
+        for pool in ("HTTPConnectionPool", "HTTPSConnectionPool")
+        for name in ("ConnectionCls", "_get_conn", "_new_conn")
+    ),
+    ("aiohttp.client", "ClientSession", "_request"),
+)
+"""(module, class or "" for the module itself, attribute) that vcrpy's stubs replace while
+:func:`harness.transport.blob.serving_blob` serves requests, urllib3 and aiohttp clients."""
 
 _ABSENT = object()
 
@@ -76,13 +94,20 @@ def restorer() -> Callable[[], None]:
     A driver's ``with serving(...)`` exits when its generator is closed; an adapter ended
     by its budget may never be, and the patch would then hand every later client (in the
     next cells) this cell's replay. The HTTP libraries are imported here, before the cell,
-    so the originals are known.
+    so the originals are known; so are vcrpy's seams (:data:`BLOB_SEAMS`) of the libraries
+    already imported (the driver of a blob-served library imports them in its first cell).
     """
-    saved: list[tuple[type, str, object]] = []
+    saved: list[tuple[Any, str, object]] = []
     for module in _installed():
         for owner, name in SEAMS:
             cls = getattr(module, owner)
             saved.append((cls, name, vars(cls).get(name, _ABSENT)))
+    for module_name, owner, name in BLOB_SEAMS:  # those of libraries imported by now
+        where: Any = sys.modules.get(module_name)
+        if where is not None and owner:
+            where = getattr(where, owner, None)
+        if where is not None:
+            saved.append((where, name, vars(where).get(name, _ABSENT)))
 
     def restore() -> None:
         for cls, name, value in saved:

@@ -58,6 +58,7 @@ class Profile:
 PROFILES = [
     Profile("openai-sdk-chat", "openai-chat", "httpx", "openai"),
     Profile("litellm-chat", "openai-chat", "httpx", "litellm"),
+    Profile("litellm-chat-aiohttp", "openai-chat", "aiohttp", "litellm"),
     Profile("strands-litellm", "openai-chat", "httpx", "strands", _STOP_REASONS),
     Profile("openai-sdk-responses", "openai-responses", "httpx", "openai", _STATUS, _ZERO_CACHE),
     Profile(

@@ -1,0 +1,223 @@
+"""Serving a Script to ``requests``, ``urllib3``, ``http.client`` and ``aiohttp`` clients,
+through vcrpy's stubs, each response body as one blob.
+
+vcrpy already replaces where each of those libraries meets the network (``http.client``'s
+and urllib3's connection classes, aiohttp's ``ClientSession._request``) and asks a cassette
+for each response. :func:`serving_blob` hands those stubs a :func:`script_cassette`, a vcrpy
+``Cassette`` kept in memory whose every answer comes from :meth:`Replay.serve
+<harness.transport.core.Replay.serve>`: the same matching, order, request log,
+:class:`~harness.transport.core.ReplayMiss` and virtual clock as the httpx/httpx2 transport
+(:mod:`harness.transport._bind`), nothing decided twice. A cassette that can play every
+request never opens a connection (the stubs connect only to record), and the no-network
+guard (:mod:`harness.transport.guard`) still stops anything else.
+
+What a blob cannot say: vcrpy's stubs hand the client the whole body at once, so chunk
+boundaries (where the reads fall) and timing (a delay before the head or between chunks, a
+stall, a cut mid-body, a reset) are served to httpx and httpx2 clients only.
+:func:`blob_limit` says why a script needs them (a driver's n/a reason); a script that
+needs them anyway fails with :class:`BlobOnly` rather than be served a different reply.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from http import HTTPStatus
+from typing import Any
+
+from harness.dialects.script import Exchange, Script
+from harness.scenario.model import ReplyWrapper, Scenario
+from harness.scenario.wire import Wire
+from harness.transport.core import Replay, ReplayMiss, WireErrors, WireRequest
+
+__all__ = [
+    "BLOB_LIBRARIES",
+    "BLOB_ONLY",
+    "BlobOnly",
+    "blob_limit",
+    "play",
+    "script_cassette",
+    "serving_blob",
+]
+
+BLOB_LIBRARIES = ("httplib", "requests", "urllib3", "aiohttp")
+"""vcrpy's patcher groups :func:`serving_blob` serves (``httplib`` is ``http.client``)."""
+
+_VCR_PATCHERS = ("httplib", "requests", "boto3", "urllib3", "httplib2", "tornado", "aiohttp")
+"""vcrpy's patcher groups other than httpx/httpx2, which harness serves itself."""
+
+BLOB_ONLY = (
+    "requests, urllib3 and aiohttp clients are served through vcrpy, each body as one blob: "
+    "chunk boundaries and timing are served to httpx/httpx2 clients only"
+)
+
+
+class BlobOnly(ReplayMiss):
+    """A scripted exchange a blob cannot express (timing, a cut, a stall, a reset) reached a
+    client served through vcrpy. A miss: the replay could not serve what was scripted."""
+
+
+def blob_limit(script: Script, scenario: Scenario | None = None) -> str | None:
+    """Why ``script`` (synthesized from ``scenario``) cannot be served as blobs without
+    changing what it tests, or None when it can: a scenario whose replies are cut at chosen
+    places (``wire.chunking``), or any exchange with timing, a cut, a stall or a reset."""
+    attempts = scenario.attempts if scenario is not None else []
+    for wire in (a.reply.wire for a in attempts if isinstance(a, ReplyWrapper)):
+        if wire.chunking not in ("per_event", "whole"):
+            return f"{BLOB_ONLY}; this scenario cuts a body as {_chunking(wire)}"
+    for number, exchange in enumerate(script.exchanges):
+        why = _exchange_limit(exchange)
+        if why:
+            return f"{BLOB_ONLY}; exchange #{number} {exchange.describe()} {why}"
+    return None
+
+
+def _chunking(wire: Wire) -> str:
+    chunking = wire.chunking
+    return chunking if isinstance(chunking, str) else f"{type(chunking).__name__.lower()}"
+
+
+def _exchange_limit(exchange: Exchange) -> str:
+    if exchange.end != "close":
+        return {
+            "cut": "is cut mid-body",
+            "stall": "stalls after its last chunk",
+            "reset": "drops the connection before the head",
+        }[exchange.end]
+    if exchange.delay:
+        return f"waits {exchange.delay:g}s before the head"
+    if any(chunk.delay for chunk in exchange.chunks):
+        return "paces its body"
+    return ""
+
+
+def _blob_error(message: str) -> BaseException:
+    return BlobOnly(f"{BLOB_ONLY}: the script asks for {message!r}")
+
+
+_ERRORS = WireErrors(cut=_blob_error, timeout=_blob_error)
+
+
+def _cassette_base() -> type[Any]:
+    from vcr.cassette import Cassette
+    from vcr.record_mode import RecordMode
+
+    class ScriptCassette(Cassette):  # type: ignore[misc]
+        """A vcrpy cassette in memory whose answers are ``replay``'s, in its order."""
+
+        def __init__(self, replay: Replay, libraries: Sequence[str]) -> None:
+            skip = [name for name in _VCR_PATCHERS if name not in libraries]
+            super().__init__(
+                path=f"harness-replay-{id(replay):x}",
+                record_mode=RecordMode.NONE,
+                skip_patchers=(*skip, "httpx", "httpx2"),
+            )
+            self.replay = replay
+
+        def __repr__(self) -> str:
+            return f"<ScriptCassette {self.replay!r}>"
+
+        def can_play_response_for(self, request: Any) -> bool:
+            return True  # every request is the replay's to answer (or to refuse)
+
+        def find_requests_with_most_matches(self, request: Any) -> list[tuple[Any, ...]]:
+            return [(request, [], [])]  # a followed redirect: the script's next exchange
+
+        def play_response(self, request: Any) -> dict[str, Any]:
+            return play(self.replay, request)
+
+        def append(self, request: Any, response: Any) -> None:
+            raise AssertionError("a ScriptCassette never records")  # write-protected
+
+        def _save(self, force: bool = False) -> None:
+            return None
+
+    return ScriptCassette
+
+
+def play(replay: Replay, request: Any) -> dict[str, Any]:
+    """``replay``'s answer to vcrpy's ``request``, as the response dict vcrpy's stubs build
+    responses from (``status``, ``headers`` as lists, the whole ``body``)."""
+    sent = WireRequest(request.method, request.uri, _headers(request.headers), _body(request), None)
+    try:
+        served = replay.serve(sent, _ERRORS)  # a scripted reset raises BlobOnly here
+        why = _exchange_limit(served.body.exchange)
+        if why:
+            served.body.close()
+            raise BlobOnly(f"{BLOB_ONLY}: exchange #{served.body.index} {why}")
+    except BlobOnly as error:
+        replay.misses.append(error)  # kept for the runner, as the replay keeps its misses
+        raise
+    body = b"".join(served.body)
+    headers: dict[str, list[str]] = {}
+    for name, value in served.headers:
+        headers.setdefault(name, []).append(value)
+    return {
+        "status": {"code": served.status, "message": _reason(served.status)},
+        "headers": headers,
+        "body": {"string": body},
+    }
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+def _headers(headers: Any) -> list[tuple[str, str]]:
+    """vcrpy's request headers (values may be lists, aiohttp's are) as (name, value) pairs."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in headers.items():
+        for item in value if isinstance(value, (list, tuple)) else (value,):
+            if isinstance(item, bytes):
+                item = item.decode("latin-1")
+            pairs.append((str(name), str(item)))
+    return pairs
+
+
+def _body(request: Any) -> bytes:
+    """The request body as sent: bytes, text, a joined iterator, or aiohttp's ``json=``."""
+    body = request.body_bytes
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, (dict, list)):
+        return json.dumps(body).encode("utf-8")
+    return str(body).encode("utf-8")
+
+
+_cassette_class: list[type[Any]] = []
+
+
+def script_cassette(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> Any:
+    """A vcrpy ``Cassette`` kept in memory (its class is built on first use, so importing this
+    module imports no vcrpy) whose every answer is ``replay``'s (:func:`play`), for vcrpy's
+    patchers of ``libraries``; it can play any request, so the stubs never connect."""
+    if not _cassette_class:
+        _cassette_class.append(_cassette_base())
+    return _cassette_class[0](replay, libraries)
+
+
+@contextmanager
+def serving_blob(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> Iterator[Any]:
+    """Inside, clients of ``libraries`` (vcrpy's names: ``httplib``, ``requests``,
+    ``urllib3``, ``aiohttp``) are served by ``replay``, each body as one blob; the cassette
+    is yielded. vcrpy's own patchers are entered and undone exactly as
+    ``vcr.use_cassette`` does; httpx and httpx2 are left to :func:`harness.transport.serving`.
+    """
+    unknown = sorted(set(libraries) - set(BLOB_LIBRARIES))
+    if unknown:
+        raise ValueError(f"unknown libraries {unknown}; expected some of {BLOB_LIBRARIES}")
+    from vcr.patch import CassettePatcherBuilder
+
+    cassette = script_cassette(replay, libraries)
+    with ExitStack() as stack:
+        for patcher in CassettePatcherBuilder(cassette).build():
+            stack.enter_context(patcher)
+        yield cassette
