@@ -21,7 +21,14 @@ from harness.scenario.load import load_scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
 FAST = ["openai-sdk-chat", "anthropic-sdk", "openai-sdk-responses", "gateway-client"]
-SLOW = ["litellm-chat", "strands-litellm", "litellm-azure-agents", "restream-app"]
+SLOW = [
+    "litellm-chat",
+    "strands-litellm",
+    "litellm-azure-agents",
+    "restream-app",
+    "litellm-chat-aiohttp",
+    "azure-agents-sdk",
+]
 
 
 def _differences(drivers: list[str]) -> list[str]:
