@@ -16,7 +16,7 @@ passed through to ``acompletion`` when set.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any, ClassVar
 
@@ -33,7 +33,7 @@ from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK_UNDER_LITELLM
 from harness.vocab.events import Event
 
-__all__ = ["LiteLLMChatDriver"]
+__all__ = ["LiteLLMChatDriver", "chat_kwargs", "completion"]
 
 
 class LiteLLMChatDriver(DriverBase):
@@ -52,35 +52,47 @@ class LiteLLMChatDriver(DriverBase):
         import openai
 
         _litellm_env.flush_clients()
-        request = ctx.scenario.request
         api_base = ctx.base_url + "/v1"
         try:
             async with httpx.AsyncClient(transport=ctx.transport("httpx")) as http:
-                kwargs: dict[str, Any] = {
-                    "model": f"openai/{request.model}",
-                    "messages": openai_messages(request),
-                    "api_base": api_base,
-                    "api_key": ctx.api_key,
-                    "client": openai.AsyncOpenAI(
-                        base_url=api_base, api_key=ctx.api_key, http_client=http
-                    ),
-                    "stream": request.stream,
-                }
-                if request.tools:
-                    kwargs["tools"] = openai_tools(request)
-                if request.max_tokens is not None:
-                    kwargs["max_tokens"] = request.max_tokens
-                if "max_retries" in ctx.options:
-                    kwargs["max_retries"] = ctx.options["max_retries"]
-                if not request.stream:
-                    response = await litellm.acompletion(**kwargs)
-                    for event in completion_events(response):
-                        yield event
-                    return
-                kwargs["stream_options"] = {"include_usage": True}
-                stream = await litellm.acompletion(**kwargs)
-                async with aclosing(mapped_stream(stream, ChatStream())) as events:
+                kwargs = chat_kwargs(ctx, api_base)
+                kwargs["client"] = openai.AsyncOpenAI(
+                    base_url=api_base, api_key=ctx.api_key, http_client=http
+                )
+                async with aclosing(completion(litellm, kwargs)) as events:
                     async for event in events:
                         yield event
         finally:
             await _litellm_env.settle()
+
+
+def chat_kwargs(ctx: DriverContext, api_base: str) -> dict[str, Any]:
+    """``acompletion``'s arguments for the scenario's request (``openai/<model>``)."""
+    request = ctx.scenario.request
+    kwargs: dict[str, Any] = {
+        "model": f"openai/{request.model}",
+        "messages": openai_messages(request),
+        "api_base": api_base,
+        "api_key": ctx.api_key,
+        "stream": request.stream,
+    }
+    if request.tools:
+        kwargs["tools"] = openai_tools(request)
+    if request.max_tokens is not None:
+        kwargs["max_tokens"] = request.max_tokens
+    if "max_retries" in ctx.options:
+        kwargs["max_retries"] = ctx.options["max_retries"]
+    return kwargs
+
+
+async def completion(litellm: Any, kwargs: dict[str, Any]) -> AsyncGenerator[Event, None]:
+    """The events of one ``acompletion`` call: a completion, or its stream as it arrives
+    (with usage asked for)."""
+    if not kwargs["stream"]:
+        for event in completion_events(await litellm.acompletion(**kwargs)):
+            yield event
+        return
+    stream = await litellm.acompletion(**kwargs, stream_options={"include_usage": True})
+    async with aclosing(mapped_stream(stream, ChatStream())) as events:
+        async for event in events:
+            yield event

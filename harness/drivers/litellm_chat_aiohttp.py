@@ -34,15 +34,9 @@ from typing import Any, ClassVar
 from harness.dialects import get_dialect
 from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers.base import DriverContext
-from harness.drivers.common import (
-    ChatStream,
-    completion_events,
-    mapped_stream,
-    openai_messages,
-    openai_tools,
-)
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import LITELLM_AIOHTTP
+from harness.drivers.litellm_chat import chat_kwargs, completion
 from harness.scenario.model import Scenario
 from harness.transport.blob import blob_limit, serving_blob
 from harness.vocab.events import Event
@@ -88,30 +82,10 @@ class LiteLLMChatAiohttpDriver:
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         litellm = _litellm_env.load_litellm()
-        request = ctx.scenario.request
-        kwargs: dict[str, Any] = {
-            "model": f"openai/{request.model}",
-            "messages": openai_messages(request),
-            "api_base": ctx.base_url + "/v1",
-            "api_key": ctx.api_key,
-            "stream": request.stream,
-        }
-        if request.tools:
-            kwargs["tools"] = openai_tools(request)
-        if request.max_tokens is not None:
-            kwargs["max_tokens"] = request.max_tokens
-        if "max_retries" in ctx.options:
-            kwargs["max_retries"] = ctx.options["max_retries"]
+        kwargs = chat_kwargs(ctx, ctx.base_url + "/v1")
         with aiohttp_transport(), serving_blob(ctx.replay, ("aiohttp",)):
             try:
-                if not request.stream:
-                    response = await litellm.acompletion(**kwargs)
-                    for event in completion_events(response):
-                        yield event
-                    return
-                kwargs["stream_options"] = {"include_usage": True}
-                stream = await litellm.acompletion(**kwargs)
-                async with aclosing(mapped_stream(stream, ChatStream())) as events:
+                async with aclosing(completion(litellm, kwargs)) as events:
                     async for event in events:
                         yield event
             finally:
