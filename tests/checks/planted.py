@@ -90,21 +90,13 @@ _INSIDE_ARGUMENTS = re.compile(rb'"arguments":"(?:[^"\\]|\\.)*\\?\Z')
 """The bytes of an unfinished event end inside its ``"arguments"`` string."""
 
 
-class PlantedDriver:
-    """A driver around the planted client; ``bugs`` chooses which bug to plant."""
+class PlantedClient:
+    """What the planted clients share: they only stream, over httpx, and report a
+    :class:`PlantedError` with the kind it carries (anything else as harness classifies it)."""
 
-    name: ClassVar[str] = "planted"
-    dialect: ClassVar[str] = "openai-chat"
     http_library: ClassVar[str] = "httpx"
     requires: ClassVar[tuple[str, ...]] = ()
     extra: ClassVar[str] = ""
-    contract: ClassVar[Contract] = Contract(
-        retry=RetryRules(max_attempts=ATTEMPTS),
-        source="tests/checks/planted.py: a budget of five retries",
-    )
-
-    def __init__(self, bugs: Bugs | None = None) -> None:
-        self.bugs = bugs or Bugs()
 
     def supports(self, scenario: Scenario) -> str | None:
         return None if scenario.request.stream else "the planted client only streams"
@@ -120,6 +112,20 @@ class PlantedDriver:
         from harness.drivers.classify import classify
 
         return classify(exc)
+
+
+class PlantedDriver(PlantedClient):
+    """A driver around the planted client; ``bugs`` chooses which bug to plant."""
+
+    name: ClassVar[str] = "planted"
+    dialect: ClassVar[str] = "openai-chat"
+    contract: ClassVar[Contract] = Contract(
+        retry=RetryRules(max_attempts=ATTEMPTS),
+        source="tests/checks/planted.py: a budget of five retries",
+    )
+
+    def __init__(self, bugs: Bugs | None = None) -> None:
+        self.bugs = bugs or Bugs()
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         req = ctx.scenario.request

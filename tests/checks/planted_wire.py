@@ -22,9 +22,7 @@ from typing import Any, ClassVar
 import httpx
 
 from harness.drivers.base import DriverContext
-from harness.scenario import Scenario
 from harness.vocab.events import (
-    ErrorEvent,
     Event,
     FinishEvent,
     ReasoningEvent,
@@ -33,7 +31,7 @@ from harness.vocab.events import (
     ToolCallEvent,
     UsageEvent,
 )
-from tests.checks.planted import PlantedError
+from tests.checks.planted import PlantedClient, PlantedError
 
 BOM = b"\xef\xbb\xbf"
 RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -175,33 +173,15 @@ class _Events:
         return out
 
 
-class PlantedWireDriver:
+class PlantedWireDriver(PlantedClient):
     """A driver around the planted client; ``bugs`` chooses the one bug to plant."""
 
     name: ClassVar[str] = "planted-wire"
     dialect: ClassVar[str] = "openai-chat"
     path: ClassVar[str] = "/v1/chat/completions"
-    http_library: ClassVar[str] = "httpx"
-    requires: ClassVar[tuple[str, ...]] = ()
-    extra: ClassVar[str] = ""
 
     def __init__(self, bugs: WireBugs | None = None) -> None:
         self.bugs = bugs or WireBugs()
-
-    def supports(self, scenario: Scenario) -> str | None:
-        return None if scenario.request.stream else "the planted client only streams"
-
-    def classify(self, exc: BaseException) -> ErrorEvent:
-        if isinstance(exc, PlantedError):
-            return ErrorEvent(
-                error=exc.kind,  # type: ignore[arg-type]
-                type="planted.PlantedError",
-                message=str(exc),
-                status=exc.status,
-            )
-        from harness.drivers.classify import classify
-
-        return classify(exc)
 
     # ----------------------------------------------------------------------- retries
 
