@@ -55,16 +55,13 @@ def latest_requirements(driver_name: str) -> tuple[str, ...]:
     if declared:
         return declared
     extra = getattr(driver, "extra", "")
-    from harness.matrix.envs import _project_root
+    from harness.vocab.registry import checkout_project
 
-    root = _project_root()
     if not extra:
         return ()
-    if root is not None:
-        import tomllib
-
-        project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
-        return tuple(project.get("project", {}).get("optional-dependencies", {}).get(extra, []))
+    project = checkout_project()
+    if project is not None:
+        return tuple(project.get("optional-dependencies", {}).get(extra, []))
     from importlib.metadata import PackageNotFoundError, requires
 
     from harness import DIST_NAME

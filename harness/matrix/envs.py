@@ -65,6 +65,7 @@ from harness.matrix.env_policy import install_command as _install_command
 from harness.matrix.file_lock import locked as _locked
 from harness.matrix.progress import note
 from harness.vocab.errors import HarnessError
+from harness.vocab.registry import checkout_project, checkout_root
 
 __all__ = [
     "CONSTRAINTS_VARIABLE",
@@ -123,7 +124,7 @@ def envs_root() -> Path:
     override = os.environ.get(ENVS_DIR_VARIABLE)
     if override:
         return Path(override).expanduser()
-    root = _project_root()
+    root = checkout_root()
     if root is not None:
         return root / ".harness-envs"
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -176,12 +177,9 @@ class Fingerprint:
 
     @classmethod
     def current(cls) -> Fingerprint:
-        root = _project_root()
-        if root is not None:
-            import tomllib
-
+        root, project = checkout_root(), checkout_project()
+        if root is not None and project is not None:
             raw = (root / "pyproject.toml").read_bytes()
-            project = tomllib.loads(raw.decode("utf-8")).get("project", {})
             deps = [*project.get("dependencies", []), project.get("requires-python", "")]
             return cls(_digest(raw), _digest(json.dumps(deps).encode()), root)
         version, deps = _installed_harness()
@@ -190,11 +188,6 @@ class Fingerprint:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()[:16]
-
-
-def _project_root() -> Path | None:
-    root = Path(__file__).resolve().parents[2]
-    return root if (root / "pyproject.toml").is_file() and (root / "harness").is_dir() else None
 
 
 def _installed_harness() -> tuple[str, list[str]]:

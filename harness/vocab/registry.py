@@ -15,14 +15,14 @@ from importlib.metadata import EntryPoint, PackageNotFoundError, distribution, e
 from pathlib import Path
 from typing import Any
 
-__all__ = ["builtin_entry_points", "group_entry_points"]
+__all__ = ["builtin_entry_points", "checkout_project", "checkout_root", "group_entry_points"]
 
 
 def builtin_entry_points(group: str) -> dict[str, str]:
     """harness's own entries of ``group``, name -> ``module:attr``."""
     from harness import DIST_NAME
 
-    project = _checkout_project()
+    project = checkout_project()
     if project is not None:
         declared = project.get("entry-points", {}).get(group, {})
         return {str(name): str(value) for name, value in declared.items()}
@@ -52,14 +52,23 @@ def group_entry_points(group: str, error: type[Exception], kind: str) -> dict[st
     return found
 
 
-def _checkout_project() -> dict[str, Any] | None:
+CHECKOUT = Path(__file__).resolve().parents[2]
+"""Where a source checkout of harness has its ``pyproject.toml``."""
+
+
+def checkout_project() -> dict[str, Any] | None:
     """The ``[project]`` table of the checkout harness runs from, None when installed."""
     from harness import DIST_NAME
 
-    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    pyproject = CHECKOUT / "pyproject.toml"
     if not pyproject.is_file():
         return None
     project: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8")).get(
         "project", {}
     )
     return project if project.get("name") == DIST_NAME else None
+
+
+def checkout_root() -> Path | None:
+    """The source checkout harness runs from, None when installed."""
+    return CHECKOUT if checkout_project() is not None else None

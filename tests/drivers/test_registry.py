@@ -60,7 +60,7 @@ def test_an_installed_harness_reads_its_drivers_from_its_metadata(
         )
 
     asked: list[str] = []
-    monkeypatch.setattr(registry, "_checkout_project", lambda: None)
+    monkeypatch.setattr(registry, "checkout_project", lambda: None)
     monkeypatch.setattr(registry, "distribution", lambda name: asked.append(name) or Dist())
     assert base.builtin_drivers() == {"toy": "toys:ToyDriver"}
     assert asked == [DIST_NAME]

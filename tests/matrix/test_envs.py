@@ -130,7 +130,7 @@ def test_key_ignores_order_and_duplicates_and_follows_the_pins(envs_dir: Path) -
 def test_location_defaults_to_the_checkout(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(envs.ENVS_DIR_VARIABLE)
     assert envs.envs_root() == ROOT / ".harness-envs"
-    monkeypatch.setattr(envs, "_project_root", lambda: None)
+    monkeypatch.setattr(envs, "checkout_root", lambda: None)
     monkeypatch.setenv("XDG_CACHE_HOME", "/somewhere")
     assert envs.envs_root() == Path("/somewhere/harness/envs")
 
