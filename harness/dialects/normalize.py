@@ -16,7 +16,7 @@ from pydantic import JsonValue
 
 from harness.vocab.events import Event, ToolCallEvent
 
-__all__ = ["Normalizer", "ToolCallFragments", "parse_arguments", "tool_call_event"]
+__all__ = ["CallKeys", "Normalizer", "ToolCallFragments", "parse_arguments", "tool_call_event"]
 
 
 class Normalizer(Protocol):
@@ -55,49 +55,67 @@ def tool_call_event(call_id: str | None, name: str | None, arguments: Any) -> To
     return ToolCallEvent(id=call_id or None, name=name or "", arguments=parsed, raw=raw)
 
 
+class CallKeys:
+    """Which call a streamed tool-call fragment belongs to, by the ``index`` it carries: the
+    call at that index, unless the fragment brings another id than that call's (servers that
+    send every parallel call at index 0), which starts a new call. Keys are hashable and
+    new keys come in first-seen order."""
+
+    def __init__(self) -> None:
+        self._current: dict[Any, tuple[Any, Any]] = {}  # index -> (its call's key, its id)
+
+    def key(self, index: Any, call_id: Any) -> Any:
+        key, known = self._current.get(index, (index, None))
+        if call_id and known and call_id != known:
+            key = (index, call_id)
+        self._current[index] = (key, call_id or known)
+        return key
+
+    def clear(self) -> None:
+        self._current.clear()
+
+
 class ToolCallFragments:
-    """Streamed tool-call pieces, assembled by their ``index``.
+    """Streamed tool-call pieces, assembled by their ``index`` (:class:`CallKeys`).
 
     The first non-empty id and name win (some servers repeat them on every fragment);
-    argument pieces are concatenated in arrival order. A fragment with a new id at an index
-    already in use starts a new call (servers that send every parallel call at index 0).
+    argument pieces are concatenated in arrival order. A fragment with no index (the legacy
+    ``function_call``) starts a call when it brings an id or nothing came before, else it
+    continues the last call.
     """
 
     def __init__(self) -> None:
-        self._calls: dict[int, list[str]] = {}
-        self._ids: dict[int, str | None] = {}
-        self._names: dict[int, str | None] = {}
-        self._last: int | None = None
-        self._key: dict[int, int] = {}  # the wire's index -> the call it continues
+        self._calls: dict[Any, list[str]] = {}
+        self._ids: dict[Any, str | None] = {}
+        self._names: dict[Any, str | None] = {}
+        self._last: Any = None
+        self._keys = CallKeys()
 
     def add(
         self, index: int | None, call_id: str | None, name: str | None, piece: str | None
     ) -> None:
-        if index is None:  # no index: a new id starts a call, else it continues the last one
-            index = len(self._calls) if call_id or self._last is None else self._last
+        if index is None:
+            key = ("no index", len(self._calls)) if call_id or self._last is None else self._last
         else:
-            key = self._key.get(index, index)
-            if call_id and self._ids.get(key) and self._ids[key] != call_id:
-                key = max(self._calls) + 1  # a new id at a used index: a new call
-            self._key[index] = index = key
-        self._last = index
-        self._calls.setdefault(index, [])
-        if not self._ids.get(index):
-            self._ids[index] = call_id or None
-        if not self._names.get(index):
-            self._names[index] = name or None
+            key = self._keys.key(index, call_id)
+        self._last = key
+        self._calls.setdefault(key, [])
+        if not self._ids.get(key):
+            self._ids[key] = call_id or None
+        if not self._names.get(key):
+            self._names[key] = name or None
         if piece:
-            self._calls[index].append(piece)
+            self._calls[key].append(piece)
 
     def drain(self) -> list[ToolCallEvent]:
         """The assembled calls so far, in first-seen order; forgets them."""
         events = [
-            tool_call_event(self._ids[i], self._names[i], "".join(pieces))
-            for i, pieces in self._calls.items()
+            tool_call_event(self._ids[k], self._names[k], "".join(pieces))
+            for k, pieces in self._calls.items()
         ]
         self._calls.clear()
         self._ids.clear()
         self._names.clear()
-        self._key.clear()
+        self._keys.clear()
         self._last = None
         return events

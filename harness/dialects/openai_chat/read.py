@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness.dialects.normalize import CallKeys
 from harness.dialects.openai_chat.normalize import OPENAI_FINISH
 from harness.dialects.reading import Reading, as_int, json_events, token_usage
 from harness.dialects.request import chat_messages
@@ -61,7 +62,7 @@ _LEGACY = "function_call"
 
 def read_stream(events: list[SSEEvent], reading: Reading) -> None:
     parts = reading.parts
-    calls: dict[Any, tuple[Any, Any]] = {}  # the wire's index -> (its call's key, its id)
+    calls = CallKeys()
     done = any(event.data.strip() == "[DONE]" for event in events)
     for _, chunk in json_events(events, reading, terminator="[DONE]"):
         if chunk.get("error"):  # alone (Groq) or beside choices (OpenRouter)
@@ -85,7 +86,7 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
                 for call in delta.get("tool_calls") or []:
                     if not isinstance(call, dict):
                         continue
-                    key = _call_key(calls, call.get("index", 0), call.get("id"))
+                    key = calls.key(call.get("index", 0), call.get("id"))
                     function = call.get("function") or {}
                     parts.call(key, call.get("id"), function.get("name"))
                     parts.fragment(key, function.get("arguments"))
@@ -95,16 +96,6 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
             reading.usage = found
     if not done and reading.error_payload is None:
         reading.note("the stream ends without data: [DONE]")
-
-
-def _call_key(calls: dict[Any, tuple[Any, Any]], index: Any, call_id: Any) -> Any:
-    """The call a streamed fragment belongs to: its index's call, unless it carries another
-    id than that call's (servers that send every parallel call at index 0)."""
-    key, known = calls.get(index, (index, None))
-    if call_id and known and call_id != known:
-        key = (index, call_id)
-    calls[index] = (key, call_id or known)
-    return key
 
 
 def read_json(obj: Any, reading: Reading) -> None:
