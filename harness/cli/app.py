@@ -524,7 +524,3 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     schema = pick[args.name]()
     print(json.dumps(schema, indent=2, sort_keys=True))
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

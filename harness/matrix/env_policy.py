@@ -107,7 +107,7 @@ def run_in_environment(driver_name: str, argv: Sequence[str]) -> int | None:
     _say(f"running in the environment of {driver_name} ({Path(python).parents[1]})")
     env = dict(os.environ)
     env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    return subprocess.call([python, "-m", "harness.cli.app", *argv], env=env)
+    return subprocess.call([python, "-m", "harness.cli", *argv], env=env)
 
 
 def _error(message: str) -> Exception:

@@ -333,7 +333,7 @@ def test_harness_run_reruns_itself_with_the_driver_environments_python(
     argv = (tmp_path / "argv").read_text().split()
     assert argv == [
         "-m",
-        "harness.cli.app",
+        "harness.cli",
         "run",
         "scenarios/text-plain.yaml",
         "--driver",
