@@ -1,4 +1,4 @@
-"""``python -m harness.cli.app``: the same as the ``harness`` command."""
+"""``python -m harness.cli``: the same as the ``harness`` command."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def test_a_closed_pipe_ends_quietly(args: list[str]) -> None:
     """``harness drivers | head -1``: the reader is gone before harness writes."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli.app", *args],
+        [sys.executable, "-m", "harness.cli", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,

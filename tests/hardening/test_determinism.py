@@ -101,7 +101,7 @@ def test_harness_matrix_twice_gives_the_same_json(tmp_path: Path) -> None:
     reports = []
     for name in ("first", "second"):
         out = tmp_path / f"{name}.json"
-        command = [sys.executable, "-m", "harness.cli.app", "matrix", "--quiet", "--json", str(out)]
+        command = [sys.executable, "-m", "harness.cli", "matrix", "--quiet", "--json", str(out)]
         for driver in DRIVERS:
             command += ["--driver", driver]
         subprocess.run(command, cwd=ROOT, capture_output=True, check=False, timeout=600)

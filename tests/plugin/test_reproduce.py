@@ -59,7 +59,7 @@ def test_the_printed_harness_run_line_reproduces_the_failing_cell(tmp_path: Path
     argv = shlex.split(command)
     assert argv[0] == "harness"
     again = subprocess.run(
-        [sys.executable, "-m", "harness.cli.app", *argv[1:]],
+        [sys.executable, "-m", "harness.cli", *argv[1:]],
         cwd=repo,
         capture_output=True,
         text=True,
