@@ -55,6 +55,7 @@ schema: $(STAMP)
 	$(BIN)/harness schema transcript > harness/vocab/schema/transcript.schema.json
 	$(BIN)/harness schema report > harness/vocab/schema/report.schema.json
 	$(BIN)/harness explain --markdown > docs/findings.md
+	$(BIN)/harness drivers --markdown > docs/drivers.md
 
 clean:
 	rm -rf $(VENV) .harness-envs

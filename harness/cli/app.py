@@ -130,6 +130,9 @@ def _parser() -> argparse.ArgumentParser:
     fz.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fz.set_defaults(func=_cmd_fuzz)
     dr = sub.add_parser("drivers", help="list drivers and whether their extra is installed")
+    dr.add_argument(
+        "--markdown", action="store_true", help="the table of docs/drivers.md (nothing imported)"
+    )
     dr.set_defaults(func=_cmd_drivers)
 
     ex = sub.add_parser("explain", help="what a finding code means and how to fix it")
@@ -477,6 +480,11 @@ def _cmd_verdict(args: argparse.Namespace) -> int:
 def _cmd_drivers(args: argparse.Namespace) -> int:
     from harness.drivers.base import driver_names, driver_status, get_driver
 
+    if args.markdown:
+        from harness.report.drivers_doc import drivers_markdown
+
+        print(drivers_markdown(), end="")
+        return 0
     rows = []
     for name in driver_names():
         d = get_driver(name)
