@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
@@ -93,6 +94,13 @@ def _terminal(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
             ]
         code = silent_failure_code(scenario)
         ended = "ended normally" if isinstance(last, FinishEvent) else "ended without any event"
+        calls = t.tool_calls()
+        if calls and code == Code.TRUNCATED_STREAM_ACCEPTED:
+            shown = ", ".join(
+                f"{c.name}({c.raw if c.raw is not None else json.dumps(c.arguments)})"
+                for c in calls
+            )
+            ended += f", after passing on the cut stream's tool call(s) as complete: {shown}"
         actual = last.model_dump() if last is not None else None
         return [
             Finding(

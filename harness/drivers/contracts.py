@@ -14,6 +14,8 @@ from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, Fe
 __all__ = [
     "ANTHROPIC_SDK",
     "AZURE_AGENTS_SDK",
+    "LANGCHAIN_ANTHROPIC",
+    "LANGCHAIN_OPENAI",
     "LITELLM_AIOHTTP",
     "LLAMA_STACK_CLIENT",
     "OPENAI3_SDK",
@@ -154,3 +156,33 @@ AZURE_AGENTS_SDK = Contract(
     "azure-ai-agents 1.1.0: azure/ai/agents/operations/_patch.py:555-562,2248-2297",
 )
 """The Azure AI Agents SDK on azure-core's RetryPolicy, as shipped."""
+
+# No error taxonomy is declared for LangChain: langchain-core 1.8.3 langchain_core/
+# exceptions.py:73-83 documents ModelError and its subclasses for "conditions that model
+# providers report consistently" (mostly keyed to an HTTP status), not as the type of every
+# failure; langchain_core/language_models/chat_models.py:894 raises a bare ValueError for a
+# stream without chunks. The provider SDK's types and kinds are judged as they come.
+
+LANGCHAIN_OPENAI = OPENAI_SDK.model_copy(
+    update={
+        # langchain-openai 1.8.1 langchain_openai/chat_models/base.py:913 max_retries None is
+        # not passed to the OpenAI client (:1474-1475), so the SDK's own retries apply.
+        # :1-11 and :790-796: non-standard fields such as reasoning_content "are not
+        # extracted". :1660 every chunk is read from choices[0] only (one choice per call).
+        "features": Features(reasoning=False, multiple_choices=False),
+        "source": "langchain-openai 1.8.1: langchain_openai/chat_models/base.py:1-11,"
+        "790-796,913,1474-1475,1660; " + OPENAI_SDK.source,
+    }
+)
+"""langchain-openai's ``ChatOpenAI`` as built by default: the OpenAI SDK's retries, no
+reasoning_content, one choice."""
+
+LANGCHAIN_ANTHROPIC = ANTHROPIC_SDK.model_copy(
+    update={
+        # langchain-anthropic 1.7.10 langchain_anthropic/chat_models.py:1417 max_retries = 2,
+        # passed to the Anthropic client (:1755): the SDK's policy, with its 3 attempts
+        "source": "langchain-anthropic 1.7.10: langchain_anthropic/chat_models.py:1417,1755; "
+        + ANTHROPIC_SDK.source,
+    }
+)
+"""langchain-anthropic's ``ChatAnthropic``: the Anthropic SDK's retries (max_retries=2)."""
