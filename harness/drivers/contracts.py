@@ -17,6 +17,7 @@ __all__ = [
     "LANGCHAIN_ANTHROPIC",
     "LANGCHAIN_OPENAI",
     "LITELLM_AIOHTTP",
+    "LLAMA_INDEX_OPENAI",
     "LLAMA_STACK_CLIENT",
     "OPENAI3_SDK",
     "OPENAI_SDK",
@@ -186,3 +187,18 @@ LANGCHAIN_ANTHROPIC = ANTHROPIC_SDK.model_copy(
     }
 )
 """langchain-anthropic's ``ChatAnthropic``: the Anthropic SDK's retries (max_retries=2)."""
+
+LLAMA_INDEX_OPENAI = OPENAI_SDK.model_copy(
+    update={
+        "retry": OPENAI_SDK.retry.model_copy(
+            # llama-index-llms-openai 0.8.3 llama_index/llms/openai/base.py:209-213
+            # max_retries = 3, handed to the OpenAI client (:447-455): four attempts
+            update={"max_attempts": 4}
+        ),
+        # every chunk is read from choices[0] only (base.py:837-848): one choice per call
+        "features": Features(multiple_choices=False),
+        "source": "llama-index-llms-openai 0.8.3: llama_index/llms/openai/base.py:209-213,"
+        "447-455,837-848; " + OPENAI_SDK.source,
+    }
+)
+"""llama-index's ``OpenAI`` LLM: the OpenAI SDK's policy with max_retries=3."""
