@@ -64,9 +64,9 @@ class LlamaIndexOpenAIDriver(DriverBase):
         if request.stream:
             kwargs["additional_kwargs"] = {"stream_options": {"include_usage": True}}
         with serving(ctx.replay):
-            llm = OpenAI(**kwargs)
+            llm: Any = OpenAI(**kwargs)
             try:
-                call = {
+                call: dict[str, Any] = {
                     "tools": llama_tools(request),
                     "chat_history": llama_messages(request),
                     "allow_parallel_tool_calls": True,

@@ -162,8 +162,10 @@ async def _collect(
 def _endless(stall: EndlessStall, caught: BaseException) -> AdapterHung:
     """The hang an endless stall means: the server stopped sending and the adapter set no
     read timeout, so a real call would never return (replay ends it at once instead)."""
-    message = f"the adapter would wait forever: {stall}"
-    return AdapterHung(message, budget="virtual", stack=stack_of(caught))
+    stack = stack_of(caught)
+    while len(stack) > 1 and "/harness/transport/" in stack[-1].replace("\\", "/"):
+        stack.pop()  # where the replay raised it: the adapter's read is the frame before
+    return AdapterHung(f"the adapter would wait forever: {stall}", budget="virtual", stack=stack)
 
 
 def _with_stack(hung: AdapterHung, caught: BaseException) -> AdapterHung:
