@@ -14,6 +14,7 @@ from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, Fe
 __all__ = [
     "ANTHROPIC_SDK",
     "AZURE_AGENTS_SDK",
+    "INSTRUCTOR_OPENAI",
     "LANGCHAIN_ANTHROPIC",
     "LANGCHAIN_OPENAI",
     "LITELLM_AIOHTTP",
@@ -202,3 +203,29 @@ LLAMA_INDEX_OPENAI = OPENAI_SDK.model_copy(
     }
 )
 """llama-index's ``OpenAI`` LLM: the OpenAI SDK's policy with max_retries=3."""
+
+INSTRUCTOR_OPENAI = OPENAI_SDK.model_copy(
+    update={
+        # instructor 1.17.0 (its own environment): create_partial passes no max_retries to
+        # the OpenAI client, so the SDK's retries apply; its own max_retries=3
+        # (instructor/v2/core/client.py:365-382) re-asks only on parse errors
+        # (instructor/v2/core/retry.py:52-57, :571-578). The partial stream carries one
+        # object: instructor/v2/providers/openai/handlers.py:503-517 reads only
+        # choices[0].delta.tool_calls[0].function.arguments (no text, reasoning or usage),
+        # and Mode.TOOLS asks for one call of one function (no parallel calls); the caller
+        # gets the response_model object, which has no call id
+        "features": Features(
+            tool_call_ids=False,
+            reasoning=False,
+            usage=False,
+            non_streaming=False,
+            parallel_tool_calls=False,
+            multiple_choices=False,
+        ),
+        "source": "instructor 1.17.0: instructor/v2/core/client.py:365-382, "
+        "instructor/v2/core/retry.py:52-57,571-578, "
+        "instructor/v2/providers/openai/handlers.py:503-517; " + OPENAI_SDK.source,
+    }
+)
+"""instructor's partial streaming over the OpenAI SDK: the SDK's retries; one object, no
+text, reasoning or usage."""
