@@ -114,7 +114,7 @@ def response_model(tool: Tool) -> type[Any]:
     ``Literal``), required ones without a default, the description as its docstring."""
     from pydantic import create_model
 
-    schema = tool.parameters or {}
+    schema: Mapping[str, Any] = tool.parameters or {}
     required = set(schema.get("required") or [])
     fields: dict[str, Any] = {}
     for prop, spec in (schema.get("properties") or {}).items():
@@ -124,4 +124,5 @@ def response_model(tool: Tool) -> type[Any]:
         if kind is None:
             kind = _JSON_TYPES.get(str(spec.get("type")), Any)
         fields[prop] = (kind, ...) if prop in required else (Optional[kind], None)  # noqa: UP045
-    return create_model(tool.name, __doc__=tool.description or None, **fields)
+    model: type[Any] = create_model(tool.name, __doc__=tool.description or None, **fields)
+    return model
