@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PINS   := constraints/conformance.txt
 UV     := $(shell command -v uv 2>/dev/null)
-# the driver environments (hive-litellm, openai3-sdk-chat) are pinned by constraints/<driver>.txt
+# the driver environments (hive-litellm, openai3-sdk-chat, instructor-openai) are pinned by constraints/<driver>.txt
 export HARNESS_CONSTRAINTS := $(CURDIR)/constraints
 
 .PHONY: conformance conformance-latest test test-slow bench schema clean

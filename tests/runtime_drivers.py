@@ -43,8 +43,10 @@ async def chat(
     cpu_ms: float = 0,
     backoff: float = 0.0,
     attempts: int = 3,
+    timeout: float | None = 30.0,
 ) -> AsyncIterator[dict[str, Any]]:
-    """Stream a chat completion; retry 429/5xx up to ``attempts`` times."""
+    """Stream a chat completion; retry 429/5xx up to ``attempts`` times; ``timeout`` None
+    sets no read timeout at all."""
     client = client or httpx.AsyncClient(transport=ctx.transport())
     body = {
         "model": request.model,
@@ -54,7 +56,7 @@ async def chat(
     }
     for attempt in range(attempts):
         url = ctx.base_url + "/v1/chat/completions"
-        async with client.stream("POST", url, json=body, timeout=30) as resp:
+        async with client.stream("POST", url, json=body, timeout=timeout) as resp:
             if resp.status_code in (429, 500, 502, 503) and attempt + 1 < attempts:
                 await resp.aread()
                 busy(cpu_ms)

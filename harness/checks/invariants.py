@@ -108,7 +108,7 @@ def tool_calls(run: Run) -> list[Finding]:
         at = f"{where} · tool call {i}"
         if call.raw is not None or not isinstance(call.arguments, dict):
             found.append(_bad_arguments(call, sent.get(call.name, []), at))
-        if not call.id and not legacy:
+        if not call.id and not legacy and run.contract.features.tool_call_ids:
             found.append(
                 Finding(
                     code=Code.TOOL_CALL_ID_MISSING,

@@ -218,6 +218,12 @@ class Features(_Frozen):
         description="Several choices of one reply (OpenAI chat's n) are kept apart; False: "
         "the adapter asks for and reads one choice only.",
     )
+    tool_call_ids: bool = Field(
+        True,
+        description="Tool calls reach the caller with their ids; False: the adapter hands "
+        "back a call's arguments as an object (structured output), which has no id to "
+        "match a tool result to, so ids are not compared.",
+    )
 
 
 class Contract(_Frozen):

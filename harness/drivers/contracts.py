@@ -14,7 +14,11 @@ from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, Fe
 __all__ = [
     "ANTHROPIC_SDK",
     "AZURE_AGENTS_SDK",
+    "INSTRUCTOR_OPENAI",
+    "LANGCHAIN_ANTHROPIC",
+    "LANGCHAIN_OPENAI",
     "LITELLM_AIOHTTP",
+    "LLAMA_INDEX_OPENAI",
     "LLAMA_STACK_CLIENT",
     "OPENAI3_SDK",
     "OPENAI_SDK",
@@ -154,3 +158,74 @@ AZURE_AGENTS_SDK = Contract(
     "azure-ai-agents 1.1.0: azure/ai/agents/operations/_patch.py:555-562,2248-2297",
 )
 """The Azure AI Agents SDK on azure-core's RetryPolicy, as shipped."""
+
+# No error taxonomy is declared for LangChain: langchain-core 1.8.3 langchain_core/
+# exceptions.py:73-83 documents ModelError and its subclasses for "conditions that model
+# providers report consistently" (mostly keyed to an HTTP status), not as the type of every
+# failure; langchain_core/language_models/chat_models.py:894 raises a bare ValueError for a
+# stream without chunks. The provider SDK's types and kinds are judged as they come.
+
+LANGCHAIN_OPENAI = OPENAI_SDK.model_copy(
+    update={
+        # langchain-openai 1.8.1 langchain_openai/chat_models/base.py:913 max_retries None is
+        # not passed to the OpenAI client (:1474-1475), so the SDK's own retries apply.
+        # :1-11 and :790-796: non-standard fields such as reasoning_content "are not
+        # extracted". :1660 every chunk is read from choices[0] only (one choice per call).
+        "features": Features(reasoning=False, multiple_choices=False),
+        "source": "langchain-openai 1.8.1: langchain_openai/chat_models/base.py:1-11,"
+        "790-796,913,1474-1475,1660; " + OPENAI_SDK.source,
+    }
+)
+"""langchain-openai's ``ChatOpenAI`` as built by default: the OpenAI SDK's retries, no
+reasoning_content, one choice."""
+
+LANGCHAIN_ANTHROPIC = ANTHROPIC_SDK.model_copy(
+    update={
+        # langchain-anthropic 1.7.10 langchain_anthropic/chat_models.py:1417 max_retries = 2,
+        # passed to the Anthropic client (:1755): the SDK's policy, with its 3 attempts
+        "source": "langchain-anthropic 1.7.10: langchain_anthropic/chat_models.py:1417,1755; "
+        + ANTHROPIC_SDK.source,
+    }
+)
+"""langchain-anthropic's ``ChatAnthropic``: the Anthropic SDK's retries (max_retries=2)."""
+
+LLAMA_INDEX_OPENAI = OPENAI_SDK.model_copy(
+    update={
+        "retry": OPENAI_SDK.retry.model_copy(
+            # llama-index-llms-openai 0.8.3 llama_index/llms/openai/base.py:209-213
+            # max_retries = 3, handed to the OpenAI client (:447-455): four attempts
+            update={"max_attempts": 4}
+        ),
+        # every chunk is read from choices[0] only (base.py:837-848): one choice per call
+        "features": Features(multiple_choices=False),
+        "source": "llama-index-llms-openai 0.8.3: llama_index/llms/openai/base.py:209-213,"
+        "447-455,837-848; " + OPENAI_SDK.source,
+    }
+)
+"""llama-index's ``OpenAI`` LLM: the OpenAI SDK's policy with max_retries=3."""
+
+INSTRUCTOR_OPENAI = OPENAI_SDK.model_copy(
+    update={
+        # instructor 1.17.0 (its own environment): create_partial passes no max_retries to
+        # the OpenAI client, so the SDK's retries apply; its own max_retries=3
+        # (instructor/v2/core/client.py:365-382) re-asks only on parse errors
+        # (instructor/v2/core/retry.py:52-57, :571-578). The partial stream carries one
+        # object: instructor/v2/providers/openai/handlers.py:503-517 reads only
+        # choices[0].delta.tool_calls[0].function.arguments (no text, reasoning or usage),
+        # and Mode.TOOLS asks for one call of one function (no parallel calls); the caller
+        # gets the response_model object, which has no call id
+        "features": Features(
+            tool_call_ids=False,
+            reasoning=False,
+            usage=False,
+            non_streaming=False,
+            parallel_tool_calls=False,
+            multiple_choices=False,
+        ),
+        "source": "instructor 1.17.0: instructor/v2/core/client.py:365-382, "
+        "instructor/v2/core/retry.py:52-57,571-578, "
+        "instructor/v2/providers/openai/handlers.py:503-517; " + OPENAI_SDK.source,
+    }
+)
+"""instructor's partial streaming over the OpenAI SDK: the SDK's retries; one object, no
+text, reasoning or usage."""

@@ -25,7 +25,7 @@ from harness.scenario.model import Scenario
 from harness.transport.blocked import chained, explain_error
 from harness.transport.budget import AdapterHung, Budget, stack_of, wall_limit
 from harness.transport.clock import Clock
-from harness.transport.core import Replay
+from harness.transport.core import EndlessStall, Replay
 from harness.transport.guard import NetworkBlocked, no_network
 from harness.transport.hosts import base_url_for
 from harness.transport.seams import restorer
@@ -148,11 +148,24 @@ async def _collect(
             raise
         outcome.hung = _with_stack(ctx.clock.hung, exc)  # the budget cancelled it
     except Exception as exc:  # the adapter's own failure is data, not a harness crash
+        stall = next((e for e in chained(exc) if isinstance(e, EndlessStall)), None)
+        if stall is not None:  # a real client would still be waiting: a hang, not an error
+            outcome.hung = _endless(stall, exc)
+            return
         outcome.raised = exc
         events.append(_classify(driver, exc))
         times.append(round(ctx.clock.elapsed(), 6))
         blocked += _blocked_connections(exc)
     leaked += _pending_tasks()
+
+
+def _endless(stall: EndlessStall, caught: BaseException) -> AdapterHung:
+    """The hang an endless stall means: the server stopped sending and the adapter set no
+    read timeout, so a real call would never return (replay ends it at once instead)."""
+    stack = stack_of(caught)
+    while len(stack) > 1 and "/harness/transport/" in stack[-1].replace("\\", "/"):
+        stack.pop()  # where the replay raised it: the adapter's read is the frame before
+    return AdapterHung(f"the adapter would wait forever: {stall}", budget="virtual", stack=stack)
 
 
 def _with_stack(hung: AdapterHung, caught: BaseException) -> AdapterHung:

@@ -68,6 +68,19 @@ def test_an_endless_virtual_sleep_ends_within_the_default_budget() -> None:
     assert result.transcript is not None and result.transcript.virtual_seconds == 3600
 
 
+def test_a_stall_the_client_would_wait_out_forever_is_adapter_hung() -> None:
+    """No read timeout on a stalled stream: a real call never returns. The replay ends it at
+    once, and the cell says so, rather than charging the adapter with the replay's error."""
+    result = run("honest", "fault-stream-stall", timeout=None)
+    assert codes(result) == ["adapter-hung"]
+    finding = result.findings[0]
+    assert "would wait forever" in finding.message and "no read timeout" in finding.message
+    assert isinstance(finding.actual, list) and finding.actual[-1] == finding.where
+    assert any("runtime_drivers.py" in frame for frame in finding.actual)
+    assert "/harness/transport/" not in finding.where
+    assert "adapter-hung" not in codes(run("honest", "fault-stream-stall"))  # timeout=30
+
+
 def test_budgets_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         Budget(wall_seconds=0)

@@ -1,0 +1,74 @@
+"""langchain-openai's ``ChatOpenAI``: ``bind_tools(...)`` then ``stream(...)`` (``invoke``
+when the scenario does not stream), read as :mod:`harness.drivers.langchain_chat` says.
+
+Built as an application builds it by default: ``ChatOpenAI(model=..., api_key=...)`` and
+nothing else, so its real defaults apply: the provider's host (``https://api.openai.com``),
+``stream_usage`` on (langchain_openai/chat_models/base.py:1441-1455 turns it on only for a
+default-built client and base URL), the socket-options ``httpx`` transport it builds
+(``_client_utils.py:388-406``), ``timeout=None`` (``base.py:888``: ``request_timeout``
+defaults to None and is passed to the OpenAI client as is, ``base.py:1468-1472``), and
+the OpenAI SDK's retries (``max_retries`` None is not passed, ``base.py:1474-1475``).
+Served by :func:`harness.transport.serving`; the ``lru_cache`` of default clients
+(``_client_utils.py:481-496``) is cleared before and after each run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from harness.drivers.base import DriverContext
+from harness.drivers.common import OPENAI_FINISH
+from harness.drivers.contract import Contract
+from harness.drivers.contracts import LANGCHAIN_OPENAI
+from harness.drivers.langchain_chat import LangChainChatDriver, usage_numbers
+from harness.vocab.events import UsageEvent
+
+__all__ = ["LangChainOpenAIDriver"]
+
+
+class LangChainOpenAIDriver(LangChainChatDriver):
+    """``langchain_openai.ChatOpenAI(...).bind_tools(tools).stream(messages)``."""
+
+    name: ClassVar[str] = "langchain-openai"
+    contract: ClassVar[Contract] = LANGCHAIN_OPENAI
+    dialect: ClassVar[str] = "openai-chat"
+    requires: ClassVar[tuple[str, ...]] = ("langchain_openai", "openai")
+    extra: ClassVar[str] = "langchain"
+    distributions: ClassVar[tuple[str, ...]] = (
+        "langchain-openai",
+        "langchain-core",
+        "openai",
+        "httpx",
+    )
+    finish_key: ClassVar[str] = "finish_reason"
+    finish_table = OPENAI_FINISH
+
+    def model(self, ctx: DriverContext) -> Any:
+        from langchain_openai import ChatOpenAI
+
+        request = ctx.scenario.request
+        kwargs: dict[str, Any] = {"model": request.model, "api_key": ctx.api_key}
+        if request.max_tokens is not None:
+            kwargs["max_tokens"] = request.max_tokens
+        if "max_retries" in ctx.options:
+            kwargs["max_retries"] = ctx.options["max_retries"]
+        return ChatOpenAI(**kwargs)
+
+    def forget_clients(self) -> None:
+        from langchain_openai.chat_models import _client_utils
+
+        _client_utils._cached_sync_httpx_client.cache_clear()
+        _client_utils._cached_async_httpx_client.cache_clear()
+
+    def clients(self, chat: Any) -> list[Any]:
+        return [c for c in (chat.root_client, chat.root_async_client) if c is not None]
+
+    def usage(self, message: Any) -> UsageEvent | None:
+        """``input_tokens`` is OpenAI's ``prompt_tokens`` (cached ones included) and
+        ``cache_read`` its ``cached_tokens`` (langchain_openai/chat_models/base.py
+        ``_create_usage_metadata``, :4533-4552)."""
+        numbers = usage_numbers(message)
+        if all(n is None for n in numbers):
+            return None
+        given, output, cache_read, _ = numbers
+        return UsageEvent(input=given, output=output, cache_read=cache_read)
