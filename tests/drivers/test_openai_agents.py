@@ -59,6 +59,17 @@ def test_a_completed_event_without_status_is_the_end_of_the_turn() -> None:
     assert stream.close() == []
 
 
+def test_a_refusal_part_of_a_response_is_a_refusal() -> None:
+    from harness.drivers.openai_sdk_responses import response_events
+
+    message = NS(type="message", content=[NS(type="refusal", refusal="I can't help.")])
+    response = NS(output=[message], status="completed", usage=None)
+    assert response_events(response) == [
+        RefusalEvent(text="I can't help."),
+        FinishEvent(reason="stop", raw="completed"),
+    ]
+
+
 def test_terminal_events_are_held_so_a_later_exception_decides() -> None:
     stream = AgentsStream()
     failed = NS(

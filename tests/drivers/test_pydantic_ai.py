@@ -5,6 +5,7 @@ pydantic-ai version, each named by its finding code on a bundled scenario."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from harness.drivers.pydantic_ai_common import (
     response_end_events,
     response_events,
 )
+from harness.matrix.envs import is_built
 from harness.scenario.load import load_scenarios
 from harness.scenario.model import Request, Scenario
 from harness.vocab.events import (
@@ -287,3 +289,29 @@ def test_observed_pydantic_ai_defects_are_reported(name: str, scenario_id: str, 
 
     run = run_scenario(BUNDLED[scenario_id], _driver(name))
     assert code in {f.code for f in run.findings}
+
+
+needs_env = pytest.mark.skipif(
+    not (is_built("pydantic-ai-anthropic") or os.environ.get("HARNESS_SLOW") == "1"),
+    reason="pydantic-ai-anthropic's environment is not built (make conformance, or HARNESS_SLOW=1)",
+)
+
+
+@pytest.mark.adapters
+@pytest.mark.slow
+@needs_env
+def test_anthropic_model_in_its_own_environment() -> None:
+    """pydantic-ai 2.31.1's AnthropicModel on the anthropic 0.x SDK: text, a paused turn,
+    and the defects it shows there (a cut stream accepted, a bare AssertionError)."""
+    from harness.matrix.run import run_matrix
+
+    ids = ["text-plain", "finish-pause-turn", "fault-truncated-stream", "fault-terminator-only"]
+    m = run_matrix(["pydantic-ai-anthropic"], [SCENARIOS / f"{s}.yaml" for s in ids], ids)
+    cells = {sid: m.cell("pydantic-ai-anthropic", sid) for sid in ids}
+    assert all(c is not None and c.status != "error" for c in cells.values())
+    assert cells["text-plain"].status == cells["finish-pause-turn"].status == "pass"  # type: ignore[union-attr]
+    codes = {sid: {f.code for f in c.findings} for sid, c in cells.items() if c is not None}
+    assert "truncated-stream-accepted" in codes["fault-truncated-stream"]
+    assert "error-type-undeclared" in codes["fault-terminator-only"]
+    transcript = cells["text-plain"].transcript  # type: ignore[union-attr]
+    assert transcript is not None and transcript.versions["anthropic"].startswith("0.")
