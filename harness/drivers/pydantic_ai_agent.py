@@ -12,8 +12,9 @@ agent sends), ``max_tokens`` goes into ``model_settings``.
 The run is read with ``StreamedRunResult.stream_response(debounce_by=None)``, the
 snapshot stream every output type supports: each snapshot's new text and thinking are
 yielded as deltas; once the stream ends, the final ``result.response`` gives the tool
-calls, usage and finish (:mod:`harness.drivers.pydantic_ai_common`). Only streamed
-scenarios run (``run_stream`` streams).
+calls, usage and finish (:mod:`harness.drivers.pydantic_ai_common`). A refusal the agent
+raises as ``ContentFilterError`` is passed on as the refusal before the error. Only
+streamed scenarios run (``run_stream`` streams).
 
 Seam and retries: :func:`harness.drivers.pydantic_ai_models.openai_model`.
 """
@@ -34,9 +35,9 @@ from harness.drivers.pydantic_ai_common import (
 )
 from harness.drivers.pydantic_ai_models import openai_model
 from harness.scenario.model import Scenario
-from harness.vocab.events import Event, ReasoningEvent, TextEvent
+from harness.vocab.events import Event, ReasoningEvent, RefusalEvent, TextEvent
 
-__all__ = ["PydanticAIAgentDriver", "SnapshotDeltas"]
+__all__ = ["PydanticAIAgentDriver", "SnapshotDeltas", "refusal_of"]
 
 
 class PydanticAIAgentDriver(DriverBase):
@@ -55,6 +56,18 @@ class PydanticAIAgentDriver(DriverBase):
         return None
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
+        from pydantic_ai.exceptions import ContentFilterError
+
+        try:
+            async for event in self._run(ctx):
+                yield event
+        except ContentFilterError as exc:
+            refusal = refusal_of(exc)
+            if refusal:  # the refusal reaches the caller inside the error: pass it on
+                yield RefusalEvent(text=refusal)
+            raise
+
+    async def _run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         from pydantic_ai import Agent, DeferredToolRequests
         from pydantic_ai.toolsets import ExternalToolset
 
@@ -77,6 +90,23 @@ class PydanticAIAgentDriver(DriverBase):
                 final = result.response
             for event in deltas.feed(final) + response_end_events(final):
                 yield event
+
+
+def refusal_of(exc: Any) -> str:
+    """The refusal a ``ContentFilterError`` carries: the agent raises it for a response the
+    model refused (pydantic_ai/_agent_graph.py:1923-1937), with that response as its
+    ``body`` (the JSON of a message list) and the refusal in its ``provider_details``."""
+    from pydantic_ai.messages import ModelMessagesTypeAdapter
+
+    try:
+        messages = ModelMessagesTypeAdapter.validate_json(exc.body or "[]")
+    except ValueError:
+        return ""
+    for message in messages:
+        refusal = (getattr(message, "provider_details", None) or {}).get("refusal")
+        if isinstance(refusal, str) and refusal:
+            return refusal
+    return ""
 
 
 class SnapshotDeltas:

@@ -177,13 +177,17 @@ def response_events(response: Any) -> list[Event]:
 
 def response_end_events(response: Any) -> list[Event]:
     """Tool calls, refusal, usage, then the finish (or the error a state other than
-    ``complete`` means) of a finished ``ModelResponse``."""
+    ``complete`` means) of a finished ``ModelResponse``. The calls of a response the
+    library says did not end are not passed on as complete calls: a caller that checks
+    ``state`` never runs them."""
     from pydantic_ai.messages import BaseToolCallPart
 
+    state = getattr(response, "state", "complete")
+    ended = state in ("complete", "suspended")
     events: list[Event] = [
         tool_call_event(part.tool_call_id, part.tool_name, part.args)
         for part in response.parts
-        if isinstance(part, BaseToolCallPart)
+        if isinstance(part, BaseToolCallPart) and ended
     ]
     details = response.provider_details or {}
     refusal = details.get("refusal")
@@ -199,7 +203,6 @@ def response_end_events(response: Any) -> list[Event]:
                 cache_write=usage.cache_write_tokens or None,
             )
         )
-    state = getattr(response, "state", "complete")
     if state == "suspended":  # a paused turn the caller resumes (Anthropic's pause_turn)
         events.append(FinishEvent(reason="paused", raw=state))
         return events

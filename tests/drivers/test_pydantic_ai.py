@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from harness.drivers.base import Driver, get_driver, install_hint, missing_requirements
-from harness.drivers.pydantic_ai_agent import SnapshotDeltas
+from harness.drivers.pydantic_ai_agent import SnapshotDeltas, refusal_of
 from harness.drivers.pydantic_ai_common import (
     PydanticAIStream,
     pydantic_messages,
@@ -159,7 +159,10 @@ def test_no_finish_reason_and_no_usage_are_passed_on_as_none() -> None:
 
 
 def test_a_response_left_incomplete_is_the_error_item() -> None:
-    events = response_end_events(_response([], state="incomplete"))
+    from pydantic_ai.messages import ToolCallPart
+
+    partial = ToolCallPart(tool_name="get_weather", args='{"ci', tool_call_id="c1")
+    events = response_end_events(_response([partial], state="incomplete"))
     assert len(events) == 1 and isinstance(events[0], ErrorEvent)
     assert (events[0].error, events[0].type) == ("protocol", "pydantic_ai.messages.ModelResponse")
 
@@ -183,6 +186,16 @@ def test_agent_snapshots_become_deltas() -> None:
         [TextEvent(text="lo")],
         [],
     ]
+
+
+def test_the_refusal_inside_a_content_filter_error_is_found() -> None:
+    from pydantic_ai.exceptions import ContentFilterError
+    from pydantic_ai.messages import ModelMessagesTypeAdapter
+
+    refused = _response([], provider_details={"refusal": "I can't."})
+    body = ModelMessagesTypeAdapter.dump_json([refused]).decode()
+    assert refusal_of(ContentFilterError("Content filter triggered.", body=body)) == "I can't."
+    assert refusal_of(ContentFilterError("Content filter triggered.", body="not json")) == ""
 
 
 def test_declared_as_documented() -> None:
