@@ -21,8 +21,11 @@ __all__ = [
     "LLAMA_INDEX_OPENAI",
     "LLAMA_STACK_CLIENT",
     "OPENAI3_SDK",
+    "OPENAI_AGENTS",
     "OPENAI_SDK",
     "OPENAI_SDK_UNDER_LITELLM",
+    "PYDANTIC_AI_ANTHROPIC",
+    "PYDANTIC_AI_OPENAI",
     "STRANDS_LITELLM",
 ]
 
@@ -229,3 +232,70 @@ INSTRUCTOR_OPENAI = OPENAI_SDK.model_copy(
 )
 """instructor's partial streaming over the OpenAI SDK: the SDK's retries; one object, no
 text, reasoning or usage."""
+
+_PYDANTIC_AI_ERRORS = ErrorTaxonomy(
+    # pydantic-ai 2.31.1 pydantic_ai/exceptions.py:511-512 `ModelAPIError` "Raised when a model
+    # provider API request fails", :525-526 its subclass `ModelHTTPError` for a 4xx/5xx (with
+    # status_code), :478-479 `UnexpectedModelBehavior` "Error caused by unexpected Model
+    # behavior" (what the server sent breaks the protocol: an empty stream raises it,
+    # pydantic_ai/models/openai.py:1321-1324); the models raise them from the SDK's errors
+    # (pydantic_ai/models/openai.py:216-226, pydantic_ai/models/anthropic.py:321-331)
+    # A streamed response whose ``state`` is not ``complete`` is the one way pydantic-ai
+    # tells that a stream ended early without raising (pydantic_ai/models/__init__.py:
+    # 1139-1152: "a foreground OpenAI Responses stream that EOF'd without a terminal event"
+    # is 'incomplete'); the drivers pass that ModelResponse on as the error item it is
+    types={
+        "pydantic_ai.exceptions.ModelAPIError": None,
+        "pydantic_ai.exceptions.UnexpectedModelBehavior": "protocol",
+        "pydantic_ai.messages.ModelResponse": None,
+    },
+)
+
+PYDANTIC_AI_OPENAI = OPENAI_SDK.model_copy(
+    update={
+        "errors": _PYDANTIC_AI_ERRORS,
+        # one choice per reply: pydantic_ai/models/openai.py:3855 reads chunk.choices[0] only,
+        # and asks for no n
+        "features": Features(multiple_choices=False),
+        "source": "pydantic-ai-slim 2.31.1: pydantic_ai/exceptions.py:478-526, "
+        "pydantic_ai/models/openai.py:216-226,3855; no retry of its own (the OpenAI client "
+        "it is given keeps its max_retries, pydantic_ai/providers/_openai_compatible.py:20-33): "
+        + OPENAI_SDK.source,
+    }
+)
+"""pydantic-ai's OpenAI models (chat and Responses): the OpenAI SDK's retries, pydantic-ai's
+own exception types."""
+
+PYDANTIC_AI_ANTHROPIC = Contract(
+    retry=RetryRules(
+        # the anthropic 0.x SDK of the driver's own environment (anthropic 0.125):
+        # anthropic/_base_client.py:845-870 `_should_retry`: 408, 409, 429 and >= 500
+        statuses=_SDK_STATUSES,
+        final_statuses=PROTOCOL_FINAL,
+        # anthropic/_constants.py:10 DEFAULT_MAX_RETRIES = 2
+        max_attempts=3,
+        # anthropic/_base_client.py:826-828: Retry-After is honoured only when 0 < wait <= 60
+        retry_after_cap=60,
+    ),
+    errors=_PYDANTIC_AI_ERRORS,
+    source="pydantic-ai-slim 2.31.1: pydantic_ai/exceptions.py:478-526, "
+    "pydantic_ai/models/anthropic.py:321-331; no retry of its own; anthropic 0.125: "
+    "anthropic/_base_client.py:826-870, anthropic/_constants.py:10",
+)
+"""pydantic-ai's Anthropic model: the Anthropic SDK's retries, pydantic-ai's exception types."""
+
+OPENAI_AGENTS = OPENAI_SDK.model_copy(
+    update={
+        # No error taxonomy: the models wrap none of the OpenAI client's errors (agents/models/
+        # openai_responses.py:671-682 logs and re-raises whatever the client raised) and add
+        # ModelBehaviorError (agents/exceptions.py:411-414) for terminal events, so callers
+        # see the client's exceptions as the OpenAI SDK's own driver does.
+        # One choice per reply: agents/models/chatcmpl_stream_handler.py:409-412 passes
+        # every choice but index 0 through unread.
+        "features": Features(multiple_choices=False),
+        "source": "openai-agents 0.20.0: agents/models/openai_responses.py:671-682, "
+        "agents/models/chatcmpl_stream_handler.py:409-412; the model level adds no retry "
+        "(the OpenAI client it is given keeps its max_retries): " + OPENAI_SDK.source,
+    }
+)
+"""openai-agents' OpenAI models (chat completions and Responses), at the model level."""

@@ -7,7 +7,8 @@ Seam: ``http_client=httpx.AsyncClient(transport=ctx.transport("httpx"))`` and
 The SDK yields typed stream events and raises nothing for a response that ends badly, so
 the mapping here is what an application has to do with them: text from
 ``response.output_text.delta``, reasoning from ``response.reasoning_summary_text.delta``
-(and ``response.reasoning_text.delta``), a tool call per ``response.output_item.done``
+(and ``response.reasoning_text.delta``), a refusal from ``response.refusal.delta`` (a
+message's ``refusal`` content part when not streamed), a tool call per ``response.output_item.done``
 whose item is a ``function_call`` (id = ``call_id``, the id a tool result answers),
 and at the terminal event usage plus the finish: ``response.completed`` is ``tool_calls``
 when function calls came, else ``stop``; ``response.incomplete`` maps its
@@ -26,7 +27,14 @@ from typing import Any, ClassVar
 from harness.drivers.common import error_item_event, field_of, tool_call_event
 from harness.drivers.openai_sdk import OpenAISDKBase
 from harness.scenario.model import ErrorKind, FinishReason, Request
-from harness.vocab.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
+from harness.vocab.events import (
+    Event,
+    FinishEvent,
+    ReasoningEvent,
+    RefusalEvent,
+    TextEvent,
+    UsageEvent,
+)
 
 __all__ = [
     "RESPONSES_ERROR_KINDS",
@@ -161,6 +169,8 @@ class ResponsesStream:
             return [TextEvent(text=field_of(item, "delta") or "")]
         if kind in ("response.reasoning_summary_text.delta", "response.reasoning_text.delta"):
             return [ReasoningEvent(text=field_of(item, "delta") or "")]
+        if kind == "response.refusal.delta":
+            return [RefusalEvent(text=field_of(item, "delta") or "")]
         if kind == "response.output_item.done":
             output = field_of(item, "item")
             if field_of(output, "type") == "function_call":
@@ -186,6 +196,8 @@ def response_events(response: Any) -> list[Event]:
             for part in field_of(output, "content") or []:
                 if field_of(part, "type") == "output_text" and field_of(part, "text"):
                     events.append(TextEvent(text=field_of(part, "text")))
+                elif field_of(part, "type") == "refusal" and field_of(part, "refusal"):
+                    events.append(RefusalEvent(text=field_of(part, "refusal")))
         elif kind == "reasoning":
             for key in ("summary", "content"):
                 for part in field_of(output, key) or []:

@@ -1,0 +1,168 @@
+"""The OpenAI Agents SDK's models (``openai-agents``), at the model level every agent run
+goes through: ``OpenAIChatCompletionsModel.stream_response`` (chat completions, turned into
+Responses stream events by the SDK) and ``OpenAIResponsesModel.stream_response`` (the
+Responses API).
+
+Seam: the model's ``openai_client=openai.AsyncOpenAI(base_url=ctx.base_url + "/v1",
+api_key=..., http_client=httpx.AsyncClient(transport=ctx.transport("httpx")))``. Handing
+the client in matters: otherwise the SDK takes its process-wide default client
+(``set_default_openai_client``, agents/models/_openai_shared.py:10-33) or builds one on its
+shared ``httpx`` client (``shared_http_client``, agents/models/openai_provider.py:31-42),
+which a replay could never reach. The base URL is the provider's real one by default
+(harness serves at ``https://api.openai.com``): the SDK changes what it sends for the
+official host (``is_official_openai_client``, agents/models/openai_client_utils.py:8-18).
+Nothing is patched; tracing is off (``ModelTracing.DISABLED``).
+
+Retries: the model level adds none (the Runner's retry policy is not in play); the OpenAI
+client's shipped ``max_retries`` (2) apply. ``ctx.options["max_retries"]`` overrides them.
+
+The conversation is given as Responses input items, the scenario's tools as
+``FunctionTool``s (never invoked: the model level only reports calls), ``max_tokens`` as
+``ModelSettings.max_tokens``. Both models yield Responses stream events, mapped by
+:class:`harness.drivers.openai_sdk_responses.ResponsesStream`; the terminal event's finish
+is held until the stream has ended (:class:`AgentsStream`), because the SDK raises after yielding a
+``response.incomplete``/``response.failed`` event (agents/models/openai_responses.py:
+611-661), and that error, not the event before it, is what the caller gets. Only streamed
+scenarios run (``stream_response``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any, ClassVar
+
+from harness.drivers.base import DriverBase, DriverContext
+from harness.drivers.common import http_client, mapped_stream
+from harness.drivers.contract import Contract
+from harness.drivers.contracts import OPENAI_AGENTS
+from harness.drivers.openai_sdk_responses import ResponsesStream, responses_input
+from harness.scenario.model import Request, Scenario
+from harness.vocab.events import ErrorEvent, Event, FinishEvent
+
+__all__ = [
+    "AgentsStream",
+    "OpenAIAgentsChatDriver",
+    "OpenAIAgentsDriver",
+    "OpenAIAgentsResponsesDriver",
+    "function_tools",
+]
+
+
+class OpenAIAgentsDriver(DriverBase):
+    """An ``agents`` model's ``stream_response`` on the replay."""
+
+    contract: ClassVar[Contract] = OPENAI_AGENTS
+    requires: ClassVar[tuple[str, ...]] = ("agents", "openai")
+    extra: ClassVar[str] = "openai-agents"
+    distributions: ClassVar[tuple[str, ...]] = ("openai-agents", "openai", "httpx")
+    model_class: ClassVar[str]
+    """The class in ``agents.models`` (``openai_chatcompletions`` or ``openai_responses``)."""
+
+    def supports(self, scenario: Scenario) -> str | None:
+        if not scenario.request.stream:
+            return "the driver calls Model.stream_response (streamed only)"
+        return None
+
+    async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
+        import openai
+        from agents import ModelSettings
+        from agents.models.interface import ModelTracing
+
+        request = ctx.scenario.request
+        async with http_client(ctx) as http:
+            client = openai.AsyncOpenAI(
+                base_url=ctx.base_url + "/v1",
+                api_key=ctx.api_key,
+                http_client=http,
+                max_retries=ctx.options.get("max_retries", openai.DEFAULT_MAX_RETRIES),
+            )
+            model = self.model(request.model, client)
+            items = model.stream_response(
+                system_instructions=None,
+                input=responses_input(request),
+                model_settings=ModelSettings(max_tokens=request.max_tokens),
+                tools=function_tools(request),
+                output_schema=None,
+                handoffs=[],
+                tracing=ModelTracing.DISABLED,
+            )
+            async with aclosing(mapped_stream(items, AgentsStream())) as events:
+                async for event in events:
+                    yield event
+
+    def model(self, name: str, client: Any) -> Any:
+        """The SDK's model class on ``client``."""
+        import agents
+
+        return getattr(agents, self.model_class)(model=name, openai_client=client)
+
+
+class OpenAIAgentsChatDriver(OpenAIAgentsDriver):
+    """``agents.OpenAIChatCompletionsModel.stream_response`` (chat completions)."""
+
+    name: ClassVar[str] = "openai-agents-chat"
+    dialect: ClassVar[str] = "openai-chat"
+    model_class: ClassVar[str] = "OpenAIChatCompletionsModel"
+
+
+class OpenAIAgentsResponsesDriver(OpenAIAgentsDriver):
+    """``agents.OpenAIResponsesModel.stream_response`` (the Responses API)."""
+
+    name: ClassVar[str] = "openai-agents-responses"
+    dialect: ClassVar[str] = "openai-responses"
+    model_class: ClassVar[str] = "OpenAIResponsesModel"
+
+
+def function_tools(request: Request) -> list[Any]:
+    """The scenario's tools as ``agents.FunctionTool``s; the model level never invokes them."""
+    from agents import FunctionTool
+
+    async def not_invoked(_context: Any, _arguments: str) -> str:
+        raise AssertionError("the model level does not run tools")
+
+    return [
+        FunctionTool(
+            name=tool.name,
+            description=tool.description,
+            params_json_schema=dict(tool.parameters),
+            on_invoke_tool=not_invoked,
+            strict_json_schema=False,
+        )
+        for tool in request.tools
+    ]
+
+
+class AgentsStream:
+    """:class:`ResponsesStream` read the way the SDK's own Runner reads its models' events,
+    with the finish and error events held until the normal end of the stream
+    (:meth:`close`): an exception raised after them makes them moot.
+
+    The Runner takes a ``response.completed`` event as the end of the turn by its type
+    alone (agents/run_internal/run_loop.py:1879-1881); the chat model's synthesized
+    ``Response`` carries no ``status`` (agents/models/openai_chatcompletions.py:752-764), so
+    such an event is read as ``completed``.
+    """
+
+    def __init__(self) -> None:
+        self._inner = ResponsesStream()
+        self._held: list[Event] = []
+
+    def feed(self, item: Any) -> list[Event]:
+        out: list[Event] = []
+        response = getattr(item, "response", None)
+        completed = getattr(item, "type", None) == "response.completed"
+        if completed and response is not None and getattr(response, "status", None) is None:
+            item = item.model_copy(
+                update={"response": response.model_copy(update={"status": "completed"})}
+            )
+        for event in self._inner.feed(item):
+            if isinstance(event, FinishEvent | ErrorEvent):
+                self._held.append(event)
+            else:
+                out.append(event)
+        return out
+
+    def close(self) -> list[Event]:
+        held, self._held = self._held, []
+        return held
