@@ -6,7 +6,7 @@ the README links it instead of carrying a table that grows with every driver.
 
 from __future__ import annotations
 
-from harness.drivers.base import driver_names, get_driver
+from harness.drivers.base import builtin_drivers, get_driver
 
 __all__ = ["drivers_markdown"]
 
@@ -27,15 +27,16 @@ through vcrpy, each body as one blob (see [serving.md](serving.md)).
 
 def _adapter(cls: type) -> str:
     doc = (cls.__doc__ or "").strip()
-    first = doc.split("\n\n", 1)[0].replace("\n", " ").strip()
+    first = " ".join(doc.split("\n\n", 1)[0].split())
     # docstrings are reST (``code``); the table is Markdown (`code`)
     return first.replace("``", "`").replace("|", "\\|") or "(no description)"
 
 
 def drivers_markdown() -> str:
-    """The table, one row per registered driver, sorted by name."""
+    """The table, one row per built-in driver (harness's own entry points, not a driver a
+    user or a test registered in code), sorted by name."""
     rows = []
-    for name in driver_names():
+    for name in sorted(builtin_drivers()):
         d = get_driver(name)
         env = getattr(d, "environment", ())
         extra = f"`{d.extra}`" if d.extra else ""
