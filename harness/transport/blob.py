@@ -30,6 +30,7 @@ from harness.dialects.script import Exchange, Script
 from harness.scenario.model import ReplyWrapper, Scenario
 from harness.scenario.wire import Wire
 from harness.transport.core import Replay, ReplayMiss, WireErrors, WireRequest
+from harness.transport.seams import blob_restorer
 
 __all__ = [
     "BLOB_LIBRARIES",
@@ -192,32 +193,61 @@ def _body(request: Any) -> bytes:
     return str(body).encode("utf-8")
 
 
-_cassette_class: list[type[Any]] = []
+_cassette_class: dict[type[Any], type[Any]] = {}
+"""vcrpy's ``Cassette`` -> the ScriptCassette built on it (a new one if vcrpy is imported
+anew, as pytester's in-process runs do, so the class never outlives its base)."""
 
 
 def script_cassette(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> Any:
     """A vcrpy ``Cassette`` kept in memory (its class is built on first use, so importing this
     module imports no vcrpy) whose every answer is ``replay``'s (:func:`play`), for vcrpy's
     patchers of ``libraries``; it can play any request, so the stubs never connect."""
-    if not _cassette_class:
-        _cassette_class.append(_cassette_base())
-    return _cassette_class[0](replay, libraries)
+    from vcr.cassette import Cassette
+
+    if Cassette not in _cassette_class:
+        _cassette_class.clear()
+        _cassette_class[Cassette] = _cassette_base()
+    return _cassette_class[Cassette](replay, libraries)
+
+
+_open_blocks: list[object] = []
+"""The :func:`serving_blob` blocks open now, outermost first (vcrpy's patches are global)."""
 
 
 @contextmanager
 def serving_blob(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> Iterator[Any]:
     """Inside, clients of ``libraries`` (vcrpy's names: ``httplib``, ``requests``,
     ``urllib3``, ``aiohttp``) are served by ``replay``, each body as one blob; the cassette
-    is yielded. vcrpy's own patchers are entered and undone exactly as
-    ``vcr.use_cassette`` does; httpx and httpx2 are left to :func:`harness.transport.serving`.
+    is yielded. httpx and httpx2 are left to :func:`harness.transport.serving`.
+
+    vcrpy's patchers are entered once, as ``vcr.use_cassette`` does, and undone in reverse
+    order on exit, whatever ends the block (an exception, a failed test, a closed
+    generator). Blocks nest; one that ends while a block opened inside it is still open (a
+    driver's generator never closed) puts every seam vcrpy patches
+    (:data:`~harness.transport.seams.BLOB_SEAMS`) back as it was on its own entry and closes
+    the inner block, whose exit, if it ever comes, then changes nothing: no stub outlives
+    the block that installed it, and a late exit cannot reinstate a replay that is over.
     """
     unknown = sorted(set(libraries) - set(BLOB_LIBRARIES))
     if unknown:
         raise ValueError(f"unknown libraries {unknown}; expected some of {BLOB_LIBRARIES}")
-    from vcr.patch import CassettePatcherBuilder
+    from vcr.patch import CassettePatcherBuilder  # imports each library vcrpy patches
 
     cassette = script_cassette(replay, libraries)
-    with ExitStack() as stack:
+    restore = blob_restorer()
+    block = object()
+    _open_blocks.append(block)
+    stack = ExitStack()
+    try:
         for patcher in CassettePatcherBuilder(cassette).build():
             stack.enter_context(patcher)
         yield cassette
+    finally:
+        if block not in _open_blocks:  # a block around it closed first: keep what it left
+            restore = blob_restorer()
+        elif _open_blocks[-1] is block:
+            _open_blocks.pop()
+        else:  # blocks opened inside it were never closed: this one closes them
+            del _open_blocks[_open_blocks.index(block) :]
+        stack.close()  # vcrpy's patches in reverse, and its stub connections out of pools
+        restore()

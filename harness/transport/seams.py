@@ -18,7 +18,16 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-__all__ = ["BLOB_SEAMS", "LIBRARIES", "SEAMS", "installed", "load_library", "patched", "restorer"]
+__all__ = [
+    "BLOB_SEAMS",
+    "LIBRARIES",
+    "SEAMS",
+    "blob_restorer",
+    "installed",
+    "load_library",
+    "patched",
+    "restorer",
+]
 
 LIBRARIES = ("httpx", "httpx2")
 
@@ -45,6 +54,11 @@ BLOB_SEAMS = (
         ("urllib3.connectionpool", pool, name)
         for pool in ("HTTPConnectionPool", "HTTPSConnectionPool")
         for name in ("ConnectionCls", "_get_conn", "_new_conn")
+    ),
+    *(
+        ("urllib3.contrib.socks", pool, name)
+        for pool in ("SOCKSHTTPConnectionPool", "SOCKSHTTPSConnectionPool")
+        for name in ("ConnectionCls", "_new_conn")
     ),
     ("aiohttp.client", "ClientSession", "_request"),
 )
@@ -102,13 +116,28 @@ def restorer() -> Callable[[], None]:
         for owner, name in SEAMS:
             cls = getattr(module, owner)
             saved.append((cls, name, vars(cls).get(name, _ABSENT)))
+    return _restore_function(saved + _blob_seams())
+
+
+def blob_restorer() -> Callable[[], None]:
+    """:func:`restorer` for vcrpy's seams only (:data:`BLOB_SEAMS` of the libraries imported
+    by now): :func:`harness.transport.blob.serving_blob` puts them back with it on exit, so
+    no stub outlives its block even when a patch inside it was never undone."""
+    return _restore_function(_blob_seams())
+
+
+def _blob_seams() -> list[tuple[Any, str, object]]:
+    saved: list[tuple[Any, str, object]] = []
     for module_name, owner, name in BLOB_SEAMS:  # those of libraries imported by now
         where: Any = sys.modules.get(module_name)
         if where is not None and owner:
             where = getattr(where, owner, None)
         if where is not None:
             saved.append((where, name, vars(where).get(name, _ABSENT)))
+    return saved
 
+
+def _restore_function(saved: list[tuple[Any, str, object]]) -> Callable[[], None]:
     def restore() -> None:
         for cls, name, value in saved:
             if vars(cls).get(name, _ABSENT) is value:
