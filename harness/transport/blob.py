@@ -21,7 +21,7 @@ needs them anyway fails with :class:`BlobOnly` rather than be served a different
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from http import HTTPStatus
 from typing import Any
@@ -30,7 +30,7 @@ from harness.dialects.script import Exchange, Script
 from harness.scenario.model import ReplyWrapper, Scenario
 from harness.scenario.wire import Wire
 from harness.transport.core import Replay, ReplayMiss, WireErrors, WireRequest
-from harness.transport.seams import blob_restorer
+from harness.transport.seams import blob_restorer, blob_state, same
 
 __all__ = [
     "BLOB_LIBRARIES",
@@ -210,8 +210,17 @@ def script_cassette(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -
     return _cassette_class[Cassette](replay, libraries)
 
 
-_open_blocks: list[object] = []
-"""The :func:`serving_blob` blocks open now, outermost first (vcrpy's patches are global)."""
+class _Block:
+    """One open :func:`serving_blob` block: vcrpy's seams as it found and as it left them."""
+
+    def __init__(self) -> None:
+        self.entry = blob_state()
+        self.installed: list[tuple[Any, str, object]] = []
+
+
+_open_blocks: list[_Block] = []
+"""The :func:`serving_blob` blocks open now, in the order they were opened (vcrpy's patches
+are global, so a block's exit has to know which are inside it)."""
 
 
 @contextmanager
@@ -222,11 +231,12 @@ def serving_blob(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> I
 
     vcrpy's patchers are entered once, as ``vcr.use_cassette`` does, and undone in reverse
     order on exit, whatever ends the block (an exception, a failed test, a closed
-    generator). Blocks nest; one that ends while a block opened inside it is still open (a
+    generator). Blocks nest. A block that ends while one opened inside it is still open (a
     driver's generator never closed) puts every seam vcrpy patches
-    (:data:`~harness.transport.seams.BLOB_SEAMS`) back as it was on its own entry and closes
-    the inner block, whose exit, if it ever comes, then changes nothing: no stub outlives
-    the block that installed it, and a late exit cannot reinstate a replay that is over.
+    (:data:`~harness.transport.seams.BLOB_SEAMS`) back as it found them and closes the inner
+    one. A block whose exit comes late (a generator finalized after its test or cell, its
+    patches undone since) changes nothing, whatever is open by then: no stub outlives the
+    block that installed it, and a late exit never reinstates a replay that is over.
     """
     unknown = sorted(set(libraries) - set(BLOB_LIBRARIES))
     if unknown:
@@ -235,19 +245,30 @@ def serving_blob(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> I
 
     cassette = script_cassette(replay, libraries)
     restore = blob_restorer()
-    block = object()
+    block = _Block()
     _open_blocks.append(block)
     stack = ExitStack()
     try:
         for patcher in CassettePatcherBuilder(cassette).build():
             stack.enter_context(patcher)
+        block.installed = blob_state()
         yield cassette
     finally:
-        if block not in _open_blocks:  # a block around it closed first: keep what it left
-            restore = blob_restorer()
-        elif _open_blocks[-1] is block:
-            _open_blocks.pop()
-        else:  # blocks opened inside it were never closed: this one closes them
-            del _open_blocks[_open_blocks.index(block) :]
-        stack.close()  # vcrpy's patches in reverse, and its stub connections out of pools
-        restore()
+        _close(block, stack, restore)
+
+
+def _close(block: _Block, stack: ExitStack, restore: Callable[[], None]) -> None:
+    if block not in _open_blocks:  # a block around it closed first: keep what that one left
+        keep = blob_restorer()
+        stack.close()  # vcrpy's stub connections out of the pools; its patches undone anew
+        keep()
+        return
+    at = _open_blocks.index(block)
+    above = _open_blocks[at + 1 : at + 2]
+    if above and not same(above[0].entry, block.installed):  # late: its patches are gone
+        del _open_blocks[at]  # and those open now are not inside it: leave them alone
+        stack.pop_all()
+        return
+    del _open_blocks[at:]  # itself, and any block opened inside it and never closed
+    stack.close()  # vcrpy's patches in reverse, and its stub connections out of the pools
+    restore()

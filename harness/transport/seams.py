@@ -23,10 +23,12 @@ __all__ = [
     "LIBRARIES",
     "SEAMS",
     "blob_restorer",
+    "blob_state",
     "installed",
     "load_library",
     "patched",
     "restorer",
+    "same",
 ]
 
 LIBRARIES = ("httpx", "httpx2")
@@ -124,6 +126,19 @@ def blob_restorer() -> Callable[[], None]:
     by now): :func:`harness.transport.blob.serving_blob` puts them back with it on exit, so
     no stub outlives its block even when a patch inside it was never undone."""
     return _restore_function(_blob_seams())
+
+
+def blob_state() -> list[tuple[Any, str, object]]:
+    """(owner, attribute, value) of each of vcrpy's seams now (:data:`BLOB_SEAMS` of the
+    libraries imported by now): what a block found, or left, to compare with :func:`same`."""
+    return _blob_seams()
+
+
+def same(one: list[tuple[Any, str, object]], other: list[tuple[Any, str, object]]) -> bool:
+    """Whether two :func:`blob_state` snapshots hold the very same objects."""
+    return len(one) == len(other) and all(
+        a[0] is b[0] and a[1] == b[1] and a[2] is b[2] for a, b in zip(one, other, strict=True)
+    )
 
 
 def _blob_seams() -> list[tuple[Any, str, object]]:

@@ -231,6 +231,20 @@ def test_a_block_closed_late_changes_nothing() -> None:
     assert _blob_seams() == original
 
 
+def test_a_stale_block_closed_late_leaves_the_open_one_serving() -> None:
+    original = _blob_seams()
+    first, second = Replay(_script()), Replay(_script(_reply("/a", b"2")))
+    put_back = restorer()  # what the runner does around each cell
+    stale = serving_blob(first)  # a cell whose adapter never closed its generator
+    stale.__enter__()
+    put_back()
+    with no_network(), serving_blob(second):  # the next cell
+        stale.__exit__(None, None, None)  # the first cell's generator, finalized now
+        assert requests.post(f"{URL}/a").content == b"2"
+    assert _blob_seams() == original
+    assert [len(first.log), len(second.log)] == [0, 1]
+
+
 def test_nested_blocks_unwind_to_the_outer_replay() -> None:
     outer, inner = Replay(_script(_reply("/a", b"1"))), Replay(_script(_reply("/a", b"2")))
     with no_network(), serving_blob(outer):
