@@ -14,6 +14,7 @@ from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, Fe
 __all__ = [
     "ANTHROPIC_SDK",
     "AZURE_AGENTS_SDK",
+    "AZURE_AGENTS_SDK_STREAM",
     "LITELLM_AIOHTTP",
     "LLAMA_STACK_CLIENT",
     "OPENAI3_SDK",
@@ -154,3 +155,17 @@ AZURE_AGENTS_SDK = Contract(
     "azure-ai-agents 1.1.0: azure/ai/agents/operations/_patch.py:555-562,2248-2297",
 )
 """The Azure AI Agents SDK on azure-core's RetryPolicy, as shipped."""
+
+AZURE_AGENTS_SDK_STREAM = Contract(
+    # the same client and pipeline: runs.stream sends its POST through azure-core's
+    # RetryPolicy like every other call (azure/ai/agents/operations/_patch.py:1016-1037 calls
+    # the generated runs.create with stream=True), so the statuses, attempts and waits are
+    # AZURE_AGENTS_SDK's
+    retry=AZURE_AGENTS_SDK.retry,
+    # one agent message per run, read from thread.message.delta events (no choices)
+    features=Features(multiple_choices=False, non_streaming=False),
+    source="azure-core 1.41: azure/core/pipeline/policies/_retry.py:78-136,186-245; "
+    "azure-ai-agents 1.1.0: azure/ai/agents/operations/_patch.py:899-1057, "
+    "azure/ai/agents/models/_patch.py:154-218,1325-1383,1515-1564",
+)
+"""The Azure AI Agents SDK's streamed run (``runs.stream`` and its ``AgentEventHandler``)."""
