@@ -5,6 +5,8 @@ log, one guard, one clock; and no vcrpy patch outlives the test, passed or faile
 from __future__ import annotations
 
 import http.client
+import shutil
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -119,3 +121,64 @@ def _assert_unpatched() -> None:
         "urllib3.connection"
     )
     assert aiohttp.ClientSession._request.__module__ == "aiohttp.client"
+
+
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "azure-agents"
+RECORDING = "azure-sdk-assets__test_agents_client.pyTestAgentClienttest_create_stream.json"
+
+AZURES_OWN_RECORDING = """
+import time
+
+import pytest
+from azure.ai.agents import AgentsClient
+from azure.ai.agents.models import MessageDeltaChunk, ThreadRun
+from azure.core.credentials import AccessToken
+
+ENDPOINT = (
+    "https://Sanitized.api.azureml.ms/agents/v1.0/subscriptions/"
+    "00000000-0000-0000-0000-000000000000/resourceGroups/00000/providers/"
+    "Microsoft.MachineLearningServices/workspaces/00000"
+)
+
+
+class Token:
+    def get_token(self, *scopes, **kwargs):
+        return AccessToken("harness-token", int(time.time()) + 3600)
+
+
+@pytest.mark.harness_cassette("recording.json")
+def test_azures_recording_through_the_sdk(harness_replay):
+    client = AgentsClient(ENDPOINT, Token(), api_version="2025-05-15-preview")
+    agent = client.create_agent(
+        model="gpt-4o", name="my-agent", instructions="You are helpful agent"
+    )
+    thread = client.threads.create()
+    question = "Hello, can you tell me a joke?"
+    client.messages.create(thread_id=thread.id, role="user", content=question)
+    texts, statuses = [], []
+    with client.runs.stream(thread_id=thread.id, agent_id=agent.id) as stream:
+        for _, data, _ in stream:
+            if isinstance(data, MessageDeltaChunk):
+                texts.append(data.text)
+            elif isinstance(data, ThreadRun):
+                statuses.append(str(data.status.value))
+    client.delete_agent(agent.id)
+    assert "".join(texts).startswith("Of course! Here's a joke for you:")
+    assert statuses[-1] == "completed"
+    assert [r.method for r in harness_replay.requests] == ["POST", "POST", "POST", "POST", "DELETE"]
+"""
+
+
+def test_azures_own_recording_replays_through_the_sdk_in_harness_replay(
+    project: pytest.Pytester,
+) -> None:
+    """Azure's test-proxy JSON of an azure-ai-agents stream, replayed by ``harness_cassette``
+    to the SDK on requests: the fixture serves it through vcrpy, nothing to wrap."""
+    pytest.importorskip("azure.ai.agents")
+    if not (CORPUS / RECORDING).is_file():
+        pytest.skip("the shared corpus is not linked (../shared/corpus)")
+    shutil.copy(CORPUS / RECORDING, project.path / "recording.json")
+    project.makepyfile(test_azure=AZURES_OWN_RECORDING)
+    result = project.runpytest(*PLUGIN, "-v")
+    result.assert_outcomes(passed=1)
+    _assert_unpatched()
