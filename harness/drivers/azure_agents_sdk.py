@@ -12,7 +12,8 @@ Seam: azure-core's default transport is ``RequestsTransport`` (requests, then ur
 :func:`harness.transport.blob.serving_blob` serves the replay through vcrpy's stubs, each
 body as one blob; the polling sleeps are on virtual time (the runner patches ``time.sleep``
 for this thread). Scenarios whose point is chunk boundaries or timing are n/a
-(:func:`harness.transport.blob.blob_limit`), as are streamed runs (not driven yet) and runs
+(:func:`harness.transport.blob.blob_limit`), as are streamed runs
+(``azure-agents-sdk-stream`` drives those) and runs
 that stop for tools (``create_and_process`` would run the tool calls with the client's own
 function tool, none here, and submit their errors).
 
@@ -45,13 +46,13 @@ from harness.scenario.model import ReplyWrapper, Scenario, ToolCallPart
 from harness.transport.blob import blob_limit, serving_blob
 from harness.vocab.events import Event, FinishEvent, TextEvent, UsageEvent
 
-__all__ = ["API_BASE_PATH", "AzureAgentsSDKDriver"]
+__all__ = ["API_BASE_PATH", "AzureAgentsSDKDriver", "StaticToken", "failed_run", "run_status"]
 
 API_BASE_PATH = "/api/projects/harness"
 """Appended to the replay's base URL: a Foundry project endpoint."""
 
 
-class _StaticToken:
+class StaticToken:
     """A ``TokenCredential`` with one token that does not expire during a run."""
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any:
@@ -74,7 +75,7 @@ class AzureAgentsSDKDriver:
 
     def supports(self, scenario: Scenario) -> str | None:
         if scenario.request.stream:
-            return "azure-agents-sdk drives polled runs; a streamed run is not driven yet"
+            return "azure-agents-sdk drives polled runs (a streamed one: azure-agents-sdk-stream)"
         for attempt in scenario.attempts:
             if isinstance(attempt, ReplyWrapper) and any(
                 isinstance(p, ToolCallPart) for p in attempt.reply.parts
@@ -95,7 +96,7 @@ class AzureAgentsSDKDriver:
         with serving_blob(ctx.replay, ("httplib", "requests", "urllib3")):
             client = AgentsClient(
                 endpoint=ctx.base_url + API_BASE_PATH,
-                credential=_StaticToken(),  # type: ignore[arg-type]
+                credential=StaticToken(),  # type: ignore[arg-type]
                 api_version=str(options.pop("api_version", API_VERSION)),
             )
             with client:
@@ -110,7 +111,7 @@ class AzureAgentsSDKDriver:
                     thread_id=thread_id, agent_id=agent_id(request.model)
                 )
                 if run.status != "completed":
-                    yield _failed(run)
+                    yield failed_run(run)
                     return
                 text = client.messages.get_last_message_text_by_role(
                     thread_id=thread_id, role=MessageRole.AGENT
@@ -120,19 +121,19 @@ class AzureAgentsSDKDriver:
         usage = run.usage
         if usage is not None:
             yield UsageEvent(input=usage.prompt_tokens, output=usage.completion_tokens)
-        yield FinishEvent(reason="stop", raw=_status(run))
+        yield FinishEvent(reason="stop", raw=run_status(run))
 
 
-def _status(run: Any) -> str:
+def run_status(run: Any) -> str:
     """The run's status as the wire says it (the SDK gives a ``RunStatus`` enum member)."""
     return str(getattr(run.status, "value", run.status))
 
 
-def _failed(run: Any) -> Event:
+def failed_run(run: Any) -> Event:
     """The terminal error of a run that ended without completing."""
     error = run.last_error
     code = str(getattr(error, "code", "") or "")
-    status = _status(run)
+    status = run_status(run)
     message = str(getattr(error, "message", "") or f"run {status}")
     kind = "timeout" if status == "expired" else code_kind(code) or "unknown"
     return error_item_event(run, kind, f"{status}: {code}: {message}")

@@ -27,6 +27,7 @@ __all__ = [
     "driver_names",
     "get_driver",
     "register",
+    "scenario_for",
 ]
 
 ENTRY_POINT_GROUP = "harness.drivers"
@@ -76,6 +77,27 @@ class Driver(Protocol):
     def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         """Drive the adapter with ``ctx.scenario.request`` and yield what it produced."""
         ...
+
+
+def scenario_for(driver: Driver, scenario: Scenario) -> Scenario:
+    """``scenario`` as ``driver``'s adapter makes the call: the driver's optional
+    ``scenario_for(scenario)``, else the scenario itself.
+
+    A driver defines it when its adapter can make a scenario's call only in a form the
+    provider's protocol also allows and the scenario did not choose (the Azure AI Agents
+    SDK streams a run only on a thread it names: the run is put on one). The attempts and
+    the expectations are the scenario's; a driver that would have to change what is
+    expected returns the scenario unchanged (and says n/a in ``supports``).
+    """
+    adapt = getattr(driver, "scenario_for", None)
+    if adapt is None:
+        return scenario
+    adapted: Scenario = adapt(scenario)
+    if adapted.attempts != scenario.attempts or adapted.expect != scenario.expect:
+        raise DriverError(
+            f"{driver.name}.scenario_for changed what {scenario.id} scripts or expects"
+        )
+    return adapted
 
 
 class DriverBase:

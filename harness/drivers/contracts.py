@@ -14,6 +14,7 @@ from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, Fe
 __all__ = [
     "ANTHROPIC_SDK",
     "AZURE_AGENTS_SDK",
+    "AZURE_AGENTS_SDK_STREAM",
     "INSTRUCTOR_OPENAI",
     "LANGCHAIN_ANTHROPIC",
     "LANGCHAIN_OPENAI",
@@ -299,3 +300,17 @@ OPENAI_AGENTS = OPENAI_SDK.model_copy(
     }
 )
 """openai-agents' OpenAI models (chat completions and Responses), at the model level."""
+
+AZURE_AGENTS_SDK_STREAM = Contract(
+    # the same client and pipeline: runs.stream sends its POST through azure-core's
+    # RetryPolicy like every other call (azure/ai/agents/operations/_patch.py:1016-1037 calls
+    # the generated runs.create with stream=True), so the statuses, attempts and waits are
+    # AZURE_AGENTS_SDK's
+    retry=AZURE_AGENTS_SDK.retry,
+    # one agent message per run, read from thread.message.delta events (no choices)
+    features=Features(multiple_choices=False, non_streaming=False),
+    source="azure-core 1.41: azure/core/pipeline/policies/_retry.py:78-136,186-245; "
+    "azure-ai-agents 1.1.0: azure/ai/agents/operations/_patch.py:899-1057, "
+    "azure/ai/agents/models/_patch.py:154-218,1325-1383,1515-1564",
+)
+"""The Azure AI Agents SDK's streamed run (``runs.stream`` and its ``AgentEventHandler``)."""

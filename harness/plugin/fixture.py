@@ -387,9 +387,12 @@ def _scenario_replay(
 
 @contextmanager
 def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
-    """Serve the test's scenario (or cassette) to every httpx/httpx2 client made inside it."""
+    """Serve the test's scenario (or cassette) to every httpx/httpx2 client made inside it,
+    and to requests, urllib3, http.client and aiohttp clients through vcrpy (each body as one
+    blob); the same replay answers all of them, so one log, one guard, one clock."""
     from harness.plugin.pytest_plugin import CALL_PASSED, REPLAY_HANDLE
     from harness.transport import serving
+    from harness.transport.blob import serving_blob
     from harness.transport.guard import no_network
 
     kind, ref, options = _source(request)
@@ -405,6 +408,7 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
             handle.replay.run_name = request.node.nodeid
             stack.enter_context(handle.replay.active())
         if handle.recorder is None or handle.recorder.replay is not None:
+            stack.enter_context(serving_blob(handle.replay))  # entered once, undone on exit
             loopback = bool(options.get("allow_loopback"))
             stack.enter_context(no_network(allow_loopback=loopback, proxy_env=True))
         request.node.stash[REPLAY_HANDLE] = handle

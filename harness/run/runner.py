@@ -17,7 +17,7 @@ from harness.checks.rootcause import settle
 from harness.checks.subject import Run, Status
 from harness.checks.wire import overlong_wait
 from harness.dialects import get_dialect
-from harness.drivers.base import Driver, DriverContext
+from harness.drivers.base import Driver, DriverContext, scenario_for
 from harness.drivers.classify import classify
 from harness.drivers.contract import contract_of
 from harness.run.setup_errors import hung_finding, setup_error
@@ -47,6 +47,7 @@ def run_scenario(
     wall time: past either, the run ends with the single finding ``adapter-hung``.
     """
     budget = budget if budget is not None else Budget()
+    scenario = scenario_for(driver, scenario)  # the call as the adapter makes it
     dialect = get_dialect(driver.dialect)
     run = Run(scenario=scenario, driver=driver.name, dialect=dialect.name)
     run.contract = contract_of(driver)

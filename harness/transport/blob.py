@@ -21,7 +21,7 @@ needs them anyway fails with :class:`BlobOnly` rather than be served a different
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from http import HTTPStatus
 from typing import Any
@@ -30,6 +30,7 @@ from harness.dialects.script import Exchange, Script
 from harness.scenario.model import ReplyWrapper, Scenario
 from harness.scenario.wire import Wire
 from harness.transport.core import Replay, ReplayMiss, WireErrors, WireRequest
+from harness.transport.seams import blob_restorer, blob_state, same
 
 __all__ = [
     "BLOB_LIBRARIES",
@@ -192,32 +193,82 @@ def _body(request: Any) -> bytes:
     return str(body).encode("utf-8")
 
 
-_cassette_class: list[type[Any]] = []
+_cassette_class: dict[type[Any], type[Any]] = {}
+"""vcrpy's ``Cassette`` -> the ScriptCassette built on it (a new one if vcrpy is imported
+anew, as pytester's in-process runs do, so the class never outlives its base)."""
 
 
 def script_cassette(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> Any:
     """A vcrpy ``Cassette`` kept in memory (its class is built on first use, so importing this
     module imports no vcrpy) whose every answer is ``replay``'s (:func:`play`), for vcrpy's
     patchers of ``libraries``; it can play any request, so the stubs never connect."""
-    if not _cassette_class:
-        _cassette_class.append(_cassette_base())
-    return _cassette_class[0](replay, libraries)
+    from vcr.cassette import Cassette
+
+    if Cassette not in _cassette_class:
+        _cassette_class.clear()
+        _cassette_class[Cassette] = _cassette_base()
+    return _cassette_class[Cassette](replay, libraries)
+
+
+class _Block:
+    """One open :func:`serving_blob` block: vcrpy's seams as it found and as it left them."""
+
+    def __init__(self) -> None:
+        self.entry = blob_state()
+        self.installed: list[tuple[Any, str, object]] = []
+
+
+_open_blocks: list[_Block] = []
+"""The :func:`serving_blob` blocks open now, in the order they were opened (vcrpy's patches
+are global, so a block's exit has to know which are inside it)."""
 
 
 @contextmanager
 def serving_blob(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> Iterator[Any]:
     """Inside, clients of ``libraries`` (vcrpy's names: ``httplib``, ``requests``,
     ``urllib3``, ``aiohttp``) are served by ``replay``, each body as one blob; the cassette
-    is yielded. vcrpy's own patchers are entered and undone exactly as
-    ``vcr.use_cassette`` does; httpx and httpx2 are left to :func:`harness.transport.serving`.
+    is yielded. httpx and httpx2 are left to :func:`harness.transport.serving`.
+
+    vcrpy's patchers are entered once, as ``vcr.use_cassette`` does, and undone in reverse
+    order on exit, whatever ends the block (an exception, a failed test, a closed
+    generator). Blocks nest. A block that ends while one opened inside it is still open (a
+    driver's generator never closed) puts every seam vcrpy patches
+    (:data:`~harness.transport.seams.BLOB_SEAMS`) back as it found them and closes the inner
+    one. A block whose exit comes late (a generator finalized after its test or cell, its
+    patches undone since) changes nothing, whatever is open by then: no stub outlives the
+    block that installed it, and a late exit never reinstates a replay that is over.
     """
     unknown = sorted(set(libraries) - set(BLOB_LIBRARIES))
     if unknown:
         raise ValueError(f"unknown libraries {unknown}; expected some of {BLOB_LIBRARIES}")
-    from vcr.patch import CassettePatcherBuilder
+    from vcr.patch import CassettePatcherBuilder  # imports each library vcrpy patches
 
     cassette = script_cassette(replay, libraries)
-    with ExitStack() as stack:
+    restore = blob_restorer()
+    block = _Block()
+    _open_blocks.append(block)
+    stack = ExitStack()
+    try:
         for patcher in CassettePatcherBuilder(cassette).build():
             stack.enter_context(patcher)
+        block.installed = blob_state()
         yield cassette
+    finally:
+        _close(block, stack, restore)
+
+
+def _close(block: _Block, stack: ExitStack, restore: Callable[[], None]) -> None:
+    if block not in _open_blocks:  # a block around it closed first: keep what that one left
+        keep = blob_restorer()
+        stack.close()  # vcrpy's stub connections out of the pools; its patches undone anew
+        keep()
+        return
+    at = _open_blocks.index(block)
+    above = _open_blocks[at + 1 : at + 2]
+    if above and not same(above[0].entry, block.installed):  # late: its patches are gone
+        del _open_blocks[at]  # and those open now are not inside it: leave them alone
+        stack.pop_all()
+        return
+    del _open_blocks[at:]  # itself, and any block opened inside it and never closed
+    stack.close()  # vcrpy's patches in reverse, and its stub connections out of the pools
+    restore()

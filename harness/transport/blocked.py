@@ -105,17 +105,18 @@ def _sentence(library: str, client: str, transport: str, line: str) -> str:
         return f"{who} was not served: {why}{sent}. Fix: {fix}"
     if library in ("requests", "urllib3", "http.client", "aiohttp"):
         return (
-            f"a {library} client was not served: {library} clients are served only inside "
-            f"harness.transport.blob.serving_blob(replay) (through vcrpy, each body as one "
-            f"blob){sent}. Fix: call the adapter inside `with serving_blob(ctx.replay):`, or "
-            "give it an httpx client built with ctx.transport()"
+            f"a {library} client was not served: {library} clients are served (through "
+            "vcrpy, each body as one blob) inside harness_replay, or inside "
+            f"harness.transport.blob.serving_blob(replay){sent}. Fix: call the adapter "
+            "inside the test that takes harness_replay, or inside `with "
+            "serving_blob(ctx.replay):` in a driver"
         )
     if library:
         return (
             f"a {library} client was not served: harness serves httpx and httpx2 clients, "
-            f"and requests, urllib3, http.client and aiohttp inside serving_blob(){sent}. "
-            "Fix: give the adapter an httpx client in tests, or drive it through a library "
-            "harness serves"
+            "and requests, urllib3, http.client and aiohttp inside harness_replay or "
+            f"serving_blob(){sent}. Fix: give the adapter an httpx client in tests, or drive "
+            "it through a library harness serves"
         )
     return (
         f"a raw socket was opened, not an HTTP client harness serves{sent}. "

@@ -18,7 +18,18 @@ from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
-__all__ = ["BLOB_SEAMS", "LIBRARIES", "SEAMS", "installed", "load_library", "patched", "restorer"]
+__all__ = [
+    "BLOB_SEAMS",
+    "LIBRARIES",
+    "SEAMS",
+    "blob_restorer",
+    "blob_state",
+    "installed",
+    "load_library",
+    "patched",
+    "restorer",
+    "same",
+]
 
 LIBRARIES = ("httpx", "httpx2")
 
@@ -45,6 +56,11 @@ BLOB_SEAMS = (
         ("urllib3.connectionpool", pool, name)
         for pool in ("HTTPConnectionPool", "HTTPSConnectionPool")
         for name in ("ConnectionCls", "_get_conn", "_new_conn")
+    ),
+    *(
+        ("urllib3.contrib.socks", pool, name)
+        for pool in ("SOCKSHTTPConnectionPool", "SOCKSHTTPSConnectionPool")
+        for name in ("ConnectionCls", "_new_conn")
     ),
     ("aiohttp.client", "ClientSession", "_request"),
 )
@@ -102,13 +118,41 @@ def restorer() -> Callable[[], None]:
         for owner, name in SEAMS:
             cls = getattr(module, owner)
             saved.append((cls, name, vars(cls).get(name, _ABSENT)))
+    return _restore_function(saved + _blob_seams())
+
+
+def blob_restorer() -> Callable[[], None]:
+    """:func:`restorer` for vcrpy's seams only (:data:`BLOB_SEAMS` of the libraries imported
+    by now): :func:`harness.transport.blob.serving_blob` puts them back with it on exit, so
+    no stub outlives its block even when a patch inside it was never undone."""
+    return _restore_function(_blob_seams())
+
+
+def blob_state() -> list[tuple[Any, str, object]]:
+    """(owner, attribute, value) of each of vcrpy's seams now (:data:`BLOB_SEAMS` of the
+    libraries imported by now): what a block found, or left, to compare with :func:`same`."""
+    return _blob_seams()
+
+
+def same(one: list[tuple[Any, str, object]], other: list[tuple[Any, str, object]]) -> bool:
+    """Whether two :func:`blob_state` snapshots hold the very same objects."""
+    return len(one) == len(other) and all(
+        a[0] is b[0] and a[1] == b[1] and a[2] is b[2] for a, b in zip(one, other, strict=True)
+    )
+
+
+def _blob_seams() -> list[tuple[Any, str, object]]:
+    saved: list[tuple[Any, str, object]] = []
     for module_name, owner, name in BLOB_SEAMS:  # those of libraries imported by now
         where: Any = sys.modules.get(module_name)
         if where is not None and owner:
             where = getattr(where, owner, None)
         if where is not None:
             saved.append((where, name, vars(where).get(name, _ABSENT)))
+    return saved
 
+
+def _restore_function(saved: list[tuple[Any, str, object]]) -> Callable[[], None]:
     def restore() -> None:
         for cls, name, value in saved:
             if vars(cls).get(name, _ABSENT) is value:

@@ -56,7 +56,7 @@ def test_registered_and_lazy() -> None:
 @pytest.mark.parametrize(
     ("scenario", "why"),
     [
-        ("azure-stream-text", "a streamed run is not driven yet"),
+        ("azure-stream-text", "a streamed one: azure-agents-sdk-stream"),
         ("azure-poll-requires-action", "create_and_process executes a run's tool calls"),
     ],
 )

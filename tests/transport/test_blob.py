@@ -132,7 +132,8 @@ def test_libraries_not_served_are_blocked_by_the_guard() -> None:
     message = str(caught.value)
     assert "harness blocked a network connection to api.openai.com" in message
     assert "requests client was not served" in message  # why, and the line to change
-    assert "Fix: call the adapter inside `with serving_blob(ctx.replay):`" in message
+    assert "served (through vcrpy, each body as one blob) inside harness_replay" in message
+    assert "Fix: call the adapter inside the test that takes harness_replay" in message
     assert replay.log == []
 
 
@@ -190,3 +191,64 @@ def test_a_plain_script_has_no_blob_limit() -> None:
 def test_unknown_library_names_are_refused() -> None:
     with pytest.raises(ValueError, match="unknown libraries"):
         serving_blob(Replay(_script()), ("httpx",)).__enter__()
+
+
+def _blob_seams() -> tuple[object, ...]:
+    import urllib3.connection
+    import urllib3.connectionpool
+
+    pool = urllib3.connectionpool.HTTPSConnectionPool
+    return (
+        http.client.HTTPSConnection,
+        urllib3.connection.HTTPSConnection,
+        pool.ConnectionCls,
+        vars(pool).get("_get_conn"),
+        aiohttp.ClientSession._request,
+    )
+
+
+def test_no_patch_outlives_the_block_even_one_never_undone_inside_it() -> None:
+    original = _blob_seams()
+    outer, inner = Replay(_script(_reply("/a", b"1"))), Replay(_script(_reply("/a", b"2")))
+    with pytest.raises(RuntimeError, match="the test failed"), serving_blob(outer):
+        nested = serving_blob(inner)  # a driver's block whose generator is never closed
+        nested.__enter__()
+        assert requests.post(f"{URL}/a").content == b"2"  # the innermost replay serves
+        assert _blob_seams() != original
+        raise RuntimeError("the test failed")
+    assert _blob_seams() == original
+    assert [len(outer.log), len(inner.log)] == [0, 1]
+
+
+def test_a_block_closed_late_changes_nothing() -> None:
+    original = _blob_seams()
+    outer, inner = Replay(_script()), Replay(_script(_reply("/a", b"2")))
+    with serving_blob(outer):
+        late = serving_blob(inner)  # an adapter's generator, finalized after the test
+        late.__enter__()
+    assert _blob_seams() == original
+    late.__exit__(None, None, None)  # would put the outer block's stubs back
+    assert _blob_seams() == original
+
+
+def test_a_stale_block_closed_late_leaves_the_open_one_serving() -> None:
+    original = _blob_seams()
+    first, second = Replay(_script()), Replay(_script(_reply("/a", b"2")))
+    put_back = restorer()  # what the runner does around each cell
+    stale = serving_blob(first)  # a cell whose adapter never closed its generator
+    stale.__enter__()
+    put_back()
+    with no_network(), serving_blob(second):  # the next cell
+        stale.__exit__(None, None, None)  # the first cell's generator, finalized now
+        assert requests.post(f"{URL}/a").content == b"2"
+    assert _blob_seams() == original
+    assert [len(first.log), len(second.log)] == [0, 1]
+
+
+def test_nested_blocks_unwind_to_the_outer_replay() -> None:
+    outer, inner = Replay(_script(_reply("/a", b"1"))), Replay(_script(_reply("/a", b"2")))
+    with no_network(), serving_blob(outer):
+        with serving_blob(inner):
+            assert requests.post(f"{URL}/a").content == b"2"
+        assert requests.post(f"{URL}/a").content == b"1"
+    assert [len(outer.log), len(inner.log)] == [1, 1]
