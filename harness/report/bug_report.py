@@ -30,6 +30,7 @@ def bug_report(r: Reproducer, source: str | None = None) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in r.versions.items())
     pins = " ".join(f"{k}=={v}" for k, v in r.versions.items())
     lines = [
+        f"<!-- file at {r.recipe.tracker} -->",
         f"# {r.recipe.library}: {_sentence(title)}",
         "",
         f"**Versions:** {versions}, Python {platform.python_version()}",

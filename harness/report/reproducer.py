@@ -140,7 +140,7 @@ def reproducer_source(r: Reproducer) -> str:
 def _imports(recipe: Recipe, sleep_module: str) -> list[str]:
     lines = recipe.imports.rstrip().splitlines()
     if not any(line.strip() == f"import {sleep_module}" for line in lines):
-        lines.insert(0, f"import {sleep_module}")
+        lines.append(f"import {sleep_module}")
     return lines
 
 
