@@ -94,8 +94,8 @@ def _row(f: _Finding, can_repro: Callable[[str], bool]) -> str:
     entry = CATALOGUE.get(f.code)
     title = f" {entry.title}" if entry is not None else ""
     by_driver: dict[str, list[str]] = {}
-    for cell in f.cells:
-        by_driver.setdefault(cell.driver, []).append(cell.scenario)
+    for c in f.cells:
+        by_driver.setdefault(c.driver, []).append(c.scenario)
     where = "; ".join(
         f"`{d}`: " + ", ".join(f"`{s}`" for s in sorted(scenarios))
         for d, scenarios in sorted(by_driver.items())
@@ -108,8 +108,8 @@ def _row(f: _Finding, can_repro: Callable[[str], bool]) -> str:
         if able
         else f"`harness run {first.scenario} --driver {first.driver}`"
     )
-    cell = f"[`{f.code}`](findings.md#{f.code}){title}"
-    return f"| {_escape(cell)} | {impact_of(f.code) or ''} | {where} | {command} |"
+    name = f"[`{f.code}`](findings.md#{f.code}){title}"
+    return f"| {_escape(name)} | {impact_of(f.code) or ''} | {where} | {command} |"
 
 
 def _escape(text: str) -> str:
