@@ -89,7 +89,7 @@ class OpenAIResponsesDriver(OpenAISDKBase):
             imports="import httpx\nimport openai\n",
             request=kwargs,
             call=openai_client("response = await client.responses.create(**REQUEST)\n" + read),
-            finish={"completed": "stop", **INCOMPLETE_FINISH},
+            finish={"completed": ("stop", "tool_calls"), **INCOMPLETE_FINISH},
             helpers=RESPONSES_HELPERS,
         )
 

@@ -46,8 +46,10 @@ class Recipe:
     """The body of ``async def call(transport, out)``, as source (not indented)."""
     http_library: str = "httpx"
     """The module whose transport classes the client takes (``httpx`` or ``httpx2``)."""
-    finish: Mapping[str, str] = field(default_factory=dict)
-    """The library's finish values -> harness finish reasons (``stop``, ``length``...)."""
+    finish: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    """The library's finish values -> harness finish reasons (``stop``, ``length``...); a
+    value that stands for several (Responses' ``completed``: stop or tool calls) maps to
+    all of them."""
     helpers: str = ""
     """Module-level functions the body uses, as source."""
     retry_sleep: str = "anyio.sleep"

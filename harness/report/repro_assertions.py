@@ -68,7 +68,11 @@ def _usage(finding: Finding, recipe: Recipe) -> str | None:
 def _finish(finding: Finding, recipe: Recipe) -> str | None:
     """The library's finish values that mean the expected reason."""
     want = finding.expected
-    raws = tuple(raw for raw, reason in recipe.finish.items() if reason == want)
+    raws = tuple(
+        raw
+        for raw, reason in recipe.finish.items()
+        if reason == want or (isinstance(reason, tuple) and want in reason)
+    )
     return f'out["finish"] in {raws!r}' if isinstance(want, str) and raws else None
 
 

@@ -24,7 +24,15 @@ from harness.scenario.model import Scenario
 from harness.transport.hosts import base_url_for
 from harness.vocab.errors import HarnessError
 
-__all__ = ["NotReproducible", "Written", "recipe_of", "reproducer_for", "write_cell"]
+__all__ = [
+    "NotReproducible",
+    "Written",
+    "failing_cells",
+    "recipe_of",
+    "reproducer_for",
+    "write_cell",
+    "write_reproducer",
+]
 
 
 class NotReproducible(HarnessError):
@@ -105,6 +113,8 @@ def failing_cells(
     line for each failing cell that could not be (why)."""
     written: list[Written] = []
     skipped: list[str] = []
+    if scenarios:
+        recipe_of(driver, scenarios[0])  # a driver without one: said once, before any run
     for scenario in scenarios:
         run = run_scenario(scenario, driver)
         if run.status != "fail":

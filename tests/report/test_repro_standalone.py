@@ -16,9 +16,15 @@ from pathlib import Path
 import pytest
 
 from harness.drivers.base import get_driver
-from harness.report.repro_files import Written, failing_cells
-from harness.scenario.bundled import default_scenario_paths
-from harness.scenario.load import load_scenarios
+from harness.report.repro_files import Written, failing_cells, recipe_of
+from harness.report.reproducer import Reproducer, asserted_findings, reproducer_source
+from harness.run.runner import run_scenario
+from harness.scenario.bundled import default_scenario_paths, scenario_file
+from harness.scenario.load import load_scenario, load_scenarios
+from harness.scenario.model import Scenario
+from harness.transport.hosts import base_url_for
+from harness.vocab.codes import Code
+from harness.vocab.findings import Finding
 
 pytestmark = pytest.mark.slow
 
@@ -90,3 +96,57 @@ def test_every_failing_cell_reproduces_without_harness(
     with ThreadPoolExecutor(max_workers=2) as pool:
         wrong = [why for why in pool.map(run, written) if why is not None]
     assert not wrong, "\n\n".join(wrong)
+
+
+def _claims(scenario: Scenario) -> list[Finding]:
+    """Findings stating the scenario's expectations (a correct reply meets them all)."""
+    want = scenario.expect
+    claims = []
+    if want.text is not None:
+        claims.append((Code.TEXT_MISMATCH, want.text))
+    for call in want.tool_calls or []:
+        claims.append((Code.TOOL_CALL_DROPPED, {"name": call.name, "arguments": call.arguments}))
+    if want.finish is not None:
+        claims.append((Code.FINISH_MISMATCH, want.finish))
+    if want.usage is not None:
+        claims.append((Code.USAGE_WRONG, want.usage.model_dump()))
+    return [
+        Finding(code=code, check="expectations", message=f"claim {n}: {code}", expected=value)
+        for n, (code, value) in enumerate(claims)
+    ]
+
+
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_the_recipe_reads_a_correct_reply_right(
+    driver: str, bare_python: Path, tmp_path: Path
+) -> None:
+    """Passing cells, written with their scenario's expectations as the assertions, pass
+    without harness: the recipe reads text, tool calls, finish and usage (streamed and
+    not, after retries) as harness's driver does, so a failing reproducer is the library's
+    doing, not the file's."""
+    d = get_driver(driver)
+    scenarios = [
+        load_scenario(scenario_file(Path(s)))
+        for s in ("text-then-tool-call", "nonstream-tool-call", "retry-429-seconds")
+    ]
+    for scenario in scenarios:
+        run = run_scenario(scenario, d)
+        assert run.status == "pass" and run.script is not None, run.reason()
+        claims = _claims(scenario)
+        r = Reproducer(
+            driver=driver,
+            scenario=scenario.id,
+            description=scenario.description,
+            script=run.script,
+            findings=claims,
+            recipe=recipe_of(d, scenario),
+            base_url=base_url_for(run.dialect),
+            versions={},
+        )
+        assert len(asserted_findings(claims, r.recipe)) == len(claims) >= 2
+        script = tmp_path / r.filename
+        script.write_text(reproducer_source(r))
+        done = subprocess.run(
+            [bare_python, script.name], cwd=tmp_path, capture_output=True, text=True, env=ENV
+        )
+        assert done.returncode == 0, f"{script.name}:\n{done.stdout}\n{done.stderr}"
