@@ -25,6 +25,9 @@ def add_command(sub: Any) -> None:
     which.add_argument("--all-failing", action="store_true", help="every failing bundled scenario")
     rp.add_argument("--scenarios", type=Path, action="append", help="with --all-failing")
     rp.add_argument("--out", type=Path, default=Path("repro"), help="folder (default: repro/)")
+    from harness.transport.budget import add_budget_arguments
+
+    add_budget_arguments(rp)
     rp.set_defaults(func=_cmd_repro)
 
 
@@ -35,6 +38,7 @@ def _cmd_repro(args: argparse.Namespace) -> int:
     from harness.report.repro_files import failing_cells, write_cell
     from harness.scenario.bundled import default_scenario_paths
     from harness.scenario.load import load_scenario, load_scenarios
+    from harness.transport.budget import budget_from
 
     path = _scenario_path(args.scenario) if args.scenario is not None else None
     in_env = run_in_environment(args.driver, args.argv)  # the matrix's adapter versions
@@ -42,11 +46,13 @@ def _cmd_repro(args: argparse.Namespace) -> int:
         return in_env
     driver = get_driver(args.driver)
     if path is not None:
-        done = write_cell(driver, load_scenario(path), args.out)
+        budget = budget_from(args.wall_budget, args.virtual_budget)
+        done = write_cell(driver, load_scenario(path), args.out, budget)
         print(f"{done.script}\n{done.report}\nfails with: AssertionError: {done.message}")
         return 0
     scenarios = load_scenarios(args.scenarios or default_scenario_paths())
-    written, skipped = failing_cells(driver, scenarios, args.out)
+    budget = budget_from(args.wall_budget, args.virtual_budget)
+    written, skipped = failing_cells(driver, scenarios, args.out, budget)
     for done in written:
         print(f"{done.script}  [{', '.join(done.codes)}]")
     for why in skipped:

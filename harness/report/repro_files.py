@@ -21,6 +21,7 @@ from harness.report.bug_report import bug_report
 from harness.report.reproducer import Reproducer, asserted_findings, reproducer_source
 from harness.run.runner import run_scenario
 from harness.scenario.model import Scenario
+from harness.transport.budget import Budget
 from harness.transport.hosts import base_url_for
 from harness.vocab.errors import HarnessError
 
@@ -89,9 +90,11 @@ def reproducer_for(driver: Driver, run: Run) -> Reproducer:
     )
 
 
-def write_cell(driver: Driver, scenario: Scenario, out: Path) -> Written:
+def write_cell(
+    driver: Driver, scenario: Scenario, out: Path, budget: Budget | None = None
+) -> Written:
     """Run the cell; if it fails, write its reproducer and report into ``out``."""
-    r = reproducer_for(driver, run_scenario(scenario, driver))
+    r = reproducer_for(driver, run_scenario(scenario, driver, budget=budget))
     return write_reproducer(r, out)
 
 
@@ -107,7 +110,7 @@ def write_reproducer(r: Reproducer, out: Path) -> Written:
 
 
 def failing_cells(
-    driver: Driver, scenarios: Sequence[Scenario], out: Path
+    driver: Driver, scenarios: Sequence[Scenario], out: Path, budget: Budget | None = None
 ) -> tuple[list[Written], list[str]]:
     """Every failing cell of ``driver`` over ``scenarios`` written into ``out``; and one
     line for each failing cell that could not be (why)."""
@@ -116,7 +119,7 @@ def failing_cells(
     if scenarios:
         recipe_of(driver, scenarios[0])  # a driver without one: said once, before any run
     for scenario in scenarios:
-        run = run_scenario(scenario, driver)
+        run = run_scenario(scenario, driver, budget=budget)
         if run.status != "fail":
             continue
         try:

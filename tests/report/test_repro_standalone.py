@@ -22,6 +22,7 @@ from harness.run.runner import run_scenario
 from harness.scenario.bundled import default_scenario_paths, scenario_file
 from harness.scenario.load import load_scenario, load_scenarios
 from harness.scenario.model import Scenario
+from harness.transport.budget import Budget
 from harness.transport.hosts import base_url_for
 from harness.vocab.codes import Code
 from harness.vocab.findings import Finding
@@ -76,7 +77,9 @@ def test_every_failing_cell_reproduces_without_harness(
     driver: str, bare_python: Path, tmp_path: Path
 ) -> None:
     scenarios = load_scenarios(default_scenario_paths())
-    written, skipped = failing_cells(get_driver(driver), scenarios, tmp_path)
+    # a loaded machine may take long over a first import: the cells' wall budget is generous
+    budget = Budget(wall_seconds=600.0)
+    written, skipped = failing_cells(get_driver(driver), scenarios, tmp_path, budget)
     assert not skipped, "failing cells with no reproducer:\n" + "\n".join(skipped)
     assert written, f"{driver} has no failing cell to reproduce"
 
@@ -130,7 +133,7 @@ def test_the_recipe_reads_a_correct_reply_right(
         for s in ("text-then-tool-call", "nonstream-tool-call", "retry-429-seconds")
     ]
     for scenario in scenarios:
-        run = run_scenario(scenario, d)
+        run = run_scenario(scenario, d, budget=Budget(wall_seconds=600.0))
         assert run.status == "pass" and run.script is not None, run.reason()
         claims = _claims(scenario)
         r = Reproducer(
