@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.checks.impact import IMPACT_MEANING, Impact, impact_of
 from harness.checks.setup_entries import SETUP_ENTRIES
 from harness.vocab.codes import Code
 from harness.vocab.findings import Severity
@@ -23,9 +24,15 @@ class Entry:
     why: str
     advice: str
 
+    @property
+    def impact(self) -> Impact | None:
+        """What the caller suffers (:mod:`harness.checks.impact`); None for setup codes."""
+        return impact_of(self.code)
+
     def render(self) -> str:
+        impact = f", {self.impact}" if self.impact else ""
         return (
-            f"{self.code} ({self.severity}, from {self.check})\n{self.title}\n\n"
+            f"{self.code} ({self.severity}{impact}, from {self.check})\n{self.title}\n\n"
             f"Why it is wrong: {self.why}\n\nHow to fix it: {self.advice}\n"
         )
 
@@ -687,10 +694,17 @@ def render_markdown() -> str:
         "",
         "Generated from `harness/checks/catalogue.py` (`harness explain CODE` prints one entry).",
         "",
-        "| code | severity | from |",
-        "|---|---|---|",
+        "The impact says what the caller suffers: "
+        + "; ".join(f"**{name}**: {meaning}" for name, meaning in IMPACT_MEANING.items())
+        + ".",
+        "",
+        "| code | severity | impact | from |",
+        "|---|---|---|---|",
     ]
-    lines += [f"| [`{e.code}`](#{e.code}) | {e.severity} | {e.check} |" for e in _ENTRIES]
+    lines += [
+        f"| [`{e.code}`](#{e.code}) | {e.severity} | {e.impact or ''} | {e.check} |"
+        for e in _ENTRIES
+    ]
     for e in _ENTRIES:
         lines += [
             "",

@@ -183,8 +183,10 @@ def _parser() -> argparse.ArgumentParser:
     df.set_defaults(func=_cmd_diff)
 
     from harness.cli.adopt import add_commands
+    from harness.cli.repro import add_command
 
     add_commands(sub)  # scenarios, init
+    add_command(sub)  # repro
     return p
 
 

@@ -18,6 +18,7 @@ that ends without a ``message_delta`` gets no finish. Non-streamed requests use
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing
 from typing import Any, ClassVar
@@ -32,7 +33,8 @@ from harness.drivers.common import (
 )
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import ANTHROPIC_SDK
-from harness.scenario.model import FinishReason, Request
+from harness.drivers.recipe import Recipe
+from harness.scenario.model import FinishReason, Request, Scenario
 from harness.vocab.events import Event, ReasoningEvent, TextEvent, UsageEvent
 
 __all__ = [
@@ -86,6 +88,72 @@ class AnthropicDriver(DriverBase):
             async with aclosing(events) as each:
                 async for event in each:
                     yield event
+
+    def repro(self, scenario: Scenario) -> Recipe:
+        """``messages.stream`` (or ``create``) on an httpx2 client, read as above."""
+        read = ANTHROPIC_STREAM_READ if scenario.request.stream else ANTHROPIC_MESSAGE_READ
+        return Recipe(
+            library="anthropic-sdk-python",
+            tracker="https://github.com/anthropics/anthropic-sdk-python/issues",
+            imports="import anthropic\nimport httpx2\n",
+            request=anthropic_kwargs(scenario.request),
+            call=ANTHROPIC_CLIENT + textwrap.indent(read, "    "),
+            http_library="httpx2",
+            finish=dict(ANTHROPIC_FINISH),
+            helpers=ANTHROPIC_HELPERS,
+        )
+
+
+ANTHROPIC_CLIENT = """\
+async with httpx2.AsyncClient(transport=transport) as http:
+    client = anthropic.AsyncAnthropic(base_url=BASE_URL, api_key=API_KEY, http_client=http)
+"""
+
+ANTHROPIC_HELPERS = '''\
+def add_usage(out, usage):
+    """Token counts from message_start (input) and message_delta (output)."""
+    if usage is None:
+        return
+    seen = out["usage"] or {"input": None, "output": None}
+    if getattr(usage, "input_tokens", None) is not None:
+        seen["input"] = usage.input_tokens
+    if getattr(usage, "output_tokens", None) is not None:
+        seen["output"] = usage.output_tokens
+    out["usage"] = seen
+
+
+def tool_call(block):
+    return {"id": block.id, "name": block.name, "arguments": json.dumps(block.input)}
+'''
+
+ANTHROPIC_STREAM_READ = """\
+async with client.messages.stream(**REQUEST) as stream:
+    async for event in stream:
+        if event.type == "text":
+            out["text"] += event.text
+        elif event.type == "thinking":
+            out["reasoning"] += event.thinking
+        elif event.type == "content_block_stop" and event.content_block.type == "tool_use":
+            out["tool_calls"].append(tool_call(event.content_block))
+        elif event.type == "message_start":
+            add_usage(out, event.message.usage)
+        elif event.type == "message_delta":
+            add_usage(out, event.usage)
+            out["finish"] = event.delta.stop_reason or out["finish"]
+"""
+
+ANTHROPIC_MESSAGE_READ = """\
+message = await client.messages.create(**REQUEST)
+for block in message.content:
+    if block.type == "text":
+        out["text"] += block.text
+    elif block.type == "thinking":
+        out["reasoning"] += block.thinking
+    elif block.type == "tool_use":
+        out["tool_calls"].append(tool_call(block))
+add_usage(out, message.usage)
+out["finish"] = message.stop_reason
+"""
 
 
 # --------------------------------------------------------------------------- request

@@ -15,6 +15,7 @@ keeps in ``model_extra``.
 
 from __future__ import annotations
 
+import textwrap
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
@@ -22,6 +23,7 @@ from typing import Any, ClassVar
 
 from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.common import (
+    OPENAI_FINISH,
     ChatStream,
     completion_events,
     http_client,
@@ -31,10 +33,26 @@ from harness.drivers.common import (
 )
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_SDK
-from harness.scenario.model import Request
+from harness.drivers.recipe import CHAT_COMPLETION_READ, CHAT_HELPERS, CHAT_STREAM_READ, Recipe
+from harness.scenario.model import Request, Scenario
 from harness.vocab.events import Event
 
-__all__ = ["OpenAIChatDriver", "OpenAISDKBase", "chat_kwargs"]
+__all__ = ["OPENAI_TRACKER", "OpenAIChatDriver", "OpenAISDKBase", "chat_kwargs", "openai_client"]
+
+OPENAI_TRACKER = "https://github.com/openai/openai-python/issues"
+
+OPENAI_IMPORTS = "import httpx\nimport openai\n"
+
+OPENAI_CLIENT = """\
+async with httpx.AsyncClient(transport=transport) as http:
+    client = openai.AsyncOpenAI(base_url=BASE_URL + "/v1", api_key=API_KEY, http_client=http)
+"""
+
+
+def openai_client(then: str) -> str:
+    """A recipe body: ``client``, an ``AsyncOpenAI`` on the reproducer's transport (with
+    the SDK's shipped retries, as the drivers use it), then ``then`` inside its block."""
+    return OPENAI_CLIENT + textwrap.indent(then, "    ")
 
 
 class OpenAISDKBase(DriverBase):
@@ -94,6 +112,26 @@ class OpenAIChatDriver(OpenAISDKBase):
         async with aclosing(mapped_stream_in(stream, ChatStream())) as events:
             async for event in events:
                 yield event
+
+    def repro(self, scenario: Scenario) -> Recipe:
+        """``chat.completions.create`` on the reproducer's transport, read as above."""
+        request = scenario.request
+        kwargs = chat_kwargs(request)
+        if request.stream:
+            kwargs.update(stream=True, stream_options={"include_usage": True})
+            then = "stream = await client.chat.completions.create(**REQUEST)\n" + CHAT_STREAM_READ
+        else:
+            then = "response = await client.chat.completions.create(**REQUEST)\n"
+            then += CHAT_COMPLETION_READ
+        return Recipe(
+            library="openai-python",
+            tracker=OPENAI_TRACKER,
+            imports=OPENAI_IMPORTS,
+            request=kwargs,
+            call=openai_client(then),
+            finish=dict(OPENAI_FINISH),
+            helpers=CHAT_HELPERS,
+        )
 
 
 def chat_kwargs(request: Request) -> dict[str, Any]:

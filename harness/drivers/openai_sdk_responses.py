@@ -25,8 +25,9 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from typing import Any, ClassVar
 
 from harness.drivers.common import error_item_event, field_of, tool_call_event
-from harness.drivers.openai_sdk import OpenAISDKBase
-from harness.scenario.model import ErrorKind, FinishReason, Request
+from harness.drivers.openai_sdk import OPENAI_TRACKER, OpenAISDKBase, openai_client
+from harness.drivers.recipe import Recipe
+from harness.scenario.model import ErrorKind, FinishReason, Request, Scenario
 from harness.vocab.events import (
     Event,
     FinishEvent,
@@ -81,6 +82,76 @@ class OpenAIResponsesDriver(OpenAISDKBase):
             kwargs["max_output_tokens"] = request.max_tokens
         async for event in create_and_map(client, kwargs, stream=request.stream):
             yield event
+
+    def repro(self, scenario: Scenario) -> Recipe:
+        """``responses.create`` on the reproducer's transport, read as above."""
+        request = scenario.request
+        kwargs = responses_kwargs(request)
+        if request.max_tokens is not None:
+            kwargs["max_output_tokens"] = request.max_tokens
+        kwargs["stream"] = request.stream
+        read = RESPONSES_STREAM_READ if request.stream else RESPONSE_READ
+        return Recipe(
+            library="openai-python",
+            tracker=OPENAI_TRACKER,
+            imports="import httpx\nimport openai\n",
+            request=kwargs,
+            call=openai_client("response = await client.responses.create(**REQUEST)\n" + read),
+            finish={"completed": ("stop", "tool_calls"), **INCOMPLETE_FINISH},
+            helpers=RESPONSES_HELPERS,
+        )
+
+
+RESPONSES_HELPERS = '''\
+def function_call(item):
+    return {"id": item.call_id, "name": item.name, "arguments": item.arguments}
+
+
+def read_response(response, out):
+    """The end of a response: its usage, and its status as the finish (or its error)."""
+    if response.usage is not None:
+        usage = response.usage
+        out["usage"] = {"input": usage.input_tokens, "output": usage.output_tokens}
+    if response.status == "failed":
+        raise RuntimeError(f"response.failed: {response.error}")
+    if response.status == "incomplete" and response.incomplete_details is not None:
+        out["finish"] = response.incomplete_details.reason
+    else:
+        out["finish"] = response.status
+'''
+
+RESPONSES_STREAM_READ = """\
+async with response as events:
+    async for event in events:
+        if event.type == "response.output_text.delta":
+            out["text"] += event.delta
+        elif event.type in (
+            "response.reasoning_summary_text.delta",
+            "response.reasoning_text.delta",
+        ):
+            out["reasoning"] += event.delta
+        elif event.type == "response.refusal.delta":
+            out["refusal"] += event.delta
+        elif event.type == "response.output_item.done" and event.item.type == "function_call":
+            out["tool_calls"].append(function_call(event.item))
+        elif event.type in ("response.completed", "response.incomplete", "response.failed"):
+            read_response(event.response, out)
+        elif event.type == "error":
+            raise RuntimeError(f"error event: {event.code}: {event.message}")
+"""
+
+RESPONSE_READ = """\
+for item in response.output:
+    if item.type == "message":
+        for part in item.content:
+            if part.type == "output_text":
+                out["text"] += part.text
+            elif part.type == "refusal":
+                out["refusal"] += part.refusal
+    elif item.type == "function_call":
+        out["tool_calls"].append(function_call(item))
+read_response(response, out)
+"""
 
 
 async def create_and_map(

@@ -31,7 +31,9 @@ from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.common import finish_event, mapped_stream, tool_call_event
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import STRANDS_LITELLM
-from harness.scenario.model import FinishReason, Request
+from harness.drivers.litellm_chat import LITELLM_IMPORTS, litellm_client
+from harness.drivers.recipe import Recipe
+from harness.scenario.model import FinishReason, Request, Scenario
 from harness.vocab.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
 
 __all__ = ["STRANDS_STOP", "StrandsEvents", "StrandsLiteLLMDriver", "strands_messages"]
@@ -100,6 +102,68 @@ class StrandsLiteLLMDriver(DriverBase):
                         yield event
         finally:
             await _litellm_env.settle()
+
+    def repro(self, scenario: Scenario) -> Recipe:
+        """``LiteLLMModel(client_args=...).stream(...)`` with an ``AsyncOpenAI`` client on
+        the reproducer's transport, read as :class:`StrandsEvents` does."""
+        request = scenario.request
+        messages, system = strands_messages(request)
+        params: dict[str, Any] = {}
+        if request.max_tokens is not None:
+            params["max_tokens"] = request.max_tokens
+        if not request.stream:
+            params["stream"] = False
+        specs = [
+            {"name": t.name, "description": t.description, "inputSchema": {"json": t.parameters}}
+            for t in request.tools
+        ]
+        return Recipe(
+            library="strands-agents (sdk-python)",
+            tracker="https://github.com/strands-agents/sdk-python/issues",
+            imports=LITELLM_IMPORTS + "from strands.models.litellm import LiteLLMModel\n",
+            request={
+                "model_id": f"openai/{request.model}",
+                "params": params,
+                "messages": messages,
+                "tool_specs": specs or None,
+                "system_prompt_content": system or None,
+            },
+            call=litellm_client(STRANDS_READ),
+            finish=dict(STRANDS_STOP),
+        )
+
+
+STRANDS_READ = """\
+model = LiteLLMModel(
+    client_args={"client": client, "api_base": BASE_URL + "/v1", "api_key": API_KEY},
+    model_id=REQUEST["model_id"],
+    params=REQUEST["params"],
+)
+events = model.stream(
+    REQUEST["messages"],
+    REQUEST["tool_specs"],
+    system_prompt_content=REQUEST["system_prompt_content"],
+)
+tool = None
+async for event in events:
+    start = event.get("contentBlockStart", {}).get("start", {})
+    if "toolUse" in start:
+        use = start["toolUse"]
+        tool = {"id": use["toolUseId"], "name": use["name"], "arguments": ""}
+    delta = event.get("contentBlockDelta", {}).get("delta", {})
+    out["text"] += delta.get("text", "")
+    out["reasoning"] += delta.get("reasoningContent", {}).get("text", "")
+    if "toolUse" in delta and tool is not None:
+        tool["arguments"] += delta["toolUse"].get("input", "")
+    if "contentBlockStop" in event and tool is not None:
+        out["tool_calls"].append(tool)
+        tool = None
+    if "messageStop" in event:
+        out["finish"] = event["messageStop"].get("stopReason")
+    usage = event.get("metadata", {}).get("usage")
+    if usage is not None:
+        out["usage"] = {"input": usage.get("inputTokens"), "output": usage.get("outputTokens")}
+"""
 
 
 class StrandsEvents:

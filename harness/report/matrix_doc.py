@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from harness.matrix.baseline import versions_by_driver
 from harness.matrix.run import Matrix
 from harness.matrix.verdict import Verdict, render_verdicts
+from harness.report.board import board_lines
 from harness.run.cell import Cell
 
 __all__ = [
@@ -78,6 +79,7 @@ def render_matrix_doc(m: Matrix, verdicts: list[Verdict]) -> str:
     for driver, versions in versions_by_driver(m.cells).items():
         shown = ", ".join(f"{k} {v}" for k, v in sorted(versions.items()))
         lines.append(f"| `{driver}` | {shown} |")
+    lines += ["", *board_lines(m.cells)]
     lines += ["", "## Cells", ""]
     lines += markdown_grid(m, lambda c: ",".join(c.codes()))
     for title, wanted in (("Failing cells", ("fail", "error")), ("n/a cells", ("n/a",))):

@@ -1,0 +1,180 @@
+"""What a standalone reproducer asserts for each finding code: one table, code -> the
+condition a correct adapter meets, written on the reproducer's plain ``out`` (text, tool
+calls, the library's finish value, usage, the error raised; see
+:mod:`harness.drivers.recipe`), so every driver's reproducer says the same thing for the
+same finding. The assertion's message is the finding's own message; the line above it
+cites the protocol fact from the finding's catalogue entry.
+
+A code that has no entry here (or whose finding lacks what the condition needs) is not
+asserted; ``harness repro`` says so instead of writing a reproducer that cannot fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from harness.checks.catalogue import CATALOGUE
+from harness.drivers.recipe import Recipe
+from harness.vocab.codes import Code
+from harness.vocab.findings import Finding
+
+__all__ = ["ASSERTIONS", "assertion_lines", "condition", "protocol_fact"]
+
+Condition = Callable[[Finding, Recipe], str | None]
+"""The Python condition on ``out`` (and ``SLEPT``) a correct adapter meets, or None when
+this finding does not carry what it needs."""
+
+
+def _raises(finding: Finding, recipe: Recipe) -> str:
+    return 'out["error"] is not None'
+
+
+def _terminal(finding: Finding, recipe: Recipe) -> str:
+    return 'out["error"] is not None or out["finish"] is not None'
+
+
+def _typed_error(finding: Finding, recipe: Recipe) -> str:
+    raw = '("httpx", "httpcore")'  # the HTTP client's own errors (httpx2's too)
+    return f'out["error"] is not None and not qualname(out["error"]).startswith({raw})'
+
+
+def _max_wait(finding: Finding, recipe: Recipe) -> str | None:
+    cap = _get(finding.expected, "max_wait_s")
+    return f"max(SLEPT, default=0.0) <= {float(cap)!r}" if isinstance(cap, int | float) else None
+
+
+def _text(finding: Finding, recipe: Recipe) -> str | None:
+    want = finding.expected
+    return f'out["text"] == {want!r}' if isinstance(want, str) else None
+
+
+def _refusal(finding: Finding, recipe: Recipe) -> str | None:
+    want = finding.expected
+    return f'out["refusal"] == {want!r}' if isinstance(want, str) else None
+
+
+def _usage(finding: Finding, recipe: Recipe) -> str | None:
+    want = finding.expected
+    if not isinstance(want, Mapping):
+        return None
+    shown = {k: v for k, v in want.items() if k in ("input", "output") and v is not None}
+    if not shown:
+        return None
+    keys = tuple(shown)
+    return f'{{k: (out["usage"] or {{}}).get(k) for k in {keys!r}}} == {shown!r}'
+
+
+def _finish(finding: Finding, recipe: Recipe) -> str | None:
+    """The library's finish values that mean the expected reason."""
+    want = finding.expected
+    raws = tuple(
+        raw
+        for raw, reason in recipe.finish.items()
+        if reason == want or (isinstance(reason, tuple) and want in reason)
+    )
+    return f'out["finish"] in {raws!r}' if isinstance(want, str) and raws else None
+
+
+def _call_arrived(finding: Finding, recipe: Recipe) -> str | None:
+    want = finding.expected
+    name, arguments = _get(want, "name"), _get(want, "arguments")
+    if not isinstance(name, str) or not isinstance(arguments, Mapping):
+        return None
+    return (
+        f'any(c["name"] == {name!r} and parsed(c["arguments"]) == {dict(arguments)!r} '
+        'for c in out["tool_calls"])'
+    )
+
+
+def _finish_or_call(finding: Finding, recipe: Recipe) -> str | None:
+    """Findings whose expected value is a finish reason or a tool call, by its shape."""
+    return _finish(finding, recipe) or _call_arrived(finding, recipe)
+
+
+def _args_object(finding: Finding, recipe: Recipe) -> str:
+    return 'all(isinstance(parsed(c["arguments"]), dict) for c in out["tool_calls"])'
+
+
+def _args_whole(finding: Finding, recipe: Recipe) -> str | None:
+    want = finding.expected
+    if not isinstance(want, str):
+        return None
+    return f'out["error"] is not None or any(c["arguments"] == {want!r} for c in out["tool_calls"])'
+
+
+def _error_type(finding: Finding, recipe: Recipe) -> str | None:
+    want = finding.expected
+    if not isinstance(want, list) or not all(isinstance(w, str) for w in want):
+        return None
+    return f'qualname(out["error"]) in {tuple(want)!r}'
+
+
+ASSERTIONS: dict[Code, Condition] = {
+    Code.TRUNCATED_STREAM_ACCEPTED: _raises,
+    Code.EMPTY_STREAM_ACCEPTED: _raises,
+    Code.STREAM_ERROR_SWALLOWED: _raises,
+    Code.MALFORMED_EVENT_ACCEPTED: _raises,
+    Code.ERROR_SWALLOWED: _raises,
+    Code.NO_TERMINAL_EVENT: _terminal,
+    Code.TRANSPORT_ERROR_LEAKED: _typed_error,
+    Code.RETRY_WAIT_UNBOUNDED: _max_wait,
+    Code.TEXT_MISMATCH: _text,
+    Code.SSE_DATA_WITHOUT_SPACE_DROPPED: _text,
+    Code.SSE_LINE_SPLIT_ON_UNICODE_SEPARATOR: _text,
+    Code.SSE_MULTILINE_DATA_MISHANDLED: _text,
+    Code.SSE_EXTRA_FIELDS_MISHANDLED: _text,
+    Code.SSE_UNKNOWN_EVENT_MISHANDLED: _text,
+    Code.SSE_COMMENT_MISHANDLED: _text,
+    Code.SSE_BOM_MISHANDLED: _text,
+    Code.SSE_LINE_ENDING_MISHANDLED: _text,
+    Code.SSE_CRLF_SPLIT_MISHANDLED: _text,
+    Code.CHAT_ROLE_ONLY_CHUNK_MISHANDLED: _text,
+    Code.CHAT_EMPTY_DELTA_MISHANDLED: _text,
+    Code.PING_EVENT_MISHANDLED: _text,
+    Code.REFUSAL_DROPPED: _refusal,
+    Code.REFUSAL_AS_TEXT: _refusal,
+    Code.REFUSAL_MISMATCH: _refusal,
+    Code.USAGE_WRONG: _usage,
+    Code.USAGE_MISSING: _usage,
+    Code.FINISH_MISMATCH: _finish,
+    Code.CHAT_FUNCTION_CALL_MISHANDLED: _finish_or_call,
+    Code.TOOL_CALL_INDEX_REUSED_MISHANDLED: _call_arrived,
+    Code.TOOL_CALL_DROPPED: _call_arrived,
+    Code.TOOL_ARGS_INVALID: _args_object,
+    Code.TOOL_ARGS_FRAGMENT_LOST: _args_whole,
+    Code.THROTTLING_TYPE_MISMATCH: _error_type,
+}
+"""Finding code -> the condition a correct adapter meets, on the reproducer's ``out``."""
+
+
+def condition(finding: Finding, recipe: Recipe) -> str | None:
+    """The condition asserted for ``finding``, or None when it cannot be asserted."""
+    try:
+        make = ASSERTIONS.get(Code(finding.code))
+    except ValueError:  # not one of harness's codes (a user's check)
+        return None
+    return make(finding, recipe) if make is not None else None
+
+
+def protocol_fact(finding: Finding) -> str:
+    """The first sentence of the catalogue's "why it is wrong" for the finding's code."""
+    entry = CATALOGUE.get(finding.code)
+    if entry is None:
+        return finding.message
+    why = entry.why
+    cut = why.find(". ")
+    return why if cut < 0 else why[: cut + 1]
+
+
+def assertion_lines(finding: Finding, recipe: Recipe) -> list[str] | None:
+    """``# <the protocol fact>`` then ``assert <condition>, <the finding's message>``."""
+    cond = condition(finding, recipe)
+    if cond is None:
+        return None
+    source = "The adapter's own contract" if finding.breaks == "contract" else "Protocol"
+    return [f"# {source}: {protocol_fact(finding)}", f"assert {cond}, {finding.message!r}"]
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, Mapping) else None

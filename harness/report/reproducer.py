@@ -1,0 +1,273 @@
+"""A failing cell as a standalone Python file: the scenario's exact wire bytes served through
+the adapter's own client seam (a small transport of ``httpx`` or ``httpx2``, the chunks as
+literal bytes, cut where the script cuts them), the adapter called the way its driver calls
+it (the driver's :class:`~harness.drivers.recipe.Recipe`), and one assertion per finding
+(:mod:`harness.report.repro_assertions`). It imports nothing of harness, so a library's
+maintainer can run it with only their library installed; it fails with an AssertionError
+whose message is the finding's while the defect is there.
+"""
+
+from __future__ import annotations
+
+import pprint
+import textwrap
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from harness.dialects.script import Exchange, HttpDate, Script
+from harness.drivers.recipe import Recipe
+from harness.report.repro_assertions import assertion_lines
+from harness.vocab.findings import Finding
+
+__all__ = ["Reproducer", "asserted_findings", "reproducer_source"]
+
+
+@dataclass(frozen=True)
+class Reproducer:
+    """Everything one reproducer is written from."""
+
+    driver: str
+    scenario: str
+    description: str
+    script: Script
+    findings: Sequence[Finding]
+    recipe: Recipe
+    base_url: str
+    versions: Mapping[str, str]
+
+    @property
+    def command(self) -> str:
+        return f"harness repro --driver {self.driver} --scenario {self.scenario}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.driver}--{self.scenario}.py"
+
+
+def asserted_findings(findings: Sequence[Finding], recipe: Recipe) -> list[Finding]:
+    """The cell's error findings the reproducer asserts, one per code, the root (first)
+    first; those the assertion table cannot express are left out."""
+    seen: set[str] = set()
+    out: list[Finding] = []
+    for f in sorted(findings, key=lambda f: f.severity != "error"):
+        if f.severity == "error" and f.code not in seen and assertion_lines(f, recipe):
+            seen.add(f.code)
+            out.append(f)
+    return out
+
+
+def reproducer_source(r: Reproducer) -> str:
+    """The reproducer's Python source."""
+    recipe = r.recipe
+    http = recipe.http_library
+    asserted = asserted_findings(r.findings, recipe)
+    sleep_module, sleep_name = recipe.retry_sleep.rsplit(".", 1)
+    needs = ", ".join(f"{k} {v}" for k, v in r.versions.items())
+    title = asserted[0].message if asserted else "(no finding to assert)"
+    parts = [
+        f'"""{r.driver} x {r.scenario}: {title}',
+        "",
+        textwrap.fill(" ".join(r.description.split()), 92),
+        "",
+        f"Written by `{r.command}`; needs only {needs} (not harness).",
+        "It serves the provider's reply byte for byte, in the chunks the client reads, through",
+        "the client's own transport, and fails with an AssertionError while the defect is there.",
+        '"""',
+        "",
+        "import asyncio",
+        "import json",
+        "",
+        *_imports(recipe, sleep_module),
+        "",
+        f"BASE_URL = {r.base_url!r}",
+        'API_KEY = "sk-test-not-a-real-key"',
+        "",
+        "# The call, as the application (and harness's driver) makes it.",
+        "REQUEST = " + pprint.pformat(dict(recipe.request), width=92, sort_dicts=False),
+        "",
+        *_exchanges(r.script, http),
+        *_server(http),
+        *_sleeps(sleep_module, sleep_name),
+        "",
+        "def parsed(arguments):",
+        '    """Tool-call arguments as JSON, or None when they are not JSON."""',
+        "    try:",
+        "        return json.loads(arguments)",
+        "    except (TypeError, ValueError):",
+        "        return None",
+        "",
+        "",
+        "def qualname(obj):",
+        '    return f"{type(obj).__module__}.{type(obj).__qualname__}"',
+        "",
+        "",
+    ]
+    if recipe.helpers:
+        parts += [recipe.helpers.rstrip(), "", ""]
+    parts += [
+        "async def call(transport, out):",
+        '    """The adapter called as harness\'s driver calls it; what it yields, into `out`."""',
+        textwrap.indent(recipe.call.rstrip(), "    "),
+        "",
+        "",
+        "async def main():",
+        "    out = {",
+        '        "text": "", "reasoning": "", "refusal": "", "tool_calls": [],',
+        '        "finish": None, "usage": None, "error": None,',
+        "    }",
+        "    server = Server()",
+        "    try:",
+        "        await call(server, out)",
+        "    except Exception as exc:  # what the adapter raised is part of what it did",
+        '        out["error"] = exc',
+        '    out["requests"] = server.requests',
+        "    return out",
+        "",
+        "",
+        'if __name__ == "__main__":',
+        f"    {sleep_module}.{sleep_name} = no_wait",
+        "    out = asyncio.run(main())",
+        "    for key, value in out.items():",
+        '        print(f"{key}: {value!r}")',
+        "",
+    ]
+    for f in asserted:
+        lines = assertion_lines(f, recipe) or []
+        parts += [textwrap.indent(line, "    ") for line in lines]
+    return "\n".join(parts) + "\n"
+
+
+def _imports(recipe: Recipe, sleep_module: str) -> list[str]:
+    lines = recipe.imports.rstrip().splitlines()
+    if not any(line.strip() == f"import {sleep_module}" for line in lines):
+        lines.append(f"import {sleep_module}")
+    return lines
+
+
+def _exchanges(script: Script, http: str) -> list[str]:
+    lines = [
+        "# What the server sends, one entry per request in order: status, headers, the body in",
+        "# the chunks the client reads, and how the body ends: 'close' normally, 'cut' as a",
+        "# dropped connection, 'stall' as a server that sends nothing more (the client's read",
+        "# timeout then fires; raised at once here), 'reset' as no response at all.",
+    ]
+    lines += _waits(script)
+    lines.append("EXCHANGES = [")
+    for ex in script.exchanges:
+        lines += ["    (", f"        {ex.status},", "        ["]
+        for name, value in ex.headers:
+            shown = f"http_date({value.seconds!r})" if isinstance(value, HttpDate) else repr(value)
+            lines.append(f"            ({name!r}, {shown}),")
+        lines += ["        ],", "        ["]
+        for chunk in ex.chunks:
+            lines += _chunk(chunk.data)
+        lines += ["        ],", f"        {ex.end!r},", "    ),"]
+    lines += ["]", "", ""]
+    if any(isinstance(v, HttpDate) for ex in script.exchanges for _, v in ex.headers):
+        lines = [
+            "def http_date(seconds):",
+            '    """An HTTP date `seconds` from now (a Retry-After in its date form)."""',
+            "    import email.utils",
+            "    import time",
+            "",
+            "    return email.utils.formatdate(time.time() + seconds, usegmt=True)",
+            "",
+            "",
+            *lines,
+        ]
+    return lines
+
+
+def _waits(script: Script) -> list[str]:
+    """A comment naming the scripted pauses the file leaves out (real time, not virtual)."""
+    pauses = []
+    for n, ex in enumerate(script.exchanges, start=1):
+        if ex.delay:
+            pauses.append(f"{ex.delay:g} s before reply {n}")
+        pauses += [
+            f"{c.delay:g} s before chunk {i} of reply {n}"
+            for i, c in enumerate(ex.chunks, start=1)
+            if c.delay
+        ]
+    if not pauses:
+        return []
+    return [
+        "# The script's pauses are left out (this finding does not depend on them): "
+        + "; ".join(pauses)
+        + "."
+    ]
+
+
+def _chunk(data: bytes) -> list[str]:
+    """One chunk: adjacent bytes literals, a line each, so the events stay readable."""
+    pieces = [p for p in data.splitlines(keepends=True)] or [b""]
+    if len(pieces) == 1:
+        return [f"            {pieces[0]!r},"]
+    return ["            ("] + [f"                {p!r}" for p in pieces] + ["            ),"]
+
+
+def _server(http: str) -> list[str]:
+    return [
+        f"class Body({http}.AsyncByteStream):",
+        "    def __init__(self, chunks, end, request):",
+        "        self.chunks, self.end, self.request = chunks, end, request",
+        "",
+        "    async def __aiter__(self):",
+        "        for chunk in self.chunks:",
+        "            yield chunk",
+        '        if self.end == "cut":  # what the client raises when the peer closes mid-body',
+        f"            raise {http}.RemoteProtocolError(",
+        '                "peer closed connection without sending complete message body "',
+        '                "(incomplete chunked read)",',
+        "                request=self.request,",
+        "            )",
+        '        if self.end == "stall":  # what the client raises once its read timeout passes',
+        f"            raise {http}.ReadTimeout(",
+        '                "The read operation timed out", request=self.request',
+        "            )",
+        "",
+        "",
+        f"class Server({http}.AsyncBaseTransport):",
+        '    """Answers each request with the next of EXCHANGES."""',
+        "",
+        "    def __init__(self):",
+        "        self.requests = 0",
+        "",
+        "    async def handle_async_request(self, request):",
+        "        await request.aread()",
+        "        if self.requests >= len(EXCHANGES):",
+        "            raise RuntimeError(",
+        '                f"request {self.requests + 1} was not expected: the server has "',
+        '                f"{len(EXCHANGES)} replies"',
+        "            )",
+        "        status, headers, chunks, end = EXCHANGES[self.requests]",
+        "        self.requests += 1",
+        '        if end == "reset":',
+        f"            raise {http}.RemoteProtocolError(",
+        '                "Server disconnected without sending a response.", request=request',
+        "            )",
+        "        body = Body(chunks, end, request)",
+        f"        return {http}.Response(status, headers=headers, stream=body, request=request)",
+        "",
+        "",
+    ]
+
+
+def _sleeps(module: str, name: str) -> list[str]:
+    return [
+        "SLEPT = []",
+        f"real_sleep = {module}.{name}",
+        "",
+        "",
+        "async def no_wait(seconds, *args, **kwargs):",
+        f'    """Instead of {module}.{name}, the library\'s wait between attempts: note the wait',
+        '    and skip it, so a long Retry-After costs no time (SLEPT lists what it asked)."""',
+        "    SLEPT.append(float(seconds))",
+        "    await real_sleep(0)",
+        "",
+    ]
+
+
+def exchange_summary(ex: Exchange) -> str:
+    """One line per exchange for a bug report: status, size, how it ends."""
+    return f"HTTP {ex.status}, {len(ex.body)} bytes in {len(ex.chunks)} chunks, ends {ex.end!r}"

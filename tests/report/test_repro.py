@@ -1,0 +1,156 @@
+"""``harness repro``: a failing cell written as a standalone reproducer (the exact wire
+bytes, chunk for chunk, through the library's own client seam; nothing of harness) that
+fails with the finding's message, and a bug report next to it."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.cli.app import main
+from harness.dialects.script import HttpDate, Script
+from harness.drivers.base import get_driver
+from harness.report.repro_assertions import ASSERTIONS
+from harness.report.repro_files import (
+    NotReproducible,
+    recipe_of,
+    reproducer_for,
+    write_reproducer,
+)
+from harness.report.reproducer import asserted_findings, reproducer_source
+from harness.run.runner import run_scenario
+from harness.scenario.bundled import scenario_file
+from harness.scenario.load import load_scenario
+from harness.vocab.codes import Code
+
+
+def _reproducer(driver: str, scenario: str) -> Any:
+    d = get_driver(driver)
+    return reproducer_for(d, run_scenario(load_scenario(scenario_file(Path(scenario))), d))
+
+
+def _literal(tree: ast.Module, name: str) -> Any:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"no {name} = ... in the reproducer")
+
+
+def _imported(tree: ast.Module) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def _asserted_messages(tree: ast.Module) -> list[str]:
+    return [
+        node.msg.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assert) and isinstance(node.msg, ast.Constant)
+    ]
+
+
+def _served(script: Script) -> list[tuple[Any, ...]]:
+    return [
+        (
+            ex.status,
+            [(k, v) for k, v in ex.headers if not isinstance(v, HttpDate)],
+            [c.data for c in ex.chunks],
+            ex.end,
+        )
+        for ex in script.exchanges
+    ]
+
+
+@pytest.mark.parametrize(
+    ("driver", "scenario", "library"),
+    [
+        ("openai-sdk-chat", "fault-truncated-tool-args", "httpx"),
+        ("anthropic-sdk", "retry-after-huge", "httpx2"),
+        ("strands-litellm", "chat-tool-calls-index-zero", "httpx"),
+    ],
+)
+def test_the_file_serves_the_exact_chunks_and_asserts_each_finding(
+    driver: str, scenario: str, library: str
+) -> None:
+    r = _reproducer(driver, scenario)
+    source = reproducer_source(r)
+    tree = ast.parse(source)
+    assert "harness" not in _imported(tree)
+    assert library in _imported(tree)
+    exchanges = _literal(tree, "EXCHANGES")
+    assert [(s, h, c, e) for s, h, c, e in exchanges] == _served(r.script)
+    asserted = asserted_findings(r.findings, r.recipe)
+    assert asserted and asserted[0].message == r.findings[0].message  # the root first
+    assert _asserted_messages(tree) == [f.message for f in asserted]
+    assert _literal(tree, "REQUEST") == dict(r.recipe.request)
+
+
+def test_a_reproducer_run_alone_fails_with_the_findings_message(tmp_path: Path) -> None:
+    """Run outside harness's checkout, isolated (``-I``): no harness import, and the
+    AssertionError carries the finding's message."""
+    written = write_reproducer(_reproducer("openai-sdk-chat", "fault-truncated-stream"), tmp_path)
+    assert "harness" not in _imported(ast.parse(written.script.read_text()))
+    done = subprocess.run(
+        [sys.executable, "-I", written.script.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"AssertionError: {written.message}" in done.stderr.splitlines()
+    assert written.message == "expected a protocol error, but the adapter ended without any event"
+    assert "finish: None" in done.stdout  # what the adapter gave back is printed first
+
+
+def test_the_report_has_versions_the_reproducer_and_the_fix(tmp_path: Path) -> None:
+    written = write_reproducer(_reproducer("anthropic-sdk", "retry-after-huge"), tmp_path)
+    report = written.report.read_text()
+    assert report.startswith(
+        "<!-- file at https://github.com/anthropics/anthropic-sdk-python/issues -->\n"
+        "# anthropic-sdk-python: The adapter slept through a Retry-After"
+    )
+    assert "anthropic 2." in report and "httpx2 " in report
+    assert "pip install anthropic==" in report
+    assert written.script.read_text().rstrip() in report  # the reproducer, inline
+    assert f"AssertionError: {written.message}" in report
+    assert "Suggested fix: Cap the wait you honour" in report
+    assert "max(SLEPT, default=0.0) <= 120.0" in written.script.read_text()
+
+
+def test_a_passing_cell_and_a_driver_without_a_recipe_say_why(tmp_path: Path) -> None:
+    with pytest.raises(NotReproducible, match="is pass: no finding to reproduce"):
+        _reproducer("openai-sdk-chat", "text-plain")
+    scenario = load_scenario(scenario_file(Path("fault-truncated-stream")))
+    with pytest.raises(NotReproducible, match="declares no reproduction recipe"):
+        recipe_of(get_driver("gateway-client"), scenario)
+
+
+def test_the_command_writes_both_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "repro"
+    argv = ["repro", "--driver", "openai-sdk-chat", "--scenario", "wire-bom", "--out", str(out)]
+    assert main(argv) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "openai-sdk-chat--wire-bom.md",
+        "openai-sdk-chat--wire-bom.py",
+    ]
+    said = capsys.readouterr().out
+    assert "fails with: AssertionError: text differs from what the server sent" in said
+    assert main(["repro", "--driver", "openai-sdk-chat", "--scenario", "text-plain"]) == 2
+
+
+def test_the_assertion_table_names_only_finding_codes() -> None:
+    assert all(isinstance(code, Code) for code in ASSERTIONS)
+    assert not [c for c in ASSERTIONS if c.startswith("setup-")]
