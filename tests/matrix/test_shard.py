@@ -5,8 +5,6 @@ and exit status of one unsharded run (timings aside)."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -159,37 +157,3 @@ def test_merge_reads_reports_and_says_what_is_not_one(tmp_path: Path) -> None:
     with pytest.raises(MergeError, match="not a harness JSON report"):
         merge_reports([bad])
     assert main(["merge", str(tmp_path / "absent.json")]) == 2
-
-
-@pytest.mark.slow
-def test_sharded_cli_runs_merged_equal_the_unsharded_run(tmp_path: Path) -> None:
-    """The commands the CI workflow runs (docs/ci/conformance.yml), on three SDK drivers."""
-    drivers = ["openai-sdk-chat", "gateway-client", "anthropic-sdk"]
-    base = [sys.executable, "-m", "harness.cli", "matrix", "--quiet"]
-    for d in drivers:
-        base += ["--driver", d]
-    for s in SCENARIOS:
-        base += ["--scenarios", str(ROOT / "scenarios" / f"{s}.yaml")]
-
-    def harness(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*args], capture_output=True, text=True, check=False, cwd=ROOT)
-
-    whole = harness(*base, "--json", str(tmp_path / "whole.json"))
-    assert whole.returncode in (0, 1), whole.stderr
-    for count in (2, 3):
-        shards = [tmp_path / f"{count}-{k}.json" for k in range(1, count + 1)]
-        for k, path in enumerate(shards, start=1):
-            costs = ["--costs", str(tmp_path / "whole.json")]
-            shard = harness(*base, "--shard", f"{k}/{count}", *costs, "--json", str(path))
-            assert shard.returncode in (0, 1), shard.stderr
-        merged = harness(sys.executable, "-m", "harness.cli", "merge", *map(str, shards),
-                         "--json", str(tmp_path / f"merged-{count}.json"))  # fmt: skip
-        assert merged.returncode == whole.returncode, merged.stderr
-        assert untimed(json.loads((tmp_path / f"merged-{count}.json").read_text())) == untimed(
-            json.loads((tmp_path / "whole.json").read_text())
-        )
-        assert _without_times(merged.stdout) == _without_times(whole.stdout)
-
-
-def _without_times(text: str) -> list[str]:
-    return [line for line in text.splitlines() if not line.rstrip().endswith(" s")]
