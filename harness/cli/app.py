@@ -187,6 +187,9 @@ def _parser() -> argparse.ArgumentParser:
     from harness.cli.adopt import add_commands
 
     add_commands(sub)  # scenarios, init
+    from harness.cli.versions import add_commands as add_version_commands
+
+    add_version_commands(sub)  # sweep, bisect
     return p
 
 
