@@ -121,3 +121,16 @@ def test_the_workflow_commands_sharded_and_merged_equal_one_run(tmp_path: Path, 
     assert merged.returncode == whole.returncode
     assert untimed(tmp_path / "costs.json") == untimed(tmp_path / "whole.json")
     assert _lines(merged.stdout) == _lines(whole.stdout)
+
+
+def test_the_drift_recipe_runs_valid_commands_and_opens_an_issue_only_on_a_change() -> None:
+    data = yaml.safe_load((ROOT / "docs" / "ci" / "drift.yml").read_text(encoding="utf-8"))
+    assert "schedule" in data[True]  # YAML 1.1 reads the key "on" as True
+    steps = data["jobs"]["drift"]["steps"]
+    lines = [line.strip() for s in steps for line in s.get("run", "").splitlines()]
+    commands = [line.split(" || ")[0] for line in lines if line.startswith("harness ")]
+    parsed = [_parser().parse_args(shlex.split(c)[1:]) for c in commands]
+    assert [p.func.__name__ for p in parsed] == ["_cmd_matrix", "_cmd_sweep"]
+    assert parsed[0].latest and parsed[1].last == 3
+    assert steps[-1]["if"] == "env.DRIFT == '1'"
+    assert any(line.startswith("gh issue create") for line in lines)
