@@ -54,6 +54,9 @@ class Sweep:
     """Per release: whether its environment was built by this run (False: cached)."""
     unusable: dict[str, str] = field(default_factory=dict)
     """Releases whose environment could not be built, and why."""
+    ran_on: dict[str, str] = field(default_factory=dict)
+    """Per release: the package version the cells' transcripts recorded (when the driver
+    records it): anything but the release itself means the environment did not take."""
     wall_seconds: float = 0.0
 
     def cell(self, version: str, driver: str, scenario: str) -> Cell | None:
@@ -78,6 +81,16 @@ class Sweep:
                         out.append(Change(driver, scenario, previous[0], version, previous[1], now))
                     previous = (version, now)
         return out
+
+
+def _recorded(cell: Cell, package: str) -> str | None:
+    if cell.transcript is None:
+        return None
+    wanted = package.lower().replace("_", "-")
+    found = [
+        v for k, v in cell.transcript.versions.items() if k.lower().replace("_", "-") == wanted
+    ]
+    return found[0] if found else None
 
 
 def run_sweep(
@@ -124,6 +137,9 @@ def run_sweep(
             jobs=jobs,
         )
         sweep.cells[version] = m.cells
+        recorded = {_recorded(c, package) for c in m.cells} - {None}
+        if recorded:
+            sweep.ran_on[version] = ", ".join(sorted(v for v in recorded if v))
         counts = m.counts()
         say(version, ", ".join(f"{n} {s}" for s, n in counts.items() if n))
     sweep.wall_seconds = time.perf_counter() - started

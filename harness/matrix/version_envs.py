@@ -88,7 +88,10 @@ def version_environment(
         )
         _check(runner(create), requirement, target, create)
         _overlay(target, bases)
-        install = [*install_command(str(python), uv), *source.args(), requirement]
+        # compiled now: a first import that writes the .pyc files of a large package
+        # (litellm: minutes on a busy machine) must not eat the first cell's wall budget
+        compiled = ["--compile-bytecode"] if uv else []
+        install = [*install_command(str(python), uv), *compiled, *source.args(), requirement]
         _check(runner(install), requirement, target, install)
         stamp = {"requirement": requirement, "source": source.args(), "bases": bases}
         partial = target / (STAMP + ".partial")

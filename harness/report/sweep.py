@@ -50,7 +50,13 @@ def _environments(s: Sweep) -> list[str]:
         if version in s.unusable:
             out.append(f"{version}: not installable here: {s.unusable[version]}")
         else:
-            out.append(f"{version}: {'built now' if s.built.get(version) else 'cached'}")
+            line = f"{version}: {'built now' if s.built.get(version) else 'cached'}"
+            ran = s.ran_on.get(version)
+            if ran and ran != version:  # the release did not shadow this Python's own copy
+                line += f"; but the cells ran on {s.package} {ran}"
+            elif ran:
+                line += f" (the cells ran on {s.package} {ran})"
+            out.append(line)
     return out
 
 
