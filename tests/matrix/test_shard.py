@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-import tests.runtime_drivers  # noqa: F401 - registers rt-* here too (for get_driver)
 from harness.cli import main
 from harness.matrix.merge import MergeError, merge_matrices, merge_reports
 from harness.matrix.run import Matrix, run_matrix
