@@ -101,22 +101,27 @@ def _parser() -> argparse.ArgumentParser:
     mx = sub.add_parser("matrix", help="every scenario against every driver")
     mx.add_argument("--scenarios", type=Path, action="append", help="directory or file")
     mx.add_argument("--driver", action="append", help="only this driver (repeatable)")
-    mx.add_argument("--json", type=Path, metavar="PATH", help="write the JSON report")
-    mx.add_argument("--junit", type=Path, metavar="PATH", help="write JUnit XML")
-    mx.add_argument("--markdown", type=Path, metavar="PATH", help="write Markdown")
-    mx.add_argument("--html", type=Path, metavar="PATH", help="write a self-contained HTML page")
-    mx.add_argument("--doc", type=Path, metavar="PATH", help="write docs/matrix.md (Markdown)")
+    from harness.cli.matrix_out import add_merge_command, add_report_arguments
+
+    add_report_arguments(mx)  # --json --junit --markdown --html --doc --baseline --table
+    mx.add_argument(
+        "--shard", metavar="K/N", help="run only shard K of N (merge them with harness merge)"
+    )
+    mx.add_argument(
+        "--costs",
+        type=Path,
+        metavar="REPORT.json",
+        help="balance --shard by the cell and start-up times of this earlier JSON report",
+    )
     mx.add_argument(
         "--latest", action="store_true", help="every adapter on its newest release (unpinned)"
     )
     mx.add_argument("--rechunk", action="store_true", help="also invariant 5 (~1.7x the time)")
-    mx.add_argument("--baseline", type=Path, metavar="FILE", help="fail on regressions only")
-    mx.add_argument("--update-baseline", action="store_true", help="rewrite --baseline")
     mx.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
-    mx.add_argument("--table", action="store_true", help="also print the scenario x driver table")
     mx.add_argument("--quiet", action="store_true", help="no progress on stderr")
     _budget_arguments(mx)
     mx.set_defaults(func=_cmd_matrix)
+    add_merge_command(sub)
 
     fz = sub.add_parser("fuzz", help="generated scenarios through one driver (properties)")
     fz.add_argument("--driver", required=True)
@@ -187,6 +192,9 @@ def _parser() -> argparse.ArgumentParser:
 
     add_commands(sub)  # scenarios, init
     add_command(sub)  # repro
+    from harness.cli.versions import add_commands as add_version_commands
+
+    add_version_commands(sub)  # sweep, bisect
     return p
 
 
@@ -330,14 +338,10 @@ def _timeline_json(transcript: object) -> list[dict[str, object]]:
 
 
 def _cmd_matrix(args: argparse.Namespace) -> int:
+    from harness.cli.matrix_out import checked_baseline, finish
     from harness.drivers.base import driver_names, get_driver
-    from harness.matrix.baseline import compare, load_baseline, write_baseline
     from harness.matrix.progress import Progress
     from harness.matrix.run import run_matrix
-    from harness.matrix.verdict import verdict
-    from harness.report.summary import summarize
-    from harness.report.targets import ReportFormat, Target, write
-    from harness.report.writers import to_table
     from harness.scenario.bundled import default_scenario_paths
     from harness.scenario.load import load_scenarios
 
@@ -353,16 +357,20 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
 
         os.environ[LATEST_VARIABLE] = "1"
         os.environ.pop(CONSTRAINTS_VARIABLE, None)
-    if args.baseline is not None and not args.baseline.exists() and not args.update_baseline:
+    ids = [s.id for s in scenarios]
+    share = _shard_share(args, drivers, ids)
+    if share is not None and args.update_baseline:
         from harness.vocab.errors import HarnessError
 
         raise HarnessError(
-            f"baseline {args.baseline} does not exist; create it with: "
-            f"harness matrix --baseline {args.baseline} --update-baseline"
+            "--update-baseline needs every cell: run it on the merged shards "
+            "(harness merge SHARD.json... --baseline FILE --update-baseline)"
         )
-    baseline = load_baseline(args.baseline) if args.baseline is not None else {}
+    baseline = checked_baseline(args)
+    running = [d for d in drivers if share is None or share.get(d)]
+    total = max((len(v) for v in share.values()), default=0) if share else len(ids)
 
-    with Progress("matrix", drivers, total=len(scenarios), quiet=args.quiet) as progress:
+    with Progress("matrix", running, total=total, quiet=args.quiet) as progress:
 
         def on_cell(cell: object) -> None:
             from harness.run.cell import Cell
@@ -371,70 +379,51 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
             progress.advance(cell.driver, failed=cell.status in ("fail", "error"))
 
         m = run_matrix(
-            drivers,
+            running,
             paths,
-            [s.id for s in scenarios],
+            ids,
             jobs=args.jobs,
             on_cell=on_cell,
             rechunk=args.rechunk,
             budget=_budget(args),
+            only=share,
         )
-    verdicts = [verdict(m.cells, d) for d in drivers]
-    # files first: a reader that closes the pipe early must not cost the reports
-    asked: list[tuple[ReportFormat, Path | None]] = [
-        ("doc", args.doc),
-        ("json", args.json),
-        ("junit", args.junit),
-        ("md", args.markdown),
-        ("html", args.html),
-    ]
-    write(m, [Target(fmt, path) for fmt, path in asked if path is not None])
-    if args.update_baseline and args.baseline is not None:
-        write_baseline(args.baseline, m.cells, baseline)
-    result = compare(m.cells, baseline) if args.baseline is not None else None
-    regressed = {c.key for c, _ in result.regressions} if result is not None else set()
-    known = {
-        c.key
-        for c in m.cells
-        if result is not None and c.status in ("fail", "error") and c.key not in regressed
-    }
-    if args.table:
-        print(to_table(m, reasons=False))
-        print()
-    print(summarize(m, known=known))
-    counts = m.counts()
-    print(
-        f"\n{len(m.cells)} cells: {counts['pass']} pass, {counts['fail']} fail, "
-        f"{counts['n/a']} n/a, {counts['error']} error in {m.wall_seconds:.1f} s"
-        + ("" if args.html else "\nevery cell's findings and timeline: --html PATH")
-    )
-    if any(v.outcome == "NO DATA" for v in verdicts):
-        return 1  # a driver nothing was run on is never a pass, baseline or not
-    if result is None:
-        return 1 if any(c.status in ("fail", "error") for c in m.cells) else 0
-    if args.update_baseline:
-        print(f"\nbaseline written: {args.baseline} ({len(m.cells)} cells)")
-        return 0
-    from harness.matrix.baseline import baseline_versions
-    from harness.report.matrix_doc import version_changes, versions_by_driver
+    if share is not None:
+        from harness.matrix.shard import parse_shard
 
-    changed = version_changes(baseline_versions(args.baseline), versions_by_driver(m.cells))
-    if changed:
-        print(f"\nadapter versions differ from the baseline's ({args.baseline}):")
-        print("\n".join(f"  {line}" for line in changed))
-    if result.fixes:
-        print(
-            f"\n{len(result.fixes)} cell(s) better than the baseline (run with --update-baseline):"
-        )
-        for cell, why in result.fixes:
-            print(f"  {cell.key}: {why}")
-    if result.regressions:
-        print(f"\n{len(result.regressions)} regression(s) against {args.baseline}:")
-        for cell, why in result.regressions:
-            print(f"  {cell.key}: {why}")
-        return 1
-    print(f"\nno regressions against {args.baseline}")
-    return 0
+        shard = parse_shard(args.shard)
+        m.scenarios = [s for s in ids if any(s in mine for mine in share.values())]
+        m.shard = {
+            "index": shard.index,
+            "count": shard.count,
+            "drivers": list(drivers),
+            "scenarios": ids,
+            "cells": len(m.cells),
+        }
+        print(f"shard {shard}: {len(m.cells)} of {len(drivers) * len(ids)} cells")
+    return finish(m, args, baseline)
+
+
+def _shard_share(
+    args: argparse.Namespace, drivers: Sequence[str], ids: Sequence[str]
+) -> dict[str, list[str]] | None:
+    """``--shard K/N``: the scenarios each driver runs in this shard (None: every one)."""
+    if not args.shard:
+        return None
+    from harness.matrix.envs import requirements_of
+    from harness.matrix.shard import assign, load_costs, parse_shard
+
+    shard = parse_shard(args.shard)
+    split = assign(
+        [(d, s) for d in drivers for s in ids],
+        shard.count,
+        load_costs(args.costs),
+        own_environment=lambda d: bool(requirements_of(d)),
+    )
+    share: dict[str, list[str]] = {}
+    for driver, scenario in split[shard.index - 1]:
+        share.setdefault(driver, []).append(scenario)
+    return share
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +44,12 @@ class Matrix:
     scenarios: list[str]
     cells: list[Cell] = field(default_factory=list)
     wall_seconds: float = 0.0
+    startup_seconds: dict[str, float] = field(default_factory=dict)
+    """Per driver: seconds before its first cell ran (its environment, worker start-up and
+    imports), the cost a shard pays for each driver it runs (:mod:`harness.matrix.shard`)."""
+    shard: dict[str, Any] | None = None
+    """For one shard of a matrix: ``index``, ``count`` and the whole matrix's ``drivers``
+    and ``scenarios``, so ``harness merge`` can check and order the shards' cells."""
 
     def cell(self, driver: str, scenario: str) -> Cell | None:
         for c in self.cells:
@@ -68,25 +74,36 @@ def run_matrix(
     rechunk: bool = False,
     budget: Budget | None = None,
     preload: Sequence[str] = (),
+    only: Mapping[str, Sequence[str]] | None = None,
+    python: str | None = None,
 ) -> Matrix:
     """Run every scenario through every driver, one worker process per driver; ``rechunk``
     also checks invariant 5 in every cell (about 1.6-1.8x the time, measured). ``budget``
     bounds each cell (default :class:`~harness.transport.budget.Budget`); ``preload`` names modules
-    each worker imports first (modules that register drivers)."""
+    each worker imports first (modules that register drivers); ``only`` names, per driver, the
+    scenarios it runs (default: all; one shard's share); ``python`` runs every worker with
+    that interpreter instead of each driver's own (a version sweep's environment)."""
     started = time.perf_counter()
     for module in preload:  # here too: the drivers' environments are looked up here
         importlib.import_module(module)
     jobs = jobs or max(1, min(len(drivers), os.cpu_count() or 1))
-    spec = _Spec(list(scenario_paths), rechunk, budget or Budget(), tuple(preload))
+    spec = _Spec(list(scenario_paths), rechunk, budget or Budget(), tuple(preload), python)
+
+    def one(driver: str) -> tuple[list[Cell], float | None]:
+        ids = list(only.get(driver, ())) if only is not None else list(scenario_ids)
+        return _run_driver(driver, spec, ids, on_cell, whole=ids == list(scenario_ids))
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(lambda d: _run_driver(d, spec, scenario_ids, on_cell), drivers))
+        results = list(pool.map(one, drivers))
     order = {s: i for i, s in enumerate(scenario_ids)}
-    cells = [c for cells in results for c in sorted(cells, key=lambda c: order[c.scenario])]
+    cells = [c for cells, _ in results for c in sorted(cells, key=lambda c: order[c.scenario])]
+    startup = {d: round(s, 3) for d, (_, s) in zip(drivers, results, strict=True) if s is not None}
     return Matrix(
         drivers=list(drivers),
         scenarios=list(scenario_ids),
         cells=cells,
         wall_seconds=time.perf_counter() - started,
+        startup_seconds=startup,
     )
 
 
@@ -98,6 +115,7 @@ class _Spec:
     rechunk: bool
     budget: Budget
     preload: tuple[str, ...]
+    python: str | None = None
 
 
 STARTUP_SECONDS = 300.0
@@ -121,32 +139,41 @@ def _run_driver(
     spec: _Spec,
     scenario_ids: Sequence[str],
     on_cell: Callable[[Cell], None] | None,
-) -> list[Cell]:
-    """All cells of one driver: workers one after the other until every cell is reported."""
+    *,
+    whole: bool = True,
+) -> tuple[list[Cell], float | None]:
+    """All cells of one driver (workers one after the other until every cell is reported),
+    and the seconds before its first cell ran (None: no cell ran)."""
     from harness.drivers.base import DriverError
     from harness.matrix.envs import python_for
     from harness.vocab.errors import HarnessError
 
     cells: list[Cell] = []
+    started = time.perf_counter()
+    startup: list[float] = []
 
     def emit(cell: Cell) -> None:
+        if not startup and cell.transcript is not None:
+            startup.append(time.perf_counter() - started - cell.transcript.wall_seconds)
         cells.append(cell)
         if on_cell is not None:
             on_cell(cell)
 
+    if not scenario_ids:
+        return cells, None
     try:
-        python = python_for(driver) or sys.executable
+        python = spec.python or python_for(driver) or sys.executable
     except DriverError:  # an unknown driver is the caller's mistake, not a broken environment
         raise
     except HarnessError as exc:  # one driver's broken environment must not stop the matrix
         for s in scenario_ids:
             emit(error_cell(driver, s, "", Code.SETUP_ENVIRONMENT, str(exc)))
-        return cells
+        return cells, None
     remaining = list(scenario_ids)
     first = True
     while remaining:
         before = len(cells)
-        ended = _one_worker(python, driver, spec, None if first else remaining, emit)
+        ended = _one_worker(python, driver, spec, None if first and whole else remaining, emit)
         first = False
         done = {c.scenario for c in cells}
         remaining = [s for s in remaining if s not in done]
@@ -163,7 +190,7 @@ def _run_driver(
             break
         emit(_lost_cell(driver, current, ended, spec.budget))
         remaining.remove(current["start"])
-    return cells
+    return cells, (max(0.0, startup[0]) if startup else None)
 
 
 def _one_worker(

@@ -92,6 +92,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="keep scenarios a suite's dialect cannot express, as skips (default: deselected)",
     )
     group.addoption(
+        "--harness-shard",
+        metavar="K/N",
+        help="run only shard K of N of the conformance suite (the split of harness matrix "
+        "--shard; merge the shards' --harness-report JSON files with harness merge)",
+    )
+    group.addoption(
+        "--harness-costs",
+        metavar="REPORT.json",
+        help="balance --harness-shard by the cell times of this earlier JSON report",
+    )
+    group.addoption(
         "--harness-record-mode",
         choices=RECORD_MODES,
         default=None,
@@ -221,6 +232,10 @@ def pytest_collection_modifyitems(session: pytest.Session, items: list[pytest.It
         from harness.plugin.suite import deselect_other_dialects
 
         deselect_other_dialects(session.config, items)
+        if session.config.getoption("harness_shard"):
+            from harness.plugin.suite import select_shard
+
+            select_shard(session.config, items)
 
 
 def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Item]) -> list[str]:

@@ -40,6 +40,7 @@ __all__ = [
     "Results",
     "driver_items",
     "report_targets",
+    "select_shard",
     "suite_items",
 ]
 
@@ -457,6 +458,39 @@ def deselect_other_dialects(config: pytest.Config, items: list[pytest.Item]) -> 
                 dropped.append(item)
                 continue
         keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+def select_shard(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``--harness-shard K/N``: deselect the conformance cells of the other shards, split as
+    ``harness matrix --shard`` splits (:func:`harness.matrix.shard.assign`, over the cells
+    in collection order), so every pytest-xdist worker and every CI job agrees on the
+    split. Other tests are not the suite's to split: they stay."""
+    from harness.matrix.shard import Costs, ShardError, assign, load_costs, parse_shard
+
+    try:
+        shard = parse_shard(str(config.getoption("harness_shard")))
+        costs_file = config.getoption("harness_costs")
+        costs = load_costs(Path(costs_file) if costs_file else None)
+    except ShardError as exc:
+        raise pytest.UsageError(str(exc).replace("--", "--harness-", 1)) from None
+    cells = list(
+        dict.fromkeys(
+            (i.driver.name, i.scenario.id) for i in items if isinstance(i, ConformanceItem)
+        )
+    )
+    # one pytest process runs all of a shard's cells: a driver costs no start-up per shard
+    costs = Costs(costs.cells, {driver: 0.0 for driver, _ in cells})
+    mine = set(assign(cells, shard.count, costs)[shard.index - 1])
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        others = isinstance(item, ConformanceItem) and (
+            (item.driver.name, item.scenario.id) not in mine
+        )
+        (dropped if others else keep).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

@@ -59,6 +59,15 @@ def report_schema() -> dict[str, Any]:
 
     from harness.run.cell import Cell, CellStatus
 
+    class Shard(BaseModel):
+        model_config = ConfigDict(extra="forbid", title="Shard")
+
+        index: int = Field(ge=1, description="This shard's number, from 1.")
+        count: int = Field(ge=1, description="How many shards the matrix was split into.")
+        drivers: list[str] = Field(description="The whole matrix's driver columns, in order.")
+        scenarios: list[str] = Field(description="The whole matrix's scenario rows, in order.")
+        cells: int = Field(ge=0, description="How many cells this shard ran.")
+
     class Report(BaseModel):
         model_config = ConfigDict(extra="forbid", title="Report")
 
@@ -73,6 +82,14 @@ def report_schema() -> dict[str, Any]:
         versions: dict[str, dict[str, str]] = Field(
             default_factory=dict,
             description="Per driver: the package versions its cells ran on.",
+        )
+        startup_seconds: dict[str, float] = Field(
+            default_factory=dict,
+            description="Per driver: seconds before its first cell ran (environment, worker "
+            "start-up, imports); what a shard pays per driver (harness matrix --shard).",
+        )
+        shard: Shard | None = Field(
+            None, description="Set when this report is one shard of a matrix (--shard K/N)."
         )
         cells: list[Cell] = Field(description="One per driver x scenario, driver-major.")
 

@@ -65,6 +65,8 @@ def to_json(m: Matrix, *, transcripts: bool = True) -> str:
         "summary": summary(m),
         "wall_seconds": round(m.wall_seconds, 3),
         "versions": versions_by_driver(m.cells),
+        "startup_seconds": m.startup_seconds,
+        **({"shard": m.shard} if m.shard is not None else {}),
         "cells": [
             c.model_dump(mode="json", exclude=None if transcripts else {"transcript"})
             for c in m.cells
