@@ -15,7 +15,7 @@ from harness.checks.allowed import (
     same_kind,
 )
 from harness.checks.refusal import explained_text, refusal_findings
-from harness.checks.wire import refine
+from harness.checks.wire import refine, wire_call_ids
 from harness.drivers.contract import Contract
 from harness.scenario.model import (
     ErrorAttempt,
@@ -60,7 +60,7 @@ def EXPECTATIONS(run: Run) -> list[Finding]:
     found += _text(scenario, t, where, reasoning=contract.features.reasoning)
     found += refusal_findings(scenario, t, where)
     found = explained_text(scenario, t, found)
-    found += _tool_calls(scenario, t, where)
+    found += _tool_calls(scenario, t, where, ids=wire_call_ids(run.dialect))
     found += _usage(scenario, t, where) if contract.features.usage else []
     found += _requests(scenario, t, where, contract)
     found += _sent(scenario, t, where)
@@ -203,7 +203,7 @@ def _text_code(scenario: Scenario, field: str, expected: str, actual: str, repea
     return Code.TEXT_MISMATCH
 
 
-def _tool_calls(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
+def _tool_calls(scenario: Scenario, t: Transcript, where: str, *, ids: bool) -> list[Finding]:
     expected = scenario.expect.tool_calls
     if expected is None:
         return []
@@ -231,7 +231,7 @@ def _tool_calls(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
             problems.append("name")
         if got.arguments != want.arguments:
             problems.append("arguments")
-        if want.id is not None and got.id != want.id:
+        if ids and want.id is not None and got.id != want.id:
             problems.append("id")
         if problems:
             found.append(
