@@ -170,7 +170,7 @@ def read_messages(body: dict[str, Any], notes: list[str]) -> list[Message]:
         role = "assistant" if item.get("role") == "model" else "user"
         parts = [p for p in item.get("parts") or [] if isinstance(p, dict)]
         for part in parts:
-            answer = part.get("functionResponse")
+            answer = _field(part, "functionResponse")
             if isinstance(answer, dict):
                 out.append(
                     Message(
@@ -182,15 +182,25 @@ def read_messages(body: dict[str, Any], notes: list[str]) -> list[Message]:
         calls = [
             expected_call(call.get("id"), call.get("name"), call.get("args"))
             for part in parts
-            if isinstance(call := part.get("functionCall"), dict)
+            if isinstance(call := _field(part, "functionCall"), dict)
         ]
         text = _text(parts, notes)
-        answered = any("functionResponse" in p for p in parts)
+        answered = any(isinstance(_field(p, "functionResponse"), dict) for p in parts)
         if text or calls or not answered:
             out.append(
                 Message(role=role, content=text, tool_calls=calls if role == "assistant" else [])
             )
     return out
+
+
+_CONVERSATION = {"functionCall", "functionResponse", "function_call", "function_response", "text"}
+"""Request part kinds the conversation keeps (the rest, images say, are dropped)."""
+
+
+def _field(part: dict[str, Any], camel: str) -> Any:
+    """A part's field in the wire's camelCase or the snake_case some clients send."""
+    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
+    return part.get(camel, part.get(snake))
 
 
 def _text(parts: Any, notes: list[str]) -> str:
@@ -202,6 +212,6 @@ def _text(parts: Any, notes: list[str]) -> str:
             continue
         if isinstance(part.get("text"), str) and not part.get("thought"):
             texts.append(part["text"])
-        elif not {"functionCall", "functionResponse", "text"} & part.keys():
+        elif not _CONVERSATION & part.keys():
             notes.append(f"request parts of kind {', '.join(sorted(part))} dropped")
     return "\n".join(t for t in texts if t)
