@@ -14,8 +14,10 @@ from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, Fe
 __all__ = [
     "ANTHROPIC_SDK",
     "AZURE_AGENTS_SDK",
+    "GOOGLE_GENAI",
     "LITELLM_AIOHTTP",
     "LLAMA_STACK_CLIENT",
+    "OLLAMA_SDK",
     "OPENAI3_SDK",
     "OPENAI_SDK",
     "OPENAI_SDK_UNDER_LITELLM",
@@ -154,3 +156,44 @@ AZURE_AGENTS_SDK = Contract(
     "azure-ai-agents 1.1.0: azure/ai/agents/operations/_patch.py:555-562,2248-2297",
 )
 """The Azure AI Agents SDK on azure-core's RetryPolicy, as shipped."""
+
+GOOGLE_GENAI = Contract(
+    retry=RetryRules(
+        # google-genai 3.6.1 google/genai/_api_client.py:805-816 `retry_args`: with no
+        # HttpOptions.retry_options (the default) the SDK never retries,
+        # `stop_after_attempt(1)`; retrying is opt-in (HttpRetryOptions, :817-845)
+        statuses=frozenset(),
+        final_statuses=PROTOCOL_FINAL,
+        max_attempts=1,
+    ),
+    errors=ErrorTaxonomy(
+        # google/genai/errors.py:56 `APIError` (with `code`, the HTTP status or the in-stream
+        # error's code), :308 ClientError (4xx), :313 ServerError (5xx), raised by
+        # APIError.raise_error (:190-220), for a 200 stream's `{"error": ...}` chunk too
+        # (google/genai/_api_client.py:2441-2451)
+        types={"google.genai.errors.APIError": None},
+    ),
+    source="google-genai 3.6.1: google/genai/_api_client.py:805-845,2441-2451, "
+    "google/genai/errors.py:56,190-220,308-316",
+)
+"""The google-genai SDK as shipped: no retries unless asked, ``APIError`` for every error
+the API answers."""
+
+OLLAMA_SDK = Contract(
+    retry=RetryRules(
+        # ollama 0.6.3 ollama/_client.py:139-147 `_request_raw` and :183-200 `_request`:
+        # one request, `raise_for_status` -> ResponseError; the client has no retry at all
+        statuses=frozenset(),
+        final_statuses=PROTOCOL_FINAL,
+        max_attempts=1,
+    ),
+    errors=ErrorTaxonomy(
+        # ollama/_types.py:702-718 `ResponseError(error, status_code)`: an HTTP error keeps
+        # its status; an in-stream `{"error": ...}` line is ResponseError with status -1
+        # (ollama/_client.py:195-199); ollama/_client.py:146-147 ConnectionError when the
+        # server cannot be reached
+        types={"ollama._types.ResponseError": None},
+    ),
+    source="ollama 0.6.3: ollama/_client.py:139-147,183-200, ollama/_types.py:702-718",
+)
+"""The ollama Python client as shipped: one request per call, ``ResponseError`` for errors."""

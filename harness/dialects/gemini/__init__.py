@@ -16,9 +16,23 @@ from typing import ClassVar
 from harness.dialects import base
 from harness.dialects.gemini import read, synthesize
 from harness.dialects.gemini.normalize import GeminiNormalizer
-from harness.dialects.gemini.synthesize import GENERATE, STREAM, gemini_error, model_path
+from harness.dialects.gemini.synthesize import (
+    GENERATE,
+    STREAM,
+    gemini_error,
+    gemini_model,
+    model_path,
+)
 
-__all__ = ["DIALECT", "GENERATE", "STREAM", "GeminiDialect", "gemini_error", "model_path"]
+__all__ = [
+    "DIALECT",
+    "GENERATE",
+    "STREAM",
+    "GeminiDialect",
+    "gemini_error",
+    "gemini_model",
+    "model_path",
+]
 
 
 class GeminiDialect(synthesize.GeminiDialect):

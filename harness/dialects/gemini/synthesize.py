@@ -6,9 +6,10 @@ parts, ``thought: true`` text parts for reasoning, ``functionCall`` parts with a
 WHOLE ``args``), its ``finishReason`` and the response's ``usageMetadata``
 (``promptTokenCount``, ``candidatesTokenCount``, ``totalTokenCount``,
 ``cachedContentTokenCount``), ``modelVersion`` and ``responseId``. A stream sends one such
-response per SSE ``data:`` event (no ``event:`` names, no ``[DONE]``): one per text delta,
-one per function call, and a last one with the ``finishReason`` and the usage, as the
-recordings in ``../shared/corpus/gemini`` show.
+response per SSE ``data:`` event (no ``event:`` names, no ``[DONE]``): one per text delta
+and one per function call, the last of them carrying the ``finishReason`` and the usage
+(an empty reply: one chunk with an empty text part), as the recordings in
+``../shared/corpus/gemini`` show.
 
 Decisions, where a neutral scenario says more than the wire can:
 
@@ -37,7 +38,8 @@ Decisions, where a neutral scenario says more than the wire can:
   named events (n/a, :func:`~harness.dialects.framing.framing_support`); thinking
   signatures are Anthropic's (a reasoning part that carries one is n/a).
 
-Stream faults count the data events (every chunk, the ``finishReason`` one last), from 0.
+Stream faults count the data events (every chunk, the ``finishReason`` one last), from 0;
+a truncation or an error payload ends the stream before that last chunk.
 Output is a pure function of the scenario.
 """
 
@@ -82,6 +84,7 @@ __all__ = [
     "STREAM",
     "GeminiDialect",
     "gemini_error",
+    "gemini_model",
     "model_path",
 ]
 
@@ -140,10 +143,19 @@ _FROM_TYPES = {
 """Error types (OpenAI's, Anthropic's) an error payload may name, as an HTTP status."""
 
 
+def gemini_model(model: str) -> str:
+    """The Gemini model a scenario's ``request.model`` names: itself if it is a Gemini
+    model (``gemini-...``), else ``gemini-<model>`` (neutral scenarios name OpenAI's
+    models, and a client may route a model by its name: litellm sends ``gemini/gpt-4o-mini``
+    to its OpenAI handler, ``litellm/main.py:2560-2561``). Drivers of this wire send it."""
+    return model if model.startswith("gemini") else f"gemini-{model}"
+
+
 def model_path(model: str, method: str) -> str:
-    """The scripted path of ``method`` for ``model`` (the API version or a Vertex prefix
-    before it are the client's: the replay matches a path that ends with this one)."""
-    return f"/models/{model}{method}"
+    """The scripted path of ``method`` for the scenario's ``model`` (the API version or a
+    Vertex prefix before it are the client's: the replay matches a path that ends with
+    this one)."""
+    return f"/models/{gemini_model(model)}{method}"
 
 
 class GeminiDialect(WireDialect):
@@ -276,7 +288,7 @@ def _response(
     body: dict[str, Any] = {"candidates": [candidate]}
     if usage is not None:
         body["usageMetadata"] = usage
-    body["modelVersion"] = scenario.request.model
+    body["modelVersion"] = gemini_model(scenario.request.model)
     body["responseId"] = alnum(f"response:{ids.seed}", 23)
     return body
 
@@ -290,8 +302,9 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
         body = _response(scenario, ids, [p for g in groups for p in g], _finish(reply), usage)
         headers: Headers = (("content-type", "application/json; charset=UTF-8"),)
         return json_reply(model_path(model, GENERATE), headers, compact_json(body), n, reply.wire)
-    content = [compact_json(_response(scenario, ids, group)) for group in groups]
-    last = _response(scenario, ids, [{"text": ""}], _finish(reply), usage)
+    groups = groups or [[{"text": ""}]]  # an empty reply is one chunk with no text
+    content = [compact_json(_response(scenario, ids, group)) for group in groups[:-1]]
+    last = _response(scenario, ids, groups[-1], _finish(reply), usage)
     events, end = _stream_events(reply, content, [compact_json(last)])
     headers = (
         ("content-type", "text/event-stream"),

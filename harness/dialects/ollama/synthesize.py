@@ -67,7 +67,7 @@ from harness.scenario.model import (
     Wire,
 )
 
-__all__ = ["PATH", "OllamaDialect", "ollama_error"]
+__all__ = ["PATH", "OllamaDialect", "go_json", "ollama_error"]
 
 PATH = "/api/chat"
 
@@ -193,6 +193,12 @@ def _line(model: str, message: dict[str, Any], done: bool = False, **more: Any) 
     return {"model": model, "created_at": _CREATED, "message": message, "done": done, **more}
 
 
+def go_json(value: object) -> str:
+    """JSON as Ollama's Go server writes it: compact, UTF-8 kept, but U+2028 and U+2029
+    escaped (Go's encoding/json always escapes them; U+0085 and the rest stay raw)."""
+    return compact_json(value).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
 def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange:
     model = scenario.request.model
     final = {"done_reason": _done_reason(reply), **_counts(reply.usage)}
@@ -203,7 +209,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
             message["thinking"] = thinking
         if _calls(reply):
             message["tool_calls"] = _calls(reply)
-        body = compact_json(_line(model, message, True, **final))
+        body = go_json(_line(model, message, True, **final))
         headers: Headers = (("content-type", "application/json; charset=utf-8"),)
         return json_reply(PATH, headers, body, n, reply.wire)
     content: list[str] = []
@@ -211,14 +217,14 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
     for part in reply.parts:
         if isinstance(part, TextPart):
             for piece in split_text(part.text, part.deltas):
-                content.append(compact_json(_line(model, _message(piece))))
+                content.append(go_json(_line(model, _message(piece))))
         elif isinstance(part, ReasoningPart):
             for piece in split_text(part.reasoning, part.deltas):
-                content.append(compact_json(_line(model, _message(thinking=piece))))
+                content.append(go_json(_line(model, _message(thinking=piece))))
         else:
             message = _message(tool_calls=[next(calls)])
-            content.append(compact_json(_line(model, message)))
-    tail = [compact_json(_line(model, _message(), True, **final))]
+            content.append(go_json(_line(model, message)))
+    tail = [go_json(_line(model, _message(), True, **final))]
     lines, end = apply_data_fault(reply.fault, content, tail, _stream_error)
     headers = (("content-type", "application/x-ndjson"),)
     return streamed_reply(PATH, headers, encode_lines(lines, reply.wire), end, n, reply.wire)
@@ -239,9 +245,9 @@ def _stream_error(payload: dict[str, JsonValue]) -> str:
     """An error payload as Ollama's ``{"error": "message"}`` line."""
     inner = payload.get("error", payload)
     if isinstance(inner, str):
-        return compact_json(ollama_error(inner))
+        return go_json(ollama_error(inner))
     message = inner.get("message") if isinstance(inner, dict) else None
-    return compact_json(ollama_error(str(message or _ERRORS[500])))
+    return go_json(ollama_error(str(message or _ERRORS[500])))
 
 
 # --------------------------------------------------------------------------- errors
