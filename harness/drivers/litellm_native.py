@@ -7,8 +7,9 @@ so :func:`harness.drivers.litellm_hygiene.serving_handlers` puts the replay tran
 litellm picks one (``AsyncHTTPHandler._create_async_transport``) for the run only, as for
 litellm's Azure AI Agents route. Nothing of the handlers is patched.
 
-What is passed: the model (Gemini: as the dialect names it, :func:`harness.dialects.gemini.
-gemini_model`), the messages as chat messages, the tools as OpenAI tools, ``max_tokens``,
+What is passed: the model as each dialect names it (:func:`harness.dialects.gemini.
+gemini_model`, :func:`harness.dialects.ollama.ollama_model`), the messages as chat
+messages, the tools as OpenAI tools, ``max_tokens``,
 ``api_key`` (Gemini: sent as ``x-goog-api-key``; Ollama: unused by a local server) and,
 for Ollama, ``api_base`` (the replay's base URL; Gemini keeps litellm's own
 ``generativelanguage.googleapis.com`` URL, which the replay serves). Streams are read as
@@ -25,6 +26,7 @@ from contextlib import aclosing
 from typing import Any, ClassVar
 
 from harness.dialects.gemini import gemini_model
+from harness.dialects.ollama import ollama_model
 from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.common import (
@@ -52,9 +54,13 @@ class _LiteLLMNative(DriverBase):
     extra: ClassVar[str] = "litellm"
     distributions: ClassVar[tuple[str, ...]] = ("litellm", "httpx")
 
+    def configure(self, litellm: Any, model: str) -> None:
+        """What an application sets up for the model before calling (nothing by default)."""
+
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         litellm = _litellm_env.load_litellm()
         kwargs = native_kwargs(ctx, self.prefix, api_base=self.own_base)
+        self.configure(litellm, kwargs["model"])
         try:
             with _litellm_env.serving_handlers(ctx.transport("httpx")):
                 if not kwargs["stream"]:
@@ -73,7 +79,7 @@ class _LiteLLMNative(DriverBase):
 def native_kwargs(ctx: DriverContext, prefix: str, *, api_base: bool) -> dict[str, Any]:
     """``acompletion``'s arguments for the scenario's request on route ``prefix``."""
     request = ctx.scenario.request
-    model = gemini_model(request.model) if prefix == "gemini" else request.model
+    model = gemini_model(request.model) if prefix == "gemini" else ollama_model(request.model)
     kwargs: dict[str, Any] = {
         "model": f"{prefix}/{model}",
         "messages": openai_messages(request),
@@ -107,3 +113,20 @@ class LiteLLMOllamaDriver(_LiteLLMNative):
     dialect: ClassVar[str] = "ollama"
     prefix: ClassVar[str] = "ollama_chat"
     own_base: ClassVar[bool] = True
+
+    def configure(self, litellm: Any, model: str) -> None:
+        """Register the model in litellm's model map, as an application that configures its
+        models does: for a model it does not know, litellm asks the server's ``/api/show``
+        first (``litellm/utils.py:5550-5553``, ``litellm/llms/ollama/completion/
+        transformation.py:226-250``), an Ollama endpoint the ollama dialect does not script."""
+        litellm.register_model(
+            {
+                model: {
+                    "litellm_provider": "ollama_chat",
+                    "mode": "chat",
+                    "input_cost_per_token": 0.0,
+                    "output_cost_per_token": 0.0,
+                    "supports_function_calling": True,
+                }
+            }
+        )

@@ -8,7 +8,8 @@ makes, each streamed ``ChatResponse`` read as it arrives (``_client.py:183-200``
 ``iter_lines`` and one ``json.loads`` per line) and mapped by the Ollama dialect's
 normalizer (:class:`harness.dialects.ollama.normalize.OllamaNormalizer`).
 
-The conversation as ollama messages (tool calls with their arguments as objects, a tool
+The model as the dialect names it (:func:`harness.dialects.ollama.ollama_model`), the
+conversation as ollama messages (tool calls with their arguments as objects, a tool
 result naming its tool, ``tool_name``), tools as function tools, ``max_tokens`` as
 ``options.num_predict``. ``ctx.api_key`` goes as a Bearer token (Ollama's cloud API takes
 one; a local server ignores it). Retries as shipped: none.
@@ -19,6 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
+from harness.dialects.ollama import ollama_model
 from harness.dialects.ollama.normalize import OllamaNormalizer
 from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.contract import Contract
@@ -83,7 +85,8 @@ def ollama_messages(request: Request) -> list[dict[str, Any]]:
 
 def ollama_kwargs(request: Request) -> dict[str, Any]:
     """``chat``'s arguments (without ``stream``): model, messages, tools, options."""
-    kwargs: dict[str, Any] = {"model": request.model, "messages": ollama_messages(request)}
+    model = ollama_model(request.model)
+    kwargs: dict[str, Any] = {"model": model, "messages": ollama_messages(request)}
     if request.tools:
         kwargs["tools"] = [
             {

@@ -14,9 +14,9 @@ from typing import ClassVar
 from harness.dialects import base
 from harness.dialects.ollama import read, synthesize
 from harness.dialects.ollama.normalize import OllamaNormalizer
-from harness.dialects.ollama.synthesize import PATH, ollama_error
+from harness.dialects.ollama.synthesize import PATH, ollama_error, ollama_model
 
-__all__ = ["DIALECT", "PATH", "OllamaDialect", "ollama_error"]
+__all__ = ["DIALECT", "PATH", "OllamaDialect", "ollama_error", "ollama_model"]
 
 
 class OllamaDialect(synthesize.OllamaDialect):

@@ -67,7 +67,7 @@ from harness.scenario.model import (
     Wire,
 )
 
-__all__ = ["PATH", "OllamaDialect", "go_json", "ollama_error"]
+__all__ = ["PATH", "OllamaDialect", "go_json", "ollama_error", "ollama_model"]
 
 PATH = "/api/chat"
 
@@ -85,6 +85,15 @@ _ERRORS: dict[int, str] = {
     500: "llama runner process has terminated: exit status 2",
     503: "server busy, please try again.  maximum pending requests exceeded",
 }
+
+
+def ollama_model(model: str) -> str:
+    """The Ollama model a scenario's ``request.model`` names, with its tag: itself if it
+    has one (``llama3.2:3b``), else ``<model>:latest``, the tag Ollama gives an untagged
+    name (and answers with). Neutral scenarios name OpenAI's models, and a client may route
+    a model by its bare name: litellm sends ``ollama_chat/gpt-4o-mini`` to its OpenAI
+    handler (``litellm/main.py:2560-2561``). Drivers of this wire send it."""
+    return model if ":" in model else f"{model}:latest"
 
 
 class OllamaDialect(WireDialect):
@@ -200,7 +209,7 @@ def go_json(value: object) -> str:
 
 
 def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange:
-    model = scenario.request.model
+    model = ollama_model(scenario.request.model)
     final = {"done_reason": _done_reason(reply), **_counts(reply.usage)}
     if not scenario.request.stream:
         message = _message("".join(p.text for p in reply.parts if isinstance(p, TextPart)))
