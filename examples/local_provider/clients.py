@@ -153,12 +153,59 @@ def _gateway(base: str, tools: bool) -> Result:
     return result
 
 
+def _gemini(base: str, tools: bool) -> Result:
+    from google import genai
+    from google.genai import types
+
+    client = genai.Client(api_key=KEY, http_options=types.HttpOptions(base_url=base))
+    config = types.GenerateContentConfig()
+    if tools:
+        declaration = types.FunctionDeclaration(
+            name=WEATHER_TOOL["name"],
+            description=WEATHER_TOOL["description"],
+            parameters_json_schema=WEATHER_TOOL["parameters"],
+        )
+        config.tools = [types.Tool(function_declarations=[declaration])]
+        config.automatic_function_calling = types.AutomaticFunctionCallingConfig(disable=True)
+    result = Result()
+    with client:
+        for chunk in client.models.generate_content_stream(
+            model="gemini-2.5-flash", contents=PROMPT[0]["content"], config=config
+        ):
+            for candidate in chunk.candidates or []:
+                for part in (candidate.content.parts if candidate.content else None) or []:
+                    if part.function_call is not None:
+                        call = part.function_call
+                        result.tool_calls.append((call.name or "", dict(call.args or {})))
+                    elif part.text:
+                        result.text += part.text
+    return result
+
+
+def _ollama(base: str, tools: bool) -> Result:
+    import ollama
+
+    extra: dict[str, Any] = {}
+    if tools:
+        extra["tools"] = [{"type": "function", "function": WEATHER_TOOL}]
+    result = Result()
+    # a key, as Ollama's cloud API takes one (a local server ignores it)
+    with ollama.Client(host=base, headers={"Authorization": f"Bearer {KEY}"}) as client:
+        for chunk in client.chat(model="llama3.2", messages=PROMPT, stream=True, **extra):
+            result.text += chunk.message.content or ""
+            for call in chunk.message.tool_calls or []:
+                result.tool_calls.append((call.function.name, dict(call.function.arguments)))
+    return result
+
+
 CLIENTS: dict[str, Callable[[str, bool], Result]] = {
     "openai-chat": _openai_chat,
     "openai-responses": _openai_responses,
     "anthropic-messages": _anthropic_messages,
     "azure-agents": _azure_agents,
     "gateway": _gateway,
+    "gemini": _gemini,
+    "ollama": _ollama,
 }
 """Dialect -> client(base_url, with_tools) -> Result."""
 
@@ -168,6 +215,8 @@ DEFAULT_SCENARIOS: dict[str, str] = {
     "anthropic-messages": "text-plain",
     "azure-agents": "azure-stream-text",
     "gateway": "text-plain",
+    "gemini": "text-plain",
+    "ollama": "text-plain",
 }
 
 

@@ -17,5 +17,9 @@ RECORDED: dict[str, tuple[str, str]] = {
     "anthropic-messages-tool-call.yaml": ("anthropic-messages", "tool-call-fragmented"),
     "azure-agents-text.yaml": ("azure-agents", "azure-stream-text"),
     "gateway-text.yaml": ("gateway", "text-plain"),
+    "gemini-text.yaml": ("gemini", "text-plain"),
+    "gemini-tool-call.yaml": ("gemini", "tool-call-fragmented"),
+    "ollama-text.yaml": ("ollama", "text-plain"),
+    "ollama-tool-call.yaml": ("ollama", "tool-call-fragmented"),
 }
 """Cassette file name -> (dialect, bundled scenario id)."""

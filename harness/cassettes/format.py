@@ -203,20 +203,30 @@ def parse_vcrpy(text: str, source: str = "<cassette>") -> Cassette:
 
 
 def _check_length(interaction: Interaction, source: str) -> None:
-    """A body shorter than its ``Content-Length`` was cut (a truncated file, an edit)."""
+    """A body shorter than its ``Content-Length`` was cut (a truncated file, an edit),
+    unless it is whole JSON: a recorder that re-serializes JSON bodies (pretty-printed,
+    or stored parsed) keeps the old length, and a cut JSON body does not parse."""
     rs = interaction.response
     declared = rs.header("content-length")
     if declared is None or rs.header("content-encoding") or not declared.strip().isdigit():
         return
     if interaction.request.method == "HEAD" or rs.status in (204, 304):
         return
-    if len(rs.body) < int(declared):
+    if len(rs.body) < int(declared) and not _whole_json(rs.body):
         line = f":{interaction.line}" if interaction.line else ""
         raise CassetteError(
             f"{source}{line} (interaction {interaction.index + 1}): the response body has "
             f"{len(rs.body)} bytes but Content-Length says {declared}: the body was cut "
             "(a truncated file?); re-record it"
         )
+
+
+def _whole_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return bool(body.strip())
 
 
 def vcrpy_interaction(

@@ -27,7 +27,7 @@ from harness.cassettes.model import (
     RecordedResponse,
 )
 from harness.cassettes.patterns import is_secret_param
-from harness.cassettes.wire import decoded_body, is_sse, sse_blocks
+from harness.cassettes.wire import decoded_body, is_ndjson, is_sse, ndjson_lines, sse_blocks
 from harness.dialects.chunking import chunk_events
 from harness.dialects.script import Chunk, Exchange, HttpDate, Script
 from harness.scenario.model import Chunking, Scenario
@@ -118,7 +118,10 @@ def exchange_for(
     elif chunking is None:
         chunks = (Chunk(body),) if body else ()
     else:
-        events = sse_blocks(body) if is_sse(interaction, body) else [body]
+        if is_sse(interaction, body):
+            events = sse_blocks(body)
+        else:
+            events = ndjson_lines(body) if is_ndjson(interaction, body) else [body]
         delays = _event_delays(events, response.chunks) if timing and recorded else 0.0
         chunks = chunk_events(events, chunking, event_delay=delays)
     query = _required_query(interaction.request)

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from harness.cassettes.model import Interaction
-from harness.cassettes.wire import decoded_body, is_sse, sse_events
+from harness.cassettes.wire import decoded_body, is_ndjson, is_sse, ndjson_events, sse_events
 from harness.dialects.reading import NOT_JSON_EVENT, Reading
 from harness.scenario.model import HttpErrorReply, RawReply
 
@@ -55,9 +55,10 @@ def read_interaction(interaction: Interaction, dialect: str) -> Reading:
     reader = get_dialect(dialect).reader
     if reader is None:
         raise ValueError(f"no reply reader for dialect {dialect!r}; readable: {readable()}")
-    if is_sse(interaction, body):
+    streamed = is_sse(interaction, body)
+    if streamed or is_ndjson(interaction, body):
         reading.stream = True
-        reader.read_stream(sse_events(body), reading)
+        reader.read_stream(sse_events(body) if streamed else ndjson_events(body), reading)
         if reading.finish is None and reading.error_payload is None:
             reading.note("the recorded stream carries no finish reason (the scenario sends one)")
     else:

@@ -36,11 +36,18 @@ def neutral_request(
     model = body.get("model")
     if not isinstance(model, str) or not model:
         model = _deployment(request.path) or "recorded-model"
+    # Gemini's generationConfig.maxOutputTokens, Ollama's options.num_predict
+    nested = [body.get("generationConfig"), body.get("generation_config"), body.get("options")]
+    settings = [body, *(n for n in nested if isinstance(n, dict))]
+    keys = ("max_tokens", "max_completion_tokens", "max_output_tokens", "maxOutputTokens")
     limit = next(
         (
-            body[k]
-            for k in ("max_tokens", "max_completion_tokens", "max_output_tokens")
-            if isinstance(body.get(k), int) and not isinstance(body.get(k), bool) and body[k] >= 1
+            place[k]
+            for place in settings
+            for k in (*keys, "num_predict")
+            if isinstance(place.get(k), int)
+            and not isinstance(place.get(k), bool)
+            and place[k] >= 1
         ),
         None,
     )
@@ -50,8 +57,12 @@ def neutral_request(
 
 
 def _deployment(path: str) -> str | None:
-    """Azure OpenAI puts the model (deployment) in the path."""
-    parts = path.split("/")
+    """Azure OpenAI puts the model (deployment) in the path, Gemini too
+    (``models/<model>:generateContent``)."""
+    parts = path.split("?")[0].split("/")
     if "deployments" in parts and parts.index("deployments") + 1 < len(parts):
         return parts[parts.index("deployments") + 1]
+    if "models" in parts and parts.index("models") + 1 < len(parts):
+        name, method, _ = parts[parts.index("models") + 1].partition(":")
+        return name if method and name else None
     return None

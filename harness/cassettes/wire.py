@@ -8,6 +8,7 @@ stripped, so "is this a stream" is answered from the bytes and the request, not 
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 
@@ -20,7 +21,10 @@ __all__ = [
     "gunzip",
     "inflate",
     "is_compressed",
+    "is_ndjson",
     "is_sse",
+    "ndjson_events",
+    "ndjson_lines",
     "sse_blocks",
     "sse_events",
 ]
@@ -119,3 +123,41 @@ def sse_blocks(body: bytes) -> list[bytes]:
 def sse_events(body: bytes) -> list[SSEEvent]:
     """The dispatched events of a complete stream (harness's exact decoder)."""
     return decode(body)
+
+
+def is_ndjson(interaction: Interaction, body: bytes | None = None) -> bool:
+    """A newline-delimited JSON stream (Ollama's ``application/x-ndjson``): by
+    ``Content-Type``, or, when the recorder kept none that says so, a body of two or more
+    lines that are each a JSON object."""
+    content_type = interaction.response.content_type
+    if "ndjson" in content_type or "jsonl" in content_type:
+        return True
+    if "text/event-stream" in content_type:
+        return False
+    data = body if body is not None else decoded_body(interaction.response)
+    lines = [line for line in data.splitlines() if line.strip()]
+    if len(lines) < 2 or _SSE_START.match(data) is not None:
+        return False
+    for line in lines:
+        try:
+            if not isinstance(json.loads(line), dict):
+                return False
+        except (ValueError, RecursionError):
+            return False
+    return True
+
+
+def ndjson_lines(body: bytes) -> list[bytes]:
+    """The body cut after each line end, the line ends kept (the pieces join back to
+    ``body`` exactly)."""
+    return body.splitlines(keepends=True)
+
+
+def ndjson_events(body: bytes) -> list[SSEEvent]:
+    """Each non-blank line of an NDJSON body as an event whose data is the line, so that a
+    dialect's stream reader reads the lines as it reads SSE data."""
+    return [
+        SSEEvent(data=line.decode("utf-8", "replace").strip())
+        for line in body.splitlines()
+        if line.strip()
+    ]

@@ -16,7 +16,7 @@ from harness.checks.allowed import (
     same_kind,
 )
 from harness.checks.refusal import explained_text, refusal_findings
-from harness.checks.wire import refine
+from harness.checks.wire import refine, wire_call_ids
 from harness.drivers.contract import Contract
 from harness.scenario.model import (
     ErrorAttempt,
@@ -61,7 +61,9 @@ def EXPECTATIONS(run: Run) -> list[Finding]:
     found += _text(scenario, t, where, reasoning=contract.features.reasoning)
     found += refusal_findings(scenario, t, where)
     found = explained_text(scenario, t, found)
-    found += _tool_calls(scenario, t, where, ids=contract.features.tool_call_ids)
+    found += _tool_calls(
+        scenario, t, where, ids=contract.features.tool_call_ids and wire_call_ids(run.dialect)
+    )
     found += _usage(scenario, t, where) if contract.features.usage else []
     found += _requests(scenario, t, where, contract)
     found += _sent(scenario, t, where)
@@ -211,11 +213,9 @@ def _text_code(scenario: Scenario, field: str, expected: str, actual: str, repea
     return Code.TEXT_MISMATCH
 
 
-def _tool_calls(
-    scenario: Scenario, t: Transcript, where: str, *, ids: bool = True
-) -> list[Finding]:
-    """The calls the scenario expects, in order; their ids only when the adapter passes ids
-    on (its contract's ``tool_call_ids``)."""
+def _tool_calls(scenario: Scenario, t: Transcript, where: str, *, ids: bool) -> list[Finding]:
+    """The calls the scenario expects, in order; their ids only when the wire carries ids
+    and the adapter passes them on (its contract's ``tool_call_ids``)."""
     expected = scenario.expect.tool_calls
     if expected is None:
         return []

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from harness.checks import Check, named
 from harness.checks.wire import WIRE_INVARIANTS as WIRE
+from harness.checks.wire import wire_call_ids
 from harness.dialects.script import Exchange
 from harness.drivers.contract import PROTOCOL_FINAL, PROTOCOL_RETRYABLE
 from harness.scenario.model import ToolCallPart
@@ -104,6 +105,8 @@ def tool_calls(run: Run) -> list[Finding]:
     seen: set[str] = set()
     # a legacy function_call has no id on the wire (its result is answered by name)
     legacy = any(r.wire.legacy_function_call for r in run.scenario.replies())
+    # nor do the calls of a wire without call ids (Gemini, Ollama: a result names its tool)
+    legacy = legacy or not wire_call_ids(run.dialect)
     for i, call in enumerate(run.transcript.tool_calls()):
         at = f"{where} · tool call {i}"
         if call.raw is not None or not isinstance(call.arguments, dict):

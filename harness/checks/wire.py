@@ -31,7 +31,27 @@ from harness.vocab.findings import Finding
 if TYPE_CHECKING:
     from harness.checks.subject import Run
 
-__all__ = ["WIRE_INVARIANTS", "option_code", "overlong_wait", "refine", "wait_limit"]
+__all__ = [
+    "WIRE_INVARIANTS",
+    "option_code",
+    "overlong_wait",
+    "refine",
+    "wait_limit",
+    "wire_call_ids",
+]
+
+
+def wire_call_ids(dialect: str) -> bool:
+    """Whether dialect ``dialect``'s wire gives every tool call an id (its ``call_ids``,
+    True unless it says otherwise; an unknown name is judged as a wire with ids). On a
+    wire without them (Gemini, Ollama) no check asks for the scenario's ids or any id."""
+    from harness.dialects import DialectError, get_dialect
+
+    try:
+        return bool(getattr(get_dialect(dialect), "call_ids", True))
+    except DialectError:
+        return True
+
 
 OPTION_CODES: dict[str, str] = {
     "multiline_data": Code.SSE_MULTILINE_DATA_MISHANDLED,

@@ -22,7 +22,9 @@ __all__ = [
     "DIALECT_SHAPES",
     "UNKNOWN_EVENT",
     "frame_events",
+    "frame_lines",
     "framing_support",
+    "ndjson_support",
 ]
 
 BOM = b"\xef\xbb\xbf"
@@ -129,3 +131,35 @@ def frame_events(events: Sequence[SSEEvent], wire: Wire) -> tuple[list[bytes], l
     if wire.bom and encoded:
         encoded[0] = BOM + encoded[0]
     return encoded, delays
+
+
+# --------------------------------------------------------------------------- NDJSON
+
+
+def ndjson_support(scenario: Scenario) -> str | None:
+    """Why a newline-delimited JSON wire (one JSON object per line, no SSE) cannot express
+    the scenario's wire options (None: it can). It has line endings (LF, or CRLF, whose CR
+    a JSON parser reads as whitespace), chunk boundaries anywhere (mid-line, mid-character)
+    and paced lines; none of SSE's fields, comments, keep-alives or BOM."""
+    reason = framing_support(scenario, named_events=False)
+    if reason is not None:
+        return reason
+    for reply in scenario.replies():
+        wire = reply.wire
+        sse = [*wire.framing()]
+        if not wire.data_space:
+            sse.append("data_space")
+        if wire.keepalive_every:
+            sse.append("keepalive_every")
+        if sse:
+            return f"{', '.join(sse)} frame SSE events; an NDJSON stream has none"
+        if wire.line_ending == "cr":
+            return "NDJSON lines end with LF (or CRLF); a lone CR does not end a line"
+    return None
+
+
+def frame_lines(lines: Sequence[str], wire: Wire) -> tuple[list[bytes], list[float]]:
+    """The encoded lines of an NDJSON body (each line ended as ``wire.line_ending`` says)
+    and the virtual wait before each, for :func:`~harness.dialects.chunking.chunk_events`."""
+    eol = _EOL[wire.line_ending]
+    return [line.encode() + eol for line in lines], [wire.event_delay] * len(lines)

@@ -102,16 +102,44 @@ def chat_messages(items: list[Any], notes: list[str]) -> list[Message]:
     return out
 
 
+_SCHEMA_KEYS = (
+    "parameters",
+    "input_schema",
+    "parametersJsonSchema",
+    "parameters_json_schema",
+)
+"""Where a function's JSON schema is: OpenAI, Anthropic, Gemini (camel or snake case)."""
+
+
+def _declared(items: list[Any]) -> list[Any]:
+    """The tool list with Gemini's ``{"functionDeclarations": [...]}`` groups opened, one
+    item per function (another group, ``googleSearch`` say, is a server tool)."""
+    out: list[Any] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        group = item.get("functionDeclarations", item.get("function_declarations"))
+        if isinstance(group, list):
+            out += [{"type": "function", **d} for d in group if isinstance(d, dict)]
+        elif len(item) == 1 and next(iter(item)) not in ("type", "function", "name"):
+            out.append({"type": next(iter(item))})  # {"googleSearch": {}}
+        else:
+            out.append(item)
+    return out
+
+
 def tools(body: dict[str, Any], notes: list[str]) -> list[Tool]:
     """The body's function tools (any dialect's spelling); server tools are dropped."""
     out: list[Tool] = []
-    for tool in body.get("tools") or []:
+    for tool in _declared(body.get("tools") or []):
         if not isinstance(tool, dict):
             continue
         function = tool.get("function")
         spec: dict[str, Any] = function if isinstance(function, dict) else tool
         name = spec.get("name")
-        schema = spec.get("parameters", spec.get("input_schema"))
+        schema = next(
+            (spec[k] for k in _SCHEMA_KEYS if isinstance(spec.get(k), dict)), spec.get("parameters")
+        )
         kind = tool.get("type", "function")
         if (
             not isinstance(name, str)

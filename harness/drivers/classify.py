@@ -168,11 +168,17 @@ def error_kind(exc: BaseException) -> ErrorKind:
 
 
 def status_of(exc: BaseException) -> int | None:
-    """The HTTP status ``exc`` carries, if it carries one as an int."""
+    """The HTTP status ``exc`` carries, if it carries one as an int: its ``status_code``
+    or ``status``, else an HTTP-range ``code`` of its own (google-genai's ``APIError``: an
+    error inside a 200 stream carries the error's code, while its response says 200),
+    else its response's."""
     for attr in ("status_code", "status"):
         value = getattr(exc, attr, None)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
+    code = getattr(exc, "code", None)
+    if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599:
+        return code
     try:
         response = getattr(exc, "response", None)
     except Exception:  # httpx raises RuntimeError for an unset .request/.response

@@ -15,12 +15,14 @@ __all__ = [
     "ANTHROPIC_SDK",
     "AZURE_AGENTS_SDK",
     "AZURE_AGENTS_SDK_STREAM",
+    "GOOGLE_GENAI",
     "INSTRUCTOR_OPENAI",
     "LANGCHAIN_ANTHROPIC",
     "LANGCHAIN_OPENAI",
     "LITELLM_AIOHTTP",
     "LLAMA_INDEX_OPENAI",
     "LLAMA_STACK_CLIENT",
+    "OLLAMA_SDK",
     "OPENAI3_SDK",
     "OPENAI_AGENTS",
     "OPENAI_SDK",
@@ -314,3 +316,44 @@ AZURE_AGENTS_SDK_STREAM = Contract(
     "azure/ai/agents/models/_patch.py:154-218,1325-1383,1515-1564",
 )
 """The Azure AI Agents SDK's streamed run (``runs.stream`` and its ``AgentEventHandler``)."""
+
+GOOGLE_GENAI = Contract(
+    retry=RetryRules(
+        # google-genai 3.6.1 google/genai/_api_client.py:805-816 `retry_args`: with no
+        # HttpOptions.retry_options (the default) the SDK never retries,
+        # `stop_after_attempt(1)`; retrying is opt-in (HttpRetryOptions, :817-845)
+        statuses=frozenset(),
+        final_statuses=PROTOCOL_FINAL,
+        max_attempts=1,
+    ),
+    errors=ErrorTaxonomy(
+        # google/genai/errors.py:56 `APIError` (with `code`, the HTTP status or the in-stream
+        # error's code), :308 ClientError (4xx), :313 ServerError (5xx), raised by
+        # APIError.raise_error (:190-220), for a 200 stream's `{"error": ...}` chunk too
+        # (google/genai/_api_client.py:2441-2451)
+        types={"google.genai.errors.APIError": None},
+    ),
+    source="google-genai 3.6.1: google/genai/_api_client.py:805-845,2441-2451, "
+    "google/genai/errors.py:56,190-220,308-316",
+)
+"""The google-genai SDK as shipped: no retries unless asked, ``APIError`` for every error
+the API answers."""
+
+OLLAMA_SDK = Contract(
+    retry=RetryRules(
+        # ollama 0.6.3 ollama/_client.py:139-147 `_request_raw` and :183-200 `_request`:
+        # one request, `raise_for_status` -> ResponseError; the client has no retry at all
+        statuses=frozenset(),
+        final_statuses=PROTOCOL_FINAL,
+        max_attempts=1,
+    ),
+    errors=ErrorTaxonomy(
+        # ollama/_types.py:702-718 `ResponseError(error, status_code)`: an HTTP error keeps
+        # its status; an in-stream `{"error": ...}` line is ResponseError with status -1
+        # (ollama/_client.py:195-199); ollama/_client.py:146-147 ConnectionError when the
+        # server cannot be reached
+        types={"ollama._types.ResponseError": None},
+    ),
+    source="ollama 0.6.3: ollama/_client.py:139-147,183-200, ollama/_types.py:702-718",
+)
+"""The ollama Python client as shipped: one request per call, ``ResponseError`` for errors."""

@@ -84,11 +84,12 @@ async def settle() -> None:
 def serving_handlers(transport: Any) -> Iterator[None]:
     """litellm's own HTTP handlers are served by ``transport`` inside; undone on exit.
 
-    The seam (DESIGN.md, "Seams"): the client cache is flushed, ``AsyncHTTPHandler.
-    _create_async_transport`` (where every async handler, and its reconnect-and-retry path,
-    picks a transport) returns ``transport``, and ``litellm.sync_transport`` (what
-    ``HTTPHandler`` uses) is set. On exit both are put back and the cache flushed again, so
-    no cached client keeps pointing at this run's replay.
+    The seam (DESIGN.md, "Seams"): the client cache is flushed and litellm's module-level
+    handlers forgotten, ``AsyncHTTPHandler._create_async_transport`` (where every async
+    handler, and its reconnect-and-retry path, picks a transport) returns ``transport``,
+    and ``litellm.sync_transport`` (what ``HTTPHandler`` uses) is set. On exit both are put
+    back, the cache flushed and the module-level handlers forgotten again, so no cached
+    client keeps pointing at this run's replay.
     """
     import litellm
     from litellm.llms.custom_httpx import http_handler
@@ -102,6 +103,7 @@ def serving_handlers(transport: Any) -> Iterator[None]:
         return transport
 
     flush_clients()
+    _forget_module_clients(litellm)
     handler._create_async_transport = staticmethod(_create_async_transport)
     litellm.sync_transport = transport
     try:
@@ -113,6 +115,20 @@ def serving_handlers(transport: Any) -> Iterator[None]:
         else:
             del litellm.sync_transport
         flush_clients()
+        _forget_module_clients(litellm)
+
+
+_MODULE_CLIENTS = ("module_level_aclient", "module_level_client")
+"""litellm's module-level handlers, built lazily once and kept in its globals
+(``litellm/_lazy_imports.py:419-447``); streaming routes without a client of their own
+send with them (``litellm/litellm_core_utils/streaming_handler.py:1973-1982``: Gemini's)."""
+
+
+def _forget_module_clients(litellm: Any) -> None:
+    """Drop litellm's module-level handlers, so the next use builds them afresh (inside a
+    run: on that run's transport; never one an earlier run built)."""
+    for name in _MODULE_CLIENTS:
+        vars(litellm).pop(name, None)
 
 
 @asynccontextmanager

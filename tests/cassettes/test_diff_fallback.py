@@ -17,6 +17,7 @@ from tests.cassettes.test_import import interaction, sse
 
 AZURE = "https://x.services.ai.azure.com/api/projects/p/threads/runs?api-version=2025-05-01"
 GEMINI = "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse"
+UNKNOWN = "https://llm.example.invalid/v9/generate/stream"
 TEXT = (("content-type", "text/plain"),)
 
 
@@ -34,6 +35,10 @@ def gemini_stream(text: str) -> bytes:
     return sse({"candidates": [{"content": {"parts": [{"text": text}]}}], "responseId": "r1"})
 
 
+def unknown_stream(text: str) -> bytes:
+    return sse({"outputs": [{"pieces": [{"value": text}]}], "trace": "r1"})
+
+
 def one(uri: str, body: bytes, **kw: object) -> Cassette:
     return Cassette((interaction(uri, body, **kw),), source="c.yaml")  # type: ignore[arg-type]
 
@@ -43,9 +48,14 @@ def test_a_changed_azure_agents_delta_is_reported_event_by_event() -> None:
     assert any("events[1].delta.content[0].text.value: 'Hello' -> 'Hallo'" in x for x in lines)
 
 
-def test_a_changed_gemini_sse_text_is_reported() -> None:
+def test_a_changed_sse_text_of_an_unknown_provider_is_reported_event_by_event() -> None:
+    lines = diff_cassettes(one(UNKNOWN, unknown_stream("Hi")), one(UNKNOWN, unknown_stream("Bye")))
+    assert any("events[0].outputs[0].pieces[0].value: 'Hi' -> 'Bye'" in x for x in lines)
+
+
+def test_a_changed_gemini_sse_text_is_reported_as_the_reply_text() -> None:
     lines = diff_cassettes(one(GEMINI, gemini_stream("Hi")), one(GEMINI, gemini_stream("Bye")))
-    assert any("events[0].candidates[0].content.parts[0].text: 'Hi' -> 'Bye'" in x for x in lines)
+    assert any("reply.text: 'Hi' -> 'Bye'" in x for x in lines)
 
 
 def test_volatile_ids_alone_are_no_difference() -> None:

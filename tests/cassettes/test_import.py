@@ -428,7 +428,19 @@ def test_neutral_requests_from_each_dialect() -> None:
         (
             "https://generativelanguage.googleapis.com/v1beta/models/g:generateContent",
             b"{}",
-            "other",
+            "gemini",
+        ),
+        (
+            "https://us-central1-aiplatform.googleapis.com/v1/projects/p/locations/l/"
+            "publishers/google/models/g:streamGenerateContent?alt=sse",
+            b"",
+            "gemini",
+        ),
+        ("http://localhost:11434/api/chat", b"", "ollama"),
+        (
+            "http://localhost:8080/proxy",
+            b'{"model":"m","message":{"role":"assistant","content":"a"},"done":false}\n',
+            "ollama",
         ),
         (
             "http://localhost:8080/proxy",

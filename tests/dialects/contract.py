@@ -17,7 +17,7 @@ from harness.cassettes.detect import detect_dialect
 from harness.cassettes.import_ import scenarios_from
 from harness.cassettes.model import Interaction
 from harness.cassettes.replay import script_cassette
-from harness.cassettes.wire import decoded_body, is_sse, sse_events
+from harness.cassettes.wire import decoded_body, is_ndjson, is_sse, ndjson_events, sse_events
 from harness.dialects import Dialect, dialect_names, get_dialect
 from harness.dialects.chunking import split_text
 from harness.scenario.bundled import default_scenario_paths
@@ -227,12 +227,14 @@ def _by_kind(reply: dict[str, Any]) -> dict[str, Any]:
 
 
 def _items(interaction: Interaction) -> list[Any]:
-    """The decoded JSON items of a response: each stream event's data, or the body."""
+    """The decoded JSON items of a response: each stream event's data (each NDJSON line),
+    or the body."""
     body = decoded_body(interaction.response)
-    if not is_sse(interaction, body):
+    streamed = is_sse(interaction, body)
+    if not streamed and not is_ndjson(interaction, body):
         return [json.loads(body)]
     items = []
-    for event in sse_events(body):
+    for event in sse_events(body) if streamed else ndjson_events(body):
         if event.data.strip() != "[DONE]":
             items.append(json.loads(event.data))
     return items

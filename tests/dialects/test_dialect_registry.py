@@ -140,9 +140,10 @@ def test_an_unknown_dialect_lists_the_known_ones() -> None:
         get_dialect("openai-chta")
 
 
-def test_only_openai_chat_has_a_wire_normalizer() -> None:
-    assert normalizer("openai-chat") is get_dialect("openai-chat").normalizer
-    with pytest.raises(ValueError, match="known: openai-chat"):
+def test_wire_normalizers_are_the_dialects_that_have_one() -> None:
+    for name in ("openai-chat", "gemini", "ollama"):
+        assert normalizer(name) is get_dialect(name).normalizer
+    with pytest.raises(ValueError, match="known: gemini, ollama, openai-chat"):
         normalizer("anthropic-messages")
 
 

@@ -257,6 +257,23 @@ def test_status_of_ignores_non_int_values() -> None:
     assert error_kind(Odd()) == "unknown"
 
 
+def test_an_http_range_code_of_its_own_beats_a_200_response() -> None:
+    class Response:
+        status_code = 200
+
+    class ChunkError(Exception):  # google-genai's APIError for an in-stream error chunk
+        status = "UNAVAILABLE"
+        code = 503
+        response = Response()
+
+    class NotHttp(Exception):
+        code = 7
+        response = Response()
+
+    assert status_of(ChunkError()) == 503 and error_kind(ChunkError()) == "server"
+    assert status_of(NotHttp()) == 200
+
+
 def test_a_cyclic_chain_terminates() -> None:
     a, b = ValueError("a"), ValueError("b")
     a.__context__, b.__context__ = b, a
