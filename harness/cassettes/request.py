@@ -9,6 +9,8 @@ built from any dialect can be sent by any driver.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from harness.cassettes.model import RecordedRequest
 from harness.dialects import get_dialect
 from harness.dialects.request import chat_messages, tools
@@ -50,8 +52,10 @@ def neutral_request(
 
 
 def _deployment(path: str) -> str | None:
-    """Azure OpenAI puts the model (deployment) in the path."""
+    """Azure OpenAI puts the model (deployment) in the path, and Bedrock its model id
+    (``/model/{modelId}/converse``, percent-encoded)."""
     parts = path.split("/")
-    if "deployments" in parts and parts.index("deployments") + 1 < len(parts):
-        return parts[parts.index("deployments") + 1]
+    for key in ("deployments", "model"):
+        if key in parts and parts.index(key) + 1 < len(parts):
+            return unquote(parts[parts.index(key) + 1])
     return None

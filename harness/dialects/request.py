@@ -105,13 +105,17 @@ def chat_messages(items: list[Any], notes: list[str]) -> list[Message]:
 def tools(body: dict[str, Any], notes: list[str]) -> list[Tool]:
     """The body's function tools (any dialect's spelling); server tools are dropped."""
     out: list[Tool] = []
-    for tool in body.get("tools") or []:
+    config = body.get("toolConfig")  # Bedrock Converse: toolConfig.tools[].toolSpec
+    listed = config.get("tools") if isinstance(config, dict) else body.get("tools")
+    for tool in listed or []:
         if not isinstance(tool, dict):
             continue
-        function = tool.get("function")
+        function = tool.get("function", tool.get("toolSpec"))
         spec: dict[str, Any] = function if isinstance(function, dict) else tool
         name = spec.get("name")
         schema = spec.get("parameters", spec.get("input_schema"))
+        if schema is None and isinstance(spec.get("inputSchema"), dict):
+            schema = spec["inputSchema"].get("json")
         kind = tool.get("type", "function")
         if (
             not isinstance(name, str)

@@ -140,9 +140,10 @@ def test_an_unknown_dialect_lists_the_known_ones() -> None:
         get_dialect("openai-chta")
 
 
-def test_only_openai_chat_has_a_wire_normalizer() -> None:
+def test_wires_without_a_normalizer_are_refused_naming_those_with_one() -> None:
     assert normalizer("openai-chat") is get_dialect("openai-chat").normalizer
-    with pytest.raises(ValueError, match="known: openai-chat"):
+    assert normalizer("bedrock-converse") is get_dialect("bedrock-converse").normalizer
+    with pytest.raises(ValueError, match=r"known: .*openai-chat"):
         normalizer("anthropic-messages")
 
 
