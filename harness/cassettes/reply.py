@@ -107,7 +107,13 @@ def _raw(interaction: Interaction, body: bytes) -> RawReply:
     )
 
 
-_KEPT_ERROR_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
+_KEPT_ERROR_HEADERS = (
+    "retry-after",
+    "retry-after-ms",
+    "x-should-retry",
+    "x-amz-retry-after",
+    "x-amzn-errortype",
+)
 
 
 def _http_error(status: int, body: bytes, interaction: Interaction) -> HttpErrorReply:

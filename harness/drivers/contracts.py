@@ -14,6 +14,7 @@ from harness.drivers.contract import PROTOCOL_FINAL, Contract, ErrorTaxonomy, Fe
 __all__ = [
     "ANTHROPIC_SDK",
     "AZURE_AGENTS_SDK",
+    "BOTO3_BEDROCK",
     "LITELLM_AIOHTTP",
     "LLAMA_STACK_CLIENT",
     "OPENAI3_SDK",
@@ -154,3 +155,28 @@ AZURE_AGENTS_SDK = Contract(
     "azure-ai-agents 1.1.0: azure/ai/agents/operations/_patch.py:555-562,2248-2297",
 )
 """The Azure AI Agents SDK on azure-core's RetryPolicy, as shipped."""
+
+BOTO3_BEDROCK = Contract(
+    retry=RetryRules(
+        # botocore 1.44.18, retry mode "standard" (botocore/configprovider.py:157, the
+        # default): botocore/retries/standard.py:469 `_TRANSIENT_STATUS_CODES` 500, 502, 503,
+        # 504; :510-525 throttling error codes (Bedrock's 429 is ThrottlingException);
+        # :574-600 an unmodeled 429 is throttling too. 408 (ModelTimeoutException), 424 and
+        # the 4xx are modeled non-retryable errors (botocore/data/bedrock-runtime service-2)
+        statuses=frozenset({429, 500, 502, 503, 504}),
+        final_statuses=frozenset({400, 403, 404, 408}),
+        # :36 DEFAULT_MAX_ATTEMPTS = 3 (the first attempt included)
+        max_attempts=3,
+        # :372-405 the wait is rand(0, 1) * min(base * 2**i, 20): base 1 s for throttling,
+        # 0.05 s otherwise, so a first retry may wait (almost) nothing; x-amz-retry-after is
+        # honoured up to 5 s past that jittered wait
+        min_backoff=0,
+        retry_after_cap=5,
+        # a dropped connection is botocore's ConnectionClosedError (botocore/httpsession.py:
+        # 549-552), an HTTPClientError the transient checker retries (standard.py:470-473)
+        drop_before_first_event=2,
+    ),
+    source="botocore 1.44.18: botocore/retries/standard.py:36,372-405,469-525,574-600, "
+    "botocore/httpsession.py:537-558, botocore/configprovider.py:157",
+)
+"""boto3's bedrock-runtime client as shipped (botocore's standard retry mode)."""

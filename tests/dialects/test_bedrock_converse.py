@@ -93,7 +93,7 @@ def test_registered_and_recognised_by_path() -> None:
     assert DIALECT.recognise("/model/x/converse-stream", b"") == 100
     assert DIALECT.recognise("/model/x/converse", b"") == 100
     assert DIALECT.recognise("/model/x/invoke-with-response-stream", b"") == 0
-    assert path_for(MODEL, True) == "/model/anthropic.claude-3-haiku%3A0/converse-stream"
+    assert path_for(MODEL, True) == "/model/anthropic.claude-3-haiku:0/converse-stream"
 
 
 def test_stream_frames_in_the_apis_order() -> None:
@@ -216,11 +216,19 @@ def test_http_429_is_a_throttling_exception_botocore_recognises() -> None:
     assert parsed["Error"]["Message"].startswith("Too many requests")
 
 
+def test_retry_after_in_milliseconds_is_awss_x_amz_retry_after() -> None:
+    headers = dict(
+        exchange(scenario(error(429, retry_after=1.5, retry_after_form="ms"), TEXT)).headers
+    )
+    assert headers["x-amz-retry-after"] == "1500"
+    assert "retry-after-ms" not in headers and "retry-after" not in headers
+
+
 def test_non_streamed_reply_is_a_converse_body() -> None:
     import json
 
     ex = exchange(scenario(TOOL, stream=False))
-    assert ex.path == "/model/anthropic.claude-3-haiku%3A0/converse"
+    assert ex.path == "/model/anthropic.claude-3-haiku:0/converse"
     body = json.loads(ex.body)
     assert body["stopReason"] == "tool_use"
     content = body["output"]["message"]["content"]
@@ -234,6 +242,7 @@ def test_non_streamed_reply_is_a_converse_body() -> None:
     ("attempt", "words"),
     [
         (error(429, retry_after=2), "no Retry-After"),
+        (error(429, retry_after=2, retry_after_form="http_date"), "no Retry-After"),
         (error(401), "never answers HTTP 401"),
         (reply(parts=[{"text": "x"}], finish="paused"), "no 'paused' stop reason"),
         (reply(parts=[{"text": "x"}], wire={"line_ending": "crlf"}), "binary AWS event stream"),

@@ -5,7 +5,8 @@ event a dict with one key, its type (``{"contentBlockDelta": {...}}``, what
 
 Text and reasoning deltas become events as they come; a tool call (``contentBlockStart``
 names it, ``toolUse.input`` fragments spell its arguments) is handed over at its
-``contentBlockStop``, and one still open when the stream ends at :meth:`close`. Usage
+``contentBlockStop``, the wire's word that the block is complete (a call whose block
+never closed, in a stream cut short, is not handed over: its arguments may be partial). Usage
 (``metadata``) and the finish (``messageStop``) wait for the end of the stream; a stream
 without ``messageStop`` gets no finish. The mapping reports what the adapter handed over
 and adds nothing.
@@ -135,10 +136,8 @@ class ConverseNormalizer:
         return []
 
     def close(self) -> list[Event]:
-        """At the end of the stream: calls still open, usage, then the finish if one came."""
-        events: list[Event] = [
-            tool_call_event(c["id"], c["name"], "".join(c["pieces"])) for c in self._calls.values()
-        ]
+        """At the end of the stream: usage, then the finish if one came."""
+        events: list[Event] = []
         self._calls.clear()
         if self._usage is not None:
             events.append(self._usage)

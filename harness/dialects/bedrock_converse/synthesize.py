@@ -11,9 +11,11 @@ the ``stopReason`` and ``metadata`` with the usage. Every payload carries the ``
 padding the API adds (clients must ignore members they do not know).
 
 Errors are JSON ``{"message": ...}`` with the ``x-amzn-errortype`` header naming the
-exception (``ThrottlingException`` for 429, which is Bedrock's retry hint: it sends no
-``Retry-After``, so scenarios that give one are an honest n/a, as are the statuses Bedrock
-never answers). Faults, counted over every frame from ``messageStart`` on:
+exception (``ThrottlingException`` for 429, which botocore retries by that name). AWS's
+retry hint is ``x-amz-retry-after`` in milliseconds (botocore ``retries/standard.py`` reads
+it), sent for a scenario's ``retry_after`` in the ``ms`` form; there is no ``Retry-After``,
+so the other forms are an honest n/a, as are the statuses Bedrock never answers. Faults,
+counted over every frame from ``messageStart`` on:
 ``malformed_at`` sends that frame with a wrong message CRC; ``cut_after`` sends half of the
 next frame before the connection drops (a cut frame); ``error_payload`` ends the stream
 with an ``exception`` frame (``:exception-type`` from the payload: ``throttlingException``,
@@ -26,7 +28,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from harness.dialects.bedrock_converse.eventstream import (
     CONTENT_TYPE,
@@ -110,9 +111,10 @@ _FOREIGN_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
 
 
 def path_for(model: str, stream: bool) -> str:
-    """``/model/{modelId}/converse`` or ``.../converse-stream``, the id percent-encoded as
-    botocore sends it (``anthropic.claude-3:0`` -> ``anthropic.claude-3%3A0``)."""
-    return f"/model/{quote(model, safe='')}/converse{'-stream' if stream else ''}"
+    """``/model/{modelId}/converse`` or ``.../converse-stream``. The id is written as it is:
+    botocore percent-encodes it on the wire (``:`` as ``%3A``), and the replay matches the
+    decoded path."""
+    return f"/model/{model}/converse{'-stream' if stream else ''}"
 
 
 class BedrockConverseDialect(WireDialect):
@@ -138,10 +140,10 @@ class BedrockConverseDialect(WireDialect):
 
 
 def _error_support(error: HttpErrorReply) -> str | None:
-    if error.retry_after is not None:
+    if error.retry_after is not None and error.retry_after_form != "ms":
         return (
-            "Bedrock sends no Retry-After header: its retry hint is the x-amzn-errortype "
-            "ThrottlingException (botocore backs off on its own)"
+            "AWS sends no Retry-After header: its retry hints are the x-amzn-errortype "
+            "ThrottlingException and x-amz-retry-after in milliseconds (retry_after_form: ms)"
         )
     foreign = [name for name in error.headers if name.lower() in _FOREIGN_HEADERS]
     if foreign:
@@ -372,6 +374,8 @@ def _error_exchange(scenario: Scenario, n: int, error: HttpErrorReply) -> Exchan
     }
     for name, value in error.headers.items():
         headers[name.lower()] = value
+    if error.retry_after is not None:  # supports() allows only the milliseconds form
+        headers["x-amz-retry-after"] = str(max(0, round(error.retry_after * 1000)))
     body = error.body if error.body is not None else {"message": message}
     path = path_for(scenario.request.model, scenario.request.stream)
     return error_reply(path, error.status, headers, compact_json(body), n)
