@@ -153,12 +153,47 @@ def _gateway(base: str, tools: bool) -> Result:
     return result
 
 
+def _bedrock_converse(base: str, tools: bool) -> Result:
+    """litellm's Bedrock Converse route on httpx (``bedrock/converse/...``), streamed: the
+    AWS event stream as it comes, recorded read by read."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch at import
+    import litellm
+    from litellm.llms.custom_httpx.http_handler import HTTPHandler
+
+    extra: dict[str, Any] = {}
+    if tools:
+        extra["tools"] = [{"type": "function", "function": WEATHER_TOOL}]
+    stream = litellm.completion(
+        client=HTTPHandler(),  # a client of this call's own (litellm caches its default one)
+        model="bedrock/converse/anthropic.claude-3-5-haiku-20241022-v1:0",
+        messages=PROMPT,
+        api_base=base,
+        aws_access_key_id="AKIALOCALRECORDING00",
+        aws_secret_access_key=KEY,
+        aws_region_name="us-east-1",
+        stream=True,
+        max_retries=0,
+        **extra,
+    )
+    result, calls = Result(), dict[int, list[str]]()
+    for chunk in stream:
+        for choice in chunk.choices:
+            result.text += choice.delta.content or ""
+            for tc in choice.delta.tool_calls or ():
+                slot = calls.setdefault(tc.index, ["", ""])
+                slot[0] += tc.function.name or ""
+                slot[1] += tc.function.arguments or ""
+    result.tool_calls = [(n, json.loads(a or "{}")) for n, a in calls.values()]
+    return result
+
+
 CLIENTS: dict[str, Callable[[str, bool], Result]] = {
     "openai-chat": _openai_chat,
     "openai-responses": _openai_responses,
     "anthropic-messages": _anthropic_messages,
     "azure-agents": _azure_agents,
     "gateway": _gateway,
+    "bedrock-converse": _bedrock_converse,
 }
 """Dialect -> client(base_url, with_tools) -> Result."""
 
@@ -168,6 +203,7 @@ DEFAULT_SCENARIOS: dict[str, str] = {
     "anthropic-messages": "text-plain",
     "azure-agents": "azure-stream-text",
     "gateway": "text-plain",
+    "bedrock-converse": "tool-call-fragmented",
 }
 
 

@@ -17,5 +17,6 @@ RECORDED: dict[str, tuple[str, str]] = {
     "anthropic-messages-tool-call.yaml": ("anthropic-messages", "tool-call-fragmented"),
     "azure-agents-text.yaml": ("azure-agents", "azure-stream-text"),
     "gateway-text.yaml": ("gateway", "text-plain"),
+    "bedrock-converse-tool-call.yaml": ("bedrock-converse", "tool-call-fragmented"),
 }
 """Cassette file name -> (dialect, bundled scenario id)."""
