@@ -16,6 +16,7 @@ __all__ = [
     "AZURE_AGENTS_SDK",
     "BOTO3_BEDROCK",
     "LITELLM_AIOHTTP",
+    "LITELLM_BEDROCK",
     "LLAMA_STACK_CLIENT",
     "OPENAI3_SDK",
     "OPENAI_SDK",
@@ -180,3 +181,18 @@ BOTO3_BEDROCK = Contract(
     "botocore/httpsession.py:537-558, botocore/configprovider.py:157",
 )
 """boto3's bedrock-runtime client as shipped (botocore's standard retry mode)."""
+
+LITELLM_BEDROCK = Contract(
+    retry=RetryRules(
+        # litellm 1.82.5 retries only when asked: litellm/__init__.py:430 `num_retries = None`,
+        # and acompletion's wrapper re-sends only when num_retries is set
+        # (litellm/utils.py:1220-1244 `_get_wrapper_num_retries`, :2014-2039); the Bedrock
+        # handler posts once (litellm/llms/bedrock/chat/converse_handler.py:223-236,
+        # invoke_handler.py:209-218) and botocore only signs, so one attempt per call
+        max_attempts=1,
+    ),
+    source="litellm 1.82.5: litellm/__init__.py:430, litellm/utils.py:1220-1244,2014-2039, "
+    "litellm/llms/bedrock/chat/converse_handler.py:178-236, "
+    "litellm/llms/bedrock/chat/invoke_handler.py:185-218",
+)
+"""litellm's Bedrock Converse handler (its own httpx client, botocore only to sign)."""
