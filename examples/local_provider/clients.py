@@ -187,6 +187,26 @@ def _bedrock_converse(base: str, tools: bool) -> Result:
     return result
 
 
+def _cohere_v2(base: str, tools: bool) -> Result:
+    import cohere
+
+    client = cohere.ClientV2(api_key=KEY, base_url=base, max_retries=0)
+    extra: dict[str, Any] = {}
+    if tools:
+        extra["tools"] = [{"type": "function", "function": WEATHER_TOOL}]
+    result, calls = Result(), dict[int, list[str]]()
+    for event in client.chat_stream(model="command-a-03-2025", messages=PROMPT, **extra):
+        if event.type == "content-delta":
+            result.text += event.delta.message.content.text or ""  # type: ignore[union-attr]
+        elif event.type == "tool-call-start":
+            call = event.delta.message.tool_calls  # type: ignore[union-attr]
+            calls[event.index] = [call.function.name, call.function.arguments or ""]
+        elif event.type == "tool-call-delta":
+            calls[event.index][1] += event.delta.message.tool_calls.function.arguments or ""  # type: ignore[union-attr]
+    result.tool_calls = [(n, json.loads(a or "{}")) for n, a in calls.values()]
+    return result
+
+
 CLIENTS: dict[str, Callable[[str, bool], Result]] = {
     "openai-chat": _openai_chat,
     "openai-responses": _openai_responses,
@@ -194,6 +214,7 @@ CLIENTS: dict[str, Callable[[str, bool], Result]] = {
     "azure-agents": _azure_agents,
     "gateway": _gateway,
     "bedrock-converse": _bedrock_converse,
+    "cohere-v2": _cohere_v2,
 }
 """Dialect -> client(base_url, with_tools) -> Result."""
 
@@ -204,6 +225,7 @@ DEFAULT_SCENARIOS: dict[str, str] = {
     "azure-agents": "azure-stream-text",
     "gateway": "text-plain",
     "bedrock-converse": "tool-call-fragmented",
+    "cohere-v2": "text-plain",
 }
 
 

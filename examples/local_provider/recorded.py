@@ -18,5 +18,6 @@ RECORDED: dict[str, tuple[str, str]] = {
     "azure-agents-text.yaml": ("azure-agents", "azure-stream-text"),
     "gateway-text.yaml": ("gateway", "text-plain"),
     "bedrock-converse-tool-call.yaml": ("bedrock-converse", "tool-call-fragmented"),
+    "cohere-v2-text.yaml": ("cohere-v2", "text-plain"),
 }
 """Cassette file name -> (dialect, bundled scenario id)."""

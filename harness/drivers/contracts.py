@@ -15,6 +15,7 @@ __all__ = [
     "ANTHROPIC_SDK",
     "AZURE_AGENTS_SDK",
     "BOTO3_BEDROCK",
+    "COHERE_SDK",
     "LITELLM_AIOHTTP",
     "LITELLM_BEDROCK",
     "LLAMA_STACK_CLIENT",
@@ -196,3 +197,19 @@ LITELLM_BEDROCK = Contract(
     "litellm/llms/bedrock/chat/invoke_handler.py:185-218",
 )
 """litellm's Bedrock Converse handler (its own httpx client, botocore only to sign)."""
+
+COHERE_SDK = Contract(
+    retry=RetryRules(
+        # cohere 7.3.1 cohere/core/http_client.py:207-208 `_should_retry`: any status >= 500,
+        # 429, 408 and 409; cohere/base_client.py:1711 max_retries defaults to 2
+        statuses=_SDK_STATUSES,
+        final_statuses=PROTOCOL_FINAL,
+        max_attempts=3,
+        # http_client.py:103-141 retry-after-ms, then Retry-After (seconds or a date), capped
+        # at MAX_RETRY_DELAY_SECONDS = 60 (:23, :187-188); else backoff from 1 s with +-10 %
+        # jitter (:196-198)
+        retry_after_cap=60,
+    ),
+    source="cohere 7.3.1: cohere/core/http_client.py:22-24,103-208, cohere/base_client.py:1711",
+)
+"""The Cohere Python SDK (v2 client) as shipped."""
