@@ -18,6 +18,7 @@ __all__ = [
     "COHERE_SDK",
     "LITELLM_AIOHTTP",
     "LITELLM_BEDROCK",
+    "LITELLM_COHERE",
     "LLAMA_STACK_CLIENT",
     "OPENAI3_SDK",
     "OPENAI_SDK",
@@ -213,3 +214,14 @@ COHERE_SDK = Contract(
     source="cohere 7.3.1: cohere/core/http_client.py:22-24,103-208, cohere/base_client.py:1711",
 )
 """The Cohere Python SDK (v2 client) as shipped."""
+
+LITELLM_COHERE = LITELLM_BEDROCK.model_copy(
+    update={
+        # one attempt, as for Bedrock (litellm/__init__.py:430, litellm/utils.py:1220-1244,
+        # 2014-2039): the v2 route posts once with its base_llm_http_handler
+        # (litellm/main.py:2981-3040)
+        "source": "litellm 1.82.5: litellm/__init__.py:430, litellm/utils.py:1220-1244,"
+        "2014-2039, litellm/main.py:2981-3040, litellm/llms/cohere/chat/v2_transformation.py",
+    }
+)
+"""litellm's Cohere v2 chat route: litellm retries only when num_retries is set."""

@@ -12,11 +12,17 @@ import pytest
 from harness.fuzz.runner import fuzz
 from harness.run.runner import Run, run_scenario
 from harness.scenario.load import load_scenario
-from tests.reference import chat, converse, messages, responses
+from tests.reference import chat, cohere, converse, messages, responses
 from tests.reference._client import Bugs
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-ADAPTERS = {"chat": chat, "responses": responses, "messages": messages, "converse": converse}
+ADAPTERS = {
+    "chat": chat,
+    "responses": responses,
+    "messages": messages,
+    "converse": converse,
+    "cohere": cohere,
+}
 
 
 def run(module: ModuleType, scenario_id: str, bugs: Bugs | None = None) -> Run:
@@ -94,6 +100,12 @@ PLANTED: list[tuple[str, dict[str, Any], str, set[str]]] = [
         {"stream-error-swallowed"},
     ),
     ("converse", {"accept_truncation": True}, "fault-truncated-stream", {TRUNCATED}),
+    # Cohere v2 chat: the same four on its wire (an ERROR message-end is its mid-stream error)
+    ("cohere", {"drop_last_fragment": True}, "tool-call-fragmented", {"tool-args-fragment-lost"}),
+    ("cohere", {"throttle_as_server": True}, "retry-429-exhausted", {"throttling-type-mismatch"}),
+    ("cohere", {"ignore_retry_after": True}, "retry-429-seconds", {"retry-after-ignored"}),
+    ("cohere", {"swallow_stream_error": True}, "fault-error-in-stream", {"stream-error-swallowed"}),
+    ("cohere", {"accept_truncation": True}, "fault-truncated-stream", {TRUNCATED}),
     # SSE framing
     ("chat", {"lf_only": True}, "wire-crlf", {"sse-line-ending-mishandled"}),
     (
