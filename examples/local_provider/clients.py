@@ -198,6 +198,60 @@ def _ollama(base: str, tools: bool) -> Result:
     return result
 
 
+def _bedrock_converse(base: str, tools: bool) -> Result:
+    """litellm's Bedrock Converse route on httpx (``bedrock/converse/...``), streamed: the
+    AWS event stream as it comes, recorded read by read."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no fetch at import
+    import litellm
+    from litellm.llms.custom_httpx.http_handler import HTTPHandler
+
+    extra: dict[str, Any] = {}
+    if tools:
+        extra["tools"] = [{"type": "function", "function": WEATHER_TOOL}]
+    stream = litellm.completion(
+        client=HTTPHandler(),  # a client of this call's own (litellm caches its default one)
+        model="bedrock/converse/anthropic.claude-3-5-haiku-20241022-v1:0",
+        messages=PROMPT,
+        api_base=base,
+        aws_access_key_id="AKIALOCALRECORDING00",
+        aws_secret_access_key=KEY,
+        aws_region_name="us-east-1",
+        stream=True,
+        max_retries=0,
+        **extra,
+    )
+    result, calls = Result(), dict[int, list[str]]()
+    for chunk in stream:
+        for choice in chunk.choices:
+            result.text += choice.delta.content or ""
+            for tc in choice.delta.tool_calls or ():
+                slot = calls.setdefault(tc.index, ["", ""])
+                slot[0] += tc.function.name or ""
+                slot[1] += tc.function.arguments or ""
+    result.tool_calls = [(n, json.loads(a or "{}")) for n, a in calls.values()]
+    return result
+
+
+def _cohere_v2(base: str, tools: bool) -> Result:
+    import cohere
+
+    client = cohere.ClientV2(api_key=KEY, base_url=base, max_retries=0)
+    extra: dict[str, Any] = {}
+    if tools:
+        extra["tools"] = [{"type": "function", "function": WEATHER_TOOL}]
+    result, calls = Result(), dict[int, list[str]]()
+    for event in client.chat_stream(model="command-a-03-2025", messages=PROMPT, **extra):
+        if event.type == "content-delta":
+            result.text += event.delta.message.content.text or ""  # type: ignore[union-attr]
+        elif event.type == "tool-call-start":
+            call = event.delta.message.tool_calls  # type: ignore[union-attr]
+            calls[event.index] = [call.function.name, call.function.arguments or ""]
+        elif event.type == "tool-call-delta":
+            calls[event.index][1] += event.delta.message.tool_calls.function.arguments or ""  # type: ignore[union-attr]
+    result.tool_calls = [(n, json.loads(a or "{}")) for n, a in calls.values()]
+    return result
+
+
 CLIENTS: dict[str, Callable[[str, bool], Result]] = {
     "openai-chat": _openai_chat,
     "openai-responses": _openai_responses,
@@ -206,6 +260,8 @@ CLIENTS: dict[str, Callable[[str, bool], Result]] = {
     "gateway": _gateway,
     "gemini": _gemini,
     "ollama": _ollama,
+    "bedrock-converse": _bedrock_converse,
+    "cohere-v2": _cohere_v2,
 }
 """Dialect -> client(base_url, with_tools) -> Result."""
 
@@ -217,6 +273,8 @@ DEFAULT_SCENARIOS: dict[str, str] = {
     "gateway": "text-plain",
     "gemini": "text-plain",
     "ollama": "text-plain",
+    "bedrock-converse": "tool-call-fragmented",
+    "cohere-v2": "text-plain",
 }
 
 

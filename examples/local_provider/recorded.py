@@ -21,5 +21,7 @@ RECORDED: dict[str, tuple[str, str]] = {
     "gemini-tool-call.yaml": ("gemini", "tool-call-fragmented"),
     "ollama-text.yaml": ("ollama", "text-plain"),
     "ollama-tool-call.yaml": ("ollama", "tool-call-fragmented"),
+    "bedrock-converse-tool-call.yaml": ("bedrock-converse", "tool-call-fragmented"),
+    "cohere-v2-text.yaml": ("cohere-v2", "text-plain"),
 }
 """Cassette file name -> (dialect, bundled scenario id)."""

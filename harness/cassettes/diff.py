@@ -45,7 +45,8 @@ VOLATILE_HEADERS = frozenset(
      "x-ratelimit-reset-tokens", "anthropic-ratelimit-requests-remaining", "req-cost-time",
      "anthropic-ratelimit-tokens-remaining", "anthropic-ratelimit-input-tokens-remaining",
      "anthropic-ratelimit-output-tokens-remaining", "x-kong-request-id", "apim-request-id",
-     "x-ms-client-request-id", "mistral-correlation-id"}
+     "x-ms-client-request-id", "mistral-correlation-id", "x-amz-date", "x-amz-security-token",
+     "amz-sdk-invocation-id", "x-amzn-trace-id", "x-amzn-requestid"}
 )  # fmt: skip
 """Request headers whose values change on every request (secrets are compared by presence)."""
 

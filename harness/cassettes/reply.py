@@ -1,8 +1,10 @@
 """What one recorded response says, in neutral terms: the reply parts a scenario replays.
 
 :func:`read_interaction` runs the reader of the interaction's dialect (the registry's
-``harness.dialects.<wire>.read``) over the decoded body, SSE or JSON, and turns HTTP
-errors into an :class:`~harness.scenario.model.ErrorAttempt`. The neutral reading itself
+``harness.dialects.<wire>.read``) over the decoded body, SSE or JSON (or a binary
+stream that its reader's optional ``decode_stream(body)`` decodes into events, as Bedrock's
+AWS event stream), and turns HTTP errors into an
+:class:`~harness.scenario.model.ErrorAttempt`. The neutral reading itself
 (:class:`Reading`, :class:`Parts`) is :mod:`harness.dialects.reading`; its names still
 import from here, as before the dialects owned them.
 """
@@ -55,10 +57,13 @@ def read_interaction(interaction: Interaction, dialect: str) -> Reading:
     reader = get_dialect(dialect).reader
     if reader is None:
         raise ValueError(f"no reply reader for dialect {dialect!r}; readable: {readable()}")
-    streamed = is_sse(interaction, body)
-    if streamed or is_ndjson(interaction, body):
+    binary = getattr(reader, "decode_stream", None)  # a wire whose stream is not SSE
+    events = binary(body) if binary is not None else None
+    if events is None and is_ndjson(interaction, body):
+        events = ndjson_events(body)
+    if events is not None or is_sse(interaction, body):
         reading.stream = True
-        reader.read_stream(sse_events(body) if streamed else ndjson_events(body), reading)
+        reader.read_stream(events if events is not None else sse_events(body), reading)
         if reading.finish is None and reading.error_payload is None:
             reading.note("the recorded stream carries no finish reason (the scenario sends one)")
     else:
@@ -104,7 +109,13 @@ def _raw(interaction: Interaction, body: bytes) -> RawReply:
     )
 
 
-_KEPT_ERROR_HEADERS = ("retry-after", "retry-after-ms", "x-should-retry")
+_KEPT_ERROR_HEADERS = (
+    "retry-after",
+    "retry-after-ms",
+    "x-should-retry",
+    "x-amz-retry-after",
+    "x-amzn-errortype",
+)
 
 
 def _http_error(status: int, body: bytes, interaction: Interaction) -> HttpErrorReply:

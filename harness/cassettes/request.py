@@ -9,6 +9,8 @@ built from any dialect can be sent by any driver.
 
 from __future__ import annotations
 
+from urllib.parse import unquote
+
 from harness.cassettes.model import RecordedRequest
 from harness.dialects import get_dialect
 from harness.dialects.request import chat_messages, tools
@@ -58,10 +60,12 @@ def neutral_request(
 
 def _deployment(path: str) -> str | None:
     """Azure OpenAI puts the model (deployment) in the path, Gemini too
-    (``models/<model>:generateContent``)."""
+    (``models/<model>:generateContent``), and Bedrock its model id
+    (``/model/{modelId}/converse``, percent-encoded)."""
     parts = path.split("?")[0].split("/")
-    if "deployments" in parts and parts.index("deployments") + 1 < len(parts):
-        return parts[parts.index("deployments") + 1]
+    for key in ("deployments", "model"):
+        if key in parts and parts.index(key) + 1 < len(parts):
+            return unquote(parts[parts.index(key) + 1])
     if "models" in parts and parts.index("models") + 1 < len(parts):
         name, method, _ = parts[parts.index("models") + 1].partition(":")
         return name if method and name else None

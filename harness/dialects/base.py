@@ -48,6 +48,11 @@ class Reader(Protocol):
 
     ``PER_INTERACTION`` says whether one interaction holds a whole reply (False: a reply
     spans several, as an Azure Agents run does, and the importer reads the flow).
+
+    A wire whose stream is not SSE (Bedrock's binary AWS event stream) also has
+    ``decode_stream(body: bytes) -> list[SSEEvent] | None``: its stream's events, named
+    and with their payload as data, for ``read_stream`` (None: not such a stream). It is
+    optional, looked up with ``getattr``.
     """
 
     @property

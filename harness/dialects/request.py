@@ -131,15 +131,19 @@ def _declared(items: list[Any]) -> list[Any]:
 def tools(body: dict[str, Any], notes: list[str]) -> list[Tool]:
     """The body's function tools (any dialect's spelling); server tools are dropped."""
     out: list[Tool] = []
-    for tool in _declared(body.get("tools") or []):
+    config = body.get("toolConfig")  # Bedrock Converse: toolConfig.tools[].toolSpec
+    listed = config.get("tools") if isinstance(config, dict) else body.get("tools")
+    for tool in _declared(listed or []):
         if not isinstance(tool, dict):
             continue
-        function = tool.get("function")
+        function = tool.get("function", tool.get("toolSpec"))
         spec: dict[str, Any] = function if isinstance(function, dict) else tool
         name = spec.get("name")
         schema = next(
             (spec[k] for k in _SCHEMA_KEYS if isinstance(spec.get(k), dict)), spec.get("parameters")
         )
+        if schema is None and isinstance(spec.get("inputSchema"), dict):
+            schema = spec["inputSchema"].get("json")  # Bedrock: inputSchema.json
         kind = tool.get("type", "function")
         if (
             not isinstance(name, str)

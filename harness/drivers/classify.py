@@ -10,7 +10,8 @@ comes from, in order:
 2. the HTTP status the exception carries (``status_code``, ``status`` or
    ``response.status_code``),
 3. the provider's error ``code``/``type`` (an error event inside a 200 stream has no
-   status, only ``{"error": {"type": "server_error"}}``),
+   status, only ``{"error": {"type": "server_error"}}``; botocore's ``Error.Code``, an
+   AWS event-stream exception's ``throttlingException``),
 4. the other class names in the hierarchy,
 5. the same steps on what it wraps (``original_exception``, ``__cause__``,
    ``__context__``), only to refine an ``unknown`` or a catch-all wrapper's kind (see
@@ -79,6 +80,10 @@ _BEFORE_STATUS: tuple[tuple[ErrorKind, frozenset[str]], ...] = (
                 "ServerDisconnectedError",
                 "JSONDecodeError",
                 "APIResponseValidationError",
+                # botocore: an AWS event-stream frame that does not decode (bad CRC, bad
+                # lengths), a response body its parser cannot read
+                "ParserError",
+                "ResponseParserError",
             }
         ),
     ),
@@ -125,6 +130,22 @@ _ERROR_TYPES: dict[str, ErrorKind] = {
     "model_not_found": "not_found",
     "invalid_request_error": "bad_request",
     "request_too_large": "bad_request",
+    # AWS error codes (botocore's ``Error.Code``: an HTTP error's x-amzn-errortype, or an
+    # event-stream exception's :exception-type, which has no status)
+    "ThrottlingException": "rate_limit",
+    "throttlingException": "rate_limit",
+    "ServiceUnavailableException": "server",
+    "serviceUnavailableException": "server",
+    "InternalServerException": "server",
+    "internalServerException": "server",
+    "ModelErrorException": "server",
+    "modelStreamErrorException": "server",
+    "ModelTimeoutException": "timeout",
+    "modelTimeoutException": "timeout",
+    "ValidationException": "bad_request",
+    "validationException": "bad_request",
+    "AccessDeniedException": "auth",
+    "ResourceNotFoundException": "not_found",
 }
 
 
@@ -184,6 +205,8 @@ def status_of(exc: BaseException) -> int | None:
     except Exception:  # httpx raises RuntimeError for an unset .request/.response
         return None
     value = getattr(response, "status_code", None)
+    if isinstance(response, dict):  # botocore's ClientError: the parsed response
+        value = (response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     return None
@@ -239,6 +262,10 @@ def _error_field(exc: BaseException, name: str) -> str | None:
         body = getattr(exc, "body", None)
         inner = body.get("error", body) if isinstance(body, dict) else None
         value = inner.get(name) if isinstance(inner, dict) else None
+    if not isinstance(value, str) and name == "code":  # botocore: response["Error"]["Code"]
+        response = getattr(exc, "response", None)
+        error = response.get("Error") if isinstance(response, dict) else None
+        value = error.get("Code") if isinstance(error, dict) else None
     return value if isinstance(value, str) else None
 
 

@@ -15,11 +15,15 @@ __all__ = [
     "ANTHROPIC_SDK",
     "AZURE_AGENTS_SDK",
     "AZURE_AGENTS_SDK_STREAM",
+    "BOTO3_BEDROCK",
+    "COHERE_SDK",
     "GOOGLE_GENAI",
     "INSTRUCTOR_OPENAI",
     "LANGCHAIN_ANTHROPIC",
     "LANGCHAIN_OPENAI",
     "LITELLM_AIOHTTP",
+    "LITELLM_BEDROCK",
+    "LITELLM_COHERE",
     "LLAMA_INDEX_OPENAI",
     "LLAMA_STACK_CLIENT",
     "OLLAMA_SDK",
@@ -357,3 +361,70 @@ OLLAMA_SDK = Contract(
     source="ollama 0.6.3: ollama/_client.py:139-147,183-200, ollama/_types.py:702-718",
 )
 """The ollama Python client as shipped: one request per call, ``ResponseError`` for errors."""
+
+BOTO3_BEDROCK = Contract(
+    retry=RetryRules(
+        # botocore 1.44.18, retry mode "standard" (botocore/configprovider.py:157, the
+        # default): botocore/retries/standard.py:469 `_TRANSIENT_STATUS_CODES` 500, 502, 503,
+        # 504; :510-525 throttling error codes (Bedrock's 429 is ThrottlingException);
+        # :574-600 an unmodeled 429 is throttling too. 408 (ModelTimeoutException), 424 and
+        # the 4xx are modeled non-retryable errors (botocore/data/bedrock-runtime service-2)
+        statuses=frozenset({429, 500, 502, 503, 504}),
+        final_statuses=frozenset({400, 403, 404, 408}),
+        # :36 DEFAULT_MAX_ATTEMPTS = 3 (the first attempt included)
+        max_attempts=3,
+        # :372-405 the wait is rand(0, 1) * min(base * 2**i, 20): base 1 s for throttling,
+        # 0.05 s otherwise, so a first retry may wait (almost) nothing; x-amz-retry-after is
+        # honoured up to 5 s past that jittered wait
+        min_backoff=0,
+        retry_after_cap=5,
+        # a dropped connection is botocore's ConnectionClosedError (botocore/httpsession.py:
+        # 549-552), an HTTPClientError the transient checker retries (standard.py:470-473)
+        drop_before_first_event=2,
+    ),
+    source="botocore 1.44.18: botocore/retries/standard.py:36,372-405,469-525,574-600, "
+    "botocore/httpsession.py:537-558, botocore/configprovider.py:157",
+)
+"""boto3's bedrock-runtime client as shipped (botocore's standard retry mode)."""
+
+LITELLM_BEDROCK = Contract(
+    retry=RetryRules(
+        # litellm 1.82.5 retries only when asked: litellm/__init__.py:430 `num_retries = None`,
+        # and acompletion's wrapper re-sends only when num_retries is set
+        # (litellm/utils.py:1220-1244 `_get_wrapper_num_retries`, :2014-2039); the Bedrock
+        # handler posts once (litellm/llms/bedrock/chat/converse_handler.py:223-236,
+        # invoke_handler.py:209-218) and botocore only signs, so one attempt per call
+        max_attempts=1,
+    ),
+    source="litellm 1.82.5: litellm/__init__.py:430, litellm/utils.py:1220-1244,2014-2039, "
+    "litellm/llms/bedrock/chat/converse_handler.py:178-236, "
+    "litellm/llms/bedrock/chat/invoke_handler.py:185-218",
+)
+"""litellm's Bedrock Converse handler (its own httpx client, botocore only to sign)."""
+
+COHERE_SDK = Contract(
+    retry=RetryRules(
+        # cohere 7.3.1 cohere/core/http_client.py:207-208 `_should_retry`: any status >= 500,
+        # 429, 408 and 409; cohere/base_client.py:1711 max_retries defaults to 2
+        statuses=_SDK_STATUSES,
+        final_statuses=PROTOCOL_FINAL,
+        max_attempts=3,
+        # http_client.py:103-141 retry-after-ms, then Retry-After (seconds or a date), capped
+        # at MAX_RETRY_DELAY_SECONDS = 60 (:23, :187-188); else backoff from 1 s with +-10 %
+        # jitter (:196-198)
+        retry_after_cap=60,
+    ),
+    source="cohere 7.3.1: cohere/core/http_client.py:22-24,103-208, cohere/base_client.py:1711",
+)
+"""The Cohere Python SDK (v2 client) as shipped."""
+
+LITELLM_COHERE = LITELLM_BEDROCK.model_copy(
+    update={
+        # one attempt, as for Bedrock (litellm/__init__.py:430, litellm/utils.py:1220-1244,
+        # 2014-2039): the v2 route posts once with its base_llm_http_handler
+        # (litellm/main.py:2981-3040)
+        "source": "litellm 1.82.5: litellm/__init__.py:430, litellm/utils.py:1220-1244,"
+        "2014-2039, litellm/main.py:2981-3040, litellm/llms/cohere/chat/v2_transformation.py",
+    }
+)
+"""litellm's Cohere v2 chat route: litellm retries only when num_retries is set."""

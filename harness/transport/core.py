@@ -535,11 +535,14 @@ def retry_after(exchange: Exchange) -> float | None:
     """The wait a response asks for, in seconds, from its scripted ``Retry-After`` /
     ``retry-after-ms`` headers (None when neither is readable): retry-after-ms before
     Retry-After, as OpenAI documents them and the OpenAI and Anthropic SDKs read them; the
-    request log, the timeline and the retry checks all read them this one way."""
-    headers = tuple(sorted(exchange.headers, key=lambda h: h[0].lower() != "retry-after-ms"))
+    request log, the timeline and the retry checks all read them this one way. AWS spells
+    the milliseconds ``x-amz-retry-after`` (botocore ``retries/standard.py``), read as
+    retry-after-ms."""
+    millis = ("retry-after-ms", "x-amz-retry-after")
+    headers = tuple(sorted(exchange.headers, key=lambda h: h[0].lower() not in millis))
     for name, value in headers:
         key = name.lower()
-        if key not in ("retry-after", "retry-after-ms"):
+        if key not in ("retry-after", *millis):
             continue
         if isinstance(value, HttpDate):
             return value.seconds
@@ -547,5 +550,5 @@ def retry_after(exchange: Exchange) -> float | None:
             seconds = float(value)
         except ValueError:
             continue
-        return seconds / 1000 if key == "retry-after-ms" else seconds
+        return seconds / 1000 if key in millis else seconds
     return None

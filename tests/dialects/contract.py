@@ -203,7 +203,7 @@ def _normalize(
             continue
         normalizer = dialect.normalizer()
         events: list[Event] = []
-        for item in _items(interaction):
+        for item in _items(dialect, interaction):
             events += normalizer.feed(item)
         events += normalizer.close()
         expected = _by_kind(neutral_reply(attempt.reply, stream=False))
@@ -226,10 +226,15 @@ def _by_kind(reply: dict[str, Any]) -> dict[str, Any]:
     return {**reply, "parts": {**joined, "tool_call": kinds["tool_call"]}}
 
 
-def _items(interaction: Interaction) -> list[Any]:
+def _items(dialect: Dialect, interaction: Interaction) -> list[Any]:
     """The decoded JSON items of a response: each stream event's data (each NDJSON line),
-    or the body."""
+    or the body; the events of a binary stream (the reader's ``decode_stream``) as its SDK
+    hands them over, ``{event type: payload}``."""
     body = decoded_body(interaction.response)
+    binary = getattr(dialect.reader, "decode_stream", None)
+    events = binary(body) if binary is not None else None
+    if events is not None:
+        return [{event.event: json.loads(event.data)} for event in events]
     streamed = is_sse(interaction, body)
     if not streamed and not is_ndjson(interaction, body):
         return [json.loads(body)]

@@ -19,11 +19,14 @@ from harness.drivers.base import (
     register,
 )
 from harness.transport.blob import BLOB_LIBRARIES
+from harness.transport.botocore_send import LIBRARY as BOTOCORE
 from harness.transport.seams import LIBRARIES
 
 ROOT = Path(__file__).resolve().parents[2]
 ADAPTERS = (
     "anthropic",
+    "boto3",
+    "botocore",
     "fastapi",
     "framework",
     "httpx2",
@@ -82,7 +85,7 @@ def test_listing_drivers_imports_no_adapter() -> None:
 def test_each_driver_says_who_it_is(name: str) -> None:
     driver = get_driver(name)
     assert driver.name == name
-    assert driver.http_library in (*LIBRARIES, *BLOB_LIBRARIES)  # harness serves it
+    assert driver.http_library in (*LIBRARIES, *BLOB_LIBRARIES, BOTOCORE)  # harness serves it
     assert name in driver_names()
 
 

@@ -128,17 +128,21 @@ class Bugs:
     """SSE: treat only LF as a line end (CRLF-framed streams break)."""
     data_needs_space: bool = False
     """SSE: only ``data: `` (with the space) is a data line."""
+    swallow_stream_error: bool = False
+    """End quietly at an error inside a 200 stream, as if the reply were complete."""
     repeat_after_retry: bool = False
     """Keep the partial text of a failed attempt when re-sending."""
 
 
 def retry_wait(headers: httpx.Headers, attempt: int, bugs: Bugs, now: float) -> float:
-    """How long to wait before the next attempt: retry-after-ms, Retry-After seconds or
-    date (capped at 60 s), else exponential backoff from 0.5 s."""
+    """How long to wait before the next attempt: retry-after-ms (or AWS's
+    x-amz-retry-after), Retry-After seconds or date (capped at 60 s), else exponential
+    backoff from 0.5 s."""
     cap = 1.0 if bugs.wrong_cap else RETRY_AFTER_CAP
     backoff = 0.0 if bugs.no_backoff else min(0.5 * 2**attempt, 8.0)
-    if "retry-after-ms" in headers and not bugs.ignore_retry_after_ms:
-        return min(float(headers["retry-after-ms"]) / 1000, cap)
+    for name in ("retry-after-ms", "x-amz-retry-after"):  # OpenAI's and AWS's milliseconds
+        if name in headers and not bugs.ignore_retry_after_ms:
+            return min(float(headers[name]) / 1000, cap)
     value = headers.get("retry-after")
     if value is None or bugs.ignore_retry_after:
         return backoff

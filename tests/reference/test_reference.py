@@ -12,11 +12,17 @@ import pytest
 from harness.fuzz.runner import fuzz
 from harness.run.runner import Run, run_scenario
 from harness.scenario.load import load_scenario
-from tests.reference import chat, messages, responses
+from tests.reference import chat, cohere, converse, messages, responses
 from tests.reference._client import Bugs
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-ADAPTERS = {"chat": chat, "responses": responses, "messages": messages}
+ADAPTERS = {
+    "chat": chat,
+    "responses": responses,
+    "messages": messages,
+    "converse": converse,
+    "cohere": cohere,
+}
 
 
 def run(module: ModuleType, scenario_id: str, bugs: Bugs | None = None) -> Run:
@@ -82,6 +88,24 @@ PLANTED: list[tuple[str, dict[str, Any], str, set[str]]] = [
     # usage
     ("responses", {"usage_twice": True}, "text-plain", {"usage-repeated"}),
     ("messages", {"usage_swapped": True}, "text-plain", {"usage-wrong"}),
+    # Bedrock ConverseStream (the AWS event stream): a tool call fragmented over several
+    # frames, a 429 with AWS's retry hint, an exception frame mid-stream, a clean truncation
+    ("converse", {"drop_last_fragment": True}, "tool-call-fragmented", {"tool-args-fragment-lost"}),
+    ("converse", {"throttle_as_server": True}, "retry-429-exhausted", {"throttling-type-mismatch"}),
+    ("converse", {"ignore_retry_after_ms": True}, "retry-429-ms", {"retry-after-ignored"}),
+    (
+        "converse",
+        {"swallow_stream_error": True},
+        "fault-error-in-stream",
+        {"stream-error-swallowed"},
+    ),
+    ("converse", {"accept_truncation": True}, "fault-truncated-stream", {TRUNCATED}),
+    # Cohere v2 chat: the same four on its wire (an ERROR message-end is its mid-stream error)
+    ("cohere", {"drop_last_fragment": True}, "tool-call-fragmented", {"tool-args-fragment-lost"}),
+    ("cohere", {"throttle_as_server": True}, "retry-429-exhausted", {"throttling-type-mismatch"}),
+    ("cohere", {"ignore_retry_after": True}, "retry-429-seconds", {"retry-after-ignored"}),
+    ("cohere", {"swallow_stream_error": True}, "fault-error-in-stream", {"stream-error-swallowed"}),
+    ("cohere", {"accept_truncation": True}, "fault-truncated-stream", {TRUNCATED}),
     # SSE framing
     ("chat", {"lf_only": True}, "wire-crlf", {"sse-line-ending-mishandled"}),
     (

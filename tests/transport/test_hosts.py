@@ -26,8 +26,10 @@ def test_each_provider_dialect_has_its_real_url_and_an_override_wins() -> None:
     assert base_url_for("anthropic-messages") == "https://api.anthropic.com"
     assert base_url_for("gateway") == FALLBACK_BASE_URL  # no single provider owns it
     assert base_url_for("openai-chat", "http://localhost:4000/") == "http://localhost:4000"
+    assert base_url_for("bedrock-converse") == "https://bedrock-runtime.us-east-1.amazonaws.com"
     assert set(PROVIDER_BASE_URLS) <= {
-        "openai-chat", "openai-responses", "anthropic-messages", "azure-agents"
+        "openai-chat", "openai-responses", "anthropic-messages", "azure-agents",
+        "bedrock-converse",
     }  # fmt: skip
 
 
