@@ -25,6 +25,7 @@ SECTIONS = (
     "loading",
     "fuzz_rate",
     "fuzz_recall",
+    "memory",
     "plugin_startup",
     "conformance",
 )

@@ -152,7 +152,8 @@ async def _collect(
     try:
         async for event in driver.run(ctx):
             events.append(event)
-            times.append(round(ctx.clock.elapsed(), 6))
+            at = round(ctx.clock.elapsed(), 6)
+            times.append(times[-1] if times and times[-1] == at else at)  # one float object
     except AdapterHung as exc:  # raised where the adapter was: its traceback is the stack
         outcome.hung = _with_stack(ctx.clock.hung or exc, exc)
     except asyncio.CancelledError as exc:

@@ -95,3 +95,16 @@ def test_a_scenario_is_compiled_once_per_object() -> None:
     assert compiled(chat, plain) == chat.synthesize(plain)
     other = scenario("text-plain")  # an equal scenario, another object: compiled again
     assert compiled(chat, other) is not compiled(chat, plain)
+
+
+@pytest.mark.parametrize("text", ["abc", "", "é\u2028"])
+def test_a_delta_event_is_the_validated_event(text: str) -> None:
+    from harness.vocab.events import RefusalEvent, TextEvent, delta_event
+
+    for cls in (TextEvent, RefusalEvent):
+        made = delta_event(cls, text)
+        assert made == cls(text=text)
+        assert made.model_dump_json() == cls(text=text).model_dump_json()
+        assert made.model_copy(update={"text": "x"}) == cls(text="x")
+    with pytest.raises(ValueError):
+        delta_event(TextEvent, 3)  # not a str: validated, and refused
