@@ -27,6 +27,7 @@ SECTIONS = (
     "fuzz_recall",
     "memory",
     "plugin_startup",
+    "plugin_pertest",
     "conformance",
 )
 """Modules of this package, each with ``run(quick: bool) -> list[Row]``, in table order."""
