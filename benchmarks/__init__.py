@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ROOT", "Row", "machine", "median", "ratio_text", "timed", "verdict"]
+__all__ = ["ROOT", "Row", "machine", "median", "ratio_text", "spread", "timed", "verdict"]
 
 ROOT = Path(__file__).resolve().parent.parent
 """The repository root (scenarios/, .venv/)."""
@@ -39,6 +39,13 @@ class Row:
 
 def median(values: Iterable[float]) -> float:
     return statistics.median(list(values))
+
+
+def spread(values: Iterable[float], fmt: str = "{:.2f}", unit: str = "") -> str:
+    """``min / median / max`` of ``values`` over the repeats, each formatted with ``fmt``."""
+    ordered = sorted(values)
+    low, mid, high = ordered[0], statistics.median(ordered), ordered[-1]
+    return f"{fmt.format(low)} / {fmt.format(mid)} / {fmt.format(high)}{unit}"
 
 
 def timed(fn: Callable[[], object]) -> float:

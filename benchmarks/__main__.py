@@ -25,7 +25,9 @@ SECTIONS = (
     "loading",
     "fuzz_rate",
     "fuzz_recall",
+    "memory",
     "plugin_startup",
+    "plugin_pertest",
     "conformance",
 )
 """Modules of this package, each with ``run(quick: bool) -> list[Row]``, in table order."""

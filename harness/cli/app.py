@@ -166,8 +166,10 @@ def _parser() -> argparse.ArgumentParser:
     rec.add_argument("command", nargs=argparse.REMAINDER, help="-- script.py [ARGS] | -m MODULE")
     rec.set_defaults(func=_cmd_record)
 
-    imp = sub.add_parser("import", help="one scenario per interaction of a recording")
-    imp.add_argument("cassette", type=Path)
+    imp = sub.add_parser(
+        "import", help="one scenario per interaction of each recording (files or directories)"
+    )
+    imp.add_argument("cassettes", type=Path, nargs="+", metavar="CASSETTE")
     imp.add_argument("-o", "--output", type=Path, default=Path("."), metavar="DIR")
     imp.add_argument("--portable", action="store_true", help="drop thinking signatures")
     imp.add_argument("--force", action="store_true", help="overwrite existing scenario files")

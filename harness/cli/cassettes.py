@@ -110,13 +110,58 @@ def run_record(args: argparse.Namespace) -> int:
     return code
 
 
-@_one_line("import")
 def run_import(args: argparse.Namespace) -> int:
-    """One scenario file per importable interaction."""
+    """One scenario file per importable interaction, of every cassette named (a directory:
+    every ``*.yaml``, ``*.yml``, ``*.json`` and ``*.gz`` below it), in one process.
+
+    A cassette that cannot be imported is one line on stderr and the others still are; the
+    exit status is then 2. With a single cassette the error is raised, as before."""
+    paths = _cassette_files(args.cassettes)
+    if len(args.cassettes) == 1 and len(paths) == 1 and not args.cassettes[0].is_dir():
+        return _import_one(_one(args, paths[0]))
+    failed = 0
+    for path in paths:
+        try:
+            _import_one(_one(args, path))
+        except HarnessError as exc:
+            failed += 1
+            print(f"harness: {exc}", file=sys.stderr)
+    print(f"imported {len(paths) - failed} of {len(paths)} cassette(s)")
+    return 2 if failed else 0
+
+
+CASSETTE_SUFFIXES = (".yaml", ".yml", ".json", ".gz")
+"""What a directory given to ``harness import`` contributes (as ``harness scan`` reads)."""
+
+
+def _cassette_files(items: list[Path]) -> list[Path]:
+    """The files named, and the cassettes below each directory named, in order."""
+    files: list[Path] = []
+    for item in items:
+        if item.is_dir():
+            found = sorted(
+                p for p in item.rglob("*") if p.is_file() and p.name.endswith(CASSETTE_SUFFIXES)
+            )
+            if not found:
+                raise HarnessError(f"import: {item}: no cassette files (*.yaml, *.json, *.gz)")
+            files += found
+        else:
+            files.append(item)
+    return files
+
+
+def _one(args: argparse.Namespace, path: Path) -> argparse.Namespace:
+    return argparse.Namespace(**{**vars(args), "cassette": path})
+
+
+@_one_line("import")
+def _import_one(args: argparse.Namespace) -> int:
+    """Import ``args.cassette``."""
     from harness.cassettes.format import load_cassette
     from harness.cassettes.import_ import import_cassette
 
-    cassette = load_cassette(args.cassette)
+    cassette_path: Path = args.cassette
+    cassette = load_cassette(cassette_path)
     out_dir: Path = args.output
     written = 0
     force = bool(getattr(args, "force", False))
@@ -131,7 +176,7 @@ def run_import(args: argparse.Namespace) -> int:
             print(f"      not carried over: {note}")
     total = len(cassette)
     print(
-        f"{written} scenario(s) from {total} interaction(s) of {args.cassette} ({cassette.format})"
+        f"{written} scenario(s) from {total} interaction(s) of {cassette_path} ({cassette.format})"
     )
     return 0
 

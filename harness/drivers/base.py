@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from harness.scenario.model import Scenario
 from harness.vocab.errors import HarnessError
@@ -23,6 +23,7 @@ __all__ = [
     "DriverBase",
     "DriverContext",
     "DriverError",
+    "Kept",
     "builtin_drivers",
     "driver_names",
     "get_driver",
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "harness.drivers"
+T = TypeVar("T")
 
 
 class DriverError(HarnessError, LookupError):
@@ -47,12 +49,51 @@ class DriverContext:
     base_url: str = "https://replay.harness.invalid"
     api_key: str = "sk-harness-0000000000000000"
     options: dict[str, Any] = field(default_factory=dict)
+    kept: Kept | None = None
+    """Where a driver may keep its clients across the runs of one warm session (fuzzing);
+    None: build them for this run."""
 
     def transport(self, library: str = "httpx") -> Any:
         """A transport for ``httpx``/``httpx2`` clients (sync and async) serving the replay."""
         from harness.transport import transport_for
 
         return transport_for(self.replay, library)
+
+
+class Kept:
+    """Clients a driver keeps across runs (see :class:`harness.run.warm.Warm`), by key.
+
+    A driver that keeps one points its replay transport at each run's replay and clears
+    what a client carries from one request to the next (cookies), so runs stay apart where
+    it matters: the replay (its log and decisions) and the clock are new every run.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[Hashable, Any] = {}
+        self._closers: list[Callable[[], Awaitable[object]]] = []
+
+    def get(
+        self, key: Hashable, make: Callable[[], T], close: Callable[[T], Awaitable[object]]
+    ) -> T:
+        """The value kept under ``key``; ``make()`` it (to ``close`` at the end) if none."""
+        if key not in self._made:
+            value = make()
+            self._made[key] = value
+            self._closers.append(lambda: close(value))
+        made: T = self._made[key]
+        return made
+
+    def forget(self) -> None:
+        """Drop every kept client unclosed (their loop is gone)."""
+        self._made.clear()
+        self._closers.clear()
+
+    async def aclose(self) -> None:
+        """Close every kept client (on the loop they were used on)."""
+        closers, self._closers = self._closers, []
+        self._made.clear()
+        for close in closers:
+            await close()
 
 
 class Driver(Protocol):

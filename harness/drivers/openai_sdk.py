@@ -15,6 +15,7 @@ keeps in ``model_extra``.
 
 from __future__ import annotations
 
+import importlib
 import textwrap
 from abc import abstractmethod
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -82,11 +83,33 @@ class OpenAISDKBase(DriverBase):
         )
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
+        if ctx.kept is not None:  # a warm session: one client for every run
+            async with aclosing(self.events(self.kept_client(ctx), ctx.scenario.request)) as each:
+                async for event in each:
+                    yield event
+            return
         async with self.http_client(ctx) as http:
             events = self.events(self.client(ctx, http), ctx.scenario.request)
             async with aclosing(events) as each:
                 async for event in each:
                     yield event
+
+    def kept_client(self, ctx: DriverContext) -> Any:
+        """The session's ``AsyncOpenAI`` for these options, its transport on this run's
+        replay and its cookies cleared (as a new client would have none)."""
+        assert ctx.kept is not None
+        retries = ctx.options.get("max_retries")
+        key = (type(self), ctx.base_url, ctx.api_key, retries)
+
+        def make() -> tuple[Any, Any, Any]:
+            transport = ctx.transport(self.http_library)
+            http = importlib.import_module(self.http_library).AsyncClient(transport=transport)
+            return transport, http, self.client(ctx, http)
+
+        transport, http, client = ctx.kept.get(key, make, lambda kept: kept[1].aclose())
+        transport.replay = ctx.replay
+        http.cookies.clear()
+        return client
 
     @abstractmethod
     def events(self, client: Any, request: Request) -> AsyncGenerator[Event, None]:

@@ -14,6 +14,7 @@ From a test: ``harness.fuzz.runner.check_driver(driver, examples=200, seed=1)``.
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from collections.abc import Collection, Iterator, Sequence
@@ -33,6 +34,7 @@ from harness.matrix import progress
 from harness.report.repro import scenario_yaml, wire_text
 from harness.run.rechunk import CHECK, compare, minimal_splits, split_points, with_chunking
 from harness.run.runner import Run, run_scenario
+from harness.run.warm import Warm
 from harness.scenario.model import Chunking, Scenario, SplitAt
 from harness.vocab.errors import HarnessError
 from harness.vocab.findings import Finding
@@ -160,6 +162,8 @@ class _Examiner:
     rechunk: bool
     ignore: frozenset[str]
     checks: list[Check]
+    warm: Warm | None = None
+    """The loop and client every example runs on (each with its own replay and clock)."""
     runs: int = 0
     corpus: int = 0
     not_applicable: int = 0
@@ -170,7 +174,7 @@ class _Examiner:
         """Run and check ``scenario``; the per-event comparison is skipped when the run
         already failed (it would only add a finding) unless ``full``: shrinking runs each
         candidate, so this halves its cost."""
-        run = run_scenario(scenario, self.driver, checks=self.checks)
+        run = run_scenario(scenario, self.driver, checks=self.checks, warm=self.warm)
         if run.status == "n/a":
             self.not_applicable += 1
             return run, None
@@ -179,7 +183,8 @@ class _Examiner:
             self.corpus += 1
         found = self._failing(run)
         if self.rechunk and _chunking(scenario) != "per_event" and (full or not found):
-            reference = run_scenario(with_chunking(scenario, "per_event"), self.driver, checks=[])
+            per_event = with_chunking(scenario, "per_event")
+            reference = run_scenario(per_event, self.driver, checks=[], warm=self.warm)
             finding = compare(reference, run)
             run.checks.append(CheckResult(CHECK, [finding] if finding is not None else []))
             found = self._failing(run)
@@ -246,7 +251,33 @@ def fuzz(
         if (corpus is None and scenarios is None) or corpus
         else []
     )
-    examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks())
+    with Warm() as warm, _frozen_heap():
+        examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks(), warm)
+        return _fuzz(driver, examiner, strategy, seeds, examples, seed, shrink)
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """Leave what exists before fuzzing (the imported SDK, Hypothesis) out of the cyclic
+    garbage collector's scans while it runs: the examples allocate enough to trigger full
+    collections, each walking every object of the process. Garbage made while fuzzing is
+    collected as usual; :func:`gc.unfreeze` puts the rest back at the end."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _fuzz(
+    driver: Driver,
+    examiner: _Examiner,
+    strategy: SearchStrategy[Scenario],
+    seeds: list[Scenario],
+    examples: int,
+    seed: int,
+    shrink: bool,
+) -> FuzzResult:
     last: list[Failure] = []
 
     @settings(

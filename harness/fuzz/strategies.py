@@ -223,6 +223,24 @@ def _chunking_strategy(
     return st.one_of(options)
 
 
+_OTHER_CHUNKINGS: dict[str, st.SearchStrategy[Chunking]] = {
+    "per_event": st.just("per_event"),
+    "every_n": st.integers(1, 64).map(lambda n: EveryN(every=n)),
+    "mid_utf8": st.just("mid_utf8"),
+    "whole": st.just("whole"),
+    "crlf_split": st.just("crlf_split"),
+}
+_CHUNKING_KINDS = st.sampled_from(["per_event", "split_at", *list(_OTHER_CHUNKINGS)[1:]])
+"""What :func:`scenarios` draws with a dialect, in :func:`chunkings`' order (per event first,
+where shrinking goes); the offsets of ``split_at`` are drawn once the body's size is known."""
+
+
+@lru_cache(maxsize=1024)
+def _split_offsets(size: int, max_splits: int) -> st.SearchStrategy[Chunking]:
+    offsets = st.lists(st.integers(0, size), min_size=1, max_size=max_splits, unique=True)
+    return offsets.map(lambda at: SplitAt(at=sorted(at)))
+
+
 _DATA_ONLY = frozenset({"openai-chat", "gateway"})
 
 
@@ -360,12 +378,19 @@ def _draw_scenarios(
         attempts=attempts,
         expect=expect_for(reply, plan),
     )
-    size = None
-    if dialect is not None:
+    if dialect is None:
+        return with_chunking(scenario, draw(_chunking_strategy(None, 64, 4)))
+    # the kind first: the body's size (one compilation) is needed only for SplitAt offsets
+    kind = draw(_CHUNKING_KINDS)
+    if kind == "split_at":
         size = _body_size(scenario, dialect)
-    chunking = draw(_chunking_strategy(size, 64, 4))
+        if size is None:
+            reject()  # the dialect cannot express it
+        chunking: Chunking = draw(_split_offsets(size, 4))
+    else:
+        chunking = draw(_OTHER_CHUNKINGS[kind])
     final = with_chunking(scenario, chunking)
-    if dialect is not None and _body_size(final, dialect) is None:
+    if _body_size(final, dialect) is None:  # compiled once: the run reuses the script
         reject()  # the dialect cannot express it
     return final
 
@@ -420,12 +445,13 @@ def _body_size(scenario: Scenario, dialect_name: str) -> int | None:
     """The smallest chunked 200 body the dialect sends (SplitAt offsets must fit in it),
     or None when the dialect cannot express the scenario."""
     from harness.dialects import get_dialect
+    from harness.dialects.compiled import compiled
 
     dialect = get_dialect(dialect_name)
     if dialect.supports(scenario) is not None:
         return None
     try:
-        script = dialect.synthesize(scenario)
+        script = compiled(dialect, scenario)
     except ValueError:
         return None
     sizes = [len(ex.body) for ex in script.exchanges if ex.status < 400]

@@ -53,6 +53,8 @@ BASE_URL = "https://replay.harness.invalid"
 API_KEY = "sk-harness-0000000000000000"
 
 _scenarios_key = pytest.StashKey[list[Scenario]]()
+_resolved_key = pytest.StashKey[dict[str, Scenario]]()
+"""Scenario references (ids, paths) resolved in this session."""
 
 
 # --------------------------------------------------------------------------- scenarios
@@ -94,10 +96,18 @@ def configured_scenarios(config: pytest.Config) -> list[Scenario]:
 
 def resolve_scenario(config: pytest.Config, ref: str | Path | Scenario) -> Scenario:
     """A scenario given as an object, a file path, or an id (configured, then bundled)."""
-    from harness.scenario.load import load_scenario, load_scenarios
-
     if isinstance(ref, Scenario):
         return ref
+    resolved = config.stash.setdefault(_resolved_key, {})
+    key = str(ref)
+    if key not in resolved:  # once per session: every test of a module names the same one
+        resolved[key] = _resolve(config, ref)
+    return resolved[key]
+
+
+def _resolve(config: pytest.Config, ref: str | Path) -> Scenario:
+    from harness.scenario.load import load_scenario, load_scenarios
+
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.is_file():
         return load_scenario(path if path.is_absolute() else config.rootpath / path)
@@ -364,6 +374,7 @@ def _scenario_replay(
     request: pytest.FixtureRequest, ref: Any, options: dict[str, Any], clock: Clock
 ) -> ReplayHandle:
     from harness.dialects import DialectError, get_dialect
+    from harness.dialects.compiled import compiled
     from harness.transport.hosts import base_url_for
     from harness.vocab.errors import HarnessError
 
@@ -378,7 +389,7 @@ def _scenario_replay(
     if reason is not None:
         pytest.skip(f"n/a: {scenario.id} on {dialect.name}: {reason}")
     return ReplayHandle(
-        Replay(dialect.synthesize(scenario), clock),
+        Replay(compiled(dialect, scenario), clock),  # the session's scenario: compiled once
         scenario=scenario,
         dialect=dialect.name,
         base_url=base_url_for(dialect.name, options.get("base_url")),

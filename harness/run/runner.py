@@ -17,14 +17,17 @@ from harness.checks.rootcause import settle
 from harness.checks.subject import Run, Status
 from harness.checks.wire import overlong_wait
 from harness.dialects import get_dialect
+from harness.dialects.compiled import compiled
 from harness.drivers.base import Driver, DriverContext, scenario_for
 from harness.drivers.classify import classify
 from harness.drivers.contract import contract_of
 from harness.run.setup_errors import hung_finding, setup_error
+from harness.run.warm import Warm
 from harness.scenario.model import Scenario
 from harness.transport.blocked import chained, explain_error
 from harness.transport.budget import AdapterHung, Budget, stack_of, wall_limit
 from harness.transport.clock import Clock
+from harness.transport.clock import run as run_on_fresh_loop
 from harness.transport.core import EndlessStall, Replay
 from harness.transport.guard import NetworkBlocked, no_network
 from harness.transport.hosts import base_url_for
@@ -40,11 +43,14 @@ def run_scenario(
     *,
     checks: Sequence[Check] | None = None,
     budget: Budget | None = None,
+    warm: Warm | None = None,
 ) -> Run:
     """Run ``scenario`` through ``driver`` on the driver's dialect and check the result.
 
     ``budget`` (default :class:`~harness.transport.budget.Budget`) bounds the adapter's virtual and
     wall time: past either, the run ends with the single finding ``adapter-hung``.
+    ``warm`` runs on that session's loop and lets the driver keep its client there
+    (:mod:`harness.run.warm`); the replay and the clock are this run's either way.
     """
     budget = budget if budget is not None else Budget()
     scenario = scenario_for(driver, scenario)  # the call as the adapter makes it
@@ -55,12 +61,19 @@ def run_scenario(
     if reason is not None:
         run.na_reason = reason
         return run
-    run.script = dialect.synthesize(scenario)
+    run.script = compiled(dialect, scenario)  # fuzzing compiled it already
     clock = Clock(budget=budget.virtual_seconds)
     replay = Replay(run.script, clock, repeat_last=run.contract.repeats(scenario))
     replay.run_name = f"the cell {scenario.id} x {driver.name}"
     base_url = base_url_for(dialect.name, getattr(driver, "base_url", None))
-    ctx = DriverContext(scenario=scenario, replay=replay, clock=clock, base_url=base_url)
+    ctx = DriverContext(
+        scenario=scenario,
+        replay=replay,
+        clock=clock,
+        base_url=base_url,
+        kept=warm.kept if warm is not None else None,
+    )
+    run_on = warm.loop.run if warm is not None else run_on_fresh_loop
     started = time.perf_counter()
     blocked: list[str] = []
     events: list[Event] = []
@@ -71,9 +84,8 @@ def run_scenario(
         # an adapter that reaches past the replay fails, naming host:port
         with replay.active(), no_network(), wall_limit(budget.wall_seconds) as limit:
             try:
-                clock.run(
-                    lambda: _collect(driver, ctx, events, times, blocked, run.leaked_tasks, outcome)
-                )
+                left = run.leaked_tasks
+                run_on(lambda: _collect(driver, ctx, events, times, blocked, left, outcome), clock)
             finally:
                 if limit is not None and limit.hung is not None and outcome.hung is None:
                     outcome.hung = limit.hung
@@ -141,7 +153,8 @@ async def _collect(
     try:
         async for event in driver.run(ctx):
             events.append(event)
-            times.append(round(ctx.clock.elapsed(), 6))
+            at = round(ctx.clock.elapsed(), 6)
+            times.append(times[-1] if times and times[-1] == at else at)  # one float object
     except AdapterHung as exc:  # raised where the adapter was: its traceback is the stack
         outcome.hung = _with_stack(ctx.clock.hung or exc, exc)
     except asyncio.CancelledError as exc:

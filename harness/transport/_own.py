@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any
 
 from harness.transport.core import Replay, WireRequest, stale_request
@@ -28,6 +28,7 @@ from harness.transport.core import Replay, WireRequest, stale_request
 __all__ = [
     "ORIGIN",
     "REPLAY",
+    "Origin",
     "built_here",
     "serve_async",
     "serve_sync",
@@ -43,22 +44,37 @@ ORIGIN = "_harness_origin"
 _LIBRARY_PREFIXES = ("httpx", "httpx2", "httpcore", "httpcore2", "harness.transport")
 
 
-def built_here(replay: Replay, skip: int = 2) -> str:
+def built_here(replay: Replay, skip: int = 2) -> Origin:
     """Where the transport being built comes from: the code that built the client (the first
     frame in the user's own code, else the first outside the HTTP libraries), the
-    ``lru_cache`` holding it if one does, and the run it was built in."""
+    ``lru_cache`` holding it if one does, and the run it was built in. Only the frames are
+    noted here (a client is built in every test); the text is made if a message needs it."""
+    frames: list[tuple[str, CodeType, int, dict[str, Any]]] = []
     frame: FrameType | None = sys._getframe(skip)
-    first = own = cache = ""
-    depth = 0
-    while frame is not None and depth < 60:
-        module = str(frame.f_globals.get("__name__", ""))
-        code = frame.f_code
-        if not module.startswith(_LIBRARY_PREFIXES):
-            here = f"{module}.{code.co_name} ({code.co_filename}:{frame.f_lineno})"
+    while frame is not None and len(frames) < 60:
+        globals_ = frame.f_globals
+        frames.append((str(globals_.get("__name__", "")), frame.f_code, frame.f_lineno, globals_))
+        frame = frame.f_back
+    return Origin(replay, frames)
+
+
+class Origin:
+    """Where a transport was built (:func:`built_here`); ``str()`` says it."""
+
+    def __init__(self, replay: Replay, frames: list[tuple[str, CodeType, int, dict[str, Any]]]):
+        self._replay = replay
+        self._frames = frames
+
+    def __str__(self) -> str:
+        first = own = cache = ""
+        for module, code, lineno, globals_ in self._frames:
+            if module.startswith(_LIBRARY_PREFIXES):
+                continue
+            here = f"{module}.{code.co_name} ({code.co_filename}:{lineno})"
             first = first or here
             if not own and not _installed(code.co_filename) and not module.startswith("harness."):
                 own = here
-            cached = frame.f_globals.get(code.co_name)
+            cached = globals_.get(code.co_name)
             wrapped = getattr(cached, "__wrapped__", None)
             if (
                 not cache
@@ -66,19 +82,18 @@ def built_here(replay: Replay, skip: int = 2) -> str:
                 and (getattr(wrapped, "__code__", None) is code)
             ):
                 cache = f"{module}.{code.co_name}"
-        frame = frame.f_back
-        depth += 1
-    run = replay.run_name or replay.script.source or "an earlier run"
-    text = f"built by {own or first or 'unknown code'} during {run}"
-    if cache:
+        replay = self._replay
+        run = replay.run_name or replay.script.source or "an earlier run"
+        text = f"built by {own or first or 'unknown code'} during {run}"
+        if cache:
+            return text + (
+                f"; it is cached by the lru_cache {cache}: call {cache}.cache_clear() between "
+                "tests (an autouse fixture), or build the client inside the test"
+            )
         return text + (
-            f"; it is cached by the lru_cache {cache}: call {cache}.cache_clear() between "
-            "tests (an autouse fixture), or build the client inside the test"
+            "; it is kept (a module-level or cached client): build the client inside the test, "
+            "or clear that cache between tests"
         )
-    return text + (
-        "; it is kept (a module-level or cached client): build the client inside the test, "
-        "or clear that cache between tests"
-    )
 
 
 def _installed(filename: str) -> bool:
@@ -90,7 +105,7 @@ def stale_check(transport: Any, replay: Replay, request: WireRequest) -> None:
     """Raise :class:`StaleClient` (logged on the active run) when ``replay``'s run is over."""
     if replay.retired:
         origin = getattr(transport, ORIGIN, "")
-        raise stale_request(replay, request, origin)
+        raise stale_request(replay, request, str(origin))
 
 
 def tagging_init(replay: Replay) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

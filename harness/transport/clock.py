@@ -264,6 +264,10 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
         self._clock = clock
         super().__init__(self._virtual_selector)
         self._virtual_selector.loop = self
+        self.arm()
+
+    def arm(self) -> None:
+        """Let the wall budget armed in this thread (if any) wake this loop."""
         limit = current_limit()
         if limit is not None:  # the wall budget wakes this loop from another thread
 
@@ -272,6 +276,33 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
                     self.call_soon_threadsafe(_nothing)
 
             limit.wakers.append(wake)
+
+    def use(self, clock: Clock) -> None:
+        """Run on ``clock`` from now on (a warm loop's next run): forget the last run's
+        timers and callbacks, which a fresh loop would not have."""
+        state: Any = self  # asyncio's own queues (see harness.transport._pace)
+        for handle in [*state._scheduled, *state._ready]:
+            handle.cancel()
+        state._scheduled.clear()  # in place: readers hold these very objects
+        state._ready.clear()
+        self._clock = clock
+        self._virtual_selector.clock = clock
+        self._virtual_selector._ended = False
+        self.arm()
+
+    @property
+    def open_asyncgens(self) -> bool:
+        """Whether async generators begun on this loop are not finalized yet."""
+        state: Any = self
+        return bool(state._asyncgens)
+
+    async def close_asyncgens(self) -> None:
+        """``shutdown_asyncgens`` that leaves the loop usable: close the async generators
+        the run left open (an unfinished SDK stream), as a fresh loop's end would."""
+        state: Any = self
+        gens = list(state._asyncgens)
+        state._asyncgens.clear()
+        await asyncio.gather(*(gen.aclose() for gen in gens), return_exceptions=True)
 
     def time(self) -> float:
         return self._clock.monotonic()

@@ -37,4 +37,10 @@ def base_url_for(dialect: str | None, override: str | None = None) -> str:
     """``override`` when given, else the dialect's provider URL, else the fallback host."""
     if override:
         return override.rstrip("/")
-    return provider_base_urls().get(dialect or "", FALLBACK_BASE_URL)
+    from harness.dialects import DialectError, get_dialect
+
+    try:  # one dialect's URL: loading every dialect per test cost a replay's whole set-up
+        url = get_dialect(dialect).base_url if dialect else None
+    except DialectError:
+        url = None
+    return url if url is not None else FALLBACK_BASE_URL

@@ -27,6 +27,7 @@ __all__ = [
     "ToolCallEvent",
     "Transcript",
     "UsageEvent",
+    "delta_event",
 ]
 
 
@@ -200,3 +201,34 @@ class Transcript(BaseModel):
         """Virtual seconds between consecutive requests."""
         times = [r.at for r in self.requests]
         return [round(b - a, 6) for a, b in pairwise(times)]
+
+
+_TEXT_ONLY: set[str] = {"text"}
+"""The fields set of every delta event :func:`delta_event` makes: one set for all of them
+(pydantic keeps one per instance; a set costs 216 bytes, an event's text often 50)."""
+
+
+def delta_event(
+    cls: type[TextEvent] | type[ReasoningEvent] | type[RefusalEvent], text: object
+) -> Event:
+    """``cls(text=text)`` for the events a stream yields by the hundred thousand: a ``str``
+    needs no validation, so the instance is made as ``model_construct`` makes one, with
+    the shared fields set (equal to a validated one, a third of the memory less); anything
+    else is validated as usual."""
+    if type(text) is not str:
+        return cls(text=text)
+    event = _new(cls)
+    _set(event, "__dict__", {"kind": _KINDS[cls], "text": text})
+    _set(event, "__pydantic_fields_set__", _TEXT_ONLY)
+    _set(event, "__pydantic_extra__", None)
+    _set(event, "__pydantic_private__", None)
+    return event
+
+
+_new = object.__new__
+_set = object.__setattr__
+_KINDS: dict[type[BaseModel], str] = {
+    TextEvent: "text",
+    ReasoningEvent: "reasoning",
+    RefusalEvent: "refusal",
+}

@@ -72,3 +72,30 @@ def test_two_cassettes_of_one_test_class_import_side_by_side_and_never_overwrite
     assert (out / "testx-test-y-1.yaml").read_text().endswith("# edited by hand\n")
     assert main(["import", str(tmp_path / "TestX.test_y.yaml"), "-o", str(out), "--force"]) == 0
     assert (out / "testx-test-y-1.yaml").read_text() == first
+
+
+def test_many_cassettes_and_directories_import_in_one_call(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    recorded = tmp_path / "recorded"
+    (recorded / "deep").mkdir(parents=True)
+    paths = [recorded / "TestA.test_a.yaml", recorded / "deep" / "TestB.test_b.json"]
+    single = tmp_path / "TestC.test_c.yaml"
+    for path in (*paths, single):
+        write_cassette(path, Cassette((interaction(CHAT, CHAT_STREAM),), source=str(path)))
+    (recorded / "notes.txt").write_text("not a cassette", encoding="utf-8")
+    out = tmp_path / "scenarios"
+    assert main(["import", str(recorded), str(single), "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "testa-test-a-1.yaml",
+        "testb-test-b-1.yaml",
+        "testc-test-c-1.yaml",
+    ]
+    assert "imported 3 of 3 cassette(s)" in capsys.readouterr().out
+    # one that cannot be imported is one line, the others still are; the status says so
+    (recorded / "broken.json").write_text("{", encoding="utf-8")
+    assert main(["import", str(recorded), "-o", str(tmp_path / "again")]) == 2
+    captured = capsys.readouterr()
+    assert [line for line in captured.err.splitlines() if "broken.json" in line]
+    assert "imported 2 of 3 cassette(s)" in captured.out
+    assert len(list((tmp_path / "again").iterdir())) == 2

@@ -22,6 +22,7 @@ from harness.vocab.events import (
     RefusalEvent,
     TextEvent,
     UsageEvent,
+    delta_event,
 )
 
 __all__ = [
@@ -184,13 +185,13 @@ def _content_events(obj: Any) -> list[Event]:
     events: list[Event] = []
     reasoning = reasoning_of(obj)
     if reasoning:
-        events.append(ReasoningEvent(text=reasoning))
+        events.append(delta_event(ReasoningEvent, reasoning))
     content = getattr(obj, "content", None)
     if isinstance(content, str) and content:
-        events.append(TextEvent(text=content))
+        events.append(delta_event(TextEvent, content))
     refusal = refusal_of(obj)
     if refusal:
-        events.append(RefusalEvent(text=refusal))
+        events.append(delta_event(RefusalEvent, refusal))
     return events
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -68,8 +69,14 @@ def mask_header(name: str, value: str, mask: str = MASK) -> str:
 
 
 def mask_headers(headers: Iterable[tuple[str, str]], mask: str = MASK) -> dict[str, str]:
-    """Lower-case names, every secret masked."""
-    return {name.lower(): mask_header(name, value, mask) for name, value in headers}
+    """Lower-case names, every secret masked (a client sends the same headers with every
+    request: each pair is masked once per process)."""
+    return {name.lower(): _masked_header(name, value, mask) for name, value in headers}
+
+
+@functools.lru_cache(maxsize=4096)
+def _masked_header(name: str, value: str, mask: str) -> str:
+    return mask_header(name, value, mask)
 
 
 def mask_url(url: str, mask: str = MASK) -> str:
