@@ -208,8 +208,9 @@ def _bedrock_converse(base: str, tools: bool) -> Result:
     extra: dict[str, Any] = {}
     if tools:
         extra["tools"] = [{"type": "function", "function": WEATHER_TOOL}]
+    handler = HTTPHandler()  # a client of this call's own (litellm caches its default one)
     stream = litellm.completion(
-        client=HTTPHandler(),  # a client of this call's own (litellm caches its default one)
+        client=handler,
         model="bedrock/converse/anthropic.claude-3-5-haiku-20241022-v1:0",
         messages=PROMPT,
         api_base=base,
@@ -229,13 +230,16 @@ def _bedrock_converse(base: str, tools: bool) -> Result:
                 slot[0] += tc.function.name or ""
                 slot[1] += tc.function.arguments or ""
     result.tool_calls = [(n, json.loads(a or "{}")) for n, a in calls.values()]
+    handler.close()
     return result
 
 
 def _cohere_v2(base: str, tools: bool) -> Result:
     import cohere
+    import httpx
 
-    client = cohere.ClientV2(api_key=KEY, base_url=base, max_retries=0)
+    http = httpx.Client()  # closed below: the SDK's own client would be left open
+    client = cohere.ClientV2(api_key=KEY, base_url=base, max_retries=0, httpx_client=http)
     extra: dict[str, Any] = {}
     if tools:
         extra["tools"] = [{"type": "function", "function": WEATHER_TOOL}]
@@ -249,6 +253,7 @@ def _cohere_v2(base: str, tools: bool) -> Result:
         elif event.type == "tool-call-delta":
             calls[event.index][1] += event.delta.message.tool_calls.function.arguments or ""  # type: ignore[union-attr]
     result.tool_calls = [(n, json.loads(a or "{}")) for n, a in calls.values()]
+    http.close()
     return result
 
 

@@ -113,7 +113,8 @@ _SCHEMA_KEYS = (
 
 def _declared(items: list[Any]) -> list[Any]:
     """The tool list with Gemini's ``{"functionDeclarations": [...]}`` groups opened, one
-    item per function (another group, ``googleSearch`` say, is a server tool)."""
+    item per function (another group, ``googleSearch`` say, is a server tool); Bedrock's
+    ``{"toolSpec": {...}}`` is one function."""
     out: list[Any] = []
     for item in items:
         if not isinstance(item, dict):
@@ -121,7 +122,7 @@ def _declared(items: list[Any]) -> list[Any]:
         group = item.get("functionDeclarations", item.get("function_declarations"))
         if isinstance(group, list):
             out += [{"type": "function", **d} for d in group if isinstance(d, dict)]
-        elif len(item) == 1 and next(iter(item)) not in ("type", "function", "name"):
+        elif len(item) == 1 and next(iter(item)) not in ("type", "function", "name", "toolSpec"):
             out.append({"type": next(iter(item))})  # {"googleSearch": {}}
         else:
             out.append(item)

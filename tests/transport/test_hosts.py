@@ -29,7 +29,7 @@ def test_each_provider_dialect_has_its_real_url_and_an_override_wins() -> None:
     assert base_url_for("bedrock-converse") == "https://bedrock-runtime.us-east-1.amazonaws.com"
     assert set(PROVIDER_BASE_URLS) <= {
         "openai-chat", "openai-responses", "anthropic-messages", "azure-agents",
-        "bedrock-converse",
+        "bedrock-converse", "gemini", "ollama", "cohere-v2",
     }  # fmt: skip
 
 
