@@ -146,6 +146,18 @@ class LangChainChatDriver(DriverBase):
     """The ``response_metadata`` key holding the provider's finish reason."""
     finish_table: ClassVar[Mapping[str, FinishReason]]
 
+    @staticmethod
+    def model_kwargs(ctx: DriverContext) -> dict[str, Any]:
+        """What every LangChain chat model is built with here: the model, the key,
+        ``max_tokens`` and ``max_retries`` when given."""
+        request = ctx.scenario.request
+        kwargs: dict[str, Any] = {"model": request.model, "api_key": ctx.api_key}
+        if request.max_tokens is not None:
+            kwargs["max_tokens"] = request.max_tokens
+        if "max_retries" in ctx.options:
+            kwargs["max_retries"] = ctx.options["max_retries"]
+        return kwargs
+
     @abstractmethod
     def model(self, ctx: DriverContext) -> Any:
         """The chat model, built as an application builds it by default."""

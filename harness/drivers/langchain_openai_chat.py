@@ -46,13 +46,7 @@ class LangChainOpenAIDriver(LangChainChatDriver):
     def model(self, ctx: DriverContext) -> Any:
         from langchain_openai import ChatOpenAI
 
-        request = ctx.scenario.request
-        kwargs: dict[str, Any] = {"model": request.model, "api_key": ctx.api_key}
-        if request.max_tokens is not None:
-            kwargs["max_tokens"] = request.max_tokens
-        if "max_retries" in ctx.options:
-            kwargs["max_retries"] = ctx.options["max_retries"]
-        return ChatOpenAI(**kwargs)
+        return ChatOpenAI(**self.model_kwargs(ctx))
 
     def forget_clients(self) -> None:
         from langchain_openai.chat_models import _client_utils

@@ -9,62 +9,47 @@ dropped before the call, ``api_base`` the whole ``/v2/chat`` URL) and sends it w
 Seam: litellm's handlers build their own httpx clients, so
 :func:`harness.drivers.litellm_hygiene.serving_handlers` puts the replay transport where
 litellm picks one, as for ``litellm-bedrock``; ``api_base=ctx.base_url + "/v2/chat"``.
-Streams are mapped as for ``litellm-chat`` (:class:`harness.drivers.common.ChatStream`).
+A stream is n/a here, harness's limit and not litellm's: Cohere's API streams in two
+forms, Server-Sent Events, which the cohere SDK reads (``cohere/v2/raw_client.py:239-240``),
+and one JSON object per line, which a request with ``Accept: application/json`` gets and
+litellm sends and reads (``litellm/llms/cohere/common_utils.py:103-111``; its stream
+iterator ``json.loads`` each line, :385-396). The cohere-v2 dialect serves the
+SSE form only; the JSON-lines form is to come. The rest is every litellm route's
+(:class:`harness.drivers.litellm_route.LiteLLMRoute`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import aclosing
 from typing import Any, ClassVar
 
-from harness.drivers import litellm_hygiene as _litellm_env
-from harness.drivers.base import DriverBase, DriverContext
-from harness.drivers.common import openai_messages, openai_tools
+from harness.drivers.base import DriverContext
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import LITELLM_COHERE
-from harness.drivers.litellm_chat import completion
-from harness.vocab.events import Event
+from harness.drivers.litellm_route import LiteLLMRoute
+from harness.scenario.model import Scenario
 
-__all__ = ["LiteLLMCohereDriver", "cohere_chat_kwargs"]
-
-
-def cohere_chat_kwargs(ctx: DriverContext) -> dict[str, Any]:
-    """``acompletion``'s arguments for the scenario's request (``cohere_chat/v2/<model>``)."""
-    request = ctx.scenario.request
-    kwargs: dict[str, Any] = {
-        "model": f"cohere_chat/v2/{request.model}",
-        "messages": openai_messages(request),
-        "api_base": ctx.base_url + "/v2/chat",
-        "api_key": ctx.api_key,
-        "stream": request.stream,
-    }
-    if request.tools:
-        kwargs["tools"] = openai_tools(request)
-        kwargs["allowed_openai_params"] = ["tools"]
-    if request.max_tokens is not None:
-        kwargs["max_tokens"] = request.max_tokens
-    if "max_retries" in ctx.options:
-        kwargs["num_retries"] = ctx.options["max_retries"]
-    return kwargs
+__all__ = ["LiteLLMCohereDriver"]
 
 
-class LiteLLMCohereDriver(DriverBase):
+class LiteLLMCohereDriver(LiteLLMRoute):
     """``litellm.acompletion(model="cohere_chat/v2/<model>", ...)``, streamed or not."""
 
     name: ClassVar[str] = "litellm-cohere"
     contract: ClassVar[Contract] = LITELLM_COHERE
     dialect: ClassVar[str] = "cohere-v2"
-    requires: ClassVar[tuple[str, ...]] = ("litellm",)
-    extra: ClassVar[str] = "litellm"
-    distributions: ClassVar[tuple[str, ...]] = ("litellm", "httpx")
+    name_tools: ClassVar[bool] = True
 
-    async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
-        litellm = _litellm_env.load_litellm()
-        try:
-            with _litellm_env.serving_handlers(ctx.transport("httpx")):
-                async with aclosing(completion(litellm, cohere_chat_kwargs(ctx))) as events:
-                    async for event in events:
-                        yield event
-        finally:
-            await _litellm_env.settle()
+    def route(self, ctx: DriverContext) -> dict[str, Any]:
+        return {
+            "model": f"cohere_chat/v2/{ctx.scenario.request.model}",
+            "api_base": ctx.base_url + "/v2/chat",
+            "api_key": ctx.api_key,
+        }
+
+    def supports(self, scenario: Scenario) -> str | None:
+        if scenario.request.stream:
+            return (
+                "litellm asks Cohere for a stream as JSON lines (Accept: application/json); "
+                "the cohere-v2 dialect serves the Server-Sent Events form only"
+            )
+        return None
