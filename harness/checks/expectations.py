@@ -16,7 +16,7 @@ from harness.checks.allowed import (
     same_kind,
 )
 from harness.checks.refusal import explained_text, refusal_findings
-from harness.checks.wire import refine, wire_call_ids
+from harness.checks.wire import refine, wire_call_ids, wire_names_tool_calls
 from harness.drivers.contract import Contract
 from harness.scenario.model import (
     ErrorAttempt,
@@ -57,7 +57,8 @@ def EXPECTATIONS(run: Run) -> list[Finding]:
     if lone_terminator_accepted(scenario, contract, t):
         return []  # the contract's end-of-stream rule: an empty reply that finished
     found: list[Finding] = []
-    found += _terminal(scenario, t, where)
+    stop_for_calls = not (contract.features.tool_calls_finish or wire_names_tool_calls(run.dialect))
+    found += _terminal(scenario, t, where, stop_for_calls=stop_for_calls)
     found += _text(scenario, t, where, reasoning=contract.features.reasoning)
     found += refusal_findings(scenario, t, where)
     found = explained_text(scenario, t, found)
@@ -75,7 +76,12 @@ def EXPECTATIONS(run: Run) -> list[Finding]:
     return refine(scenario, found)
 
 
-def _terminal(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
+def _terminal(
+    scenario: Scenario, t: Transcript, where: str, *, stop_for_calls: bool = False
+) -> list[Finding]:
+    """The last terminal event against ``expect.error`` / ``expect.finish``; with
+    ``stop_for_calls`` (a wire that does not name a tool-call finish, and an adapter whose
+    contract reports its completion as is) ``stop`` stands for ``tool_calls``."""
     expect = scenario.expect
     terminals = t.terminals()
     last = terminals[-1] if terminals else None
@@ -130,7 +136,12 @@ def _terminal(scenario: Scenario, t: Transcript, where: str) -> list[Finding]:
                 where=where,
             )
         ]
-    if expect.finish is not None and isinstance(last, FinishEvent) and last.reason != expect.finish:
+    if (
+        expect.finish is not None
+        and isinstance(last, FinishEvent)
+        and last.reason != expect.finish
+        and not (stop_for_calls and (expect.finish, last.reason) == ("tool_calls", "stop"))
+    ):
         return [
             Finding(
                 code=Code.FINISH_MISMATCH,

@@ -53,6 +53,20 @@ def wire_call_ids(dialect: str) -> bool:
         return True
 
 
+def wire_names_tool_calls(dialect: str) -> bool:
+    """Whether dialect ``dialect``'s wire ends a reply of tool calls with a finish of its own
+    (OpenAI chat's ``tool_calls``, Anthropic's ``tool_use``): its ``finish_names_tool_calls``,
+    True unless it says otherwise. Where it does not (a Responses status ``completed``,
+    Gemini's ``STOP``), an adapter may report that completion as ``stop``, if its contract
+    says so (``Features.tool_calls_finish``)."""
+    from harness.dialects import DialectError, get_dialect
+
+    try:
+        return bool(getattr(get_dialect(dialect), "finish_names_tool_calls", True))
+    except DialectError:
+        return True
+
+
 OPTION_CODES: dict[str, str] = {
     "multiline_data": Code.SSE_MULTILINE_DATA_MISHANDLED,
     "extra_fields": Code.SSE_EXTRA_FIELDS_MISHANDLED,

@@ -224,6 +224,14 @@ class Features(_Frozen):
         "back a call's arguments as an object (structured output), which has no id to "
         "match a tool result to, so ids are not compared.",
     )
+    tool_calls_finish: bool = Field(
+        True,
+        description="A reply that ends in tool calls is reported with the tool_calls finish "
+        "even on a wire whose own end says only that the reply completed (its dialect's "
+        "finish_names_tool_calls is False: OpenAI Responses' status completed, Gemini's "
+        "STOP, Ollama's stop); False: the adapter reports that completion as stop there, "
+        "and stop is taken for tool_calls on such a wire only.",
+    )
 
 
 class Contract(_Frozen):

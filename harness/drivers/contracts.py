@@ -24,6 +24,8 @@ __all__ = [
     "LITELLM_AIOHTTP",
     "LITELLM_BEDROCK",
     "LITELLM_COHERE",
+    "LITELLM_GEMINI",
+    "LITELLM_OLLAMA",
     "LLAMA_INDEX_OPENAI",
     "LLAMA_STACK_CLIENT",
     "OLLAMA_SDK",
@@ -262,10 +264,11 @@ PYDANTIC_AI_OPENAI = OPENAI_SDK.model_copy(
     update={
         "errors": _PYDANTIC_AI_ERRORS,
         # one choice per reply: pydantic_ai/models/openai.py:3855 reads chunk.choices[0] only,
-        # and asks for no n
-        "features": Features(multiple_choices=False),
+        # and asks for no n; a Responses status `completed` is finish_reason 'stop', function
+        # calls or not (_RESPONSES_FINISH_REASON_MAP, openai.py:300-306)
+        "features": Features(multiple_choices=False, tool_calls_finish=False),
         "source": "pydantic-ai-slim 2.31.1: pydantic_ai/exceptions.py:478-526, "
-        "pydantic_ai/models/openai.py:216-226,3855; no retry of its own (the OpenAI client "
+        "pydantic_ai/models/openai.py:216-226,300-306,3855; no retry of its own (the OpenAI client "
         "it is given keeps its max_retries, pydantic_ai/providers/_openai_compatible.py:20-33): "
         + OPENAI_SDK.source,
     }
@@ -428,3 +431,24 @@ LITELLM_COHERE = LITELLM_BEDROCK.model_copy(
     }
 )
 """litellm's Cohere v2 chat route: litellm retries only when num_retries is set."""
+
+LITELLM_GEMINI = LITELLM_BEDROCK.model_copy(
+    update={
+        # one attempt, as for Bedrock (litellm/__init__.py:430, litellm/utils.py:1220-1244,
+        # 2014-2039): the Gemini route posts once with its own AsyncHTTPHandler
+        "source": "litellm 1.82.5: litellm/__init__.py:430, litellm/utils.py:1220-1244,"
+        "2014-2039, litellm/llms/vertex_ai/gemini/vertex_and_google_ai_studio_gemini.py",
+    }
+)
+"""litellm's Gemini route (``gemini/<model>``): litellm retries only when num_retries is set."""
+
+LITELLM_OLLAMA = LITELLM_BEDROCK.model_copy(
+    update={
+        # one attempt, as for Bedrock (litellm/__init__.py:430, litellm/utils.py:1220-1244,
+        # 2014-2039): the ollama_chat route posts once with base_llm_http_handler
+        "source": "litellm 1.82.5: litellm/__init__.py:430, litellm/utils.py:1220-1244,"
+        "2014-2039, litellm/llms/ollama/chat/transformation.py",
+    }
+)
+"""litellm's Ollama chat route (``ollama_chat/<model>``): litellm retries only when
+num_retries is set."""

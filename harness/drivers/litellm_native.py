@@ -19,6 +19,8 @@ from typing import Any, ClassVar
 from harness.dialects.gemini import gemini_model
 from harness.dialects.ollama import ollama_model
 from harness.drivers.base import DriverContext
+from harness.drivers.contract import Contract
+from harness.drivers.contracts import LITELLM_GEMINI, LITELLM_OLLAMA
 from harness.drivers.litellm_route import LiteLLMRoute
 
 __all__ = ["LiteLLMGeminiDriver", "LiteLLMOllamaDriver"]
@@ -28,6 +30,7 @@ class LiteLLMGeminiDriver(LiteLLMRoute):
     """``litellm.acompletion(model="gemini/<model>")``: litellm's Gemini handler."""
 
     name: ClassVar[str] = "litellm-gemini"
+    contract: ClassVar[Contract] = LITELLM_GEMINI
     dialect: ClassVar[str] = "gemini"
 
     def route(self, ctx: DriverContext) -> dict[str, Any]:
@@ -40,6 +43,7 @@ class LiteLLMOllamaDriver(LiteLLMRoute):
     """``litellm.acompletion(model="ollama_chat/<model>")``: litellm's Ollama chat handler."""
 
     name: ClassVar[str] = "litellm-ollama"
+    contract: ClassVar[Contract] = LITELLM_OLLAMA
     dialect: ClassVar[str] = "ollama"
 
     def route(self, ctx: DriverContext) -> dict[str, Any]:

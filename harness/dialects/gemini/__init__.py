@@ -44,6 +44,8 @@ class GeminiDialect(synthesize.GeminiDialect):
     call_ids: ClassVar[bool] = False
     """The Gemini Developer API sends no ``functionCall.id``: a correct adapter may have
     none, or its own."""
+    finish_names_tool_calls: ClassVar[bool] = False
+    """A reply of function calls ends ``STOP``, as a text reply does."""
     paths = (GENERATE, STREAM)
     markers = (b'"candidates":', b'"candidates": ', b'"usageMetadata"')
     marker_score = base.BY_MARKER + 20

@@ -27,6 +27,8 @@ class OllamaDialect(synthesize.OllamaDialect):
     normalizer = OllamaNormalizer
     call_ids: ClassVar[bool] = False
     """Ollama sends no tool-call id (a tool result names its tool)."""
+    finish_names_tool_calls: ClassVar[bool] = False
+    """A reply of tool calls ends ``done_reason: "stop"``, as a text reply does."""
     paths = (PATH,)
     markers = (b'"done":false', b'"done":true', b'"done": false', b'"eval_count"')
     marker_score = base.BY_MARKER + 20

@@ -8,6 +8,8 @@ normalizer: the drivers map the SDK's typed events (``harness.drivers.openai_sdk
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from harness.dialects import base
 from harness.dialects.openai_responses import read, synthesize
 from harness.dialects.openai_responses.synthesize import PATH
@@ -25,6 +27,8 @@ class OpenAIResponsesDialect(synthesize.OpenAIResponsesDialect):
     markers = (b"event: response.", b'"object":"response"', b'"object": "response"')
     marker_score = base.BY_MARKER + 20
     """Surer than Anthropic's ``"type":"message"``, which Responses output items carry too."""
+    finish_names_tool_calls: ClassVar[bool] = False
+    """A response of function calls ends ``status: "completed"``, as a text one does."""
 
 
 DIALECT = OpenAIResponsesDialect()
