@@ -293,8 +293,6 @@ def test_the_sdk_retries_apply_and_max_retries_overrides_them(name: str) -> None
         ("pydantic-ai-openai-responses", "outcome-failed", "failed-run-reported-as-success"),
         # the arguments of function_call_arguments.done are ignored
         ("pydantic-ai-openai-responses", "tool-call-args-done-only", "tool-args-done-ignored"),
-        # a completed Responses reply with calls finishes 'stop', where chat says 'tool_call'
-        ("pydantic-ai-openai-responses", "tool-call-fragmented", "finish-mismatch"),
     ],
 )
 def test_observed_pydantic_ai_defects_are_reported(name: str, scenario_id: str, code: str) -> None:
@@ -302,6 +300,21 @@ def test_observed_pydantic_ai_defects_are_reported(name: str, scenario_id: str, 
 
     run = run_scenario(BUNDLED[scenario_id], _driver(name))
     assert code in {f.code for f in run.findings}
+
+
+@pytest.mark.adapters
+def test_a_completed_responses_reply_of_calls_may_say_stop_as_declared() -> None:
+    """pydantic-ai maps a Responses status ``completed`` to 'stop', calls or not
+    (openai.py:300-306); the wire names no tool-call finish, so the contract declares it and
+    the cell passes, the relaxation listed; on chat completions, 'tool_calls' is still due."""
+    from harness.run.runner import run_scenario
+
+    driver = _driver("pydantic-ai-openai-responses")
+    run = run_scenario(BUNDLED["tool-call-fragmented"], driver)
+    assert run.status == "pass", run.reason()
+    assert any("tool calls finish" in line for line in driver.contract.deviations())
+    chat = run_scenario(BUNDLED["tool-call-fragmented"], _driver("pydantic-ai-openai-chat"))
+    assert chat.status == "pass", chat.reason()
 
 
 needs_env = pytest.mark.skipif(

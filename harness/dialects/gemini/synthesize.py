@@ -45,7 +45,6 @@ Output is a pure function of the scenario.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -58,8 +57,10 @@ from harness.dialects.common import (
     WireDialect,
     alnum,
     apply_data_fault,
+    arguments_object,
     compact_json,
     encode_data_stream,
+    fragment_positioned,
     header_number,
 )
 from harness.dialects.exchanges import Headers, error_reply, json_reply, streamed_reply
@@ -72,7 +73,6 @@ from harness.scenario.model import (
     ReplyAttempt,
     Scenario,
     TextPart,
-    ToolCall,
     ToolCallPart,
     Usage,
 )
@@ -200,7 +200,7 @@ def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
             return "gemini has no tool-call finish: STOP without a functionCall is a plain stop"
         if reply.finish == "stop" and calls:
             return "gemini has no tool-call finish: STOP with a functionCall reads as tool_calls"
-    if any(_arguments(c) is None for c in calls):
+    if any(arguments_object(c) is None for c in calls):
         return "gemini sends functionCall.args as a JSON object; raw argument text cannot be sent"
     if any(isinstance(p, ReasoningPart) and p.signature for p in reply.parts):
         return "a thinking signature is Anthropic's; gemini thought parts carry none"
@@ -209,30 +209,12 @@ def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
     fault = reply.fault
     if fault is not None and fault.terminator_only:
         return "gemini streams have no terminator: its last chunk alone is an empty reply"
-    positioned = fault is not None and any(
-        v is not None
-        for v in (fault.cut_after, fault.truncate_after, fault.malformed_at, fault.stall_after)
-    )
-    if positioned and any(c.fragments != 1 for c in calls):
+    if fragment_positioned(fault, calls):
         return (
             "gemini sends function-call args whole; this fault's position counts argument "
             "fragments the wire never sends"
         )
     return None
-
-
-def _arguments(call: ToolCall) -> dict[str, JsonValue] | None:
-    """The call's arguments as the JSON object Gemini sends, or None if they are not one
-    (argument text that is empty is a call with no arguments: ``{}``)."""
-    if isinstance(call.arguments, dict):
-        return call.arguments
-    if not call.arguments.strip():
-        return {}
-    try:
-        parsed = json.loads(call.arguments)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 # --------------------------------------------------------------------------- replies
@@ -270,7 +252,7 @@ def _parts(reply: ReplyAttempt, stream: bool) -> list[list[dict[str, Any]]]:
             groups.extend([{"text": piece, "thought": True}] for piece in pieces)
         else:
             call = part.tool_call
-            groups.append([{"functionCall": {"name": call.name, "args": _arguments(call)}}])
+            groups.append([{"functionCall": {"name": call.name, "args": arguments_object(call)}}])
     return groups
 
 

@@ -39,7 +39,6 @@ the scenario.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import JsonValue
@@ -48,8 +47,10 @@ from harness.dialects.chunking import chunk_events, split_text
 from harness.dialects.common import (
     WireDialect,
     apply_data_fault,
+    arguments_object,
     compact_json,
     error_headers,
+    fragment_positioned,
 )
 from harness.dialects.exchanges import Headers, error_reply, json_reply, streamed_reply
 from harness.dialects.framing import frame_lines, ndjson_support
@@ -61,7 +62,6 @@ from harness.scenario.model import (
     ReplyAttempt,
     Scenario,
     TextPart,
-    ToolCall,
     ToolCallPart,
     Usage,
     Wire,
@@ -132,7 +132,7 @@ def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
             return "ollama has no tool-call done_reason: stop without a call is a plain stop"
         if reply.finish == "stop" and calls:
             return "ollama has no tool-call done_reason: stop with tool_calls reads as tool_calls"
-    if any(_arguments(c) is None for c in calls):
+    if any(arguments_object(c) is None for c in calls):
         return "ollama sends function.arguments as a JSON object; raw argument text cannot be sent"
     if any(isinstance(p, ReasoningPart) and p.signature for p in reply.parts):
         return "a thinking signature is Anthropic's; ollama's thinking carries none"
@@ -141,29 +141,12 @@ def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
         return "stream faults need a streamed request (request.stream is false)"
     if fault is not None and fault.terminator_only:
         return "ollama streams have no terminator: the done line alone is an empty reply"
-    positioned = fault is not None and any(
-        v is not None
-        for v in (fault.cut_after, fault.truncate_after, fault.malformed_at, fault.stall_after)
-    )
-    if positioned and any(c.fragments != 1 for c in calls):
+    if fragment_positioned(fault, calls):
         return (
             "ollama sends tool-call arguments whole; this fault's position counts argument "
             "fragments the wire never sends"
         )
     return None
-
-
-def _arguments(call: ToolCall) -> dict[str, JsonValue] | None:
-    """The arguments as the JSON object Ollama sends (empty text: ``{}``), or None."""
-    if isinstance(call.arguments, dict):
-        return call.arguments
-    if not call.arguments.strip():
-        return {}
-    try:
-        parsed = json.loads(call.arguments)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
 
 
 # --------------------------------------------------------------------------- replies
@@ -192,7 +175,7 @@ def _message(content: str = "", **more: Any) -> dict[str, Any]:
 
 def _calls(reply: ReplyAttempt) -> list[dict[str, Any]]:
     return [
-        {"function": {"name": p.tool_call.name, "arguments": _arguments(p.tool_call)}}
+        {"function": {"name": p.tool_call.name, "arguments": arguments_object(p.tool_call)}}
         for p in reply.parts
         if isinstance(p, ToolCallPart)
     ]
