@@ -45,12 +45,7 @@ def wire_call_ids(dialect: str) -> bool:
     """Whether dialect ``dialect``'s wire gives every tool call an id (its ``call_ids``,
     True unless it says otherwise; an unknown name is judged as a wire with ids). On a
     wire without them (Gemini, Ollama) no check asks for the scenario's ids or any id."""
-    from harness.dialects import DialectError, get_dialect
-
-    try:
-        return bool(getattr(get_dialect(dialect), "call_ids", True))
-    except DialectError:
-        return True
+    return _wire_fact(dialect, "call_ids")
 
 
 def wire_names_tool_calls(dialect: str) -> bool:
@@ -59,10 +54,16 @@ def wire_names_tool_calls(dialect: str) -> bool:
     True unless it says otherwise. Where it does not (a Responses status ``completed``,
     Gemini's ``STOP``), an adapter may report that completion as ``stop``, if its contract
     says so (``Features.tool_calls_finish``)."""
+    return _wire_fact(dialect, "finish_names_tool_calls")
+
+
+def _wire_fact(dialect: str, name: str) -> bool:
+    """A yes/no fact a dialect states about its wire (True when it states none, or for an
+    unknown dialect: the wire is then judged by the common case)."""
     from harness.dialects import DialectError, get_dialect
 
     try:
-        return bool(getattr(get_dialect(dialect), "finish_names_tool_calls", True))
+        return bool(getattr(get_dialect(dialect), name, True))
     except DialectError:
         return True
 
