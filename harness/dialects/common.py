@@ -31,7 +31,6 @@ from harness.scenario.model import (
     ReplyWrapper,
     Scenario,
     StreamFault,
-    ToolCall,
     Wire,
 )
 
@@ -44,7 +43,6 @@ __all__ = [
     "alnum",
     "apply_data_fault",
     "apply_fault",
-    "arguments_object",
     "compact_json",
     "compile_attempts",
     "digest",
@@ -53,7 +51,6 @@ __all__ = [
     "encode_named_events",
     "encode_stream",
     "error_headers",
-    "fragment_positioned",
     "header_number",
     "limited_to",
     "raw_exchange",
@@ -346,28 +343,3 @@ def encode_named_events(
             data = data[: len(data) // 2]
         sse.append(SSEEvent(event=name, data=data))
     return encode_stream(sse, wire)
-
-
-def arguments_object(call: ToolCall) -> dict[str, JsonValue] | None:
-    """A call's arguments as the JSON object a wire that sends them whole carries (Gemini's
-    ``functionCall.args``, Ollama's ``function.arguments``), or None if they are not one;
-    empty argument text is a call with no arguments, ``{}``."""
-    if isinstance(call.arguments, dict):
-        return call.arguments
-    if not call.arguments.strip():
-        return {}
-    try:
-        parsed = json.loads(call.arguments)
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def fragment_positioned(fault: StreamFault | None, calls: Sequence[ToolCall]) -> bool:
-    """Whether ``fault`` is placed by counting events while a call is split into argument
-    fragments: on a wire that sends arguments whole, those events are never sent."""
-    positioned = fault is not None and any(
-        v is not None
-        for v in (fault.cut_after, fault.truncate_after, fault.malformed_at, fault.stall_after)
-    )
-    return positioned and any(c.fragments != 1 for c in calls)

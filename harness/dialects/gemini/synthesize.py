@@ -57,15 +57,18 @@ from harness.dialects.common import (
     WireDialect,
     alnum,
     apply_data_fault,
-    arguments_object,
     compact_json,
     encode_data_stream,
-    fragment_positioned,
     header_number,
 )
 from harness.dialects.exchanges import Headers, error_reply, json_reply, streamed_reply
 from harness.dialects.framing import framing_support
 from harness.dialects.script import Exchange, Script
+from harness.dialects.whole_calls import (
+    Wording,
+    arguments_object,
+    whole_call_support,
+)
 from harness.scenario.model import (
     ErrorAttempt,
     HttpErrorReply,
@@ -73,7 +76,6 @@ from harness.scenario.model import (
     ReplyAttempt,
     Scenario,
     TextPart,
-    ToolCallPart,
     Usage,
 )
 
@@ -186,35 +188,23 @@ def _error_support(error: HttpErrorReply) -> str | None:
     return None
 
 
+_WORDING = Wording(
+    wire="gemini",
+    finish="finish reason",
+    tool_finish="finish",
+    stop_alone="STOP without a functionCall is a plain stop",
+    stop_with_calls="STOP with a functionCall reads as tool_calls",
+    arguments="functionCall.args",
+    thinking="gemini thought parts carry none",
+    last="its last chunk",
+    whole="function-call args",
+)
+"""The Gemini wire's words in the reasons a reply cannot be said on it."""
+
+
 def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
     """Why this reply cannot be said on the Gemini wire, or None."""
-    if reply.outcome not in ("completed", "incomplete"):
-        return f"gemini has no {reply.outcome} outcome (an in-stream error is a fault)"
-    if reply.polls:
-        return "gemini has no polled runs (polls > 0)"
-    calls = [p.tool_call for p in reply.parts if isinstance(p, ToolCallPart)]
-    if reply.outcome == "completed":
-        if reply.finish not in FINISH:
-            return f"gemini has no {reply.finish!r} finish reason"
-        if reply.finish == "tool_calls" and not calls:
-            return "gemini has no tool-call finish: STOP without a functionCall is a plain stop"
-        if reply.finish == "stop" and calls:
-            return "gemini has no tool-call finish: STOP with a functionCall reads as tool_calls"
-    if any(arguments_object(c) is None for c in calls):
-        return "gemini sends functionCall.args as a JSON object; raw argument text cannot be sent"
-    if any(isinstance(p, ReasoningPart) and p.signature for p in reply.parts):
-        return "a thinking signature is Anthropic's; gemini thought parts carry none"
-    if reply.fault is not None and not stream:
-        return "stream faults need a streamed request (request.stream is false)"
-    fault = reply.fault
-    if fault is not None and fault.terminator_only:
-        return "gemini streams have no terminator: its last chunk alone is an empty reply"
-    if fragment_positioned(fault, calls):
-        return (
-            "gemini sends function-call args whole; this fault's position counts argument "
-            "fragments the wire never sends"
-        )
-    return None
+    return whole_call_support(reply, stream, FINISH, _WORDING)
 
 
 # --------------------------------------------------------------------------- replies

@@ -47,14 +47,17 @@ from harness.dialects.chunking import chunk_events, split_text
 from harness.dialects.common import (
     WireDialect,
     apply_data_fault,
-    arguments_object,
     compact_json,
     error_headers,
-    fragment_positioned,
 )
 from harness.dialects.exchanges import Headers, error_reply, json_reply, streamed_reply
 from harness.dialects.framing import frame_lines, ndjson_support
 from harness.dialects.script import Chunk, Exchange, HttpDate, Script
+from harness.dialects.whole_calls import (
+    Wording,
+    arguments_object,
+    whole_call_support,
+)
 from harness.scenario.model import (
     ErrorAttempt,
     HttpErrorReply,
@@ -117,36 +120,24 @@ class OllamaDialect(WireDialect):
         return self.compile(scenario, _error_exchange, _reply_exchange)
 
 
+_WORDING = Wording(
+    wire="ollama",
+    finish="done_reason",
+    tool_finish="done_reason",
+    stop_alone="stop without a call is a plain stop",
+    stop_with_calls="stop with tool_calls reads as tool_calls",
+    arguments="function.arguments",
+    thinking="ollama's thinking carries none",
+    last="the done line",
+    whole="tool-call arguments",
+)
+"""The Ollama wire's words in the reasons a reply cannot be said on it."""
+
+
 def _reply_support(reply: ReplyAttempt, stream: bool) -> str | None:
     if reply.outcome == "incomplete" and reply.incomplete_reason != "max_output_tokens":
         return f"ollama has no {reply.incomplete_reason} done_reason"
-    if reply.outcome not in ("completed", "incomplete"):
-        return f"ollama has no {reply.outcome} outcome (an in-stream error is a fault)"
-    if reply.polls:
-        return "ollama has no polled runs (polls > 0)"
-    calls = [p.tool_call for p in reply.parts if isinstance(p, ToolCallPart)]
-    if reply.outcome == "completed":
-        if reply.finish not in _DONE:
-            return f"ollama has no {reply.finish!r} done_reason"
-        if reply.finish == "tool_calls" and not calls:
-            return "ollama has no tool-call done_reason: stop without a call is a plain stop"
-        if reply.finish == "stop" and calls:
-            return "ollama has no tool-call done_reason: stop with tool_calls reads as tool_calls"
-    if any(arguments_object(c) is None for c in calls):
-        return "ollama sends function.arguments as a JSON object; raw argument text cannot be sent"
-    if any(isinstance(p, ReasoningPart) and p.signature for p in reply.parts):
-        return "a thinking signature is Anthropic's; ollama's thinking carries none"
-    fault = reply.fault
-    if fault is not None and not stream:
-        return "stream faults need a streamed request (request.stream is false)"
-    if fault is not None and fault.terminator_only:
-        return "ollama streams have no terminator: the done line alone is an empty reply"
-    if fragment_positioned(fault, calls):
-        return (
-            "ollama sends tool-call arguments whole; this fault's position counts argument "
-            "fragments the wire never sends"
-        )
-    return None
+    return whole_call_support(reply, stream, _DONE, _WORDING)
 
 
 # --------------------------------------------------------------------------- replies
