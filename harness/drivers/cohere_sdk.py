@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from harness.dialects.cohere_v2.normalize import CohereNormalizer, chat_response_events
 from harness.drivers.base import DriverBase, DriverContext
+from harness.drivers.common import http_client
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import COHERE_SDK
 from harness.scenario.model import Request
@@ -82,10 +83,9 @@ class CohereSDKDriver(DriverBase):
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         import cohere
-        import httpx
 
         request = ctx.scenario.request
-        async with httpx.AsyncClient(transport=ctx.transport("httpx")) as http:
+        async with http_client(ctx) as http:
             client = cohere.AsyncClientV2(
                 api_key=ctx.api_key,
                 base_url=ctx.base_url,
