@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
 
-from harness.drivers.base import Driver, get_driver, install_hint, missing_requirements
+from harness.drivers.base import get_driver
 from harness.scenario.model import Scenario
 from harness.vocab.events import (
     ErrorEvent,
@@ -29,6 +28,7 @@ from harness.vocab.events import (
     ToolCallEvent,
     UsageEvent,
 )
+from tests.drivers.adapters import events_of, installed, scenario_of
 
 _STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
 _STATUS = {"stop": "completed", "tool_calls": "completed", "length": "max_output_tokens"}
@@ -118,7 +118,7 @@ def test_each_driver_is_registered_as_declared(profile: Profile) -> None:
 @pytest.mark.adapters
 @each_driver
 def test_text_stream(profile: Profile) -> None:
-    scenario = _scenario(
+    scenario = scenario_of(
         "text-stream",
         {"messages": USER},
         [{"reply": {"parts": [{"text": "Héllo, wörld", "deltas": ["Hé", "llo, ", "wörld"]}],
@@ -140,7 +140,7 @@ def test_text_stream(profile: Profile) -> None:
 def test_fragmented_tool_call(profile: Profile) -> None:
     call = {"id": "call_w1", "name": "get_weather", "arguments": {"city": "Paris"},
             "fragments": ['{"ci', 'ty":', '"Par', 'is"}']}  # fmt: skip
-    scenario = _scenario(
+    scenario = scenario_of(
         "tool-fragments",
         {"messages": USER, "tools": [WEATHER]},
         [{"reply": {"parts": [{"tool_call": call}], "finish": "tool_calls",
@@ -160,7 +160,7 @@ def test_fragmented_tool_call_after_reasoning(profile: Profile) -> None:
     think = {"reasoning": "Use the tool.", "deltas": ["Use the ", "tool."]}
     call = {"id": "call_w1", "name": "get_weather", "arguments": '{"city": "Paris"}',
             "fragments": ['{"ci', 'ty": ', '"Par', 'is"}']}  # fmt: skip
-    scenario = _scenario(
+    scenario = scenario_of(
         "tool-fragments",
         {"messages": USER, "tools": [WEATHER]},
         [{"reply": {"parts": [think, {"tool_call": call}], "finish": "tool_calls",
@@ -179,7 +179,7 @@ def test_fragmented_tool_call_after_reasoning(profile: Profile) -> None:
 @each_driver
 @pytest.mark.parametrize("history", sorted(TOOL_TURNS))
 def test_non_stream_with_tool_turn_history(profile: Profile, history: str) -> None:
-    scenario = _scenario(
+    scenario = scenario_of(
         "non-stream",
         {"messages": TOOL_TURNS[history], "tools": [WEATHER], "stream": False, "max_tokens": 50},
         [{"reply": {"parts": [{"text": "Sunny in Paris, rain in Rome."}],
@@ -197,7 +197,7 @@ def test_non_stream_with_tool_turn_history(profile: Profile, history: str) -> No
 @pytest.mark.adapters
 @each_driver
 def test_reasoning_stream_and_cached_usage(profile: Profile) -> None:
-    scenario = _scenario(
+    scenario = scenario_of(
         "reasoning",
         {"messages": USER},
         [{"reply": {"parts": [{"reasoning": "Let me think", "deltas": ["Let me", " think"]},
@@ -219,7 +219,7 @@ def test_reasoning_stream_and_cached_usage(profile: Profile) -> None:
 def test_rate_limited_until_retries_run_out(profile: Profile) -> None:
     """Every adapter here ships with two retries: three 429s, then the typed error."""
     error = {"error": {"status": 429, "retry_after": 2}}
-    scenario = _scenario("rate-limited", {"messages": USER}, [error, error, error])
+    scenario = scenario_of("rate-limited", {"messages": USER}, [error, error, error])
     events, requests = _run(profile, scenario)
     assert len(events) == 1 and isinstance(events[0], ErrorEvent)
     assert (events[0].error, events[0].status, events[0].leaked) == ("rate_limit", 429, False)
@@ -232,12 +232,12 @@ def test_rate_limited_until_retries_run_out(profile: Profile) -> None:
 def test_rate_limited_once_then_served_after_retry_after(profile: Profile) -> None:
     from harness.run.runner import run_scenario
 
-    scenario = _scenario(
+    scenario = scenario_of(
         "rate-limited-once",
         {"messages": USER},
         [{"error": {"status": 429, "retry_after": 3}}, {"reply": {"parts": [{"text": "ok"}]}}],
     )
-    run = run_scenario(scenario, _driver(profile), checks=[])
+    run = run_scenario(scenario, installed(profile.name), checks=[])
     assert run.transcript is not None, run.na_reason
     assert [e for e in run.transcript.events if not isinstance(e, UsageEvent)] == [
         TextEvent(text="ok"),
@@ -256,9 +256,9 @@ def test_max_retries_option_overrides_the_shipped_default(profile: Profile) -> N
     from harness.transport.clock import Clock
     from harness.transport.core import Replay
 
-    driver = _driver(profile)
+    driver = installed(profile.name)
     error = {"error": {"status": 503}}
-    scenario = _scenario("no-retries", {"messages": USER}, [error, error, error])
+    scenario = scenario_of("no-retries", {"messages": USER}, [error, error, error])
     clock = Clock()
     replay = Replay(get_dialect(profile.dialect).synthesize(scenario), clock)
     ctx = DriverContext(scenario=scenario, replay=replay, clock=clock, options={"max_retries": 0})
@@ -277,23 +277,5 @@ def test_max_retries_option_overrides_the_shipped_default(profile: Profile) -> N
 # --------------------------------------------------------------------------- helpers
 
 
-def _scenario(sid: str, request: dict[str, Any], attempts: list[Any]) -> Scenario:
-    return Scenario.model_validate(
-        {"id": sid, "request": request, "attempts": attempts, "expect": {}}
-    )
-
-
-def _driver(profile: Profile) -> Driver:
-    driver = get_driver(profile.name)
-    missing = missing_requirements(driver)
-    if missing:
-        pytest.skip(f"{profile.name} needs {missing}: {install_hint(driver.extra)}")
-    return driver
-
-
 def _run(profile: Profile, scenario: Scenario) -> tuple[list[Event], int]:
-    from harness.run.runner import run_scenario
-
-    run = run_scenario(scenario, _driver(profile), checks=[])
-    assert run.transcript is not None, run.na_reason
-    return list(run.transcript.events), len(run.transcript.requests)
+    return events_of(profile.name, scenario)

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from harness.drivers.base import get_driver, install_hint, missing_requirements
 from harness.drivers.common import (
     ChatStream,
     completion_events,
@@ -28,6 +27,7 @@ from harness.vocab.events import (
     ToolCallEvent,
     UsageEvent,
 )
+from tests.drivers.adapters import events_of, scenario_of
 
 WEATHER = {
     "name": "get_weather",
@@ -224,23 +224,8 @@ def test_strands_events_mapping() -> None:
 # --------------------------------------------------------------------------- end to end
 
 
-def _scenario(sid: str, request: dict[str, Any], attempts: list[Any]) -> Scenario:
-    return Scenario.model_validate(
-        {"id": sid, "request": request, "attempts": attempts, "expect": {}}
-    )
-
-
 def _run(driver_name: str, scenario: Scenario) -> tuple[list[Event], int]:
-    pytest.importorskip("harness.dialects.openai_chat", reason="openai-chat dialect missing")
-    from harness.run.runner import run_scenario
-
-    driver = get_driver(driver_name)
-    missing = missing_requirements(driver)
-    if missing:
-        pytest.skip(f"{driver_name} needs {missing}: {install_hint(driver.extra)}")
-    run = run_scenario(scenario, driver, checks=[])
-    assert run.transcript is not None, run.na_reason
-    return list(run.transcript.events), len(run.transcript.requests)
+    return events_of(driver_name, scenario)
 
 
 USER = [{"role": "user", "content": "Hi"}]
@@ -249,7 +234,7 @@ USER = [{"role": "user", "content": "Hi"}]
 @pytest.mark.adapters
 def test_openai_sdk_truncated_stream_has_no_terminal_event() -> None:
     """The driver invents nothing: the SDK ends quietly, so the transcript has no finish."""
-    scenario = _scenario(
+    scenario = scenario_of(
         "truncated",
         {"messages": USER},
         [{"reply": {"parts": [{"text": "Hello there", "deltas": ["Hello", " there"]}],

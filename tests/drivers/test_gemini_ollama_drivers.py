@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from harness.drivers.base import Driver, get_driver, install_hint, missing_requirements
+from harness.drivers.base import get_driver
 from harness.drivers.google_genai import genai_config, genai_contents
 from harness.drivers.ollama_sdk import ollama_kwargs
-from harness.run.runner import run_scenario
 from harness.scenario.model import Request, Scenario
 from harness.vocab.events import ErrorEvent, Event, FinishEvent, TextEvent, ToolCallEvent
+from tests.drivers.adapters import events_of, installed, scenario_of
 
 DRIVERS = {
     "google-genai": ("gemini", "httpx2", "gemini"),
@@ -96,21 +96,8 @@ def test_ollama_request_names_the_tool_a_result_answers() -> None:
 # --------------------------------------------------------------------------- end to end
 
 
-def _driver(name: str) -> Driver:
-    driver = get_driver(name)
-    missing = missing_requirements(driver)
-    if missing:
-        pytest.skip(f"{name} needs {missing}: {install_hint(driver.extra)}")
-    return driver
-
-
 def _events(name: str, request: dict[str, Any], attempts: list[Any]) -> tuple[list[Event], int]:
-    scenario = Scenario.model_validate(
-        {"id": "s", "request": request, "attempts": attempts, "expect": {}}
-    )
-    run = run_scenario(scenario, _driver(name), checks=[])
-    assert run.transcript is not None, run.na_reason
-    return list(run.transcript.events), len(run.transcript.requests)
+    return events_of(name, scenario_of("s", request, attempts))
 
 
 def _plain(events: list[Event]) -> list[Event]:
@@ -198,7 +185,7 @@ def test_google_genai_retries_when_asked_but_never_reads_retry_info() -> None:
     )
 
     async def collect() -> list[Event]:
-        return [event async for event in _driver("google-genai").run(ctx)]
+        return [event async for event in installed("google-genai").run(ctx)]
 
     events = clock.run(collect)
     assert [e.kind for e in events][:1] == ["text"] and len(replay.log) == 2

@@ -11,19 +11,19 @@ from typing import Any
 
 import pytest
 
-from harness.drivers.base import Driver, get_driver, install_hint, missing_requirements
+from harness.drivers.base import get_driver
 from harness.drivers.openai_agents import AgentsStream, function_tools
 from harness.scenario.load import load_scenarios
-from harness.scenario.model import Request, Scenario
+from harness.scenario.model import Request
 from harness.vocab.events import (
     ErrorEvent,
-    Event,
     FinishEvent,
     RefusalEvent,
     TextEvent,
     ToolCallEvent,
     UsageEvent,
 )
+from tests.drivers.adapters import events_of, installed, scenario_of
 from tests.drivers.one_attempt import single_attempt
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -106,41 +106,19 @@ def test_declared_as_documented() -> None:
 # --------------------------------------------------------------------------- real adapters
 
 
-def _driver(name: str) -> Driver:
-    driver = get_driver(name)
-    missing = missing_requirements(driver)
-    if missing:
-        pytest.skip(f"{name} needs {missing}: {install_hint(driver.extra)}")
-    return driver
-
-
-def _scenario(sid: str, request: dict[str, Any], attempts: list[Any]) -> Scenario:
-    return Scenario.model_validate(
-        {"id": sid, "request": request, "attempts": attempts, "expect": {}}
-    )
-
-
-def _events(name: str, scenario: Scenario) -> tuple[list[Event], int]:
-    from harness.run.runner import run_scenario
-
-    run = run_scenario(scenario, _driver(name), checks=[])
-    assert run.transcript is not None, run.na_reason
-    return list(run.transcript.events), len(run.transcript.requests)
-
-
 @pytest.mark.adapters
 @pytest.mark.parametrize("name", DRIVERS)
 def test_text_and_a_tool_call_come_through(name: str) -> None:
     call = {"id": "call_w1", "name": "get_weather", "arguments": {"city": "Paris"},
             "fragments": ['{"ci', 'ty":', '"Paris"}']}  # fmt: skip
-    scenario = _scenario(
+    scenario = scenario_of(
         "text-then-call",
         {"messages": USER, "tools": [WEATHER]},
         [{"reply": {"parts": [{"text": "Let me see.", "deltas": ["Let ", "me see."]},
                               {"tool_call": call}],
                     "finish": "tool_calls", "usage": {"input": 9, "output": 7}}}],
     )  # fmt: skip
-    events, requests = _events(name, scenario)
+    events, requests = events_of(name, scenario)
     assert [e for e in events if isinstance(e, TextEvent)] == [
         TextEvent(text="Let "),
         TextEvent(text="me see."),
@@ -157,12 +135,12 @@ def test_text_and_a_tool_call_come_through(name: str) -> None:
 @pytest.mark.parametrize("name", DRIVERS)
 def test_the_sdk_retries_apply_and_max_retries_overrides_them(name: str) -> None:
     error = {"error": {"status": 503}}
-    scenario = _scenario("unavailable", {"messages": USER}, [error, error, error])
-    events, requests = _events(name, scenario)
+    scenario = scenario_of("unavailable", {"messages": USER}, [error, error, error])
+    events, requests = events_of(name, scenario)
     last = events[-1]
     assert isinstance(last, ErrorEvent) and (last.error, last.status) == ("server", 503)
     assert last.type == "openai.InternalServerError" and requests == 3
-    assert single_attempt(_driver(name), scenario) == 1
+    assert single_attempt(installed(name), scenario) == 1
 
 
 @pytest.mark.adapters
@@ -193,5 +171,5 @@ def test_observed_openai_agents_defects_are_reported(
 ) -> None:
     from harness.run.runner import run_scenario
 
-    run = run_scenario(BUNDLED[scenario_id], _driver(name))
+    run = run_scenario(BUNDLED[scenario_id], installed(name))
     assert code in {f.code for f in run.findings}

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harness.drivers.base import Driver, get_driver, install_hint, missing_requirements
+from harness.drivers.base import get_driver
 from harness.drivers.pydantic_ai_agent import SnapshotDeltas, refusal_of
 from harness.drivers.pydantic_ai_common import (
     PydanticAIStream,
@@ -22,10 +22,9 @@ from harness.drivers.pydantic_ai_common import (
 )
 from harness.matrix.envs import is_built
 from harness.scenario.load import load_scenarios
-from harness.scenario.model import Request, Scenario
+from harness.scenario.model import Request
 from harness.vocab.events import (
     ErrorEvent,
-    Event,
     FinishEvent,
     ReasoningEvent,
     RefusalEvent,
@@ -33,6 +32,7 @@ from harness.vocab.events import (
     ToolCallEvent,
     UsageEvent,
 )
+from tests.drivers.adapters import events_of, installed, scenario_of
 from tests.drivers.one_attempt import single_attempt
 
 pytest.importorskip("pydantic_ai")  # the unit tests build pydantic-ai objects
@@ -217,41 +217,19 @@ def test_declared_as_documented() -> None:
 # --------------------------------------------------------------------------- real adapters
 
 
-def _driver(name: str) -> Driver:
-    driver = get_driver(name)
-    missing = missing_requirements(driver)
-    if missing:
-        pytest.skip(f"{name} needs {missing}: {install_hint(driver.extra)}")
-    return driver
-
-
-def _scenario(sid: str, request: dict[str, Any], attempts: list[Any]) -> Scenario:
-    return Scenario.model_validate(
-        {"id": sid, "request": request, "attempts": attempts, "expect": {}}
-    )
-
-
-def _events(name: str, scenario: Scenario) -> tuple[list[Event], int]:
-    from harness.run.runner import run_scenario
-
-    run = run_scenario(scenario, _driver(name), checks=[])
-    assert run.transcript is not None, run.na_reason
-    return list(run.transcript.events), len(run.transcript.requests)
-
-
 @pytest.mark.adapters
 @pytest.mark.parametrize("name", MAIN_ENV)
 def test_text_and_a_tool_call_come_through(name: str) -> None:
     call = {"id": "call_w1", "name": "get_weather", "arguments": {"city": "Paris"},
             "fragments": ['{"ci', 'ty":', '"Paris"}']}  # fmt: skip
-    scenario = _scenario(
+    scenario = scenario_of(
         "text-then-call",
         {"messages": USER, "tools": [WEATHER]},
         [{"reply": {"parts": [{"text": "Let me see.", "deltas": ["Let ", "me see."]},
                               {"tool_call": call}],
                     "finish": "tool_calls", "usage": {"input": 9, "output": 7}}}],
     )  # fmt: skip
-    events, requests = _events(name, scenario)
+    events, requests = events_of(name, scenario)
     assert "".join(e.text for e in events if isinstance(e, TextEvent)) == "Let me see."
     assert [e for e in events if isinstance(e, ToolCallEvent)] == [
         ToolCallEvent(id="call_w1", name="get_weather", arguments={"city": "Paris"})
@@ -263,12 +241,12 @@ def test_text_and_a_tool_call_come_through(name: str) -> None:
 @pytest.mark.parametrize("name", MAIN_ENV)
 def test_the_sdk_retries_apply_and_max_retries_overrides_them(name: str) -> None:
     error = {"error": {"status": 503}}
-    scenario = _scenario("unavailable", {"messages": USER}, [error, error, error])
-    events, requests = _events(name, scenario)
+    scenario = scenario_of("unavailable", {"messages": USER}, [error, error, error])
+    events, requests = events_of(name, scenario)
     last = events[-1]
     assert isinstance(last, ErrorEvent) and (last.error, last.status) == ("server", 503)
     assert last.type == "pydantic_ai.exceptions.ModelHTTPError" and requests == 3
-    assert single_attempt(_driver(name), scenario) == 1
+    assert single_attempt(installed(name), scenario) == 1
 
 
 @pytest.mark.adapters
@@ -298,7 +276,7 @@ def test_the_sdk_retries_apply_and_max_retries_overrides_them(name: str) -> None
 def test_observed_pydantic_ai_defects_are_reported(name: str, scenario_id: str, code: str) -> None:
     from harness.run.runner import run_scenario
 
-    run = run_scenario(BUNDLED[scenario_id], _driver(name))
+    run = run_scenario(BUNDLED[scenario_id], installed(name))
     assert code in {f.code for f in run.findings}
 
 
@@ -309,11 +287,11 @@ def test_a_completed_responses_reply_of_calls_may_say_stop_as_declared() -> None
     the cell passes, the relaxation listed; on chat completions, 'tool_calls' is still due."""
     from harness.run.runner import run_scenario
 
-    driver = _driver("pydantic-ai-openai-responses")
+    driver = installed("pydantic-ai-openai-responses")
     run = run_scenario(BUNDLED["tool-call-fragmented"], driver)
     assert run.status == "pass", run.reason()
     assert any("tool calls finish" in line for line in driver.contract.deviations())
-    chat = run_scenario(BUNDLED["tool-call-fragmented"], _driver("pydantic-ai-openai-chat"))
+    chat = run_scenario(BUNDLED["tool-call-fragmented"], installed("pydantic-ai-openai-chat"))
     assert chat.status == "pass", chat.reason()
 
 

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from harness.drivers.anthropic_sdk import AnthropicStream, anthropic_kwargs, message_events
-from harness.drivers.base import get_driver, missing_requirements
 from harness.drivers.openai_sdk_responses import (
     ResponsesStream,
     response_events,
@@ -31,6 +30,7 @@ from harness.vocab.events import (
     ToolCallEvent,
     UsageEvent,
 )
+from tests.drivers.adapters import installed
 
 RESPONSES = ["openai-sdk-responses", "llama-stack-responses"]
 DRIVERS = [*RESPONSES, "anthropic-sdk"]
@@ -208,18 +208,10 @@ def _scenario(sid: str, request: dict[str, Any], attempts: list[Any]) -> Scenari
     )
 
 
-def _driver(name: str) -> Any:
-    driver = get_driver(name)
-    missing = missing_requirements(driver)
-    if missing:
-        pytest.skip(f"{name} needs {missing}: pip install 'llm-adapter-harness[{driver.extra}]'")
-    return driver
-
-
 def _run(driver_name: str, scenario: Scenario) -> tuple[list[Event], int]:
     from harness.run.runner import run_scenario
 
-    run = run_scenario(scenario, _driver(driver_name), checks=[])
+    run = run_scenario(scenario, installed(driver_name), checks=[])
     assert run.transcript is not None, run.na_reason
     return list(run.transcript.events), len(run.transcript.requests)
 
@@ -279,7 +271,7 @@ NEW = [
 def test_new_scenarios_pass_or_say_why_not(driver_name: str, scenario_id: str) -> None:
     from harness.run.runner import run_scenario
 
-    run = run_scenario(BUNDLED[scenario_id], _driver(driver_name))
+    run = run_scenario(BUNDLED[scenario_id], installed(driver_name))
     if run.status == "n/a":
         assert run.na_reason and "has no" in run.na_reason
         return
@@ -302,5 +294,5 @@ def test_observed_adapter_behaviours_are_reported(
     """What these adapter versions do wrong on the wire, named by its finding code."""
     from harness.run.runner import run_scenario
 
-    run = run_scenario(BUNDLED[scenario_id], _driver(driver_name))
+    run = run_scenario(BUNDLED[scenario_id], installed(driver_name))
     assert code in {f.code for f in run.findings}
