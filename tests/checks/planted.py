@@ -10,6 +10,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
@@ -37,6 +38,27 @@ class PlantedError(Exception):
     def __init__(self, kind: str, message: str, status: int | None = None) -> None:
         super().__init__(message)
         self.kind, self.status = kind, status
+
+
+async def typed_stream(
+    events: AsyncIterator[Event], response: httpx.Response, bad: str | None = None
+) -> AsyncIterator[Event]:
+    """``events`` read from ``response``, which is closed after: a timeout or transport
+    failure is raised as a typed :class:`PlantedError`, and so is a ``ValueError`` from
+    decoding when ``bad`` names what was bad (``"chunk"``: ``bad chunk: ...``)."""
+    try:
+        async for event in events:
+            yield event
+    except httpx.TimeoutException as exc:
+        raise PlantedError("timeout", str(exc)) from exc
+    except httpx.TransportError as exc:
+        raise PlantedError("protocol", str(exc)) from exc
+    except ValueError as exc:
+        if bad is None:
+            raise
+        raise PlantedError("protocol", f"bad {bad}: {exc}") from exc
+    finally:
+        await response.aclose()
 
 
 _KINDS = {
@@ -163,15 +185,9 @@ class PlantedDriver(PlantedClient):
                     kind = _KINDS.get(response.status_code, "server")
                     raise PlantedError(kind, response.text, response.status_code)
                 await asyncio.sleep(0 if self.bugs.ignore_retry_after else wait)
-            try:
-                async for event in self._events(response):
+            async with aclosing(typed_stream(self._events(response), response)) as events:
+                async for event in events:
                     yield event
-            except httpx.TimeoutException as exc:
-                raise PlantedError("timeout", str(exc)) from exc
-            except httpx.TransportError as exc:
-                raise PlantedError("protocol", str(exc)) from exc
-            finally:
-                await response.aclose()
 
     async def _events(self, response: httpx.Response) -> AsyncIterator[Event]:
         decoder = SSEDecoder()

@@ -15,6 +15,7 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -24,7 +25,7 @@ from harness.dialects.gemini import gemini_model
 from harness.drivers.base import DriverContext
 from harness.scenario.model import Scenario
 from harness.vocab.events import Event, FinishEvent, TextEvent, ToolCallEvent, UsageEvent
-from tests.checks.planted import PlantedClient, PlantedError
+from tests.checks.planted import PlantedClient, PlantedError, typed_stream
 from tests.checks.planted_wire import KINDS, RETRYABLE, WireBugs, _Events, _Lines
 
 __all__ = ["NativeBugs", "PlantedGeminiDriver", "PlantedOllamaDriver"]
@@ -94,17 +95,9 @@ class _Native(PlantedClient):
                     raise PlantedError(KINDS.get(status, "server"), response.text, status)
                 hint = None if self.bugs.ignore_retry_hint else self.hint(response)
                 await asyncio.sleep(0.5 * 2**attempt if hint is None else hint)
-            try:
-                async for event in self.events(response):
+            async with aclosing(typed_stream(self.events(response), response, "chunk")) as events:
+                async for event in events:
                     yield event
-            except httpx.TimeoutException as exc:
-                raise PlantedError("timeout", str(exc)) from exc
-            except httpx.TransportError as exc:
-                raise PlantedError("protocol", str(exc)) from exc
-            except ValueError as exc:
-                raise PlantedError("protocol", f"bad chunk: {exc}") from exc
-            finally:
-                await response.aclose()
 
     def call(self, call_id: Any, name: str, args: Any) -> ToolCallEvent:
         if self.bugs.args_as_text:  # planted: the object's Python text, not JSON

@@ -15,6 +15,7 @@ import json
 import re
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
@@ -31,7 +32,7 @@ from harness.vocab.events import (
     ToolCallEvent,
     UsageEvent,
 )
-from tests.checks.planted import PlantedClient, PlantedError
+from tests.checks.planted import PlantedClient, PlantedError, typed_stream
 
 BOM = b"\xef\xbb\xbf"
 RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504})
@@ -278,17 +279,9 @@ class PlantedWireDriver(PlantedClient):
                         kind = "server"
                     raise PlantedError(kind, response.text, status)
                 await asyncio.sleep(wait)
-            try:
-                async for event in self._events(response):
+            async with aclosing(typed_stream(self._events(response), response, "event")) as events:
+                async for event in events:
                     yield event
-            except httpx.TimeoutException as exc:
-                raise PlantedError("timeout", str(exc)) from exc
-            except httpx.TransportError as exc:
-                raise PlantedError("protocol", str(exc)) from exc
-            except ValueError as exc:
-                raise PlantedError("protocol", f"bad event: {exc}") from exc
-            finally:
-                await response.aclose()
 
     # ----------------------------------------------------------------------- the stream
 
