@@ -3,6 +3,10 @@ skip saying how to install it), a scenario written inline, and what the adapter 
 
 from __future__ import annotations
 
+import ast
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pytest
@@ -36,3 +40,17 @@ def events_of(name: str, scenario: Scenario) -> tuple[list[Event], int]:
     run = run_scenario(scenario, installed(name), checks=[])
     assert run.transcript is not None, run.na_reason
     return list(run.transcript.events), len(run.transcript.requests)
+
+
+def imported_by_lookup(names: Iterable[str], modules: Sequence[str]) -> list[str]:
+    """The modules named by ``modules`` (or under them) that a fresh interpreter has
+    imported after looking drivers ``names`` up and reaching their ``supports``: a lookup
+    must import no adapter library."""
+    code = (
+        "import sys\nfrom harness.drivers import get_driver\n"
+        f"for name in {list(names)!r}: get_driver(name).supports\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({tuple(modules)!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    found: list[str] = ast.literal_eval(out.stdout.strip())
+    return found

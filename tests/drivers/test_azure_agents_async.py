@@ -7,8 +7,6 @@ sent any other way would be blocked by the guard and the cell a setup error."""
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +15,7 @@ from harness.drivers.base import get_driver
 from harness.run.runner import Run, run_scenario
 from harness.scenario.load import load_scenario
 from harness.vocab.events import ErrorEvent, FinishEvent, TextEvent, UsageEvent
+from tests.drivers.adapters import imported_by_lookup
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 NAME = "azure-agents-sdk-async"
@@ -39,13 +38,7 @@ def test_registered_and_lazy() -> None:
         "aiohttp",
         "azure-agents-sdk",
     )
-    code = (
-        "import sys\nfrom harness.drivers import get_driver\n"
-        f"get_driver({NAME!r}).supports\n"
-        "print(sorted(m for m in ('azure.ai.agents', 'aiohttp', 'vcr') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert imported_by_lookup([NAME], ("azure.ai.agents", "aiohttp", "vcr")) == []
 
 
 @pytest.mark.adapters

@@ -6,8 +6,6 @@ SDK run replayed through the SDK that made it (``adapters`` marker; skipped with
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from harness.transport.blob import serving_blob
 from harness.transport.core import Replay
 from harness.transport.guard import no_network
 from harness.vocab.events import ErrorEvent, FinishEvent, TextEvent, UsageEvent
+from tests.drivers.adapters import imported_by_lookup
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
@@ -44,13 +43,7 @@ def test_registered_and_lazy() -> None:
         "requests",
         "azure-agents-sdk",
     )
-    code = (
-        "import sys\nfrom harness.drivers import get_driver\n"
-        f"get_driver({NAME!r}).supports\n"
-        "print(sorted(m for m in ('azure.ai.agents', 'azure.core', 'vcr') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert imported_by_lookup([NAME], ("azure.ai.agents", "azure.core", "vcr")) == []
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,7 @@ from harness.transport.clock import Clock
 from harness.transport.core import Replay
 from harness.transport.guard import no_network
 from harness.vocab.events import ErrorEvent, Event, FinishEvent, TextEvent, ToolCallEvent
+from tests.drivers.adapters import imported_by_lookup
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 NAME = "azure-agents-sdk-stream"
@@ -49,13 +48,7 @@ def test_registered_and_lazy() -> None:
         "requests",
         "azure-agents-sdk",
     )
-    code = (
-        "import sys\nfrom harness.drivers import get_driver\n"
-        f"get_driver({NAME!r}).supports\n"
-        "print(sorted(m for m in ('azure.ai.agents', 'azure.core', 'vcr') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert imported_by_lookup([NAME], ("azure.ai.agents", "azure.core", "vcr")) == []
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,6 @@ runner and the bedrock-converse dialect."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from harness.transport.clock import Clock
 from harness.transport.core import Replay
 from harness.vocab.events import ErrorEvent, FinishEvent, TextEvent, ToolCallEvent
 from tests.dialects import builders
+from tests.drivers.adapters import imported_by_lookup
 
 pytest.importorskip("boto3")
 
@@ -42,13 +41,7 @@ def test_registered_and_lazy() -> None:
         "botocore",
         "bedrock",
     )
-    code = (
-        "import sys\nfrom harness.drivers import get_driver\n"
-        f"get_driver({NAME!r}).supports\n"
-        "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert imported_by_lookup([NAME], ("boto3", "botocore")) == []
 
 
 def test_a_fragmented_tool_call_is_assembled() -> None:

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,7 @@ from harness.drivers.base import get_driver
 from harness.run.runner import Run, run_scenario
 from harness.scenario.load import load_scenario
 from harness.vocab.events import ToolCallEvent
+from tests.drivers.adapters import imported_by_lookup
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 DRIVERS = {"langchain-openai": "langchain_openai", "langchain-anthropic": "langchain_anthropic"}
@@ -45,14 +44,7 @@ def run(name: str, driver: str) -> Run:
 def test_registered_and_lazy(name: str, dialect: str) -> None:
     driver = get_driver(name)
     assert (driver.name, driver.dialect, driver.extra) == (name, dialect, "langchain")
-    code = (
-        "import sys\nfrom harness.drivers import get_driver\n"
-        f"get_driver({name!r}).supports\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('langchain', 'openai', "
-        "'anthropic'))))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert imported_by_lookup([name], ("langchain", "openai", "anthropic")) == []
 
 
 # --------------------------------------------------------------------------- the reader

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import gc
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from harness.run.runner import Run, run_scenario
 from harness.scenario.load import load_scenario
 from harness.transport import blob
 from harness.vocab.events import FinishEvent, TextEvent
+from tests.drivers.adapters import imported_by_lookup
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 NAME = "litellm-chat-aiohttp"
@@ -42,13 +41,7 @@ def test_registered_and_lazy() -> None:
         "aiohttp",
         "litellm",
     )
-    code = (
-        "import sys\nfrom harness.drivers import get_driver\n"
-        f"get_driver({NAME!r}).supports\n"
-        "print(sorted(m for m in ('litellm', 'aiohttp', 'vcr') if m in sys.modules))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert imported_by_lookup([NAME], ("litellm", "aiohttp", "vcr")) == []
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,6 @@ tool call's arguments reaches the caller as a complete call."""
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ import pytest
 from harness.drivers.base import get_driver
 from harness.run.runner import Run, run_scenario
 from harness.scenario.load import load_scenario
+from tests.drivers.adapters import imported_by_lookup
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 NAME = "llama-index-openai"
@@ -35,13 +34,7 @@ def run(name: str) -> Run:
 def test_registered_and_lazy() -> None:
     driver = get_driver(NAME)
     assert (driver.name, driver.dialect, driver.extra) == (NAME, "openai-chat", "llama-index")
-    code = (
-        "import sys\nfrom harness.drivers import get_driver\n"
-        f"get_driver({NAME!r}).supports\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('llama_index', 'openai'))))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert imported_by_lookup([NAME], ("llama_index", "openai")) == []
 
 
 @needs_llama_index
