@@ -25,12 +25,12 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Any, ClassVar
 
 from harness.drivers.base import DriverBase, DriverContext
-from harness.drivers.common import finish_event, tool_call_event
+from harness.drivers.common import finish_event, openai_tools, tool_call_event
 from harness.scenario.model import FinishReason, Request
 from harness.transport import serving
 from harness.vocab.events import Event, ReasoningEvent, RefusalEvent, TextEvent, UsageEvent
 
-__all__ = ["LangChainChatDriver", "LangChainReader", "langchain_messages", "langchain_tools"]
+__all__ = ["LangChainChatDriver", "LangChainReader", "langchain_messages"]
 
 
 def langchain_messages(request: Request) -> list[Any]:
@@ -58,22 +58,6 @@ def langchain_messages(request: Request) -> list[Any]:
             ]
             out.append(AIMessage(content=message.content or "", tool_calls=calls))
     return out
-
-
-def langchain_tools(request: Request) -> list[dict[str, Any]]:
-    """The scenario's tools in the OpenAI function format, which ``bind_tools`` of every
-    LangChain chat model accepts (``langchain_core.utils.function_calling``)."""
-    return [
-        {
-            "type": "function",
-            "function": {
-                "name": tool.name,
-                "description": tool.description,
-                "parameters": tool.parameters,
-            },
-        }
-        for tool in request.tools
-    ]
 
 
 class LangChainReader:
@@ -186,7 +170,9 @@ class LangChainChatDriver(DriverBase):
             try:
                 model = chat = self.model(ctx)
                 if request.tools:
-                    model = model.bind_tools(langchain_tools(request))
+                    # the OpenAI function format, which bind_tools of every LangChain chat
+                    # model accepts (langchain_core.utils.function_calling)
+                    model = model.bind_tools(openai_tools(request))
                 messages = langchain_messages(request)
                 if not request.stream:
                     message = model.invoke(messages)
