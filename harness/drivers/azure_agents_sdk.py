@@ -37,6 +37,7 @@ from typing import Any, ClassVar
 
 from harness.dialects import get_dialect
 from harness.dialects.azure_agents import API_VERSION, agent_id
+from harness.dialects.compiled import compiled
 from harness.drivers.base import DriverContext
 from harness.drivers.classify import code_kind
 from harness.drivers.common import error_item_event
@@ -85,7 +86,8 @@ class AzureAgentsSDKDriver:
                     "function tool and submits the outputs; a run that stops for tools needs "
                     "the application's tools, which a scenario does not give"
                 )
-        return blob_limit(get_dialect(self.dialect).synthesize(scenario), scenario)
+        # the script the runner then serves: compiled once (harness.dialects.compiled)
+        return blob_limit(compiled(get_dialect(self.dialect), scenario), scenario)
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         from azure.ai.agents import AgentsClient

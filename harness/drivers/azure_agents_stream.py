@@ -43,6 +43,7 @@ from typing import Any, ClassVar
 
 from harness.dialects import get_dialect
 from harness.dialects.azure_agents import API_VERSION, agent_id
+from harness.dialects.compiled import compiled
 from harness.drivers.azure_agents_sdk import API_BASE_PATH, StaticToken, failed_run, run_status
 from harness.drivers.base import DriverContext
 from harness.drivers.classify import code_kind
@@ -104,7 +105,8 @@ class AzureAgentsSDKStreamDriver:
             return "azure-agents-sdk-stream drives streamed runs (a polled one: azure-agents-sdk)"
         if not isinstance(scenario.request.options.get("thread_id"), str):
             return NO_THREAD
-        return blob_limit(get_dialect(self.dialect).synthesize(scenario), scenario)
+        # the script the runner then serves: compiled once (harness.dialects.compiled)
+        return blob_limit(compiled(get_dialect(self.dialect), scenario), scenario)
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         from azure.ai.agents import AgentsClient

@@ -32,6 +32,7 @@ from contextlib import aclosing, contextmanager, suppress
 from typing import Any, ClassVar
 
 from harness.dialects import get_dialect
+from harness.dialects.compiled import compiled
 from harness.drivers import litellm_hygiene as _litellm_env
 from harness.drivers.base import DriverContext
 from harness.drivers.contract import Contract
@@ -78,7 +79,8 @@ class LiteLLMChatAiohttpDriver:
     """Installed distributions whose versions the transcript records."""
 
     def supports(self, scenario: Scenario) -> str | None:
-        return blob_limit(get_dialect(self.dialect).synthesize(scenario), scenario)
+        # the script the runner then serves: compiled once (harness.dialects.compiled)
+        return blob_limit(compiled(get_dialect(self.dialect), scenario), scenario)
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         litellm = _litellm_env.load_litellm()
