@@ -29,7 +29,15 @@ from collections.abc import Iterator
 from harness.scenario.model import ErrorKind
 from harness.vocab.events import ErrorEvent
 
-__all__ = ["MESSAGE_LIMIT", "classify", "code_kind", "error_kind", "status_error_kind", "status_of"]
+__all__ = [
+    "MESSAGE_LIMIT",
+    "classify",
+    "code_kind",
+    "error_kind",
+    "kind_signs",
+    "status_error_kind",
+    "status_of",
+]
 
 MESSAGE_LIMIT = 300
 """Characters of the exception message kept in the event."""
@@ -153,6 +161,19 @@ def code_kind(code: str) -> ErrorKind | None:
     """The error kind a provider's error code or type names (``rate_limit_exceeded``,
     ``server_error``...), or None when it names none harness knows."""
     return _ERROR_TYPES.get(code)
+
+
+def kind_signs(kind: ErrorKind) -> tuple[frozenset[str], frozenset[int], frozenset[str]]:
+    """What names ``kind`` in an exception (or one it wraps): the class names, the HTTP
+    statuses and the provider's error codes/types that :func:`error_kind` reads as it."""
+    names = frozenset().union(
+        *(known for k, known in (*_BEFORE_STATUS, *_AFTER_STATUS) if k == kind)
+    )
+    statuses = frozenset(s for s in range(100, 600) if status_error_kind(s) == kind)
+    codes = frozenset(c for c, k in _ERROR_TYPES.items() if k == kind)
+    if kind == "context_window":
+        codes |= _CONTEXT_CODES
+    return names, statuses, codes
 
 
 def classify(exc: BaseException) -> ErrorEvent:

@@ -23,7 +23,10 @@ from harness.drivers.anthropic_sdk import ANTHROPIC_FINISH
 from harness.drivers.base import DriverContext
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import LANGCHAIN_ANTHROPIC
-from harness.drivers.langchain_chat import LangChainChatDriver, usage_numbers
+from harness.drivers.langchain_chat import LangChainChatDriver, request_options, usage_numbers
+from harness.drivers.langchain_recipe import langchain_recipe
+from harness.drivers.recipe import Recipe
+from harness.scenario.model import Scenario
 from harness.vocab.events import UsageEvent
 
 __all__ = ["LangChainAnthropicDriver"]
@@ -72,3 +75,53 @@ class LangChainAnthropicDriver(LangChainChatDriver):
         return UsageEvent(
             input=given, output=output, cache_read=cache_read, cache_write=cache_write
         )
+
+    def repro(self, scenario: Scenario) -> Recipe:
+        """``ChatAnthropic``, whose own default httpx2 client is built on the reproducer's
+        transport (it takes no client), then ``stream``/``invoke`` as the driver calls
+        them."""
+        return langchain_recipe(
+            scenario,
+            library="langchain-anthropic (langchain-ai/langchain)",
+            imports=ANTHROPIC_IMPORTS,
+            model=ANTHROPIC_MODEL,
+            options=request_options(scenario.request),
+            http_library="httpx2",
+            finish_key=self.finish_key,
+            finish=self.finish_table,
+            cache_in_input=True,
+            helpers=ANTHROPIC_HELPERS,
+        )
+
+
+ANTHROPIC_IMPORTS = """\
+import time
+
+import anthropic
+import httpx2
+import langchain_anthropic.chat_models
+from langchain_anthropic import ChatAnthropic
+"""
+
+ANTHROPIC_HELPERS = '''\
+def default_client_on(transport):
+    """ChatAnthropic takes no HTTP client: it builds its own with _get_default_httpx_client
+    (langchain_anthropic/_client_utils.py:46-63: an anthropic.DefaultHttpxClient with the
+    model's base_url, and its timeout when it has one). This builds that same client on
+    `transport`."""
+
+    def default_httpx_client(*, base_url, anthropic_proxy=None, **kwargs):
+        if anthropic_proxy is not None:
+            kwargs["proxy"] = anthropic_proxy
+        base_url = base_url or "https://api.anthropic.com"
+        return anthropic.DefaultHttpxClient(transport=transport, base_url=base_url, **kwargs)
+
+    return default_httpx_client
+'''
+
+ANTHROPIC_MODEL = """\
+langchain_anthropic.chat_models._get_default_httpx_client = default_client_on(transport)
+# Built as an application builds it: nothing but the model, the key (and max_tokens when
+# the call sets one), so its defaults apply (timeout None, max_retries 2).
+model = ChatAnthropic(**REQUEST["model"], api_key=API_KEY, base_url=BASE_URL)
+"""

@@ -30,7 +30,13 @@ from harness.scenario.model import FinishReason, Request
 from harness.transport import serving
 from harness.vocab.events import Event, ReasoningEvent, RefusalEvent, TextEvent, UsageEvent
 
-__all__ = ["LangChainChatDriver", "LangChainReader", "langchain_messages"]
+__all__ = [
+    "LangChainChatDriver",
+    "LangChainReader",
+    "langchain_message_specs",
+    "langchain_messages",
+    "request_options",
+]
 
 
 def langchain_messages(request: Request) -> list[Any]:
@@ -38,14 +44,29 @@ def langchain_messages(request: Request) -> list[Any]:
     ``AIMessage.tool_calls``, a tool result as ``ToolMessage``)."""
     from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 
-    out: list[Any] = []
+    kinds = {
+        "system": SystemMessage,
+        "user": HumanMessage,
+        "assistant": AIMessage,
+        "tool": ToolMessage,
+    }
+    return [
+        kinds[spec["role"]](**{k: v for k, v in spec.items() if k != "role"})
+        for spec in langchain_message_specs(request)
+    ]
+
+
+def langchain_message_specs(request: Request) -> list[dict[str, Any]]:
+    """The conversation as plain values: each message's ``role`` (which LangChain class)
+    and the keyword arguments it is built with (a reproducer writes them out as they are)."""
+    out: list[dict[str, Any]] = []
     for m_index, message in enumerate(request.messages):
-        if message.role == "system":
-            out.append(SystemMessage(content=message.content))
-        elif message.role == "user":
-            out.append(HumanMessage(content=message.content))
+        if message.role in ("system", "user"):
+            out.append({"role": message.role, "content": message.content})
         elif message.role == "tool":
-            out.append(ToolMessage(content=message.content, tool_call_id=message.tool_call_id))
+            out.append(
+                {"role": "tool", "content": message.content, "tool_call_id": message.tool_call_id}
+            )
         else:
             calls = [
                 {
@@ -56,8 +77,16 @@ def langchain_messages(request: Request) -> list[Any]:
                 }
                 for c_index, call in enumerate(message.tool_calls)
             ]
-            out.append(AIMessage(content=message.content or "", tool_calls=calls))
+            out.append({"role": "assistant", "content": message.content or "", "tool_calls": calls})
     return out
+
+
+def request_options(request: Request) -> dict[str, Any]:
+    """The model's options the scenario's request sets: the model, ``max_tokens`` if set."""
+    kwargs: dict[str, Any] = {"model": request.model}
+    if request.max_tokens is not None:
+        kwargs["max_tokens"] = request.max_tokens
+    return kwargs
 
 
 class LangChainReader:
@@ -134,10 +163,7 @@ class LangChainChatDriver(DriverBase):
     def model_kwargs(ctx: DriverContext) -> dict[str, Any]:
         """What every LangChain chat model is built with here: the model, the key,
         ``max_tokens`` and ``max_retries`` when given."""
-        request = ctx.scenario.request
-        kwargs: dict[str, Any] = {"model": request.model, "api_key": ctx.api_key}
-        if request.max_tokens is not None:
-            kwargs["max_tokens"] = request.max_tokens
+        kwargs: dict[str, Any] = {**request_options(ctx.scenario.request), "api_key": ctx.api_key}
         if "max_retries" in ctx.options:
             kwargs["max_retries"] = ctx.options["max_retries"]
         return kwargs

@@ -20,7 +20,10 @@ from harness.drivers.base import DriverContext
 from harness.drivers.common import OPENAI_FINISH
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import LANGCHAIN_OPENAI
-from harness.drivers.langchain_chat import LangChainChatDriver, usage_numbers
+from harness.drivers.langchain_chat import LangChainChatDriver, request_options, usage_numbers
+from harness.drivers.langchain_recipe import langchain_recipe
+from harness.drivers.recipe import Recipe
+from harness.scenario.model import Scenario
 from harness.vocab.events import UsageEvent
 
 __all__ = ["LangChainOpenAIDriver"]
@@ -66,3 +69,35 @@ class LangChainOpenAIDriver(LangChainChatDriver):
             return None
         given, output, cache_read, _ = numbers
         return UsageEvent(input=given, output=output, cache_read=cache_read)
+
+    def repro(self, scenario: Scenario) -> Recipe:
+        """``ChatOpenAI`` with an ``httpx.Client`` on the reproducer's transport (its
+        documented ``http_client``), ``stream_usage`` set to what the default-built model
+        turns on, then ``stream``/``invoke`` as the driver calls them."""
+        return langchain_recipe(
+            scenario,
+            library="langchain-openai (langchain-ai/langchain)",
+            imports="import time\n\nimport httpx\nfrom langchain_openai import ChatOpenAI\n",
+            model=OPENAI_MODEL,
+            options=request_options(scenario.request),
+            http_library="httpx",
+            finish_key=self.finish_key,
+            finish=self.finish_table,
+            cache_in_input=False,
+        )
+
+
+OPENAI_MODEL = """\
+model = ChatOpenAI(
+    **REQUEST["model"],
+    api_key=API_KEY,
+    base_url=BASE_URL + "/v1",
+    http_client=httpx.Client(transport=transport),
+    # A ChatOpenAI built with no client for the default base URL turns stream_usage on by
+    # itself (langchain_openai/chat_models/base.py:1441-1455); given a client, it does not:
+    # set to the value the default-built model has. Nothing else is set: timeout stays
+    # ChatOpenAI's default (request_timeout None, handed to the OpenAI client as is), and
+    # so do the retries.
+    stream_usage=True,
+)
+"""

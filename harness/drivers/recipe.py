@@ -3,7 +3,8 @@ method returns, from which ``harness repro`` writes a standalone Python file tha
 the adapter's library and its HTTP client (:mod:`harness.report.reproducer`).
 
 A reproducer serves the scenario's exact wire bytes with a small transport of the recipe's
-``http_library`` (``httpx`` or ``httpx2``), and calls ``async def call(transport, out)``,
+``http_library`` (``httpx`` or ``httpx2``), and calls ``async def call(transport, out)``
+(``def call`` on a synchronous transport when the recipe is ``sync``),
 whose body is the recipe's ``call``: build the adapter's client on ``transport`` the way the
 driver does, make the call with ``REQUEST`` (the recipe's ``request``, written out as a
 literal), and fill ``out`` from what the adapter yielded, in plain terms:
@@ -55,6 +56,10 @@ class Recipe:
     retry_sleep: str = "anyio.sleep"
     """The module attribute the library waits between attempts with: the reproducer records
     each wait there and skips it, so a Retry-After of an hour costs nothing."""
+    sync: bool = False
+    """The library is called synchronously: ``call`` is the body of ``def call(transport,
+    out)``, the transport an ``httpx.BaseTransport`` (not the async one), and
+    ``retry_sleep`` a plain function (``time.sleep``)."""
 
 
 CHAT_HELPERS = '''\

@@ -12,12 +12,17 @@ asserted; ``harness repro`` says so instead of writing a reproducer that cannot 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from harness.checks.catalogue import CATALOGUE
+from harness.drivers.classify import kind_signs
 from harness.drivers.recipe import Recipe
+from harness.run.setup_errors import NO_READ_TIMEOUT
 from harness.vocab.codes import Code
 from harness.vocab.findings import Finding
+
+if TYPE_CHECKING:
+    from harness.scenario.model import ErrorKind
 
 __all__ = ["ASSERTIONS", "assertion_lines", "condition", "protocol_fact"]
 
@@ -110,6 +115,62 @@ def _error_type(finding: Finding, recipe: Recipe) -> str | None:
     return f'qualname(out["error"]) in {tuple(want)!r}'
 
 
+def _read_timeout(finding: Finding, recipe: Recipe) -> str | None:
+    """A hang on a stalled server: no stalled reply found the client without a read
+    timeout (the file's Server notes each that did; other hangs are not reproduced)."""
+    return 'not out["hung"]' if finding.expected == NO_READ_TIMEOUT else None
+
+
+def _error_kind(finding: Finding, recipe: Recipe) -> str | None:
+    """The error, or one it wraps, names the expected kind as harness reads kinds
+    (:func:`harness.drivers.classify.error_kind`): by a class name, an HTTP status or the
+    provider's error code/type."""
+    want = finding.expected
+    if not isinstance(want, str):
+        return None
+    names, statuses, codes = kind_signs(cast("ErrorKind", want))
+    signs = []
+    if names:
+        signs.append(f"not class_names(out['error']).isdisjoint({tuple(sorted(names))!r})")
+    if statuses or codes:
+        tests = []
+        if statuses:
+            low, high = min(statuses), max(statuses)
+            shown = (
+                f"range({low}, {high + 1})"
+                if len(statuses) > 3 and len(statuses) == high - low + 1
+                else repr(tuple(sorted(statuses)))
+            )
+            tests.append(f"getattr(e, 'status_code', getattr(e, 'status', None)) in {shown}")
+        if codes:
+            shown = repr(tuple(sorted(codes)))
+            tests.append(f"getattr(e, 'code', None) in {shown}")
+            tests.append(f"getattr(e, 'type', None) in {shown}")
+        signs.append(f"any({' or '.join(tests)} for e in causes(out['error']))")
+    if not signs:
+        return None
+    return f'out["error"] is not None and ({" or ".join(signs)})'
+
+
+def _declared_type(finding: Finding, recipe: Recipe) -> str | None:
+    """The error is an instance of a type the adapter declares (subclasses match)."""
+    want = finding.expected
+    if not isinstance(want, list) or not want or not all(isinstance(w, str) for w in want):
+        return None
+    return (
+        f'out["error"] is not None and any(f"{{c.__module__}}.{{c.__qualname__}}" in '
+        f'{tuple(want)!r} for c in type(out["error"]).__mro__)'
+    )
+
+
+def _args_joined(finding: Finding, recipe: Recipe) -> str | None:
+    """Some call's arguments are the fragments the server sent for it, joined and parsed."""
+    want = finding.expected
+    if not isinstance(want, Mapping):
+        return None
+    return f'any(parsed(c["arguments"]) == {dict(want)!r} for c in out["tool_calls"])'
+
+
 ASSERTIONS: dict[Code, Condition] = {
     Code.TRUNCATED_STREAM_ACCEPTED: _raises,
     Code.EMPTY_STREAM_ACCEPTED: _raises,
@@ -144,6 +205,10 @@ ASSERTIONS: dict[Code, Condition] = {
     Code.TOOL_ARGS_INVALID: _args_object,
     Code.TOOL_ARGS_FRAGMENT_LOST: _args_whole,
     Code.THROTTLING_TYPE_MISMATCH: _error_type,
+    Code.ADAPTER_HUNG: _read_timeout,
+    Code.ERROR_KIND_MISMATCH: _error_kind,
+    Code.ERROR_TYPE_UNDECLARED: _declared_type,
+    Code.TOOL_ARGS_NOT_JOINED: _args_joined,
 }
 """Finding code -> the condition a correct adapter meets, on the reproducer's ``out``."""
 

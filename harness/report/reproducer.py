@@ -74,7 +74,7 @@ def reproducer_source(r: Reproducer) -> str:
         "the client's own transport, and fails with an AssertionError while the defect is there.",
         '"""',
         "",
-        "import asyncio",
+        *([] if recipe.sync else ["import asyncio"]),
         "import json",
         "",
         *_imports(recipe, sleep_module),
@@ -86,8 +86,8 @@ def reproducer_source(r: Reproducer) -> str:
         "REQUEST = " + pprint.pformat(dict(recipe.request), width=92, sort_dicts=False),
         "",
         *_exchanges(r.script, http),
-        *_server(http),
-        *_sleeps(sleep_module, sleep_name),
+        *_server(http, sync=recipe.sync),
+        *_sleeps(sleep_module, sleep_name, sync=recipe.sync),
         "",
         "def parsed(arguments):",
         '    """Tool-call arguments as JSON, or None when they are not JSON."""',
@@ -101,32 +101,50 @@ def reproducer_source(r: Reproducer) -> str:
         '    return f"{type(obj).__module__}.{type(obj).__qualname__}"',
         "",
         "",
+        "def causes(exc):",
+        '    """`exc`, then what it wraps (its causes and contexts), each once."""',
+        "    seen, pending = [], [exc]",
+        "    while pending:",
+        "        link = pending.pop(0)",
+        "        if link is not None and all(link is not s for s in seen):",
+        "            seen.append(link)",
+        "            pending += [link.__cause__, link.__context__]",
+        "    return seen",
+        "",
+        "",
+        "def class_names(exc):",
+        '    """The names of the classes of `exc` and of what it wraps."""',
+        "    return {c.__name__ for link in causes(exc) for c in type(link).__mro__}",
+        "",
+        "",
     ]
     if recipe.helpers:
         parts += [recipe.helpers.rstrip(), "", ""]
+    run = "call(server, out)" if recipe.sync else "await call(server, out)"
     parts += [
-        "async def call(transport, out):",
+        f"{_async(recipe)}def call(transport, out):",
         '    """The adapter called as harness\'s driver calls it; what it yields, into `out`."""',
         textwrap.indent(recipe.call.rstrip(), "    "),
         "",
         "",
-        "async def main():",
+        f"{_async(recipe)}def main():",
         "    out = {",
         '        "text": "", "reasoning": "", "refusal": "", "tool_calls": [],',
         '        "finish": None, "usage": None, "error": None,',
         "    }",
         "    server = Server()",
         "    try:",
-        "        await call(server, out)",
+        f"        {run}",
         "    except Exception as exc:  # what the adapter raised is part of what it did",
         '        out["error"] = exc',
         '    out["requests"] = server.requests',
+        '    out["hung"] = server.hung',
         "    return out",
         "",
         "",
         'if __name__ == "__main__":',
         f"    {sleep_module}.{sleep_name} = no_wait",
-        "    out = asyncio.run(main())",
+        "    out = main()" if recipe.sync else "    out = asyncio.run(main())",
         "    for key, value in out.items():",
         '        print(f"{key}: {value!r}")',
         "",
@@ -149,7 +167,8 @@ def _exchanges(script: Script, http: str) -> list[str]:
         "# What the server sends, one entry per request in order: status, headers, the body in",
         "# the chunks the client reads, and how the body ends: 'close' normally, 'cut' as a",
         "# dropped connection, 'stall' as a server that sends nothing more (the client's read",
-        "# timeout then fires; raised at once here), 'reset' as no response at all.",
+        "# timeout then fires, raised at once here; with no read timeout set, the client would",
+        "# wait forever: noted, and ended at once), 'reset' as no response at all.",
     ]
     lines += _waits(script)
     lines.append("EXCHANGES = [")
@@ -206,13 +225,26 @@ def _chunk(data: bytes) -> list[str]:
     return ["            ("] + [f"                {p!r}" for p in pieces] + ["            ),"]
 
 
-def _server(http: str) -> list[str]:
+def _async(recipe: Recipe) -> str:
+    return "" if recipe.sync else "async "
+
+
+def _server(http: str, *, sync: bool = False) -> list[str]:
+    a, aw = ("", "") if sync else ("async ", "await ")
+    stream, transport = (
+        ("SyncByteStream", "BaseTransport") if sync else ("AsyncByteStream", "AsyncBaseTransport")
+    )
     return [
-        f"class Body({http}.AsyncByteStream):",
-        "    def __init__(self, chunks, end, request):",
-        "        self.chunks, self.end, self.request = chunks, end, request",
+        "class Stalled(Exception):",
+        '    """The server sent nothing more and the client set no read timeout: a real client',
+        '    would wait here forever (raised at once instead, and noted in Server.hung)."""',
         "",
-        "    async def __aiter__(self):",
+        "",
+        f"class Body({http}.{stream}):",
+        "    def __init__(self, chunks, end, request, server):",
+        "        self.chunks, self.end, self.request, self.server = chunks, end, request, server",
+        "",
+        f"    {a}def {'__iter__' if sync else '__aiter__'}(self):",
         "        for chunk in self.chunks:",
         "            yield chunk",
         '        if self.end == "cut":  # what the client raises when the peer closes mid-body',
@@ -221,20 +253,34 @@ def _server(http: str) -> list[str]:
         '                "(incomplete chunked read)",',
         "                request=self.request,",
         "            )",
-        '        if self.end == "stall":  # what the client raises once its read timeout passes',
+        '        if self.end == "stall":',
+        "            if read_timeout(self.request) is None:  # nothing would ever end the wait",
+        "                self.server.hung.append(self.server.requests)",
+        "                raise Stalled(",
+        '                    f"request {self.server.requests}: the server stopped sending and "',
+        '                    "the client set no read timeout: a real client would wait forever"',
+        "                )",
+        "            # what the client raises once its read timeout passes (at once here)",
         f"            raise {http}.ReadTimeout(",
         '                "The read operation timed out", request=self.request',
         "            )",
         "",
         "",
-        f"class Server({http}.AsyncBaseTransport):",
-        '    """Answers each request with the next of EXCHANGES."""',
+        "def read_timeout(request):",
+        '    """The read timeout the client set on `request` (None: it waits forever)."""',
+        '    return (request.extensions.get("timeout") or {}).get("read")',
+        "",
+        "",
+        f"class Server({http}.{transport}):",
+        '    """Answers each request with the next of EXCHANGES; `hung` lists the requests',
+        '    whose reply stalled while the client had set no read timeout."""',
         "",
         "    def __init__(self):",
         "        self.requests = 0",
+        "        self.hung = []",
         "",
-        "    async def handle_async_request(self, request):",
-        "        await request.aread()",
+        f"    {a}def {'handle_request' if sync else 'handle_async_request'}(self, request):",
+        f"        {aw}request.{'read' if sync else 'aread'}()",
         "        if self.requests >= len(EXCHANGES):",
         "            raise RuntimeError(",
         '                f"request {self.requests + 1} was not expected: the server has "',
@@ -246,26 +292,25 @@ def _server(http: str) -> list[str]:
         f"            raise {http}.RemoteProtocolError(",
         '                "Server disconnected without sending a response.", request=request',
         "            )",
-        "        body = Body(chunks, end, request)",
+        "        body = Body(chunks, end, request, self)",
         f"        return {http}.Response(status, headers=headers, stream=body, request=request)",
         "",
         "",
     ]
 
 
-def _sleeps(module: str, name: str) -> list[str]:
-    return [
+def _sleeps(module: str, name: str, *, sync: bool = False) -> list[str]:
+    lines = [
         "SLEPT = []",
         f"real_sleep = {module}.{name}",
         "",
         "",
-        "async def no_wait(seconds, *args, **kwargs):",
+        f"{'' if sync else 'async '}def no_wait(seconds, *args, **kwargs):",
         f'    """Instead of {module}.{name}, the library\'s wait between attempts: note the wait',
         '    and skip it, so a long Retry-After costs no time (SLEPT lists what it asked)."""',
         "    SLEPT.append(float(seconds))",
-        "    await real_sleep(0)",
-        "",
     ]
+    return [*lines, "    real_sleep(0)" if sync else "    await real_sleep(0)", ""]
 
 
 def exchange_summary(ex: Exchange) -> str:

@@ -179,7 +179,9 @@ def _endless(stall: EndlessStall, caught: BaseException) -> AdapterHung:
     stack = stack_of(caught)
     while len(stack) > 1 and "/harness/transport/" in stack[-1].replace("\\", "/"):
         stack.pop()  # where the replay raised it: the adapter's read is the frame before
-    return AdapterHung(f"the adapter would wait forever: {stall}", budget="virtual", stack=stack)
+    hung = AdapterHung(f"the adapter would wait forever: {stall}", budget="virtual", stack=stack)
+    hung.no_read_timeout = True
+    return hung
 
 
 def _with_stack(hung: AdapterHung, caught: BaseException) -> AdapterHung:

@@ -27,7 +27,11 @@ if TYPE_CHECKING:
     from harness.transport.budget import AdapterHung
     from harness.transport.core import Replay
 
-__all__ = ["hung_finding", "setup_error", "setup_finding"]
+__all__ = ["NO_READ_TIMEOUT", "hung_finding", "setup_error", "setup_finding"]
+
+NO_READ_TIMEOUT = "the client sets a read timeout, so a server that stops sending cannot hang it"
+"""What an ``adapter-hung`` finding expects when the hang is a stalled server and a client
+with no read timeout (the other hangs expect the adapter back within the cell's budget)."""
 
 CHECK = "setup"
 
@@ -126,7 +130,9 @@ def hung_finding(hung: AdapterHung, scenario: Scenario) -> Finding:
         code=Code.ADAPTER_HUNG,
         check="budget",
         message=hung.message,
-        expected=f"the adapter returns within the cell's {hung.budget} budget",
+        expected=NO_READ_TIMEOUT
+        if hung.no_read_timeout
+        else f"the adapter returns within the cell's {hung.budget} budget",
         actual=list(stack) if stack else None,
         where=stack[-1] if stack else scenario.where(),
     )

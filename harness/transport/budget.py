@@ -97,6 +97,9 @@ class AdapterHung(BaseException):
         self.wake_at: float | None = None
         """For the virtual budget: the virtual time the wait that passed it would have ended
         at (one sleep far past every sane cap, rather than a loop of short ones)."""
+        self.no_read_timeout = False
+        """The hang is a server that stopped sending while the client had set no read
+        timeout (replay ends it at once; a real call never would)."""
 
     @classmethod
     def here(
