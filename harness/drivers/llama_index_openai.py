@@ -30,11 +30,18 @@ from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.common import field_of, finish_event, tool_call_event
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import LLAMA_INDEX_OPENAI
-from harness.scenario.model import Request
+from harness.drivers.recipe import Recipe
+from harness.scenario.model import Request, Scenario
 from harness.transport import serving
 from harness.vocab.events import Event, ReasoningEvent, TextEvent, UsageEvent
 
-__all__ = ["LlamaIndexOpenAIDriver", "llama_messages", "llama_tools"]
+__all__ = [
+    "LlamaIndexOpenAIDriver",
+    "llama_kwargs",
+    "llama_message_specs",
+    "llama_messages",
+    "llama_tools",
+]
 
 
 class LlamaIndexOpenAIDriver(DriverBase):
@@ -56,13 +63,9 @@ class LlamaIndexOpenAIDriver(DriverBase):
         from llama_index.llms.openai import OpenAI
 
         request = ctx.scenario.request
-        kwargs: dict[str, Any] = {"model": request.model, "api_key": ctx.api_key}
-        if request.max_tokens is not None:
-            kwargs["max_tokens"] = request.max_tokens
+        kwargs: dict[str, Any] = {**llama_kwargs(request), "api_key": ctx.api_key}
         if "max_retries" in ctx.options:
             kwargs["max_retries"] = ctx.options["max_retries"]
-        if request.stream:
-            kwargs["additional_kwargs"] = {"stream_options": {"include_usage": True}}
         with serving(ctx.replay):
             llm: Any = OpenAI(**kwargs)
             try:
@@ -89,6 +92,24 @@ class LlamaIndexOpenAIDriver(DriverBase):
                         closed = client.close()
                         if name == "_aclient":
                             await closed
+
+    def repro(self, scenario: Scenario) -> Recipe:
+        """The same ``OpenAI`` LLM with an ``httpx.AsyncClient`` on the reproducer's
+        transport (its documented ``async_http_client``), called and read as above."""
+        from harness.drivers.llama_index_recipe import llama_index_recipe
+
+        return llama_index_recipe(scenario)
+
+
+def llama_kwargs(request: Request) -> dict[str, Any]:
+    """What the LLM is built with besides the key: the model, ``max_tokens`` when set, and
+    ``stream_options`` asking for usage when streaming."""
+    kwargs: dict[str, Any] = {"model": request.model}
+    if request.max_tokens is not None:
+        kwargs["max_tokens"] = request.max_tokens
+    if request.stream:
+        kwargs["additional_kwargs"] = {"stream_options": {"include_usage": True}}
+    return kwargs
 
 
 @dataclass
@@ -171,26 +192,34 @@ def llama_messages(request: Request) -> list[Any]:
     from llama_index.core.base.llms.types import ChatMessage, TextBlock, ToolCallBlock
 
     out: list[Any] = []
-    for m_index, message in enumerate(request.messages):
-        if message.role == "tool":
-            out.append(
-                ChatMessage(
-                    role="tool",
-                    content=message.content,
-                    additional_kwargs={"tool_call_id": message.tool_call_id or ""},
-                )
-            )
-        elif message.role == "assistant" and message.tool_calls:
-            blocks: list[Any] = [TextBlock(text=message.content)] if message.content else []
-            blocks += [
-                ToolCallBlock(
-                    tool_call_id=call.id or f"call_{m_index}_{c_index}",
-                    tool_name=call.name,
-                    tool_kwargs=call.arguments,
-                )
-                for c_index, call in enumerate(message.tool_calls)
-            ]
+    for spec in llama_message_specs(request):
+        if "tool_calls" in spec:
+            blocks: list[Any] = [TextBlock(text=spec["content"])] if spec["content"] else []
+            blocks += [ToolCallBlock(**call) for call in spec["tool_calls"]]
             out.append(ChatMessage(role="assistant", blocks=blocks))
         else:
-            out.append(ChatMessage(role=message.role, content=message.content))
+            out.append(ChatMessage(**spec))
+    return out
+
+
+def llama_message_specs(request: Request) -> list[dict[str, Any]]:
+    """The conversation as plain values: a ``ChatMessage``'s keyword arguments, or an
+    assistant turn's ``content`` and ``tool_calls`` (each a ``ToolCallBlock``'s)."""
+    out: list[dict[str, Any]] = []
+    for m_index, message in enumerate(request.messages):
+        if message.role == "tool":
+            kwargs = {"tool_call_id": message.tool_call_id or ""}
+            out.append({"role": "tool", "content": message.content, "additional_kwargs": kwargs})
+        elif message.role == "assistant" and message.tool_calls:
+            calls = [
+                {
+                    "tool_call_id": call.id or f"call_{m_index}_{c_index}",
+                    "tool_name": call.name,
+                    "tool_kwargs": call.arguments,
+                }
+                for c_index, call in enumerate(message.tool_calls)
+            ]
+            out.append({"role": "assistant", "content": message.content, "tool_calls": calls})
+        else:
+            out.append({"role": message.role, "content": message.content})
     return out
