@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import platform
 
-from harness.checks.catalogue import CATALOGUE
+from harness.report.repro_assertions import entry_for
 from harness.report.reproducer import (
     Reproducer,
     asserted_findings,
     exchange_summary,
     reproducer_source,
 )
+from harness.vocab.codes import Code
 from harness.vocab.findings import Finding
 
 __all__ = ["bug_report"]
@@ -25,7 +26,7 @@ def bug_report(r: Reproducer, source: str | None = None) -> str:
     source = source if source is not None else reproducer_source(r)
     asserted = asserted_findings(r.findings, r.recipe)
     root = asserted[0] if asserted else None
-    entry = CATALOGUE.get(root.code) if root is not None else None
+    entry = entry_for(root) if root is not None else None
     title = entry.title if entry is not None else (root.message if root else r.scenario)
     versions = ", ".join(f"{k} {v}" for k, v in r.versions.items())
     pins = " ".join(f"{k}=={v}" for k, v in r.versions.items())
@@ -48,7 +49,7 @@ def bug_report(r: Reproducer, source: str | None = None) -> str:
     ]
     lines += ["", "## What should happen", ""]
     for f in asserted:
-        e = CATALOGUE.get(f.code)
+        e = entry_for(f)
         if e is None:
             continue
         whose = (
@@ -84,6 +85,8 @@ def _sentence(text: str) -> str:
 def _expected_actual(f: Finding) -> str:
     if f.expected is None and f.actual is None:
         return ""
+    if f.code == Code.ADAPTER_HUNG:  # its actual is the stack in harness's run, not theirs
+        return f" (expected {_short(f.expected)})"
     return f" (expected {_short(f.expected)}, got {_short(f.actual)})"
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from harness.checks.catalogue import CATALOGUE
+from harness.checks.catalogue import CATALOGUE, Entry
 from harness.drivers.classify import kind_signs
 from harness.drivers.recipe import Recipe
 from harness.run.setup_errors import NO_READ_TIMEOUT
@@ -24,7 +24,14 @@ from harness.vocab.findings import Finding
 if TYPE_CHECKING:
     from harness.scenario.model import ErrorKind
 
-__all__ = ["ASSERTIONS", "assertion_lines", "condition", "protocol_fact"]
+__all__ = [
+    "ASSERTIONS",
+    "STALL_ENTRY",
+    "assertion_lines",
+    "condition",
+    "entry_for",
+    "protocol_fact",
+]
 
 Condition = Callable[[Finding, Recipe], str | None]
 """The Python condition on ``out`` (and ``SLEPT``) a correct adapter meets, or None when
@@ -113,6 +120,28 @@ def _error_type(finding: Finding, recipe: Recipe) -> str | None:
     if not isinstance(want, list) or not all(isinstance(w, str) for w in want):
         return None
     return f'qualname(out["error"]) in {tuple(want)!r}'
+
+
+STALL_ENTRY = Entry(
+    code=Code.ADAPTER_HUNG,
+    severity="error",
+    check="budget",
+    title="A server that stops sending hangs the call forever: the client sets no read timeout",
+    why="A client with no read timeout waits forever for a server (or a proxy) that stopped "
+    "sending mid-reply; with one, the wait ends in a timeout error the caller can handle "
+    "(retry, fall back, report).",
+    advice="Give the HTTP client a finite read timeout by default (and pass the caller's "
+    "timeout through as is), so a stalled stream ends in the library's timeout error.",
+)
+"""The catalogue's ``adapter-hung`` entry for the hang a reproducer shows: a stalled server
+and a client with no read timeout (the catalogue's speaks of harness's budgets)."""
+
+
+def entry_for(finding: Finding) -> Entry | None:
+    """The catalogue entry a reproducer and its report state for ``finding``."""
+    if finding.code == Code.ADAPTER_HUNG and finding.expected == NO_READ_TIMEOUT:
+        return STALL_ENTRY
+    return CATALOGUE.get(finding.code)
 
 
 def _read_timeout(finding: Finding, recipe: Recipe) -> str | None:
@@ -224,7 +253,7 @@ def condition(finding: Finding, recipe: Recipe) -> str | None:
 
 def protocol_fact(finding: Finding) -> str:
     """The first sentence of the catalogue's "why it is wrong" for the finding's code."""
-    entry = CATALOGUE.get(finding.code)
+    entry = entry_for(finding)
     if entry is None:
         return finding.message
     why = entry.why

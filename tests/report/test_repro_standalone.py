@@ -35,6 +35,9 @@ DRIVERS = (
     "anthropic-sdk",
     "litellm-chat",
     "strands-litellm",
+    "langchain-openai",
+    "langchain-anthropic",
+    "llama-index-openai",
 )
 ENV = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
 
@@ -68,7 +71,12 @@ def test_the_bare_environment_has_the_libraries_and_not_harness(
     no_harness = _run(bare_python, "import harness", tmp_path)
     assert no_harness.returncode == 1
     assert "ModuleNotFoundError: No module named 'harness'" in no_harness.stderr
-    libraries = _run(bare_python, "import anthropic, httpx, httpx2, openai, strands", tmp_path)
+    libraries = _run(
+        bare_python,
+        "import anthropic, httpx, httpx2, openai, strands, langchain_anthropic, langchain_openai, "
+        "llama_index.llms.openai",
+        tmp_path,
+    )
     assert libraries.returncode == 0, libraries.stderr
 
 
