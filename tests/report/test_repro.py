@@ -5,6 +5,7 @@ fails with the finding's message, and a bug report next to it."""
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,8 @@ import pytest
 from harness.cli.app import main
 from harness.dialects.script import HttpDate, Script
 from harness.drivers.base import get_driver
-from harness.report.repro_assertions import ASSERTIONS
+from harness.drivers.recipe import Recipe
+from harness.report.repro_assertions import ASSERTIONS, condition
 from harness.report.repro_files import (
     NotReproducible,
     recipe_of,
@@ -27,6 +29,7 @@ from harness.run.runner import run_scenario
 from harness.scenario.bundled import scenario_file
 from harness.scenario.load import load_scenario
 from harness.vocab.codes import Code
+from harness.vocab.findings import Finding
 
 
 def _reproducer(driver: str, scenario: str) -> Any:
@@ -79,6 +82,9 @@ def _served(script: Script) -> list[tuple[Any, ...]]:
         ("openai-sdk-chat", "fault-truncated-tool-args", "httpx"),
         ("anthropic-sdk", "retry-after-huge", "httpx2"),
         ("strands-litellm", "chat-tool-calls-index-zero", "httpx"),
+        ("langchain-openai", "fault-stream-stall", "httpx"),
+        ("langchain-anthropic", "retry-after-huge", "httpx2"),
+        ("llama-index-openai", "fault-truncated-tool-args", "httpx"),
     ],
 )
 def test_the_file_serves_the_exact_chunks_and_asserts_each_finding(
@@ -154,3 +160,148 @@ def test_the_command_writes_both_files(tmp_path: Path, capsys: pytest.CaptureFix
 def test_the_assertion_table_names_only_finding_codes() -> None:
     assert all(isinstance(code, Code) for code in ASSERTIONS)
     assert not [c for c in ASSERTIONS if c.startswith("setup-")]
+
+
+def _defined(tree: ast.Module) -> dict[str, ast.AST]:
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+    }
+
+
+def test_a_synchronous_library_gets_a_synchronous_file() -> None:
+    """LangChain's ``stream`` is synchronous: a sync transport, ``def call``/``def main``,
+    and the retry wait patched at ``time.sleep`` (what the OpenAI SDK's sync client sleeps
+    with); the async files keep their shape."""
+    sync = ast.parse(reproducer_source(_reproducer("langchain-openai", "fault-stream-stall")))
+    defined = _defined(sync)
+    assert isinstance(defined["call"], ast.FunctionDef)
+    assert isinstance(defined["main"], ast.FunctionDef)
+    assert isinstance(defined["no_wait"], ast.FunctionDef)
+    server = defined["Server"]
+    assert isinstance(server, ast.ClassDef)
+    assert [ast.unparse(b) for b in server.bases] == ["httpx.BaseTransport"]
+    assert "handle_request" in {n.name for n in server.body if isinstance(n, ast.FunctionDef)}
+    assert "asyncio" not in _imported(sync)
+    assert "time.sleep = no_wait" in ast.unparse(sync)
+
+    not_sync = ast.parse(reproducer_source(_reproducer("openai-sdk-chat", "fault-stream-cut")))
+    defined = _defined(not_sync)
+    assert isinstance(defined["call"], ast.AsyncFunctionDef)
+    server = defined["Server"]
+    assert isinstance(server, ast.ClassDef)
+    assert [ast.unparse(b) for b in server.bases] == ["httpx.AsyncBaseTransport"]
+
+
+def _stall_with(read_timeout: float | None, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """The stalled cell's reproducer on a planted client (plain httpx) whose read timeout
+    is ``read_timeout``."""
+    import dataclasses
+
+    r = _reproducer("langchain-openai", "fault-stream-stall")
+    recipe = Recipe(
+        library="planted",
+        tracker="https://example.invalid",
+        imports="import time\n\nimport httpx\n",
+        request={"model": "m"},
+        call=(
+            f"with httpx.Client(transport=transport, timeout={read_timeout!r}) as http:\n"
+            '    with http.stream("POST", BASE_URL + "/v1/chat/completions", json=REQUEST) as r:\n'
+            "        for line in r.iter_lines():\n"
+            '            out["text"] += line\n'
+        ),
+        retry_sleep="time.sleep",
+        sync=True,
+    )
+    planted = dataclasses.replace(r, recipe=recipe)
+    written = write_reproducer(planted, tmp_path)
+    return subprocess.run(
+        [sys.executable, "-I", written.script.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_a_stall_hangs_only_a_client_without_a_read_timeout(tmp_path: Path) -> None:
+    """``adapter-hung`` on a stalled server: a client with no read timeout fails the
+    assertion (the file notes the stall and ends it at once), one with a timeout gets
+    the ReadTimeout and passes."""
+    hangs = _stall_with(None, tmp_path)
+    assert hangs.returncode == 1, hangs.stderr
+    message = hangs.stderr.splitlines()[-1]
+    assert message.startswith("AssertionError: the adapter would wait forever")
+    assert "hung: [1]" in hangs.stdout and "Stalled(" in hangs.stdout
+    times_out = _stall_with(5.0, tmp_path)
+    assert times_out.returncode == 0, times_out.stderr
+    assert "hung: []" in times_out.stdout and "ReadTimeout(" in times_out.stdout
+
+
+def _helpers() -> dict[str, Any]:
+    """The helper functions every reproducer defines (``causes``, ``class_names``...)."""
+    tree = ast.parse(reproducer_source(_reproducer("openai-sdk-chat", "fault-stream-cut")))
+    names = ("parsed", "qualname", "causes", "class_names")
+    module = ast.Module(
+        body=[n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name in names],
+        type_ignores=[],
+    )
+    space: dict[str, Any] = {"json": json}
+    exec(compile(module, "<helpers>", "exec"), space)
+    return space
+
+
+def _holds(code: Code, expected: Any, out: dict[str, Any]) -> bool:
+    finding = Finding(code=code, check="test", message="m", expected=expected)
+    recipe = recipe_of(
+        get_driver("openai-sdk-chat"), load_scenario(scenario_file(Path("text-plain")))
+    )
+    cond = condition(finding, recipe)
+    assert cond is not None
+    return bool(eval(cond, {**_helpers(), "out": out}))
+
+
+class _Status(Exception):
+    def __init__(self, status: int) -> None:
+        self.status_code = status
+
+
+def test_error_kind_is_read_as_harness_reads_it() -> None:
+    import httpx
+
+    assert not _holds(Code.ERROR_KIND_MISMATCH, "protocol", {"error": ValueError("no chunks")})
+    assert not _holds(Code.ERROR_KIND_MISMATCH, "protocol", {"error": None})
+    try:
+        try:
+            raise httpx.RemoteProtocolError("cut")
+        except httpx.RemoteProtocolError as inner:
+            raise RuntimeError("wrapped") from inner
+    except RuntimeError as wrapped:
+        assert _holds(Code.ERROR_KIND_MISMATCH, "protocol", {"error": wrapped})
+    assert _holds(Code.ERROR_KIND_MISMATCH, "server", {"error": _Status(503)})
+    assert not _holds(Code.ERROR_KIND_MISMATCH, "server", {"error": _Status(429)})
+    assert _holds(Code.ERROR_KIND_MISMATCH, "rate_limit", {"error": _Status(429)})
+
+
+def test_declared_types_match_subclasses_and_joined_arguments_their_fragments() -> None:
+    declared = [f"{__name__}._Status"]
+    assert _holds(Code.ERROR_TYPE_UNDECLARED, declared, {"error": _Status(500)})
+    assert not _holds(Code.ERROR_TYPE_UNDECLARED, declared, {"error": ValueError()})
+    joined = {"tool_calls": [{"arguments": '{"city": "Paris"}'}]}
+    assert _holds(Code.TOOL_ARGS_NOT_JOINED, {"city": "Paris"}, joined)
+    merged = {"tool_calls": [{"arguments": '{"city": "Paris"}{"city": "Rome"}'}]}
+    assert not _holds(Code.TOOL_ARGS_NOT_JOINED, {"city": "Paris"}, merged)
+
+
+def test_a_hang_that_is_not_a_stall_is_not_asserted() -> None:
+    recipe = recipe_of(
+        get_driver("openai-sdk-chat"), load_scenario(scenario_file(Path("text-plain")))
+    )
+    budget = Finding(
+        code=Code.ADAPTER_HUNG,
+        check="budget",
+        message="the adapter did not finish within the cell's wall budget",
+        expected="the adapter returns within the cell's wall budget",
+    )
+    assert condition(budget, recipe) is None
