@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 import pytest
 
-from harness.drivers.classify import MESSAGE_LIMIT, classify, error_kind, status_of
+from harness.drivers.classify import (
+    MESSAGE_LIMIT,
+    classify,
+    error_kind,
+    kind_signs,
+    status_of,
+)
+from harness.scenario.model import ErrorKind
 
 URL = "https://replay.harness.invalid/v1/chat/completions"
 
@@ -278,3 +285,17 @@ def test_a_cyclic_chain_terminates() -> None:
     a, b = ValueError("a"), ValueError("b")
     a.__context__, b.__context__ = b, a
     assert classify(a).error == "unknown"
+
+
+def test_kind_signs_are_what_error_kind_reads() -> None:
+    """Every class name, status and provider code :func:`kind_signs` gives for a kind makes
+    an exception of that kind (a reproducer asserts the kind with them)."""
+    for kind in get_args(ErrorKind):
+        names, statuses, codes = kind_signs(kind)
+        for name in names:
+            assert error_kind(type(name, (Exception,), {})()) == kind, name
+        for status in statuses:
+            assert error_kind(type("E", (Exception,), {"status_code": status})()) == kind
+        for code in codes:
+            assert error_kind(type("E", (Exception,), {"code": code})()) == kind, code
+    assert kind_signs("unknown") == (frozenset(), frozenset(), frozenset())
