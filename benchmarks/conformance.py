@@ -3,6 +3,10 @@
 Wall time: ``harness matrix --quiet`` over the bundled scenarios and every driver, as
 ``make conformance`` runs it (``--quick``: the OpenAI SDK driver only).
 
+Workers: the same drivers' matrix with a process per driver (``--cold-workers``, as before)
+and with one warm worker per environment (the default), in the same run: wall time, cells
+per second, and the start-up each driver paid before its first cell (``startup_seconds``).
+
 Share: one driver's worker (``harness.matrix.worker``, the process the matrix starts per driver)
 is run in a subprocess under pyinstrument (a sampling profiler, so every function costs
 what it costs), and each sample goes to the file of its innermost Python frame (C
@@ -19,15 +23,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import ROOT, Row, verdict
 
-__all__ = ["GOAL", "measure_matrix", "measure_share", "run"]
+__all__ = ["GOAL", "Workers", "measure_matrix", "measure_share", "measure_workers", "run"]
 
 GOAL = 0.05
 DRIVERS = ("openai-sdk-chat", "litellm-chat")
+WORKER_DRIVERS = ("openai-sdk-chat", "openai-sdk-responses", "litellm-chat", "strands-litellm")
+"""Drivers of the main environment whose start-up was measured (3.0, 6.4, 7.0 s)."""
 
 _PROFILE = r"""
 import json, os, sys, sysconfig
@@ -94,6 +102,53 @@ def measure_matrix(drivers: tuple[str, ...] = ()) -> tuple[float, str]:
     return seconds, summary.strip()
 
 
+@dataclass
+class Workers:
+    """One ``harness matrix`` run: wall seconds, cells, each driver's start-up seconds."""
+
+    seconds: float
+    cells: int
+    startup: dict[str, float]
+
+
+def measure_workers(drivers: tuple[str, ...], *, cold: bool) -> Workers:
+    """``harness matrix`` over ``drivers``, cold (a process per driver) or warm (children of
+    one warm worker per environment)."""
+    harness = Path(sys.executable).parent / "harness"
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "matrix.json"
+        command = [str(harness), "matrix", "--quiet", "--json", str(report)]
+        command += ["--cold-workers"] if cold else []
+        for driver in drivers:
+            command += ["--driver", driver]
+        started = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+        data = json.loads(report.read_text(encoding="utf-8"))
+    startup = {str(k): float(v) for k, v in data["startup_seconds"].items()}
+    return Workers(seconds, len(data["cells"]), startup)
+
+
+def _workers_rows(drivers: tuple[str, ...]) -> list[Row]:
+    cold = measure_workers(drivers, cold=True)
+    warm = measure_workers(drivers, cold=False)
+    rows = []
+    for label, got in (("a process per driver (--cold-workers)", cold), ("warm", warm)):
+        each = ", ".join(f"{d} {got.startup.get(d, 0.0):.1f}" for d in drivers)
+        paid = sum(got.startup.values())
+        rows.append(
+            Row(
+                benchmark="matrix workers, one environment",
+                subject=f"{len(drivers)} drivers, {label}",
+                measured=f"{got.seconds:.1f} s wall, {got.cells / got.seconds:.0f} cells/s",
+                ratio=f"{cold.seconds / got.seconds:.2f}x",
+                note=f"start-up before each driver's first cell (s): {each}; "
+                f"sum {paid:.1f} s against {got.seconds:.1f} s wall (drivers run in parallel)",
+            )
+        )
+    return rows
+
+
 def measure_share(driver: str) -> dict[str, object]:
     """The profile of one worker: cells, seconds by file kind, seconds by owner."""
     done = subprocess.run(
@@ -126,6 +181,7 @@ def run(quick: bool) -> list[Row]:
             note=summary,
         )
     )
+    rows += _workers_rows(WORKER_DRIVERS[:2] if quick else WORKER_DRIVERS)
     for driver in DRIVERS[:1] if quick else DRIVERS:
         profile = measure_share(driver)
         by_file: dict[str, float] = profile["by_file"]  # type: ignore[assignment]

@@ -1,9 +1,11 @@
 """The conformance matrix: every scenario against every driver, each driver in its own process.
 
-Drivers run in parallel worker processes (``harness.matrix.worker``), as many at once as the
-machine has cores; each sends one JSON cell per line on a pipe of its own (not its stdout,
-which the adapter may print on), merged here in a stable order so two runs give the same
-report.
+Drivers run in parallel worker processes, as many at once as the machine has cores: children
+that the warm worker of their environment forks (:mod:`harness.matrix.warm_worker`, which
+imported harness, the scenarios and the adapters once), or, with ``warm=False`` or where fork
+is not available, processes of their own (``python -m harness.matrix.worker``). Each sends one
+JSON cell per line on a channel of its own (not its stdout, which the adapter may print on),
+merged here in a stable order so two runs give the same report.
 
 The matrix cannot hang and loses only what a crash takes: a worker that dies mid-cell (a
 crash, or the hard stop after a cell's wall budget) loses that cell only, reported as

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import ast
 import contextlib
+import gc
 import importlib
 import json
 import os
@@ -180,6 +181,9 @@ class _Server:
         self.warm(str(request.get("driver", "")))
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
+        # what is imported so far stays out of the children's garbage collections: they
+        # would walk every adapter's objects (and copy their pages) on each full collection
+        gc.freeze()
         pid = os.fork()
         if pid == 0:  # the child never comes back into this loop
             code = 1

@@ -1,7 +1,8 @@
 """One driver's share of a matrix, run in its own process; results on a channel of their own.
 
 Each driver runs in a process of its own because adapters patch process-wide state
-(litellm caches clients, some providers patch litellm functions)::
+(litellm caches clients, some providers patch litellm functions): this one, or a child of its
+environment's warm worker running :func:`serve` (:mod:`harness.matrix.warm_worker`)::
 
     python -m harness.matrix.worker --driver NAME --results-fd FD [--scenario ID]... PATH...
 
