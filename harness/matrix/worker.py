@@ -169,7 +169,8 @@ def serve(
 
     for cell in run_cells(driver, scenarios, rechunk=rechunk, budget=budget, on_start=on_start):
         faulthandler.cancel_dump_traceback_later()
-        send({"cell": cell.model_dump(mode="json")})
+        out.write('{"cell": ' + cell.model_dump_json() + "}\n")  # pydantic-core's encoder
+        out.flush()
         if Code.ADAPTER_HUNG in cell.codes():
             # whatever the ended adapter left behind (threads, patches) must not reach the
             # next cells: the matrix runs them in a fresh worker
