@@ -7,15 +7,17 @@ Workers: the same drivers' matrix with a process per driver (``--cold-workers``,
 and with one warm worker per environment (the default), in the same run: wall time, cells
 per second, and the start-up each driver paid before its first cell (``startup_seconds``).
 
-Share: one driver's worker (``harness.matrix.worker``, the process the matrix starts per driver)
-is run in a subprocess under pyinstrument (a sampling profiler, so every function costs
-what it costs), and each sample goes to the file of its innermost Python frame (C
-functions count for their caller): ``harness/``, the adapter and its libraries
-(site-packages), or the standard library (asyncio's loop, json, importlib...). A second,
-stricter attribution charges a sample to the innermost frame that is either harness's or
-an adapter's, so pydantic validating a transcript or jsonschema checking it count as
-harness, httpx reading for the SDK counts as the adapter, and the event loop counts for
-whoever runs it (harness's clock).
+Share: one driver's worker (the child the environment's warm worker forks per driver, running
+:func:`harness.matrix.worker.run_cells`) is run in a subprocess under pyinstrument (a
+sampling profiler, so every function costs what it costs); what the warm worker does once for
+every driver of its environment (importing harness's run machinery, loading the scenarios)
+happens before the profile starts, as it happens before the fork. Each sample goes to the
+file of its innermost Python frame (C functions count for their caller): ``harness/``, the
+adapter and its libraries (site-packages), or the standard library (asyncio's loop, json,
+importlib...). A second, stricter attribution charges a sample to the innermost frame that
+is either harness's or an adapter's, so pydantic validating a transcript or jsonschema
+checking it count as harness, httpx reading for the SDK counts as the adapter, and the event
+loop counts for whoever runs it (harness's clock).
 """
 
 from __future__ import annotations
@@ -79,9 +81,11 @@ def walk(frame, file_kind, owner):
 from harness.scenario.load import load_scenarios
 from harness.matrix.worker import run_cells
 
+# what the environment's warm worker does once, before it forks the driver's child
+import harness.run.runner, harness.run.cell, harness.run.rechunk
+scenarios = load_scenarios(root / "scenarios")
 profiler = Profiler(interval=0.0005)
 profiler.start()
-scenarios = load_scenarios(root / "scenarios")
 cells = [cell.model_dump_json() for cell in run_cells(driver, scenarios)]
 profiler.stop()
 walk(profiler.last_session.root_frame(), "other", "harness")
