@@ -9,15 +9,15 @@ per second, and the start-up each driver paid before its first cell (``startup_s
 
 Share: one driver's worker (the child the environment's warm worker forks per driver, running
 :func:`harness.matrix.worker.run_cells`) is run in a subprocess under pyinstrument (a
-sampling profiler, so every function costs what it costs); what the warm worker does once for
-every driver of its environment (importing harness's run machinery, loading the scenarios)
-happens before the profile starts, as it happens before the fork. Each sample goes to the
-file of its innermost Python frame (C functions count for their caller): ``harness/``, the
-adapter and its libraries (site-packages), or the standard library (asyncio's loop, json,
-importlib...). A second, stricter attribution charges a sample to the innermost frame that
-is either harness's or an adapter's, so pydantic validating a transcript or jsonschema
-checking it count as harness, httpx reading for the SDK counts as the adapter, and the event
-loop counts for whoever runs it (harness's clock).
+sampling profiler, so every function costs what it costs); what the warm worker does once
+before it forks (imports harness's run machinery, the driver's dialect and adapter, loads the
+scenarios) happens before the profile starts. Each sample goes to the file of its innermost
+Python frame (C functions count for their caller): ``harness/``, the adapter and its
+libraries (site-packages), or the standard library (asyncio's loop, json, importlib...). A
+second, stricter attribution charges a sample to the innermost frame that is either
+harness's or an adapter's, so pydantic validating a transcript or jsonschema checking it
+count as harness, httpx reading for the SDK counts as the adapter, and the event loop counts
+for whoever runs it (harness's clock).
 """
 
 from __future__ import annotations
@@ -82,7 +82,9 @@ from harness.scenario.load import load_scenarios
 from harness.matrix.worker import run_cells
 
 # what the environment's warm worker does once, before it forks the driver's child
-import harness.run.runner, harness.run.cell, harness.run.rechunk
+from harness.matrix.warm_worker import prepare, warm_up
+prepare()
+warm_up(driver)
 scenarios = load_scenarios(root / "scenarios")
 profiler = Profiler(interval=0.0005)
 profiler.start()

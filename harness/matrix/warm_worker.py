@@ -44,7 +44,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["adapter_modules", "main"]
+__all__ = ["adapter_modules", "main", "prepare", "warm_up"]
 
 REQUEST_TIMEOUT = 30.0
 """Seconds a connection may take to send its request line."""
@@ -73,15 +73,33 @@ def adapter_modules(driver_name: str) -> list[str]:
     return wanted
 
 
-def _warm(driver_name: str) -> None:
+def prepare() -> None:
+    """Import what every child runs: harness's run machinery and its checks."""
+    import harness.run.cell
+    import harness.run.rechunk
+    import harness.run.runner  # noqa: F401
+    from harness.checks import default_checks
+
+    default_checks()
+
+
+def warm_up(driver_name: str) -> None:
+    """Import what running ``driver_name`` imports: its dialect's modules and its adapter's
+    (:func:`adapter_modules`). What fails to import is left for the child to report, as a
+    worker of its own would."""
     try:
-        modules = adapter_modules(driver_name)
-    except Exception:  # an unknown driver: its child says so, as a worker would
+        from harness.dialects import get_dialect
+        from harness.drivers.base import get_driver
+
+        package = type(get_dialect(get_driver(driver_name).dialect)).__module__
+        modules = [f"{package}.{part}" for part in ("read", "synthesize", "normalize")]
+        modules += adapter_modules(driver_name)
+    except Exception:  # an unknown driver or dialect: its child says so
         return
     for module in modules:
         try:
             importlib.import_module(module)
-        except Exception:  # not installed or broken: the child reports it, cold
+        except Exception:  # absent (a dialect without normalize), not installed, or broken
             continue
 
 
@@ -151,7 +169,7 @@ class _Server:
         self.warmed.add(driver)
         if driver in self.pending:
             self.pending.remove(driver)
-        _warm(driver)
+        warm_up(driver)
 
     def serve_forever(self) -> int:
         self.selector.register(self.listener, selectors.EVENT_READ, "listen")
@@ -229,9 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     listener = socket.socket(fileno=args.listen_fd)
     for module in args.imports:  # modules that register drivers
         __import__(module)
-    import harness.run.cell
-    import harness.run.rechunk
-    import harness.run.runner  # noqa: F401  (the run machinery every child uses)
+    prepare()
     from harness.scenario.load import load_scenarios
 
     scenarios = load_scenarios(args.paths)
