@@ -36,8 +36,16 @@ __all__ = ["GOAL", "Workers", "measure_matrix", "measure_share", "measure_worker
 
 GOAL = 0.05
 DRIVERS = ("openai-sdk-chat", "litellm-chat")
-WORKER_DRIVERS = ("openai-sdk-chat", "openai-sdk-responses", "litellm-chat", "strands-litellm")
-"""Drivers of the main environment whose start-up was measured (3.0, 6.4, 7.0 s)."""
+WORKER_DRIVERS = (
+    "openai-sdk-chat",
+    "openai-sdk-responses",
+    "litellm-chat",
+    "litellm-cohere",
+    "strands-litellm",
+    "pydantic-ai-openai-chat",
+)
+"""Drivers of the main environment (start-up measured at 3.0 s for the OpenAI SDK, 6.4 s for
+litellm, 7.0 s for strands, each in a process of its own); ``--quick``: the first two."""
 
 _PROFILE = r"""
 import json, os, sys, sysconfig
