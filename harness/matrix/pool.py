@@ -83,13 +83,6 @@ class WarmPool:
         with self._lock:
             self._workers[python].broken = True
 
-    def stderr_of(self, python: str) -> str:
-        worker = self._workers.get(python)
-        if worker is None or worker.stderr is None:
-            return ""
-        worker.stderr.seek(0)
-        return worker.stderr.read()
-
     def _worker(self, python: str, driver: str) -> _Worker:
         with self._lock:
             if python not in self._workers:
