@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import json
 import os
-import selectors
 import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.matrix.channel import STARTUP_SECONDS, Heard, follow
 from harness.matrix.pool import WarmPool
 from harness.run.cell import Cell, error_cell
 from harness.transport.budget import Budget
@@ -159,11 +158,6 @@ def _pool(
         return [driver, *(d for d in drivers if d != driver and group(d) == mine)]
 
     return WarmPool(list(paths), list(preload), peers, _worker_env())
-
-
-STARTUP_SECONDS = 300.0
-"""How long a worker may take to start (import the driver, load the scenarios) or to go from
-one cell to the next before it is presumed stuck."""
 
 
 @dataclass
@@ -311,7 +305,7 @@ def _process(
         finally:
             os.close(write_end)
         with proc, os.fdopen(read_end, "rb") as channel:
-            heard = _follow(channel, emit, hard_stop + HARD_STOP_GRACE, lambda _: proc.kill())
+            heard = follow(channel, emit, hard_stop + HARD_STOP_GRACE, lambda _: proc.kill())
             proc.wait()
     return _Ended(heard.current, proc.returncode, "", "", heard.killed)
 
@@ -330,94 +324,20 @@ def _warm_child(
     if conn is None:
         return None
 
-    def kill(heard: _Heard) -> None:
+    def kill(heard: Heard) -> None:
         if heard.pid is not None:
             with contextlib.suppress(OSError):
                 os.kill(heard.pid, signal.SIGKILL)
 
     with conn:
-        heard = _follow(conn, emit, hard_stop + HARD_STOP_GRACE, kill)
+        heard = follow(conn, emit, hard_stop + HARD_STOP_GRACE, kill)
         if heard.killed:  # the warm worker reaps the killed child and says how it ended
-            heard = _follow(conn, emit, STARTUP_SECONDS, kill, heard)
+            heard = follow(conn, emit, STARTUP_SECONDS, kill, heard)
     if heard.pid is None and heard.exit is None:
         pool.mark_broken(python)  # it died before forking: this and later drivers go cold
         return None
     returncode = heard.exit if heard.exit is not None else -signal.SIGKILL
     return _Ended(heard.current, returncode, "", "", heard.killed)
-
-
-@dataclass
-class _Heard:
-    """What a worker's channel said: the cell it was in, its pid and exit status (warm)."""
-
-    current: dict[str, Any] | None = None
-    pid: int | None = None
-    exit: int | None = None
-    killed: bool = False
-
-
-def _follow(
-    channel: Any,
-    emit: Callable[[Cell], None],
-    in_cell: float,
-    kill: Callable[[_Heard], None],
-    heard: _Heard | None = None,
-) -> _Heard:
-    """Read a worker's messages until it ends; silent for longer than a cell (or a start-up)
-    may take: ``kill`` it."""
-    heard = heard or _Heard()
-    waited = heard.killed
-
-    def patience() -> float:
-        return in_cell if heard.current and not waited else STARTUP_SECONDS
-
-    for message in _messages(channel, patience):
-        if message is None:
-            if not waited:
-                kill(heard)
-                heard.killed = True
-            break
-        if "start" in message:
-            heard.current = message
-        elif "cell" in message:
-            heard.current = None
-            emit(Cell.model_validate(message["cell"]))
-        elif "pid" in message:
-            heard.pid = int(message["pid"])
-        elif "exit" in message:
-            heard.exit = int(message["exit"])
-            break
-    return heard
-
-
-def _messages(channel: Any, timeout: Callable[[], float]) -> Iterator[dict[str, Any] | None]:
-    """JSON objects from the worker's pipe, one per line; None when nothing came within
-    ``timeout()`` seconds. Lines that are not JSON objects are skipped."""
-    selector = selectors.DefaultSelector()
-    selector.register(channel, selectors.EVENT_READ)
-    buffer = b""
-    try:
-        while True:
-            if not selector.select(timeout()):
-                yield None
-                return
-            try:
-                chunk = os.read(channel.fileno(), 65536)
-            except OSError:  # a connection reset: the warm worker is gone
-                return
-            if not chunk:
-                return
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                try:
-                    message = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(message, dict):
-                    yield message
-    finally:
-        selector.close()
 
 
 def _lost_cell(driver: str, current: dict[str, Any], ended: _Ended, budget: Budget) -> Cell:
