@@ -3,15 +3,21 @@
 Wall time: ``harness matrix --quiet`` over the bundled scenarios and every driver, as
 ``make conformance`` runs it (``--quick``: the OpenAI SDK driver only).
 
-Share: one driver's worker (``harness.matrix.worker``, the process the matrix starts per driver)
-is run in a subprocess under pyinstrument (a sampling profiler, so every function costs
-what it costs), and each sample goes to the file of its innermost Python frame (C
-functions count for their caller): ``harness/``, the adapter and its libraries
-(site-packages), or the standard library (asyncio's loop, json, importlib...). A second,
-stricter attribution charges a sample to the innermost frame that is either harness's or
-an adapter's, so pydantic validating a transcript or jsonschema checking it count as
-harness, httpx reading for the SDK counts as the adapter, and the event loop counts for
-whoever runs it (harness's clock).
+Workers: the same drivers' matrix with a process per driver (``--cold-workers``, as before)
+and with one warm worker per environment (the default), in the same run: wall time, cells
+per second, and the start-up each driver paid before its first cell (``startup_seconds``).
+
+Share: one driver's worker (the child the environment's warm worker forks per driver, running
+:func:`harness.matrix.worker.run_cells`) is run in a subprocess under pyinstrument (a
+sampling profiler, so every function costs what it costs); what the warm worker does once
+before it forks (imports harness's run machinery, the driver's dialect and adapter, loads the
+scenarios) happens before the profile starts. Each sample goes to the file of its innermost
+Python frame (C functions count for their caller): ``harness/``, the adapter and its
+libraries (site-packages), or the standard library (asyncio's loop, json, importlib...). A
+second, stricter attribution charges a sample to the innermost frame that is either
+harness's or an adapter's, so pydantic validating a transcript or jsonschema checking it
+count as harness, httpx reading for the SDK counts as the adapter, and the event loop counts
+for whoever runs it (harness's clock).
 """
 
 from __future__ import annotations
@@ -19,15 +25,27 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks import ROOT, Row, verdict
 
-__all__ = ["GOAL", "measure_matrix", "measure_share", "run"]
+__all__ = ["GOAL", "Workers", "measure_matrix", "measure_share", "measure_workers", "run"]
 
 GOAL = 0.05
 DRIVERS = ("openai-sdk-chat", "litellm-chat")
+WORKER_DRIVERS = (
+    "openai-sdk-chat",
+    "openai-sdk-responses",
+    "litellm-chat",
+    "litellm-cohere",
+    "strands-litellm",
+    "pydantic-ai-openai-chat",
+)
+"""Drivers of the main environment (start-up measured at 3.0 s for the OpenAI SDK, 6.4 s for
+litellm, 7.0 s for strands, each in a process of its own); ``--quick``: the first two."""
 
 _PROFILE = r"""
 import json, os, sys, sysconfig
@@ -71,9 +89,13 @@ def walk(frame, file_kind, owner):
 from harness.scenario.load import load_scenarios
 from harness.matrix.worker import run_cells
 
+# what the environment's warm worker does once, before it forks the driver's child
+from harness.matrix.warm_worker import prepare, warm_up
+prepare()
+warm_up(driver)
+scenarios = load_scenarios(root / "scenarios")
 profiler = Profiler(interval=0.0005)
 profiler.start()
-scenarios = load_scenarios(root / "scenarios")
 cells = [cell.model_dump_json() for cell in run_cells(driver, scenarios)]
 profiler.stop()
 walk(profiler.last_session.root_frame(), "other", "harness")
@@ -92,6 +114,53 @@ def measure_matrix(drivers: tuple[str, ...] = ()) -> tuple[float, str]:
     seconds = time.perf_counter() - started
     summary = next((line for line in done.stdout.splitlines() if " cells: " in line), "")
     return seconds, summary.strip()
+
+
+@dataclass
+class Workers:
+    """One ``harness matrix`` run: wall seconds, cells, each driver's start-up seconds."""
+
+    seconds: float
+    cells: int
+    startup: dict[str, float]
+
+
+def measure_workers(drivers: tuple[str, ...], *, cold: bool) -> Workers:
+    """``harness matrix`` over ``drivers``, cold (a process per driver) or warm (children of
+    one warm worker per environment)."""
+    harness = Path(sys.executable).parent / "harness"
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "matrix.json"
+        command = [str(harness), "matrix", "--quiet", "--json", str(report)]
+        command += ["--cold-workers"] if cold else []
+        for driver in drivers:
+            command += ["--driver", driver]
+        started = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+        data = json.loads(report.read_text(encoding="utf-8"))
+    startup = {str(k): float(v) for k, v in data["startup_seconds"].items()}
+    return Workers(seconds, len(data["cells"]), startup)
+
+
+def _workers_rows(drivers: tuple[str, ...]) -> list[Row]:
+    cold = measure_workers(drivers, cold=True)
+    warm = measure_workers(drivers, cold=False)
+    rows = []
+    for label, got in (("a process per driver (--cold-workers)", cold), ("warm", warm)):
+        each = ", ".join(f"{d} {got.startup.get(d, 0.0):.1f}" for d in drivers)
+        paid = sum(got.startup.values())
+        rows.append(
+            Row(
+                benchmark="matrix workers, one environment",
+                subject=f"{len(drivers)} drivers, {label}",
+                measured=f"{got.seconds:.1f} s wall, {got.cells / got.seconds:.0f} cells/s",
+                ratio=f"{cold.seconds / got.seconds:.2f}x",
+                note=f"start-up before each driver's first cell (s): {each}; "
+                f"sum {paid:.1f} s against {got.seconds:.1f} s wall (drivers run in parallel)",
+            )
+        )
+    return rows
 
 
 def measure_share(driver: str) -> dict[str, object]:
@@ -126,6 +195,7 @@ def run(quick: bool) -> list[Row]:
             note=summary,
         )
     )
+    rows += _workers_rows(WORKER_DRIVERS[:2] if quick else WORKER_DRIVERS)
     for driver in DRIVERS[:1] if quick else DRIVERS:
         profile = measure_share(driver)
         by_file: dict[str, float] = profile["by_file"]  # type: ignore[assignment]

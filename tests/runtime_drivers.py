@@ -1,7 +1,8 @@
 """Small adapters that misbehave on purpose, for the runtime's tests: they hang, print on
-stdout, crash their process, burn CPU between attempts, bring their own transport or cache
-their client. Importing this module registers each as a driver (``rt-*``), so a matrix worker
-started with ``--import tests.runtime_drivers`` can run them too.
+stdout, crash their process, burn CPU between attempts, bring their own transport, cache
+their client or patch a library for whatever runs after them in their process. Importing
+this module registers each as a driver (``rt-*``), so a matrix worker started with
+``--import tests.runtime_drivers`` can run them too.
 
 The honest one is :func:`chat`: a minimal OpenAI-chat client on httpx, with the retry
 policy a test asks for (``cpu_ms`` of busy work and ``backoff`` seconds of sleep between
@@ -125,6 +126,15 @@ def adapter(kind: str, **options: Any) -> Conformance:
             own = httpx.AsyncClient(transport=OwnSocketTransport())
             await own.post("https://api.openai.com/v1/chat/completions", json={})
             return
+        if kind == "taints-process":  # breaks httpx for whatever runs after it in its process
+            async for item in chat(request, ctx):
+                yield item
+
+            async def tainted(*args: Any, **kwargs: Any) -> httpx.Response:
+                raise RuntimeError("httpx tainted by rt-taints-process")
+
+            httpx.AsyncClient.send = tainted  # type: ignore[method-assign]
+            return
         if kind == "cached-client":
             async for item in chat(request, ctx, _cached(ctx)):
                 yield item
@@ -172,6 +182,7 @@ KINDS = (
     "served-own-transport",
     "cached-client",
     "leaks-after-served",
+    "taints-process",
     "honest",
 )
 for _kind in KINDS:

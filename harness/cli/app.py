@@ -119,6 +119,11 @@ def _parser() -> argparse.ArgumentParser:
     mx.add_argument("--rechunk", action="store_true", help="also invariant 5 (~1.7x the time)")
     mx.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     mx.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    mx.add_argument(
+        "--cold-workers",
+        action="store_true",
+        help="a fresh process per driver, instead of children of one warm worker per environment",
+    )
     _budget_arguments(mx)
     mx.set_defaults(func=_cmd_matrix)
     add_merge_command(sub)
@@ -389,6 +394,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
             rechunk=args.rechunk,
             budget=_budget(args),
             only=share,
+            warm=not args.cold_workers,
         )
     if share is not None:
         from harness.matrix.shard import parse_shard

@@ -1,9 +1,11 @@
 """The conformance matrix: every scenario against every driver, each driver in its own process.
 
-Drivers run in parallel worker processes (``harness.matrix.worker``), as many at once as the
-machine has cores; each sends one JSON cell per line on a pipe of its own (not its stdout,
-which the adapter may print on), merged here in a stable order so two runs give the same
-report.
+Drivers run in parallel worker processes, as many at once as the machine has cores: children
+that the warm worker of their environment forks (:mod:`harness.matrix.warm_worker`, which
+imported harness, the scenarios and the adapters once), or, with ``warm=False`` or where fork
+is not available, processes of their own (``python -m harness.matrix.worker``). Each sends one
+JSON cell per line on a channel of its own (not its stdout, which the adapter may print on),
+merged here in a stable order so two runs give the same report.
 
 The matrix cannot hang and loses only what a crash takes: a worker that dies mid-cell (a
 crash, or the hard stop after a cell's wall budget) loses that cell only, reported as
@@ -14,20 +16,22 @@ for longer than a cell may take is killed and treated the same way.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-import json
 import os
-import selectors
+import signal
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from harness.matrix.channel import STARTUP_SECONDS, Heard, follow
+from harness.matrix.pool import WarmPool
 from harness.run.cell import Cell, error_cell
 from harness.transport.budget import Budget
 from harness.vocab.codes import Code
@@ -76,25 +80,33 @@ def run_matrix(
     preload: Sequence[str] = (),
     only: Mapping[str, Sequence[str]] | None = None,
     python: str | None = None,
+    warm: bool = True,
 ) -> Matrix:
     """Run every scenario through every driver, one worker process per driver; ``rechunk``
     also checks invariant 5 in every cell (about 1.6-1.8x the time, measured). ``budget``
     bounds each cell (default :class:`~harness.transport.budget.Budget`); ``preload`` names modules
     each worker imports first (modules that register drivers); ``only`` names, per driver, the
     scenarios it runs (default: all; one shard's share); ``python`` runs every worker with
-    that interpreter instead of each driver's own (a version sweep's environment)."""
+    that interpreter instead of each driver's own (a version sweep's environment); ``warm``
+    runs each driver in a child of its environment's warm worker (:mod:`harness.matrix.pool`,
+    where supported) instead of a process of its own."""
     started = time.perf_counter()
     for module in preload:  # here too: the drivers' environments are looked up here
         importlib.import_module(module)
     jobs = jobs or max(1, min(len(drivers), os.cpu_count() or 1))
-    spec = _Spec(list(scenario_paths), rechunk, budget or Budget(), tuple(preload), python)
+    pool = _pool(drivers, scenario_paths, preload, python) if warm else None
+    spec = _Spec(list(scenario_paths), rechunk, budget or Budget(), tuple(preload), python, pool)
 
     def one(driver: str) -> tuple[list[Cell], float | None]:
         ids = list(only.get(driver, ())) if only is not None else list(scenario_ids)
         return _run_driver(driver, spec, ids, on_cell, whole=ids == list(scenario_ids))
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(one, drivers))
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as threads:
+            results = list(threads.map(one, drivers))
+    finally:
+        if pool is not None:
+            pool.close()
     order = {s: i for i, s in enumerate(scenario_ids)}
     cells = [c for cells, _ in results for c in sorted(cells, key=lambda c: order[c.scenario])]
     startup = {d: round(s, 3) for d, (_, s) in zip(drivers, results, strict=True) if s is not None}
@@ -116,11 +128,36 @@ class _Spec:
     budget: Budget
     preload: tuple[str, ...]
     python: str | None = None
+    pool: WarmPool | None = None
 
 
-STARTUP_SECONDS = 300.0
-"""How long a worker may take to start (import the driver, load the scenarios) or to go from
-one cell to the next before it is presumed stuck."""
+def _pool(
+    drivers: Sequence[str], paths: Sequence[Path], preload: Sequence[str], python: str | None
+) -> WarmPool | None:
+    """The warm workers, one per Python; a warm worker warms the drivers that share it
+    (the same declared requirements, or every driver when ``python`` is given)."""
+    from harness.matrix.pool import WarmPool, supported
+
+    if not supported():
+        return None
+
+    def group(driver: str) -> tuple[str, ...]:
+        from harness.matrix.envs import LATEST_VARIABLE, latest_requirements, requirements_of
+
+        if python is not None:
+            return ()
+        try:
+            if os.environ.get(LATEST_VARIABLE) == "1":
+                return latest_requirements(driver)
+            return requirements_of(driver)
+        except Exception:  # an unknown driver: its own cells say so
+            return ("?", driver)
+
+    def peers(driver: str) -> list[str]:
+        mine = group(driver)
+        return [driver, *(d for d in drivers if d != driver and group(d) == mine)]
+
+    return WarmPool(list(paths), list(preload), peers, _worker_env())
 
 
 @dataclass
@@ -200,6 +237,49 @@ def _one_worker(
     only: list[str] | None,
     emit: Callable[[Cell], None],
 ) -> _Ended:
+    """One worker's run of ``driver``'s cells (``only``: these; default all): a child of the
+    warm worker when there is one, else a process of its own."""
+    from harness.matrix.worker import HARD_STOP_GRACE
+
+    hard_stop = spec.budget.wall_seconds + HARD_STOP_GRACE
+    with tempfile.TemporaryDirectory(prefix="harness-worker-") as tmp:
+        stderr_path = os.path.join(tmp, "stderr")
+        dump_path = os.path.join(tmp, "hang-dump")
+        ended = None
+        if spec.pool is not None:
+            request = {
+                "driver": driver,
+                "only": only,
+                "rechunk": spec.rechunk,
+                "wall": spec.budget.wall_seconds,
+                "virtual": spec.budget.virtual_seconds,
+                "hard_stop": hard_stop,
+                "stderr": stderr_path,
+                "dump": dump_path,
+            }
+            ended = _warm_child(python, spec.pool, request, hard_stop, emit)
+        if ended is None:
+            ended = _process(python, driver, spec, only, emit, hard_stop, stderr_path, dump_path)
+        if os.path.exists(stderr_path):
+            ended.stderr = Path(stderr_path).read_text(encoding="utf-8", errors="replace")
+        if os.path.exists(dump_path):
+            ended.dump = Path(dump_path).read_text(encoding="utf-8", errors="replace")
+    return ended
+
+
+def _process(
+    python: str,
+    driver: str,
+    spec: _Spec,
+    only: list[str] | None,
+    emit: Callable[[Cell], None],
+    hard_stop: float,
+    stderr_path: str,
+    dump_path: str,
+) -> _Ended:
+    """A worker process of the driver's own (``python -m harness.matrix.worker``)."""
+    from harness.matrix.worker import HARD_STOP_GRACE
+
     flags = ["--rechunk"] if spec.rechunk else []
     for module in spec.preload:
         flags += ["--import", module]
@@ -208,16 +288,9 @@ def _one_worker(
     budget = spec.budget
     flags += ["--wall-budget", str(budget.wall_seconds)]
     flags += ["--virtual-budget", str(budget.virtual_seconds)]
-    from harness.matrix.worker import HARD_STOP_GRACE
-
-    hard_stop = budget.wall_seconds + HARD_STOP_GRACE
     flags += ["--hard-stop", str(hard_stop)]
     read_end, write_end = os.pipe()
-    with (
-        tempfile.TemporaryDirectory(prefix="harness-worker-") as tmp,
-        open(os.path.join(tmp, "stderr"), "w+", encoding="utf-8") as errors,
-    ):
-        dump_path = os.path.join(tmp, "hang-dump")
+    with open(stderr_path, "w", encoding="utf-8") as errors:
         cmd = [python, "-m", "harness.matrix.worker", "--driver", driver, *flags]
         cmd += ["--results-fd", str(write_end), "--hang-dump", dump_path, *map(str, spec.paths)]
         try:
@@ -231,56 +304,40 @@ def _one_worker(
             )
         finally:
             os.close(write_end)
-        in_cell = hard_stop + HARD_STOP_GRACE
-        current: dict[str, Any] | None = None
-        killed = False
-
-        def patience() -> float:
-            return in_cell if current else STARTUP_SECONDS
-
         with proc, os.fdopen(read_end, "rb") as channel:
-            for message in _messages(channel, patience):
-                if message is None:  # silent for too long: abandon the process
-                    proc.kill()
-                    killed = True
-                    break
-                if "start" in message:
-                    current = message
-                elif "cell" in message:
-                    current = None
-                    emit(Cell.model_validate(message["cell"]))
+            heard = follow(channel, emit, hard_stop + HARD_STOP_GRACE, lambda _: proc.kill())
             proc.wait()
-        errors.seek(0)
-        stderr = errors.read()
-        dump = Path(dump_path).read_text(encoding="utf-8") if os.path.exists(dump_path) else ""
-    return _Ended(current, proc.returncode, stderr, dump, killed)
+    return _Ended(heard.current, proc.returncode, "", "", heard.killed)
 
 
-def _messages(channel: Any, timeout: Callable[[], float]) -> Iterator[dict[str, Any] | None]:
-    """JSON objects from the worker's pipe, one per line; None when nothing came within
-    ``timeout()`` seconds. Lines that are not JSON objects are skipped."""
-    selector = selectors.DefaultSelector()
-    selector.register(channel, selectors.EVENT_READ)
-    buffer = b""
-    try:
-        while True:
-            if not selector.select(timeout()):
-                yield None
-                return
-            chunk = os.read(channel.fileno(), 65536)
-            if not chunk:
-                return
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
-            for line in lines:
-                try:
-                    message = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(message, dict):
-                    yield message
-    finally:
-        selector.close()
+def _warm_child(
+    python: str,
+    pool: WarmPool,
+    request: dict[str, Any],
+    hard_stop: float,
+    emit: Callable[[Cell], None],
+) -> _Ended | None:
+    """The cells of a child of ``python``'s warm worker; None: no warm worker served it."""
+    from harness.matrix.worker import HARD_STOP_GRACE
+
+    conn = pool.connect(python, request)
+    if conn is None:
+        return None
+
+    def kill(heard: Heard) -> None:
+        if heard.pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(heard.pid, signal.SIGKILL)
+
+    with conn:
+        heard = follow(conn, emit, hard_stop + HARD_STOP_GRACE, kill)
+        if heard.killed:  # the warm worker reaps the killed child and says how it ended
+            heard = follow(conn, emit, STARTUP_SECONDS, kill, heard)
+    if heard.pid is None and heard.exit is None:
+        pool.mark_broken(python)  # it died before forking: this and later drivers go cold
+        return None
+    returncode = heard.exit if heard.exit is not None else -signal.SIGKILL
+    return _Ended(heard.current, returncode, "", "", heard.killed)
 
 
 def _lost_cell(driver: str, current: dict[str, Any], ended: _Ended, budget: Budget) -> Cell:

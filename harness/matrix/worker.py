@@ -1,7 +1,8 @@
 """One driver's share of a matrix, run in its own process; results on a channel of their own.
 
 Each driver runs in a process of its own because adapters patch process-wide state
-(litellm caches clients, some providers patch litellm functions)::
+(litellm caches clients, some providers patch litellm functions): this one, or a child of its
+environment's warm worker running :func:`serve` (:mod:`harness.matrix.warm_worker`)::
 
     python -m harness.matrix.worker --driver NAME --results-fd FD [--scenario ID]... PATH...
 
@@ -36,7 +37,7 @@ from harness.scenario.model import Scenario
 from harness.transport.budget import Budget
 from harness.vocab.codes import Code
 
-__all__ = ["HARD_STOP_GRACE", "main", "run_cells"]
+__all__ = ["HARD_STOP_GRACE", "main", "run_cells", "serve"]
 
 HARD_STOP_GRACE = 10.0
 """Seconds after a cell's wall budget before the worker process is ended from outside the
@@ -131,6 +132,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         scenarios = [s for s in scenarios if s.id in wanted]
     hard_stop = args.hard_stop or budget.wall_seconds + HARD_STOP_GRACE
     dump = open(args.hang_dump, "w", encoding="utf-8") if args.hang_dump else None  # noqa: SIM115
+    return serve(
+        args.driver,
+        scenarios,
+        out,
+        rechunk=args.rechunk,
+        budget=budget,
+        hard_stop=hard_stop,
+        dump=dump,
+    )
+
+
+def serve(
+    driver: str,
+    scenarios: Sequence[Scenario],
+    out: IO[str],
+    *,
+    rechunk: bool,
+    budget: Budget,
+    hard_stop: float,
+    dump: IO[str] | None,
+) -> int:
+    """Run ``driver``'s cells, sending ``{"start": ...}`` and ``{"cell": ...}`` lines on
+    ``out`` (closed at the end); with ``dump``, a cell still running ``hard_stop`` seconds
+    in ends the process, its stacks written there. Also what a child of the warm worker
+    (:mod:`harness.matrix.warm_worker`) runs."""
 
     def send(message: dict[str, Any]) -> None:
         out.write(json.dumps(message) + "\n")
@@ -141,11 +167,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if dump is not None:
             faulthandler.dump_traceback_later(hard_stop, exit=True, file=dump)
 
-    for cell in run_cells(
-        args.driver, scenarios, rechunk=args.rechunk, budget=budget, on_start=on_start
-    ):
+    for cell in run_cells(driver, scenarios, rechunk=rechunk, budget=budget, on_start=on_start):
         faulthandler.cancel_dump_traceback_later()
-        send({"cell": cell.model_dump(mode="json")})
+        out.write('{"cell": ' + cell.model_dump_json() + "}\n")  # pydantic-core's encoder
+        out.flush()
         if Code.ADAPTER_HUNG in cell.codes():
             # whatever the ended adapter left behind (threads, patches) must not reach the
             # next cells: the matrix runs them in a fresh worker
