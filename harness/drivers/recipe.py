@@ -55,6 +55,9 @@ class Recipe:
     retry_sleep: str = "anyio.sleep"
     """The module attribute the library waits between attempts with: the reproducer records
     each wait there and skips it, so a Retry-After of an hour costs nothing."""
+    pieces: bool = False
+    """Whether the body also lists each text piece the library yields, empty ones too, in
+    ``out["pieces"]`` (it sets the list up itself): what an empty-text finding needs."""
 
 
 CHAT_HELPERS = '''\
