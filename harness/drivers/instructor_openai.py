@@ -114,7 +114,7 @@ class InstructorOpenAIDriver(DriverBase):
         through the reproducer's transport; the last partial object as the tool call, and
         ``returned`` (instructor's only word that the object is complete) as the finish."""
         request = scenario.request
-        (tool,) = request.tools
+        tool = request.tools[0] if request.tools else None  # one, where the driver runs
         kwargs: dict[str, Any] = {"model": request.model, "messages": openai_messages(request)}
         if request.max_tokens is not None:
             kwargs["max_tokens"] = request.max_tokens
@@ -124,7 +124,9 @@ class InstructorOpenAIDriver(DriverBase):
             imports="import httpx\nimport instructor\nimport openai\n",
             request={
                 "create": kwargs,
-                "tool": {
+                "tool": None
+                if tool is None
+                else {
                     "name": tool.name,
                     "description": tool.description,
                     "parameters": dict(tool.parameters),

@@ -64,10 +64,11 @@ def reproducer_source(r: Reproducer) -> str:
     sleep_module, sleep_name = recipe.retry_sleep.rsplit(".", 1)
     needs = ", ".join(f"{k} {v}" for k, v in r.versions.items())
     title = asserted[0].message if asserted else "(no finding to assert)"
+    described = textwrap.fill(" ".join(r.description.split()), 92)
     parts = [
-        f'"""{r.driver} x {r.scenario}: {title}',
+        f'"""{r.driver} x {r.scenario}: {_docstring_safe(title)}',
         "",
-        textwrap.fill(" ".join(r.description.split()), 92),
+        _docstring_safe(described),
         "",
         f"Written by `{r.command}`; needs only {needs} (not harness).",
         "It serves the provider's reply byte for byte, in the chunks the client reads, through",
@@ -136,6 +137,12 @@ def reproducer_source(r: Reproducer) -> str:
         lines = assertion_lines(f, recipe) or []
         parts += [textwrap.indent(line, "    ") for line in lines]
     return "\n".join(parts) + "\n"
+
+
+def _docstring_safe(text: str) -> str:
+    """``text`` as it reads inside the file's docstring: its backslashes escaped (a
+    scenario may quote a JSON escape), and no closing quotes."""
+    return text.replace("\\", "\\\\").replace('"""', "'''")
 
 
 def _imports(recipe: Recipe, sleep_module: str) -> list[str]:
