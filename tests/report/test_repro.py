@@ -252,3 +252,11 @@ def test_an_empty_text_finding_is_not_asserted_by_a_recipe_that_keeps_no_pieces(
     finding = Finding(code=Code.EMPTY_TEXT_EVENT, check="c", message="m", expected="none")
     assert condition(finding, RECIPE) is not None
     assert condition(finding, dataclasses.replace(RECIPE, pieces=False)) is None
+
+
+def test_a_description_with_backslashes_and_quotes_stays_in_the_docstring() -> None:
+    r = _reproducer("openai-sdk-chat", "fault-truncated-stream")
+    said = 'escapes like \\u00e9 and \\n, and """ quotes'
+    tree = ast.parse(reproducer_source(dataclasses.replace(r, description=said)))
+    doc = ast.get_docstring(tree) or ""
+    assert "escapes like \\u00e9 and \\n, and ''' quotes" in doc
