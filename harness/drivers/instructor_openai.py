@@ -33,6 +33,7 @@ from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.common import openai_messages, tool_call_event
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import INSTRUCTOR_OPENAI
+from harness.drivers.recipe import Recipe
 from harness.scenario.model import Scenario, Tool, ToolCallPart
 from harness.transport import serving
 from harness.vocab.events import Event, FinishEvent
@@ -107,6 +108,80 @@ class InstructorOpenAIDriver(DriverBase):
                 yield FinishEvent(reason="tool_calls", raw=None)
             finally:
                 await sdk.close()
+
+    def repro(self, scenario: Scenario) -> Recipe:
+        """The same ``create_partial`` call on an ``AsyncOpenAI`` whose httpx client sends
+        through the reproducer's transport; the last partial object as the tool call, and
+        ``returned`` (instructor's only word that the object is complete) as the finish."""
+        request = scenario.request
+        tool = request.tools[0] if request.tools else None  # one, where the driver runs
+        kwargs: dict[str, Any] = {"model": request.model, "messages": openai_messages(request)}
+        if request.max_tokens is not None:
+            kwargs["max_tokens"] = request.max_tokens
+        return Recipe(
+            library="instructor",
+            tracker="https://github.com/567-labs/instructor/issues",
+            imports="import httpx\nimport instructor\nimport openai\n",
+            request={
+                "create": kwargs,
+                "tool": None
+                if tool is None
+                else {
+                    "name": tool.name,
+                    "description": tool.description,
+                    "parameters": dict(tool.parameters),
+                },
+            },
+            call=INSTRUCTOR_CALL,
+            finish={"returned": "tool_calls"},
+            helpers=INSTRUCTOR_HELPERS,
+        )
+
+
+INSTRUCTOR_HELPERS = '''\
+JSON_TYPES = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+}
+
+
+def response_model(tool):
+    """A pydantic model for the tool's JSON schema: one field per property (an enum as a
+    Literal), required ones without a default, the description as its docstring."""
+    from typing import Any, Literal, Optional
+
+    from pydantic import create_model
+
+    schema = tool["parameters"] or {}
+    required = set(schema.get("required") or [])
+    fields = {}
+    for prop, spec in (schema.get("properties") or {}).items():
+        kind = Literal[tuple(spec["enum"])] if spec.get("enum") else None
+        if kind is None:
+            kind = JSON_TYPES.get(str(spec.get("type")), Any)
+        fields[prop] = (kind, ...) if prop in required else (Optional[kind], None)
+    return create_model(tool["name"], __doc__=tool["description"] or None, **fields)
+'''
+
+INSTRUCTOR_CALL = """\
+async with httpx.AsyncClient(transport=transport) as http:
+    sdk = openai.AsyncOpenAI(base_url=BASE_URL + "/v1", api_key=API_KEY, http_client=http)
+    client = instructor.from_openai(sdk)
+    last = None
+    async for partial in client.chat.completions.create_partial(
+        **REQUEST["create"], response_model=response_model(REQUEST["tool"])
+    ):
+        last = partial
+    if last is not None:
+        arguments = json.dumps(last.model_dump(exclude_none=True))
+        name = REQUEST["tool"]["name"]
+        out["tool_calls"].append({"id": None, "name": name, "arguments": arguments})
+    out["finish"] = "returned"  # returning is instructor's statement that the object is complete
+"""
 
 
 def response_model(tool: Tool) -> type[Any]:

@@ -36,7 +36,12 @@ from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.common import http_client, mapped_stream
 from harness.drivers.contract import Contract
 from harness.drivers.contracts import OPENAI_AGENTS
-from harness.drivers.openai_sdk_responses import ResponsesStream, responses_input
+from harness.drivers.openai_sdk_responses import (
+    INCOMPLETE_FINISH,
+    ResponsesStream,
+    responses_input,
+)
+from harness.drivers.recipe import Recipe
 from harness.scenario.model import Request, Scenario
 from harness.vocab.events import ErrorEvent, Event, FinishEvent
 
@@ -91,6 +96,37 @@ class OpenAIAgentsDriver(DriverBase):
                 async for event in events:
                     yield event
 
+    def repro(self, scenario: Scenario) -> Recipe:
+        """The same model and ``stream_response`` call on the reproducer's transport, the
+        events read as :class:`AgentsStream` reads them."""
+        request = scenario.request
+        return Recipe(
+            library="openai-agents-python",
+            tracker="https://github.com/openai/openai-agents-python/issues",
+            imports=AGENTS_IMPORTS,
+            request={
+                "model": request.model,
+                "input": responses_input(request),
+                "tools": [
+                    {
+                        "name": t.name,
+                        "description": t.description,
+                        "params_json_schema": dict(t.parameters),
+                    }
+                    for t in request.tools
+                ],
+                "max_tokens": request.max_tokens,
+            },
+            call=AGENTS_CALL.replace("MODEL", self.model_class),
+            finish={
+                "completed": "stop",
+                "completed with function calls": "tool_calls",
+                **INCOMPLETE_FINISH,
+            },
+            helpers=AGENTS_HELPERS,
+            pieces=True,
+        )
+
     def model(self, name: str, client: Any) -> Any:
         """The SDK's model class on ``client``."""
         import agents
@@ -112,6 +148,90 @@ class OpenAIAgentsResponsesDriver(OpenAIAgentsDriver):
     name: ClassVar[str] = "openai-agents-responses"
     dialect: ClassVar[str] = "openai-responses"
     model_class: ClassVar[str] = "OpenAIResponsesModel"
+
+
+AGENTS_IMPORTS = """\
+import agents
+import httpx
+import openai
+from agents import FunctionTool, ModelSettings
+from agents.models.interface import ModelTracing
+"""
+
+AGENTS_HELPERS = '''\
+async def not_invoked(context, arguments):
+    raise AssertionError("the model level does not run tools")
+
+
+def read_end(out, event):
+    """The last terminal event, read once the stream has ended: the SDK raises after a
+    response.incomplete or response.failed event, and that error is what the caller gets."""
+    if event.type == "error":
+        raise RuntimeError(f"error event: {event.code}: {event.message}")
+    response = event.response
+    if response.usage is not None:
+        out["usage"] = {
+            "input": response.usage.input_tokens,
+            "output": response.usage.output_tokens,
+        }
+    status = response.status
+    if event.type == "response.completed" and status is None:
+        status = "completed"  # the chat model's Response has no status; the Runner reads the type
+    if status == "failed":
+        raise RuntimeError(f"response.failed: {response.error}")
+    if status == "incomplete":
+        details = response.incomplete_details
+        out["finish"] = (details.reason if details is not None else None) or "incomplete"
+    elif status == "completed":  # with function calls, a tool-call reply (the Runner's reading)
+        out["finish"] = "completed with function calls" if out["tool_calls"] else "completed"
+'''
+
+AGENTS_CALL = """\
+out["pieces"] = []
+async with httpx.AsyncClient(transport=transport) as http:
+    client = openai.AsyncOpenAI(base_url=BASE_URL + "/v1", api_key=API_KEY, http_client=http)
+    model = agents.MODEL(model=REQUEST["model"], openai_client=client)
+    tools = [
+        FunctionTool(**tool, on_invoke_tool=not_invoked, strict_json_schema=False)
+        for tool in REQUEST["tools"]
+    ]
+    events = model.stream_response(
+        system_instructions=None,
+        input=REQUEST["input"],
+        model_settings=ModelSettings(max_tokens=REQUEST["max_tokens"]),
+        tools=tools,
+        output_schema=None,
+        handoffs=[],
+        tracing=ModelTracing.DISABLED,
+    )
+    end = None
+    async for event in events:
+        if event.type == "response.output_text.delta":
+            out["pieces"].append(event.delta or "")
+            out["text"] += event.delta or ""
+        elif event.type in (
+            "response.reasoning_summary_text.delta",
+            "response.reasoning_text.delta",
+        ):
+            out["reasoning"] += event.delta or ""
+        elif event.type == "response.refusal.delta":
+            out["refusal"] += event.delta or ""
+        elif event.type == "response.output_item.done" and event.item.type == "function_call":
+            item = event.item
+            out["tool_calls"].append(
+                {"id": item.call_id or item.id, "name": item.name, "arguments": item.arguments}
+            )
+        elif event.type in (
+            "response.completed",
+            "response.incomplete",
+            "response.failed",
+            "error",
+        ):
+            end = event
+    if end is not None:
+        read_end(out, end)
+"""
+"""The recipe body: ``MODEL`` is the model class in ``agents``."""
 
 
 def function_tools(request: Request) -> list[Any]:

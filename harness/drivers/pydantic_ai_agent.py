@@ -34,6 +34,8 @@ from harness.drivers.pydantic_ai_common import (
     tool_definitions,
 )
 from harness.drivers.pydantic_ai_models import openai_model
+from harness.drivers.pydantic_ai_repro import agent_recipe
+from harness.drivers.recipe import Recipe
 from harness.scenario.model import Scenario
 from harness.vocab.events import Event, ReasoningEvent, RefusalEvent, TextEvent
 
@@ -54,6 +56,11 @@ class PydanticAIAgentDriver(DriverBase):
         if not scenario.request.stream:
             return "Agent.run_stream streams (a non-streamed call is Agent.run)"
         return None
+
+    def repro(self, scenario: Scenario) -> Recipe:
+        """The same agent and run on the reproducer's transport
+        (:mod:`harness.drivers.pydantic_ai_repro`)."""
+        return agent_recipe(scenario.request)
 
     async def run(self, ctx: DriverContext) -> AsyncIterator[Event]:
         from pydantic_ai.exceptions import ContentFilterError

@@ -47,6 +47,9 @@ from harness.drivers.pydantic_ai_common import (
     response_end_events,
     response_events,
 )
+from harness.drivers.pydantic_ai_repro import model_recipe
+from harness.drivers.recipe import Recipe
+from harness.scenario.model import Scenario
 from harness.vocab.events import Event
 
 __all__ = [
@@ -63,6 +66,9 @@ class PydanticAIModelDriver(DriverBase):
     """A pydantic-ai ``Model`` on the replay: ``request_stream`` or ``request``."""
 
     extra: ClassVar[str] = "pydantic-ai"
+    dialect: ClassVar[str]
+    model_class: ClassVar[str]
+    """The class in ``pydantic_ai.models.<provider>`` the driver builds."""
 
     @abstractmethod
     def model(self, ctx: DriverContext) -> AbstractAsyncContextManager[Any]:
@@ -87,6 +93,11 @@ class PydanticAIModelDriver(DriverBase):
                 finished = streamed.get()
             for event in response_end_events(finished):
                 yield event
+
+    def repro(self, scenario: Scenario) -> Recipe:
+        """The same model and call on the reproducer's transport
+        (:mod:`harness.drivers.pydantic_ai_repro`)."""
+        return model_recipe(scenario.request, self.model_class, self.dialect)
 
 
 @asynccontextmanager
@@ -144,8 +155,10 @@ class PydanticAIOpenAIChatDriver(PydanticAIModelDriver):
     requires: ClassVar[tuple[str, ...]] = ("pydantic_ai", "openai")
     distributions: ClassVar[tuple[str, ...]] = ("pydantic-ai-slim", "openai", "httpx")
 
+    model_class: ClassVar[str] = "OpenAIChatModel"
+
     def model(self, ctx: DriverContext) -> AbstractAsyncContextManager[Any]:
-        return openai_model(ctx, "OpenAIChatModel")
+        return openai_model(ctx, self.model_class)
 
 
 class PydanticAIOpenAIResponsesDriver(PydanticAIModelDriver):
@@ -157,8 +170,10 @@ class PydanticAIOpenAIResponsesDriver(PydanticAIModelDriver):
     requires: ClassVar[tuple[str, ...]] = ("pydantic_ai", "openai")
     distributions: ClassVar[tuple[str, ...]] = ("pydantic-ai-slim", "openai", "httpx")
 
+    model_class: ClassVar[str] = "OpenAIResponsesModel"
+
     def model(self, ctx: DriverContext) -> AbstractAsyncContextManager[Any]:
-        return openai_model(ctx, "OpenAIResponsesModel")
+        return openai_model(ctx, self.model_class)
 
 
 class PydanticAIAnthropicDriver(PydanticAIModelDriver):
@@ -176,6 +191,8 @@ class PydanticAIAnthropicDriver(PydanticAIModelDriver):
     )
     """Installed in a virtualenv of its own (see :mod:`harness.matrix.envs`)."""
     distributions: ClassVar[tuple[str, ...]] = ("pydantic-ai-slim", "anthropic", "httpx")
+
+    model_class: ClassVar[str] = "AnthropicModel"
 
     def model(self, ctx: DriverContext) -> AbstractAsyncContextManager[Any]:
         return anthropic_model(ctx)

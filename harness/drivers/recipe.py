@@ -60,6 +60,9 @@ class Recipe:
     """The library is called synchronously: ``call`` is the body of ``def call(transport,
     out)``, the transport an ``httpx.BaseTransport`` (not the async one), and
     ``retry_sleep`` a plain function (``time.sleep``)."""
+    pieces: bool = False
+    """Whether the body also lists each text piece the library yields, empty ones too, in
+    ``out["pieces"]`` (it sets the list up itself): what an empty-text finding needs."""
 
 
 CHAT_HELPERS = '''\

@@ -58,6 +58,8 @@ def _max_wait(finding: Finding, recipe: Recipe) -> str | None:
 
 def _text(finding: Finding, recipe: Recipe) -> str | None:
     want = finding.expected
+    if isinstance(want, Mapping) and set(want) == {"finish"}:  # it raised (a wire option's
+        return _returns(finding, recipe)  # unexpected-error, harness.checks.wire.refine)
     return f'out["text"] == {want!r}' if isinstance(want, str) else None
 
 
@@ -200,6 +202,35 @@ def _args_joined(finding: Finding, recipe: Recipe) -> str | None:
     return f'any(parsed(c["arguments"]) == {dict(want)!r} for c in out["tool_calls"])'
 
 
+def _slept_enough(finding: Finding, recipe: Recipe) -> str | None:
+    """The library's waits (``SLEPT``, each a call of its sleep between attempts): one at
+    least the Retry-After asked (the invariant's per-attempt ``wait_s``), or in all at least
+    what the scenario's retries ask (the expectation's ``min_wait_s``)."""
+    wait, total = _get(finding.expected, "wait_s"), _get(finding.expected, "min_wait_s")
+    if isinstance(wait, int | float):
+        return f"max(SLEPT, default=0.0) >= {float(wait) - 1e-3!r}"
+    if isinstance(total, int | float):
+        return f"sum(SLEPT) >= {float(total) - 1e-3!r}"
+    return None
+
+
+def _requests_within(finding: Finding, recipe: Recipe) -> str | None:
+    """The requests that reached the server, served or refused past the script's end."""
+    want = finding.expected
+    allowed = _get(want, "requests") if isinstance(want, Mapping) else want
+    if not isinstance(allowed, int) or isinstance(allowed, bool):
+        return None
+    return f'out["requests"] + out["refused"] <= {allowed!r}'
+
+
+def _returns(finding: Finding, recipe: Recipe) -> str:
+    return 'out["error"] is None'
+
+
+def _no_empty_piece(finding: Finding, recipe: Recipe) -> str | None:
+    return '"" not in out["pieces"]' if recipe.pieces else None
+
+
 ASSERTIONS: dict[Code, Condition] = {
     Code.TRUNCATED_STREAM_ACCEPTED: _raises,
     Code.EMPTY_STREAM_ACCEPTED: _raises,
@@ -238,6 +269,13 @@ ASSERTIONS: dict[Code, Condition] = {
     Code.ERROR_KIND_MISMATCH: _error_kind,
     Code.ERROR_TYPE_UNDECLARED: _declared_type,
     Code.TOOL_ARGS_NOT_JOINED: _args_joined,
+    Code.RETRY_AFTER_IGNORED: _slept_enough,
+    Code.EXTRA_REQUESTS: _requests_within,
+    Code.UNEXPECTED_ERROR: _returns,
+    Code.INCOMPLETE_REPORTED_AS_GENERIC_ERROR: _returns,
+    Code.FAILED_RUN_REPORTED_AS_SUCCESS: _raises,
+    Code.TOOL_ARGS_DONE_IGNORED: _finish_or_call,
+    Code.EMPTY_TEXT_EVENT: _no_empty_piece,
 }
 """Finding code -> the condition a correct adapter meets, on the reproducer's ``out``."""
 

@@ -64,10 +64,11 @@ def reproducer_source(r: Reproducer) -> str:
     sleep_module, sleep_name = recipe.retry_sleep.rsplit(".", 1)
     needs = ", ".join(f"{k} {v}" for k, v in r.versions.items())
     title = asserted[0].message if asserted else "(no finding to assert)"
+    described = textwrap.fill(" ".join(r.description.split()), 92)
     parts = [
-        f'"""{r.driver} x {r.scenario}: {title}',
+        f'"""{r.driver} x {r.scenario}: {_docstring_safe(title)}',
         "",
-        textwrap.fill(" ".join(r.description.split()), 92),
+        _docstring_safe(described),
         "",
         f"Written by `{r.command}`; needs only {needs} (not harness).",
         "It serves the provider's reply byte for byte, in the chunks the client reads, through",
@@ -139,6 +140,7 @@ def reproducer_source(r: Reproducer) -> str:
         '        out["error"] = exc',
         '    out["requests"] = server.requests',
         '    out["hung"] = server.hung',
+        '    out["refused"] = server.refused',
         "    return out",
         "",
         "",
@@ -153,6 +155,12 @@ def reproducer_source(r: Reproducer) -> str:
         lines = assertion_lines(f, recipe) or []
         parts += [textwrap.indent(line, "    ") for line in lines]
     return "\n".join(parts) + "\n"
+
+
+def _docstring_safe(text: str) -> str:
+    """``text`` as it reads inside the file's docstring: its backslashes escaped (a
+    scenario may quote a JSON escape), and no closing quotes."""
+    return text.replace("\\", "\\\\").replace('"""', "'''")
 
 
 def _imports(recipe: Recipe, sleep_module: str) -> list[str]:
@@ -278,10 +286,12 @@ def _server(http: str, *, sync: bool = False) -> list[str]:
         "    def __init__(self):",
         "        self.requests = 0",
         "        self.hung = []",
+        "        self.refused = 0  # requests past the last reply",
         "",
         f"    {a}def {'handle_request' if sync else 'handle_async_request'}(self, request):",
         f"        {aw}request.{'read' if sync else 'aread'}()",
         "        if self.requests >= len(EXCHANGES):",
+        "            self.refused += 1",
         "            raise RuntimeError(",
         '                f"request {self.requests + 1} was not expected: the server has "',
         '                f"{len(EXCHANGES)} replies"',

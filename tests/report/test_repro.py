@@ -5,6 +5,7 @@ fails with the finding's message, and a bug report next to it."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import subprocess
 import sys
@@ -85,6 +86,10 @@ def _served(script: Script) -> list[tuple[Any, ...]]:
         ("langchain-openai", "fault-stream-stall", "httpx"),
         ("langchain-anthropic", "retry-after-huge", "httpx2"),
         ("llama-index-openai", "fault-truncated-tool-args", "httpx"),
+        ("pydantic-ai-openai-chat", "chat-tool-calls-index-zero", "httpx"),
+        ("pydantic-ai-agent", "reply-empty", "httpx"),
+        ("openai-agents-chat", "finish-length-partial-text", "httpx"),
+        ("openai-agents-responses", "outcome-incomplete-max-tokens", "httpx"),
     ],
 )
 def test_the_file_serves_the_exact_chunks_and_asserts_each_finding(
@@ -305,3 +310,101 @@ def test_a_hang_that_is_not_a_stall_is_not_asserted() -> None:
         expected="the adapter returns within the cell's wall budget",
     )
     assert condition(budget, recipe) is None
+
+
+RECIPE = Recipe(
+    library="lib",
+    tracker="https://example.invalid/issues",
+    imports="",
+    request={},
+    call="",
+    finish={"stop": "stop", "length": "length"},
+    pieces=True,
+)
+RIGHT: dict[str, Any] = {
+    "text": "Hi",
+    "tool_calls": [{"id": "c1", "name": "get_weather", "arguments": '{"city": "Paris"}'}],
+    "finish": "stop",
+    "error": None,
+    "requests": 1,
+    "refused": 0,
+    "pieces": ["H", "i"],
+}
+
+
+def _planted_holds(code: str, expected: Any, out: dict[str, Any], slept: list[float]) -> bool:
+    """The table's condition for a finding of ``code`` expecting ``expected``, evaluated on a
+    planted ``out`` and ``SLEPT`` as the reproducer evaluates it."""
+    finding = Finding(code=code, check="planted", message="m", expected=expected)
+    cond = condition(finding, RECIPE)
+    assert cond is not None
+    namespace = {"out": out, "SLEPT": slept, "parsed": _parsed, "qualname": _qualname}
+    return bool(eval(cond, namespace))  # the line the reproducer asserts
+
+
+def _parsed(arguments: Any) -> Any:
+    try:
+        return json.loads(arguments)
+    except (TypeError, ValueError):
+        return None
+
+
+def _qualname(obj: Any) -> str:
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "wrong", "slept_right", "slept_wrong"),
+    [
+        (Code.RETRY_AFTER_IGNORED, {"wait_s": 60.0}, {}, [2.0, 60.0], [0.4, 0.8]),
+        (Code.RETRY_AFTER_IGNORED, {"min_wait_s": 7.0}, {}, [3.0, 4.0], [1.0]),
+        (Code.EXTRA_REQUESTS, 1, {"refused": 3}, [], []),
+        (Code.EXTRA_REQUESTS, {"requests": 2}, {"requests": 2, "refused": 1}, [], []),
+        (Code.UNEXPECTED_ERROR, {"finish": "stop"}, {"error": RuntimeError("x")}, [], []),
+        (
+            Code.INCOMPLETE_REPORTED_AS_GENERIC_ERROR,
+            {"finish": "length"},
+            {"error": RuntimeError("incomplete")},
+            [],
+            [],
+        ),
+        (
+            Code.TOOL_ARGS_DONE_IGNORED,
+            {"name": "get_weather", "arguments": {"city": "Paris"}},
+            {"tool_calls": [{"id": "c1", "name": "get_weather", "arguments": ""}]},
+            [],
+            [],
+        ),
+        (Code.EMPTY_TEXT_EVENT, "no empty text events", {"pieces": ["", "Hi", ""]}, [], []),
+        (Code.SSE_BOM_MISHANDLED, {"finish": "stop"}, {"error": ValueError("bom")}, [], []),
+    ],
+)
+def test_each_new_assertion_holds_on_a_correct_out_and_fails_on_the_defect(
+    code: str,
+    expected: Any,
+    wrong: dict[str, Any],
+    slept_right: list[float],
+    slept_wrong: list[float],
+) -> None:
+    assert _planted_holds(code, expected, dict(RIGHT), slept_right)
+    assert not _planted_holds(code, expected, {**RIGHT, **wrong}, slept_wrong)
+
+
+def test_a_failed_run_reported_as_success_asserts_an_error() -> None:
+    code = Code.FAILED_RUN_REPORTED_AS_SUCCESS
+    assert _planted_holds(code, {"error": "server"}, {**RIGHT, "error": RuntimeError("failed")}, [])
+    assert not _planted_holds(code, {"error": "server"}, dict(RIGHT), [])
+
+
+def test_an_empty_text_finding_is_not_asserted_by_a_recipe_that_keeps_no_pieces() -> None:
+    finding = Finding(code=Code.EMPTY_TEXT_EVENT, check="c", message="m", expected="none")
+    assert condition(finding, RECIPE) is not None
+    assert condition(finding, dataclasses.replace(RECIPE, pieces=False)) is None
+
+
+def test_a_description_with_backslashes_and_quotes_stays_in_the_docstring() -> None:
+    r = _reproducer("openai-sdk-chat", "fault-truncated-stream")
+    said = 'escapes like \\u00e9 and \\n, and """ quotes'
+    tree = ast.parse(reproducer_source(dataclasses.replace(r, description=said)))
+    doc = ast.get_docstring(tree) or ""
+    assert "escapes like \\u00e9 and \\n, and ''' quotes" in doc
