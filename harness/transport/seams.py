@@ -38,6 +38,8 @@ SEAMS = (
     ("Client", "_init_proxy_transport"),
     ("AsyncClient", "_init_transport"),
     ("AsyncClient", "_init_proxy_transport"),
+    ("Client", "_get_proxy_map"),
+    ("AsyncClient", "_get_proxy_map"),
     ("HTTPTransport", "__init__"),
     ("HTTPTransport", "handle_request"),
     ("AsyncHTTPTransport", "__init__"),
