@@ -102,7 +102,7 @@ def patched(
     finally:
         if own:
             setattr(cls, name, saved)
-        else:
+        elif name in cls.__dict__:  # a restorer may have put the inherited one back first
             delattr(cls, name)
 
 
