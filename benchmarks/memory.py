@@ -2,8 +2,11 @@
 
 A streamed chat reply of N text deltas (200,000 at full size, about 50 MB on the wire) runs
 in a fresh subprocess per subject, so each peak is its own: the process's peak resident set
-(``ru_maxrss``), and how far it rose above the resident set just before the run (imports
-done, a small warm-up run done, the same compiled script in memory). The subjects:
+(``VmHWM``, reset just before the run), and how far it rose above the resident set just
+before the run (imports done, a small warm-up run done, the same compiled script in
+memory). Not ``ru_maxrss``: Linux keeps it across ``exec``, so a child started from a big
+parent (``python -m benchmarks`` after the other sections) reports the parent's size; every
+row then read 537 MB. The subjects:
 
 - the SDK alone: ``AsyncOpenAI`` streaming the same chunks, one per event, from
   ``httpx.MockTransport``, keeping the text (what an application keeps): the SDK's own
@@ -18,6 +21,7 @@ smaller size shows whether either grows faster than the stream.
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 
@@ -33,7 +37,6 @@ def _child(subject: str, deltas: int) -> None:
     """Run in the subprocess: print the peak RSS, and how far above the RSS before the
     run (imports done, body built) it went, as JSON."""
     import asyncio
-    import resource
 
     from harness.dialects import get_dialect
     from harness.dialects.compiled import compiled
@@ -102,27 +105,41 @@ def _child(subject: str, deltas: int) -> None:
         served[:] = [c.data for c in compiled(chat, small).exchanges[-1].chunks]
         asyncio.run(main())  # imports, first-call caches
         served[:] = [c.data for c in script.exchanges[-1].chunks]
-        base = _rss()
+        base = _reset_peak()
         count = asyncio.run(main())
     else:
         driver = get_driver("openai-sdk-chat")
         run_scenario(small, driver)  # imports, first-run caches
-        base = _rss()
+        base = _reset_peak()
         result = run_scenario(scenario, driver, budget=Budget(wall_seconds=3600))
         assert result.status == "pass", result.reason()
         assert result.transcript is not None
         count = len(result.transcript.events)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    peak = _status("VmHWM")
     print(json.dumps({"peak": peak, "above": peak - base, "body": size, "events": count}))
 
 
-def _rss() -> int:
-    """The resident set now, in bytes (Linux: /proc/self/status)."""
+def _status(field: str) -> int:
+    """A size from /proc/self/status (Linux), in bytes: ``VmRSS`` now, ``VmHWM`` its peak."""
     with open("/proc/self/status", encoding="ascii") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) * 1024
-    raise OSError("no VmRSS in /proc/self/status")
+    raise OSError(f"no {field} in /proc/self/status")
+
+
+def _reset_peak() -> int:
+    """Collect, reset the process's peak resident set to the resident set now (writing 5 to
+    /proc/self/clear_refs), and return that: the baseline the run's peak is taken above."""
+    import gc
+
+    gc.collect()
+    try:
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+            refs.write("5")
+    except OSError:  # not allowed here: VmHWM is then the peak since the process started
+        pass
+    return _status("VmRSS")
 
 
 def measure(deltas: int) -> dict[str, dict[str, int]]:
@@ -150,11 +167,15 @@ def run(quick: bool) -> list[Row]:
         mine = [r["harness"]["peak"] for r in results]
         ratios = [m / s for m, s in zip(mine, sdk, strict=True)]
         body = results[0]["sdk"]["body"]
-        bench = f"peak RSS, a {deltas:,}-delta stream ({body / 1e6:.0f} MB on the wire)"
+        bench = f"peak RSS (VmHWM), a {deltas:,}-delta stream ({body / 1e6:.0f} MB on the wire)"
         goal = deltas == sizes[-1]
 
         def above(subject: str, found: list[dict[str, dict[str, int]]] = results) -> str:
             return spread([r[subject]["above"] / 1e6 for r in found], "{:.0f}", " MB")
+
+        def per_event(subject: str, found: list[dict[str, dict[str, int]]] = results) -> str:
+            each = [r[subject]["above"] / r[subject]["events"] for r in found]
+            return f"{statistics.median(each):.0f} B"
 
         rows.append(
             Row(
@@ -171,7 +192,8 @@ def run(quick: bool) -> list[Row]:
                 "harness run_scenario (openai-sdk-chat), transcript and checks",
                 spread([m / 1e6 for m in mine], "{:.0f}", " MB"),
                 spread(ratios, "{:.2f}", "x the SDK"),
-                f"{above('harness')} above the process before the run; "
+                f"{above('harness')} above the process before the run "
+                f"({per_event('harness')} an event, the SDK {per_event('sdk')}); "
                 f"{results[0]['harness']['events']:,} events kept",
                 "<= 2x the SDK alone" if goal else "",
                 verdict(max(ratios) <= 2.0) if goal else "",

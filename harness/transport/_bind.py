@@ -54,6 +54,10 @@ def serving(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[
     (subclasses, socket options, proxies, wrappers that delegate) meets the network (see
     :mod:`harness.transport._own`). Libraries that are not installed are skipped.
     Everything is undone on exit; nesting restores in order.
+
+    Proxies from the environment are not read inside (``_get_proxy_map``): every proxy
+    mount would be this replay's transport anyway, and the guard's proxy variables (meant
+    for subprocesses) would otherwise cost every client three transports more.
     """
     with ExitStack() as stack:
         for library, lib in installed(libraries):
@@ -62,6 +66,7 @@ def serving(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[
                 default = _default_to(cls, replay)
                 stack.enter_context(patched(client, "_init_transport", default))
                 stack.enter_context(patched(client, "_init_proxy_transport", _always(cls, replay)))
+                stack.enter_context(patched(client, "_get_proxy_map", _no_env_proxies))
             for own in (lib.HTTPTransport, lib.AsyncHTTPTransport):
                 stack.enter_context(patched(own, "__init__", tagging_init(replay)))
             sync, async_ = serve_sync(replay, cls.serve), serve_async(replay, cls.aserve)
@@ -124,6 +129,13 @@ def _always(cls: type[Any], replay: Replay) -> Callable[[Callable[..., Any]], Ca
         return _init_proxy_transport
 
     return wrap
+
+
+def _no_env_proxies(original: Callable[..., Any]) -> Callable[..., Any]:
+    def _get_proxy_map(self: Any, proxy: Any, allow_env_proxies: bool) -> Any:
+        return original(self, proxy, False)  # a proxy given explicitly still counts
+
+    return _get_proxy_map
 
 
 def _build(lib: ModuleType) -> type[Any]:

@@ -38,6 +38,8 @@ SEAMS = (
     ("Client", "_init_proxy_transport"),
     ("AsyncClient", "_init_transport"),
     ("AsyncClient", "_init_proxy_transport"),
+    ("Client", "_get_proxy_map"),
+    ("AsyncClient", "_get_proxy_map"),
     ("HTTPTransport", "__init__"),
     ("HTTPTransport", "handle_request"),
     ("AsyncHTTPTransport", "__init__"),
@@ -100,7 +102,7 @@ def patched(
     finally:
         if own:
             setattr(cls, name, saved)
-        else:
+        elif name in cls.__dict__:  # a restorer may have put the inherited one back first
             delattr(cls, name)
 
 

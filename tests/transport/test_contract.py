@@ -281,6 +281,27 @@ def test_serving_routes_clients_built_without_a_transport(library: str, mode: st
     assert (lib.Client._init_transport, lib.AsyncClient._init_transport) == originals
 
 
+def test_serving_ignores_environment_proxies_and_serves_explicit_ones(
+    library: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard points proxy variables at a closed port (for subprocesses); in-process
+    clients build no proxy mounts from them (each would be the replay anyway), and a proxy
+    given explicitly is still served."""
+    lib = importlib.import_module(library)
+    monkeypatch.setenv("HTTPS_PROXY", "http://corporate.invalid:3128")
+    rep = replay(chat(), chat())
+    with no_network(proxy_env=True), serving(rep):
+        with lib.Client() as plain:
+            assert not plain._mounts
+            plain.post(f"{BASE}/chat/completions").read()
+        with lib.Client(proxy="http://proxy.invalid:3128") as proxied:
+            assert len(proxied._mounts) == 1
+            proxied.post(f"{BASE}/chat/completions").read()
+    assert [r.exchange for r in rep.log] == [0, 1]
+    with lib.Client() as outside:  # the environment's proxy counts again once serving ends
+        assert len(outside._mounts) == 1
+
+
 def test_transport_is_built_on_the_base_classes_not_mock_transport(library: str) -> None:
     lib: ModuleType = importlib.import_module(library)
     cls = transport_class(library)
