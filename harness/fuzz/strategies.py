@@ -166,7 +166,10 @@ def _draw_replies(
     return ReplyAttempt(parts=parts, finish=finish, usage=draw(_USAGES))
 
 
-_CALL_IDS = st.none() | st.from_regex(r"call_[A-Za-z0-9]{8}", fullmatch=True)
+_CALL_IDS = st.none() | st.text(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", min_size=8, max_size=8
+).map("call_".__add__)
+"""``call_[A-Za-z0-9]{8}`` in one draw of the eight characters (not one per character)."""
 _FINISHES = st.sampled_from(["stop", "length", "content_filter"])
 _USAGES = st.none() | st.builds(
     Usage,
@@ -358,9 +361,17 @@ def _draw_scenarios(
         if faults or retries
         else Faults()
     )
-    wire = draw(_WIRES)
+    # what wires() draws, drawn here without its keepalive_every (the plan's wins)
+    line_ending = draw(_LINE_ENDINGS)
+    data_space, usage_chunk = not draw(_BOOLEANS), not draw(_BOOLEANS)
     options = _draw_options(draw, dialect) if streamed else {}
-    wire = wire.model_copy(update={"keepalive_every": plan.keepalive_every, **options})
+    wire = Wire(
+        line_ending=line_ending,
+        data_space=data_space,
+        usage_chunk=usage_chunk,
+        keepalive_every=plan.keepalive_every,
+        **options,
+    )
     reply = reply.model_copy(update={"wire": wire, "fault": plan.stream})
     request = Request(
         messages=[Message(role="user", content=draw(_text_strategy(12)) or "Hello")],
@@ -388,7 +399,7 @@ def _draw_scenarios(
             reject()  # the dialect cannot express it
         chunking: Chunking = draw(_split_offsets(size, 4))
     else:
-        chunking = draw(_OTHER_CHUNKINGS[kind])
+        chunking = "per_event" if kind == "per_event" else draw(_OTHER_CHUNKINGS[kind])
     final = with_chunking(scenario, chunking)
     if _body_size(final, dialect) is None:  # compiled once: the run reuses the script
         reject()  # the dialect cannot express it
@@ -407,7 +418,7 @@ def _ending(draw: Draw[Any], reply: ReplyAttempt, dialect: str | None) -> ReplyA
 
 
 _TOOLS = tools(max_tools=2)
-_WIRES = wires(chunking=st.just("per_event"))
+_LINE_ENDINGS = st.sampled_from(["lf", "crlf", "cr"])
 _scenarios = _named("scenarios", _draw_scenarios)
 
 

@@ -91,7 +91,13 @@ def test_planted_client_passes_the_fuzzer() -> None:
 @pytest.mark.adapters
 def test_openai_sdk_passes_the_happy_path_fuzz() -> None:
     pytest.importorskip("openai")
-    happy = scenarios(dialect="openai-chat", faults=False, retries=False)
+    # less the one framing option the SDK is known to fail (sse-bom-mishandled, in the
+    # baseline): its SSEDecoder.decode splits the first line at ":" with the BOM still on
+    # the field name (openai/_streaming.py:363), so the first event is lost; which examples
+    # a seed draws changes with the strategies, so the test must not rely on missing it
+    happy = scenarios(dialect="openai-chat", faults=False, retries=False).filter(
+        lambda s: not any(r.wire.bom for r in s.replies())
+    )
     result = check_driver("openai-sdk-chat", examples=25, seed=SEED, scenarios=happy)
     assert result.passed
 
@@ -177,7 +183,14 @@ def test_cli_same_seed_same_output(capsys: pytest.CaptureFixture[str]) -> None:
         assert main(args) == 1
         captured = capsys.readouterr()
         outputs.append(captured.out)
-        assert re.search(r"\d+ examples in [\d.]+ s \(\d+/s\)", captured.err)
+        # the rate is of the examples up to the failure, not of shrinking it
+        timing = re.search(
+            r"(\d+) examples in [\d.]+ s \(\d+/s\) until the failure, then (\d+) runs of "
+            r"shrinking; [\d.]+ s in all",
+            captured.err,
+        )
+        assert timing is not None and int(timing[2]) > 0
+        assert f"at example {timing[1]} with seed 8" in captured.out
     assert outputs[0] == outputs[1]
     out = outputs[0]
     assert "FAILED" in out and "--seed 8" in out
