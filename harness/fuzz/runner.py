@@ -36,6 +36,7 @@ from harness.run.rechunk import CHECK, compare, minimal_splits, split_points, wi
 from harness.run.runner import Run, run_scenario
 from harness.run.warm import Warm
 from harness.scenario.model import Chunking, Scenario, SplitAt
+from harness.transport.guard import no_network
 from harness.vocab.errors import HarnessError
 from harness.vocab.findings import Finding
 
@@ -269,7 +270,8 @@ def fuzz(
         if (corpus is None and scenarios is None) or corpus
         else []
     )
-    with Warm() as warm, _frozen_heap():
+    # one network guard for the session: each example's run then enters it for free
+    with Warm() as warm, _frozen_heap(), no_network():
         examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks(), warm)
         return _fuzz(driver, examiner, strategy, seeds, examples, seed, shrink)
 

@@ -163,7 +163,17 @@ def _draw_replies(
         parts = [_without_id(p) for p in parts]
     calls = any(isinstance(p, ToolCallPart) for p in parts)
     finish = "tool_calls" if calls else draw(_FINISHES)
-    return ReplyAttempt(parts=parts, finish=finish, usage=draw(_USAGES))
+    return ReplyAttempt(parts=parts, finish=finish, usage=_draw_usage(draw))
+
+
+def _draw_usage(draw: Draw[Any]) -> Usage | None:
+    """None or input and output tokens, with cached input tokens or not; each choice is
+    one draw (``st.none() | st.builds(...)`` makes eight), and shrinks to None."""
+    if not draw(_BOOLEANS):
+        return None
+    tokens, output = draw(_TOKENS), draw(_TOKENS)
+    cache_read = draw(_ints(0, 1000)) if draw(_BOOLEANS) else None
+    return Usage(input=tokens, output=output, cache_read=cache_read)
 
 
 _CALL_IDS = st.none() | st.text(
@@ -171,12 +181,7 @@ _CALL_IDS = st.none() | st.text(
 ).map("call_".__add__)
 """``call_[A-Za-z0-9]{8}`` in one draw of the eight characters (not one per character)."""
 _FINISHES = st.sampled_from(["stop", "length", "content_filter"])
-_USAGES = st.none() | st.builds(
-    Usage,
-    input=st.integers(0, 100_000),
-    output=st.integers(0, 100_000),
-    cache_read=st.none() | st.integers(0, 1000),
-)
+_TOKENS = st.integers(0, 100_000)
 
 
 @cache

@@ -212,7 +212,7 @@ def _draw_parameter_schemas(
     draw: Draw[Any], *, max_properties: int = 4, max_depth: int = 2
 ) -> dict[str, JsonValue]:
     names = draw(_names_strategy(max_properties))
-    props = {name: draw(_property_strategy(max_depth)) for name in names}
+    props = {name: _draw_property(draw, max_depth) for name in names}
     required = [n for n in names if draw(_BOOLEANS)]
     schema: dict[str, JsonValue] = {"type": "object", "properties": dict(props)}
     if required:
@@ -229,21 +229,28 @@ def _names_strategy(max_properties: int) -> st.SearchStrategy[list[str]]:
     return st.lists(name, max_size=max_properties, unique=True)
 
 
+_LEAF_TYPES = ("string", "integer", "number", "boolean")
+_PROPERTY_KINDS = (*_LEAF_TYPES, "enum", "array", "object")
+_ENUMS = st.lists(_text_strategy(6), min_size=1, max_size=4, unique=True)
+
+
 @cache
-def _property_strategy(max_depth: int) -> st.SearchStrategy[dict[str, JsonValue]]:
-    leaves: list[st.SearchStrategy[dict[str, JsonValue]]] = [
-        st.just({"type": "string"}),
-        st.just({"type": "integer"}),
-        st.just({"type": "number"}),
-        st.just({"type": "boolean"}),
-        st.lists(_text_strategy(6), min_size=1, max_size=4, unique=True).map(
-            lambda e: {"type": "string", "enum": list(e)}
-        ),
-        st.just({"type": "array", "items": {"type": "string"}}),
-    ]
-    if max_depth > 1:
-        leaves.append(_parameter_schemas(max_properties=2, max_depth=max_depth - 1))
-    return st.one_of(leaves)
+def _property_kinds(max_depth: int) -> st.SearchStrategy[str]:
+    return st.sampled_from(_PROPERTY_KINDS if max_depth > 1 else _PROPERTY_KINDS[:-1])
+
+
+def _draw_property(draw: Draw[Any], max_depth: int) -> dict[str, JsonValue]:
+    """One property's schema: a plain type, a string enum, an array of strings, or (below
+    ``max_depth``) an object of up to two properties. The kind is one draw (a ``one_of``
+    of ``just`` values costs three), in this order, so it shrinks to a string."""
+    kind = draw(_property_kinds(max_depth))
+    if kind in _LEAF_TYPES:
+        return {"type": kind}
+    if kind == "enum":
+        return {"type": "string", "enum": list(draw(_ENUMS))}
+    if kind == "array":
+        return {"type": "array", "items": {"type": "string"}}
+    return _draw_parameter_schemas(draw, max_properties=2, max_depth=max_depth - 1)
 
 
 _parameter_schemas = _named("parameter_schemas", _draw_parameter_schemas)
