@@ -141,17 +141,21 @@ class FuzzResult:
         return "\n".join(lines) + "\n"
 
     def timing(self) -> str:
-        """The run's length and its rate of examples, counted up to the first failure
-        (shrinking reruns one example; its runs are not the fuzzing rate)."""
-        runs, seconds = self.generating
-        rate = f"{runs / seconds:.0f}/s" if seconds else "n/a"
+        """The run's length, and its rate of examples only when it ran them all: a run
+        that stopped at a failure spent its time on a few examples and on shrinking one,
+        so a rate of it would not be the fuzzing rate."""
         if self.failure is None:
+            runs = self.examples + self.corpus
+            rate = f"{runs / self.seconds:.0f}/s" if self.seconds else "n/a"
             cases = f" and {self.corpus} wire cases" if self.corpus else ""
             return f"{self.examples} examples{cases} in {self.seconds:.2f} s ({rate})"
+        runs, seconds = self.generating
+        ignore = " ".join(f"--ignore {code}" for code in self.failure.codes())
         return (
-            f"{runs} examples in {seconds:.2f} s ({rate}) until the failure, then "
+            f"{runs} examples in {seconds:.2f} s until the failure, then "
             f"{self.examples + self.corpus - self.found_at} runs of shrinking; "
-            f"{self.seconds:.2f} s in all"
+            f"{self.seconds:.2f} s in all (no rate: the run stopped at its first failure; "
+            f"{ignore} runs on past it)"
         )
 
 
