@@ -267,6 +267,11 @@ own: three times the draws of a whole scenario's text)."""
 def tools(*, max_tools: int = 2) -> st.SearchStrategy[list[Tool]]:
     """Up to ``max_tools`` tools with distinct names and generated parameter schemas."""
     _check_int("max_tools", max_tools, 0)
+    return _tool_lists(0, max_tools)
+
+
+@cache
+def _tool_lists(min_tools: int, max_tools: int) -> st.SearchStrategy[list[Tool]]:
     return st.lists(
         st.builds(
             Tool,
@@ -274,6 +279,65 @@ def tools(*, max_tools: int = 2) -> st.SearchStrategy[list[Tool]]:
             description=st.sampled_from(["", "Look something up."]),
             parameters=parameter_schemas(),
         ),
+        min_size=min_tools,
+        max_size=max_tools,
+        unique_by=lambda tool: tool.name,
+    )
+
+
+def _schema(required: list[str], **properties: JsonValue) -> dict[str, JsonValue]:
+    schema: dict[str, JsonValue] = {"type": "object", "properties": dict(properties)}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+_STRING: JsonValue = {"type": "string"}
+_INTEGER: JsonValue = {"type": "integer"}
+_CATALOGUE_SCHEMAS: tuple[tuple[str, dict[str, JsonValue]], ...] = (
+    ("a", _schema([])),
+    ("search", _schema(["query"], query=_STRING)),
+    ("get_weather", _schema(["city"], city=_STRING, days=_INTEGER)),
+    ("calc_2", _schema([], x={"type": "number"}, exact={"type": "boolean"})),
+    ("pick", _schema(["unit"], unit={"type": "string", "enum": ["c", "f", "é👋", ""]})),
+    ("tag_items", _schema(["tags"], tags={"type": "array", "items": _STRING})),
+    (
+        "query_db",
+        _schema(
+            ["filter"],
+            filter=_schema(["field"], field=_STRING, value=_INTEGER),
+            limit=_INTEGER,
+        ),
+    ),
+    (
+        "every_kind",
+        _schema(
+            ["s", "n"],
+            s=_STRING,
+            i=_INTEGER,
+            n={"type": "number"},
+            b={"type": "boolean"},
+            e={"type": "string", "enum": ["x", "\u2028"]},
+            a={"type": "array", "items": _STRING},
+            o=_schema([], k=_STRING),
+        ),
+    ),
+)
+_TOOL_CATALOGUE = tuple(
+    Tool(name=name, description="Look something up." if i % 2 else "", parameters=schema)
+    for i, (name, schema) in enumerate(_CATALOGUE_SCHEMAS)
+)
+"""Tools of every parameter kind :func:`parameter_schemas` draws (no arguments first, where
+shrinking goes; strings, integers, numbers, booleans, enums, arrays, nested objects):
+what generated scenarios offer, one draw per tool instead of a drawn name, description and
+schema (about 17 draws). The arguments of a call are still drawn from the schema."""
+
+
+@cache
+def _catalogue_tools(min_tools: int, max_tools: int) -> st.SearchStrategy[list[Tool]]:
+    return st.lists(
+        st.sampled_from(_TOOL_CATALOGUE),
+        min_size=min_tools,
         max_size=max_tools,
         unique_by=lambda tool: tool.name,
     )
