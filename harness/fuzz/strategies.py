@@ -443,11 +443,24 @@ def _draw_scenarios(
             reject()  # the dialect cannot express it
         chunking = EveryN(every=max(every, -(-size // _MAX_CHUNKS)))
     else:
-        chunking = "per_event" if kind == "per_event" else draw(_OTHER_CHUNKINGS[kind])
+        chunking = kind  # type: ignore[assignment]  # per_event, mid_utf8, whole, crlf_split
     final = with_chunking(scenario, chunking)
+    if chunking == "crlf_split":  # it cuts CRLF line ends: the lines end so, not rejected
+        final = _crlf(final)
     if _body_size(final, dialect) is None:  # compiled once: the run reuses the script
         reject()  # the dialect cannot express it
     return final
+
+
+def _crlf(scenario: Scenario) -> Scenario:
+    """``scenario`` with its replies' lines ended by CRLF."""
+    attempts: list[Attempt] = []
+    for attempt in scenario.attempts:
+        if isinstance(attempt, ReplyWrapper):
+            wire = attempt.reply.wire.model_copy(update={"line_ending": "crlf"})
+            attempt = ReplyWrapper(reply=attempt.reply.model_copy(update={"wire": wire}))
+        attempts.append(attempt)
+    return scenario.model_copy(update={"attempts": attempts})
 
 
 def _ending(draw: Draw[Any], reply: ReplyAttempt, dialect: str | None) -> ReplyAttempt:
