@@ -10,10 +10,11 @@ at its first failure (the rate of generating and running examples, not of shrink
 
 The comparison is not like for like, and the goal (>= 1.0x) stands anyway: per example the
 anchor draws about 16 values, sends one request and serves its body one read per event,
-and asserts the joined text. A harness example draws a whole scenario (tools, parts, wire
-options, faults; about 60 draws), compiles it to its wire plan, serves it cut as drawn
-(every N bytes, inside UTF-8 characters, at offsets: about 100 reads an example, against
-about 10), retries HTTP errors (1.4 requests an example), and runs every check; each with
+and asserts the joined text. A harness example draws a whole scenario (parts, tools when
+it calls one, wire options, faults; about 37 draws), compiles it to its wire plan, serves
+it cut as drawn (every N bytes in at most 64 chunks, inside UTF-8 characters, at offsets:
+about 9 reads an example, as many as the anchor's one per event), retries HTTP errors
+(1.4 requests an example), and runs every check; each with
 its own replay, clock and network guard, on the warm loop and kept client. The rows'
 notes say so; the streamed-text row draws only the anchor's kind of reply, still with
 harness's chunkings and wire options.
