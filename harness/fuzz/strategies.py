@@ -343,7 +343,9 @@ def scenarios(
     With a ``dialect``, only scenarios it can express are drawn, and chunkings include
     ``SplitAt`` offsets within the reply's synthesized body; without one, chunkings are the
     size-free forms. ``stream`` fixes streaming on or off (default: both); ``faults`` and
-    ``retries`` allow stream faults and HTTP errors before the reply.
+    ``retries`` allow stream faults and HTTP errors before the reply. With ``tools``, a reply
+    that calls a tool is offered one or two tools of every parameter kind (the call's
+    arguments drawn from its schema); a reply without calls is offered none.
     """
     if dialect is not None:
         from harness.dialects import get_dialect
