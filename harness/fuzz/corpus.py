@@ -116,7 +116,8 @@ def _header_forms() -> list[tuple[str, HttpErrorReply]]:
 def wire_cases() -> list[Scenario]:
     """One scenario per wire case, streamed (the non-streamed twins add only statuses and
     headers, which the streamed ones already cover): every status, Retry-After form and
-    budget, a dropped connection, every wire option, several choices and a refusal."""
+    budget, a dropped connection, every wire option, several choices, a refusal, and
+    multi-byte characters cut between reads."""
     plain = Wire()
     cases: list[Scenario] = []
     for status in ALL_STATUSES:
@@ -154,6 +155,9 @@ def wire_cases() -> list[Scenario]:
         ("crlf-split", Wire(line_ending="crlf", chunking="crlf_split")),
     ):
         cases.append(_scenario(name, _reply(wire, calls=False), Faults(), stream=True))
+    utf8 = TextPart(text="Grüße aus 日本 👋", deltas=3)  # two, three and four bytes
+    split = _reply(Wire(chunking="mid_utf8"), calls=False).model_copy(update={"parts": [utf8]})
+    cases.append(_scenario("split-utf8", split, Faults(), stream=True))
     for name, reply in _endings():
         cases.append(_scenario(name, reply, Faults(), stream=True))
     return cases

@@ -197,10 +197,12 @@ def _draw_faults(
     # three draws in seven have no error (it shrinks to none); two in seven spend the
     # default retry budget and one more
     count = min(max_errors, max(0, draw(_ints(0, 2 * max_errors)) - max_errors + 1))
-    status = draw(_sampled(statuses))
-    if status in FINAL_STATUSES:
-        count = min(count, 1)  # nothing after a final error is ever requested
-    errors = tuple(draw(_error_lists(status, max_retry_after, count)))
+    errors: tuple[HttpErrorReply, ...] = ()
+    if count:  # the status and headers are drawn only for errors that are sent
+        status = draw(_sampled(statuses))
+        if status in FINAL_STATUSES:
+            count = min(count, 1)  # nothing after a final error is ever requested
+        errors = tuple(draw(_error_lists(status, max_retry_after, count)))
     disconnect = disconnects and not errors and draw(_ints(0, 7)) == 7
     fault = None
     if stream and draw(_ints(0, 3)) == 3:

@@ -36,6 +36,7 @@ from harness.run.rechunk import CHECK, compare, minimal_splits, split_points, wi
 from harness.run.runner import Run, run_scenario
 from harness.run.warm import Warm
 from harness.scenario.model import Chunking, Scenario, SplitAt
+from harness.transport.guard import no_network
 from harness.vocab.errors import HarnessError
 from harness.vocab.findings import Finding
 
@@ -96,6 +97,10 @@ class FuzzResult:
     """Seed-corpus cases run before the generated examples (one per wire case)."""
     rerun: str = field(default="", repr=False)
     """A command that repeats this run (the pytest plugin's); replaces the CLI lines."""
+    generating: tuple[int, float] = (0, 0.0)
+    """Runs (wire cases and generated examples) and seconds until the first failure, or
+    of the whole run when none failed: what the printed rate is measured on, so a failure
+    does not make it the rate of shrinking."""
 
     @property
     def passed(self) -> bool:
@@ -136,8 +141,22 @@ class FuzzResult:
         return "\n".join(lines) + "\n"
 
     def timing(self) -> str:
-        rate = self.examples / self.seconds if self.seconds else 0.0
-        return f"{self.examples} examples in {self.seconds:.2f} s ({rate:.0f}/s)"
+        """The run's length, and its rate of examples only when it ran them all: a run
+        that stopped at a failure spent its time on a few examples and on shrinking one,
+        so a rate of it would not be the fuzzing rate."""
+        if self.failure is None:
+            runs = self.examples + self.corpus
+            rate = f"{runs / self.seconds:.0f}/s" if self.seconds else "n/a"
+            cases = f" and {self.corpus} wire cases" if self.corpus else ""
+            return f"{self.examples} examples{cases} in {self.seconds:.2f} s ({rate})"
+        runs, seconds = self.generating
+        ignore = " ".join(f"--ignore {code}" for code in self.failure.codes())
+        return (
+            f"{runs} examples in {seconds:.2f} s until the failure, then "
+            f"{self.examples + self.corpus - self.found_at} runs of shrinking; "
+            f"{self.seconds:.2f} s in all (no rate: the run stopped at its first failure; "
+            f"{ignore} runs on past it)"
+        )
 
 
 class FuzzFailure(HarnessError, AssertionError):
@@ -169,6 +188,9 @@ class _Examiner:
     not_applicable: int = 0
     found_at: int = 0
     """How many examples ran until the first failure (0: none failed)."""
+    started: float = field(default_factory=time.perf_counter)
+    found_after: float = 0.0
+    """Seconds from ``started`` to the end of the first failing run (0: none failed)."""
 
     def run(self, scenario: Scenario, *, full: bool = False) -> tuple[Run, Failure | None]:
         """Run and check ``scenario``; the per-event comparison is skipped when the run
@@ -190,7 +212,8 @@ class _Examiner:
             found = self._failing(run)
         if not found:
             return run, None
-        self.found_at = self.found_at or self.runs
+        if not self.found_at:
+            self.found_at, self.found_after = self.runs, time.perf_counter() - self.started
         assert run.script is not None
         return run, Failure(scenario=scenario, findings=found, script=run.script)
 
@@ -251,7 +274,8 @@ def fuzz(
         if (corpus is None and scenarios is None) or corpus
         else []
     )
-    with Warm() as warm, _frozen_heap():
+    # one network guard for the session: each example's run then enters it for free
+    with Warm() as warm, _frozen_heap(), no_network():
         examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks(), warm)
         return _fuzz(driver, examiner, strategy, seeds, examples, seed, shrink)
 
@@ -307,7 +331,7 @@ def _fuzz(
 
     for case in reversed(seeds):  # explicit examples run in the order they are applied
         example = explicit(case)(example)
-    started = time.perf_counter()
+    started = examiner.started = time.perf_counter()
     failure: Failure | None = None
     try:
         with _no_local_constants():
@@ -322,6 +346,11 @@ def _fuzz(
             "it supports (e.g. scenarios(stream=True))"
         ) from None
     runs = examiner.runs - examiner.corpus
+    generating = (
+        (examiner.found_at, examiner.found_after)
+        if examiner.found_at
+        else (examiner.runs, time.perf_counter() - started)
+    )
     if failure is not None and not failure.flaky:
         if shrink:
             progress.note("examples", "shrinking the chunk splits")
@@ -336,6 +365,7 @@ def _fuzz(
         seconds=time.perf_counter() - started,
         failure=failure,
         found_at=examiner.found_at,
+        generating=generating,
         command=f" --examples {examples}" if examples != 100 else "",
     )
 

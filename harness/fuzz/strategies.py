@@ -13,7 +13,7 @@ Only this module (with its private helpers ``_values`` and ``_faults``) and
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from typing import Any
 
@@ -36,6 +36,7 @@ from harness.fuzz.values import (
     MAX_SAFE_INTEGER,
     SPECIAL_TEXT,
     Draw,
+    _catalogue_tools,
     _check_bool,
     _check_int,
     _check_schema,
@@ -141,9 +142,34 @@ def _draw_replies(
     max_parts: int = 4,
     max_pieces: int = 6,
 ) -> ReplyAttempt:
+    reply, _ = _draw_reply(
+        draw,
+        lambda: tools,
+        calls=bool(tools),
+        text=text,
+        reasoning=reasoning,
+        max_parts=max_parts,
+        max_pieces=max_pieces,
+    )
+    return reply
+
+
+def _draw_reply(
+    draw: Draw[Any],
+    offer: Callable[[], tuple[Tool, ...]],
+    *,
+    calls: bool,
+    text: bool = True,
+    reasoning: bool = True,
+    max_parts: int = 4,
+    max_pieces: int = 6,
+) -> tuple[ReplyAttempt, tuple[Tool, ...]]:
+    """A reply and the tools it was drawn with: ``offer()`` is called (and the tools drawn)
+    only once a tool-call part is drawn, so a reply without calls draws no tools."""
     kinds: list[str] = (["text"] if text else []) + (["reasoning"] if reasoning else [])
-    kinds += ["tool_call"] if tools else []
+    kinds += ["tool_call"] if calls else []
     parts: list[Part] = []
+    offered: tuple[Tool, ...] = ()
     if kinds:
         for kind in draw(_kinds_strategy(tuple(kinds), max_parts)):
             pieces = draw(_ints(1, max_pieces))
@@ -152,7 +178,8 @@ def _draw_replies(
             elif kind == "reasoning":
                 parts.append(ReasoningPart(reasoning=draw(_text_strategy(24)), deltas=pieces))
             else:
-                tool = tools[draw(_ints(0, len(tools) - 1))]
+                offered = offered or offer()
+                tool = offered[draw(_ints(0, len(offered) - 1))] if len(offered) > 1 else offered[0]
                 arguments = draw(_schema_values(json.dumps(tool.parameters, sort_keys=True)))
                 assert isinstance(arguments, dict)
                 call_id = draw(_CALL_IDS)
@@ -161,19 +188,27 @@ def _draw_replies(
     ids = [p.tool_call.id for p in parts if isinstance(p, ToolCallPart) and p.tool_call.id]
     if len(ids) != len(set(ids)):  # ids must be unique: drop the explicit ones
         parts = [_without_id(p) for p in parts]
-    calls = any(isinstance(p, ToolCallPart) for p in parts)
-    finish = "tool_calls" if calls else draw(_FINISHES)
-    return ReplyAttempt(parts=parts, finish=finish, usage=draw(_USAGES))
+    has_calls = any(isinstance(p, ToolCallPart) for p in parts)
+    finish = "tool_calls" if has_calls else draw(_FINISHES)
+    return ReplyAttempt(parts=parts, finish=finish, usage=_draw_usage(draw)), offered
 
 
-_CALL_IDS = st.none() | st.from_regex(r"call_[A-Za-z0-9]{8}", fullmatch=True)
+def _draw_usage(draw: Draw[Any]) -> Usage | None:
+    """None or input and output tokens, with cached input tokens or not; each choice is
+    one draw (``st.none() | st.builds(...)`` makes eight), and shrinks to None."""
+    if not draw(_BOOLEANS):
+        return None
+    tokens, output = draw(_TOKENS), draw(_TOKENS)
+    cache_read = draw(_ints(0, 1000)) if draw(_BOOLEANS) else None
+    return Usage(input=tokens, output=output, cache_read=cache_read)
+
+
+_CALL_IDS = st.none() | st.text(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", min_size=8, max_size=8
+).map("call_".__add__)
+"""``call_[A-Za-z0-9]{8}`` in one draw of the eight characters (not one per character)."""
 _FINISHES = st.sampled_from(["stop", "length", "content_filter"])
-_USAGES = st.none() | st.builds(
-    Usage,
-    input=st.integers(0, 100_000),
-    output=st.integers(0, 100_000),
-    cache_read=st.none() | st.integers(0, 1000),
-)
+_TOKENS = st.integers(0, 100_000)
 
 
 @cache
@@ -223,14 +258,15 @@ def _chunking_strategy(
     return st.one_of(options)
 
 
-_OTHER_CHUNKINGS: dict[str, st.SearchStrategy[Chunking]] = {
-    "per_event": st.just("per_event"),
-    "every_n": st.integers(1, 64).map(lambda n: EveryN(every=n)),
-    "mid_utf8": st.just("mid_utf8"),
-    "whole": st.just("whole"),
-    "crlf_split": st.just("crlf_split"),
-}
-_CHUNKING_KINDS = st.sampled_from(["per_event", "split_at", *list(_OTHER_CHUNKINGS)[1:]])
+_EVERY = st.integers(1, 64)
+_MAX_CHUNKS = 64
+"""An every-N chunking cuts the body in at most this many chunks (N grows with the body):
+every byte of a 2 kB body is 2000 reads of the adapter, where the same body cut per event
+is about 6. Short bodies are still cut byte by byte; cuts at any offset of
+a long one are ``split_at``'s, and inside every multi-byte character ``mid_utf8``'s."""
+_CHUNKING_KINDS = st.sampled_from(
+    ["per_event", "split_at", "every_n", "mid_utf8", "whole", "crlf_split"]
+)
 """What :func:`scenarios` draws with a dialect, in :func:`chunkings`' order (per event first,
 where shrinking goes); the offsets of ``split_at`` are drawn once the body's size is known."""
 
@@ -307,7 +343,9 @@ def scenarios(
     With a ``dialect``, only scenarios it can express are drawn, and chunkings include
     ``SplitAt`` offsets within the reply's synthesized body; without one, chunkings are the
     size-free forms. ``stream`` fixes streaming on or off (default: both); ``faults`` and
-    ``retries`` allow stream faults and HTTP errors before the reply.
+    ``retries`` allow stream faults and HTTP errors before the reply. With ``tools``, a reply
+    that calls a tool is offered one or two tools of every parameter kind (the call's
+    arguments drawn from its schema); a reply without calls is offered none.
     """
     if dialect is not None:
         from harness.dialects import get_dialect
@@ -343,8 +381,11 @@ def _draw_scenarios(
     retries: bool = True,
 ) -> Scenario:
     streamed = not draw(_BOOLEANS) if stream is None else stream
-    offered = draw(_TOOLS) if tools else []
-    reply = _ending(draw, _draw_replies(draw, tools=tuple(offered), reasoning=reasoning), dialect)
+    # tools are drawn (and offered in the request) only when the reply calls one
+    reply, offered = _draw_reply(
+        draw, lambda: tuple(draw(_TOOLS)), calls=tools, reasoning=reasoning
+    )
+    reply = _ending(draw, reply, dialect)
     reply = _draw_refusal(draw, reply, dialect)
     pieces = _pieces(reply)
     plan = (
@@ -358,13 +399,18 @@ def _draw_scenarios(
         if faults or retries
         else Faults()
     )
-    wire = draw(_WIRES)
-    options = _draw_options(draw, dialect) if streamed else {}
-    wire = wire.model_copy(update={"keepalive_every": plan.keepalive_every, **options})
+    # what wires() draws, drawn here without its keepalive_every (the plan's wins), and
+    # only for a stream: a whole JSON body has no lines, data fields or usage chunk
+    framing: dict[str, Any] = {}
+    if streamed:
+        framing["line_ending"] = draw(_LINE_ENDINGS)
+        framing["data_space"], framing["usage_chunk"] = not draw(_BOOLEANS), not draw(_BOOLEANS)
+        framing.update(_draw_options(draw, dialect))
+    wire = Wire(keepalive_every=plan.keepalive_every, **framing)
     reply = reply.model_copy(update={"wire": wire, "fault": plan.stream})
     request = Request(
         messages=[Message(role="user", content=draw(_text_strategy(12)) or "Hello")],
-        tools=offered,
+        tools=list(offered),
         stream=streamed,
     )
     attempts: list[Attempt] = [ErrorAttempt(error=e) for e in plan.errors]
@@ -387,12 +433,31 @@ def _draw_scenarios(
         if size is None:
             reject()  # the dialect cannot express it
         chunking: Chunking = draw(_split_offsets(size, 4))
+    elif kind == "every_n":
+        every = draw(_EVERY)
+        size = _body_size(scenario, dialect)
+        if size is None:
+            reject()  # the dialect cannot express it
+        chunking = EveryN(every=max(every, -(-size // _MAX_CHUNKS)))
     else:
-        chunking = draw(_OTHER_CHUNKINGS[kind])
+        chunking = kind  # type: ignore[assignment]  # per_event, mid_utf8, whole, crlf_split
     final = with_chunking(scenario, chunking)
+    if chunking == "crlf_split":  # it cuts CRLF line ends: the lines end so, not rejected
+        final = _crlf(final)
     if _body_size(final, dialect) is None:  # compiled once: the run reuses the script
         reject()  # the dialect cannot express it
     return final
+
+
+def _crlf(scenario: Scenario) -> Scenario:
+    """``scenario`` with its replies' lines ended by CRLF."""
+    attempts: list[Attempt] = []
+    for attempt in scenario.attempts:
+        if isinstance(attempt, ReplyWrapper):
+            wire = attempt.reply.wire.model_copy(update={"line_ending": "crlf"})
+            attempt = ReplyWrapper(reply=attempt.reply.model_copy(update={"wire": wire}))
+        attempts.append(attempt)
+    return scenario.model_copy(update={"attempts": attempts})
 
 
 def _ending(draw: Draw[Any], reply: ReplyAttempt, dialect: str | None) -> ReplyAttempt:
@@ -406,8 +471,9 @@ def _ending(draw: Draw[Any], reply: ReplyAttempt, dialect: str | None) -> ReplyA
     return reply
 
 
-_TOOLS = tools(max_tools=2)
-_WIRES = wires(chunking=st.just("per_event"))
+_TOOLS = _catalogue_tools(1, 2)
+"""The tools of a reply that calls one: one or two of the catalogue's."""
+_LINE_ENDINGS = st.sampled_from(["lf", "crlf", "cr"])
 _scenarios = _named("scenarios", _draw_scenarios)
 
 

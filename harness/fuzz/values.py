@@ -212,7 +212,7 @@ def _draw_parameter_schemas(
     draw: Draw[Any], *, max_properties: int = 4, max_depth: int = 2
 ) -> dict[str, JsonValue]:
     names = draw(_names_strategy(max_properties))
-    props = {name: draw(_property_strategy(max_depth)) for name in names}
+    props = {name: _draw_property(draw, max_depth) for name in names}
     required = [n for n in names if draw(_BOOLEANS)]
     schema: dict[str, JsonValue] = {"type": "object", "properties": dict(props)}
     if required:
@@ -229,36 +229,115 @@ def _names_strategy(max_properties: int) -> st.SearchStrategy[list[str]]:
     return st.lists(name, max_size=max_properties, unique=True)
 
 
+_LEAF_TYPES = ("string", "integer", "number", "boolean")
+_PROPERTY_KINDS = (*_LEAF_TYPES, "enum", "array", "object")
+_ENUMS = st.lists(_text_strategy(6), min_size=1, max_size=4, unique=True)
+
+
 @cache
-def _property_strategy(max_depth: int) -> st.SearchStrategy[dict[str, JsonValue]]:
-    leaves: list[st.SearchStrategy[dict[str, JsonValue]]] = [
-        st.just({"type": "string"}),
-        st.just({"type": "integer"}),
-        st.just({"type": "number"}),
-        st.just({"type": "boolean"}),
-        st.lists(_text_strategy(6), min_size=1, max_size=4, unique=True).map(
-            lambda e: {"type": "string", "enum": list(e)}
-        ),
-        st.just({"type": "array", "items": {"type": "string"}}),
-    ]
-    if max_depth > 1:
-        leaves.append(_parameter_schemas(max_properties=2, max_depth=max_depth - 1))
-    return st.one_of(leaves)
+def _property_kinds(max_depth: int) -> st.SearchStrategy[str]:
+    return st.sampled_from(_PROPERTY_KINDS if max_depth > 1 else _PROPERTY_KINDS[:-1])
+
+
+def _draw_property(draw: Draw[Any], max_depth: int) -> dict[str, JsonValue]:
+    """One property's schema: a plain type, a string enum, an array of strings, or (below
+    ``max_depth``) an object of up to two properties. The kind is one draw (a ``one_of``
+    of ``just`` values costs three), in this order, so it shrinks to a string."""
+    kind = draw(_property_kinds(max_depth))
+    if kind in _LEAF_TYPES:
+        return {"type": kind}
+    if kind == "enum":
+        return {"type": "string", "enum": list(draw(_ENUMS))}
+    if kind == "array":
+        return {"type": "array", "items": {"type": "string"}}
+    return _draw_parameter_schemas(draw, max_properties=2, max_depth=max_depth - 1)
 
 
 _parameter_schemas = _named("parameter_schemas", _draw_parameter_schemas)
 
 
+_TOOL_NAMES = st.tuples(
+    st.sampled_from("abcdefghijklmnopqrstuvwxyz"),
+    st.text("abcdefghijklmnopqrstuvwxyz0123456789_", max_size=11),
+).map("".join)
+"""``[a-z][a-z0-9_]{0,11}`` in two draws (``st.from_regex`` draws every character on its
+own: three times the draws of a whole scenario's text)."""
+
+
 def tools(*, max_tools: int = 2) -> st.SearchStrategy[list[Tool]]:
     """Up to ``max_tools`` tools with distinct names and generated parameter schemas."""
     _check_int("max_tools", max_tools, 0)
+    return _tool_lists(0, max_tools)
+
+
+@cache
+def _tool_lists(min_tools: int, max_tools: int) -> st.SearchStrategy[list[Tool]]:
     return st.lists(
         st.builds(
             Tool,
-            name=st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True),
+            name=_TOOL_NAMES,
             description=st.sampled_from(["", "Look something up."]),
             parameters=parameter_schemas(),
         ),
+        min_size=min_tools,
+        max_size=max_tools,
+        unique_by=lambda tool: tool.name,
+    )
+
+
+def _schema(required: list[str], **properties: JsonValue) -> dict[str, JsonValue]:
+    schema: dict[str, JsonValue] = {"type": "object", "properties": dict(properties)}
+    if required:
+        schema["required"] = list(required)
+    return schema
+
+
+_STRING: JsonValue = {"type": "string"}
+_INTEGER: JsonValue = {"type": "integer"}
+_CATALOGUE_SCHEMAS: tuple[tuple[str, dict[str, JsonValue]], ...] = (
+    ("a", _schema([])),
+    ("search", _schema(["query"], query=_STRING)),
+    ("get_weather", _schema(["city"], city=_STRING, days=_INTEGER)),
+    ("calc_2", _schema([], x={"type": "number"}, exact={"type": "boolean"})),
+    ("pick", _schema(["unit"], unit={"type": "string", "enum": ["c", "f", "é👋", ""]})),
+    ("tag_items", _schema(["tags"], tags={"type": "array", "items": _STRING})),
+    (
+        "query_db",
+        _schema(
+            ["filter"],
+            filter=_schema(["field"], field=_STRING, value=_INTEGER),
+            limit=_INTEGER,
+        ),
+    ),
+    (
+        "every_kind",
+        _schema(
+            ["s", "n"],
+            s=_STRING,
+            i=_INTEGER,
+            n={"type": "number"},
+            b={"type": "boolean"},
+            e={"type": "string", "enum": ["x", "\u2028"]},
+            a={"type": "array", "items": _STRING},
+            o=_schema([], k=_STRING),
+        ),
+    ),
+)
+_TOOL_CATALOGUE = tuple(
+    Tool(name=name, description="Look something up." if i % 2 else "", parameters=schema)
+    for i, (name, schema) in enumerate(_CATALOGUE_SCHEMAS)
+)
+"""Tools of every parameter kind :func:`parameter_schemas` draws (no arguments first, where
+shrinking goes; strings, integers, numbers, booleans, enums, arrays, nested objects):
+what generated scenarios offer, one draw per tool instead of a drawn name, description and
+schema (about 17 draws). The arguments of a call are still drawn from the schema."""
+
+
+@cache
+def _catalogue_tools(min_tools: int, max_tools: int) -> st.SearchStrategy[list[Tool]]:
+    return st.lists(
+        st.sampled_from(_TOOL_CATALOGUE),
+        min_size=min_tools,
         max_size=max_tools,
         unique_by=lambda tool: tool.name,
     )

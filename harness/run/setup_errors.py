@@ -91,7 +91,10 @@ def _wrapper_error(exc: BaseException, where: str) -> Finding | None:
     name = type(exc).__name__
     if name == "AdapterOutputError":
         return setup_finding(Code.SETUP_DECLARATION, str(exc), where=where)
-    frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+    frames: list[traceback.FrameSummary] = []
+    if exc.__traceback__ is not None:  # where, not what: no source lines read for it
+        walk = traceback.walk_tb(exc.__traceback__)
+        frames = list(traceback.StackSummary.extract(walk, lookup_lines=False))
     if isinstance(exc, ImportError):
         return setup_finding(
             Code.SETUP_DRIVER_ERROR,

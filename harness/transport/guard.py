@@ -88,9 +88,35 @@ def no_network(*, allow_loopback: bool = False, proxy_env: bool = False) -> Iter
 
     ``proxy_env`` also points the proxy variables at a closed port for subprocesses (they
     are outside the guard); in-process clients are not affected, harness's transport serves
-    them. Restores the previous functions and variables on exit, so guards nest.
+    them. Restores the previous functions and variables on exit, so guards nest; a strict
+    guard inside a strict one changes nothing (a fuzzing session holds one around its
+    examples, each run's own guard is then free).
     """
+    if not allow_loopback and not proxy_env and _strict_on_top():
+        _guards.append(False)
+        try:
+            yield
+        finally:
+            _guards.pop()
+        return
+    _guards.append(allow_loopback)
+    try:
+        with _patched(allow_loopback=allow_loopback, proxy_env=proxy_env):
+            yield
+    finally:
+        _guards.pop()
 
+
+_guards: list[bool] = []
+"""``allow_loopback`` of each guard in force, innermost last (the patches are global)."""
+
+
+def _strict_on_top() -> bool:
+    return bool(_guards) and not _guards[-1]
+
+
+@contextmanager
+def _patched(*, allow_loopback: bool, proxy_env: bool) -> Iterator[None]:
     def check(host: object, port: object) -> None:
         if host is None or (allow_loopback and _is_loopback(host)):
             return

@@ -91,7 +91,13 @@ def test_planted_client_passes_the_fuzzer() -> None:
 @pytest.mark.adapters
 def test_openai_sdk_passes_the_happy_path_fuzz() -> None:
     pytest.importorskip("openai")
-    happy = scenarios(dialect="openai-chat", faults=False, retries=False)
+    # less the one framing option the SDK is known to fail (sse-bom-mishandled, in the
+    # baseline): its SSEDecoder.decode splits the first line at ":" with the BOM still on
+    # the field name (openai/_streaming.py:363), so the first event is lost; which examples
+    # a seed draws changes with the strategies, so the test must not rely on missing it
+    happy = scenarios(dialect="openai-chat", faults=False, retries=False).filter(
+        lambda s: not any(r.wire.bom for r in s.replies())
+    )
     result = check_driver("openai-sdk-chat", examples=25, seed=SEED, scenarios=happy)
     assert result.passed
 
@@ -177,7 +183,15 @@ def test_cli_same_seed_same_output(capsys: pytest.CaptureFixture[str]) -> None:
         assert main(args) == 1
         captured = capsys.readouterr()
         outputs.append(captured.out)
-        assert re.search(r"\d+ examples in [\d.]+ s \(\d+/s\)", captured.err)
+        # no rate for a run that stopped at a failure (it would be the rate of shrinking)
+        timing = re.search(
+            r"(\d+) examples in [\d.]+ s until the failure, then (\d+) runs of shrinking; "
+            r"[\d.]+ s in all \(no rate: .* --ignore truncated-stream-accepted",
+            captured.err,
+        )
+        assert timing is not None and int(timing[2]) > 0
+        assert "/s" not in captured.err.rsplit("harness fuzz:", 1)[1]
+        assert f"at example {timing[1]} with seed 8" in captured.out
     assert outputs[0] == outputs[1]
     out = outputs[0]
     assert "FAILED" in out and "--seed 8" in out
@@ -189,8 +203,10 @@ def test_cli_same_seed_same_output(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_passes_and_reports_the_seed(capsys: pytest.CaptureFixture[str]) -> None:
     # the planted client only streams: non-streamed examples are n/a, not failures
     assert main(["fuzz", "--driver", CorrectDriver.name, "--seed", "3", "--examples", "15"]) == 0
-    out = capsys.readouterr().out
-    assert "planted-correct passed 15 examples and " in out and "seed 3" in out
+    captured = capsys.readouterr()
+    assert "planted-correct passed 15 examples and " in captured.out and "seed 3" in captured.out
+    # a run that went through every example prints its rate
+    assert re.search(r"15 examples and \d+ wire cases in [\d.]+ s \(\d+/s\)", captured.err)
 
 
 def test_cli_errors_are_readable(capsys: pytest.CaptureFixture[str]) -> None:
@@ -215,6 +231,6 @@ def test_fuzzing_reports_its_examples_as_progress() -> None:
     out = io.StringIO()
     bar = Progress("fuzz", ["examples"], total=20, unit="examples", file=out, live=False)
     with bar:
-        result = fuzz(PlantedDriver(), examples=20, seed=SEED, scenarios=STREAMED)
+        result = fuzz(PlantedDriver(), examples=20, seed=SEED, scenarios=HAPPY)
         assert bar.line() == f"fuzz {result.examples}/20 examples, 0 failed"
     assert out.getvalue() == "fuzz: examples done, 20 examples, 0 failed\n"

@@ -123,6 +123,29 @@ def test_loopback_stays_open_when_allowed_and_everything_is_restored() -> None:
     assert (socket.getaddrinfo, _socket.getaddrinfo, _socket.socket, socket.socket.sendto) == real
 
 
+def test_nested_guards_block_what_any_of_them_blocks(reached: list[str]) -> None:
+    """A strict guard inside a strict one (each fuzz example's inside the session's) keeps
+    blocking until the outer one ends; inside a loopback guard, a strict one shuts loopback
+    until it ends; each end restores what was there before."""
+    real = socket.getaddrinfo
+    with no_network():
+        outer = socket.getaddrinfo
+        with no_network():
+            assert socket.getaddrinfo is outer
+            with pytest.raises(NetworkBlocked):
+                socket.gethostbyname(HOST)
+        with pytest.raises(NetworkBlocked):  # the inner guard's end left the outer's on
+            socket.gethostbyname(HOST)
+    assert socket.getaddrinfo is real
+    with no_network(allow_loopback=True):
+        with no_network(), pytest.raises(NetworkBlocked):
+            socket.getaddrinfo("localhost", 80)
+        with pytest.raises(OSError, match="reached the real socket layer"):
+            socket.getaddrinfo("localhost", 80)  # let through again (to the recorder)
+    assert socket.getaddrinfo is real
+    assert reached == ["getaddrinfo"]
+
+
 def test_subprocesses_get_proxy_variables_pointing_at_a_closed_port(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

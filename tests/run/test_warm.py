@@ -44,6 +44,27 @@ def test_warm_runs_give_the_verdicts_of_fresh_runs(name: str) -> None:
         assert run.transcript.virtual_seconds == fresh.transcript.virtual_seconds
 
 
+def test_a_failing_run_leaves_nothing_to_the_next() -> None:
+    """Findings, requests and leftovers stay in their run: failing and passing scenarios
+    in turn on one warm session (as fuzz examples run) each get the verdict, findings and
+    request log a fresh run gives them."""
+    pytest.importorskip("openai")
+    sdk = get_driver("openai-sdk-chat")
+    names = ["fault-stream-cut", "text-plain", "wire-bom", "retry-429-seconds", "text-plain"]
+    fresh = {name: run_scenario(scenario(name), sdk) for name in set(names)}
+    assert fresh["fault-stream-cut"].findings and fresh["wire-bom"].findings
+    assert fresh["text-plain"].status == "pass"
+    with Warm() as warm:
+        runs = [(name, run_scenario(scenario(name), sdk, warm=warm)) for name in names]
+    for name, run in runs:
+        alone = fresh[name]
+        assert run.status == alone.status, name
+        assert sorted(f.code for f in run.findings) == sorted(f.code for f in alone.findings)
+        assert run.transcript is not None and alone.transcript is not None
+        assert len(run.transcript.requests) == len(alone.transcript.requests), name
+        assert run.misses == alone.misses == [] and run.unclosed_streams == alone.unclosed_streams
+
+
 def test_the_client_is_kept_and_pointed_at_each_runs_replay() -> None:
     pytest.importorskip("openai")
     sdk = get_driver("openai-sdk-chat")

@@ -80,7 +80,13 @@ def _masked_header(name: str, value: str, mask: str) -> str:
 
 
 def mask_url(url: str, mask: str = MASK) -> str:
-    """Secret query values and URL passwords masked; the rest as sent."""
+    """Secret query values and URL passwords masked; the rest as sent (a client sends to
+    the same few URLs again and again: each is masked once per process)."""
+    return _masked_url(url, mask)
+
+
+@functools.lru_cache(maxsize=1024)
+def _masked_url(url: str, mask: str) -> str:
     parts = urlsplit(url)
     if parts.password:
         parts = parts._replace(netloc=parts.netloc.replace(parts.password, mask, 1))
