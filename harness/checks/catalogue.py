@@ -407,10 +407,14 @@ _ENTRIES = [
         Code.FINISH_MISMATCH,
         "error",
         "expectations",
-        "The finish reason differs from what the server sent.",
+        "The finish reason differs from what the server sent, or one was reported where "
+        "the server sent none.",
         "finish_reason / stop_reason tell a caller whether to run tools or continue (length, "
-        "or a paused turn it sends back to be resumed).",
-        "Map the provider's reason onto stop, length, tool_calls, content_filter or paused.",
+        "or a paused turn it sends back to be resumed). When a server sends finish_reason "
+        "null, nothing says the reply is complete: reporting stop claims a natural end and "
+        "hides a truncation.",
+        "Map the provider's reason onto stop, length, tool_calls, content_filter or paused; "
+        "pass a missing reason on as none, never as stop.",
     ),
     # --- the adapter's declared contract -------------------------------------------------
     _E(

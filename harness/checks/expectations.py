@@ -19,6 +19,7 @@ from harness.checks.refusal import explained_text, refusal_findings
 from harness.checks.wire import refine, wire_call_ids, wire_names_tool_calls
 from harness.drivers.contract import Contract
 from harness.scenario.model import (
+    NO_FINISH,
     ErrorAttempt,
     ExpectedRequest,
     ReplyAttempt,
@@ -136,6 +137,21 @@ def _terminal(
                 where=where,
             )
         ]
+    if expect.finish == NO_FINISH:
+        if isinstance(last, FinishEvent) and last.reason is not None:
+            return [
+                Finding(
+                    code=Code.FINISH_MISMATCH,
+                    check="expectations",
+                    message=f"finish reason {last.reason!r} (raw {last.raw!r}), but the reply "
+                    "carried no finish reason: reporting one claims an ending the server "
+                    "never stated",
+                    expected=NO_FINISH,
+                    actual=last.reason,
+                    where=where,
+                )
+            ]
+        return []  # no reason reported; a reply with no terminal event is invariant:terminal's
     if (
         expect.finish is not None
         and isinstance(last, FinishEvent)

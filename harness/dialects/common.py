@@ -23,6 +23,7 @@ from harness.dialects.framing import frame_events
 from harness.dialects.script import Chunk, Exchange, HttpDate, Script
 from harness.dialects.sse import SSEEvent
 from harness.scenario.model import (
+    NO_FINISH,
     DisconnectAttempt,
     ErrorAttempt,
     HttpErrorReply,
@@ -88,13 +89,30 @@ class WireDialect:
     paths: ClassVar[tuple[str, ...]] = ()
     markers: ClassVar[tuple[bytes, ...]] = ()
     marker_score: ClassVar[int] = BY_MARKER
+    no_finish: ClassVar[bool] = False
+    """The wire can say a reply carries no finish reason (a nullable reason field)."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
 
     def supports(self, scenario: Scenario) -> str | None:
         """None if the dialect can express the scenario, else the feature it lacks."""
-        return limited_to(self.name, scenario) or self.wire_support(scenario)
+        return (
+            limited_to(self.name, scenario)
+            or self.finish_support(scenario)
+            or self.wire_support(scenario)
+        )
+
+    def finish_support(self, scenario: Scenario) -> str | None:
+        """Why a reply without a finish reason cannot be said here (None: it can, or no
+        reply lacks one): on most wires the reason, or the event that ends the reply, is
+        structural, so leaving it out would be a broken wire, not a missing reason."""
+        if self.no_finish or all(r.finish != NO_FINISH for r in scenario.replies()):
+            return None
+        return (
+            f"{self.name} always says why a reply ended: a reply without a finish reason "
+            "cannot be said"
+        )
 
     def wire_support(self, scenario: Scenario) -> str | None:
         """:meth:`supports` once the scenario's ``dialects`` admit this one: None (the wire

@@ -21,10 +21,12 @@ if TYPE_CHECKING:
     from harness.dialects.sse import SSEEvent
 
 from harness.scenario.model import (
+    NO_FINISH,
     ErrorAttempt,
     ErrorKind,
     FinishReason,
     HttpErrorReply,
+    NoFinish,
     Part,
     RawAttempt,
     RawReply,
@@ -180,6 +182,9 @@ class Reading:
     parts: Parts = field(default_factory=Parts)
     finish: FinishReason | None = None
     raw_finish: str | None = None
+    no_finish: bool = False
+    """The reply says outright it carries no finish reason (OpenAI chat's non-streamed
+    ``finish_reason: null``), rather than the reader having found none."""
     usage: Usage | None = None
     outcome: str = "completed"
     incomplete_reason: str = "max_output_tokens"
@@ -223,7 +228,9 @@ class Reading:
             if self.error_payload and not failed
             else None
         )
-        finish: FinishReason = self.finish or ("tool_calls" if self.parts.has_calls() else "stop")
+        finish: FinishReason | NoFinish = self.finish or (
+            NO_FINISH if self.no_finish else "tool_calls" if self.parts.has_calls() else "stop"
+        )
         reply = ReplyAttempt.model_validate(
             {
                 "parts": self.parts.build(signatures=not self.portable),

@@ -28,7 +28,14 @@ from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.common import finish_event, openai_tools, tool_call_event
 from harness.scenario.model import FinishReason, Request
 from harness.transport import serving
-from harness.vocab.events import Event, ReasoningEvent, RefusalEvent, TextEvent, UsageEvent
+from harness.vocab.events import (
+    Event,
+    FinishEvent,
+    ReasoningEvent,
+    RefusalEvent,
+    TextEvent,
+    UsageEvent,
+)
 
 __all__ = [
     "LangChainChatDriver",
@@ -108,8 +115,12 @@ class LangChainReader:
         return self._full_events(self._full, usage)
 
     def message_events(self, message: Any, usage: UsageEvent | None) -> list[Event]:
-        """Events of a non-streamed ``AIMessage``."""
-        return [*content_events(message), *self._full_events(message, usage)]
+        """Events of a non-streamed ``AIMessage``: ``invoke`` returned it whole, so it ends
+        with a finish, its reason None when the metadata gives none."""
+        events = [*content_events(message), *self._full_events(message, usage)]
+        if not any(isinstance(e, FinishEvent) for e in events):
+            events.append(FinishEvent(reason=None, raw=None))
+        return events
 
     @property
     def merged(self) -> Any:

@@ -33,7 +33,7 @@ from harness.drivers.contracts import LLAMA_INDEX_OPENAI
 from harness.drivers.recipe import Recipe
 from harness.scenario.model import Request, Scenario
 from harness.transport import serving
-from harness.vocab.events import Event, ReasoningEvent, TextEvent, UsageEvent
+from harness.vocab.events import Event, FinishEvent, ReasoningEvent, TextEvent, UsageEvent
 
 __all__ = [
     "LlamaIndexOpenAIDriver",
@@ -120,9 +120,10 @@ class _Reading:
     last: Any = None
     usage: UsageEvent | None = None
     finish: str | None = None
+    whole: bool = False
 
     def response(self, response: Any, *, whole: bool) -> list[Event]:
-        self.last = response
+        self.last, self.whole = response, whole
         events: list[Event] = []
         if whole:
             for block in field_of(response, "message", "blocks") or []:
@@ -158,6 +159,8 @@ class _Reading:
             events.append(self.usage)
         if self.finish is not None:
             events.append(finish_event(self.finish))
+        elif self.whole:  # chat() returned the reply whole, its choice giving no reason
+            events.append(FinishEvent(reason=None, raw=None))
         return events
 
 

@@ -20,6 +20,7 @@ from harness.drivers.recipe import Recipe
 from harness.run.setup_errors import NO_READ_TIMEOUT
 from harness.vocab.codes import Code
 from harness.vocab.findings import Finding
+from harness.vocab.kinds import NO_FINISH
 
 if TYPE_CHECKING:
     from harness.scenario.model import ErrorKind
@@ -80,8 +81,11 @@ def _usage(finding: Finding, recipe: Recipe) -> str | None:
 
 
 def _finish(finding: Finding, recipe: Recipe) -> str | None:
-    """The library's finish values that mean the expected reason."""
+    """The library's finish values that mean the expected reason; no reason expected
+    (``none``): the library reports none."""
     want = finding.expected
+    if want == NO_FINISH:
+        return 'out["finish"] is None'
     raws = tuple(
         raw
         for raw, reason in recipe.finish.items()

@@ -23,9 +23,10 @@ from pydantic import (
 )
 
 from harness.scenario.wire import Chunking, EveryN, SplitAt, Wire
-from harness.vocab.kinds import ErrorKind, FinishReason
+from harness.vocab.kinds import NO_FINISH, ErrorKind, FinishReason, NoFinish
 
 __all__ = [
+    "NO_FINISH",
     "Attempt",
     "Chunking",
     "Disconnect",
@@ -41,6 +42,7 @@ __all__ = [
     "HttpError",
     "HttpErrorReply",
     "Message",
+    "NoFinish",
     "Part",
     "ReasoningPart",
     "Refusal",
@@ -282,7 +284,11 @@ class ReplyAttempt(_Model):
     """The server answers with a reply (HTTP 200)."""
 
     parts: list[Part] = Field(default_factory=list)
-    finish: FinishReason = "stop"
+    finish: FinishReason | NoFinish = Field(
+        "stop",
+        description="Why generation ended; none: the reply carries no finish reason (OpenAI "
+        "chat's finish_reason: null), which only a wire with a nullable reason can say.",
+    )
     refusal: Refusal | None = Field(
         None, description="The model declines (OpenAI chat only): sent after the parts."
     )
@@ -433,7 +439,11 @@ class Expect(_Model):
         None, description="The refusal the adapter passes on as a refusal, apart from the text."
     )
     tool_calls: list[ExpectedToolCall] | None = None
-    finish: FinishReason | None = None
+    finish: FinishReason | NoFinish | None = Field(
+        None,
+        description="The finish reason the adapter reports; none: it reports none (a finish "
+        "with no reason), since the reply gave none.",
+    )
     usage: ExpectedUsage | None = None
     error: ErrorKind | None = Field(None, description="The adapter must end with this error.")
     requests: int | None = Field(None, ge=0, description="How many requests reach the server.")

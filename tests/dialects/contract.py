@@ -23,6 +23,7 @@ from harness.dialects.chunking import split_text
 from harness.scenario.bundled import default_scenario_paths
 from harness.scenario.load import load_scenarios
 from harness.scenario.model import (
+    NO_FINISH,
     DisconnectAttempt,
     ErrorAttempt,
     RawAttempt,
@@ -180,7 +181,8 @@ def neutral_events(events: Iterable[Event]) -> dict[str, Any]:
         elif isinstance(event, ToolCallEvent):
             parts.append(["tool_call", event.name, event.arguments])
         elif isinstance(event, FinishEvent):
-            out["finish"] = event.reason
+            # a finish with neither a reason nor a raw one: the reply gave none
+            out["finish"] = event.reason or (NO_FINISH if event.raw is None else None)
         elif isinstance(event, RefusalEvent):
             out["refusal"] = out.get("refusal", "") + event.text
         elif event.kind == "usage":

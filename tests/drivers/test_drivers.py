@@ -170,6 +170,12 @@ def test_completion_events_read_refusal_where_litellm_keeps_it() -> None:
     ]
 
 
+def test_completion_events_end_a_choice_without_a_reason_with_a_reasonless_finish() -> None:
+    response = NS(choices=[NS(message=NS(content="Hi"), finish_reason=None)], usage=None)
+    assert completion_events(response) == [TextEvent(text="Hi"), FinishEvent(reason=None)]
+    assert completion_events(NS(choices=[], usage=None)) == []  # no choice: no reply
+
+
 def test_completion_events() -> None:
     call = NS(id="c1", function=NS(name="f", arguments='{"x": [1]}'))
     message = NS(content="Hi", tool_calls=[call], model_extra={"reasoning": "r"})

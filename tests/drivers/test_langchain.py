@@ -105,6 +105,7 @@ def test_the_reader_keeps_arguments_langchain_could_not_parse_as_text() -> None:
     assert [e.model_dump() for e in events] == [
         {"kind": "tool_call", "id": "c9", "name": "f", "arguments": None, "raw": "{not json"},
         {"kind": "refusal", "text": "No."},
+        {"kind": "finish", "reason": None, "raw": None},  # invoke returned it whole
     ]
 
 

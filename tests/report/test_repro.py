@@ -408,3 +408,9 @@ def test_a_description_with_backslashes_and_quotes_stays_in_the_docstring() -> N
     tree = ast.parse(reproducer_source(dataclasses.replace(r, description=said)))
     doc = ast.get_docstring(tree) or ""
     assert "escapes like \\u00e9 and \\n, and ''' quotes" in doc
+
+
+def test_no_finish_expected_asserts_the_library_reports_none() -> None:
+    code = Code.FINISH_MISMATCH
+    assert _planted_holds(code, "none", {**RIGHT, "finish": None}, [])
+    assert not _planted_holds(code, "none", dict(RIGHT), [])  # "stop" invented

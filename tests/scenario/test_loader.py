@@ -86,11 +86,11 @@ def test_where_gives_file_and_line() -> None:
 
 
 def test_wrong_finish_names_file_line_and_field() -> None:
-    text = VALID.replace("      finish: stop", "      finish: done")
+    text = VALID.replace("      finish: stop", "      finish: ended")
     error = _error(text)
     assert str(error) == (
         "scenarios/demo.yaml:11: attempts[0].reply.finish: expected one of 'stop', 'length',"
-        " 'tool_calls', 'content_filter', 'error', 'paused' (got 'done')"
+        " 'tool_calls', 'content_filter', 'error', 'paused' or 'none' (got 'ended')"
     )
     assert (error.file, error.line, error.field) == (
         "scenarios/demo.yaml",

@@ -165,6 +165,8 @@ def completion_events(response: Any) -> list[Event]:
     reason = getattr(choice, "finish_reason", None)
     if reason:
         events.append(_finish(str(reason)))
+    elif choice is not None:  # the completion came back whole, its choice giving no reason
+        events.append(FinishEvent(reason=None, raw=None))
     return events
 
 

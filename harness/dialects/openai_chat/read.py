@@ -135,4 +135,5 @@ def read_json(obj: Any, reading: Reading) -> None:
                 arguments = function.get("arguments")
                 parts.final_arguments(n, arguments if isinstance(arguments, str) else None)
     _finish(reading, choice.get("finish_reason"))
+    reading.no_finish = "finish_reason" in choice and choice["finish_reason"] is None
     reading.usage = usage(obj.get("usage"))

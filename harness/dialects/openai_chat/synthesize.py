@@ -38,6 +38,7 @@ from harness.dialects.framing import framing_support
 from harness.dialects.openai_chat.parts import call_delta, choice_parts, choice_refusal
 from harness.dialects.script import Exchange, Script
 from harness.scenario.model import (
+    NO_FINISH,
     HttpErrorReply,
     ReasoningPart,
     ReplyAttempt,
@@ -108,6 +109,7 @@ class OpenAIChatDialect(WireDialect):
     """Compiles scenarios into OpenAI Chat Completions exchanges."""
 
     name = "openai-chat"
+    no_finish = True  # finish_reason is nullable: null on every chunk but the last
 
     def wire_support(self, scenario: Scenario) -> str | None:
         for reply in scenario.replies():
@@ -116,7 +118,12 @@ class OpenAIChatDialect(WireDialect):
                     f"openai-chat has no failed/incomplete run status (outcome "
                     f"{reply.outcome!r}); use an error payload fault"
                 )
-            if reply.finish not in _FINISH:
+            if reply.finish == NO_FINISH and scenario.request.stream:
+                return (
+                    "a streamed reply without a finish reason is a stream with no finish "
+                    "chunk (the fault-* scenarios); this wire says it in one body only"
+                )
+            if reply.finish != NO_FINISH and reply.finish not in _FINISH:
                 return (
                     f"openai-chat has no {reply.finish!r} finish reason; use an error payload fault"
                 )
@@ -207,7 +214,9 @@ def _message(ids: _Ids, reply: ReplyAttempt, k: int) -> dict[str, Any]:
     return message
 
 
-def _finish(reply: ReplyAttempt) -> str:
+def _finish(reply: ReplyAttempt) -> str | None:
+    if reply.finish == NO_FINISH:
+        return None  # a server that gives no reason (some local servers, proxies)
     calls = any(isinstance(p, ToolCallPart) for p in reply.parts)
     if reply.wire.legacy_function_call and calls and reply.finish == "tool_calls":
         return "function_call"
