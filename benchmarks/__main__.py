@@ -1,9 +1,11 @@
-"""``python -m benchmarks [--quick] [--only NAME ...] [--output PATH]``: run, print, record.
+"""``python -m benchmarks [--quick] [--only NAME ...] [--output PATH] [--readme]``.
 
 Prints one Markdown table (the machine first, since absolute times mean little without it;
 ratios and goals are what to compare) and, on a full run, writes it to
-``benchmarks/RESULTS.md`` for the README. ``--quick`` runs every benchmark small, as a
-smoke test, and writes nothing unless ``--output`` says where.
+``benchmarks/RESULTS.md`` and the goal rows into the README's benchmark table
+(``benchmarks.readme``). ``--quick`` runs every benchmark small, as a smoke test, and writes
+nothing unless ``--output`` says where. ``--readme`` runs nothing: it rewrites the README's
+table from the ``RESULTS.md`` on disk.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import Row, machine
+from benchmarks import Row, machine, readme
 
 SECTIONS = (
     "replay",
@@ -85,7 +87,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, help=f"write the table here (default {RESULTS.name})"
     )
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help=f"run nothing: rewrite the README's table from {RESULTS.name}",
+    )
     args = parser.parse_args(argv)
+    if args.readme:
+        changed = readme.rewrite(RESULTS.read_text(encoding="utf-8"))
+        print(f"benchmarks: README table {'rewritten' if changed else 'already current'}")
+        return 0
     started = time.perf_counter()
     rows: list[Row] = []
     for name in args.only or SECTIONS:
@@ -101,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 text = text.rstrip("\n") + "\n\n" + KEPT + old.split(KEPT, 1)[1]
         target.write_text(text, encoding="utf-8")
         print(f"benchmarks: written to {target}", file=sys.stderr)
+        if target == RESULTS and readme.rewrite(text):
+            print(f"benchmarks: README table rewritten from {RESULTS.name}", file=sys.stderr)
     return 1 if any(r.result == "ERROR" for r in rows) else 0
 
 

@@ -91,6 +91,15 @@ def test_the_readme_states_the_counts_docs_matrix_has() -> None:
     assert readme and readme == matrix[:1]
 
 
+def test_the_readme_benchmark_table_is_the_goal_rows_of_results_md() -> None:
+    from benchmarks import readme
+
+    results = (ROOT / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
+    shown = readme.block((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert readme.goal_rows(results), "RESULTS.md has no goal rows"
+    assert shown == readme.table(results), "run: python -m benchmarks --readme"
+
+
 @pytest.mark.parametrize("block", ALL, ids=_id)
 def test_block(block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     reason = NOT_RUN.search(block.before)

@@ -62,3 +62,23 @@ def test_quick_run_completes(tmp_path: Path) -> None:
     for heading in ("replay", "SSE decode", "retry-429-long-waits", "examples/s", "start-up"):
         assert heading in text, heading
     assert "ERROR" not in text
+
+
+def test_the_readme_table_takes_the_goal_rows_and_rewrites_only_its_block(tmp_path: Path) -> None:
+    from benchmarks import readme
+
+    rows = [
+        Row("replay", "harness", "100 µs", "1.01x", "225 chunks", "<= 1.05x", "PASS"),
+        Row("replay", "respx", "117 µs", "1.17x", "a | b"),
+        Row("load", "scenarios", "0.8 ms", "", "", "< 20 ms", "MISS"),
+    ]
+    results = render(rows, quick=False, seconds=1.0)
+    assert [r["subject"] for r in readme.goal_rows(results)] == ["harness", "scenarios"]
+    page = tmp_path / "README.md"
+    page.write_text(f"# x\n\n{readme.BEGIN}\nold\n{readme.END}\n\ntail\n", encoding="utf-8")
+    assert readme.rewrite(results, page)
+    text = page.read_text(encoding="utf-8")
+    assert "| replay: harness | 1.01x | <= 1.05x | **PASS** |" in text
+    assert "| load: scenarios | 0.8 ms | < 20 ms | **MISS** |" in text
+    assert "respx" not in text and "old" not in text and text.endswith("\n\ntail\n")
+    assert not readme.rewrite(results, page)  # already current
