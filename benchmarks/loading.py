@@ -7,7 +7,7 @@ machine, so the goals live here, measured as medians.
 
 from __future__ import annotations
 
-from benchmarks import ROOT, Row, median, timed, verdict
+from benchmarks import ROOT, Row, median, spread, timed, verdict
 
 __all__ = ["run"]
 
@@ -25,26 +25,29 @@ def run(quick: bool) -> list[Row]:
 
     repeats = 3 if quick else 15
     files = sorted((ROOT / "scenarios").glob("*.yaml"))
-    per_file = median(timed(lambda: load_scenarios([ROOT / "scenarios"])) for _ in range(repeats))
-    per_file /= len(files)
+    per_files = [
+        timed(lambda: load_scenarios([ROOT / "scenarios"])) / len(files) for _ in range(repeats)
+    ]
+    per_file = median(per_files)
     scenario = load_scenario(ROOT / "scenarios" / "text-plain.yaml")
     script = get_dialect("openai-chat").synthesize(scenario)
     text = dump_cassette(script_cassette(script, "https://api.openai.com/v1", scenario))
-    cassette = median(timed(lambda: parse_cassette(text)) for _ in range(repeats * 10))
+    cassettes = [timed(lambda: parse_cassette(text)) for _ in range(repeats * 10)]
+    cassette = median(cassettes)
     return [
         Row(
             benchmark="load the bundled scenarios",
             subject="harness.scenario.load.load_scenarios",
-            measured=f"{per_file * 1000:.1f} ms per file",
-            note=f"{len(files)} files",
+            measured=spread([t * 1000 for t in per_files], "{:.2f}", " ms per file"),
+            note=f"{len(files)} files; min / median / max of {repeats} loads",
             goal=f"< {SCENARIO_GOAL * 1000:.0f} ms per file",
             result=verdict(per_file < SCENARIO_GOAL),
         ),
         Row(
             benchmark="load one stream cassette",
             subject="harness.cassettes.format.parse_cassette",
-            measured=f"{cassette * 1000:.2f} ms",
-            note="text-plain as a vcrpy-compatible cassette",
+            measured=spread([t * 1000 for t in cassettes], "{:.2f}", " ms"),
+            note=f"text-plain as a vcrpy-compatible cassette; min / median / max of {repeats * 10}",
             goal=f"< {CASSETTE_GOAL * 1000:.1f} ms",
             result=verdict(cassette < CASSETTE_GOAL),
         ),

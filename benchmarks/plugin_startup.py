@@ -24,7 +24,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from benchmarks import Row, machine, median, verdict
+from benchmarks import Row, machine, median, spread, verdict
 
 __all__ = ["GOAL_MS", "run"]
 
@@ -49,8 +49,8 @@ def _seconds(args: Sequence[str], cwd: Path, env: dict[str, str]) -> float:
 
 def _paired(
     rounds: int, cwd: Path, env: dict[str, str], with_: Sequence[str], without: Sequence[str]
-) -> tuple[float, float, float]:
-    """Median with, median without, median of the per-round differences (seconds)."""
+) -> tuple[float, float, list[float]]:
+    """Median with, median without, the per-round differences (seconds)."""
     _seconds(with_, cwd, env)  # warm the file cache and .pyc files
     _seconds(without, cwd, env)
     a: list[float] = []
@@ -60,28 +60,28 @@ def _paired(
         random.shuffle(order)
         for loaded in order:
             (a if loaded else b).append(_seconds(with_ if loaded else without, cwd, env))
-    return median(a), median(b), median(x - y for x, y in zip(a, b, strict=True))
+    return median(a), median(b), [x - y for x, y in zip(a, b, strict=True)]
 
 
-def _import_ms(rounds: int, env: dict[str, str]) -> float:
+def _import_ms(rounds: int, env: dict[str, str]) -> list[float]:
     """Importing ``harness.plugin.pytest_plugin`` after pytest, in a fresh interpreter each time."""
     code = (
         "import time, pytest; t = time.perf_counter(); import harness.plugin.pytest_plugin; "
         "print(time.perf_counter() - t)"
     )
-    runs = [
-        float(
+    return [
+        1000
+        * float(
             subprocess.run(
                 [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
             ).stdout
         )
         for _ in range(rounds)
     ]
-    return median(runs) * 1000
 
 
 _IN_PROCESS = """
-import contextlib, io, random, statistics, sys, time
+import contextlib, io, random, sys, time
 import pytest
 
 def once(extra):
@@ -99,11 +99,11 @@ for _ in range(rounds):
     random.shuffle(order)
     got = {loaded: once([] if loaded else ["-p", "no:harness"]) for loaded in order}
     diffs.append(got[True] - got[False])
-print(statistics.median(diffs))
+print(" ".join(str(d) for d in diffs))
 """
 
 
-def _session_ms(rounds: int, cwd: Path, env: dict[str, str]) -> float:
+def _session_ms(rounds: int, cwd: Path, env: dict[str, str]) -> list[float]:
     """The plugin's per-session cost once imported: ``pytest.main`` repeated in one process."""
     out = subprocess.run(
         [sys.executable, "-c", _IN_PROCESS, str(rounds)],
@@ -113,7 +113,7 @@ def _session_ms(rounds: int, cwd: Path, env: dict[str, str]) -> float:
         text=True,
         check=True,
     )
-    return float(out.stdout.strip().splitlines()[-1]) * 1000
+    return [float(d) * 1000 for d in out.stdout.strip().splitlines()[-1].split()]
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -134,22 +134,31 @@ def run(quick: bool = False) -> list[Row]:
     rows.append(_row("loaded with -p, unused (no other plugin)", with_, without, diff))
     imported = _import_ms(rounds * 2, env)
     session = _session_ms(rounds * 4, cwd, env)
-    rows.append(Row("plugin start-up", "import harness.plugin.pytest_plugin", f"{imported:.1f} ms"))
+    rows.append(
+        Row(
+            "plugin start-up",
+            "import harness.plugin.pytest_plugin",
+            spread(imported, "{:.1f}", " ms"),
+            note=f"min / median / max of {len(imported)} fresh interpreters",
+        )
+    )
     rows.append(
         Row(
             "plugin start-up",
             "hooks and options, per session",
-            f"{session:+.1f} ms",
-            note="pytest.main --collect-only repeated in one process, with vs -p no:harness",
+            spread(session, "{:+.1f}", " ms"),
+            note="pytest.main --collect-only repeated in one process, with vs -p no:harness; "
+            f"min / median / max of {len(session)} paired rounds",
         )
     )
-    total = imported + session
+    total = median(imported) + median(session)
     rows.append(
         Row(
             "plugin start-up",
             "installed, unused: import + per-session",
             f"{total:.1f} ms",
-            note="the low-noise estimate; the subprocess rows include other processes' noise",
+            note="the sum of the two medians above: the low-noise estimate; the subprocess "
+            "rows include other processes' noise",
             goal=f"<= {GOAL_MS:.0f} ms",
             result=verdict(total <= GOAL_MS),
         )
@@ -157,13 +166,13 @@ def run(quick: bool = False) -> list[Row]:
     return rows
 
 
-def _row(subject: str, with_: float, without: float, diff: float) -> Row:
+def _row(subject: str, with_: float, without: float, diffs: list[float]) -> Row:
     return Row(
         "plugin start-up",
         subject,
-        f"{diff * 1000:+.1f} ms",
-        note=f"pytest --collect-only, medians: {with_ * 1000:.0f} ms with, "
-        f"{without * 1000:.0f} ms without",
+        spread([d * 1000 for d in diffs], "{:+.1f}", " ms"),
+        note=f"pytest --collect-only, min / median / max of {len(diffs)} paired rounds "
+        f"(medians: {with_ * 1000:.0f} ms with, {without * 1000:.0f} ms without)",
     )
 
 
