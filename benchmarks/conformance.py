@@ -90,7 +90,7 @@ from harness.scenario.load import load_scenarios
 from harness.matrix.worker import run_cells
 
 # what the environment's warm worker does once, before it forks the driver's child
-from harness.matrix.warm_worker import prepare, warm_up
+from harness.matrix.warming import prepare, warm_up
 prepare()
 warm_up(driver)
 scenarios = load_scenarios(root / "scenarios")

@@ -4,7 +4,9 @@ Each driver's share runs in a child the environment's warm worker forks
 (:mod:`harness.matrix.warm_worker`), instead of a process of its own that imports everything
 again. :meth:`WarmPool.connect` asks for a child and returns the connection its results come
 on; ``None`` means no warm worker serves that Python (not Linux, or it failed to start or
-died), and the matrix starts a worker process for the driver as before.
+died), and the matrix starts a worker process for the driver as before. With ``keep``
+(``harness matrix --keep-workers``) the warm workers outlive the matrix and the next run
+uses them (:mod:`harness.matrix.kept`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+
+from harness.matrix.kept import Kept
 
 __all__ = ["MODULE", "WarmPool", "supported"]
 
@@ -57,6 +61,10 @@ class WarmPool:
     """The drivers that run with the same Python as this one (it first): what its warm
     worker warms."""
     env: dict[str, str]
+    keep: float | None = None
+    """Keep the warm workers for later runs, each ending after this many idle seconds."""
+    kept: dict[str, Kept] = field(default_factory=dict)
+    """The kept warm workers this matrix used, by Python."""
     _workers: dict[str, _Worker] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _tmp: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="harness-warm-"))
@@ -68,6 +76,8 @@ class WarmPool:
             return None
         import json
 
+        if self.keep is not None:  # a kept worker was started by another run, elsewhere
+            request = {**request, "env": self.env}
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             conn.connect(worker.path)
@@ -90,6 +100,8 @@ class WarmPool:
             return self._workers[python]
 
     def _start(self, python: str, driver: str, number: int) -> _Worker:
+        if self.keep is not None:
+            return self._attach(python, driver, self.keep)
         path = os.path.join(self._tmp, f"w{number}.sock")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         stderr = open(os.path.join(self._tmp, f"w{number}.stderr"), "w+", encoding="utf-8")  # noqa: SIM115
@@ -123,8 +135,23 @@ class WarmPool:
             listener.close()  # the warm worker holds it: when it dies, connecting fails
         return _Worker(path, proc, stderr)
 
+    def _attach(self, python: str, driver: str, idle: float) -> _Worker:
+        from harness.matrix.kept import attach
+        from harness.vocab.errors import HarnessError
+
+        try:
+            kept = attach(
+                python, preload=self.preload, warm=self.peers(driver), env=self.env, idle=idle
+            )
+        except HarnessError as exc:  # the drivers run in processes of their own
+            print(f"harness: {exc}", file=sys.stderr)
+            return _Worker("", None, None, broken=True)
+        self.kept[python] = kept
+        return _Worker(kept.path, None, None)
+
     def close(self) -> None:
-        """End every warm worker (its stdin closes; killed if it does not go)."""
+        """End every warm worker (its stdin closes; killed if it does not go); kept ones
+        stay."""
         with self._lock:
             workers, self._workers = list(self._workers.values()), {}
         for worker in workers:

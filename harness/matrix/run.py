@@ -81,6 +81,7 @@ def run_matrix(
     only: Mapping[str, Sequence[str]] | None = None,
     python: str | None = None,
     warm: bool = True,
+    keep_workers: float | None = None,
 ) -> Matrix:
     """Run every scenario through every driver, one worker process per driver; ``rechunk``
     also checks invariant 5 in every cell (about 1.6-1.8x the time, measured). ``budget``
@@ -89,12 +90,14 @@ def run_matrix(
     scenarios it runs (default: all; one shard's share); ``python`` runs every worker with
     that interpreter instead of each driver's own (a version sweep's environment); ``warm``
     runs each driver in a child of its environment's warm worker (:mod:`harness.matrix.pool`,
-    where supported) instead of a process of its own."""
+    where supported) instead of a process of its own; ``keep_workers`` keeps those warm
+    workers for the next runs, each ending after that many idle seconds
+    (:mod:`harness.matrix.kept`)."""
     started = time.perf_counter()
     for module in preload:  # here too: the drivers' environments are looked up here
         importlib.import_module(module)
     jobs = jobs or max(1, min(len(drivers), os.cpu_count() or 1))
-    pool = _pool(drivers, scenario_paths, preload, python) if warm else None
+    pool = _pool(drivers, scenario_paths, preload, python, keep_workers) if warm else None
     spec = _Spec(list(scenario_paths), rechunk, budget or Budget(), tuple(preload), python, pool)
 
     def one(driver: str) -> tuple[list[Cell], float | None]:
@@ -132,7 +135,11 @@ class _Spec:
 
 
 def _pool(
-    drivers: Sequence[str], paths: Sequence[Path], preload: Sequence[str], python: str | None
+    drivers: Sequence[str],
+    paths: Sequence[Path],
+    preload: Sequence[str],
+    python: str | None,
+    keep: float | None,
 ) -> WarmPool | None:
     """The warm workers, one per Python; a warm worker warms the drivers that share it
     (the same declared requirements, or every driver when ``python`` is given)."""
@@ -157,7 +164,7 @@ def _pool(
         mine = group(driver)
         return [driver, *(d for d in drivers if d != driver and group(d) == mine)]
 
-    return WarmPool(list(paths), list(preload), peers, _worker_env())
+    return WarmPool(list(paths), list(preload), peers, _worker_env(), keep)
 
 
 @dataclass
@@ -249,6 +256,8 @@ def _one_worker(
         if spec.pool is not None:
             request = {
                 "driver": driver,
+                "paths": [str(p) for p in spec.paths],
+                "cwd": os.getcwd(),
                 "only": only,
                 "rechunk": spec.rechunk,
                 "wall": spec.budget.wall_seconds,
