@@ -119,12 +119,13 @@ def _parser() -> argparse.ArgumentParser:
     mx.add_argument("--rechunk", action="store_true", help="also invariant 5 (~1.7x the time)")
     mx.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     mx.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    mx.add_argument(
+    workers = mx.add_mutually_exclusive_group()
+    workers.add_argument(
         "--cold-workers",
         action="store_true",
         help="a fresh process per driver, instead of children of one warm worker per environment",
     )
-    mx.add_argument(
+    workers.add_argument(
         "--keep-workers",
         nargs="?",
         type=float,

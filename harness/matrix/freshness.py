@@ -23,12 +23,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["MARGIN_NS", "Snapshot", "scenario_stamp"]
+__all__ = ["COARSE_MARGIN_NS", "MARGIN_NS", "Snapshot", "scenario_stamp"]
 
-MARGIN_NS = 1_000_000_000
-"""File times come from a coarse clock that can lag the one the start was read from: a file
-written up to this long before the start counts as newer (one restart too many, never one
-too few)."""
+MARGIN_NS = 20_000_000
+"""File times come from a coarse clock (a kernel tick) that can lag the one the start was read
+from: a file written up to this long before the start counts as newer (one restart too many,
+never one too few)."""
+COARSE_MARGIN_NS = 2_000_000_000
+"""The same for a file system that keeps whole seconds (or two, FAT): its file times are
+rounded down."""
 
 _INSTALLED = (".dist-info", ".egg-info", ".egg-link", ".pth")
 
@@ -61,7 +64,6 @@ class Snapshot:
 
     def stale(self) -> str | None:
         """What changed on disk since the worker started (None: nothing it depends on)."""
-        limit = self.since_ns - MARGIN_NS
         for module in list(sys.modules.values()):
             path = getattr(module, "__file__", None)
             if not isinstance(path, str):
@@ -70,7 +72,8 @@ class Snapshot:
                 mtime = os.stat(path).st_mtime_ns
             except OSError:
                 return f"{path} was removed since the worker started"
-            if mtime > limit:
+            coarse = mtime % 1_000_000_000 == 0
+            if mtime > self.since_ns - (COARSE_MARGIN_NS if coarse else MARGIN_NS):
                 return f"{path} changed since the worker started"
         now = _installed()
         if now != self.installed:

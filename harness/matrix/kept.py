@@ -236,6 +236,6 @@ def stop_all() -> list[dict[str, Any]]:
 def release(sock: str, inode: int) -> None:
     """What a kept worker does as it ends: remove its socket, unless it is another's now."""
     path = Path(sock)
-    with locked(path.with_suffix(".lock")), contextlib.suppress(OSError):
+    with contextlib.suppress(OSError), locked(path.with_suffix(".lock")):
         if os.stat(path).st_ino == inode:
             path.unlink()
