@@ -6,8 +6,8 @@ changed since (the user edited a check, a driver, a conftest.py driver, or reins
 package), its verdicts would be the old code's: :meth:`Snapshot.stale` says what changed, and
 the matrix starts a new worker. Two signs, both cheap (a few thousand ``stat`` calls):
 
-- a module it imported whose file is newer than the moment the worker was started (edits,
-  ``git checkout``, a rebuilt extension), or is gone;
+- a module it imported, or any file of harness's own package, whose file is newer than the
+  moment the worker was started (edits, ``git checkout``, a rebuilt extension), or is gone;
 - a different set of installed distributions (``*.dist-info``, ``*.egg-info``, ``.pth``) on
   its ``sys.path``: an install, an upgrade, an uninstall, even of a package not yet imported.
 
@@ -54,6 +54,22 @@ def _installed() -> dict[str, int]:
     return found
 
 
+def _imported() -> list[str]:
+    """The file of every module imported."""
+    files = (getattr(module, "__file__", None) for module in list(sys.modules.values()))
+    return [path for path in files if isinstance(path, str)]
+
+
+def _package_files() -> list[str]:
+    """Every file of harness's own package, its data too (the JSON schemas it validates
+    with), and modules added to it."""
+    files: list[str] = []
+    for folder, dirs, names in os.walk(Path(__file__).resolve().parents[1]):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        files += [os.path.join(folder, name) for name in names]
+    return files
+
+
 @dataclass
 class Snapshot:
     """What a warm worker was started with: the time, and the installed distributions."""
@@ -64,10 +80,7 @@ class Snapshot:
 
     def stale(self) -> str | None:
         """What changed on disk since the worker started (None: nothing it depends on)."""
-        for module in list(sys.modules.values()):
-            path = getattr(module, "__file__", None)
-            if not isinstance(path, str):
-                continue
+        for path in [*_imported(), *_package_files()]:
             try:
                 mtime = os.stat(path).st_mtime_ns
             except OSError:

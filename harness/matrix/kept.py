@@ -158,7 +158,10 @@ def attach(
                     f" {reply['stale']}"
                 )
             else:
-                say(f"the kept warm worker for {python} is gone (killed or crashed): replacing it")
+                say(
+                    f"the kept warm worker for {python} did not answer (killed, crashed, or "
+                    "ending): starting a new one"
+                )
             sock.unlink(missing_ok=True)
         return _start(python, sock, preload, warm, env, idle)
 

@@ -253,6 +253,9 @@ class _Server:
         if request is None:
             conn.close()
             return
+        if request.get("op") in ("status", "stop"):  # asking does not keep it alive
+            self.answer(conn, request)
+            return
         self.active = time.monotonic()
         if "op" in request:
             self.answer(conn, request)

@@ -131,7 +131,8 @@ def test_a_killed_worker_is_replaced(probe: Path, capsys: pytest.CaptureFixture[
     capsys.readouterr()
 
     after = matrix(600)
-    assert "is gone (killed or crashed): replacing it" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "did not answer (killed, crashed, or ending): starting a new one" in err
     assert the_worker()["pid"] != old
     assert outcomes(after) == outcomes(before)
 
