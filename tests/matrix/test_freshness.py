@@ -19,6 +19,17 @@ from harness.matrix.freshness import COARSE_MARGIN_NS, MARGIN_NS, Snapshot, scen
 HOUR_NS = 3600 * 1_000_000_000
 
 
+@pytest.fixture(autouse=True)
+def _without_modules_of_removed_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Earlier tests may have imported modules from temporary directories now removed:
+    out of this process's ``sys.modules`` for the test, they would make every snapshot
+    stale."""
+    for name, loaded in list(sys.modules.items()):
+        path = getattr(loaded, "__file__", None)
+        if isinstance(path, str) and not os.path.exists(path):
+            monkeypatch.delitem(sys.modules, name)
+
+
 @pytest.fixture
 def module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ModuleType]:
     """A module imported from a directory on ``sys.path``, forgotten after the test."""

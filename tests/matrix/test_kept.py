@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -64,6 +65,7 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
         finally:
             pids = [s["pid"] for s in statuses() if "pid" in s]
             stop_all()
+            sys.modules.pop("kept_probe", None)  # its file goes with the directory
             assert all(_wait_ended(pid) for pid in pids)
 
 
