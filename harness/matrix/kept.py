@@ -16,7 +16,7 @@ different gets a worker of its own. The next run's matrix :func:`attach`es to it
 
 A kept worker ends after ``idle`` seconds without a request (default :data:`IDLE_SECONDS`),
 or on ``harness workers stop`` (:func:`stop_all`). Whoever replaces one does so holding the
-socket's lock file, and a worker removes its socket only if it is still its own.
+socket's lock file, and a worker removes its socket only if nobody else listens on it.
 """
 
 from __future__ import annotations
@@ -182,7 +182,6 @@ def _start(
         listener.listen(128)
         cmd = [python, "-m", "harness.matrix.warm_worker", "--listen-fd", str(listener.fileno())]
         cmd += ["--keep", str(idle), "--since", str(since), "--socket", str(sock)]
-        cmd += ["--inode", str(os.stat(sock).st_ino)]
         for module in preload:
             cmd += ["--import", module]
         for driver in warm:
@@ -236,9 +235,16 @@ def stop_all() -> list[dict[str, Any]]:
     return stopped
 
 
-def release(sock: str, inode: int) -> None:
-    """What a kept worker does as it ends: remove its socket, unless it is another's now."""
+def release(sock: str) -> None:
+    """What a kept worker does as it ends, its own listener closed: remove its socket,
+    unless another worker listens there now (a run replaced it; file names and inode
+    numbers are reused, so only asking tells)."""
     path = Path(sock)
     with contextlib.suppress(OSError), locked(path.with_suffix(".lock")):
-        if os.stat(path).st_ino == inode:
-            path.unlink()
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(sock)
+        except OSError:  # nobody listens: it is this worker's (or a dead one's)
+            path.unlink(missing_ok=True)
+        finally:
+            probe.close()

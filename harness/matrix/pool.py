@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from harness.matrix.kept import Kept
+from harness.matrix.kept import Kept, attach
+from harness.vocab.errors import HarnessError
 
 __all__ = ["MODULE", "WarmPool", "supported"]
 
@@ -136,14 +137,11 @@ class WarmPool:
         return _Worker(path, proc, stderr)
 
     def _attach(self, python: str, driver: str, idle: float) -> _Worker:
-        from harness.matrix.kept import attach
-        from harness.vocab.errors import HarnessError
-
         try:
             kept = attach(
                 python, preload=self.preload, warm=self.peers(driver), env=self.env, idle=idle
             )
-        except HarnessError as exc:  # the drivers run in processes of their own
+        except (HarnessError, OSError) as exc:  # the drivers run in processes of their own
             print(f"harness: {exc}", file=sys.stderr)
             return _Worker("", None, None, broken=True)
         self.kept[python] = kept

@@ -146,6 +146,8 @@ def _pool(
     from harness.matrix.pool import WarmPool, supported
 
     if not supported():
+        if keep is not None:
+            print("harness: --keep-workers needs fork and pidfd_open (Linux)", file=sys.stderr)
         return None
 
     def group(driver: str) -> tuple[str, ...]:

@@ -315,7 +315,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keep", type=float, help="outlive the matrix; end after IDLE seconds")
     parser.add_argument("--since", type=int, help="when the matrix started it (time.time_ns())")
     parser.add_argument("--socket", help="a kept worker's socket, removed when it ends")
-    parser.add_argument("--inode", type=int, default=-1, help="that socket's inode")
     parser.add_argument("paths", nargs="*")
     args = parser.parse_args(argv)
     if args.keep is not None and os.fork() > 0:
@@ -335,7 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from harness.matrix.kept import release
 
             server.stop()
-            release(args.socket, args.inode)
+            release(args.socket)
 
 
 if __name__ == "__main__":
