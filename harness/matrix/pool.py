@@ -27,7 +27,7 @@ from typing import IO, Any
 from harness.matrix.kept import Kept, attach
 from harness.vocab.errors import HarnessError
 
-__all__ = ["MODULE", "WarmPool", "supported"]
+__all__ = ["MODULE", "WarmPool", "supported", "warm_pool"]
 
 MODULE = "harness.matrix.warm_worker"
 """What a warm worker runs (``python -m MODULE``)."""
@@ -165,3 +165,38 @@ class WarmPool:
             if worker.stderr is not None:
                 worker.stderr.close()
         shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+def warm_pool(
+    drivers: Sequence[str],
+    paths: Sequence[Path],
+    preload: Sequence[str],
+    python: str | None,
+    keep: float | None,
+    env: dict[str, str],
+) -> WarmPool | None:
+    """The warm workers, one per Python; a warm worker warms the drivers that share it
+    (the same declared requirements, or every driver when ``python`` is given); None where
+    they cannot run."""
+    if not supported():
+        if keep is not None:
+            print("harness: --keep-workers needs fork and pidfd_open (Linux)", file=sys.stderr)
+        return None
+
+    def group(driver: str) -> tuple[str, ...]:
+        from harness.matrix.envs import LATEST_VARIABLE, latest_requirements, requirements_of
+
+        if python is not None:
+            return ()
+        try:
+            if os.environ.get(LATEST_VARIABLE) == "1":
+                return latest_requirements(driver)
+            return requirements_of(driver)
+        except Exception:  # an unknown driver: its own cells say so
+            return ("?", driver)
+
+    def peers(driver: str) -> list[str]:
+        mine = group(driver)
+        return [driver, *(d for d in drivers if d != driver and group(d) == mine)]
+
+    return WarmPool(list(paths), list(preload), peers, env, keep)

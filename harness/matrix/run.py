@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.matrix.channel import STARTUP_SECONDS, Heard, follow
-from harness.matrix.pool import WarmPool
+from harness.matrix.pool import WarmPool, warm_pool
 from harness.run.cell import Cell, error_cell
 from harness.transport.budget import Budget
 from harness.vocab.codes import Code
@@ -97,7 +97,11 @@ def run_matrix(
     for module in preload:  # here too: the drivers' environments are looked up here
         importlib.import_module(module)
     jobs = jobs or max(1, min(len(drivers), os.cpu_count() or 1))
-    pool = _pool(drivers, scenario_paths, preload, python, keep_workers) if warm else None
+    pool = (
+        warm_pool(drivers, scenario_paths, preload, python, keep_workers, _worker_env())
+        if warm
+        else None
+    )
     spec = _Spec(list(scenario_paths), rechunk, budget or Budget(), tuple(preload), python, pool)
 
     def one(driver: str) -> tuple[list[Cell], float | None]:
@@ -132,41 +136,6 @@ class _Spec:
     preload: tuple[str, ...]
     python: str | None = None
     pool: WarmPool | None = None
-
-
-def _pool(
-    drivers: Sequence[str],
-    paths: Sequence[Path],
-    preload: Sequence[str],
-    python: str | None,
-    keep: float | None,
-) -> WarmPool | None:
-    """The warm workers, one per Python; a warm worker warms the drivers that share it
-    (the same declared requirements, or every driver when ``python`` is given)."""
-    from harness.matrix.pool import WarmPool, supported
-
-    if not supported():
-        if keep is not None:
-            print("harness: --keep-workers needs fork and pidfd_open (Linux)", file=sys.stderr)
-        return None
-
-    def group(driver: str) -> tuple[str, ...]:
-        from harness.matrix.envs import LATEST_VARIABLE, latest_requirements, requirements_of
-
-        if python is not None:
-            return ()
-        try:
-            if os.environ.get(LATEST_VARIABLE) == "1":
-                return latest_requirements(driver)
-            return requirements_of(driver)
-        except Exception:  # an unknown driver: its own cells say so
-            return ("?", driver)
-
-    def peers(driver: str) -> list[str]:
-        mine = group(driver)
-        return [driver, *(d for d in drivers if d != driver and group(d) == mine)]
-
-    return WarmPool(list(paths), list(preload), peers, _worker_env(), keep)
 
 
 @dataclass
