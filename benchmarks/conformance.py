@@ -3,9 +3,11 @@
 Wall time: ``harness matrix --quiet`` over the bundled scenarios and every driver, as
 ``make conformance`` runs it (``--quick``: the OpenAI SDK driver only).
 
-Workers: the same drivers' matrix with a process per driver (``--cold-workers``, as before)
-and with one warm worker per environment (the default), in the same run: wall time, cells
-per second, and the start-up each driver paid before its first cell (``startup_seconds``).
+Workers: the same drivers' matrix with a process per driver (``--cold-workers``, as before),
+with one warm worker per environment (the default), and with that warm worker kept between
+runs (``--keep-workers``: the first run starts it, the second forks from it; in a directory
+of workers of its own, stopped after), in the same run: wall time, cells per second, and the
+start-up each driver paid before its first cell (``startup_seconds``).
 
 Share: one driver's worker (the child the environment's warm worker forks per driver, running
 :func:`harness.matrix.worker.run_cells`) is run in a subprocess under pyinstrument (a
@@ -23,6 +25,8 @@ for whoever runs it (harness's clock).
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,7 +36,15 @@ from pathlib import Path
 
 from benchmarks import ROOT, Row, verdict
 
-__all__ = ["GOAL", "Workers", "measure_matrix", "measure_share", "measure_workers", "run"]
+__all__ = [
+    "GOAL",
+    "Workers",
+    "measure_kept",
+    "measure_matrix",
+    "measure_share",
+    "measure_workers",
+    "run",
+]
 
 GOAL = 0.05
 DRIVERS = ("openai-sdk-chat", "litellm-chat")
@@ -90,7 +102,7 @@ from harness.scenario.load import load_scenarios
 from harness.matrix.worker import run_cells
 
 # what the environment's warm worker does once, before it forks the driver's child
-from harness.matrix.warm_worker import prepare, warm_up
+from harness.matrix.warming import prepare, warm_up
 prepare()
 warm_up(driver)
 scenarios = load_scenarios(root / "scenarios")
@@ -125,29 +137,59 @@ class Workers:
     startup: dict[str, float]
 
 
-def measure_workers(drivers: tuple[str, ...], *, cold: bool) -> Workers:
+def measure_workers(
+    drivers: tuple[str, ...],
+    *,
+    cold: bool,
+    flags: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+) -> Workers:
     """``harness matrix`` over ``drivers``, cold (a process per driver) or warm (children of
-    one warm worker per environment)."""
+    one warm worker per environment), with these ``flags`` and environment."""
     harness = Path(sys.executable).parent / "harness"
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "matrix.json"
-        command = [str(harness), "matrix", "--quiet", "--json", str(report)]
+        command = [str(harness), "matrix", "--quiet", "--json", str(report), *flags]
         command += ["--cold-workers"] if cold else []
         for driver in drivers:
             command += ["--driver", driver]
         started = time.perf_counter()
-        subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+        subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False, env=env)
         seconds = time.perf_counter() - started
         data = json.loads(report.read_text(encoding="utf-8"))
     startup = {str(k): float(v) for k, v in data["startup_seconds"].items()}
     return Workers(seconds, len(data["cells"]), startup)
 
 
+def measure_kept(drivers: tuple[str, ...]) -> tuple[Workers, Workers]:
+    """``harness matrix --keep-workers`` twice: the run that starts the kept warm worker,
+    and the next, which forks from it; the worker stopped after."""
+    home = tempfile.mkdtemp(prefix="hk")  # short: a socket's path is short
+    env = {**os.environ, "HARNESS_WORKERS_DIR": home}
+    try:
+        first = measure_workers(drivers, cold=False, flags=("--keep-workers",), env=env)
+        second = measure_workers(drivers, cold=False, flags=("--keep-workers",), env=env)
+    finally:
+        harness = Path(sys.executable).parent / "harness"
+        subprocess.run([str(harness), "workers", "stop"], env=env, capture_output=True)
+        deadline = time.monotonic() + 60  # each removes its socket as it ends
+        while any(Path(home).glob("*.sock")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        shutil.rmtree(home, ignore_errors=True)
+    return first, second
+
+
 def _workers_rows(drivers: tuple[str, ...]) -> list[Row]:
     cold = measure_workers(drivers, cold=True)
     warm = measure_workers(drivers, cold=False)
+    kept_first, kept = measure_kept(drivers)
     rows = []
-    for label, got in (("a process per driver (--cold-workers)", cold), ("warm", warm)):
+    for label, got in (
+        ("a process per driver (--cold-workers)", cold),
+        ("warm", warm),
+        ("warm, kept (--keep-workers), the run that starts it", kept_first),
+        ("warm, kept (--keep-workers), the next run", kept),
+    ):
         each = ", ".join(f"{d} {got.startup.get(d, 0.0):.1f}" for d in drivers)
         paid = sum(got.startup.values())
         rows.append(

@@ -119,10 +119,20 @@ def _parser() -> argparse.ArgumentParser:
     mx.add_argument("--rechunk", action="store_true", help="also invariant 5 (~1.7x the time)")
     mx.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     mx.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    mx.add_argument(
+    workers = mx.add_mutually_exclusive_group()
+    workers.add_argument(
         "--cold-workers",
         action="store_true",
         help="a fresh process per driver, instead of children of one warm worker per environment",
+    )
+    workers.add_argument(
+        "--keep-workers",
+        nargs="?",
+        type=float,
+        const=600.0,
+        metavar="IDLE",
+        help="leave the warm workers running for the next runs (imports once, not per run); "
+        "each ends after IDLE seconds unused (default 600); see harness workers",
     )
     _budget_arguments(mx)
     mx.set_defaults(func=_cmd_matrix)
@@ -202,6 +212,9 @@ def _parser() -> argparse.ArgumentParser:
     from harness.cli.versions import add_commands as add_version_commands
 
     add_version_commands(sub)  # sweep, bisect
+    from harness.cli.workers import add_command as add_workers_command
+
+    add_workers_command(sub)  # workers
     return p
 
 
@@ -395,6 +408,7 @@ def _cmd_matrix(args: argparse.Namespace) -> int:
             budget=_budget(args),
             only=share,
             warm=not args.cold_workers,
+            keep_workers=args.keep_workers,
         )
     if share is not None:
         from harness.matrix.shard import parse_shard

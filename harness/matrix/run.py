@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.matrix.channel import STARTUP_SECONDS, Heard, follow
-from harness.matrix.pool import WarmPool
+from harness.matrix.pool import WarmPool, warm_pool
 from harness.run.cell import Cell, error_cell
 from harness.transport.budget import Budget
 from harness.vocab.codes import Code
@@ -81,6 +81,7 @@ def run_matrix(
     only: Mapping[str, Sequence[str]] | None = None,
     python: str | None = None,
     warm: bool = True,
+    keep_workers: float | None = None,
 ) -> Matrix:
     """Run every scenario through every driver, one worker process per driver; ``rechunk``
     also checks invariant 5 in every cell (about 1.6-1.8x the time, measured). ``budget``
@@ -89,12 +90,18 @@ def run_matrix(
     scenarios it runs (default: all; one shard's share); ``python`` runs every worker with
     that interpreter instead of each driver's own (a version sweep's environment); ``warm``
     runs each driver in a child of its environment's warm worker (:mod:`harness.matrix.pool`,
-    where supported) instead of a process of its own."""
+    where supported) instead of a process of its own; ``keep_workers`` keeps those warm
+    workers for the next runs, each ending after that many idle seconds
+    (:mod:`harness.matrix.kept`)."""
     started = time.perf_counter()
     for module in preload:  # here too: the drivers' environments are looked up here
         importlib.import_module(module)
     jobs = jobs or max(1, min(len(drivers), os.cpu_count() or 1))
-    pool = _pool(drivers, scenario_paths, preload, python) if warm else None
+    pool = (
+        warm_pool(drivers, scenario_paths, preload, python, keep_workers, _worker_env())
+        if warm
+        else None
+    )
     spec = _Spec(list(scenario_paths), rechunk, budget or Budget(), tuple(preload), python, pool)
 
     def one(driver: str) -> tuple[list[Cell], float | None]:
@@ -129,35 +136,6 @@ class _Spec:
     preload: tuple[str, ...]
     python: str | None = None
     pool: WarmPool | None = None
-
-
-def _pool(
-    drivers: Sequence[str], paths: Sequence[Path], preload: Sequence[str], python: str | None
-) -> WarmPool | None:
-    """The warm workers, one per Python; a warm worker warms the drivers that share it
-    (the same declared requirements, or every driver when ``python`` is given)."""
-    from harness.matrix.pool import WarmPool, supported
-
-    if not supported():
-        return None
-
-    def group(driver: str) -> tuple[str, ...]:
-        from harness.matrix.envs import LATEST_VARIABLE, latest_requirements, requirements_of
-
-        if python is not None:
-            return ()
-        try:
-            if os.environ.get(LATEST_VARIABLE) == "1":
-                return latest_requirements(driver)
-            return requirements_of(driver)
-        except Exception:  # an unknown driver: its own cells say so
-            return ("?", driver)
-
-    def peers(driver: str) -> list[str]:
-        mine = group(driver)
-        return [driver, *(d for d in drivers if d != driver and group(d) == mine)]
-
-    return WarmPool(list(paths), list(preload), peers, _worker_env())
 
 
 @dataclass
@@ -249,6 +227,8 @@ def _one_worker(
         if spec.pool is not None:
             request = {
                 "driver": driver,
+                "paths": [str(p) for p in spec.paths],
+                "cwd": os.getcwd(),
                 "only": only,
                 "rechunk": spec.rechunk,
                 "wall": spec.budget.wall_seconds,
