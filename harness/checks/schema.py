@@ -26,7 +26,7 @@ from harness.vocab.findings import Finding
 if TYPE_CHECKING:
     from harness.checks.subject import Run
 
-__all__ = ["TRANSCRIPT_SCHEMA"]
+__all__ = ["TRANSCRIPT_SCHEMA", "load_validators"]
 
 _ANNOTATIONS = frozenset({"title", "description", "default", "examples", "discriminator"})
 """Keywords that never change whether an instance is valid (``discriminator`` is OpenAPI's,
@@ -109,6 +109,12 @@ def _branches(item: dict[str, Any]) -> dict[str, dict[str, Any]]:
 @cache
 def _fast() -> _Fast:
     return _Fast(_validator())
+
+
+def load_validators() -> None:
+    """Build the validators now (importing jsonschema and reading the schema take a third
+    of a second): a matrix's warm worker does it once for all the drivers it forks."""
+    _fast()
 
 
 @named("schema")

@@ -74,13 +74,16 @@ def adapter_modules(driver_name: str) -> list[str]:
 
 
 def prepare() -> None:
-    """Import what every child runs: harness's run machinery and its checks."""
+    """Import what every child runs: harness's run machinery and its checks (the schema
+    check's validators built)."""
     import harness.run.cell
     import harness.run.rechunk
     import harness.run.runner  # noqa: F401
     from harness.checks import default_checks
+    from harness.checks.schema import load_validators
 
     default_checks()
+    load_validators()
 
 
 def warm_up(driver_name: str) -> None:
