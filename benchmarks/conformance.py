@@ -13,7 +13,10 @@ sampling profiler, so every function costs what it costs); what the warm worker 
 before it forks (imports harness's run machinery, the driver's dialect and adapter, loads the
 scenarios) happens before the profile starts. Each sample goes to the file of its innermost
 Python frame (C functions count for their caller): ``harness/``, the adapter and its
-libraries (site-packages), or the standard library (asyncio's loop, json, importlib...). A
+libraries (site-packages), or the standard library (asyncio's loop, json, importlib...); the
+libraries both sides call (pydantic, jsonschema, httpx, anyio: ``NEUTRAL``) are shown apart
+as ``library`` (before, they were added to the adapter's part, harness's JSON Schema
+validation of every transcript with them), so harness's own share is the same either way. A
 second, stricter attribution charges a sample to the innermost frame that is either
 harness's or an adapter's, so pydantic validating a transcript or jsonschema checking it
 count as harness, httpx reading for the SDK counts as the adapter, and the event loop counts
@@ -76,7 +79,7 @@ by_file, by_owner = {}, {}
 def walk(frame, file_kind, owner):
     mine = kind(frame.file_path)
     if mine is not None:
-        file_kind = "adapter" if mine == "library" else mine
+        file_kind = mine
         if mine in ("harness", "adapter"):
             owner = mine
     own = frame.time - sum(c.time for c in frame.children)
