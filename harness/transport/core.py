@@ -388,14 +388,6 @@ def _wait(clock: Clock, seconds: float, read_timeout: float | None, errors: Wire
     clock.advance(seconds)
 
 
-def _spent(message: str) -> BaseException:
-    raise AssertionError(f"a finished body stream raised: {message}")  # pragma: no cover
-
-
-_SPENT = WireErrors(cut=_spent, timeout=_spent)
-"""The error constructors of a stream that can no longer fail."""
-
-
 class BodyStream:
     """One response body, one scripted chunk per read; ends as the exchange says.
 
@@ -459,11 +451,6 @@ class BodyStream:
 
     def _ended(self, how: str) -> None:
         self.ending, self.end_at = how, self._clock.elapsed()
-        if how in ("complete", "closed"):
-            # nothing can raise from here on (a closed stream reads as ended, a complete one
-            # ends cleanly again): let go of the request the constructors hold, which the
-            # replay would otherwise keep alive (and the collector walk) until its run ends
-            self._errors = _SPENT
 
     def __iter__(self) -> Self:
         return self
