@@ -11,7 +11,8 @@ Share: one driver's worker (the child the environment's warm worker forks per dr
 :func:`harness.matrix.worker.run_cells`) is run in a subprocess under pyinstrument (a
 sampling profiler, so every function costs what it costs); what the warm worker does once
 before it forks (imports harness's run machinery, the driver's dialect and adapter, loads the
-scenarios) happens before the profile starts. Each sample goes to the file of its innermost
+scenarios, compiles them once for all the drivers of the dialect) happens before the profile
+starts. Each sample goes to the file of its innermost
 Python frame (C functions count for their caller): ``harness/``, the adapter and its
 libraries (site-packages), or the standard library (asyncio's loop, json, importlib...); the
 libraries both sides call (pydantic, jsonschema, httpx, anyio: ``NEUTRAL``) are shown apart
@@ -93,10 +94,11 @@ from harness.scenario.load import load_scenarios
 from harness.matrix.worker import run_cells
 
 # what the environment's warm worker does once, before it forks the driver's child
-from harness.matrix.warm_worker import prepare, warm_up
+from harness.matrix.warm_worker import compile_for, prepare, warm_up
 prepare()
 warm_up(driver)
 scenarios = load_scenarios(root / "scenarios")
+compile_for(driver, scenarios)
 profiler = Profiler(interval=0.0005)
 profiler.start()
 cells = [cell.model_dump_json() for cell in run_cells(driver, scenarios)]

@@ -8,7 +8,8 @@ one warm worker per environment (:mod:`harness.matrix.pool`)::
 
 It imports harness's run machinery, loads the scenarios once and imports the adapter
 modules of every driver it will serve (each driver's ``requires``, and the adapter modules
-its module imports lazily), then serves requests on the listening Unix socket ``FD``. A
+its module imports lazily), compiles the scenarios once per dialect of those drivers (their
+scripts: :func:`compile_for`), then serves requests on the listening Unix socket ``FD``. A
 request (one JSON line: the driver, its scenarios, budget, where its stderr and hang dump
 go) is answered by a ``fork``: the child runs that driver's cells exactly as a worker process
 (:func:`harness.matrix.worker.serve`), sending ``{"pid": ...}`` and then its cell lines on the
@@ -44,7 +45,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["adapter_modules", "main", "prepare", "warm_up"]
+__all__ = ["adapter_modules", "compile_for", "main", "prepare", "warm_up"]
 
 REQUEST_TIMEOUT = 30.0
 """Seconds a connection may take to send its request line."""
@@ -104,6 +105,19 @@ def warm_up(driver_name: str) -> None:
             importlib.import_module(module)
         except Exception:  # absent (a dialect without normalize), not installed, or broken
             continue
+
+
+def compile_for(driver_name: str, scenarios: Sequence[Any]) -> None:
+    """Compile ``scenarios`` on ``driver_name``'s dialect once, for every child of that
+    dialect (:func:`harness.dialects.compiled.precompile`); nothing if that fails."""
+    try:
+        from harness.dialects import get_dialect
+        from harness.dialects.compiled import precompile
+        from harness.drivers.base import get_driver
+
+        precompile(get_dialect(get_driver(driver_name).dialect), scenarios)
+    except Exception:  # an unknown driver or dialect: its child says so
+        return
 
 
 def _read_request(conn: socket.socket) -> dict[str, Any] | None:
@@ -173,6 +187,7 @@ class _Server:
         if driver in self.pending:
             self.pending.remove(driver)
         warm_up(driver)
+        compile_for(driver, self.scenarios)
 
     def serve_forever(self) -> int:
         self.selector.register(self.listener, selectors.EVENT_READ, "listen")
