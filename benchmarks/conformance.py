@@ -13,9 +13,13 @@ Share: one driver's worker (the child the environment's warm worker forks per dr
 :func:`harness.matrix.worker.run_cells`) is run in a subprocess under pyinstrument (a
 sampling profiler, so every function costs what it costs); what the warm worker does once
 before it forks (imports harness's run machinery, the driver's dialect and adapter, loads the
-scenarios) happens before the profile starts. Each sample goes to the file of its innermost
+scenarios, compiles them once for all the drivers of the dialect) happens before the profile
+starts. Each sample goes to the file of its innermost
 Python frame (C functions count for their caller): ``harness/``, the adapter and its
-libraries (site-packages), or the standard library (asyncio's loop, json, importlib...). A
+libraries (site-packages), or the standard library (asyncio's loop, json, importlib...); the
+libraries both sides call (pydantic, jsonschema, httpx, anyio: ``NEUTRAL``) are shown apart
+as ``library`` (before, they were added to the adapter's part, harness's JSON Schema
+validation of every transcript with them), so harness's own share is the same either way. A
 second, stricter attribution charges a sample to the innermost frame that is either
 harness's or an adapter's, so pydantic validating a transcript or jsonschema checking it
 count as harness, httpx reading for the SDK counts as the adapter, and the event loop counts
@@ -88,7 +92,7 @@ by_file, by_owner = {}, {}
 def walk(frame, file_kind, owner):
     mine = kind(frame.file_path)
     if mine is not None:
-        file_kind = "adapter" if mine == "library" else mine
+        file_kind = mine
         if mine in ("harness", "adapter"):
             owner = mine
     own = frame.time - sum(c.time for c in frame.children)
@@ -102,10 +106,11 @@ from harness.scenario.load import load_scenarios
 from harness.matrix.worker import run_cells
 
 # what the environment's warm worker does once, before it forks the driver's child
-from harness.matrix.warming import prepare, warm_up
+from harness.matrix.warming import compile_for, prepare, warm_up
 prepare()
 warm_up(driver)
 scenarios = load_scenarios(root / "scenarios")
+compile_for(driver, scenarios)
 profiler = Profiler(interval=0.0005)
 profiler.start()
 cells = [cell.model_dump_json() for cell in run_cells(driver, scenarios)]

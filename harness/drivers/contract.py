@@ -259,7 +259,16 @@ class Contract(_Frozen):
         return value
 
     def deviations(self) -> list[str]:
-        """Every way this contract relaxes or changes the protocol defaults, one line each."""
+        """Every way this contract relaxes or changes the protocol defaults, one line each
+        (worked out once per contract: every cell of its driver reports them)."""
+        entry = _deviations.get(id(self))
+        if entry is None or entry[0] is not self:
+            if len(_deviations) >= 64:  # contracts made on the fly (a driver's default)
+                _deviations.clear()
+            entry = _deviations[id(self)] = (self, tuple(self._work_out_deviations()))
+        return list(entry[1])
+
+    def _work_out_deviations(self) -> list[str]:
         out: list[str] = []
         r, d = self.retry, RetryRules()
         if r.statuses != d.statuses:
@@ -351,6 +360,12 @@ class Contract(_Frozen):
         if kind is not None and not keep_kind:
             update["error"] = kind
         return event.model_copy(update=update)
+
+
+_deviations: dict[int, tuple[Contract, tuple[str, ...]]] = {}
+"""Each contract's deviations, by identity (the contract kept with them, so its id is not
+reused while the entry lives): contracts are frozen, and few (one per driver); the default
+one made for a driver that declares none is made anew each time, hence the bound."""
 
 
 def contract_of(driver: object) -> Contract:

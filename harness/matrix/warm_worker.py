@@ -8,7 +8,8 @@ one warm worker per environment (:mod:`harness.matrix.pool`)::
         [--keep IDLE --since NS] PATH...
 
 It imports harness's run machinery, loads the scenarios once and imports the adapter
-modules of every driver it will serve (:mod:`harness.matrix.warming`), then serves requests
+modules of every driver it will serve (:mod:`harness.matrix.warming`; it compiles the
+scenarios once per dialect, before the first child of that dialect), then serves requests
 on the listening Unix socket ``FD``. A request (one JSON line: the driver, its scenarios'
 paths, budget, where its stderr and hang dump go) is answered by a ``fork``: the child runs
 that driver's cells exactly as a worker process (:func:`harness.matrix.worker.serve`),
@@ -47,7 +48,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from harness.matrix.freshness import Snapshot, scenario_stamp
-from harness.matrix.warming import import_quietly, modules_of, prepare, warm_up
+from harness.matrix.warming import compile_for, import_quietly, modules_of, prepare, warm_up
 
 __all__ = ["main"]
 
@@ -266,6 +267,8 @@ class _Server:
             with contextlib.suppress(OSError):
                 os.chdir(request["cwd"])
         scenarios = self.scenarios.get(request.get("paths") or self.paths)
+        if not isinstance(scenarios, Exception):  # once per dialect, for every child of it
+            compile_for(str(request.get("driver", "")), scenarios)
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         # what is imported so far stays out of the children's garbage collections: they

@@ -7,9 +7,18 @@ from __future__ import annotations
 import ast
 import importlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-__all__ = ["adapter_modules", "import_quietly", "modules_of", "prepare", "warm_up"]
+__all__ = [
+    "adapter_modules",
+    "compile_for",
+    "import_quietly",
+    "modules_of",
+    "prepare",
+    "warm_up",
+]
 
 
 def adapter_modules(driver_name: str) -> list[str]:
@@ -36,13 +45,30 @@ def adapter_modules(driver_name: str) -> list[str]:
 
 
 def prepare() -> None:
-    """Import what every child runs: harness's run machinery and its checks."""
+    """Import what every child runs: harness's run machinery and its checks (the schema
+    check's validators built)."""
     import harness.run.cell
     import harness.run.rechunk
     import harness.run.runner  # noqa: F401
     from harness.checks import default_checks
+    from harness.checks.schema import load_validators
 
     default_checks()
+    load_validators()
+
+
+def compile_for(driver_name: str, scenarios: Sequence[Any]) -> None:
+    """Compile ``scenarios`` on ``driver_name``'s dialect once, for every child of that
+    dialect (:func:`harness.dialects.compiled.precompile`); nothing if that fails (the
+    child compiles again and reports it, with its cell)."""
+    try:
+        from harness.dialects import get_dialect
+        from harness.dialects.compiled import precompile
+        from harness.drivers.base import get_driver
+
+        precompile(get_dialect(get_driver(driver_name).dialect), scenarios)
+    except Exception:  # an unknown driver or dialect: its child says so
+        return
 
 
 def modules_of(driver_name: str) -> list[str]:

@@ -198,7 +198,7 @@ def _patched(*, allow_loopback: bool, proxy_env: bool) -> Iterator[None]:
     for owner, name, patch in patches:
         setattr(owner, name, patch)
     names = (*_PROXY_VARIABLES, "NO_PROXY", "no_proxy")
-    saved_env = {name: os.environ.get(name) for name in names}
+    saved_env = {name: os.environ.get(name) for name in names} if proxy_env else {}
     if proxy_env:
         os.environ.update(dict.fromkeys(_PROXY_VARIABLES, CLOSED_PROXY))
         os.environ["NO_PROXY"] = os.environ["no_proxy"] = ""
