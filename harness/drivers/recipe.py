@@ -52,7 +52,10 @@ class Recipe:
     value that stands for several (Responses' ``completed``: stop or tool calls) maps to
     all of them."""
     helpers: str = ""
-    """Module-level functions the body uses, as source."""
+    """Module-level functions the body uses, as source: the driver's own function where it
+    is self-contained (``inspect.getsource``; imports inside it, no module globals), so the
+    two cannot drift. The file starts with ``from __future__ import annotations``, so its
+    annotations need no imports."""
     retry_sleep: str = "anyio.sleep"
     """The module attribute the library waits between attempts with: the reproducer records
     each wait there and skips it, so a Retry-After of an hour costs nothing."""

@@ -75,6 +75,8 @@ def reproducer_source(r: Reproducer) -> str:
         "the client's own transport, and fails with an AssertionError while the defect is there.",
         '"""',
         "",
+        "from __future__ import annotations  # the helpers' annotations are never evaluated",
+        "",
         *([] if recipe.sync else ["import asyncio"]),
         "import json",
         "",
