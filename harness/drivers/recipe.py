@@ -59,6 +59,9 @@ class Recipe:
     retry_sleep: str = "anyio.sleep"
     """The module attribute the library waits between attempts with: the reproducer records
     each wait there and skips it, so a Retry-After of an hour costs nothing."""
+    other_sleeps: tuple[str, ...] = ()
+    """Further module attributes the library waits between attempts with, skipped alike
+    (llama-index's own retry around the OpenAI SDK's waits with ``asyncio.sleep``)."""
     sync: bool = False
     """The library is called synchronously: ``call`` is the body of ``def call(transport,
     out)``, the transport an ``httpx.BaseTransport`` (not the async one), and
