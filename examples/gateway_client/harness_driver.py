@@ -126,8 +126,8 @@ class GatewayClientDriver:
                     yield UsageEvent(
                         input=result.usage.prompt_tokens, output=result.usage.completion_tokens
                     )
-                if result.finish_reason is not None:
-                    yield _finish(result.finish_reason)
+                # returning is the reply's end: a null finish_reason is an end with no reason
+                yield _finish(result.finish_reason)
                 return
             finish: str | None = None
             async for chunk in client.chat_stream(messages, request.model, tools):
@@ -141,8 +141,7 @@ class GatewayClientDriver:
                     )
                 if chunk.is_final:
                     finish = chunk.finish_reason
-            if finish is not None:
-                yield _finish(finish)
+            yield _finish(finish)  # the client returns only after the final chunk
 
     def classify(self, exc: BaseException) -> ErrorEvent | None:
         """The kind of an in-stream error payload; None leaves the rest to harness."""
@@ -154,8 +153,9 @@ class GatewayClientDriver:
         return None
 
 
-def _finish(raw: str) -> FinishEvent:
-    return FinishEvent(reason=FINISH.get(raw), raw=raw)
+def _finish(raw: str | None) -> FinishEvent:
+    """The end of a reply; ``raw`` None is one the gateway gave no reason for."""
+    return FinishEvent(reason=None if raw is None else FINISH.get(raw), raw=raw)
 
 
 def _tokens() -> Callable[[], str]:

@@ -26,8 +26,9 @@ else.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, ClassVar, Literal, Optional
+import inspect
+from collections.abc import AsyncIterator
+from typing import Any, ClassVar
 
 from harness.drivers.base import DriverBase, DriverContext
 from harness.drivers.common import openai_messages, tool_call_event
@@ -38,16 +39,7 @@ from harness.scenario.model import Scenario, Tool, ToolCallPart
 from harness.transport import serving
 from harness.vocab.events import Event, FinishEvent
 
-__all__ = ["InstructorOpenAIDriver", "response_model"]
-
-_JSON_TYPES: Mapping[str, Any] = {
-    "string": str,
-    "integer": int,
-    "number": float,
-    "boolean": bool,
-    "array": list,
-    "object": dict,
-}
+__all__ = ["InstructorOpenAIDriver", "response_model", "tool_dict"]
 
 
 class InstructorOpenAIDriver(DriverBase):
@@ -84,7 +76,7 @@ class InstructorOpenAIDriver(DriverBase):
 
         request = ctx.scenario.request
         (tool,) = request.tools
-        model = response_model(tool)
+        model = response_model(tool_dict(tool))
         kwargs: dict[str, Any] = {"api_key": ctx.api_key}
         if "max_retries" in ctx.options:
             kwargs["max_retries"] = ctx.options["max_retries"]
@@ -122,50 +114,12 @@ class InstructorOpenAIDriver(DriverBase):
             library="instructor",
             tracker="https://github.com/567-labs/instructor/issues",
             imports="import httpx\nimport instructor\nimport openai\n",
-            request={
-                "create": kwargs,
-                "tool": None
-                if tool is None
-                else {
-                    "name": tool.name,
-                    "description": tool.description,
-                    "parameters": dict(tool.parameters),
-                },
-            },
+            request={"create": kwargs, "tool": None if tool is None else tool_dict(tool)},
             call=INSTRUCTOR_CALL,
             finish={"returned": "tool_calls"},
-            helpers=INSTRUCTOR_HELPERS,
+            helpers=inspect.getsource(response_model),
         )
 
-
-INSTRUCTOR_HELPERS = '''\
-JSON_TYPES = {
-    "string": str,
-    "integer": int,
-    "number": float,
-    "boolean": bool,
-    "array": list,
-    "object": dict,
-}
-
-
-def response_model(tool):
-    """A pydantic model for the tool's JSON schema: one field per property (an enum as a
-    Literal), required ones without a default, the description as its docstring."""
-    from typing import Any, Literal, Optional
-
-    from pydantic import create_model
-
-    schema = tool["parameters"] or {}
-    required = set(schema.get("required") or [])
-    fields = {}
-    for prop, spec in (schema.get("properties") or {}).items():
-        kind = Literal[tuple(spec["enum"])] if spec.get("enum") else None
-        if kind is None:
-            kind = JSON_TYPES.get(str(spec.get("type")), Any)
-        fields[prop] = (kind, ...) if prop in required else (Optional[kind], None)
-    return create_model(tool["name"], __doc__=tool["description"] or None, **fields)
-'''
 
 INSTRUCTOR_CALL = """\
 async with httpx.AsyncClient(transport=transport) as http:
@@ -184,12 +138,31 @@ async with httpx.AsyncClient(transport=transport) as http:
 """
 
 
-def response_model(tool: Tool) -> type[Any]:
-    """A pydantic model for ``tool``'s JSON schema: one field per property (an ``enum`` as a
-    ``Literal``), required ones without a default, the description as its docstring."""
+def tool_dict(tool: Tool) -> dict[str, Any]:
+    """The scenario's tool as :func:`response_model` takes it (and the reproducer writes it)."""
+    return {"name": tool.name, "description": tool.description, "parameters": dict(tool.parameters)}
+
+
+def response_model(tool: dict[str, Any]) -> type[Any]:
+    """A pydantic model for the tool's JSON schema (``tool`` as a dict: ``name``,
+    ``description``, ``parameters``): one field per property (an ``enum`` as a ``Literal``),
+    required ones without a default, the description as its docstring.
+
+    Self-contained (its imports inside, no module globals), so a reproducer carries it as is."""
+    from collections.abc import Mapping
+    from typing import Any, Literal, Optional
+
     from pydantic import create_model
 
-    schema: Mapping[str, Any] = tool.parameters or {}
+    json_types = {
+        "string": str,
+        "integer": int,
+        "number": float,
+        "boolean": bool,
+        "array": list,
+        "object": dict,
+    }
+    schema = tool["parameters"] or {}
     required = set(schema.get("required") or [])
     fields: dict[str, Any] = {}
     for prop, spec in (schema.get("properties") or {}).items():
@@ -197,7 +170,7 @@ def response_model(tool: Tool) -> type[Any]:
             spec = {}
         kind: Any = Literal[tuple(spec["enum"])] if spec.get("enum") else None
         if kind is None:
-            kind = _JSON_TYPES.get(str(spec.get("type")), Any)
+            kind = json_types.get(str(spec.get("type")), Any)
         fields[prop] = (kind, ...) if prop in required else (Optional[kind], None)  # noqa: UP045
-    model: type[Any] = create_model(tool.name, __doc__=tool.description or None, **fields)
+    model: type[Any] = create_model(tool["name"], __doc__=tool["description"] or None, **fields)
     return model

@@ -147,4 +147,13 @@ def llama_index_recipe(scenario: Scenario) -> Recipe:
         call=_CLIENT + (_STREAM if request.stream else _WHOLE),
         finish=dict(OPENAI_FINISH),
         helpers=_HELPERS,
+        # The OpenAI SDK waits between its attempts with anyio.sleep (the default
+        # retry_sleep). llama-index retries once more around it, with tenacity, which waits
+        # with asyncio.sleep (tenacity 9.1.4 tenacity/asyncio/__init__.py:49-64) once the SDK
+        # gives up on a retryable error: the Retry-After up to 120 s, else 1-20 s
+        # (llama-index-llms-openai 0.8.3 llama_index/llms/openai/base.py:102-116,
+        # utils.py:280-361). Only a call that is not streamed gets there: `_astream_chat` is
+        # decorated too, but it returns the stream before a request is sent (base.py:
+        # 811-833), so the SDK's error surfaces while iterating, outside tenacity.
+        other_sleeps=() if request.stream else ("asyncio.sleep",),
     )

@@ -30,6 +30,7 @@ from harness.drivers.contracts import PYDANTIC_AI_OPENAI
 from harness.drivers.pydantic_ai_common import (
     model_settings,
     pydantic_messages,
+    refusal_of,
     response_end_events,
     tool_definitions,
 )
@@ -39,7 +40,7 @@ from harness.drivers.recipe import Recipe
 from harness.scenario.model import Scenario
 from harness.vocab.events import Event, ReasoningEvent, RefusalEvent, TextEvent
 
-__all__ = ["PydanticAIAgentDriver", "SnapshotDeltas", "refusal_of"]
+__all__ = ["PydanticAIAgentDriver", "SnapshotDeltas"]
 
 
 class PydanticAIAgentDriver(DriverBase):
@@ -97,23 +98,6 @@ class PydanticAIAgentDriver(DriverBase):
                 final = result.response
             for event in deltas.feed(final) + response_end_events(final):
                 yield event
-
-
-def refusal_of(exc: Any) -> str:
-    """The refusal a ``ContentFilterError`` carries: the agent raises it for a response the
-    model refused (pydantic_ai/_agent_graph.py:1923-1937), with that response as its
-    ``body`` (the JSON of a message list) and the refusal in its ``provider_details``."""
-    from pydantic_ai.messages import ModelMessagesTypeAdapter
-
-    try:
-        messages = ModelMessagesTypeAdapter.validate_json(exc.body or "[]")
-    except ValueError:
-        return ""
-    for message in messages:
-        refusal = (getattr(message, "provider_details", None) or {}).get("refusal")
-        if isinstance(refusal, str) and refusal:
-            return refusal
-    return ""
 
 
 class SnapshotDeltas:

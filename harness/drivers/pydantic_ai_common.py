@@ -37,6 +37,7 @@ __all__ = [
     "PydanticAIStream",
     "model_settings",
     "pydantic_messages",
+    "refusal_of",
     "request_parameters",
     "response_end_events",
     "response_events",
@@ -213,3 +214,22 @@ def response_end_events(response: Any) -> list[Event]:
     raw = response.finish_reason
     events.append(FinishEvent(reason=PYDANTIC_AI_FINISH.get(raw) if raw else None, raw=raw))
     return events
+
+
+def refusal_of(exc: Any) -> str:
+    """The refusal a ``ContentFilterError`` carries: the agent raises it for a response the
+    model refused (pydantic_ai/_agent_graph.py:1923-1937), with that response as its
+    ``body`` (the JSON of a message list) and the refusal in its ``provider_details``.
+
+    Self-contained (its import inside, no module globals), so a reproducer carries it as is."""
+    from pydantic_ai.messages import ModelMessagesTypeAdapter
+
+    try:
+        messages = ModelMessagesTypeAdapter.validate_json(exc.body or "[]")
+    except ValueError:
+        return ""
+    for message in messages:
+        refusal = (getattr(message, "provider_details", None) or {}).get("refusal")
+        if isinstance(refusal, str) and refusal:
+            return refusal
+    return ""

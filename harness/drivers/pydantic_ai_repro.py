@@ -13,11 +13,12 @@ validated back with ``ModelMessagesTypeAdapter`` in the file.
 
 from __future__ import annotations
 
+import inspect
 import textwrap
 from collections.abc import Mapping
 from typing import Any
 
-from harness.drivers.pydantic_ai_common import PYDANTIC_AI_FINISH, pydantic_messages
+from harness.drivers.pydantic_ai_common import PYDANTIC_AI_FINISH, pydantic_messages, refusal_of
 from harness.drivers.recipe import Recipe
 from harness.scenario.model import Request
 
@@ -221,19 +222,6 @@ def read_snapshot(out, seen, snapshot):
     out["reasoning"] += added(seen["thinking"], thinking)
     out["text"] += added(seen["text"], text)
     seen["text"], seen["thinking"] = text, thinking
-
-
-def refusal_of(exc):
-    """The refusal a ContentFilterError carries in the response it holds as `body`."""
-    try:
-        messages = ModelMessagesTypeAdapter.validate_json(exc.body or "[]")
-    except ValueError:
-        return ""
-    for message in messages:
-        refusal = (getattr(message, "provider_details", None) or {}).get("refusal")
-        if isinstance(refusal, str) and refusal:
-            return refusal
-    return ""
 '''
 
 AGENT_CALL = """\
@@ -277,5 +265,5 @@ def agent_recipe(request: Request) -> Recipe:
         request=_request(request),
         call=AGENT_CALL,
         finish=dict(_FINISH),
-        helpers=HELPERS + "\n\n" + AGENT_HELPERS,
+        helpers=HELPERS + "\n\n" + AGENT_HELPERS + "\n\n" + inspect.getsource(refusal_of),
     )

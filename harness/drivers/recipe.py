@@ -52,10 +52,16 @@ class Recipe:
     value that stands for several (Responses' ``completed``: stop or tool calls) maps to
     all of them."""
     helpers: str = ""
-    """Module-level functions the body uses, as source."""
+    """Module-level functions the body uses, as source: the driver's own function where it
+    is self-contained (``inspect.getsource``; imports inside it, no module globals), so the
+    two cannot drift. The file starts with ``from __future__ import annotations``, so its
+    annotations need no imports."""
     retry_sleep: str = "anyio.sleep"
     """The module attribute the library waits between attempts with: the reproducer records
     each wait there and skips it, so a Retry-After of an hour costs nothing."""
+    other_sleeps: tuple[str, ...] = ()
+    """Further module attributes the library waits between attempts with, skipped alike
+    (llama-index's own retry around the OpenAI SDK's waits with ``asyncio.sleep``)."""
     sync: bool = False
     """The library is called synchronously: ``call`` is the body of ``def call(transport,
     out)``, the transport an ``httpx.BaseTransport`` (not the async one), and

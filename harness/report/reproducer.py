@@ -61,7 +61,6 @@ def reproducer_source(r: Reproducer) -> str:
     recipe = r.recipe
     http = recipe.http_library
     asserted = asserted_findings(r.findings, recipe)
-    sleep_module, sleep_name = recipe.retry_sleep.rsplit(".", 1)
     needs = ", ".join(f"{k} {v}" for k, v in r.versions.items())
     title = asserted[0].message if asserted else "(no finding to assert)"
     described = textwrap.fill(" ".join(r.description.split()), 92)
@@ -75,10 +74,12 @@ def reproducer_source(r: Reproducer) -> str:
         "the client's own transport, and fails with an AssertionError while the defect is there.",
         '"""',
         "",
+        "from __future__ import annotations  # the helpers' annotations are never evaluated",
+        "",
         *([] if recipe.sync else ["import asyncio"]),
         "import json",
         "",
-        *_imports(recipe, sleep_module),
+        *_imports(recipe),
         "",
         f"BASE_URL = {r.base_url!r}",
         'API_KEY = "sk-test-not-a-real-key"',
@@ -88,7 +89,7 @@ def reproducer_source(r: Reproducer) -> str:
         "",
         *_exchanges(r.script, http),
         *_server(http, sync=recipe.sync),
-        *_sleeps(sleep_module, sleep_name, sync=recipe.sync),
+        *_sleeps(recipe),
         "",
         "def parsed(arguments):",
         '    """Tool-call arguments as JSON, or None when they are not JSON."""',
@@ -145,7 +146,7 @@ def reproducer_source(r: Reproducer) -> str:
         "",
         "",
         'if __name__ == "__main__":',
-        f"    {sleep_module}.{sleep_name} = no_wait",
+        *(f"    {sleep} = no_wait" for sleep in _sleep_names(recipe)),
         "    out = main()" if recipe.sync else "    out = asyncio.run(main())",
         "    for key, value in out.items():",
         '        print(f"{key}: {value!r}")',
@@ -163,10 +164,19 @@ def _docstring_safe(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"""', "'''")
 
 
-def _imports(recipe: Recipe, sleep_module: str) -> list[str]:
+def _sleep_names(recipe: Recipe) -> tuple[str, ...]:
+    """The module attributes the file replaces by ``no_wait`` (``anyio.sleep``...)."""
+    return (recipe.retry_sleep, *recipe.other_sleeps)
+
+
+def _imports(recipe: Recipe) -> list[str]:
+    """The recipe's imports, and those of the modules whose sleep the file replaces."""
     lines = recipe.imports.rstrip().splitlines()
-    if not any(line.strip() == f"import {sleep_module}" for line in lines):
-        lines.append(f"import {sleep_module}")
+    done = {"json"} if recipe.sync else {"asyncio", "json"}  # imported above them
+    sleeps = _sleep_names(recipe) + (("time.sleep",) if recipe.sync else ())
+    for module in dict.fromkeys(name.rsplit(".", 1)[0] for name in sleeps):
+        if module not in done and not any(line.strip() == f"import {module}" for line in lines):
+            lines.append(f"import {module}")
     return lines
 
 
@@ -309,14 +319,18 @@ def _server(http: str, *, sync: bool = False) -> list[str]:
     ]
 
 
-def _sleeps(module: str, name: str, *, sync: bool = False) -> list[str]:
+def _sleeps(recipe: Recipe) -> list[str]:
+    sync = recipe.sync
+    waits = " and ".join(_sleep_names(recipe))
     lines = [
         "SLEPT = []",
-        f"real_sleep = {module}.{name}",
+        # what no_wait yields with: not a replaced one (anyio's asyncio backend, imported
+        # on first use, binds asyncio.sleep as it is then)
+        "real_sleep = time.sleep" if sync else "real_sleep = asyncio.sleep",
         "",
         "",
         f"{'' if sync else 'async '}def no_wait(seconds, *args, **kwargs):",
-        f'    """Instead of {module}.{name}, the library\'s wait between attempts: note the wait',
+        f'    """Instead of {waits}, the library\'s wait between attempts: note the wait',
         '    and skip it, so a long Retry-After costs no time (SLEPT lists what it asked)."""',
         "    SLEPT.append(float(seconds))",
     ]

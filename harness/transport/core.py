@@ -521,8 +521,9 @@ class BodyStream:
             if self._read_timeout is None:
                 self._ended("stall")
                 raise EndlessStall(
-                    f"exchange #{self.index} {self.exchange.describe()} stalls after its last "
-                    "chunk and the client set no read timeout: a real client would hang forever"
+                    f"request {self.request + 1}, {self.exchange.describe()}, stalls after its "
+                    "last chunk and the client set no read timeout: a real client would hang "
+                    "forever"
                 )
             self._clock.advance(self._read_timeout)
             self._ended("stall")

@@ -1,7 +1,8 @@
 """A reply that carries no finish reason (``finish: none``; OpenAI chat's non-streamed
 ``finish_reason: null``): a correct adapter ends with a finish whose reason is None; one
 that reports ``stop`` claims an ending the server never stated (finish-mismatch); only
-OpenAI chat can say such a reply, other wires are n/a."""
+OpenAI chat and the gateway (a nullable ``finish_reason``) can say such a reply, other
+wires are n/a."""
 
 from __future__ import annotations
 
@@ -66,6 +67,14 @@ def test_openai_chat_writes_finish_reason_null() -> None:
     assert body["choices"][0]["finish_reason"] is None
 
 
+def test_the_gateway_writes_finish_reason_null() -> None:
+    """(Read back as ``finish: none`` by tests/dialects/test_contract.py, as every wire.)"""
+    gateway = get_dialect("gateway")
+    assert gateway.supports(SCENARIO) is None
+    body = json.loads(gateway.synthesize(SCENARIO).exchanges[0].body)
+    assert "finish_reason" in body and body["finish_reason"] is None
+
+
 @pytest.mark.parametrize(
     "name", ["anthropic-messages", "gemini", "ollama", "bedrock-converse", "openai-responses"]
 )
@@ -78,4 +87,5 @@ def test_a_streamed_reply_without_a_reason_is_left_to_the_fault_scenarios() -> N
     streamed = SCENARIO.model_copy(
         update={"request": SCENARIO.request.model_copy(update={"stream": True})}
     )
-    assert "fault-*" in (get_dialect("openai-chat").supports(streamed) or "")
+    for name in ("openai-chat", "gateway"):
+        assert "fault-*" in (get_dialect(name).supports(streamed) or "")

@@ -9,6 +9,7 @@ build it here; otherwise it is skipped.
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from pydantic import ValidationError
 
 from harness.drivers.base import get_driver
 from harness.drivers.contract import contract_of
-from harness.drivers.instructor_openai import response_model
+from harness.drivers.instructor_openai import response_model, tool_dict
 from harness.matrix.envs import is_built
 from harness.scenario.load import load_scenario
 from harness.scenario.model import Tool
@@ -54,7 +55,17 @@ def test_one_streamed_tool_call_is_its_call() -> None:
         assert get_driver(DRIVER).supports(load_scenario(SCENARIOS / f"{scenario}.yaml")) is None
 
 
-def test_the_response_model_follows_the_tool_schema() -> None:
+def _as_in_a_reproducer(function: Any) -> Any:
+    """``function`` defined from its source alone, as a reproducer writes it: a module of
+    its own with no globals, only ``from __future__ import annotations``."""
+    space: dict[str, Any] = {"__name__": "__main__"}
+    source = "from __future__ import annotations\n" + inspect.getsource(function)
+    exec(compile(source, "<reproducer>", "exec"), space)
+    return space[function.__name__]
+
+
+@pytest.mark.parametrize("make", [response_model, _as_in_a_reproducer(response_model)])
+def test_the_response_model_follows_the_tool_schema(make: Any) -> None:
     tool = Tool(
         name="get_weather",
         description="Current weather for a city.",
@@ -68,7 +79,7 @@ def test_the_response_model_follows_the_tool_schema() -> None:
             "required": ["city"],
         },
     )
-    model = response_model(tool)
+    model = make(tool_dict(tool))
     assert model.__name__ == "get_weather" and model.__doc__ == "Current weather for a city."
     assert model(city="Paris").model_dump(exclude_none=True) == {"city": "Paris"}
     assert model(city="Rome", unit="celsius", days=2).model_dump()["days"] == 2

@@ -5,6 +5,7 @@ pydantic-ai version, each named by its finding code on a bundled scenario."""
 
 from __future__ import annotations
 
+import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,11 @@ from typing import Any
 import pytest
 
 from harness.drivers.base import get_driver
-from harness.drivers.pydantic_ai_agent import SnapshotDeltas, refusal_of
+from harness.drivers.pydantic_ai_agent import SnapshotDeltas
 from harness.drivers.pydantic_ai_common import (
     PydanticAIStream,
     pydantic_messages,
+    refusal_of,
     request_parameters,
     response_end_events,
     response_events,
@@ -188,14 +190,24 @@ def test_agent_snapshots_become_deltas() -> None:
     ]
 
 
-def test_the_refusal_inside_a_content_filter_error_is_found() -> None:
+def _as_in_a_reproducer(function: Any) -> Any:
+    """``function`` defined from its source alone, as a reproducer writes it: a module of
+    its own with no globals, only ``from __future__ import annotations``."""
+    space: dict[str, Any] = {"__name__": "__main__"}
+    source = "from __future__ import annotations\n" + inspect.getsource(function)
+    exec(compile(source, "<reproducer>", "exec"), space)
+    return space[function.__name__]
+
+
+@pytest.mark.parametrize("find", [refusal_of, _as_in_a_reproducer(refusal_of)])
+def test_the_refusal_inside_a_content_filter_error_is_found(find: Any) -> None:
     from pydantic_ai.exceptions import ContentFilterError
     from pydantic_ai.messages import ModelMessagesTypeAdapter
 
     refused = _response([], provider_details={"refusal": "I can't."})
     body = ModelMessagesTypeAdapter.dump_json([refused]).decode()
-    assert refusal_of(ContentFilterError("Content filter triggered.", body=body)) == "I can't."
-    assert refusal_of(ContentFilterError("Content filter triggered.", body="not json")) == ""
+    assert find(ContentFilterError("Content filter triggered.", body=body)) == "I can't."
+    assert find(ContentFilterError("Content filter triggered.", body="not json")) == ""
 
 
 def test_declared_as_documented() -> None:

@@ -210,6 +210,8 @@ def test_stall_raises_the_librarys_read_timeout(library: str, mode: str) -> None
 def test_stall_without_read_timeout_fails_instead_of_hanging(library: str, mode: str) -> None:
     got = fetch(library, mode, replay(chat(end="stall")), timeout=None)
     assert isinstance(got.error, EndlessStall)
+    # counted as the reproducer's Server counts them, and as the attempt labels do: from 1
+    assert str(got.error).startswith("request 1, POST /chat/completions")
 
 
 @pytest.mark.parametrize("where", ["head", "chunk"])

@@ -3,7 +3,8 @@ reply, and the request's messages (the Chat Completions list, :func:`chat_messag
 
 Every stream event is a full chunk: ``content`` pieces, whole ``tool_calls`` (arguments as
 a JSON object), and a final chunk (``is_final``) with ``finish_reason`` and usage. An
-in-stream failure is one ``{"error": CODE, "detail": MESSAGE}`` event.
+in-stream failure is one ``{"error": CODE, "detail": MESSAGE}`` event. A reply that is not
+streamed with ``"finish_reason": null`` carries no finish reason (``finish: none``).
 """
 
 from __future__ import annotations
@@ -60,5 +61,7 @@ def read_stream(events: list[SSEEvent], reading: Reading) -> None:
 def read_json(obj: Any, reading: Reading) -> None:
     if isinstance(obj, dict):
         _chunk(obj, reading, [])
+        # a reply that says outright it has no finish reason (the field is nullable)
+        reading.no_finish = "finish_reason" in obj and obj["finish_reason"] is None
     else:
         reading.refuse("the JSON body is not an object")

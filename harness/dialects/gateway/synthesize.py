@@ -31,6 +31,12 @@ Decisions, where the gateway differs from a provider's own wire:
 * ``finish_reason`` rides on the final chunk (``is_final: true``), which also carries the
   usage; there is no separate usage chunk, so a scenario that asks for OpenAI's usage
   chunk explicitly (``wire.usage_chunk`` set) is n/a. The gateway reports no cache counts.
+* ``finish_reason`` is nullable (null on every chunk but the final one; the reference
+  client reads it as ``str | None`` in both the reply and the chunks,
+  examples/gateway_client/client.py:157-166), so a reply that is not streamed says it has
+  no finish reason with ``"finish_reason": null`` (``finish: none``). A streamed reply
+  without one is a stream with no final chunk (the fault-* scenarios): n/a here, as on
+  :mod:`harness.dialects.openai_chat`.
 * No reasoning text, no run outcome (failed/incomplete), no ``error`` finish: n/a.
 * An in-stream failure is one ``data: {"error": CODE, "detail": MESSAGE}`` event and no
   terminator. ``StreamFault.error_payload`` is sent as is when it has that shape;
@@ -71,6 +77,7 @@ from harness.dialects.exchanges import Headers, error_reply, json_reply, streame
 from harness.dialects.framing import framing_support
 from harness.dialects.script import Exchange, HttpDate, Script
 from harness.scenario.model import (
+    NO_FINISH,
     ErrorAttempt,
     HttpErrorReply,
     ReasoningPart,
@@ -139,6 +146,7 @@ class GatewayDialect(WireDialect):
     """Compiles scenarios into the gateway's JSON and SSE exchanges."""
 
     name = "gateway"
+    no_finish = True  # finish_reason is nullable: null on every chunk but the final one
 
     def wire_support(self, scenario: Scenario) -> str | None:
         if scenario.dialects is None and any(
@@ -162,7 +170,12 @@ def _reply_reason(reply: ReplyAttempt, stream: bool) -> str | None:
     """Why the gateway cannot send this reply, or None."""
     if reply.outcome != "completed":
         return f"gateway has no run outcome (outcome {reply.outcome!r}); use an error payload fault"
-    if reply.finish not in _FINISH:
+    if reply.finish == NO_FINISH and stream:
+        return (
+            "a streamed reply without a finish reason is a stream with no final chunk (the "
+            "fault-* scenarios); this wire says it in one body only"
+        )
+    if reply.finish != NO_FINISH and reply.finish not in _FINISH:
         return f"gateway has no {reply.finish!r} finish reason; use an error payload fault"
     if any(isinstance(p, ReasoningPart) for p in reply.parts):
         return "gateway carries no reasoning text"
@@ -226,7 +239,7 @@ def _reply_exchange(scenario: Scenario, n: int, reply: ReplyAttempt) -> Exchange
         "model": scenario.request.model,
         "content": "".join(p.text for p in reply.parts if isinstance(p, TextPart)),
         "tool_calls": _calls(reply, ids),
-        "finish_reason": reply.finish,
+        "finish_reason": None if reply.finish == NO_FINISH else reply.finish,
         "usage": _usage(reply.usage),
     }
     headers = (("content-type", "application/json"), ("x-request-id", ids.request))
