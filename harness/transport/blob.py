@@ -20,6 +20,7 @@ needs them anyway fails with :class:`BlobOnly` rather than be served a different
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -145,11 +146,13 @@ def _pinning_builder() -> type[Any]:
         cassette of the block it was made in (``_Prebuilt.block``), so one set of classes
         serves every block and a connection kept from an earlier test still reaches that
         test's (retired) replay: a stale client, as with classes built per block. The
-        block's cassette is the ``block`` attribute of the builder's (:class:`_Prebuilt`)."""
+        block's cassette is the ``block`` of the builder's ``prebuilt`` (:class:`_Prebuilt`)."""
+
+        prebuilt: _Prebuilt
 
         def _build_cassette_subclass(self, base_class: type[Any]) -> type[Any]:
             built: type[Any] = super()._build_cassette_subclass(base_class)
-            owner = self._cassette
+            owner = self.prebuilt
             init = built.__init__
 
             def __init__(stub: Any, *args: Any, **kwargs: Any) -> None:
@@ -240,7 +243,7 @@ class _Block:
 
     def __init__(self) -> None:
         self.entry = blob_state()
-        self.installed: list[tuple[Any, str, object]] = []
+        self.installed: list[object] = []
 
 
 _open_blocks: list[_Block] = []
@@ -266,37 +269,43 @@ class _Prebuilt:
 
         self.in_use = False
         self.shared = script_cassette(replay, libraries)
-        self.shared.block = self.shared  # the open block's: connection stubs made now keep it
+        self.block = self.shared
+        """The open block's cassette: the connection stubs made now keep it."""
         self.patches: list[tuple[Any, str, object]] = []
         self.removers: list[Any] = []
-        for patcher in _pinning_builder()(self.shared).build():
+        builder = _pinning_builder()(self.shared)
+        builder.prebuilt = self
+        for patcher in builder.build():
             if isinstance(patcher, mock._patch):
                 self.patches.append((patcher.getter(), patcher.attribute, patcher.new))
             else:  # vcrpy's ConnectionRemover: takes its stubs out of the pools on exit
                 self.removers.append(patcher)
         self.entry = blob_state()  # building imported what vcrpy patches (SOCKS pools)
-        self._saved: list[tuple[Any, str, object]] = []
+        self._saved: list[object] = []
+        """What each patch replaced (an attribute's own value, or absent), in order."""
 
     def enter(self, replay: Replay, libraries: Sequence[str], stack: ExitStack) -> Any:
         """Install the patches for ``replay``; ``stack`` undoes them."""
         self.in_use = True
         self.shared.replay = replay
-        self.shared.block = script_cassette(replay, libraries)
-        self._saved = [
-            (owner, name, vars(owner).get(name, _ABSENT)) for owner, name, _ in self.patches
-        ]
+        self.block = copy.copy(self.shared)  # as script_cassette(replay) makes, for less
+        self.block.replay = replay
+        self._saved = [vars(owner).get(name, _ABSENT) for owner, name, _ in self.patches]
         stack.callback(self._undo)
         for owner, name, value in self.patches:
             setattr(owner, name, value)
         stack.callback(self._remove_connections)
-        return self.shared.block
+        return self.block
 
     def _remove_connections(self) -> None:
         for remover in reversed(self.removers):
             remover.__exit__(None, None, None)
 
     def _undo(self) -> None:
-        for owner, name, value in reversed(self._saved):
+        saved, self._saved = self._saved, []
+        if not saved:  # undone already
+            return
+        for (owner, name, _), value in zip(reversed(self.patches), reversed(saved), strict=True):
             if value is not _ABSENT:
                 setattr(owner, name, value)
             elif name in vars(owner):
@@ -305,7 +314,7 @@ class _Prebuilt:
     def done(self) -> None:
         """The block is over (its patches undone, or dropped by a late exit)."""
         self.in_use = False
-        self._saved = []
+        self._saved = []  # a late exit dropped the undo: its seams were put back around it
         for remover in self.removers:  # the pools of this block only, not of every block
             remover._connection_pool_to_connections.clear()
 
@@ -315,9 +324,7 @@ _prebuilt: dict[tuple[type[Any], tuple[str, ...]], _Prebuilt] = {}
 """(vcrpy's ``Cassette``, libraries) -> the patchers built for them."""
 
 
-def _reusable(
-    replay: Replay, libraries: Sequence[str], entry: list[tuple[Any, str, object]]
-) -> _Prebuilt | None:
+def _reusable(replay: Replay, libraries: Sequence[str], entry: list[object]) -> _Prebuilt | None:
     """Prebuilt patchers this block may install (built now if need be), or None when
     another block's are in place: the block then builds its own, as vcrpy does."""
     from vcr.cassette import Cassette
@@ -356,8 +363,8 @@ def serving_blob(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> I
         raise ValueError(f"unknown libraries {unknown}; expected some of {BLOB_LIBRARIES}")
     from vcr.patch import CassettePatcherBuilder  # imports each library vcrpy patches
 
-    restore = blob_restorer()
     block = _Block()
+    restore = blob_restorer(block.entry)
     prebuilt = _reusable(replay, libraries, block.entry)
     _open_blocks.append(block)
     stack = ExitStack()
