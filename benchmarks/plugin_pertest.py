@@ -17,6 +17,11 @@ CPU time (``time.process_time``) of each test's setup, call and teardown; a subj
 in a round is the median over its tests (its first test, which imports, is left out), and
 the ratios to respx and pytest-httpx are taken within the round. A row gives the min /
 median / max over the rounds, each round a fresh process. Goal: harness at or under both.
+
+The garbage collector is shared too: a young-generation collection runs inside whichever
+test's allocation crosses the threshold, so a subject whose objects stay alive through its
+test (a fixture's) draws more of them than its own garbage alone would; the CPU time
+includes that, as a suite of such tests would pay it.
 """
 
 from __future__ import annotations
