@@ -1,20 +1,33 @@
 """Per-test cost of ``harness_replay`` against respx and pytest-httpx, the same test each.
 
-One pytest project, three test modules of N tests each; every test streams the same chat
-completion (``text-plain``'s bytes, one chunk per event) through ``openai.AsyncOpenAI``
-with pytest-asyncio, and reads every chunk. The SDK's ``httpx.AsyncClient`` is built per
-test (as a test does) with one SSL context made once for the module, so no subject pays
-for certificates: ``harness_replay`` serves it through the scenario marker, respx through
-its router (``respx_mock``), pytest-httpx through ``httpx_mock``. Each module runs in its
-own pytest process; a hook wrapper takes the CPU time (``time.process_time``) of each
-test's setup, call and teardown, and the cost is the median over the tests (the first
-test, which imports, is left out). Rounds alternate the subjects; the ratios to respx and
-pytest-httpx are taken within each round. Goal: harness at or under both.
+One pytest project, one test module with three test functions of N parametrized tests each
+(one per subject); every test streams the same chat completion (``text-plain``'s bytes, one
+chunk per event) through ``openai.AsyncOpenAI`` with pytest-asyncio, and reads every chunk.
+Each test is what a user of that tool writes: ``harness_replay`` serves the SDK through the
+scenario marker, respx through its router (``respx_mock``), pytest-httpx through
+``httpx_mock``. The SDK's ``httpx.AsyncClient`` is built per test (as a test does) with one
+SSL context made once for the module, so no subject pays for certificates.
+
+Same conditions: the three subjects run interleaved in one pytest process (the conftest
+reorders the items: one test of each subject in turn, cycling through the six orders of
+the three, so each subject runs as often first, second and third and after each other
+one), so a change of machine load during a round reaches all three alike; separate
+processes one after the other let it land on one subject only. A hook wrapper takes the
+CPU time (``time.process_time``) of each test's setup, call and teardown; a subject's cost
+in a round is the median over its tests (its first test, which imports, is left out), and
+the ratios to respx and pytest-httpx are taken within the round. A row gives the min /
+median / max over the rounds, each round a fresh process. Goal: harness at or under both.
+
+The garbage collector is shared too: a young-generation collection runs inside whichever
+test's allocation crosses the threshold, so a subject whose objects stay alive through its
+test (a fixture's) draws more of them than its own garbage alone would; the CPU time
+includes that, as a suite of such tests would pay it.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,16 +41,29 @@ SUBJECTS = ("harness_replay", "respx", "pytest-httpx")
 SCENARIO = "text-plain"
 
 CONFTEST = """
-import json, os, time
+import itertools, json, os, time
 import pytest
 
-TIMES = []
+TIMES = {}
+
+
+def pytest_collection_modifyitems(items):
+    by_test = {}
+    for item in items:
+        by_test.setdefault(item.originalname, []).append(item)
+    orders = itertools.cycle(itertools.permutations(range(len(by_test))))
+    interleaved = []
+    for group in zip(*by_test.values(), strict=True):
+        interleaved += [group[i] for i in next(orders)]
+    items[:] = interleaved
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     started = time.process_time()
     yield
-    TIMES.append(time.process_time() - started)
+    TIMES.setdefault(item.originalname, []).append(time.process_time() - started)
+
 
 def pytest_sessionfinish(session):
     with open(os.environ["PERTEST_OUT"], "w") as out:
@@ -49,6 +75,7 @@ import ssl
 import httpx
 import openai
 import pytest
+from pytest_httpx import IteratorStream
 
 SSL = ssl.create_default_context()
 URL = "https://api.openai.com/v1/chat/completions"
@@ -65,39 +92,41 @@ async def ask():
     chunks = [chunk async for chunk in stream]
     await http.aclose()
     return chunks
+
+
+class Events(httpx.AsyncByteStream):
+    async def __aiter__(self):
+        for chunk in CHUNKS:
+            yield chunk
 """
 
 TESTS = {
     "harness_replay": """
 @pytest.mark.harness_scenario("{scenario}")
 @pytest.mark.parametrize("n", range({n}))
-async def test_replay(n, harness_replay):
+async def test_harness_replay(n, harness_replay):
     assert len(await ask()) == {events}
 """,
     "respx": """
-class Events(httpx.AsyncByteStream):
-    async def __aiter__(self):
-        for chunk in CHUNKS:
-            yield chunk
-
-
 @pytest.mark.parametrize("n", range({n}))
-async def test_replay(n, respx_mock):
+async def test_respx(n, respx_mock):
     respx_mock.post(URL).mock(
         return_value=httpx.Response(200, headers=HEADERS, stream=Events())
     )
     assert len(await ask()) == {events}
 """,
     "pytest-httpx": """
-from pytest_httpx import IteratorStream
-
-
 @pytest.mark.parametrize("n", range({n}))
-async def test_replay(n, httpx_mock):
+async def test_pytest_httpx(n, httpx_mock):
     httpx_mock.add_response(url=URL, headers=HEADERS, stream=IteratorStream(CHUNKS))
     assert len(await ask()) == {events}
 """,
 }
+"""Each subject's test, as its user writes it; the function name is ``test_<subject>``."""
+
+
+def _test_name(subject: str) -> str:
+    return f"test_{subject.replace('-', '_')}"
 
 
 def _project(n: int) -> Path:
@@ -112,32 +141,31 @@ def _project(n: int) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="harness-pertest-"))
     (folder / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\n", encoding="utf-8")
     (folder / "conftest.py").write_text(CONFTEST, encoding="utf-8")
-    for subject, body in TESTS.items():
-        text = COMMON.format(chunks=chunks) + body.format(scenario=SCENARIO, n=n, events=events)
-        (folder / f"test_{subject.replace('-', '_')}.py").write_text(text, encoding="utf-8")
+    text = COMMON.format(chunks=chunks)
+    text += "".join(b.format(scenario=SCENARIO, n=n, events=events) for b in TESTS.values())
+    (folder / "test_pertest.py").write_text(text, encoding="utf-8")
     return folder
 
 
-def _per_test(folder: Path, subject: str) -> float:
-    out = folder / f"{subject}.json"
+def _round(folder: Path) -> dict[str, float]:
+    """One pytest process running the three subjects interleaved: each one's median."""
+    out = folder / "times.json"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
-    module = f"test_{subject.replace('-', '_')}.py"
-    env = {**__import__("os").environ, "PERTEST_OUT": str(out)}
-    done = subprocess.run([*command, module], cwd=folder, env=env, capture_output=True, text=True)
+    env = {**os.environ, "PERTEST_OUT": str(out)}
+    done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"{subject}: pytest failed\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    times: list[float] = json.loads(out.read_text())
-    return median(times[1:])
+        raise RuntimeError(f"pytest failed\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    times: dict[str, list[float]] = json.loads(out.read_text())
+    return {s: median(times[_test_name(s)][1:]) for s in SUBJECTS}
 
 
 def measure(n: int, rounds: int) -> dict[str, list[float]]:
     """Median CPU seconds per test, per subject, one value per round."""
     folder = _project(n)
     found: dict[str, list[float]] = {s: [] for s in SUBJECTS}
-    for round_ in range(rounds):
-        order = SUBJECTS if round_ % 2 == 0 else tuple(reversed(SUBJECTS))
-        for subject in order:
-            found[subject].append(_per_test(folder, subject))
+    for _ in range(rounds):
+        for subject, cost in _round(folder).items():
+            found[subject].append(cost)
     return found
 
 
@@ -161,7 +189,8 @@ def run(quick: bool) -> list[Row]:
                 subject,
                 spread(ms, "{:.1f}", " ms"),
                 ratio,
-                "setup + call + teardown, median over the tests; min / median / max of rounds",
+                "interleaved in one process per round; setup + call + teardown, median over "
+                "the tests; min / median / max of rounds",
                 "<= 1.0x respx and pytest-httpx (medians)" if goal else "",
                 verdict(ok) if goal else "",
             )

@@ -422,8 +422,11 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
             stack.enter_context(serving_blob(handle.replay))  # entered once, undone on exit
             loopback = bool(options.get("allow_loopback"))
             stack.enter_context(no_network(allow_loopback=loopback, proxy_env=True))
-        request.node.stash[REPLAY_HANDLE] = handle
-        yield handle
+        request.node.stash[REPLAY_HANDLE] = handle  # for the call's report
+        try:
+            yield handle
+        finally:  # items live as long as the session: none keeps its test's replay alive
+            del request.node.stash[REPLAY_HANDLE]
     if handle.replay.stale:  # the test's own requests went to an earlier test's replay
         pytest.fail(f"harness_replay: {stale_client_message(handle.replay)}", pytrace=False)
     replaying = handle.recorder is None or handle.recorder.replay is not None

@@ -9,12 +9,13 @@ built once per library module from the same code. It subclasses ``BaseTransport`
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
 from harness.transport._own import (
     ORIGIN,
+    Current,
     built_here,
     serve_async,
     serve_sync,
@@ -23,7 +24,7 @@ from harness.transport._own import (
 )
 from harness.transport._own import __name__ as _own_module
 from harness.transport.core import BodyStream, Replay, Served, WireErrors, WireRequest
-from harness.transport.seams import LIBRARIES, SEAMS, installed, load_library, patched
+from harness.transport.seams import LIBRARIES, SEAMS, install, installed, load_library
 
 __all__ = ["LIBRARIES", "SEAMS", "load_library", "serving", "transport_class", "transport_for"]
 
@@ -59,20 +60,62 @@ def serving(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[
     mount would be this replay's transport anyway, and the guard's proxy variables (meant
     for subprocesses) would otherwise cost every client three transports more.
     """
-    with ExitStack() as stack:
+    patches = _patches_for(libraries, replay)
+    patches.current.replay = replay
+    patches.in_use = True
+    undo = install(patches.patches)
+    try:
+        yield
+    finally:
+        undo()
+        patches.in_use = False
+
+
+class _Patches:
+    """The patches of :func:`serving` for some libraries, built once: a test enters
+    ``serving`` every time, and building ~20 closures and context managers each time cost
+    more than the rest of its set-up and fed the garbage collector. They serve
+    ``current.replay`` (set by the block installing them) and wrap the methods that were
+    in place when they were built (``found``); they are built anew when those changed
+    (another patch is in place), or while a block that installed them is still open."""
+
+    def __init__(self, libraries: tuple[str, ...], replay: Replay) -> None:
+        self.current = current = Current(replay)
+        self.in_use = False
+        self.patches: list[tuple[Any, str, object]] = []
         for library, lib in installed(libraries):
             cls = transport_class(library)
             for client in (lib.Client, lib.AsyncClient):
-                default = _default_to(cls, replay)
-                stack.enter_context(patched(client, "_init_transport", default))
-                stack.enter_context(patched(client, "_init_proxy_transport", _always(cls, replay)))
-                stack.enter_context(patched(client, "_get_proxy_map", _no_env_proxies))
+                self._add(client, "_init_transport", _default_to(cls, current))
+                self._add(client, "_init_proxy_transport", _always(cls, current))
+                self._add(client, "_get_proxy_map", _no_env_proxies)
             for own in (lib.HTTPTransport, lib.AsyncHTTPTransport):
-                stack.enter_context(patched(own, "__init__", tagging_init(replay)))
-            sync, async_ = serve_sync(replay, cls.serve), serve_async(replay, cls.aserve)
-            stack.enter_context(patched(lib.HTTPTransport, "handle_request", sync))
-            stack.enter_context(patched(lib.AsyncHTTPTransport, "handle_async_request", async_))
-        yield
+                self._add(own, "__init__", tagging_init(current))
+            self._add(lib.HTTPTransport, "handle_request", serve_sync(current, cls.serve))
+            async_ = serve_async(current, cls.aserve)
+            self._add(lib.AsyncHTTPTransport, "handle_async_request", async_)
+        self.found = _found(self.patches)
+
+    def _add(self, cls: type[Any], name: str, wrap: Callable[[Callable[..., Any]], Any]) -> None:
+        self.patches.append((cls, name, wrap(getattr(cls, name))))
+
+
+def _found(patches: list[tuple[Any, str, object]]) -> list[object]:
+    return [getattr(owner, name) for owner, name, _ in patches]
+
+
+_built: dict[tuple[str, ...], _Patches] = {}
+
+
+def _patches_for(libraries: tuple[str, ...], replay: Replay) -> _Patches:
+    found = _built.get(libraries)
+    if (
+        found is None
+        or found.in_use
+        or any(a is not b for a, b in zip(found.found, _found(found.patches), strict=True))
+    ):
+        found = _built[libraries] = _Patches(libraries, replay)
+    return found
 
 
 def _new(cls: type[Any], replay: Replay) -> Any:
@@ -100,20 +143,20 @@ def _served_by(transport: Any) -> bool:
 
 
 def _default_to(
-    cls: type[Any], replay: Replay
+    cls: type[Any], current: Current
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A client without a transport gets the replay's; one with a transport keeps it (it is
     served by the patched network method if it goes through one). ``foreign_transports``
     collects those that may not: the setup error to name if one then reaches the network."""
-    foreign = replay.foreign_transports
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def _init_transport(self: Any, *args: Any, **kwargs: Any) -> Any:
             given = kwargs.get("transport")
             if given is None:
-                return _new(cls, replay)
+                return _new(cls, current.replay)
             if not _served_by(given):
-                foreign.append(f"{type(given).__module__}.{type(given).__qualname__}")
+                kind = type(given)
+                current.replay.foreign_transports.append(f"{kind.__module__}.{kind.__qualname__}")
             return original(self, *args, **kwargs)
 
         return _init_transport
@@ -121,10 +164,10 @@ def _default_to(
     return wrap
 
 
-def _always(cls: type[Any], replay: Replay) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def _always(cls: type[Any], current: Current) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def _init_proxy_transport(self: Any, *args: Any, **kwargs: Any) -> Any:
-            return _new(cls, replay)
+            return _new(cls, current.replay)
 
         return _init_proxy_transport
 

@@ -19,7 +19,7 @@ run to outlive: it is served by whichever replay is active.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import CodeType, FrameType
 from typing import Any
 
@@ -28,6 +28,7 @@ from harness.transport.core import Replay, WireRequest, stale_request
 __all__ = [
     "ORIGIN",
     "REPLAY",
+    "Current",
     "Origin",
     "built_here",
     "serve_async",
@@ -44,16 +45,27 @@ ORIGIN = "_harness_origin"
 _LIBRARY_PREFIXES = ("httpx", "httpx2", "httpcore", "httpcore2", "harness.transport")
 
 
+class Current:
+    """The replay a set of patches serves: set by each block that installs them, so the
+    patches (closures over this, not over one replay) are built once and reused."""
+
+    __slots__ = ("replay",)
+
+    def __init__(self, replay: Replay) -> None:
+        self.replay = replay
+
+
 def built_here(replay: Replay, skip: int = 2) -> Origin:
     """Where the transport being built comes from: the code that built the client (the first
     frame in the user's own code, else the first outside the HTTP libraries), the
     ``lru_cache`` holding it if one does, and the run it was built in. Only the frames are
-    noted here (a client is built in every test); the text is made if a message needs it."""
-    frames: list[tuple[str, CodeType, int, dict[str, Any]]] = []
+    noted here (a client is built in every test); the text is made if a message needs it.
+    They are noted flat, (globals, code, line) after one another in one list: a tuple per
+    frame made some sixty objects per client for the garbage collector to count."""
+    frames: list[Any] = []
     frame: FrameType | None = sys._getframe(skip)
-    while frame is not None and len(frames) < 60:
-        globals_ = frame.f_globals
-        frames.append((str(globals_.get("__name__", "")), frame.f_code, frame.f_lineno, globals_))
+    while frame is not None and len(frames) < 180:
+        frames += (frame.f_globals, frame.f_code, frame.f_lineno)
         frame = frame.f_back
     return Origin(replay, frames)
 
@@ -61,13 +73,20 @@ def built_here(replay: Replay, skip: int = 2) -> Origin:
 class Origin:
     """Where a transport was built (:func:`built_here`); ``str()`` says it."""
 
-    def __init__(self, replay: Replay, frames: list[tuple[str, CodeType, int, dict[str, Any]]]):
+    def __init__(self, replay: Replay, frames: list[Any]):
         self._replay = replay
         self._frames = frames
+        """(globals, code, line) of each frame, outward, one after the other."""
+
+    def _each(self) -> Iterator[tuple[str, CodeType, int, dict[str, Any]]]:
+        frames = self._frames
+        for at in range(0, len(frames), 3):
+            globals_, code, lineno = frames[at : at + 3]
+            yield str(globals_.get("__name__", "")), code, lineno, globals_
 
     def __str__(self) -> str:
         first = own = cache = ""
-        for module, code, lineno, globals_ in self._frames:
+        for module, code, lineno, globals_ in self._each():
             if module.startswith(_LIBRARY_PREFIXES):
                 continue
             here = f"{module}.{code.co_name} ({code.co_filename}:{lineno})"
@@ -108,13 +127,14 @@ def stale_check(transport: Any, replay: Replay, request: WireRequest) -> None:
         raise stale_request(replay, request, str(origin))
 
 
-def tagging_init(replay: Replay) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def tagging_init(current: Current) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``HTTPTransport.__init__`` that also records the replay serving now and the site."""
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
             original(self, *args, **kwargs)
             if getattr(self, REPLAY, None) is None:  # a subclass's super().__init__ twice
+                replay = current.replay
                 setattr(self, REPLAY, replay)
                 setattr(self, ORIGIN, built_here(replay))
 
@@ -124,13 +144,13 @@ def tagging_init(replay: Replay) -> Callable[[Callable[..., Any]], Callable[...,
 
 
 def serve_sync(
-    replay: Replay, serve: Callable[[Any, Any, Replay], Any]
+    current: Current, serve: Callable[[Any, Any, Replay], Any]
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``HTTPTransport.handle_request`` serving the transport's replay (or ``replay``)."""
+    """``HTTPTransport.handle_request`` serving the transport's replay (or the current one)."""
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def handle_request(self: Any, request: Any) -> Any:
-            return serve(self, request, getattr(self, REPLAY, None) or replay)
+            return serve(self, request, getattr(self, REPLAY, None) or current.replay)
 
         return handle_request
 
@@ -138,13 +158,13 @@ def serve_sync(
 
 
 def serve_async(
-    replay: Replay, serve: Callable[[Any, Any, Replay], Any]
+    current: Current, serve: Callable[[Any, Any, Replay], Any]
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``AsyncHTTPTransport.handle_async_request`` serving the transport's replay."""
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         async def handle_async_request(self: Any, request: Any) -> Any:
-            return await serve(self, request, getattr(self, REPLAY, None) or replay)
+            return await serve(self, request, getattr(self, REPLAY, None) or current.replay)
 
         return handle_async_request
 

@@ -20,6 +20,7 @@ needs them anyway fails with :class:`BlobOnly` rather than be served a different
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -137,6 +138,33 @@ def _cassette_base() -> type[Any]:
     return ScriptCassette
 
 
+def _pinning_builder() -> type[Any]:
+    from vcr.patch import CassettePatcherBuilder
+
+    class PinningBuilder(CassettePatcherBuilder):  # type: ignore[misc]
+        """vcrpy's builder, but each connection stub made from its classes keeps the
+        cassette of the block it was made in (``_Prebuilt.block``), so one set of classes
+        serves every block and a connection kept from an earlier test still reaches that
+        test's (retired) replay: a stale client, as with classes built per block. The
+        block's cassette is the ``block`` of the builder's ``prebuilt`` (:class:`_Prebuilt`)."""
+
+        prebuilt: _Prebuilt
+
+        def _build_cassette_subclass(self, base_class: type[Any]) -> type[Any]:
+            built: type[Any] = super()._build_cassette_subclass(base_class)
+            owner = self.prebuilt
+            init = built.__init__
+
+            def __init__(stub: Any, *args: Any, **kwargs: Any) -> None:
+                object.__setattr__(stub, "cassette", owner.block)  # vcrpy's __setattr__
+                init(stub, *args, **kwargs)  # would copy it onto the real connection
+
+            built.__init__ = __init__
+            return built
+
+    return PinningBuilder
+
+
 def play(replay: Replay, request: Any) -> dict[str, Any]:
     """``replay``'s answer to vcrpy's ``request``, as the response dict vcrpy's stubs build
     responses from (``status``, ``headers`` as lists, the whole ``body``)."""
@@ -215,12 +243,102 @@ class _Block:
 
     def __init__(self) -> None:
         self.entry = blob_state()
-        self.installed: list[tuple[Any, str, object]] = []
+        self.installed: list[object] = []
 
 
 _open_blocks: list[_Block] = []
 """The :func:`serving_blob` blocks open now, in the order they were opened (vcrpy's patches
 are global, so a block's exit has to know which are inside it)."""
+
+
+class _Prebuilt:
+    """vcrpy's patchers for some libraries, built once and installed by every block that
+    finds vcrpy's seams as they were when they were built (the usual case: one block per
+    test, nothing else patching them). Building them (stub classes, ~30 patchers) cost more
+    than the rest of a test's replay set-up, and left classes for the garbage collector.
+
+    Each patch is installed by assignment and undone exactly (an inherited attribute is
+    deleted again), in reverse order, as entering and leaving vcrpy's ``mock.patch``
+    objects does; vcrpy's connection removers run first on exit, as after
+    ``use_cassette``. The stubs answer from ``shared``, whose replay is the open block's;
+    each connection stub keeps the cassette of the block that made it
+    (:func:`_pinning_builder`)."""
+
+    def __init__(self, replay: Replay, libraries: Sequence[str]) -> None:
+        from unittest import mock
+
+        self.in_use = False
+        self.shared = script_cassette(replay, libraries)
+        self.block = self.shared
+        """The open block's cassette: the connection stubs made now keep it."""
+        self.patches: list[tuple[Any, str, object]] = []
+        self.removers: list[Any] = []
+        builder = _pinning_builder()(self.shared)
+        builder.prebuilt = self
+        for patcher in builder.build():
+            if isinstance(patcher, mock._patch):
+                self.patches.append((patcher.getter(), patcher.attribute, patcher.new))
+            else:  # vcrpy's ConnectionRemover: takes its stubs out of the pools on exit
+                self.removers.append(patcher)
+        self.entry = blob_state()  # building imported what vcrpy patches (SOCKS pools)
+        self._saved: list[object] = []
+        """What each patch replaced (an attribute's own value, or absent), in order."""
+
+    def enter(self, replay: Replay, libraries: Sequence[str], stack: ExitStack) -> Any:
+        """Install the patches for ``replay``; ``stack`` undoes them."""
+        self.in_use = True
+        self.shared.replay = replay
+        self.block = copy.copy(self.shared)  # as script_cassette(replay) makes, for less
+        self.block.replay = replay
+        self._saved = [vars(owner).get(name, _ABSENT) for owner, name, _ in self.patches]
+        stack.callback(self._undo)
+        for owner, name, value in self.patches:
+            setattr(owner, name, value)
+        stack.callback(self._remove_connections)
+        return self.block
+
+    def _remove_connections(self) -> None:
+        for remover in reversed(self.removers):
+            remover.__exit__(None, None, None)
+
+    def _undo(self) -> None:
+        saved, self._saved = self._saved, []
+        if not saved:  # undone already
+            return
+        for (owner, name, _), value in zip(reversed(self.patches), reversed(saved), strict=True):
+            if value is not _ABSENT:
+                setattr(owner, name, value)
+            elif name in vars(owner):
+                delattr(owner, name)
+
+    def done(self) -> None:
+        """The block is over (its patches undone, or dropped by a late exit)."""
+        self.in_use = False
+        self._saved = []  # a late exit dropped the undo: its seams were put back around it
+        for remover in self.removers:  # the pools of this block only, not of every block
+            remover._connection_pool_to_connections.clear()
+
+
+_ABSENT = object()
+_prebuilt: dict[tuple[type[Any], tuple[str, ...]], _Prebuilt] = {}
+"""(vcrpy's ``Cassette``, libraries) -> the patchers built for them."""
+
+
+def _reusable(replay: Replay, libraries: Sequence[str], entry: list[object]) -> _Prebuilt | None:
+    """Prebuilt patchers this block may install (built now if need be), or None when
+    another block's are in place: the block then builds its own, as vcrpy does."""
+    from vcr.cassette import Cassette
+
+    key = (Cassette, tuple(libraries))
+    found = _prebuilt.get(key)
+    if found is not None and not found.in_use and same(found.entry, entry):
+        return found
+    if _open_blocks or (found is not None and found.in_use):
+        return None
+    if any(cassette is not Cassette for cassette, _ in _prebuilt):  # vcrpy imported anew
+        _prebuilt.clear()
+    _prebuilt[key] = found = _Prebuilt(replay, libraries)
+    return found
 
 
 @contextmanager
@@ -231,30 +349,38 @@ def serving_blob(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> I
 
     vcrpy's patchers are entered once, as ``vcr.use_cassette`` does, and undone in reverse
     order on exit, whatever ends the block (an exception, a failed test, a closed
-    generator). Blocks nest. A block that ends while one opened inside it is still open (a
-    driver's generator never closed) puts every seam vcrpy patches
-    (:data:`~harness.transport.seams.BLOB_SEAMS`) back as it found them and closes the inner
-    one. A block whose exit comes late (a generator finalized after its test or cell, its
-    patches undone since) changes nothing, whatever is open by then: no stub outlives the
-    block that installed it, and a late exit never reinstates a replay that is over.
+    generator); they are built once and reused by the blocks that follow while nothing
+    else changed vcrpy's seams (:class:`_Prebuilt`). Blocks nest. A block that ends while
+    one opened inside it is still open (a driver's generator never closed) puts every seam
+    vcrpy patches (:data:`~harness.transport.seams.BLOB_SEAMS`) back as it found them and
+    closes the inner one. A block whose exit comes late (a generator finalized after its
+    test or cell, its patches undone since) changes nothing, whatever is open by then: no
+    stub outlives the block that installed it, and a late exit never reinstates a replay
+    that is over.
     """
     unknown = sorted(set(libraries) - set(BLOB_LIBRARIES))
     if unknown:
         raise ValueError(f"unknown libraries {unknown}; expected some of {BLOB_LIBRARIES}")
     from vcr.patch import CassettePatcherBuilder  # imports each library vcrpy patches
 
-    cassette = script_cassette(replay, libraries)
-    restore = blob_restorer()
     block = _Block()
+    restore = blob_restorer(block.entry)
+    prebuilt = _reusable(replay, libraries, block.entry)
     _open_blocks.append(block)
     stack = ExitStack()
     try:
-        for patcher in CassettePatcherBuilder(cassette).build():
-            stack.enter_context(patcher)
+        if prebuilt is not None:
+            cassette = prebuilt.enter(replay, libraries, stack)
+        else:
+            cassette = script_cassette(replay, libraries)
+            for patcher in CassettePatcherBuilder(cassette).build():
+                stack.enter_context(patcher)
         block.installed = blob_state()
         yield cassette
     finally:
         _close(block, stack, restore)
+        if prebuilt is not None:
+            prebuilt.done()
 
 
 def _close(block: _Block, stack: ExitStack, restore: Callable[[], None]) -> None:

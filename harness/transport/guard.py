@@ -115,8 +115,56 @@ def _strict_on_top() -> bool:
     return bool(_guards) and not _guards[-1]
 
 
+_TARGETS: tuple[tuple[Any, str], ...] = (
+    (socket, "create_connection"),
+    *((socket.socket, name) for name in ("connect", "connect_ex", "sendto", "sendmsg")),
+    (_socket, "socket"),
+    (asyncio.base_events.BaseEventLoop, "create_connection"),
+    *((module, name) for name in _LOOKUPS for module in (socket, _socket)),
+)
+"""(owner, attribute) of everything the guard replaces, in the order it replaces them."""
+
+_built: dict[bool, tuple[list[Any], list[Any]]] = {}
+"""``allow_loopback`` -> (what each target was when its patches were built, the patches):
+a guard is entered around every test, and building its functions and socket class anew
+each time made garbage for the collector; the patches depend only on those originals and
+on ``allow_loopback``, so they are built again only when an original changed (another
+patch, or an outer guard, is in place)."""
+
+
 @contextmanager
 def _patched(*, allow_loopback: bool, proxy_env: bool) -> Iterator[None]:
+    found = [getattr(owner, name) for owner, name in _TARGETS]
+    built = _built.get(allow_loopback)
+    if built is None or any(a is not b for a, b in zip(built[0], found, strict=True)):
+        built = _built[allow_loopback] = (found, _patches(allow_loopback))
+    saved = [(owner, name, vars(owner).get(name, _INHERITED)) for owner, name in _TARGETS]
+    for (owner, name), patch in zip(_TARGETS, built[1], strict=True):
+        setattr(owner, name, patch)
+    names = (*_PROXY_VARIABLES, "NO_PROXY", "no_proxy")
+    saved_env = {name: os.environ.get(name) for name in names} if proxy_env else {}
+    if proxy_env:
+        os.environ.update(dict.fromkeys(_PROXY_VARIABLES, CLOSED_PROXY))
+        os.environ["NO_PROXY"] = os.environ["no_proxy"] = ""
+    try:
+        yield
+    finally:
+        if proxy_env:
+            for name, value in saved_env.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        for owner, name, previous in reversed(saved):
+            if previous is _INHERITED:  # socket.socket inherits connect from _socket.socket
+                delattr(owner, name)
+            else:
+                setattr(owner, name, previous)
+
+
+def _patches(allow_loopback: bool) -> list[Any]:
+    """The guard's replacement for each of :data:`_TARGETS`, wrapping what is there now."""
+
     def check(host: object, port: object) -> None:
         if host is None or (allow_loopback and _is_loopback(host)):
             return
@@ -182,37 +230,16 @@ def _patched(*, allow_loopback: bool, proxy_env: bool) -> Iterator[None]:
     methods = {"connect": connect, "connect_ex": connect_ex, "sendto": sendto, "sendmsg": sendmsg}
     guarded_raw_socket = type("GuardedRawSocket", (_socket.socket,), methods)
 
-    patches: list[tuple[Any, str, Any]] = [
-        (socket, "create_connection", create_connection),
-        (socket.socket, "connect", connect),
-        (socket.socket, "connect_ex", connect_ex),
-        (socket.socket, "sendto", sendto),
-        (socket.socket, "sendmsg", sendmsg),
-        (_socket, "socket", guarded_raw_socket),
-        (asyncio.base_events.BaseEventLoop, "create_connection", loop_create_connection),
-    ]
+    replacements: dict[tuple[Any, str], Any] = {
+        (socket, "create_connection"): create_connection,
+        (socket.socket, "connect"): connect,
+        (socket.socket, "connect_ex"): connect_ex,
+        (socket.socket, "sendto"): sendto,
+        (socket.socket, "sendmsg"): sendmsg,
+        (_socket, "socket"): guarded_raw_socket,
+        (asyncio.base_events.BaseEventLoop, "create_connection"): loop_create_connection,
+    }
     for name in _LOOKUPS:
         for module in (socket, _socket):
-            patches.append((module, name, lookup(getattr(module, name), name)))
-    saved = [(owner, name, vars(owner).get(name, _INHERITED)) for owner, name, _ in patches]
-    for owner, name, patch in patches:
-        setattr(owner, name, patch)
-    names = (*_PROXY_VARIABLES, "NO_PROXY", "no_proxy")
-    saved_env = {name: os.environ.get(name) for name in names} if proxy_env else {}
-    if proxy_env:
-        os.environ.update(dict.fromkeys(_PROXY_VARIABLES, CLOSED_PROXY))
-        os.environ["NO_PROXY"] = os.environ["no_proxy"] = ""
-    try:
-        yield
-    finally:
-        if proxy_env:
-            for name, value in saved_env.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-        for owner, name, previous in reversed(saved):
-            if previous is _INHERITED:  # socket.socket inherits connect from _socket.socket
-                delattr(owner, name)
-            else:
-                setattr(owner, name, previous)
+            replacements[module, name] = lookup(getattr(module, name), name)
+    return [replacements[target] for target in _TARGETS]

@@ -24,6 +24,7 @@ __all__ = [
     "SEAMS",
     "blob_restorer",
     "blob_state",
+    "install",
     "installed",
     "load_library",
     "patched",
@@ -106,6 +107,26 @@ def patched(
             delattr(cls, name)
 
 
+def install(patches: Iterable[tuple[Any, str, object]]) -> Callable[[], None]:
+    """Set each (owner, attribute, value) in order, by plain assignment; the function
+    returned undoes them in reverse, putting back exactly what was there (an inherited
+    attribute is deleted again), as leaving nested :func:`patched` blocks does. For patches
+    built once and installed again and again: no generator, no closure per patch."""
+    saved: list[tuple[Any, str, object]] = []
+    for owner, name, value in patches:
+        saved.append((owner, name, vars(owner).get(name, _ABSENT)))
+        setattr(owner, name, value)
+
+    def undo() -> None:
+        for owner, name, value in reversed(saved):
+            if value is not _ABSENT:
+                setattr(owner, name, value)
+            elif name in vars(owner):  # a restorer may have put the inherited one back first
+                delattr(owner, name)
+
+    return undo
+
+
 def restorer() -> Callable[[], None]:
     """Remember every seam now; the function returned puts back whatever changed since.
 
@@ -115,48 +136,51 @@ def restorer() -> Callable[[], None]:
     so the originals are known; so are vcrpy's seams (:data:`BLOB_SEAMS`) of the libraries
     already imported (the driver of a blob-served library imports them in its first cell).
     """
-    saved: list[tuple[Any, str, object]] = []
+    saved: list[object] = []
     for module in _installed():
         for owner, name in SEAMS:
             cls = getattr(module, owner)
-            saved.append((cls, name, vars(cls).get(name, _ABSENT)))
+            saved += (cls, name, vars(cls).get(name, _ABSENT))
     return _restore_function(saved + _blob_seams())
 
 
-def blob_restorer() -> Callable[[], None]:
+def blob_restorer(state: list[object] | None = None) -> Callable[[], None]:
     """:func:`restorer` for vcrpy's seams only (:data:`BLOB_SEAMS` of the libraries imported
-    by now): :func:`harness.transport.blob.serving_blob` puts them back with it on exit, so
-    no stub outlives its block even when a patch inside it was never undone."""
-    return _restore_function(_blob_seams())
+    by now, or as ``state``, a :func:`blob_state`, found them):
+    :func:`harness.transport.blob.serving_blob` puts them back with it on exit, so no stub
+    outlives its block even when a patch inside it was never undone."""
+    return _restore_function(_blob_seams() if state is None else state)
 
 
-def blob_state() -> list[tuple[Any, str, object]]:
-    """(owner, attribute, value) of each of vcrpy's seams now (:data:`BLOB_SEAMS` of the
-    libraries imported by now): what a block found, or left, to compare with :func:`same`."""
+def blob_state() -> list[object]:
+    """Owner, attribute and value of each of vcrpy's seams now (:data:`BLOB_SEAMS` of the
+    libraries imported by now), one after the other in one list (a block takes one on entry
+    and one on exit: a tuple per seam made garbage-collector work in every test): what a
+    block found, or left, to compare with :func:`same`."""
     return _blob_seams()
 
 
-def same(one: list[tuple[Any, str, object]], other: list[tuple[Any, str, object]]) -> bool:
+def same(one: list[object], other: list[object]) -> bool:
     """Whether two :func:`blob_state` snapshots hold the very same objects."""
-    return len(one) == len(other) and all(
-        a[0] is b[0] and a[1] == b[1] and a[2] is b[2] for a, b in zip(one, other, strict=True)
-    )
+    return len(one) == len(other) and all(a is b for a, b in zip(one, other, strict=True))
 
 
-def _blob_seams() -> list[tuple[Any, str, object]]:
-    saved: list[tuple[Any, str, object]] = []
+def _blob_seams() -> list[object]:
+    saved: list[object] = []
     for module_name, owner, name in BLOB_SEAMS:  # those of libraries imported by now
         where: Any = sys.modules.get(module_name)
         if where is not None and owner:
             where = getattr(where, owner, None)
         if where is not None:
-            saved.append((where, name, vars(where).get(name, _ABSENT)))
+            saved += (where, name, vars(where).get(name, _ABSENT))
     return saved
 
 
-def _restore_function(saved: list[tuple[Any, str, object]]) -> Callable[[], None]:
+def _restore_function(saved: list[object]) -> Callable[[], None]:
     def restore() -> None:
-        for cls, name, value in saved:
+        for at in range(0, len(saved), 3):
+            cls, name, value = saved[at : at + 3]
+            assert isinstance(name, str)
             if vars(cls).get(name, _ABSENT) is value:
                 continue
             if value is _ABSENT:
