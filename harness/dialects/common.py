@@ -9,6 +9,7 @@ line endings, the space after ``data:``, chunking) as the scenario's ``wire`` sa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -152,9 +153,17 @@ def refuse_unsupported(name: str, scenario: Scenario, reason: str | None) -> Non
 def digest(*parts: object) -> str:
     """The SHA-256 hex digest of the parts joined by ``:``: ids hashed from a scenario, so
     the same scenario always gives the same bytes."""
-    return hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()
+    return _sha256(":".join(map(str, parts)))
 
 
+@functools.lru_cache(maxsize=4096)
+def _sha256(text: str) -> str:
+    """Scenario ids repeat (every fuzzed example is ``fuzz-example``), and so do their
+    attempts' ids: each is hashed once per process."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.lru_cache(maxsize=4096)
 def alnum(seed: str, length: int) -> str:
     """A deterministic id body of ``length`` letters and digits, hashed from ``seed``."""
     number = int(digest(seed), 16)

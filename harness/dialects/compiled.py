@@ -9,18 +9,24 @@ scenario itself beside its script, so an id is never reused while its entry live
 A matrix's warm worker (:mod:`harness.matrix.warm_worker`) compiles its scenarios once per
 dialect with :func:`precompile` before it forks a child per driver: every driver of that
 dialect then serves the same scripts instead of compiling them again.
+
+A scenario that differs from one compiled already only in its replies' chunking is not
+synthesized again: :func:`recut` cuts the same events at the new offsets (every dialect
+cuts its encoded events with :func:`~harness.dialects.chunking.chunk_events`, last).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import replace
 
 from harness.dialects.base import Dialect
+from harness.dialects.chunking import chunk_events
 from harness.dialects.script import Script
-from harness.scenario.model import Scenario
+from harness.scenario.model import ReplyWrapper, Scenario
 
-__all__ = ["compiled", "precompile"]
+__all__ = ["compiled", "precompile", "recut"]
 
 KEEP = 16
 """Entries kept: a run compiles a handful of scenarios at a time (the example, its
@@ -42,8 +48,31 @@ def compiled(dialect: Dialect, scenario: Scenario) -> Script:
     if entry is not None and entry[0] is scenario:
         _recent.move_to_end(key)
         return entry[1]
-    script = dialect.synthesize(scenario)
-    _recent[key] = (scenario, script)
+    return _keep(dialect, scenario, dialect.synthesize(scenario))
+
+
+def recut(dialect: Dialect, scenario: Scenario, per_event: Script) -> Script:
+    """The script of ``scenario``, made from ``per_event``: the script of the same scenario
+    with every reply cut per event (its chunks are the encoded events, each with its
+    delay), each reply's chunks cut again as ``scenario`` says; kept as :func:`compiled`
+    keeps a synthesized one. What the reply exchanges are is read from the attempts (one
+    exchange each, in order); a script that is not so is synthesized instead."""
+    attempts = scenario.attempts
+    if len(attempts) != len(per_event.exchanges):
+        return compiled(dialect, scenario)
+    exchanges = []
+    for attempt, exchange in zip(attempts, per_event.exchanges, strict=True):
+        if isinstance(attempt, ReplyWrapper) and exchange.chunks:
+            chunking = attempt.reply.wire.chunking
+            events = [chunk.data for chunk in exchange.chunks]
+            delays = [chunk.delay for chunk in exchange.chunks]
+            exchange = replace(exchange, chunks=chunk_events(events, chunking, event_delay=delays))
+        exchanges.append(exchange)
+    return _keep(dialect, scenario, replace(per_event, exchanges=tuple(exchanges)))
+
+
+def _keep(dialect: Dialect, scenario: Scenario, script: Script) -> Script:
+    _recent[(dialect.name, id(scenario))] = (scenario, script)
     if len(_recent) > KEEP:
         _recent.popitem(last=False)
     return script

@@ -205,7 +205,9 @@ class _Examiner:
             self.corpus += 1
         found = self._failing(run)
         if self.rechunk and _chunking(scenario) != "per_event" and (full or not found):
-            per_event = with_chunking(scenario, "per_event")
+            from harness.fuzz.strategies import per_event_twin
+
+            per_event = per_event_twin(scenario)  # compiled while it was drawn
             reference = run_scenario(per_event, self.driver, checks=[], warm=self.warm)
             finding = compare(reference, run)
             run.checks.append(CheckResult(CHECK, [finding] if finding is not None else []))

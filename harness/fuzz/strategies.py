@@ -13,6 +13,7 @@ Only this module (with its private helpers ``_values`` and ``_faults``) and
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from typing import Any
@@ -23,6 +24,7 @@ from hypothesis.errors import InvalidArgument
 
 from harness.dialects.chunking import split_text
 from harness.dialects.framing import CHAT_SHAPES, DIALECT_SHAPES
+from harness.dialects.script import Script
 from harness.fuzz.faults import (
     FAULT_ERRORS,
     Faults,
@@ -88,6 +90,7 @@ __all__ = [
     "from_json_schema",
     "http_errors",
     "parameter_schemas",
+    "per_event_twin",
     "replies",
     "scenarios",
     "stream_faults",
@@ -426,27 +429,56 @@ def _draw_scenarios(
     )
     if dialect is None:
         return with_chunking(scenario, draw(_chunking_strategy(None, 64, 4)))
-    # the kind first: the body's size (one compilation) is needed only for SplitAt offsets
+    # the kind first, then one compilation, cut per event: its body's size bounds the
+    # SplitAt offsets and EveryN, and any other chunking of it is a re-cut of its events
     kind = draw(_CHUNKING_KINDS)
+    if kind == "crlf_split":  # it cuts CRLF line ends: the lines end so, not rejected
+        scenario = _crlf(scenario)
+    per_event = _script(scenario, dialect)
+    if per_event is None:
+        reject()  # the dialect cannot express it
+    size = min((len(ex.body) for ex in per_event.exchanges if ex.status < 400), default=0)
+    chunking: Chunking
     if kind == "split_at":
-        size = _body_size(scenario, dialect)
-        if size is None:
-            reject()  # the dialect cannot express it
-        chunking: Chunking = draw(_split_offsets(size, 4))
+        chunking = draw(_split_offsets(size, 4))
     elif kind == "every_n":
-        every = draw(_EVERY)
-        size = _body_size(scenario, dialect)
-        if size is None:
-            reject()  # the dialect cannot express it
-        chunking = EveryN(every=max(every, -(-size // _MAX_CHUNKS)))
+        chunking = EveryN(every=max(draw(_EVERY), -(-size // _MAX_CHUNKS)))
     else:
         chunking = kind  # type: ignore[assignment]  # per_event, mid_utf8, whole, crlf_split
+    if chunking == "per_event":
+        return scenario
     final = with_chunking(scenario, chunking)
-    if chunking == "crlf_split":  # it cuts CRLF line ends: the lines end so, not rejected
-        final = _crlf(final)
-    if _body_size(final, dialect) is None:  # compiled once: the run reuses the script
-        reject()  # the dialect cannot express it
+    return _recut(final, scenario, per_event, dialect)
+
+
+_TWINS: OrderedDict[int, tuple[Scenario, Scenario]] = OrderedDict()
+"""Drawn scenarios cut otherwise than per event, by id: the scenario and its per-event twin
+(the one compiled), for :func:`per_event_twin`; the last few only."""
+
+
+def _recut(final: Scenario, per_event: Scenario, script: Script, dialect: str) -> Scenario:
+    """``final`` (``per_event`` cut otherwise), its script re-cut from ``script`` (that of
+    ``per_event``) and kept for the run, or rejected if the dialect cannot cut it so."""
+    from harness.dialects import get_dialect
+    from harness.dialects.compiled import recut
+
+    speaker = get_dialect(dialect)
+    if speaker.supports(final) is not None:
+        reject()  # the dialect cannot express it (e.g. crlf_split without lines)
+    recut(speaker, final, script)  # kept: the run reuses it
+    _TWINS[id(final)] = (final, per_event)
+    if len(_TWINS) > 16:
+        _TWINS.popitem(last=False)
     return final
+
+
+def per_event_twin(scenario: Scenario) -> Scenario:
+    """``scenario`` cut per event: for a drawn scenario, the very object compiled while it
+    was drawn (so the per-event run of the re-chunk comparison is not compiled again)."""
+    entry = _TWINS.get(id(scenario))
+    if entry is not None and entry[0] is scenario:
+        return entry[1]
+    return with_chunking(scenario, "per_event")
 
 
 def _crlf(scenario: Scenario) -> Scenario:
@@ -507,9 +539,9 @@ def wire_cases(*, dialect: str | None = None) -> list[Scenario]:
     return [s for s in cases() if speaker.supports(s) is None]
 
 
-def _body_size(scenario: Scenario, dialect_name: str) -> int | None:
-    """The smallest chunked 200 body the dialect sends (SplitAt offsets must fit in it),
-    or None when the dialect cannot express the scenario."""
+def _script(scenario: Scenario, dialect_name: str) -> Script | None:
+    """The script of ``scenario`` on the dialect (compiled once: the run reuses it), or
+    None when the dialect cannot express the scenario."""
     from harness.dialects import get_dialect
     from harness.dialects.compiled import compiled
 
@@ -517,8 +549,6 @@ def _body_size(scenario: Scenario, dialect_name: str) -> int | None:
     if dialect.supports(scenario) is not None:
         return None
     try:
-        script = compiled(dialect, scenario)
+        return compiled(dialect, scenario)
     except ValueError:
         return None
-    sizes = [len(ex.body) for ex in script.exchanges if ex.status < 400]
-    return min(sizes, default=0)
