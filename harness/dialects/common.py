@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Literal, TypeVar
@@ -97,7 +98,13 @@ class WireDialect:
         return f"{type(self).__name__}()"
 
     def supports(self, scenario: Scenario) -> str | None:
-        """None if the dialect can express the scenario, else the feature it lacks."""
+        """None if the dialect can express the scenario, else the feature it lacks.
+
+        The answer for the same scenario object is reused (:func:`_supported`): a fuzzed
+        example is asked about while drawn, compiled, re-cut and run."""
+        return _supported(self, scenario)
+
+    def _supports(self, scenario: Scenario) -> str | None:
         return (
             limited_to(self.name, scenario)
             or self.finish_support(scenario)
@@ -141,6 +148,24 @@ class WireDialect:
         if path.endswith(self.paths):
             return BY_PATH
         return self.marker_score if any(marker in head for marker in self.markers) else 0
+
+
+_ANSWERS: OrderedDict[tuple[int, int], tuple[WireDialect, Scenario, str | None]] = OrderedDict()
+"""The last few answers of :meth:`WireDialect.supports`, by dialect and scenario identity;
+each entry holds both objects, so no id is reused while its entry lives (scenarios are
+frozen models, and the answer depends on nothing else)."""
+
+
+def _supported(dialect: WireDialect, scenario: Scenario) -> str | None:
+    key = (id(dialect), id(scenario))
+    entry = _ANSWERS.get(key)
+    if entry is not None and entry[0] is dialect and entry[1] is scenario:
+        return entry[2]
+    reason = dialect._supports(scenario)
+    _ANSWERS[key] = (dialect, scenario, reason)
+    if len(_ANSWERS) > 16:
+        _ANSWERS.popitem(last=False)
+    return reason
 
 
 def refuse_unsupported(name: str, scenario: Scenario, reason: str | None) -> None:

@@ -376,8 +376,10 @@ def _fuzz(
 def _no_local_constants() -> Iterator[None]:
     """Hypothesis mixes literals from every local module in ``sys.modules`` into its draws,
     so one seed gives other examples in a pytest session than on the command line. Switch
-    that off while fuzzing, so ``--seed`` repeats a run anywhere. (Hypothesis internals:
-    if they move, fuzzing still works, only less repeatably across environments.)"""
+    that off while fuzzing, so ``--seed`` repeats a run anywhere; on exit the cache of
+    constants permitted per draw is as it was (other tests in the process do not pay to
+    fill it again). (Hypothesis internals: if they move, fuzzing still works, only less
+    repeatably across environments.)"""
     try:
         from hypothesis.internal.conjecture import providers
         from hypothesis.internal.constants_ast import Constants
@@ -389,12 +391,14 @@ def _no_local_constants() -> Iterator[None]:
         return
     empty = Constants()
     providers._get_local_constants = lambda: empty
+    saved = list(cache.items())  # drawn with the local constants: they serve again after
     cache.clear()
     try:
         yield
     finally:
         providers._get_local_constants = original
         cache.clear()
+        cache.update(saved)
 
 
 def check_driver(driver: Driver | str, **options: object) -> FuzzResult:

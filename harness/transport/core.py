@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import math
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
@@ -124,11 +125,19 @@ def _record(request: WireRequest, path: str, at: float, index: int | None) -> Re
         method=request.method.upper(),
         url=mask_url(request.url),
         path=path,
-        headers=mask_headers((_latin1(k), _latin1(v)) for k, v in request.headers),
+        headers=dict(itertools.starmap(_logged_header, request.headers)),
         body=mask_json(_parse_body(request.body)),
         at=at,
         exchange=index,
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _logged_header(name: str | bytes, value: str | bytes) -> tuple[str, str]:
+    """One header as logged: text, the name lower-cased, secrets masked (a client sends
+    the same headers with every request: each pair as sent is decoded and masked once)."""
+    ((logged, masked),) = mask_headers([(_latin1(name), _latin1(value))]).items()
+    return logged, masked
 
 
 def _latin1(text: str | bytes) -> str:

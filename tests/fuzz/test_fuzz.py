@@ -234,3 +234,21 @@ def test_fuzzing_reports_its_examples_as_progress() -> None:
         result = fuzz(PlantedDriver(), examples=20, seed=SEED, scenarios=HAPPY)
         assert bar.line() == f"fuzz {result.examples}/20 examples, 0 failed"
     assert out.getvalue() == "fuzz: examples done, 20 examples, 0 failed\n"
+
+
+def test_fuzzing_leaves_hypothesis_constants_cache_as_it_found_it() -> None:
+    """Fuzzing turns Hypothesis's local constants off (repeatable seeds) and empties its
+    cache of permitted constants while it runs; other tests then find their entries again."""
+    from hypothesis.internal.conjecture import providers
+
+    cache: dict[object, object] = providers.CONSTANTS_CACHE.cache  # type: ignore[assignment]
+    key = ("integer", ("a key only this test uses",))
+    entry = ((1, 2), (3,))
+    cache[key] = entry
+    try:
+        fuzz(PlantedDriver(), examples=2, seed=1, rechunk=False, shrink=False)
+        assert cache.get(key) is entry
+        assert providers._get_local_constants is not None
+        assert providers._get_local_constants.__name__ == "_get_local_constants"
+    finally:
+        cache.pop(key, None)
