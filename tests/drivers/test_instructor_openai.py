@@ -9,7 +9,6 @@ build it here; otherwise it is skipped.
 
 from __future__ import annotations
 
-import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from harness.drivers.instructor_openai import response_model, tool_dict
 from harness.matrix.envs import is_built
 from harness.scenario.load import load_scenario
 from harness.scenario.model import Tool
+from tests.drivers.standalone import as_in_a_reproducer
 
 DRIVER = "instructor-openai"
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
@@ -55,16 +55,7 @@ def test_one_streamed_tool_call_is_its_call() -> None:
         assert get_driver(DRIVER).supports(load_scenario(SCENARIOS / f"{scenario}.yaml")) is None
 
 
-def _as_in_a_reproducer(function: Any) -> Any:
-    """``function`` defined from its source alone, as a reproducer writes it: a module of
-    its own with no globals, only ``from __future__ import annotations``."""
-    space: dict[str, Any] = {"__name__": "__main__"}
-    source = "from __future__ import annotations\n" + inspect.getsource(function)
-    exec(compile(source, "<reproducer>", "exec"), space)
-    return space[function.__name__]
-
-
-@pytest.mark.parametrize("make", [response_model, _as_in_a_reproducer(response_model)])
+@pytest.mark.parametrize("make", [response_model, as_in_a_reproducer(response_model)])
 def test_the_response_model_follows_the_tool_schema(make: Any) -> None:
     tool = Tool(
         name="get_weather",

@@ -5,7 +5,6 @@ pydantic-ai version, each named by its finding code on a bundled scenario."""
 
 from __future__ import annotations
 
-import inspect
 import os
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from harness.vocab.events import (
 )
 from tests.drivers.adapters import events_of, installed, scenario_of
 from tests.drivers.one_attempt import single_attempt
+from tests.drivers.standalone import as_in_a_reproducer
 
 pytest.importorskip("pydantic_ai")  # the unit tests build pydantic-ai objects
 
@@ -190,16 +190,7 @@ def test_agent_snapshots_become_deltas() -> None:
     ]
 
 
-def _as_in_a_reproducer(function: Any) -> Any:
-    """``function`` defined from its source alone, as a reproducer writes it: a module of
-    its own with no globals, only ``from __future__ import annotations``."""
-    space: dict[str, Any] = {"__name__": "__main__"}
-    source = "from __future__ import annotations\n" + inspect.getsource(function)
-    exec(compile(source, "<reproducer>", "exec"), space)
-    return space[function.__name__]
-
-
-@pytest.mark.parametrize("find", [refusal_of, _as_in_a_reproducer(refusal_of)])
+@pytest.mark.parametrize("find", [refusal_of, as_in_a_reproducer(refusal_of)])
 def test_the_refusal_inside_a_content_filter_error_is_found(find: Any) -> None:
     from pydantic_ai.exceptions import ContentFilterError
     from pydantic_ai.messages import ModelMessagesTypeAdapter

@@ -23,14 +23,20 @@ import requests
 URL = "https://api.openai.com/v1/chat/completions"
 BODY = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
 KEPT = {}
-ORIGINAL = (  # before any test: what every test must leave behind
-    http.client.HTTPSConnection,
-    requests.adapters.HTTPAdapter.send,
-    httpx.HTTPTransport.handle_request,
-    httpx.Client._init_transport,
-    socket.create_connection,
-    socket.socket.connect,
-)
+
+
+def patch_points():
+    return (
+        http.client.HTTPSConnection,
+        requests.adapters.HTTPAdapter.send,
+        httpx.HTTPTransport.handle_request,
+        httpx.Client._init_transport,
+        socket.create_connection,
+        socket.socket.connect,
+    )
+
+
+ORIGINAL = patch_points()  # before any test: what every test must leave behind
 
 
 def _post(client):
@@ -69,14 +75,7 @@ def test_uses_the_kept_connection(harness_replay):
 
 
 def test_after_harness_every_patch_is_undone():
-    now = (
-        http.client.HTTPSConnection,
-        requests.adapters.HTTPAdapter.send,
-        httpx.HTTPTransport.handle_request,
-        httpx.Client._init_transport,
-        socket.create_connection,
-        socket.socket.connect,
-    )
+    now = patch_points()
     assert all(a is b for a, b in zip(now, ORIGINAL, strict=True))
 """
 
