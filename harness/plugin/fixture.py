@@ -401,27 +401,70 @@ def _source(request: pytest.FixtureRequest) -> tuple[str, Any, dict[str, Any]]:
 def _scenario_replay(
     request: pytest.FixtureRequest, ref: Any, options: dict[str, Any], clock: Clock
 ) -> ReplayHandle:
+    config = request.config
+    name = str(options.get("dialect") or config.getini("harness_dialect") or DEFAULT_DIALECT)
+    base_url = options.get("base_url")
+    prepared = config.stash.setdefault(_prepared_key, {})
+    key = (id(ref) if isinstance(ref, Scenario) else str(ref), name, base_url)
+    entry = prepared.get(key)
+    if entry is None or (isinstance(ref, Scenario) and entry.scenario is not ref):
+        entry = prepared[key] = _prepare(config, ref, name, base_url)
+    if entry.reason is not None:
+        pytest.skip(entry.reason)
+    assert entry.script is not None
+    return ReplayHandle(
+        Replay(entry.script, clock),  # the test's own replay of the session's script
+        scenario=entry.scenario,
+        dialect=entry.dialect,
+        base_url=entry.base_url,
+    )
+
+
+class _Prepared:
+    """What every test naming a scenario on a dialect shares for the session: the scenario,
+    its compiled script (frozen: each test serves it through its own :class:`Replay`), the
+    base URL, or why the dialect cannot serve it (the tests are skipped with it)."""
+
+    __slots__ = ("base_url", "dialect", "reason", "scenario", "script")
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        dialect: str,
+        reason: str | None,
+        script: Script | None,
+        base_url: str,
+    ) -> None:
+        self.scenario = scenario
+        self.dialect = dialect
+        self.reason = reason
+        self.script = script
+        self.base_url = base_url
+
+
+_prepared_key = pytest.StashKey[dict[tuple[Any, str, Any], _Prepared]]()
+"""(scenario reference, dialect, base_url option) -> what its tests share, this session."""
+
+
+def _prepare(config: pytest.Config, ref: Any, name: str, base_url: Any) -> _Prepared:
+    """Resolve, check and compile once per session; a failure is not kept (each test
+    naming it fails with it)."""
     from harness.dialects import DialectError, get_dialect
     from harness.dialects.compiled import compiled
     from harness.transport.hosts import base_url_for
     from harness.vocab.errors import HarnessError
 
-    config = request.config
-    name = options.get("dialect") or config.getini("harness_dialect") or DEFAULT_DIALECT
     try:
         scenario = resolve_scenario(config, ref)
-        dialect = get_dialect(str(name))
+        dialect = get_dialect(name)
     except (HarnessError, LookupError, DialectError) as exc:
         pytest.fail(f"harness_replay: {exc}", pytrace=False)
     reason = dialect.supports(scenario)  # includes a scenario limited to other dialects
     if reason is not None:
-        pytest.skip(f"n/a: {scenario.id} on {dialect.name}: {reason}")
-    return ReplayHandle(
-        Replay(compiled(dialect, scenario), clock),  # the session's scenario: compiled once
-        scenario=scenario,
-        dialect=dialect.name,
-        base_url=base_url_for(dialect.name, options.get("base_url")),
-    )
+        why = f"n/a: {scenario.id} on {dialect.name}: {reason}"
+        return _Prepared(scenario, dialect.name, why, None, "")
+    script = compiled(dialect, scenario)
+    return _Prepared(scenario, dialect.name, None, script, base_url_for(dialect.name, base_url))
 
 
 @contextmanager
