@@ -281,6 +281,9 @@ class _Prebuilt:
             else:  # vcrpy's ConnectionRemover: takes its stubs out of the pools on exit
                 self.removers.append(patcher)
         self.entry = blob_state()  # building imported what vcrpy patches (SOCKS pools)
+        self.installed: list[object] | None = None
+        """vcrpy's seams as :meth:`enter` leaves them: the same objects every time (it is
+        entered only on :attr:`entry`, and installs the same patches), so taken once."""
         self._saved: list[object] = []
         """What each patch replaced (an attribute's own value, or absent), in order."""
 
@@ -293,6 +296,8 @@ class _Prebuilt:
         self._saved = [vars(owner).get(name, _ABSENT) for owner, name, _ in self.patches]
         for owner, name, value in self.patches:
             setattr(owner, name, value)
+        if self.installed is None:
+            self.installed = blob_state()
         return self.block
 
     def close(self) -> None:
@@ -380,11 +385,13 @@ def serving_blob(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> I
     try:
         if prebuilt is not None:
             cassette = prebuilt.enter(replay)
+            assert prebuilt.installed is not None
+            block.installed = prebuilt.installed
         else:
             cassette = script_cassette(replay, libraries)
             for patcher in CassettePatcherBuilder(cassette).build():
                 stack.enter_context(patcher)
-        block.installed = blob_state()
+            block.installed = blob_state()
         yield cassette
     finally:
         _close(block, close, restore)
