@@ -20,7 +20,6 @@ needs them anyway fails with :class:`BlobOnly` rather than be served a different
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -291,8 +290,11 @@ class _Prebuilt:
         """Install the patches for ``replay``; :meth:`close` undoes them."""
         self.in_use = True
         self.shared.replay = replay
-        self.block = copy.copy(self.shared)  # as script_cassette(replay) makes, for less
-        self.block.replay = replay
+        shared = self.shared  # a shallow copy, as copy.copy makes it (without its reduce)
+        cls: Any = type(shared)
+        self.block = block = cls.__new__(cls)
+        vars(block).update(vars(shared))
+        block.replay = replay
         self._saved = [vars(owner).get(name, _ABSENT) for owner, name, _ in self.patches]
         for owner, name, value in self.patches:
             setattr(owner, name, value)
