@@ -17,8 +17,9 @@ import threading
 import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 import pytest
@@ -162,15 +163,42 @@ def _open_loop_clock() -> Clock | None:
 
 @contextmanager
 def open_clock() -> Iterator[Clock]:
-    """The test's clock, installed in its thread for the test's duration."""
-    clock = _open_loop_clock() or Clock()
-    ident = threading.get_ident()
-    with clock.installed():
-        _test_clocks[ident] = clock
+    """The test's clock, installed in its thread for the test's duration (the one open in
+    this thread already, if any: ``harness_clock`` asked for after ``harness_replay``)."""
+    with _TestClock() as clock:
+        yield clock
+
+
+class _TestClock:
+    """:func:`open_clock` as a plain context manager: ``harness_replay`` opens the test's
+    clock itself when the test does not ask for ``harness_clock`` (a second fixture cost
+    as much set-up as the rest of the replay). Adopts the clock open in this thread, else
+    a virtual loop's, else a new one; only the outermost one forgets it on exit."""
+
+    __slots__ = ("_ident", "_installed", "_outer", "clock")
+
+    def __init__(self) -> None:
+        self._ident = ident = threading.get_ident()
+        self._outer = outer = _test_clocks.get(ident)
+        self.clock = outer or _open_loop_clock() or Clock()
+        self._installed = self.clock.installed()
+
+    def __enter__(self) -> Clock:
+        self._installed.__enter__()
+        _test_clocks[self._ident] = self.clock
+        return self.clock
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
         try:
-            yield clock
+            if self._outer is None:
+                _test_clocks.pop(self._ident, None)
         finally:
-            _test_clocks.pop(ident, None)
+            self._installed.__exit__(kind, error, trace)
 
 
 # --------------------------------------------------------------------------- the replay
@@ -373,27 +401,70 @@ def _source(request: pytest.FixtureRequest) -> tuple[str, Any, dict[str, Any]]:
 def _scenario_replay(
     request: pytest.FixtureRequest, ref: Any, options: dict[str, Any], clock: Clock
 ) -> ReplayHandle:
+    config = request.config
+    name = str(options.get("dialect") or config.getini("harness_dialect") or DEFAULT_DIALECT)
+    base_url = options.get("base_url")
+    prepared = config.stash.setdefault(_prepared_key, {})
+    key = (id(ref) if isinstance(ref, Scenario) else str(ref), name, base_url)
+    entry = prepared.get(key)
+    if entry is None or (isinstance(ref, Scenario) and entry.scenario is not ref):
+        entry = prepared[key] = _prepare(config, ref, name, base_url)
+    if entry.reason is not None:
+        pytest.skip(entry.reason)
+    assert entry.script is not None
+    return ReplayHandle(
+        Replay(entry.script, clock),  # the test's own replay of the session's script
+        scenario=entry.scenario,
+        dialect=entry.dialect,
+        base_url=entry.base_url,
+    )
+
+
+class _Prepared:
+    """What every test naming a scenario on a dialect shares for the session: the scenario,
+    its compiled script (frozen: each test serves it through its own :class:`Replay`), the
+    base URL, or why the dialect cannot serve it (the tests are skipped with it)."""
+
+    __slots__ = ("base_url", "dialect", "reason", "scenario", "script")
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        dialect: str,
+        reason: str | None,
+        script: Script | None,
+        base_url: str,
+    ) -> None:
+        self.scenario = scenario
+        self.dialect = dialect
+        self.reason = reason
+        self.script = script
+        self.base_url = base_url
+
+
+_prepared_key = pytest.StashKey[dict[tuple[Any, str, Any], _Prepared]]()
+"""(scenario reference, dialect, base_url option) -> what its tests share, this session."""
+
+
+def _prepare(config: pytest.Config, ref: Any, name: str, base_url: Any) -> _Prepared:
+    """Resolve, check and compile once per session; a failure is not kept (each test
+    naming it fails with it)."""
     from harness.dialects import DialectError, get_dialect
     from harness.dialects.compiled import compiled
     from harness.transport.hosts import base_url_for
     from harness.vocab.errors import HarnessError
 
-    config = request.config
-    name = options.get("dialect") or config.getini("harness_dialect") or DEFAULT_DIALECT
     try:
         scenario = resolve_scenario(config, ref)
-        dialect = get_dialect(str(name))
+        dialect = get_dialect(name)
     except (HarnessError, LookupError, DialectError) as exc:
         pytest.fail(f"harness_replay: {exc}", pytrace=False)
     reason = dialect.supports(scenario)  # includes a scenario limited to other dialects
     if reason is not None:
-        pytest.skip(f"n/a: {scenario.id} on {dialect.name}: {reason}")
-    return ReplayHandle(
-        Replay(compiled(dialect, scenario), clock),  # the session's scenario: compiled once
-        scenario=scenario,
-        dialect=dialect.name,
-        base_url=base_url_for(dialect.name, options.get("base_url")),
-    )
+        why = f"n/a: {scenario.id} on {dialect.name}: {reason}"
+        return _Prepared(scenario, dialect.name, why, None, "")
+    script = compiled(dialect, scenario)
+    return _Prepared(scenario, dialect.name, None, script, base_url_for(dialect.name, base_url))
 
 
 @contextmanager
@@ -401,23 +472,41 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
     """Serve the test's scenario (or cassette) to every httpx/httpx2 client made inside it,
     and to requests, urllib3, http.client and aiohttp clients through vcrpy (each body as one
     blob); the same replay answers all of them, so one log, one guard, one clock."""
-    from harness.plugin.pytest_plugin import CALL_PASSED, REPLAY_HANDLE
+    from harness.plugin.pytest_plugin import REPLAY_HANDLE
     from harness.transport import serving
     from harness.transport.blob import serving_blob
     from harness.transport.guard import no_network
 
     kind, ref, options = _source(request)
-    with ExitStack() as stack:
-        if kind == "scenario":
-            clock = request.getfixturevalue("harness_clock")
-            handle = _scenario_replay(request, ref, options, clock)
-            handle.replay.run_name = request.node.nodeid
-            stack.enter_context(handle.replay.active())
-            stack.enter_context(serving(handle.replay))
+    if kind == "scenario":  # plain blocks, undone in reverse: no ExitStack per test
+        if "harness_clock" in request.fixturenames:  # the test's own fixture: same clock
+            clock_block: AbstractContextManager[Clock] = _Given(
+                request.getfixturevalue("harness_clock")
+            )
         else:
-            handle = stack.enter_context(open_cassette(request, ref, options))
-            handle.replay.run_name = request.node.nodeid
-            stack.enter_context(handle.replay.active())
+            clock_block = _TestClock()
+        with clock_block as clock:
+            handle = _scenario_replay(request, ref, options, clock)
+            replay = handle.replay
+            replay.run_name = request.node.nodeid
+            loopback = bool(options.get("allow_loopback"))
+            with (
+                replay.active(),
+                serving(replay),
+                serving_blob(replay),
+                no_network(allow_loopback=loopback, proxy_env=True),
+            ):
+                request.node.stash[REPLAY_HANDLE] = handle  # for the call's report
+                try:
+                    yield handle
+                finally:  # items live as long as the session: none keeps its replay alive
+                    del request.node.stash[REPLAY_HANDLE]
+        _after(request, handle, options)
+        return
+    with ExitStack() as stack:
+        handle = stack.enter_context(open_cassette(request, ref, options))
+        handle.replay.run_name = request.node.nodeid
+        stack.enter_context(handle.replay.active())
         if handle.recorder is None or handle.recorder.replay is not None:
             stack.enter_context(serving_blob(handle.replay))  # entered once, undone on exit
             loopback = bool(options.get("allow_loopback"))
@@ -427,6 +516,28 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
             yield handle
         finally:  # items live as long as the session: none keeps its test's replay alive
             del request.node.stash[REPLAY_HANDLE]
+    _after(request, handle, options)
+
+
+class _Given:
+    """A clock opened by someone else (the ``harness_clock`` fixture): left as it is."""
+
+    __slots__ = ("clock",)
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    def __enter__(self) -> Clock:
+        return self.clock
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _after(request: pytest.FixtureRequest, handle: ReplayHandle, options: dict[str, Any]) -> None:
+    """What the test's replay says once it is over: a stale client, or exchanges unserved."""
+    from harness.plugin.pytest_plugin import CALL_PASSED
+
     if handle.replay.stale:  # the test's own requests went to an earlier test's replay
         pytest.fail(f"harness_replay: {stale_client_message(handle.replay)}", pytrace=False)
     replaying = handle.recorder is None or handle.recorder.replay is not None

@@ -61,13 +61,24 @@ def built_here(replay: Replay, skip: int = 2) -> Origin:
     ``lru_cache`` holding it if one does, and the run it was built in. Only the frames are
     noted here (a client is built in every test); the text is made if a message needs it.
     They are noted flat, (globals, code, line) after one another in one list: a tuple per
-    frame made some sixty objects per client for the garbage collector to count."""
+    frame made some sixty objects per client for the garbage collector to count. The walk
+    ends at pytest's frames (:data:`_RUNNER_PREFIXES`)."""
     frames: list[Any] = []
     frame: FrameType | None = sys._getframe(skip)
     while frame is not None and len(frames) < 180:
-        frames += (frame.f_globals, frame.f_code, frame.f_lineno)
+        globals_ = frame.f_globals
+        name = globals_.get("__name__")
+        if isinstance(name, str) and name.startswith(_RUNNER_PREFIXES):
+            break  # pytest's own calls from here out: none built the client
+        frames += (globals_, frame.f_code, frame.f_lineno)
         frame = frame.f_back
     return Origin(replay, frames)
+
+
+_RUNNER_PREFIXES = ("_pytest.", "pluggy.")
+"""Modules of the test runner: the walk stops at the first of their frames (the code that
+called the test or fixture), so a client built in a test notes its ~20 frames, not the ~60
+of pytest's call stack (Python makes a frame object for each frame it walks)."""
 
 
 class Origin:

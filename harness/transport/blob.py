@@ -20,7 +20,6 @@ needs them anyway fails with :class:`BlobOnly` rather than be served a different
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -281,25 +280,37 @@ class _Prebuilt:
             else:  # vcrpy's ConnectionRemover: takes its stubs out of the pools on exit
                 self.removers.append(patcher)
         self.entry = blob_state()  # building imported what vcrpy patches (SOCKS pools)
+        self.installed: list[object] | None = None
+        """vcrpy's seams as :meth:`enter` leaves them: the same objects every time (it is
+        entered only on :attr:`entry`, and installs the same patches), so taken once."""
         self._saved: list[object] = []
         """What each patch replaced (an attribute's own value, or absent), in order."""
 
-    def enter(self, replay: Replay, libraries: Sequence[str], stack: ExitStack) -> Any:
-        """Install the patches for ``replay``; ``stack`` undoes them."""
+    def enter(self, replay: Replay) -> Any:
+        """Install the patches for ``replay``; :meth:`close` undoes them."""
         self.in_use = True
         self.shared.replay = replay
-        self.block = copy.copy(self.shared)  # as script_cassette(replay) makes, for less
-        self.block.replay = replay
+        shared = self.shared  # a shallow copy, as copy.copy makes it (without its reduce)
+        cls: Any = type(shared)
+        self.block = block = cls.__new__(cls)
+        vars(block).update(vars(shared))
+        block.replay = replay
         self._saved = [vars(owner).get(name, _ABSENT) for owner, name, _ in self.patches]
-        stack.callback(self._undo)
         for owner, name, value in self.patches:
             setattr(owner, name, value)
-        stack.callback(self._remove_connections)
+        if self.installed is None:
+            self.installed = blob_state()
         return self.block
 
-    def _remove_connections(self) -> None:
-        for remover in reversed(self.removers):
-            remover.__exit__(None, None, None)
+    def close(self) -> None:
+        """Undo :meth:`enter`: vcrpy's connection removers first, then the patches in
+        reverse (undone even when a remover fails), as closing an ExitStack of them did;
+        a block's exit calls it directly (an ExitStack per test fed the collector)."""
+        try:
+            for remover in reversed(self.removers):
+                remover.__exit__(None, None, None)
+        finally:
+            self._undo()
 
     def _undo(self) -> None:
         saved, self._saved = self._saved, []
@@ -367,34 +378,42 @@ def serving_blob(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> I
     restore = blob_restorer(block.entry)
     prebuilt = _reusable(replay, libraries, block.entry)
     _open_blocks.append(block)
-    stack = ExitStack()
+    close: Callable[[], None]
+    if prebuilt is not None:
+        close = prebuilt.close
+    else:
+        stack = ExitStack()
+        close = stack.close
     try:
         if prebuilt is not None:
-            cassette = prebuilt.enter(replay, libraries, stack)
+            cassette = prebuilt.enter(replay)
+            assert prebuilt.installed is not None
+            block.installed = prebuilt.installed
         else:
             cassette = script_cassette(replay, libraries)
             for patcher in CassettePatcherBuilder(cassette).build():
                 stack.enter_context(patcher)
-        block.installed = blob_state()
+            block.installed = blob_state()
         yield cassette
     finally:
-        _close(block, stack, restore)
+        _close(block, close, restore)
         if prebuilt is not None:
             prebuilt.done()
 
 
-def _close(block: _Block, stack: ExitStack, restore: Callable[[], None]) -> None:
+def _close(block: _Block, close: Callable[[], None], restore: Callable[[], None]) -> None:
+    """End ``block``: ``close`` undoes its patches (vcrpy's stub connections out of the
+    pools first); a late block's are dropped instead (:meth:`_Prebuilt.done` forgets them)."""
     if block not in _open_blocks:  # a block around it closed first: keep what that one left
         keep = blob_restorer()
-        stack.close()  # vcrpy's stub connections out of the pools; its patches undone anew
+        close()  # vcrpy's stub connections out of the pools; its patches undone anew
         keep()
         return
     at = _open_blocks.index(block)
     above = _open_blocks[at + 1 : at + 2]
     if above and not same(above[0].entry, block.installed):  # late: its patches are gone
         del _open_blocks[at]  # and those open now are not inside it: leave them alone
-        stack.pop_all()
-        return
+        return  # what it installed is dropped, not undone (a stack's is garbage now)
     del _open_blocks[at:]  # itself, and any block opened inside it and never closed
-    stack.close()  # vcrpy's patches in reverse, and its stub connections out of the pools
+    close()  # vcrpy's patches in reverse, and its stub connections out of the pools
     restore()

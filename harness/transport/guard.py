@@ -138,28 +138,37 @@ def _patched(*, allow_loopback: bool, proxy_env: bool) -> Iterator[None]:
     built = _built.get(allow_loopback)
     if built is None or any(a is not b for a, b in zip(built[0], found, strict=True)):
         built = _built[allow_loopback] = (found, _patches(allow_loopback))
-    saved = [(owner, name, vars(owner).get(name, _INHERITED)) for owner, name in _TARGETS]
+    saved = [vars(owner).get(name, _INHERITED) for owner, name in _TARGETS]  # in order
     for (owner, name), patch in zip(_TARGETS, built[1], strict=True):
         setattr(owner, name, patch)
-    names = (*_PROXY_VARIABLES, "NO_PROXY", "no_proxy")
-    saved_env = {name: os.environ.get(name) for name in names} if proxy_env else {}
+    environ = os.environ
+    saved_env = [environ.get(name) for name in _ENV_NAMES] if proxy_env else []
     if proxy_env:
-        os.environ.update(dict.fromkeys(_PROXY_VARIABLES, CLOSED_PROXY))
-        os.environ["NO_PROXY"] = os.environ["no_proxy"] = ""
+        for name, closed in _ENV_SET:
+            environ[name] = closed
     try:
         yield
     finally:
         if proxy_env:
-            for name, value in saved_env.items():
-                if value is None:
-                    os.environ.pop(name, None)
+            for name, was in zip(_ENV_NAMES, saved_env, strict=True):
+                if was is None:
+                    environ.pop(name, None)
                 else:
-                    os.environ[name] = value
-        for owner, name, previous in reversed(saved):
+                    environ[name] = was
+        for (owner, name), previous in zip(reversed(_TARGETS), reversed(saved), strict=True):
             if previous is _INHERITED:  # socket.socket inherits connect from _socket.socket
                 delattr(owner, name)
             else:
                 setattr(owner, name, previous)
+
+
+_ENV_SET: tuple[tuple[str, str], ...] = (
+    *((name, CLOSED_PROXY) for name in _PROXY_VARIABLES),
+    ("NO_PROXY", ""),
+    ("no_proxy", ""),
+)
+"""What a guard with ``proxy_env`` sets, in order (and puts back after, as it found it)."""
+_ENV_NAMES = tuple(name for name, _ in _ENV_SET)
 
 
 def _patches(allow_loopback: bool) -> list[Any]:

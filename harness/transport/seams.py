@@ -167,19 +167,23 @@ def same(one: list[object], other: list[object]) -> bool:
 
 def _blob_seams() -> list[object]:
     saved: list[object] = []
+    add = saved.append  # three appends, not a tuple per seam: run around every test
+    modules = sys.modules
     for module_name, owner, name in BLOB_SEAMS:  # those of libraries imported by now
-        where: Any = sys.modules.get(module_name)
+        where: Any = modules.get(module_name)
         if where is not None and owner:
             where = getattr(where, owner, None)
         if where is not None:
-            saved += (where, name, vars(where).get(name, _ABSENT))
+            add(where)
+            add(name)
+            add(vars(where).get(name, _ABSENT))
     return saved
 
 
 def _restore_function(saved: list[object]) -> Callable[[], None]:
     def restore() -> None:
-        for at in range(0, len(saved), 3):
-            cls, name, value = saved[at : at + 3]
+        each = iter(saved)
+        for cls, name, value in zip(each, each, each, strict=True):  # triples
             assert isinstance(name, str)
             if vars(cls).get(name, _ABSENT) is value:
                 continue
