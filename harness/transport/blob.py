@@ -30,7 +30,7 @@ from harness.dialects.script import Exchange, Script
 from harness.scenario.model import ReplyWrapper, Scenario
 from harness.scenario.wire import Wire
 from harness.transport.core import Replay, ReplayMiss, WireErrors, WireRequest
-from harness.transport.seams import blob_restorer, blob_state, same
+from harness.transport.seams import blob_restorer, blob_state, install, same
 
 __all__ = [
     "BLOB_LIBRARIES",
@@ -283,8 +283,8 @@ class _Prebuilt:
         self.installed: list[object] | None = None
         """vcrpy's seams as :meth:`enter` leaves them: the same objects every time (it is
         entered only on :attr:`entry`, and installs the same patches), so taken once."""
-        self._saved: list[object] = []
-        """What each patch replaced (an attribute's own value, or absent), in order."""
+        self._undo: Callable[[], None] | None = None
+        """Puts back what the open block's patches replaced (None: nothing to undo)."""
 
     def enter(self, replay: Replay) -> Any:
         """Install the patches for ``replay``; :meth:`close` undoes them."""
@@ -295,9 +295,7 @@ class _Prebuilt:
         self.block = block = cls.__new__(cls)
         vars(block).update(vars(shared))
         block.replay = replay
-        self._saved = [vars(owner).get(name, _ABSENT) for owner, name, _ in self.patches]
-        for owner, name, value in self.patches:
-            setattr(owner, name, value)
+        self._undo = install(self.patches)
         if self.installed is None:
             self.installed = blob_state()
         return self.block
@@ -310,27 +308,18 @@ class _Prebuilt:
             for remover in reversed(self.removers):
                 remover.__exit__(None, None, None)
         finally:
-            self._undo()
-
-    def _undo(self) -> None:
-        saved, self._saved = self._saved, []
-        if not saved:  # undone already
-            return
-        for (owner, name, _), value in zip(reversed(self.patches), reversed(saved), strict=True):
-            if value is not _ABSENT:
-                setattr(owner, name, value)
-            elif name in vars(owner):
-                delattr(owner, name)
+            undo, self._undo = self._undo, None
+            if undo is not None:  # not undone already
+                undo()
 
     def done(self) -> None:
         """The block is over (its patches undone, or dropped by a late exit)."""
         self.in_use = False
-        self._saved = []  # a late exit dropped the undo: its seams were put back around it
+        self._undo = None  # a late exit dropped the undo: its seams were put back around it
         for remover in self.removers:  # the pools of this block only, not of every block
             remover._connection_pool_to_connections.clear()
 
 
-_ABSENT = object()
 _prebuilt: dict[tuple[type[Any], tuple[str, ...]], _Prebuilt] = {}
 """(vcrpy's ``Cassette``, libraries) -> the patchers built for them."""
 

@@ -30,12 +30,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from harness.transport.seams import install
 from harness.vocab.errors import HarnessError
 
 __all__ = ["NetworkBlocked", "no_network"]
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
-_INHERITED = object()
 
 
 class NetworkBlocked(HarnessError, ConnectionError):
@@ -124,7 +124,7 @@ _TARGETS: tuple[tuple[Any, str], ...] = (
 )
 """(owner, attribute) of everything the guard replaces, in the order it replaces them."""
 
-_built: dict[bool, tuple[list[Any], list[Any]]] = {}
+_built: dict[bool, tuple[list[Any], list[tuple[Any, str, object]]]] = {}
 """``allow_loopback`` -> (what each target was when its patches were built, the patches):
 a guard is entered around every test, and building its functions and socket class anew
 each time made garbage for the collector; the patches depend only on those originals and
@@ -137,10 +137,10 @@ def _patched(*, allow_loopback: bool, proxy_env: bool) -> Iterator[None]:
     found = [getattr(owner, name) for owner, name in _TARGETS]
     built = _built.get(allow_loopback)
     if built is None or any(a is not b for a, b in zip(built[0], found, strict=True)):
-        built = _built[allow_loopback] = (found, _patches(allow_loopback))
-    saved = [vars(owner).get(name, _INHERITED) for owner, name in _TARGETS]  # in order
-    for (owner, name), patch in zip(_TARGETS, built[1], strict=True):
-        setattr(owner, name, patch)
+        patches = zip(_TARGETS, _patches(allow_loopback), strict=True)
+        built = _built[allow_loopback] = (found, [(o, name, p) for (o, name), p in patches])
+    # socket.socket inherits connect from _socket.socket: undone, it is deleted again
+    undo = install(built[1])
     environ = os.environ
     saved_env = [environ.get(name) for name in _ENV_NAMES] if proxy_env else []
     if proxy_env:
@@ -155,11 +155,7 @@ def _patched(*, allow_loopback: bool, proxy_env: bool) -> Iterator[None]:
                     environ.pop(name, None)
                 else:
                     environ[name] = was
-        for (owner, name), previous in zip(reversed(_TARGETS), reversed(saved), strict=True):
-            if previous is _INHERITED:  # socket.socket inherits connect from _socket.socket
-                delattr(owner, name)
-            else:
-                setattr(owner, name, previous)
+        undo()
 
 
 _ENV_SET: tuple[tuple[str, str], ...] = (

@@ -13,7 +13,7 @@ import functools
 import importlib
 import importlib.util
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
@@ -107,18 +107,19 @@ def patched(
             delattr(cls, name)
 
 
-def install(patches: Iterable[tuple[Any, str, object]]) -> Callable[[], None]:
+def install(patches: Sequence[tuple[Any, str, object]]) -> Callable[[], None]:
     """Set each (owner, attribute, value) in order, by plain assignment; the function
     returned undoes them in reverse, putting back exactly what was there (an inherited
     attribute is deleted again), as leaving nested :func:`patched` blocks does. For patches
-    built once and installed again and again: no generator, no closure per patch."""
-    saved: list[tuple[Any, str, object]] = []
+    built once and installed around every test (the guard's, ``serving``'s, vcrpy's): no
+    generator, no closure per patch, and what was there kept in one flat list (a tuple per
+    patch made work for the garbage collector in every test)."""
+    saved = [vars(owner).get(name, _ABSENT) for owner, name, _ in patches]
     for owner, name, value in patches:
-        saved.append((owner, name, vars(owner).get(name, _ABSENT)))
         setattr(owner, name, value)
 
     def undo() -> None:
-        for owner, name, value in reversed(saved):
+        for (owner, name, _), value in zip(reversed(patches), reversed(saved), strict=True):
             if value is not _ABSENT:
                 setattr(owner, name, value)
             elif name in vars(owner):  # a restorer may have put the inherited one back first
