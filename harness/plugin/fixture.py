@@ -18,6 +18,7 @@ import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
@@ -420,26 +421,17 @@ def _scenario_replay(
     )
 
 
+@dataclass(frozen=True, slots=True)
 class _Prepared:
     """What every test naming a scenario on a dialect shares for the session: the scenario,
     its compiled script (frozen: each test serves it through its own :class:`Replay`), the
     base URL, or why the dialect cannot serve it (the tests are skipped with it)."""
 
-    __slots__ = ("base_url", "dialect", "reason", "scenario", "script")
-
-    def __init__(
-        self,
-        scenario: Scenario,
-        dialect: str,
-        reason: str | None,
-        script: Script | None,
-        base_url: str,
-    ) -> None:
-        self.scenario = scenario
-        self.dialect = dialect
-        self.reason = reason
-        self.script = script
-        self.base_url = base_url
+    scenario: Scenario
+    dialect: str
+    reason: str | None
+    script: Script | None
+    base_url: str
 
 
 _prepared_key = pytest.StashKey[dict[tuple[Any, str, Any], _Prepared]]()
