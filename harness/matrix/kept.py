@@ -210,29 +210,29 @@ def _start(
 def statuses() -> list[dict[str, Any]]:
     """Every kept worker of this user: what it says about itself (``status``), or
     ``{"gone": ...}`` for a socket nobody answers on (removed)."""
-    directory = runtime_dir()
-    found: list[dict[str, Any]] = []
-    for sock in sorted(directory.glob("*.sock")):
-        with locked(sock.with_suffix(".lock")):
-            reply = ask(str(sock), {"op": "status"})
-            if not isinstance(reply, dict):
-                sock.unlink(missing_ok=True)
-                reply = {"gone": str(sock)}
-        found.append({"socket": str(sock), **reply})
-    return found
+    return [
+        {"socket": str(sock), **(reply if reply is not None else {"gone": str(sock)})}
+        for sock, reply in _ask_each("status")
+    ]
 
 
 def stop_all() -> list[dict[str, Any]]:
     """Tell every kept worker to stop (each finishes the children it runs, then ends)."""
-    stopped: list[dict[str, Any]] = []
+    return [reply for _, reply in _ask_each("stop") if reply is not None]
+
+
+def _ask_each(op: str) -> list[tuple[Path, dict[str, Any] | None]]:
+    """Ask every kept worker of this user ``op``, each under its socket's lock: its answer,
+    or None for a socket nobody answers on (removed)."""
+    answers: list[tuple[Path, dict[str, Any] | None]] = []
     for sock in sorted(runtime_dir().glob("*.sock")):
         with locked(sock.with_suffix(".lock")):
-            reply = ask(str(sock), {"op": "stop"})
-            if isinstance(reply, dict):
-                stopped.append(reply)
-            else:
+            reply = ask(str(sock), {"op": op})
+            if not isinstance(reply, dict):
                 sock.unlink(missing_ok=True)
-    return stopped
+                reply = None
+        answers.append((sock, reply))
+    return answers
 
 
 def release(sock: str) -> None:
