@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar, Literal, TypeVar
@@ -22,6 +21,7 @@ from pydantic import JsonValue
 from harness.dialects.base import BY_MARKER, BY_PATH
 from harness.dialects.chunking import chunk_events
 from harness.dialects.framing import frame_events
+from harness.dialects.recent import Recent
 from harness.dialects.script import Chunk, Exchange, HttpDate, Script
 from harness.dialects.sse import SSEEvent
 from harness.scenario.model import (
@@ -100,9 +100,9 @@ class WireDialect:
     def supports(self, scenario: Scenario) -> str | None:
         """None if the dialect can express the scenario, else the feature it lacks.
 
-        The answer for the same scenario object is reused (:func:`_supported`): a fuzzed
+        The answer for the same scenario object is reused (:data:`_ANSWERS`): a fuzzed
         example is asked about while drawn, compiled, re-cut and run."""
-        return _supported(self, scenario)
+        return _ANSWERS.compute(self, scenario, lambda: self._supports(scenario))
 
     def _supports(self, scenario: Scenario) -> str | None:
         return (
@@ -150,22 +150,9 @@ class WireDialect:
         return self.marker_score if any(marker in head for marker in self.markers) else 0
 
 
-_ANSWERS: OrderedDict[tuple[int, int], tuple[WireDialect, Scenario, str | None]] = OrderedDict()
-"""The last few answers of :meth:`WireDialect.supports`, by dialect and scenario identity;
-each entry holds both objects, so no id is reused while its entry lives (scenarios are
-frozen models, and the answer depends on nothing else)."""
-
-
-def _supported(dialect: WireDialect, scenario: Scenario) -> str | None:
-    key = (id(dialect), id(scenario))
-    entry = _ANSWERS.get(key)
-    if entry is not None and entry[0] is dialect and entry[1] is scenario:
-        return entry[2]
-    reason = dialect._supports(scenario)
-    _ANSWERS[key] = (dialect, scenario, reason)
-    if len(_ANSWERS) > 16:
-        _ANSWERS.popitem(last=False)
-    return reason
+_ANSWERS: Recent[str | None] = Recent(16)
+"""The last few answers of :meth:`WireDialect.supports`, by dialect and scenario (the
+answer depends on nothing else: scenarios are frozen models)."""
 
 
 def refuse_unsupported(name: str, scenario: Scenario, reason: str | None) -> None:

@@ -17,12 +17,12 @@ cuts its encoded events with :func:`~harness.dialects.chunking.chunk_events`, la
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
 
 from harness.dialects.base import Dialect
 from harness.dialects.chunking import chunk_events
+from harness.dialects.recent import Recent
 from harness.dialects.script import Script
 from harness.scenario.model import ReplyWrapper, Scenario
 
@@ -32,7 +32,7 @@ KEEP = 16
 """Entries kept: a run compiles a handful of scenarios at a time (the example, its
 per-event variant); the matrix runs one scenario through several drivers in a row."""
 
-_recent: OrderedDict[tuple[str, int], tuple[Scenario, Script]] = OrderedDict()
+_recent: Recent[Script] = Recent(KEEP)
 _kept: dict[tuple[str, int], tuple[Scenario, Script]] = {}
 """What :func:`precompile` compiled: kept for the life of the process."""
 
@@ -40,15 +40,10 @@ _kept: dict[tuple[str, int], tuple[Scenario, Script]] = {}
 def compiled(dialect: Dialect, scenario: Scenario) -> Script:
     """``dialect.synthesize(scenario)``, reused when this very scenario object was
     compiled on this dialect lately (a ``ValueError`` is raised again, not kept)."""
-    key = (dialect.name, id(scenario))
-    kept = _kept.get(key)
+    kept = _kept.get((dialect.name, id(scenario)))
     if kept is not None and kept[0] is scenario:
         return kept[1]
-    entry = _recent.get(key)
-    if entry is not None and entry[0] is scenario:
-        _recent.move_to_end(key)
-        return entry[1]
-    return _keep(dialect, scenario, dialect.synthesize(scenario))
+    return _recent.compute(dialect.name, scenario, lambda: dialect.synthesize(scenario))
 
 
 def recut(dialect: Dialect, scenario: Scenario, per_event: Script) -> Script:
@@ -68,14 +63,7 @@ def recut(dialect: Dialect, scenario: Scenario, per_event: Script) -> Script:
             delays = [chunk.delay for chunk in exchange.chunks]
             exchange = replace(exchange, chunks=chunk_events(events, chunking, event_delay=delays))
         exchanges.append(exchange)
-    return _keep(dialect, scenario, replace(per_event, exchanges=tuple(exchanges)))
-
-
-def _keep(dialect: Dialect, scenario: Scenario, script: Script) -> Script:
-    _recent[(dialect.name, id(scenario))] = (scenario, script)
-    if len(_recent) > KEEP:
-        _recent.popitem(last=False)
-    return script
+    return _recent.put(dialect.name, scenario, replace(per_event, exchanges=tuple(exchanges)))
 
 
 def precompile(dialect: Dialect, scenarios: Iterable[Scenario]) -> None:

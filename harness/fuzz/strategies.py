@@ -13,7 +13,6 @@ Only this module (with its private helpers ``_values`` and ``_faults``) and
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import cache, lru_cache
 from typing import Any
@@ -24,6 +23,7 @@ from hypothesis.errors import InvalidArgument
 
 from harness.dialects.chunking import split_text
 from harness.dialects.framing import CHAT_SHAPES, DIALECT_SHAPES
+from harness.dialects.recent import Recent
 from harness.dialects.script import Script
 from harness.fuzz.faults import (
     FAULT_ERRORS,
@@ -451,9 +451,9 @@ def _draw_scenarios(
     return _recut(final, scenario, per_event, dialect)
 
 
-_TWINS: OrderedDict[int, tuple[Scenario, Scenario]] = OrderedDict()
-"""Drawn scenarios cut otherwise than per event, by id: the scenario and its per-event twin
-(the one compiled), for :func:`per_event_twin`; the last few only."""
+_TWINS: Recent[Scenario] = Recent(16)
+"""The per-event twin (the one compiled) of the last few drawn scenarios cut otherwise than
+per event, for :func:`per_event_twin`."""
 
 
 def _recut(final: Scenario, per_event: Scenario, script: Script, dialect: str) -> Scenario:
@@ -466,19 +466,15 @@ def _recut(final: Scenario, per_event: Scenario, script: Script, dialect: str) -
     if speaker.supports(final) is not None:
         reject()  # the dialect cannot express it (e.g. crlf_split without lines)
     recut(speaker, final, script)  # kept: the run reuses it
-    _TWINS[id(final)] = (final, per_event)
-    if len(_TWINS) > 16:
-        _TWINS.popitem(last=False)
+    _TWINS.put(None, final, per_event)
     return final
 
 
 def per_event_twin(scenario: Scenario) -> Scenario:
     """``scenario`` cut per event: for a drawn scenario, the very object compiled while it
     was drawn (so the per-event run of the re-chunk comparison is not compiled again)."""
-    entry = _TWINS.get(id(scenario))
-    if entry is not None and entry[0] is scenario:
-        return entry[1]
-    return with_chunking(scenario, "per_event")
+    twin = _TWINS.get(None, scenario)
+    return twin if twin is not None else with_chunking(scenario, "per_event")
 
 
 def _crlf(scenario: Scenario) -> Scenario:
