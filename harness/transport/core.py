@@ -43,7 +43,7 @@ from harness.transport._pace import idle, loop_state
 from harness.transport.clock import Clock
 from harness.vocab.errors import HarnessError
 from harness.vocab.events import RequestRecord, ResponseRecord
-from harness.vocab.secrets import mask_headers, mask_json, mask_url
+from harness.vocab.secrets import mask_header, mask_headers, mask_json, mask_url
 
 __all__ = [
     "CUT_MESSAGE",
@@ -136,8 +136,8 @@ def _record(request: WireRequest, path: str, at: float, index: int | None) -> Re
 def _logged_header(name: str | bytes, value: str | bytes) -> tuple[str, str]:
     """One header as logged: text, the name lower-cased, secrets masked (a client sends
     the same headers with every request: each pair as sent is decoded and masked once)."""
-    ((logged, masked),) = mask_headers([(_latin1(name), _latin1(value))]).items()
-    return logged, masked
+    text = _latin1(name)
+    return text.lower(), mask_header(text, _latin1(value))  # as mask_headers has each pair
 
 
 def _latin1(text: str | bytes) -> str:
