@@ -26,7 +26,7 @@ from harness.run.warm import Warm
 from harness.scenario.model import Scenario
 from harness.transport.blocked import chained, explain_error
 from harness.transport.budget import AdapterHung, Budget, stack_of, wall_limit
-from harness.transport.clock import Clock
+from harness.transport.clock import Clock, finalizer_tasks
 from harness.transport.clock import run as run_on_fresh_loop
 from harness.transport.core import EndlessStall, Replay
 from harness.transport.guard import NetworkBlocked, no_network
@@ -195,13 +195,17 @@ def _with_stack(hung: AdapterHung, caught: BaseException) -> AdapterHung:
 
 def _pending_tasks() -> list[str]:
     """Tasks the adapter started and left running (the loop's end cancels them), by the
-    name of their coroutine; not the loop's own ``aclose()`` of dropped async generators."""
+    name of their coroutine; not the loop's own ``aclose()`` of dropped async generators,
+    nor a task a finalizer created: when the collector runs a ``__del__`` depends on what
+    was allocated before (an object of an earlier cell may be freed during this one), so
+    such a task would make the verdict depend on the collector's timing."""
     this = asyncio.current_task()
+    by_finalizers = finalizer_tasks(asyncio.get_running_loop())
     names = []
     for task in asyncio.all_tasks():
         coro = task.get_coro()
         name = getattr(coro, "__qualname__", None)
-        if task is not this and name is not None:
+        if task is not this and name is not None and task not in by_finalizers:
             frame = getattr(coro, "cr_frame", None)
             module = frame.f_globals.get("__name__", "?") if frame is not None else "?"
             names.append(f"{module}.{name}")

@@ -28,9 +28,11 @@ from __future__ import annotations
 import asyncio
 import math
 import selectors
+import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import Awaitable, Callable, Collection
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar, TypeVarTuple
@@ -38,7 +40,7 @@ from typing import Any, TypeVar, TypeVarTuple
 from harness.transport.budget import AdapterHung, current_limit, task_stack
 from harness.vocab.errors import HarnessError
 
-__all__ = ["Clock", "ClockError", "new_virtual_loop", "run"]
+__all__ = ["Clock", "ClockError", "finalizer_tasks", "new_virtual_loop", "run"]
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -264,7 +266,20 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
         self._clock = clock
         super().__init__(self._virtual_selector)
         self._virtual_selector.loop = self
+        self.finalizer_tasks: weakref.WeakSet[asyncio.Task[Any]] = weakref.WeakSet()
+        """Tasks a finalizer (``__del__``) created on this loop: see :meth:`create_task`."""
         self.arm()
+
+    def create_task(self, coro: Any, **kwargs: Any) -> asyncio.Task[Any]:
+        """A task, as asyncio makes it; one created inside a ``__del__`` is also kept in
+        :attr:`finalizer_tasks`. Such a task (litellm's ``AsyncHTTPHandler.__del__``
+        schedules ``close()`` on whatever loop runs) starts when the garbage collector
+        frees an object, which depends on everything allocated before, possibly in an
+        earlier run, not on the call running now."""
+        task = super().create_task(coro, **kwargs)
+        if _in_finalizer():
+            self.finalizer_tasks.add(task)
+        return task
 
     def arm(self) -> None:
         """Let the wall budget armed in this thread (if any) wake this loop."""
@@ -322,6 +337,21 @@ class _VirtualLoop(asyncio.SelectorEventLoop):
 
 def _nothing() -> None:
     return None
+
+
+def _in_finalizer() -> bool:
+    """Whether a ``__del__`` is on the calling stack."""
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
+def finalizer_tasks(loop: asyncio.AbstractEventLoop) -> Collection[asyncio.Task[Any]]:
+    """The tasks a finalizer created on ``loop`` (none on a loop harness did not make)."""
+    return getattr(loop, "finalizer_tasks", ())
 
 
 def new_virtual_loop(clock: Clock) -> asyncio.AbstractEventLoop:
