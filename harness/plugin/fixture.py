@@ -482,11 +482,11 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
             replay = handle.replay
             replay.run_name = request.node.nodeid
             loopback = bool(options.get("allow_loopback"))
-            with (
+            with (  # the guard's and serving's patches stand until a test without harness
                 replay.active(),
-                serving(replay),
+                serving(replay, stay=True),
                 serving_blob(replay),
-                no_network(allow_loopback=loopback, proxy_env=True),
+                no_network(allow_loopback=loopback, proxy_env=True, stay=True),
             ):
                 request.node.stash[REPLAY_HANDLE] = handle  # for the call's report
                 try:
@@ -502,7 +502,7 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
         if handle.recorder is None or handle.recorder.replay is not None:
             stack.enter_context(serving_blob(handle.replay))  # entered once, undone on exit
             loopback = bool(options.get("allow_loopback"))
-            stack.enter_context(no_network(allow_loopback=loopback, proxy_env=True))
+            stack.enter_context(no_network(allow_loopback=loopback, proxy_env=True, stay=True))
         request.node.stash[REPLAY_HANDLE] = handle  # for the call's report
         try:
             yield handle

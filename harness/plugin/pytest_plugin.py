@@ -251,6 +251,18 @@ def pytest_report_collectionfinish(config: pytest.Config, items: list[pytest.Ite
     ]
 
 
+# --------------------------------------------------------------------------- patches
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Lift the patches replayed tests left standing (the guard's and ``serving``'s: armed
+    per test, calling straight through in between), so nothing of harness's outlives the
+    session."""
+    seams = sys.modules.get("harness.transport.seams")  # not imported: nothing stands
+    if seams is not None:
+        seams.lift()
+
+
 # --------------------------------------------------------------------------- reporting
 
 

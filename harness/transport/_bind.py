@@ -24,7 +24,15 @@ from harness.transport._own import (
 )
 from harness.transport._own import __name__ as _own_module
 from harness.transport.core import BodyStream, Replay, Served, WireErrors, WireRequest
-from harness.transport.seams import LIBRARIES, SEAMS, install, installed, load_library
+from harness.transport.seams import (
+    LIBRARIES,
+    SEAMS,
+    in_place,
+    install,
+    installed,
+    load_library,
+    stand,
+)
 
 __all__ = ["LIBRARIES", "SEAMS", "load_library", "serving", "transport_class", "transport_for"]
 
@@ -44,7 +52,9 @@ def transport_for(replay: Replay, library: str = "httpx") -> Any:
 
 
 @contextmanager
-def serving(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[None]:
+def serving(
+    replay: Replay, libraries: tuple[str, ...] = LIBRARIES, *, stay: bool = False
+) -> Iterator[None]:
     """Every httpx/httpx2 client used inside is served by ``replay``, however it was built.
 
     For SDK clients built where no ``http_client`` can be passed. Two seams per library:
@@ -59,28 +69,38 @@ def serving(replay: Replay, libraries: tuple[str, ...] = LIBRARIES) -> Iterator[
     Proxies from the environment are not read inside (``_get_proxy_map``): every proxy
     mount would be this replay's transport anyway, and the guard's proxy variables (meant
     for subprocesses) would otherwise cost every client three transports more.
+
+    ``stay`` leaves the patches in place after the block, calling straight through to
+    httpx's own methods while no block serves, until :func:`harness.transport.seams.lift`
+    (``harness_replay`` arms them per test: see :func:`harness.transport.guard.no_network`).
     """
     patches = _patches_for(libraries, replay)
     patches.current.replay = replay
     patches.in_use = True
-    undo = install(patches.patches)
+    undo = None if in_place(patches.patches) else install(patches.patches)
     try:
         yield
     finally:
-        undo()
         patches.in_use = False
+        patches.current.replay = None  # in place after the block: they call through
+        if undo is not None:
+            if stay:
+                stand(patches.patches, undo)
+            else:
+                undo()
 
 
 class _Patches:
     """The patches of :func:`serving` for some libraries, built once: a test enters
     ``serving`` every time, and building ~20 closures and context managers each time cost
     more than the rest of its set-up and fed the garbage collector. They serve
-    ``current.replay`` (set by the block installing them) and wrap the methods that were
-    in place when they were built (``found``); they are built anew when those changed
-    (another patch is in place), or while a block that installed them is still open."""
+    ``current.replay`` (set by the block installing them; None: each calls the method it
+    wraps) and wrap the methods that were in place when they were built (``found``); they
+    are built anew when those changed (another patch is in place), or while a block that
+    installed them is still open."""
 
     def __init__(self, libraries: tuple[str, ...], replay: Replay) -> None:
-        self.current = current = Current(replay)
+        self.current = current = Current(None)
         self.in_use = False
         self.patches: list[tuple[Any, str, object]] = []
         for library, lib in installed(libraries):
@@ -88,7 +108,7 @@ class _Patches:
             for client in (lib.Client, lib.AsyncClient):
                 self._add(client, "_init_transport", _default_to(cls, current))
                 self._add(client, "_init_proxy_transport", _always(cls, current))
-                self._add(client, "_get_proxy_map", _no_env_proxies)
+                self._add(client, "_get_proxy_map", _no_env_proxies(current))
             for own in (lib.HTTPTransport, lib.AsyncHTTPTransport):
                 self._add(own, "__init__", tagging_init(current))
             self._add(lib.HTTPTransport, "handle_request", serve_sync(current, cls.serve))
@@ -108,11 +128,15 @@ _built: dict[tuple[str, ...], _Patches] = {}
 
 
 def _patches_for(libraries: tuple[str, ...], replay: Replay) -> _Patches:
+    """The patches a :func:`serving` block installs (or finds in place, standing)."""
     found = _built.get(libraries)
     if (
         found is None
         or found.in_use
-        or any(a is not b for a, b in zip(found.found, _found(found.patches), strict=True))
+        or not (
+            in_place(found.patches)
+            or all(a is b for a, b in zip(found.found, _found(found.patches), strict=True))
+        )
     ):
         found = _built[libraries] = _Patches(libraries, replay)
     return found
@@ -151,6 +175,8 @@ def _default_to(
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def _init_transport(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if current.replay is None:  # standing between tests: httpx's own
+                return original(self, *args, **kwargs)
             given = kwargs.get("transport")
             if given is None:
                 return _new(cls, current.replay)
@@ -167,6 +193,8 @@ def _default_to(
 def _always(cls: type[Any], current: Current) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def _init_proxy_transport(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if current.replay is None:
+                return original(self, *args, **kwargs)
             return _new(cls, current.replay)
 
         return _init_proxy_transport
@@ -174,11 +202,15 @@ def _always(cls: type[Any], current: Current) -> Callable[[Callable[..., Any]], 
     return wrap
 
 
-def _no_env_proxies(original: Callable[..., Any]) -> Callable[..., Any]:
-    def _get_proxy_map(self: Any, proxy: Any, allow_env_proxies: bool) -> Any:
-        return original(self, proxy, False)  # a proxy given explicitly still counts
+def _no_env_proxies(current: Current) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+        def _get_proxy_map(self: Any, proxy: Any, allow_env_proxies: bool) -> Any:
+            # a proxy given explicitly still counts
+            return original(self, proxy, allow_env_proxies and current.replay is None)
 
-    return _get_proxy_map
+        return _get_proxy_map
+
+    return wrap
 
 
 def _build(lib: ModuleType) -> type[Any]:

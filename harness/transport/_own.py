@@ -47,11 +47,13 @@ _LIBRARY_PREFIXES = ("httpx", "httpx2", "httpcore", "httpcore2", "harness.transp
 
 class Current:
     """The replay a set of patches serves: set by each block that installs them, so the
-    patches (closures over this, not over one replay) are built once and reused."""
+    patches (closures over this, not over one replay) are built once and reused; None
+    while no block serves (patches left standing between tests call the methods they
+    wrap)."""
 
     __slots__ = ("replay",)
 
-    def __init__(self, replay: Replay) -> None:
+    def __init__(self, replay: Replay | None) -> None:
         self.replay = replay
 
 
@@ -144,8 +146,9 @@ def tagging_init(current: Current) -> Callable[[Callable[..., Any]], Callable[..
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
             original(self, *args, **kwargs)
-            if getattr(self, REPLAY, None) is None:  # a subclass's super().__init__ twice
-                replay = current.replay
+            replay = current.replay
+            # not a subclass's super().__init__ the second time, nor outside any replay
+            if replay is not None and getattr(self, REPLAY, None) is None:
                 setattr(self, REPLAY, replay)
                 setattr(self, ORIGIN, built_here(replay))
 
@@ -161,6 +164,8 @@ def serve_sync(
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         def handle_request(self: Any, request: Any) -> Any:
+            if current.replay is None:  # standing between tests: no replay serves
+                return original(self, request)
             return serve(self, request, getattr(self, REPLAY, None) or current.replay)
 
         return handle_request
@@ -175,6 +180,8 @@ def serve_async(
 
     def wrap(original: Callable[..., Any]) -> Callable[..., Any]:
         async def handle_async_request(self: Any, request: Any) -> Any:
+            if current.replay is None:  # standing between tests: no replay serves
+                return await original(self, request)
             return await serve(self, request, getattr(self, REPLAY, None) or current.replay)
 
         return handle_async_request

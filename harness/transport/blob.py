@@ -279,6 +279,7 @@ class _Prebuilt:
                 self.patches.append((patcher.getter(), patcher.attribute, patcher.new))
             else:  # vcrpy's ConnectionRemover: takes its stubs out of the pools on exit
                 self.removers.append(patcher)
+        self.patches = _last_of_each(self.patches)
         self.entry = blob_state()  # building imported what vcrpy patches (SOCKS pools)
         self.installed: list[object] | None = None
         """vcrpy's seams as :meth:`enter` leaves them: the same objects every time (it is
@@ -319,6 +320,22 @@ class _Prebuilt:
         for remover in self.removers:  # the pools of this block only, not of every block
             remover._connection_pool_to_connections.clear()
 
+
+def _last_of_each(patches: list[tuple[Any, str, object]]) -> list[tuple[Any, str, object]]:
+    """One patch per attribute, the last one given for it (what installing them all in order
+    leaves), where the first was: vcrpy patches urllib3 once for itself and once as
+    ``requests.packages.urllib3``, the same module, so half of its patches were set and
+    undone twice around every test. Undoing the shorter list leaves what the longer did."""
+    last = {(id(owner), name): value for owner, name, value in patches}
+    kept: list[tuple[Any, str, object]] = []
+    for owner, name, _ in patches:
+        value = last.pop((id(owner), name), _GONE)
+        if value is not _GONE:
+            kept.append((owner, name, value))
+    return kept
+
+
+_GONE = object()
 
 _prebuilt: dict[tuple[type[Any], tuple[str, ...]], _Prebuilt] = {}
 """(vcrpy's ``Cassette``, libraries) -> the patchers built for them."""

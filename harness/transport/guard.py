@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from harness.transport.seams import install
+from harness.transport.seams import in_place, install, stand
 from harness.vocab.errors import HarnessError
 
 __all__ = ["NetworkBlocked", "no_network"]
@@ -83,14 +83,23 @@ _LOOKUPS = ("getaddrinfo", "gethostbyname", "gethostbyname_ex", "gethostbyaddr",
 
 
 @contextmanager
-def no_network(*, allow_loopback: bool = False, proxy_env: bool = False) -> Iterator[None]:
+def no_network(
+    *, allow_loopback: bool = False, proxy_env: bool = False, stay: bool = False
+) -> Iterator[None]:
     """Block real connections; ``allow_loopback`` lets a recording test reach a local server.
 
     ``proxy_env`` also points the proxy variables at a closed port for subprocesses (they
     are outside the guard); in-process clients are not affected, harness's transport serves
     them. Restores the previous functions and variables on exit, so guards nest; a strict
     guard inside a strict one changes nothing (a fuzzing session holds one around its
-    examples, each run's own guard is then free).
+    examples, each run's own guard is then free). A guard blocks while any guard in force
+    does: loopback is allowed only when every one allows it.
+
+    ``stay`` leaves the patched functions in place after the block, calling straight
+    through to the real ones while no guard is in force, until
+    :func:`harness.transport.seams.lift` (``harness_replay`` arms them per test and lifts
+    them before any other test: patching some twenty functions in and out around every
+    test cost more than the rest of its guard).
     """
     if not allow_loopback and not proxy_env and _strict_on_top():
         _guards.append(False)
@@ -101,14 +110,15 @@ def no_network(*, allow_loopback: bool = False, proxy_env: bool = False) -> Iter
         return
     _guards.append(allow_loopback)
     try:
-        with _patched(allow_loopback=allow_loopback, proxy_env=proxy_env):
+        with _patched(proxy_env=proxy_env, stay=stay):
             yield
     finally:
         _guards.pop()
 
 
 _guards: list[bool] = []
-"""``allow_loopback`` of each guard in force, innermost last (the patches are global)."""
+"""``allow_loopback`` of each guard in force, innermost last (the patches are global and
+ask this list: with none in force they call straight through)."""
 
 
 def _strict_on_top() -> bool:
@@ -124,38 +134,44 @@ _TARGETS: tuple[tuple[Any, str], ...] = (
 )
 """(owner, attribute) of everything the guard replaces, in the order it replaces them."""
 
-_built: dict[bool, tuple[list[Any], list[tuple[Any, str, object]]]] = {}
-"""``allow_loopback`` -> (what each target was when its patches were built, the patches):
-a guard is entered around every test, and building its functions and socket class anew
-each time made garbage for the collector; the patches depend only on those originals and
-on ``allow_loopback``, so they are built again only when an original changed (another
-patch, or an outer guard, is in place)."""
+_built: list[tuple[list[Any], list[tuple[Any, str, object]]]] = []
+"""(what each target was when the patches were built, the patches), at most one: a guard is
+entered around every test, and building its functions and socket class anew each time
+made garbage for the collector; the patches depend only on those originals, so they are
+built again only when an original changed (another patch is in place)."""
 
 
 @contextmanager
-def _patched(*, allow_loopback: bool, proxy_env: bool) -> Iterator[None]:
-    found = [getattr(owner, name) for owner, name in _TARGETS]
-    built = _built.get(allow_loopback)
-    if built is None or any(a is not b for a, b in zip(built[0], found, strict=True)):
-        patches = zip(_TARGETS, _patches(allow_loopback), strict=True)
-        built = _built[allow_loopback] = (found, [(o, name, p) for (o, name), p in patches])
+def _patched(*, proxy_env: bool, stay: bool) -> Iterator[None]:
+    patches = _patches_now()
     # socket.socket inherits connect from _socket.socket: undone, it is deleted again
-    undo = install(built[1])
-    environ = os.environ
-    saved_env = [environ.get(name) for name in _ENV_NAMES] if proxy_env else []
-    if proxy_env:
-        for name, closed in _ENV_SET:
-            environ[name] = closed
+    undo = None if in_place(patches) else install(patches)  # in place: an outer guard's
+    saved_env = _point_proxies() if proxy_env else None
     try:
         yield
     finally:
-        if proxy_env:
-            for name, was in zip(_ENV_NAMES, saved_env, strict=True):
-                if was is None:
-                    environ.pop(name, None)
-                else:
-                    environ[name] = was
-        undo()
+        if saved_env is not None:
+            _put_back(saved_env)
+        if undo is not None:
+            if stay:
+                stand(patches, undo)
+            else:
+                undo()
+
+
+def _patches_now() -> list[tuple[Any, str, object]]:
+    """The guard's patches: those built before while they are in place or the targets are
+    as they were built around; else built anew around what is there now."""
+    if _built:
+        found, patches = _built[0]
+        if in_place(patches) or all(
+            getattr(owner, name) is was for (owner, name), was in zip(_TARGETS, found, strict=True)
+        ):
+            return patches
+    found = [getattr(owner, name) for owner, name in _TARGETS]
+    patches = [(o, name, p) for (o, name), p in zip(_TARGETS, _patches(), strict=True)]
+    _built[:] = [(found, patches)]
+    return patches
 
 
 _ENV_SET: tuple[tuple[str, str], ...] = (
@@ -165,13 +181,56 @@ _ENV_SET: tuple[tuple[str, str], ...] = (
 )
 """What a guard with ``proxy_env`` sets, in order (and puts back after, as it found it)."""
 _ENV_NAMES = tuple(name for name, _ in _ENV_SET)
+_encoded: list[tuple[Any, Any]] = []
+""":data:`_ENV_SET` as ``os.environ`` stores it (encoded once: set around every test)."""
 
 
-def _patches(allow_loopback: bool) -> list[Any]:
+def _point_proxies() -> list[Any]:
+    """Set :data:`_ENV_SET` in the process environment (``os.environ`` and the C one
+    subprocesses inherit), as ``os.environ[name] = value`` does without encoding each name
+    and value anew; what each was (encoded, None: unset) is returned for
+    :func:`_put_back`."""
+    environ: Any = os.environ
+    data = getattr(environ, "_data", None)
+    if not isinstance(data, dict):  # not CPython's os._Environ: its own way
+        saved = [environ.get(name) for name in _ENV_NAMES]
+        environ.update(_ENV_SET)
+        return [False, *saved]
+    if not _encoded:
+        _encoded[:] = [(environ.encodekey(k), environ.encodevalue(v)) for k, v in _ENV_SET]
+    saved = [data.get(key) for key, _ in _encoded]
+    for key, value in _encoded:
+        os.putenv(key, value)
+        data[key] = value
+    return [True, *saved]
+
+
+def _put_back(saved: list[Any]) -> None:
+    """Undo :func:`_point_proxies`: each variable as it was (unset again if it was)."""
+    environ: Any = os.environ
+    direct, *was = saved
+    if not direct:
+        for name, value in zip(_ENV_NAMES, was, strict=True):
+            if value is None:
+                environ.pop(name, None)
+            else:
+                environ[name] = value
+        return
+    data = environ._data
+    for (key, _), value in zip(_encoded, was, strict=True):
+        if value is None:
+            os.unsetenv(key)
+            data.pop(key, None)
+        else:
+            os.putenv(key, value)
+            data[key] = value
+
+
+def _patches() -> list[Any]:
     """The guard's replacement for each of :data:`_TARGETS`, wrapping what is there now."""
 
     def check(host: object, port: object) -> None:
-        if host is None or (allow_loopback and _is_loopback(host)):
+        if host is None or not _guards or (all(_guards) and _is_loopback(host)):
             return
         from harness.transport.blocked import explain
 

@@ -24,12 +24,15 @@ __all__ = [
     "SEAMS",
     "blob_restorer",
     "blob_state",
+    "in_place",
     "install",
     "installed",
+    "lift",
     "load_library",
     "patched",
     "restorer",
     "same",
+    "stand",
 ]
 
 LIBRARIES = ("httpx", "httpx2")
@@ -126,6 +129,34 @@ def install(patches: Sequence[tuple[Any, str, object]]) -> Callable[[], None]:
                 delattr(owner, name)
 
     return undo
+
+
+def in_place(patches: Sequence[tuple[Any, str, object]]) -> bool:
+    """Whether every (owner, attribute, value) of ``patches`` is what its owner holds now."""
+    return all(getattr(owner, name, _ABSENT) is value for owner, name, value in patches)
+
+
+_standing: list[tuple[Sequence[tuple[Any, str, object]], Callable[[], None]]] = []
+"""Patches left in place after their block (:func:`stand`), oldest first, with their undo."""
+
+
+def stand(patches: Sequence[tuple[Any, str, object]], undo: Callable[[], None]) -> None:
+    """Leave ``patches`` (installed by :func:`install`, which gave ``undo``) in place after
+    the block that installed them, for the blocks that follow to reuse, until :func:`lift`.
+    Only for patches that call straight through while no block is open (the guard's,
+    ``serving``'s): in place between two tests they change nothing."""
+    _standing.append((patches, undo))
+
+
+def lift() -> None:
+    """Undo every standing patch set, newest first, so code outside harness's blocks finds
+    the very functions it found before (``harness_replay`` lifts them before any test that
+    does not use it, and at the end of the session). A set something else replaced since
+    (a patch of its own on top) is left to it: undoing ours would undo theirs too."""
+    while _standing:
+        patches, undo = _standing.pop()
+        if in_place(patches):
+            undo()
 
 
 def restorer() -> Callable[[], None]:

@@ -156,3 +156,49 @@ def test_subprocesses_get_proxy_variables_pointing_at_a_closed_port(
         assert os.environ["NO_PROXY"] == ""
     assert os.environ["HTTPS_PROXY"] == "http://corporate:3128"
     assert "HTTP_PROXY" not in os.environ
+
+
+def test_a_standing_guard_calls_through_between_blocks_and_lift_restores(
+    reached: list[str],
+) -> None:
+    """``stay=True`` (``harness_replay``'s, per test) leaves the patched functions in place
+    after the block; with no guard in force they call the real ones, the next guard reuses
+    them without patching anew, and ``lift`` puts back the very functions found before."""
+    from harness.transport.seams import lift
+
+    real = (socket.getaddrinfo, _socket.socket, socket.socket.connect)
+    with no_network(stay=True), pytest.raises(NetworkBlocked):
+        socket.gethostbyname(HOST)
+    standing = socket.getaddrinfo
+    try:
+        assert standing is not real[0]
+        with pytest.raises(OSError, match="reached the real socket layer"):
+            socket.getaddrinfo(HOST, 443)  # no guard in force: straight through
+        with no_network(), pytest.raises(NetworkBlocked):  # the standing ones, armed again
+            assert socket.getaddrinfo is standing
+            socket.getaddrinfo(HOST, 443)
+        assert socket.getaddrinfo is standing  # a guard without stay did not undo them
+        with no_network(allow_loopback=True, stay=True):
+            with pytest.raises(OSError, match="reached the real socket layer"):
+                socket.getaddrinfo("localhost", 80)
+            with no_network(), pytest.raises(NetworkBlocked):  # strict inside: shut
+                socket.getaddrinfo("localhost", 80)
+    finally:
+        lift()
+    assert (socket.getaddrinfo, _socket.socket, socket.socket.connect) == real
+    assert reached == ["getaddrinfo", "getaddrinfo"]
+
+
+def test_lift_leaves_a_patch_put_on_top_of_a_standing_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from harness.transport.seams import lift
+
+    with no_network(stay=True):
+        pass
+    try:
+        theirs = lambda *a, **k: []  # noqa: E731 - another tool's patch over ours
+        monkeypatch.setattr(socket, "getaddrinfo", theirs)
+    finally:
+        lift()
+    assert socket.getaddrinfo is theirs  # undoing ours would have undone theirs too

@@ -304,6 +304,45 @@ def test_serving_ignores_environment_proxies_and_serves_explicit_ones(
         assert len(outside._mounts) == 1
 
 
+def test_serving_left_standing_calls_through_between_blocks(
+    library: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``stay=True`` (``harness_replay``'s, per test) leaves the patches in place after the
+    block: a client built between blocks gets the library's own transport, environment
+    proxies and all, its requests go to the library's own method; the next block reuses
+    them (no patching anew) and serves; ``lift`` restores the very methods found before."""
+    from harness.transport.seams import lift
+
+    lib = importlib.import_module(library)
+    seams = (lib.Client._init_transport, lib.AsyncHTTPTransport.handle_async_request)
+    sent: list[str] = []
+
+    def own(self: Any, request: Any) -> Any:
+        sent.append(str(request.url))
+        return lib.Response(204, request=request)
+
+    monkeypatch.setattr(lib.HTTPTransport, "handle_request", own)
+    first, second = replay(chat()), replay(chat())
+    try:
+        with serving(first, stay=True), lib.Client() as client:
+            client.post(f"{BASE}/chat/completions").read()
+        standing = lib.Client._init_transport
+        monkeypatch.setenv("HTTPS_PROXY", "http://corporate.invalid:3128")
+        with lib.Client() as between:
+            assert type(between._transport) is lib.HTTPTransport
+            assert len(between._mounts) == 1  # the environment's proxy counts
+            assert between.get("https://example.invalid/").status_code == 204
+        with serving(second, stay=True), lib.Client() as client:
+            assert lib.Client._init_transport is standing
+            client.post(f"{BASE}/chat/completions").read()
+    finally:
+        lift()
+    assert sent == ["https://example.invalid/"]
+    assert [r.exchange for r in first.log] == [0] and [r.exchange for r in second.log] == [0]
+    assert (lib.Client._init_transport, lib.AsyncHTTPTransport.handle_async_request) == seams
+    assert lib.HTTPTransport.handle_request is own  # what was there when they went in
+
+
 def test_transport_is_built_on_the_base_classes_not_mock_transport(library: str) -> None:
     lib: ModuleType = importlib.import_module(library)
     cls = transport_class(library)
@@ -331,13 +370,14 @@ def test_guard_blocks_connections_naming_host_and_port(library: str) -> None:
 
 
 def test_guard_allows_loopback_only_when_asked() -> None:
+    before = vars(socket.socket).get("connect")  # a replayed test's standing patch, or none
     with socket.create_server(("127.0.0.1", 0)) as server:
         address = server.getsockname()
         with no_network(), pytest.raises(NetworkBlocked):
             socket.create_connection(address)
         with no_network(allow_loopback=True), socket.create_connection(address):
             pass
-    assert "connect" not in vars(socket.socket)
+    assert vars(socket.socket).get("connect") is before
 
 
 def test_public_surface_resolves_and_imports_lazily() -> None:
