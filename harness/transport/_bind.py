@@ -74,10 +74,10 @@ def serving(
     httpx's own methods while no block serves, until :func:`harness.transport.seams.lift`
     (``harness_replay`` arms them per test: see :func:`harness.transport.guard.no_network`).
     """
-    patches = _patches_for(libraries, replay)
+    patches, there = _patches_for(libraries, replay)
     patches.current.replay = replay
     patches.in_use = True
-    undo = None if in_place(patches.patches) else install(patches.patches)
+    undo = None if there else install(patches.patches)
     try:
         yield
     finally:
@@ -127,19 +127,19 @@ def _found(patches: list[tuple[Any, str, object]]) -> list[object]:
 _built: dict[tuple[str, ...], _Patches] = {}
 
 
-def _patches_for(libraries: tuple[str, ...], replay: Replay) -> _Patches:
-    """The patches a :func:`serving` block installs (or finds in place, standing)."""
+def _patches_for(libraries: tuple[str, ...], replay: Replay) -> tuple[_Patches, bool]:
+    """The patches a :func:`serving` block installs, and whether they are in place
+    already (left standing)."""
     found = _built.get(libraries)
-    if (
-        found is None
-        or found.in_use
-        or not (
-            in_place(found.patches)
-            or all(a is b for a, b in zip(found.found, _found(found.patches), strict=True))
-        )
-    ):
-        found = _built[libraries] = _Patches(libraries, replay)
-    return found
+    if found is not None and found.in_use:  # a block inside an open one: its own, once
+        return _Patches(libraries, replay), False
+    if found is not None:
+        if in_place(found.patches):
+            return found, True
+        if all(a is b for a, b in zip(found.found, _found(found.patches), strict=True)):
+            return found, False
+    found = _built[libraries] = _Patches(libraries, replay)
+    return found, False
 
 
 def _new(cls: type[Any], replay: Replay) -> Any:

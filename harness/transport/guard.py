@@ -143,9 +143,9 @@ built again only when an original changed (another patch is in place)."""
 
 @contextmanager
 def _patched(*, proxy_env: bool, stay: bool) -> Iterator[None]:
-    patches = _patches_now()
+    patches, there = _patches_now()
     # socket.socket inherits connect from _socket.socket: undone, it is deleted again
-    undo = None if in_place(patches) else install(patches)  # in place: an outer guard's
+    undo = None if there else install(patches)  # in place: an outer guard's, or standing
     saved_env = _point_proxies() if proxy_env else None
     try:
         yield
@@ -159,19 +159,20 @@ def _patched(*, proxy_env: bool, stay: bool) -> Iterator[None]:
                 undo()
 
 
-def _patches_now() -> list[tuple[Any, str, object]]:
-    """The guard's patches: those built before while they are in place or the targets are
-    as they were built around; else built anew around what is there now."""
+def _patches_now() -> tuple[list[tuple[Any, str, object]], bool]:
+    """The guard's patches and whether they are in place: those built before while they
+    are in place or the targets are as they were built around; else built anew around
+    what is there now."""
     if _built:
         found, patches = _built[0]
-        if in_place(patches) or all(
-            getattr(owner, name) is was for (owner, name), was in zip(_TARGETS, found, strict=True)
-        ):
-            return patches
+        if in_place(patches):
+            return patches, True
+        if all(getattr(o, name) is was for (o, name), was in zip(_TARGETS, found, strict=True)):
+            return patches, False
     found = [getattr(owner, name) for owner, name in _TARGETS]
     patches = [(o, name, p) for (o, name), p in zip(_TARGETS, _patches(), strict=True)]
     _built[:] = [(found, patches)]
-    return patches
+    return patches, False
 
 
 _ENV_SET: tuple[tuple[str, str], ...] = (

@@ -200,16 +200,34 @@ def same(one: list[object], other: list[object]) -> bool:
 def _blob_seams() -> list[object]:
     saved: list[object] = []
     add = saved.append  # three appends, not a tuple per seam: run around every test
+    for where, name in _blob_owners():  # those of libraries imported by now
+        add(where)
+        add(name)
+        add(vars(where).get(name, _ABSENT))
+    return saved
+
+
+_BLOB_MODULES = tuple(dict.fromkeys(module for module, _, _ in BLOB_SEAMS))
+_owners: list[Any] = [(), []]
+"""[the modules of :data:`BLOB_SEAMS` as ``sys.modules`` held them, (owner, attribute) of
+each seam they have]: looked up again only when one of those modules is imported (anew)."""
+
+
+def _blob_owners() -> list[tuple[Any, str]]:
     modules = sys.modules
-    for module_name, owner, name in BLOB_SEAMS:  # those of libraries imported by now
+    now = tuple(modules.get(name) for name in _BLOB_MODULES)
+    found, owners = _owners
+    if len(found) == len(now) and all(a is b for a, b in zip(found, now, strict=True)):
+        return owners  # type: ignore[no-any-return]
+    owners = []
+    for module_name, owner, name in BLOB_SEAMS:
         where: Any = modules.get(module_name)
         if where is not None and owner:
             where = getattr(where, owner, None)
         if where is not None:
-            add(where)
-            add(name)
-            add(vars(where).get(name, _ABSENT))
-    return saved
+            owners.append((where, name))
+    _owners[:] = [now, owners]
+    return owners
 
 
 def _restore_function(saved: list[object]) -> Callable[[], None]:
