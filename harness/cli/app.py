@@ -119,21 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     mx.add_argument("--rechunk", action="store_true", help="also invariant 5 (~1.7x the time)")
     mx.add_argument("--jobs", type=int, default=None, help="worker processes (default: cores)")
     mx.add_argument("--quiet", action="store_true", help="no progress on stderr")
-    workers = mx.add_mutually_exclusive_group()
-    workers.add_argument(
-        "--cold-workers",
-        action="store_true",
-        help="a fresh process per driver, instead of children of one warm worker per environment",
-    )
-    workers.add_argument(
-        "--keep-workers",
-        nargs="?",
-        type=float,
-        const=600.0,
-        metavar="IDLE",
-        help="leave the warm workers running for the next runs (imports once, not per run); "
-        "each ends after IDLE seconds unused (default 600); see harness workers",
-    )
+    _worker_arguments(mx)
     _budget_arguments(mx)
     mx.set_defaults(func=_cmd_matrix)
     add_merge_command(sub)
@@ -164,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     vd.add_argument("--driver", required=True, action="append")
     vd.add_argument("--scenarios", type=Path, action="append", help="directory or file")
     vd.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    _worker_arguments(vd)
     vd.set_defaults(func=_cmd_verdict)
 
     sc = sub.add_parser("schema", help="print a published JSON Schema")
@@ -484,10 +471,31 @@ def _cmd_verdict(args: argparse.Namespace) -> int:
             paths,
             [s.id for s in scenarios],
             on_cell=lambda c: progress.advance(c.driver, failed=c.status in ("fail", "error")),
+            warm=not args.cold_workers,
+            keep_workers=args.keep_workers,
         )
     verdicts = [verdict(m.cells, d) for d in args.driver]
     print(render_verdicts(verdicts))
     return 1 if gate_failed(verdicts) else 0
+
+
+def _worker_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a matrix (or a verdict's) runs its drivers: ``--cold-workers``, ``--keep-workers``."""
+    workers = parser.add_mutually_exclusive_group()
+    workers.add_argument(
+        "--cold-workers",
+        action="store_true",
+        help="a fresh process per driver, instead of children of one warm worker per environment",
+    )
+    workers.add_argument(
+        "--keep-workers",
+        nargs="?",
+        type=float,
+        const=600.0,
+        metavar="IDLE",
+        help="leave the warm workers running for the next runs (imports once, not per run); "
+        "each ends after IDLE seconds unused (default 600); see harness workers",
+    )
 
 
 def _cmd_drivers(args: argparse.Namespace) -> int:

@@ -176,3 +176,17 @@ def test_harness_workers_status_and_stop(probe: Path, capsys: pytest.CaptureFixt
     assert f"stopping pid {pid}" in capsys.readouterr().out
     assert _wait_ended(pid)
     assert statuses() == []
+
+
+def test_verdict_keeps_workers_too(probe: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``harness verdict --keep-workers``: the CI gate's second run forks from the worker
+    its first one left, with the same verdict."""
+    args = ["verdict", "--driver", "openai-sdk-chat", "--quiet", "--keep-workers", "600"]
+    args += ["--scenarios", str(ROOT / "scenarios" / "text-plain.yaml")]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    worker = the_worker()
+    assert main(args) == 0
+    assert capsys.readouterr().out == first and "openai-sdk-chat: PASS" in first
+    again = the_worker()
+    assert again["pid"] == worker["pid"] and again["served"] == worker["served"] + 1
