@@ -35,6 +35,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Collection
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
+from types import FrameType
 from typing import Any, TypeVar, TypeVarTuple
 
 from harness.transport.budget import AdapterHung, current_limit, task_stack
@@ -340,13 +341,20 @@ def _nothing() -> None:
 
 
 def _in_finalizer() -> bool:
-    """Whether a ``__del__`` is on the calling stack."""
-    frame = sys._getframe(2)
-    while frame is not None:
+    """Whether a ``__del__`` is among the few frames calling ``create_task`` (a finalizer
+    makes its task itself or through a helper or two; the whole stack is not walked, since
+    tasks are made in every run, under deep stacks)."""
+    frame: FrameType | None = sys._getframe(2)
+    for _ in range(_FINALIZER_DEPTH):
+        if frame is None:
+            return False
         if frame.f_code.co_name == "__del__":
             return True
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     return False
+
+
+_FINALIZER_DEPTH = 6
 
 
 def finalizer_tasks(loop: asyncio.AbstractEventLoop) -> Collection[asyncio.Task[Any]]:
