@@ -381,13 +381,13 @@ def _checked_marker(request: pytest.FixtureRequest, name: str) -> pytest.Mark | 
 def _source(request: pytest.FixtureRequest) -> tuple[str, Any, dict[str, Any]]:
     """("scenario" | "cassette", reference, options) from the indirect param or a marker."""
     scenario_mark = _checked_marker(request, "harness_scenario")
-    cassette_mark = _checked_marker(request, "harness_cassette")
     param = getattr(request, "param", None)
     if param is not None:
         options = dict(scenario_mark.kwargs) if scenario_mark else {}
         return "scenario", param, options
     if scenario_mark is not None and scenario_mark.args:
         return "scenario", scenario_mark.args[0], dict(scenario_mark.kwargs)
+    cassette_mark = _checked_marker(request, "harness_cassette")  # looked up when needed
     if cassette_mark is not None:
         path = cassette_mark.args[0] if cassette_mark.args else None
         return "cassette", path, dict(cassette_mark.kwargs)
