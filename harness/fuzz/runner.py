@@ -30,6 +30,7 @@ from hypothesis.strategies import SearchStrategy
 from harness.checks import Check, CheckResult
 from harness.dialects.script import Script
 from harness.drivers.base import Driver, get_driver, install_hint, missing_requirements
+from harness.fuzz.workers import Parallel, in_workers, warm_up
 from harness.matrix import progress
 from harness.report.repro import scenario_yaml, wire_text
 from harness.run.rechunk import CHECK, compare, minimal_splits, split_points, with_chunking
@@ -100,7 +101,9 @@ class FuzzResult:
     generating: tuple[int, float] = (0, 0.0)
     """Runs (wire cases and generated examples) and seconds until the first failure, or
     of the whole run when none failed: what the printed rate is measured on, so a failure
-    does not make it the rate of shrinking."""
+    does not make it the rate of shrinking. In workers: the failing worker's, or summed."""
+    parallel: Parallel | None = None
+    """How the workers of ``--workers N`` went (None: one process)."""
 
     @property
     def passed(self) -> bool:
@@ -108,18 +111,21 @@ class FuzzResult:
 
     def render(self) -> str:
         rerun = f"harness fuzz --driver {self.driver} --seed {self.seed}{self.command}"
+        p = self.parallel
         if self.failure is None:
             corpus = f" and {self.corpus} wire cases" if self.corpus else ""
             return (
                 f"harness fuzz: {self.driver} passed {self.examples} examples{corpus} "
-                f"({self.not_applicable} n/a) with seed {self.seed}\n"
+                f"({self.not_applicable} n/a) with seed {self.seed}"
+                + (f" on {p.workers} workers\n" if p else "\n")
             )
         f = self.failure
         name = f"scenarios/{f.scenario.id}.yaml"
+        worker = f" (worker {p.worker} of --seed {p.seed} --workers {p.workers})" if p else ""
         lines = [
             f"harness fuzz: {self.driver} FAILED ({', '.join(f.codes())}) at example "
-            f"{self.found_at} with seed {self.seed}, shrunk in "
-            f"{self.examples + self.corpus - self.found_at} more runs"
+            f"{self.found_at} with seed {self.seed}{worker}, shrunk in "
+            f"{self._shrinking()} more runs"
             + (" (flaky: it did not fail again every time)" if f.flaky else ""),
             "",
             "Findings:",
@@ -144,19 +150,26 @@ class FuzzResult:
         """The run's length, and its rate of examples only when it ran them all: a run
         that stopped at a failure spent its time on a few examples and on shrinking one,
         so a rate of it would not be the fuzzing rate."""
+        p = self.parallel
         if self.failure is None:
             runs = self.examples + self.corpus
             rate = f"{runs / self.seconds:.0f}/s" if self.seconds else "n/a"
             cases = f" and {self.corpus} wire cases" if self.corpus else ""
-            return f"{self.examples} examples{cases} in {self.seconds:.2f} s ({rate})"
+            on = f" on {p.workers} workers (wall clock; {p.seconds:.2f} s in them)" if p else ""
+            return f"{self.examples} examples{cases} in {self.seconds:.2f} s{on} ({rate})"
         runs, seconds = self.generating
         ignore = " ".join(f"--ignore {code}" for code in self.failure.codes())
         return (
-            f"{runs} examples in {seconds:.2f} s until the failure, then "
-            f"{self.examples + self.corpus - self.found_at} runs of shrinking; "
+            f"{runs} examples in {seconds:.2f} s until the failure"
+            + (f" in worker {p.worker} of {p.workers}" if p else "")
+            + f", then {self._shrinking()} runs of shrinking; "
             f"{self.seconds:.2f} s in all (no rate: the run stopped at its first failure; "
             f"{ignore} runs on past it)"
         )
+
+    def _shrinking(self) -> int:
+        runs = self.parallel.runs if self.parallel else self.examples + self.corpus
+        return runs - self.found_at
 
 
 class FuzzFailure(HarnessError, AssertionError):
@@ -246,6 +259,7 @@ def fuzz(
     ignore: Collection[str] = (),
     shrink: bool = True,
     corpus: bool | None = None,
+    workers: int = 1,
 ) -> FuzzResult:
     """Fuzz ``driver`` with ``examples`` generated scenarios; never raises on a finding.
 
@@ -255,6 +269,7 @@ def fuzz(
     reports the first failing example as it was generated (faster, bigger); ``corpus``
     (default: on with the default strategy) first runs the seed corpus, one scenario per
     wire case (:func:`harness.fuzz.strategies.wire_cases`), each already minimal.
+    ``workers`` > 1 splits the examples over forked processes (:mod:`harness.fuzz.workers`).
     """
     from harness.fuzz import strategies
 
@@ -276,10 +291,18 @@ def fuzz(
         if (corpus is None and scenarios is None) or corpus
         else []
     )
-    # one network guard for the session: each example's run then enters it for free
-    with Warm() as warm, _frozen_heap(), no_network():
-        examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks(), warm)
-        return _fuzz(driver, examiner, strategy, seeds, examples, seed, shrink)
+
+    def one(examples: int, seed: int, with_corpus: bool) -> FuzzResult:
+        # one network guard for the session: each example's run then enters it for free
+        with Warm() as warm, _frozen_heap(), no_network():
+            examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks(), warm)
+            cases = seeds if with_corpus else []
+            return _fuzz(driver, examiner, strategy, cases, examples, seed, shrink)
+
+    if workers <= 1:
+        return one(examples, seed, True)
+    warm_up(driver, strategy)
+    return in_workers(one, examples=examples, seed=seed, workers=workers)
 
 
 @contextmanager
@@ -470,6 +493,7 @@ def main(
     dialect: str | None,
     ignore: Sequence[str],
     faults: bool,
+    workers: int = 1,
 ) -> int:
     """``harness fuzz``: print the report (stdout) and the timing (stderr); 1 on a failure."""
     import sys
@@ -493,6 +517,7 @@ def main(
         scenarios=strategy,
         ignore=ignore,
         corpus=faults,
+        workers=workers,
     )
     flags = "".join(f" --ignore {code}" for code in ignore) + ("" if faults else " --no-faults")
     # reproduce lines name the driver as it was given (module:attr, conftest.py::name)

@@ -23,7 +23,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
 
-__all__ = ["Progress", "advance", "note"]
+__all__ = ["Progress", "advance", "note", "paused"]
 
 _current: Progress | None = None
 _current_lock = threading.Lock()
@@ -49,6 +50,23 @@ def note(group: str, text: str) -> None:
     progress = _current
     if progress is not None:
         progress.note(group, text)
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No live line while the body runs: its refresh thread is stopped (and joined), then
+    started again. For ``os.fork`` (``harness fuzz --workers``): a child must not copy a
+    thread that may hold a lock."""
+    progress = _current
+    live = progress._rich if progress is not None else None
+    if live is None:
+        yield
+        return
+    live.stop()
+    try:
+        yield
+    finally:
+        live.start()
 
 
 @dataclass
