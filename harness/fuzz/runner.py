@@ -14,11 +14,9 @@ From a test: ``harness.fuzz.runner.check_driver(driver, examples=200, seed=1)``.
 
 from __future__ import annotations
 
-import gc
 import random
 import time
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
@@ -30,6 +28,7 @@ from hypothesis.strategies import SearchStrategy
 from harness.checks import Check, CheckResult
 from harness.dialects.script import Script
 from harness.drivers.base import Driver, get_driver, install_hint, missing_requirements
+from harness.fuzz.session import frozen_heap, no_local_constants
 from harness.fuzz.workers import Parallel, in_workers, warm_up
 from harness.matrix import progress
 from harness.report.repro import scenario_yaml, wire_text
@@ -294,7 +293,7 @@ def fuzz(
 
     def one(examples: int, seed: int, with_corpus: bool) -> FuzzResult:
         # one network guard for the session: each example's run then enters it for free
-        with Warm() as warm, _frozen_heap(), no_network():
+        with Warm() as warm, frozen_heap(), no_network():
             examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks(), warm)
             cases = seeds if with_corpus else []
             return _fuzz(driver, examiner, strategy, cases, examples, seed, shrink)
@@ -303,19 +302,6 @@ def fuzz(
         return one(examples, seed, True)
     warm_up(driver, strategy)
     return in_workers(one, examples=examples, seed=seed, workers=workers)
-
-
-@contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """Leave what exists before fuzzing (the imported SDK, Hypothesis) out of the cyclic
-    garbage collector's scans while it runs: the examples allocate enough to trigger full
-    collections, each walking every object of the process. Garbage made while fuzzing is
-    collected as usual; :func:`gc.unfreeze` puts the rest back at the end."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _fuzz(
@@ -359,7 +345,7 @@ def _fuzz(
     started = examiner.started = time.perf_counter()
     failure: Failure | None = None
     try:
-        with _no_local_constants():
+        with no_local_constants():
             example()
     except _Failed as exc:
         failure = exc.failure
@@ -393,35 +379,6 @@ def _fuzz(
         generating=generating,
         command=f" --examples {examples}" if examples != 100 else "",
     )
-
-
-@contextmanager
-def _no_local_constants() -> Iterator[None]:
-    """Hypothesis mixes literals from every local module in ``sys.modules`` into its draws,
-    so one seed gives other examples in a pytest session than on the command line. Switch
-    that off while fuzzing, so ``--seed`` repeats a run anywhere; on exit the cache of
-    constants permitted per draw is as it was (other tests in the process do not pay to
-    fill it again). (Hypothesis internals: if they move, fuzzing still works, only less
-    repeatably across environments.)"""
-    try:
-        from hypothesis.internal.conjecture import providers
-        from hypothesis.internal.constants_ast import Constants
-
-        original = providers._get_local_constants
-        cache = providers.CONSTANTS_CACHE.cache
-    except (ImportError, AttributeError):
-        yield
-        return
-    empty = Constants()
-    providers._get_local_constants = lambda: empty
-    saved = list(cache.items())  # drawn with the local constants: they serve again after
-    cache.clear()
-    try:
-        yield
-    finally:
-        providers._get_local_constants = original
-        cache.clear()
-        cache.update(saved)
 
 
 def check_driver(driver: Driver | str, **options: object) -> FuzzResult:

@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from harness.fuzz.runner import FuzzResult
     from harness.scenario.model import Scenario
 
-__all__ = ["Parallel", "in_workers", "shares", "unavailable", "worker_seed"]
+__all__ = ["Parallel", "combine", "in_workers", "shares", "unavailable", "warm_up", "worker_seed"]
 
 Job = Callable[[int, int, bool], "FuzzResult"]
 """Fuzz in this process: (examples, seed, with the seed corpus) -> the result."""

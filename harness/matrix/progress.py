@@ -62,7 +62,7 @@ def paused() -> Iterator[None]:
     if live is None:
         yield
         return
-    live.stop()
+    _stop(live)
     try:
         yield
     finally:
@@ -139,7 +139,7 @@ class Progress:
         with _current_lock:
             _current = self._previous
         if self._rich is not None:
-            self._rich.stop()
+            _stop(self._rich)
             self._rich = None
 
     # -- what the work reports ------------------------------------------------------------
@@ -228,6 +228,16 @@ class Progress:
         )
         self._task = self._rich.add_task(self.line(), total=total)
         self._rich.start()
+
+
+def _stop(live: RichProgress) -> None:
+    """Stop the live line, and wait for its refresh thread to end: rich's ``stop()`` only
+    signals it. (rich internals: if they move, the thread may outlive this a moment, and
+    ``harness fuzz --workers`` sees it and does not fork.)"""
+    refresh = getattr(live.live, "_refresh_thread", None)
+    live.stop()
+    if isinstance(refresh, threading.Thread) and refresh is not threading.current_thread():
+        refresh.join()
 
 
 def _is_terminal(file: TextIO) -> bool:
