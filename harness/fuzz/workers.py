@@ -188,7 +188,12 @@ def _fork_all(job: Job, parts: list[int], seed: int) -> list[_Child]:
         for index, examples in enumerate(parts):
             mine = worker_seed(seed, index)
             read, write = os.pipe()
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError as exc:
+                os.close(read)
+                os.close(write)
+                raise HarnessError(f"fuzz worker {index}: could not fork ({exc})") from None
             if pid == 0:
                 os.close(read)
                 for other in children:
@@ -211,6 +216,8 @@ def _child(fd: int, job: Job, examples: int, seed: int, corpus: bool) -> NoRetur
                 kind, payload = _RESULT, pickle.dumps(job(examples, seed, corpus))
             except HarnessError as exc:
                 kind, payload = _ERROR, str(exc).encode()
+            except KeyboardInterrupt:  # Ctrl-C reaches every worker: the parent says it once
+                kind, payload = _ERROR, b"interrupted"
             except BaseException as exc:
                 traceback.print_exc()
                 kind, payload = _ERROR, f"{type(exc).__name__}: {exc}".encode()

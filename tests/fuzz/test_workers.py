@@ -8,8 +8,12 @@ import io
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -20,18 +24,43 @@ from harness.matrix.progress import Progress
 from harness.scenario.model import Scenario
 from harness.vocab.errors import HarnessError
 from tests.checks.planted import Bugs, PlantedDriver
-from tests.fuzz.test_fuzz import HAPPY, SEED, STREAMED, CorrectDriver, SplitBugDriver
+from tests.fuzz.test_fuzz import HAPPY, SEED, STREAMED, CorrectDriver
 
+ROOT = Path(__file__).resolve().parents[2]
 PARENT = os.getpid()
 """The test process: the drivers below misbehave only in a forked worker."""
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Workers fork only when no other thread is alive; a test before this one that left
-    one behind would make these run in one process (and fail, saying why)."""
-    assert threading.active_count() == 1, f"threads alive: {threading.enumerate()}"
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="workers need os.fork")
+
+
+@pytest.fixture
+def forking() -> Iterator[None]:
+    """Workers fork only when no other thread is alive. Threads still ending (an executor's
+    after its loop closed) get a few seconds; a thread another test left running for good
+    (litellm's executor, when a test ran it in this process) makes workers run in one
+    process, so the test is skipped: the tests run in a fresh process below always fork."""
+    deadline = time.monotonic() + 5.0
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread():
+            thread.join(max(0.0, deadline - time.monotonic()))
+    if threading.active_count() > 1:
+        names = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+        pytest.skip(f"threads another test left running ({', '.join(names)}): no fork here")
     yield
+
+
+def _harness(*args: str) -> subprocess.CompletedProcess[str]:
+    """``harness`` in a fresh process (no thread of another test): the CLI as a user runs it."""
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    return subprocess.run(
+        [sys.executable, "-m", "harness.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": path},
+        check=False,
+    )
 
 
 class DyingDriver(CorrectDriver):
@@ -84,6 +113,7 @@ def test_worker_zero_keeps_the_seed_the_others_derive_theirs() -> None:
 # --------------------------------------------------------------------------- combining
 
 
+@pytest.mark.usefixtures("forking")
 def test_two_workers_pass_with_the_counts_summed() -> None:
     one = fuzz(CorrectDriver(), examples=41, seed=SEED, scenarios=STREAMED, corpus=True)
     two = fuzz(CorrectDriver(), examples=41, seed=SEED, scenarios=STREAMED, corpus=True, workers=2)
@@ -97,6 +127,7 @@ def test_two_workers_pass_with_the_counts_summed() -> None:
     assert re.search(r" on 2 workers \(wall clock; [\d.]+ s in them\) \(\d+/s\)", two.timing())
 
 
+@pytest.mark.usefixtures("forking")
 def test_worker_progress_reaches_the_parents_progress() -> None:
     out = io.StringIO()
     bar = Progress("fuzz", ["examples"], total=20, unit="examples", file=out, live=False)
@@ -145,6 +176,7 @@ def test_the_lowest_failing_worker_is_reported_whatever_finished_first() -> None
     assert passed.passed and passed.seed == 100 and passed.generating == (20, 3.0)
 
 
+@pytest.mark.usefixtures("forking")
 def test_every_worker_fails_and_worker_zero_is_reported() -> None:
     """Every example with a tool call fails: both workers find it, the report is worker 0's
     (the run's own seed), as in one process."""
@@ -182,10 +214,13 @@ def test_a_later_workers_failure_reproduces_in_one_process(
 ) -> None:
     """With seed 2 worker 0 (the corpus and 10 examples) passes and worker 1 finds the split
     bug; the printed command (worker 1's seed and 10 examples, one process, the corpus
-    first) finds the same shrunk scenario again."""
-    args = ["fuzz", "--driver", SplitBugDriver.name, "--seed", "2", "--examples", "20"]
-    assert main([*args, "--workers", "2"]) == 1
-    out = capsys.readouterr().out
+    first) finds the same shrunk scenario again. The parallel run is a fresh process."""
+    driver = "tests.fuzz.test_fuzz:SplitBugDriver"
+    args = ["fuzz", "--driver", driver, "--seed", "2", "--examples", "20", "--quiet"]
+    parallel = _harness(*args, "--workers", "2")
+    assert parallel.returncode == 1, parallel.stderr
+    assert "one process" not in parallel.stderr
+    out = parallel.stdout
     assert "FAILED (rechunk-changed-output, tool-args-fragment-lost)" in out
     assert "(worker 1 of --seed 2 --workers 2)" in out
     again = _reproduce_line(out)
@@ -196,17 +231,52 @@ def test_a_later_workers_failure_reproduces_in_one_process(
     repeated = capsys.readouterr().out
     assert "FAILED (rechunk-changed-output, tool-args-fragment-lost)" in repeated
     assert _shrunk(repeated) == _shrunk(out)
-    assert f"Found by `harness fuzz --driver {SplitBugDriver.name} --seed " in _shrunk(out)
+    seed = worker_seed(2, 1)
+    assert f"Found by `harness fuzz --driver planted-split-args --seed {seed}`" in _shrunk(out)
+
+
+def test_cli_workers_pass_with_the_counts_summed_and_one_progress(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """In a fresh process: 15 examples over 2 workers, the wire cases once (worker 0's, as
+    many as one process runs), every worker's examples on the parent's progress lines."""
+    args = ["fuzz", "--driver", "tests.fuzz.test_fuzz:CorrectDriver", "--seed", "3"]
+    parallel = _harness(*args, "--examples", "15", "--workers", "2")
+    assert parallel.returncode == 0, parallel.stderr
+    assert main([*args, "--examples", "15", "--quiet"]) == 0
+    one = capsys.readouterr().out
+    cases = re.search(r"passed 15 examples and (\d+) wire cases \(\d+ n/a\) with seed 3\n", one)
+    assert cases is not None
+    assert f"passed 15 examples and {cases[1]} wire cases " in parallel.stdout
+    assert parallel.stdout.endswith(" with seed 3 on 2 workers\n")
+    lines = parallel.stderr.splitlines()
+    assert lines[0] == "fuzz: examples: 2 workers"
+    assert "fuzz: examples done, 15 examples, 0 failed" in lines  # relayed from the workers
+    assert re.search(r"in [\d.]+ s on 2 workers \(wall clock; [\d.]+ s in them\)", lines[-1])
+
+
+def test_cli_a_killed_worker_is_a_harness_error() -> None:
+    """Exit 2 (harness's own error), never 1 (a finding) or 0; in a fresh process."""
+    driver = "tests.fuzz.test_workers:DyingDriver"
+    args = ["fuzz", "--driver", driver, "--seed", "7", "--examples", "4", "--workers", "2"]
+    killed = _harness(*args, "--quiet", "--no-faults")
+    assert killed.returncode == 2, killed.stderr
+    assert "fuzz worker 0 (seed 7, 2 examples): killed by SIGKILL before it sent its result" in (
+        killed.stderr
+    )
+    assert killed.stdout == ""
 
 
 # --------------------------------------------------------------------------- failing
 
 
+@pytest.mark.usefixtures("forking")
 def test_a_killed_worker_is_a_harness_error_naming_it() -> None:
     with pytest.raises(HarnessError, match=r"^fuzz worker 0 \(seed 7, 2 examples\): killed by "):
         fuzz(DyingDriver(), examples=4, seed=7, scenarios=STREAMED, workers=2)
 
 
+@pytest.mark.usefixtures("forking")
 def test_a_worker_that_exits_is_a_harness_error_naming_it() -> None:
     with pytest.raises(
         HarnessError,
@@ -215,6 +285,7 @@ def test_a_worker_that_exits_is_a_harness_error_naming_it() -> None:
         fuzz(ExitingDriver(), examples=4, seed=7, scenarios=STREAMED, workers=2)
 
 
+@pytest.mark.usefixtures("forking")
 def test_a_workers_harness_error_names_the_worker() -> None:
     with pytest.raises(
         HarnessError,
@@ -240,6 +311,7 @@ def test_with_a_thread_alive_it_runs_in_one_process(capsys: pytest.CaptureFixtur
     assert fell_back.render() == one.render()
 
 
+@pytest.mark.usefixtures("forking")
 def test_cli_workers_option(capsys: pytest.CaptureFixture[str]) -> None:
     args = ["fuzz", "--driver", CorrectDriver.name, "--seed", "3", "--examples", "6"]
     assert main([*args, "--workers", "auto"]) == 0
