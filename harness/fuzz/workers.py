@@ -17,6 +17,11 @@ that worker's seed and example count in one process: ``harness fuzz --seed S --e
 finds the same failure. A worker that crashes or is killed is a harness error naming it
 and its seed, never a finding and never a pass.
 
+The parent reads every child's pipe until it closes (the child is gone), then reaps it:
+no pidfd (as the matrix's warm workers use), so this runs wherever ``os.fork`` does. If the
+parent is interrupted, it kills and reaps the children it started; a child whose parent died
+ends at its next write to the pipe.
+
 Forking needs ``os.fork`` and no other thread alive in the parent (a child would inherit
 the locks a thread holds, and could deadlock on them); otherwise the run happens in this
 process, as with ``--workers 1``, and says so once on stderr.
