@@ -199,11 +199,8 @@ def _fork_all(job: Job, parts: list[int], seed: int) -> list[_Child]:
                 os.close(read)
                 os.close(write)
                 raise HarnessError(f"fuzz worker {index}: could not fork ({exc})") from None
-            if pid == 0:
-                os.close(read)
-                for other in children:
-                    os.close(other.fd)
-                _child(write, job, examples, mine, index == 0)
+            if pid == 0:  # never returns: the parent's code does not run on in a child
+                _child(write, job, examples, mine, index == 0, [read, *(c.fd for c in children)])
             os.close(write)
             children.append(_Child(index, mine, examples, pid, read))
     except BaseException:
@@ -212,10 +209,15 @@ def _fork_all(job: Job, parts: list[int], seed: int) -> list[_Child]:
     return children
 
 
-def _child(fd: int, job: Job, examples: int, seed: int, corpus: bool) -> NoReturn:
-    """In the forked child: fuzz, relaying progress, send the result, and leave."""
+def _child(
+    fd: int, job: Job, examples: int, seed: int, corpus: bool, parents: list[int]
+) -> NoReturn:
+    """In the forked child: fuzz, relaying progress, send the result, and leave.
+    ``parents``: the parent's ends of the pipes, closed here."""
     code = 1
     try:
+        for other in parents:
+            os.close(other)
         with _Relay(fd):
             try:
                 kind, payload = _RESULT, pickle.dumps(job(examples, seed, corpus))
@@ -253,9 +255,13 @@ class _Relay(progress.Progress):
 
 
 def _send(fd: int, kind: bytes, payload: bytes) -> None:
+    """One frame to the parent (from a child); a parent gone ends the child at once."""
     data = memoryview(_HEADER.pack(kind, len(payload)) + payload)
-    while data:
-        data = data[os.write(fd, data) :]
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    except BrokenPipeError:
+        os._exit(1)
 
 
 # --------------------------------------------------------------------------- the parent
