@@ -133,6 +133,13 @@ def _parser() -> argparse.ArgumentParser:
         "--ignore", action="append", default=[], metavar="CODE", help="a known finding to skip"
     )
     fz.add_argument("--no-faults", action="store_true", help="no HTTP errors or stream faults")
+    fz.add_argument(
+        "--workers",
+        type=_worker_count,
+        default=1,
+        metavar="N|auto",
+        help="split the examples over N forked processes (auto: one per CPU; default: 1)",
+    )
     fz.add_argument("--quiet", action="store_true", help="no progress on stderr")
     fz.set_defaults(func=_cmd_fuzz)
     dr = sub.add_parser("drivers", help="list drivers and whether their extra is installed")
@@ -519,6 +526,19 @@ def _cmd_drivers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _worker_count(text: str) -> int:
+    """``--workers N|auto``: a count >= 1, or one per CPU."""
+    if text == "auto":
+        return max(1, os.cpu_count() or 1)
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or auto, got {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1 (got {count})")
+    return count
+
+
 def _cmd_fuzz(args: argparse.Namespace) -> int:
     from harness.fuzz.runner import main as fuzz_main
     from harness.matrix.envs import run_in_environment
@@ -543,6 +563,7 @@ def _cmd_fuzz(args: argparse.Namespace) -> int:
             dialect=args.dialect,
             ignore=args.ignore,
             faults=not args.no_faults,
+            workers=args.workers,
         )
 
 

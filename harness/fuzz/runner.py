@@ -14,11 +14,9 @@ From a test: ``harness.fuzz.runner.check_driver(driver, examples=200, seed=1)``.
 
 from __future__ import annotations
 
-import gc
 import random
 import time
-from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, reject, settings
@@ -30,6 +28,8 @@ from hypothesis.strategies import SearchStrategy
 from harness.checks import Check, CheckResult
 from harness.dialects.script import Script
 from harness.drivers.base import Driver, get_driver, install_hint, missing_requirements
+from harness.fuzz.session import frozen_heap, no_local_constants
+from harness.fuzz.workers import Parallel, in_workers, warm_up
 from harness.matrix import progress
 from harness.report.repro import scenario_yaml, wire_text
 from harness.run.rechunk import CHECK, compare, minimal_splits, split_points, with_chunking
@@ -100,7 +100,9 @@ class FuzzResult:
     generating: tuple[int, float] = (0, 0.0)
     """Runs (wire cases and generated examples) and seconds until the first failure, or
     of the whole run when none failed: what the printed rate is measured on, so a failure
-    does not make it the rate of shrinking."""
+    does not make it the rate of shrinking. In workers: the failing worker's, or summed."""
+    parallel: Parallel | None = None
+    """How the workers of ``--workers N`` went (None: one process)."""
 
     @property
     def passed(self) -> bool:
@@ -108,18 +110,21 @@ class FuzzResult:
 
     def render(self) -> str:
         rerun = f"harness fuzz --driver {self.driver} --seed {self.seed}{self.command}"
+        p = self.parallel
         if self.failure is None:
             corpus = f" and {self.corpus} wire cases" if self.corpus else ""
             return (
                 f"harness fuzz: {self.driver} passed {self.examples} examples{corpus} "
-                f"({self.not_applicable} n/a) with seed {self.seed}\n"
+                f"({self.not_applicable} n/a) with seed {self.seed}"
+                + (f" on {p.workers} workers\n" if p else "\n")
             )
         f = self.failure
         name = f"scenarios/{f.scenario.id}.yaml"
+        worker = f" (worker {p.worker} of --seed {p.seed} --workers {p.workers})" if p else ""
         lines = [
             f"harness fuzz: {self.driver} FAILED ({', '.join(f.codes())}) at example "
-            f"{self.found_at} with seed {self.seed}, shrunk in "
-            f"{self.examples + self.corpus - self.found_at} more runs"
+            f"{self.found_at} with seed {self.seed}{worker}, shrunk in "
+            f"{self._shrinking()} more runs"
             + (" (flaky: it did not fail again every time)" if f.flaky else ""),
             "",
             "Findings:",
@@ -144,19 +149,26 @@ class FuzzResult:
         """The run's length, and its rate of examples only when it ran them all: a run
         that stopped at a failure spent its time on a few examples and on shrinking one,
         so a rate of it would not be the fuzzing rate."""
+        p = self.parallel
         if self.failure is None:
             runs = self.examples + self.corpus
             rate = f"{runs / self.seconds:.0f}/s" if self.seconds else "n/a"
             cases = f" and {self.corpus} wire cases" if self.corpus else ""
-            return f"{self.examples} examples{cases} in {self.seconds:.2f} s ({rate})"
+            on = f" on {p.workers} workers (wall clock; {p.seconds:.2f} s in them)" if p else ""
+            return f"{self.examples} examples{cases} in {self.seconds:.2f} s{on} ({rate})"
         runs, seconds = self.generating
         ignore = " ".join(f"--ignore {code}" for code in self.failure.codes())
         return (
-            f"{runs} examples in {seconds:.2f} s until the failure, then "
-            f"{self.examples + self.corpus - self.found_at} runs of shrinking; "
+            f"{runs} examples in {seconds:.2f} s until the failure"
+            + (f" in worker {p.worker} of {p.workers}" if p else "")
+            + f", then {self._shrinking()} runs of shrinking; "
             f"{self.seconds:.2f} s in all (no rate: the run stopped at its first failure; "
             f"{ignore} runs on past it)"
         )
+
+    def _shrinking(self) -> int:
+        runs = self.parallel.runs if self.parallel else self.examples + self.corpus
+        return runs - self.found_at
 
 
 class FuzzFailure(HarnessError, AssertionError):
@@ -246,6 +258,7 @@ def fuzz(
     ignore: Collection[str] = (),
     shrink: bool = True,
     corpus: bool | None = None,
+    workers: int = 1,
 ) -> FuzzResult:
     """Fuzz ``driver`` with ``examples`` generated scenarios; never raises on a finding.
 
@@ -255,6 +268,7 @@ def fuzz(
     reports the first failing example as it was generated (faster, bigger); ``corpus``
     (default: on with the default strategy) first runs the seed corpus, one scenario per
     wire case (:func:`harness.fuzz.strategies.wire_cases`), each already minimal.
+    ``workers`` > 1 splits the examples over forked processes (:mod:`harness.fuzz.workers`).
     """
     from harness.fuzz import strategies
 
@@ -276,23 +290,18 @@ def fuzz(
         if (corpus is None and scenarios is None) or corpus
         else []
     )
-    # one network guard for the session: each example's run then enters it for free
-    with Warm() as warm, _frozen_heap(), no_network():
-        examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks(), warm)
-        return _fuzz(driver, examiner, strategy, seeds, examples, seed, shrink)
 
+    def one(examples: int, seed: int, with_corpus: bool) -> FuzzResult:
+        # one network guard for the session: each example's run then enters it for free
+        with Warm() as warm, frozen_heap(), no_network():
+            examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks(), warm)
+            cases = seeds if with_corpus else []
+            return _fuzz(driver, examiner, strategy, cases, examples, seed, shrink)
 
-@contextmanager
-def _frozen_heap() -> Iterator[None]:
-    """Leave what exists before fuzzing (the imported SDK, Hypothesis) out of the cyclic
-    garbage collector's scans while it runs: the examples allocate enough to trigger full
-    collections, each walking every object of the process. Garbage made while fuzzing is
-    collected as usual; :func:`gc.unfreeze` puts the rest back at the end."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+    if workers <= 1:
+        return one(examples, seed, True)
+    warm_up(driver, strategy)
+    return in_workers(one, examples=examples, seed=seed, workers=workers)
 
 
 def _fuzz(
@@ -336,7 +345,7 @@ def _fuzz(
     started = examiner.started = time.perf_counter()
     failure: Failure | None = None
     try:
-        with _no_local_constants():
+        with no_local_constants():
             example()
     except _Failed as exc:
         failure = exc.failure
@@ -370,35 +379,6 @@ def _fuzz(
         generating=generating,
         command=f" --examples {examples}" if examples != 100 else "",
     )
-
-
-@contextmanager
-def _no_local_constants() -> Iterator[None]:
-    """Hypothesis mixes literals from every local module in ``sys.modules`` into its draws,
-    so one seed gives other examples in a pytest session than on the command line. Switch
-    that off while fuzzing, so ``--seed`` repeats a run anywhere; on exit the cache of
-    constants permitted per draw is as it was (other tests in the process do not pay to
-    fill it again). (Hypothesis internals: if they move, fuzzing still works, only less
-    repeatably across environments.)"""
-    try:
-        from hypothesis.internal.conjecture import providers
-        from hypothesis.internal.constants_ast import Constants
-
-        original = providers._get_local_constants
-        cache = providers.CONSTANTS_CACHE.cache
-    except (ImportError, AttributeError):
-        yield
-        return
-    empty = Constants()
-    providers._get_local_constants = lambda: empty
-    saved = list(cache.items())  # drawn with the local constants: they serve again after
-    cache.clear()
-    try:
-        yield
-    finally:
-        providers._get_local_constants = original
-        cache.clear()
-        cache.update(saved)
 
 
 def check_driver(driver: Driver | str, **options: object) -> FuzzResult:
@@ -470,6 +450,7 @@ def main(
     dialect: str | None,
     ignore: Sequence[str],
     faults: bool,
+    workers: int = 1,
 ) -> int:
     """``harness fuzz``: print the report (stdout) and the timing (stderr); 1 on a failure."""
     import sys
@@ -493,6 +474,7 @@ def main(
         scenarios=strategy,
         ignore=ignore,
         corpus=faults,
+        workers=workers,
     )
     flags = "".join(f" --ignore {code}" for code in ignore) + ("" if faults else " --no-faults")
     # reproduce lines name the driver as it was given (module:attr, conftest.py::name)

@@ -23,7 +23,8 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, TextIO
@@ -31,7 +32,7 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
 
-__all__ = ["Progress", "advance", "note"]
+__all__ = ["Progress", "advance", "note", "paused"]
 
 _current: Progress | None = None
 _current_lock = threading.Lock()
@@ -49,6 +50,23 @@ def note(group: str, text: str) -> None:
     progress = _current
     if progress is not None:
         progress.note(group, text)
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """No live line while the body runs: its refresh thread is stopped (and joined), then
+    started again. For ``os.fork`` (``harness fuzz --workers``): a child must not copy a
+    thread that may hold a lock."""
+    progress = _current
+    live = progress._rich if progress is not None else None
+    if live is None:
+        yield
+        return
+    _stop(live)
+    try:
+        yield
+    finally:
+        live.start()
 
 
 @dataclass
@@ -121,7 +139,7 @@ class Progress:
         with _current_lock:
             _current = self._previous
         if self._rich is not None:
-            self._rich.stop()
+            _stop(self._rich)
             self._rich = None
 
     # -- what the work reports ------------------------------------------------------------
@@ -210,6 +228,16 @@ class Progress:
         )
         self._task = self._rich.add_task(self.line(), total=total)
         self._rich.start()
+
+
+def _stop(live: RichProgress) -> None:
+    """Stop the live line, and wait for its refresh thread to end: rich's ``stop()`` only
+    signals it. (rich internals: if they move, the thread may outlive this a moment, and
+    ``harness fuzz --workers`` sees it and does not fork.)"""
+    refresh = getattr(live.live, "_refresh_thread", None)
+    live.stop()
+    if isinstance(refresh, threading.Thread) and refresh is not threading.current_thread():
+        refresh.join()
 
 
 def _is_terminal(file: TextIO) -> bool:

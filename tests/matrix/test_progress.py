@@ -71,3 +71,22 @@ def test_the_live_line_runs_through_rich() -> None:
         assert p._rich is not None
         assert "a 1/2 [bold]not markup[/bold]" in p.line()
     assert p._rich is None  # stopped, and transient: the summary starts on a clean screen
+
+
+def test_paused_stops_the_live_lines_thread_and_starts_it_again() -> None:
+    """``harness fuzz --workers`` forks inside ``paused()``: no refresh thread may be copied."""
+    import threading
+
+    from harness.matrix.progress import paused
+
+    before = threading.active_count()
+    with Progress("fuzz", ["examples"], total=4, file=io.StringIO(), live=True) as p:
+        assert threading.active_count() == before + 1  # rich's refresh thread
+        with paused():
+            assert threading.active_count() == before
+        assert threading.active_count() == before + 1
+        p.advance("examples")
+        assert p.line().startswith("fuzz 1/4 cells")
+    assert threading.active_count() == before
+    with paused():  # no progress, or a plain one: nothing to stop
+        assert threading.active_count() == before
