@@ -40,6 +40,7 @@ its note says so: N workers on N cores, wall clock.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 
@@ -75,7 +76,14 @@ def _harness(
             corpus=False,
             **options,  # type: ignore[arg-type]
         )
-        return result.examples / (clock() - started)
+        rate = result.examples / (clock() - started)
+        wanted = options.get("workers", 1)
+        if wanted != 1 and (result.parallel is None or result.parallel.workers != wanted):
+            # fuzz fell back to one process (a thread of an earlier section is alive): the
+            # row would time one process under the workers' name
+            alive = ", ".join(t.name for t in threading.enumerate())
+            raise RuntimeError(f"--workers {wanted} ran in one process (threads: {alive})")
+        return rate
 
     return rate
 
