@@ -45,6 +45,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NoReturn
 
 from harness.matrix import progress
+from harness.matrix.forked import leave
 from harness.vocab.errors import HarnessError
 
 if TYPE_CHECKING:
@@ -233,11 +234,7 @@ def _child(
     except BaseException:
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        # no atexit handlers or test teardown of the parent; adapter threads do not linger
-        os._exit(code)
+        leave(code)
 
 
 class _Relay(progress.Progress):

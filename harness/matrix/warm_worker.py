@@ -47,6 +47,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
+from harness.matrix.forked import leave
 from harness.matrix.freshness import Snapshot, scenario_stamp
 from harness.matrix.warming import compile_for, import_quietly, modules_of, prepare, warm_up
 
@@ -288,11 +289,7 @@ class _Server:
             except BaseException:
                 traceback.print_exc()
             finally:
-                for stream in (sys.stdout, sys.stderr):
-                    with contextlib.suppress(Exception):
-                        stream.flush()
-                # threads an adapter left running must not keep the child alive
-                os._exit(code)
+                leave(code)
         pidfd = os.pidfd_open(pid)
         self.children[pidfd] = (pid, conn)
         self.selector.register(pidfd, selectors.EVENT_READ, "child")
