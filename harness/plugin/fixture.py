@@ -482,7 +482,7 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
             replay = handle.replay
             replay.run_name = request.node.nodeid
             loopback = bool(options.get("allow_loopback"))
-            with (  # the guard's and serving's patches stand until a test without harness
+            with (  # the guard's and serving's patches stand until the session ends
                 replay.active(),
                 serving(replay, stay=True),
                 serving_blob(replay),

@@ -98,7 +98,7 @@ def no_network(
     ``stay`` leaves the patched functions in place after the block, calling straight
     through to the real ones while no guard is in force, until
     :func:`harness.transport.seams.lift` (``harness_replay`` arms them per test and lifts
-    them before any other test: patching some twenty functions in and out around every
+    them at the end of the session: patching some twenty functions in and out around every
     test cost more than the rest of its guard).
     """
     if not allow_loopback and not proxy_env and _strict_on_top():

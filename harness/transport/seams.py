@@ -150,9 +150,9 @@ def stand(patches: Sequence[tuple[Any, str, object]], undo: Callable[[], None]) 
 
 def lift() -> None:
     """Undo every standing patch set, newest first, so code outside harness's blocks finds
-    the very functions it found before (``harness_replay`` lifts them before any test that
-    does not use it, and at the end of the session). A set something else replaced since
-    (a patch of its own on top) is left to it: undoing ours would undo theirs too."""
+    the very functions it found before (``harness_replay``'s are lifted at the end of the
+    pytest session). A set something else replaced since (a patch of its own on top) is
+    left to it: undoing ours would undo theirs too."""
     while _standing:
         patches, undo = _standing.pop()
         if in_place(patches):
