@@ -272,6 +272,7 @@ def fuzz(
     """
     from harness.fuzz import strategies
 
+    named_as = driver if isinstance(driver, str) else driver.name  # as a command names it
     if isinstance(driver, str):
         driver = get_driver(driver)
     if examples < 1:
@@ -296,7 +297,7 @@ def fuzz(
         with Warm() as warm, frozen_heap(), no_network():
             examiner = _Examiner(driver, rechunk, frozenset(ignore), fuzz_checks(), warm)
             cases = seeds if with_corpus else []
-            return _fuzz(driver, examiner, strategy, cases, examples, seed, shrink)
+            return _fuzz(driver, named_as, examiner, strategy, cases, examples, seed, shrink)
 
     if workers <= 1:
         return one(examples, seed, True)
@@ -306,6 +307,7 @@ def fuzz(
 
 def _fuzz(
     driver: Driver,
+    named_as: str,
     examiner: _Examiner,
     strategy: SearchStrategy[Scenario],
     seeds: list[Scenario],
@@ -366,7 +368,8 @@ def _fuzz(
         if shrink:
             progress.note("examples", "shrinking the chunk splits")
             failure = _shrink_splits(failure, examiner)
-        failure = _named(failure, examiner, driver.name, seed)
+        command = f"--driver {named_as} --seed {seed}" + _examples_flag(examples)
+        failure = _named(failure, examiner, command)
     return FuzzResult(
         driver=driver.name,
         seed=seed,
@@ -377,7 +380,7 @@ def _fuzz(
         failure=failure,
         found_at=examiner.found_at,
         generating=generating,
-        command=f" --examples {examples}" if examples != 100 else "",
+        command=_examples_flag(examples),
     )
 
 
@@ -420,16 +423,20 @@ def _shrink_splits(failure: Failure, examiner: _Examiner) -> Failure:
     return examiner.same(split(best), codes) or failure
 
 
-def _named(failure: Failure, examiner: _Examiner, driver: str, seed: int) -> Failure:
+def _examples_flag(examples: int) -> str:
+    return f" --examples {examples}" if examples != 100 else ""
+
+
+def _named(failure: Failure, examiner: _Examiner, command: str) -> Failure:
     """Give the scenario an id and description worth saving (if it still fails with them:
-    ids are hashed into call ids, so the bytes change a little)."""
+    ids are hashed into call ids, so the bytes change a little); ``command``: the
+    arguments of ``harness fuzz`` that found it, the driver as it was given."""
     codes = failure.codes()
     first = next((f.code for f in failure.findings if f.check != CHECK), codes[0])
     scenario = failure.scenario.model_copy(
         update={
             "id": f"fuzz-{first}",
-            "description": f"Found by `harness fuzz --driver {driver} --seed {seed}`: "
-            f"{', '.join(codes)}.",
+            "description": f"Found by `harness fuzz {command}`: {', '.join(codes)}.",
         }
     )
     return (
@@ -467,7 +474,7 @@ def main(
         dialect=dialect or driver.dialect, faults=faults, retries=faults
     )
     result = fuzz(
-        driver,
+        driver_name,  # as given: the scenario's "Found by" line names it so
         examples=examples,
         seed=seed,
         dialect=dialect,
