@@ -335,7 +335,8 @@ def _fuzz(
         if run.status == "n/a":
             reject()
         if last:  # after the first failure, every example is Hypothesis shrinking it
-            progress.note("examples", f"shrinking the failure, {examiner.runs} runs so far")
+            note = f"shrinking the failure, {examiner.runs} runs so far"
+            progress.note("examples", note, counting=True)
         else:
             progress.advance("examples", failed=failure is not None)
         if failure is not None:

@@ -61,7 +61,7 @@ Job = Callable[[int, int, bool], "FuzzResult"]
 """Fuzz in this process: (examples, seed, with the seed corpus) -> the result."""
 
 _HEADER = struct.Struct("!cI")
-_ADVANCE, _NOTE, _RESULT, _ERROR = b"a", b"n", b"r", b"e"
+_ADVANCE, _NOTE, _COUNT, _RESULT, _ERROR = b"a", b"n", b"c", b"r", b"e"
 
 
 @dataclass(frozen=True)
@@ -247,8 +247,8 @@ class _Relay(progress.Progress):
     def advance(self, group: str, *, failed: bool = False) -> None:
         _send(self.fd, _ADVANCE, b"1" if failed else b"0")
 
-    def note(self, group: str, text: str) -> None:
-        _send(self.fd, _NOTE, text.encode())
+    def note(self, group: str, text: str, *, counting: bool = False) -> None:
+        _send(self.fd, _COUNT if counting else _NOTE, text.encode())
 
 
 def _send(fd: int, kind: bytes, payload: bytes) -> None:
@@ -304,9 +304,10 @@ def _frames(child: _Child) -> None:
         del child.data[: _HEADER.size + size]
         if kind == _ADVANCE:
             progress.advance("examples", failed=payload == b"1")
-        elif kind == _NOTE:
+        elif kind in (_NOTE, _COUNT):
             text = payload.decode()
-            progress.note("examples", f"worker {child.index}: {text}" if text else "")
+            said = f"worker {child.index}: {text}" if text else ""
+            progress.note("examples", said, counting=kind == _COUNT)
         elif kind == _RESULT:
             try:
                 child.result = pickle.loads(payload)

@@ -45,11 +45,13 @@ def advance(group: str, *, failed: bool = False) -> None:
         progress.advance(group, failed=failed)
 
 
-def note(group: str, text: str) -> None:
-    """The step ``group`` is at now, shown until the next note ("" clears it)."""
+def note(group: str, text: str, *, counting: bool = False) -> None:
+    """The step ``group`` is at now, shown until the next note ("" clears it); ``counting``:
+    the note is a running count of one step ("... 31 runs so far"), which plain lines show
+    only at their pace, not on every change."""
     progress = _current
     if progress is not None:
-        progress.note(group, text)
+        progress.note(group, text, counting=counting)
 
 
 @contextmanager
@@ -154,12 +156,12 @@ class Progress:
                 g.note = ""
             self._show(ended=group if just_finished else None)
 
-    def note(self, group: str, text: str) -> None:
+    def note(self, group: str, text: str, *, counting: bool = False) -> None:
         with self._lock:
             g = self._group(group)
             changed = g.note != text
             g.note = text
-            if changed and text and not self.live and not self.quiet:
+            if changed and text and not counting and not self.live and not self.quiet:
                 self._print(f"{self.title}: {group}: {text}")
             self._show()
 

@@ -90,3 +90,20 @@ def test_paused_stops_the_live_lines_thread_and_starts_it_again() -> None:
     assert threading.active_count() == before
     with paused():  # no progress, or a plain one: nothing to stop
         assert threading.active_count() == before
+
+
+def test_a_running_count_is_paced_in_plain_lines_not_printed_at_every_change() -> None:
+    """Shrinking notes its run count at every run: in a CI log that was one line per run."""
+    out, clock = io.StringIO(), FakeTime()
+    options = {"unit": "examples", "per_group": False, "file": out, "live": False}
+    with Progress("fuzz", ["examples"], every=10, now=clock, **options) as p:  # as harness fuzz
+        p.note("examples", "shrinking the failure")
+        for runs in range(1, 40):
+            progress.note("examples", f"shrinking the failure, {runs} runs so far", counting=True)
+        assert "39 runs so far" in p.line()  # the live line and the paced lines still say it
+        clock.now = 11
+        p.advance("examples")
+    assert out.getvalue().splitlines() == [
+        "fuzz: examples: shrinking the failure",
+        "fuzz 1 examples, 0 failed · shrinking the failure, 39 runs so far",
+    ]
