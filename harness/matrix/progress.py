@@ -47,8 +47,8 @@ def advance(group: str, *, failed: bool = False) -> None:
 
 def note(group: str, text: str, *, counting: bool = False) -> None:
     """The step ``group`` is at now, shown until the next note ("" clears it); ``counting``:
-    the note is a running count of one step ("... 31 runs so far"), which plain lines show
-    only at their pace, not on every change."""
+    the note is a running count of one step ("... 31 runs so far"): plain lines show its
+    start, then the count only at their pace, not on every change."""
     progress = _current
     if progress is not None:
         progress.note(group, text, counting=counting)
@@ -77,6 +77,8 @@ class _Group:
     done: int = 0
     failed: int = 0
     note: str = ""
+    counting: bool = False
+    """Whether the note is a running count (printed in plain lines when it starts)."""
 
     @property
     def finished(self) -> bool:
@@ -159,9 +161,9 @@ class Progress:
     def note(self, group: str, text: str, *, counting: bool = False) -> None:
         with self._lock:
             g = self._group(group)
-            changed = g.note != text
-            g.note = text
-            if changed and text and not counting and not self.live and not self.quiet:
+            new_step = g.note != text and not (counting and g.counting)  # not a count going on
+            g.note, g.counting = text, counting
+            if new_step and text and not self.live and not self.quiet:
                 self._print(f"{self.title}: {group}: {text}")
             self._show()
 

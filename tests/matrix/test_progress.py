@@ -105,5 +105,6 @@ def test_a_running_count_is_paced_in_plain_lines_not_printed_at_every_change() -
         p.advance("examples")
     assert out.getvalue().splitlines() == [
         "fuzz: examples: shrinking the failure",
+        "fuzz: examples: shrinking the failure, 1 runs so far",  # the count starts: a step
         "fuzz 1 examples, 0 failed · shrinking the failure, 39 runs so far",
     ]
