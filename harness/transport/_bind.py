@@ -27,11 +27,11 @@ from harness.transport.core import BodyStream, Replay, Served, WireErrors, WireR
 from harness.transport.seams import (
     LIBRARIES,
     SEAMS,
-    in_place,
     install,
     installed,
     load_library,
-    stand,
+    ready,
+    release,
 )
 
 __all__ = ["LIBRARIES", "SEAMS", "load_library", "serving", "transport_class", "transport_for"]
@@ -83,11 +83,7 @@ def serving(
     finally:
         patches.in_use = False
         patches.current.replay = None  # in place after the block: they call through
-        if undo is not None:
-            if stay:
-                stand(patches.patches, undo)
-            else:
-                undo()
+        release(patches.patches, undo, stay=stay)
 
 
 class _Patches:
@@ -114,14 +110,10 @@ class _Patches:
             self._add(lib.HTTPTransport, "handle_request", serve_sync(current, cls.serve))
             async_ = serve_async(current, cls.aserve)
             self._add(lib.AsyncHTTPTransport, "handle_async_request", async_)
-        self.found = _found(self.patches)
+        self.found = [getattr(owner, name) for owner, name, _ in self.patches]
 
     def _add(self, cls: type[Any], name: str, wrap: Callable[[Callable[..., Any]], Any]) -> None:
         self.patches.append((cls, name, wrap(getattr(cls, name))))
-
-
-def _found(patches: list[tuple[Any, str, object]]) -> list[object]:
-    return [getattr(owner, name) for owner, name, _ in patches]
 
 
 _built: dict[tuple[str, ...], _Patches] = {}
@@ -134,10 +126,9 @@ def _patches_for(libraries: tuple[str, ...], replay: Replay) -> tuple[_Patches, 
     if found is not None and found.in_use:  # a block inside an open one: its own, once
         return _Patches(libraries, replay), False
     if found is not None:
-        if in_place(found.patches):
-            return found, True
-        if all(a is b for a, b in zip(found.found, _found(found.patches), strict=True)):
-            return found, False
+        there = ready(found.patches, found.found)
+        if there is not None:
+            return found, there
     found = _built[libraries] = _Patches(libraries, replay)
     return found, False
 

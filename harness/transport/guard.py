@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from harness.transport.seams import in_place, install, stand
+from harness.transport.seams import install, ready, release
 from harness.vocab.errors import HarnessError
 
 __all__ = ["NetworkBlocked", "no_network"]
@@ -152,23 +152,17 @@ def _patched(*, proxy_env: bool, stay: bool) -> Iterator[None]:
     finally:
         if saved_env is not None:
             _put_back(saved_env)
-        if undo is not None:
-            if stay:
-                stand(patches, undo)
-            else:
-                undo()
+        release(patches, undo, stay=stay)
 
 
 def _patches_now() -> tuple[list[tuple[Any, str, object]], bool]:
-    """The guard's patches and whether they are in place: those built before while they
-    are in place or the targets are as they were built around; else built anew around
-    what is there now."""
+    """The guard's patches and whether they are in place: those built before while
+    :func:`~harness.transport.seams.ready`, else built anew around what is there now."""
     if _built:
         found, patches = _built[0]
-        if in_place(patches):
-            return patches, True
-        if all(getattr(o, name) is was for (o, name), was in zip(_TARGETS, found, strict=True)):
-            return patches, False
+        there = ready(patches, found)
+        if there is not None:
+            return patches, there
     found = [getattr(owner, name) for owner, name in _TARGETS]
     patches = [(o, name, p) for (o, name), p in zip(_TARGETS, _patches(), strict=True)]
     _built[:] = [(found, patches)]

@@ -30,6 +30,8 @@ __all__ = [
     "lift",
     "load_library",
     "patched",
+    "ready",
+    "release",
     "restorer",
     "same",
     "stand",
@@ -134,6 +136,31 @@ def install(patches: Sequence[tuple[Any, str, object]]) -> Callable[[], None]:
 def in_place(patches: Sequence[tuple[Any, str, object]]) -> bool:
     """Whether every (owner, attribute, value) of ``patches`` is what its owner holds now."""
     return all(getattr(owner, name, _ABSENT) is value for owner, name, value in patches)
+
+
+def ready(patches: Sequence[tuple[Any, str, object]], found: Sequence[object]) -> bool | None:
+    """Whether patches built once (around ``found``, what each attribute held then) can be
+    used again: True when they are in place already (an outer block's, or standing), False
+    when what they wrap is still there (install them), None when something else replaced
+    it since (build them anew around that)."""
+    if in_place(patches):
+        return True
+    if all(getattr(o, name) is was for (o, name, _), was in zip(patches, found, strict=True)):
+        return False
+    return None
+
+
+def release(
+    patches: Sequence[tuple[Any, str, object]], undo: Callable[[], None] | None, *, stay: bool
+) -> None:
+    """End a block that installed ``patches`` (``undo``; None: it found them in place and
+    leaves them so): undo them, or with ``stay`` leave them standing (:func:`stand`)."""
+    if undo is None:
+        return
+    if stay:
+        stand(patches, undo)
+    else:
+        undo()
 
 
 _standing: list[tuple[Sequence[tuple[Any, str, object]], Callable[[], None]]] = []
