@@ -17,7 +17,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -172,9 +172,10 @@ def open_clock() -> Iterator[Clock]:
 
 class _TestClock:
     """:func:`open_clock` as a plain context manager: ``harness_replay`` opens the test's
-    clock itself when the test does not ask for ``harness_clock`` (a second fixture cost
-    as much set-up as the rest of the replay). Adopts the clock open in this thread, else
-    a virtual loop's, else a new one; only the outermost one forgets it on exit."""
+    clock itself, not through the ``harness_clock`` fixture (a second fixture cost as much
+    set-up as the rest of the replay). Adopts the clock open in this thread (so
+    ``harness_clock`` and ``harness_replay`` share one, whichever comes first), else a
+    virtual loop's, else a new one; only the outermost one forgets it on exit."""
 
     __slots__ = ("_ident", "_installed", "_outer", "clock")
 
@@ -471,13 +472,9 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
 
     kind, ref, options = _source(request)
     if kind == "scenario":  # plain blocks, undone in reverse: no ExitStack per test
-        if "harness_clock" in request.fixturenames:  # the test's own fixture: same clock
-            clock_block: AbstractContextManager[Clock] = _Given(
-                request.getfixturevalue("harness_clock")
-            )
-        else:
-            clock_block = _TestClock()
-        with clock_block as clock:
+        # the clock open in this thread if any (harness_clock asked for first), so the
+        # test's harness_clock, before or after this fixture, is this replay's clock
+        with _TestClock() as clock:
             handle = _scenario_replay(request, ref, options, clock)
             replay = handle.replay
             replay.run_name = request.node.nodeid
@@ -509,21 +506,6 @@ def open_replay(request: pytest.FixtureRequest) -> Iterator[ReplayHandle]:
         finally:  # items live as long as the session: none keeps its test's replay alive
             del request.node.stash[REPLAY_HANDLE]
     _after(request, handle, options)
-
-
-class _Given:
-    """A clock opened by someone else (the ``harness_clock`` fixture): left as it is."""
-
-    __slots__ = ("clock",)
-
-    def __init__(self, clock: Clock) -> None:
-        self.clock = clock
-
-    def __enter__(self) -> Clock:
-        return self.clock
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 def _after(request: pytest.FixtureRequest, handle: ReplayHandle, options: dict[str, Any]) -> None:

@@ -1,5 +1,5 @@
 """What the tests of a session share and what each has alone. ``harness_replay`` opens the
-test's clock itself unless the test asks for ``harness_clock``: whichever way the test gets
+test's clock itself, or adopts the one ``harness_clock`` opened: whichever way the test gets
 the clock (an argument before or after ``harness_replay``, ``getfixturevalue`` during the
 test) it is the replay's one clock, fresh per test. A scenario is resolved and compiled once
 per session and dialect: every test serves that frozen script through its own replay."""
