@@ -360,6 +360,7 @@ def _fuzz(
             "it supports (e.g. scenarios(stream=True))"
         ) from None
     runs = examiner.runs - examiner.corpus
+    count = f" --examples {examples}" if examples != 100 else ""  # as a command says it
     generating = (
         (examiner.found_at, examiner.found_after)
         if examiner.found_at
@@ -369,8 +370,7 @@ def _fuzz(
         if shrink:
             progress.note("examples", "shrinking the chunk splits")
             failure = _shrink_splits(failure, examiner)
-        command = f"--driver {named_as} --seed {seed}" + _examples_flag(examples)
-        failure = _named(failure, examiner, command)
+        failure = _named(failure, examiner, f"--driver {named_as} --seed {seed}{count}")
     return FuzzResult(
         driver=driver.name,
         seed=seed,
@@ -381,7 +381,7 @@ def _fuzz(
         failure=failure,
         found_at=examiner.found_at,
         generating=generating,
-        command=_examples_flag(examples),
+        command=count,
     )
 
 
@@ -422,10 +422,6 @@ def _shrink_splits(failure: Failure, examiner: _Examiner) -> Failure:
         budget=SPLIT_BUDGET,
     )
     return examiner.same(split(best), codes) or failure
-
-
-def _examples_flag(examples: int) -> str:
-    return f" --examples {examples}" if examples != 100 else ""
 
 
 def _named(failure: Failure, examiner: _Examiner, command: str) -> Failure:
