@@ -13,10 +13,13 @@ reorders the items: one test of each subject in turn, cycling through the six or
 the three, so each subject runs as often first, second and third and after each other
 one), so a change of machine load during a round reaches all three alike; separate
 processes one after the other let it land on one subject only. A hook wrapper takes the
-CPU time (``time.process_time``) of each test's setup, call and teardown; a subject's cost
-in a round is the median over its tests (its first test, which imports, is left out), and
-the ratios to respx and pytest-httpx are taken within the round. A row gives the min /
-median / max over the rounds, each round a fresh process. Goal: harness at or under both.
+CPU time (``time.process_time``) of each test's setup, call and teardown (its first test,
+which imports, is left out). A subject's cost in a round is the median over its tests. Its
+ratio to another is paired: each group of three tests runs within some 30 ms, so the
+ratio of a subject's test to the other's in the same group cancels the machine's changes
+of pace (here a test's CPU time ranges from 5 to 10 ms within one round, both subjects
+alike), and the round's ratio is the median over the groups. A row gives the min / median
+/ max over the rounds, each round a fresh process. Goal: harness at or under both.
 
 The garbage collector is shared too: a young-generation collection runs inside whichever
 test's allocation crosses the threshold, so a subject whose objects stay alive through its
@@ -147,8 +150,9 @@ def _project(n: int) -> Path:
     return folder
 
 
-def _round(folder: Path) -> dict[str, float]:
-    """One pytest process running the three subjects interleaved: each one's median."""
+def _round(folder: Path) -> dict[str, list[float]]:
+    """One pytest process running the three subjects interleaved: each one's CPU seconds
+    per test, in the order run (the k-th of each subject ran in the k-th group)."""
     out = folder / "times.json"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
     env = {**os.environ, "PERTEST_OUT": str(out)}
@@ -156,27 +160,28 @@ def _round(folder: Path) -> dict[str, float]:
     if done.returncode != 0:
         raise RuntimeError(f"pytest failed\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
     times: dict[str, list[float]] = json.loads(out.read_text())
-    return {s: median(times[_test_name(s)][1:]) for s in SUBJECTS}
+    return {s: times[_test_name(s)][1:] for s in SUBJECTS}
 
 
-def measure(n: int, rounds: int) -> dict[str, list[float]]:
-    """Median CPU seconds per test, per subject, one value per round."""
+def paired(one: list[float], other: list[float]) -> float:
+    """The median over the groups of ``one``'s test time over ``other``'s in that group."""
+    return median([a / b for a, b in zip(one, other, strict=True)])
+
+
+def measure(n: int, rounds: int) -> list[dict[str, list[float]]]:
+    """Each round's CPU seconds per test, per subject (:func:`_round`)."""
     folder = _project(n)
-    found: dict[str, list[float]] = {s: [] for s in SUBJECTS}
-    for _ in range(rounds):
-        for subject, cost in _round(folder).items():
-            found[subject].append(cost)
-    return found
+    return [_round(folder) for _ in range(rounds)]
 
 
 def run(quick: bool) -> list[Row]:
-    found = measure(20 if quick else 100, 2 if quick else 3)
+    found = measure(20 if quick else 100, 2 if quick else 5)
     bench = f"per-test cost, {SCENARIO} through AsyncOpenAI (CPU time per test)"
     rows = []
     for subject in SUBJECTS:
-        ms = [t * 1000 for t in found[subject]]
+        ms = [median(times[subject]) * 1000 for times in found]
         vs = {
-            other: [a / b for a, b in zip(found[subject], found[other], strict=True)]
+            other: [paired(times[subject], times[other]) for times in found]
             for other in ("respx", "pytest-httpx")
             if other != subject
         }
@@ -190,7 +195,8 @@ def run(quick: bool) -> list[Row]:
                 spread(ms, "{:.1f}", " ms"),
                 ratio,
                 "interleaved in one process per round; setup + call + teardown, median over "
-                "the tests; min / median / max of rounds",
+                "the tests; ratios paired within each group of three; min / median / max of "
+                f"{len(found)} rounds",
                 "<= 1.0x respx and pytest-httpx (medians)" if goal else "",
                 verdict(ok) if goal else "",
             )

@@ -27,10 +27,10 @@ from harness.transport.core import BodyStream, Replay, Served, WireErrors, WireR
 from harness.transport.seams import (
     LIBRARIES,
     SEAMS,
+    PatchSet,
     install,
     installed,
     load_library,
-    ready,
     release,
 )
 
@@ -110,7 +110,7 @@ class _Patches:
             self._add(lib.HTTPTransport, "handle_request", serve_sync(current, cls.serve))
             async_ = serve_async(current, cls.aserve)
             self._add(lib.AsyncHTTPTransport, "handle_async_request", async_)
-        self.found = [getattr(owner, name) for owner, name, _ in self.patches]
+        self.set = PatchSet(self.patches, [getattr(owner, name) for owner, name, _ in self.patches])
 
     def _add(self, cls: type[Any], name: str, wrap: Callable[[Callable[..., Any]], Any]) -> None:
         self.patches.append((cls, name, wrap(getattr(cls, name))))
@@ -126,7 +126,7 @@ def _patches_for(libraries: tuple[str, ...], replay: Replay) -> tuple[_Patches, 
     if found is not None and found.in_use:  # a block inside an open one: its own, once
         return _Patches(libraries, replay), False
     if found is not None:
-        there = ready(found.patches, found.found)
+        there = found.set.ready()
         if there is not None:
             return found, there
     found = _built[libraries] = _Patches(libraries, replay)

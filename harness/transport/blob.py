@@ -21,6 +21,7 @@ needs them anyway fails with :class:`BlobOnly` rather than be served a different
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from http import HTTPStatus
@@ -30,7 +31,16 @@ from harness.dialects.script import Exchange, Script
 from harness.scenario.model import ReplyWrapper, Scenario
 from harness.scenario.wire import Wire
 from harness.transport.core import Replay, ReplayMiss, WireErrors, WireRequest
-from harness.transport.seams import blob_restorer, blob_state, install, same
+from harness.transport.seams import (
+    ABSENT,
+    PatchSet,
+    blob_owners,
+    blob_restorer,
+    blob_state,
+    install,
+    put,
+    same,
+)
 
 __all__ = [
     "BLOB_LIBRARIES",
@@ -240,8 +250,8 @@ def script_cassette(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -
 class _Block:
     """One open :func:`serving_blob` block: vcrpy's seams as it found and as it left them."""
 
-    def __init__(self) -> None:
-        self.entry = blob_state()
+    def __init__(self, entry: list[object]) -> None:
+        self.entry = entry
         self.installed: list[object] = []
 
 
@@ -281,14 +291,35 @@ class _Prebuilt:
                 self.removers.append(patcher)
         self.patches = _last_of_each(self.patches)
         self.entry = blob_state()  # building imported what vcrpy patches (SOCKS pools)
+        self.owners = blob_owners()
+        """vcrpy's seams when built: the same list while no module of theirs is imported."""
+        self.saved = [vars(owner).get(name, ABSENT) for owner, name, _ in self.patches]
+        """What each patched attribute held as its own when built (:attr:`entry`, in the
+        patches' order): what :meth:`close` puts back after a block :meth:`enter` ed on it."""
+        self.set = PatchSet(self.patches, [getattr(owner, name) for owner, name, _ in self.patches])
+        patched = {(id(owner), name) for owner, name, _ in self.patches}
+        self.covers = all((id(owner), name) in patched for owner, name in self.owners)
+        """Whether the patches reach every seam: putting them back then restores them all,
+        so a block that found the seams as built needs no restorer of its own."""
         self.installed: list[object] | None = None
         """vcrpy's seams as :meth:`enter` leaves them: the same objects every time (it is
         entered only on :attr:`entry`, and installs the same patches), so taken once."""
+        self._back: tuple[list[tuple[Any, str, object]], list[tuple[Any, str]]] | None = None
         self._undo: Callable[[], None] | None = None
         """Puts back what the open block's patches replaced (None: nothing to undo)."""
 
-    def enter(self, replay: Replay) -> Any:
-        """Install the patches for ``replay``; :meth:`close` undoes them."""
+    def pristine(self) -> bool:
+        """Whether a block may :meth:`enter` with ``found=True``: vcrpy's seams are exactly
+        as when these patches were built (no module of theirs imported since, no attribute
+        changed), the patches reach every seam, and no block uses them."""
+        if self.in_use or not self.covers or blob_owners() is not self.owners:
+            return False
+        return self.set.holding(self.set.found)
+
+    def enter(self, replay: Replay, *, found: bool = False) -> Any:
+        """Install the patches for ``replay``; :meth:`close` undoes them. ``found``: the
+        seams were just seen :meth:`pristine`, so what the patches replace is :attr:`saved`
+        (not read again)."""
         self.in_use = True
         self.shared.replay = replay
         shared = self.shared  # a shallow copy, as copy.copy makes it (without its reduce)
@@ -296,10 +327,30 @@ class _Prebuilt:
         self.block = block = cls.__new__(cls)
         vars(block).update(vars(shared))
         block.replay = replay
-        self._undo = install(self.patches)
+        if found:
+            put(self.patches)
+            self._undo = self._put_back
+        else:
+            self._undo = install(self.patches)
         if self.installed is None:
             self.installed = blob_state()
         return self.block
+
+    def _put_back(self) -> None:
+        """:func:`~harness.transport.seams.put_back` of :attr:`saved`, split once into the
+        attributes to set again and those to delete again (inherited)."""
+        if self._back is None:
+            back = list(zip(reversed(self.patches), reversed(self.saved), strict=True))
+            self._back = (
+                [(owner, name, was) for (owner, name, _), was in back if was is not ABSENT],
+                [(owner, name) for (owner, name, _), was in back if was is ABSENT],
+            )
+        again, gone = self._back
+        for owner, name, was in again:
+            setattr(owner, name, was)
+        for owner, name in gone:
+            if name in vars(owner):  # a restorer may have put the inherited one back first
+                delattr(owner, name)
 
     def close(self) -> None:
         """Undo :meth:`enter`: vcrpy's connection removers first, then the patches in
@@ -375,12 +426,25 @@ def serving_blob(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> I
     stub outlives the block that installed it, and a late exit never reinstates a replay
     that is over.
     """
-    unknown = sorted(set(libraries) - set(BLOB_LIBRARIES))
-    if unknown:
-        raise ValueError(f"unknown libraries {unknown}; expected some of {BLOB_LIBRARIES}")
+    if libraries is not BLOB_LIBRARIES:
+        unknown = sorted(set(libraries) - set(BLOB_LIBRARIES))
+        if unknown:
+            raise ValueError(f"unknown libraries {unknown}; expected some of {BLOB_LIBRARIES}")
+    quick = _pristine(libraries)
+    if quick is not None:  # the usual case, one block per test: one look at the seams
+        block = _Block(quick.entry)  # no snapshot: the seams are as quick.entry says
+        _open_blocks.append(block)
+        try:
+            cassette = quick.enter(replay, found=True)
+            assert quick.installed is not None
+            block.installed = quick.installed
+            yield cassette
+        finally:
+            _close_pristine(block, quick)
+        return
     from vcr.patch import CassettePatcherBuilder  # imports each library vcrpy patches
 
-    block = _Block()
+    block = _Block(blob_state())
     restore = blob_restorer(block.entry)
     prebuilt = _reusable(replay, libraries, block.entry)
     _open_blocks.append(block)
@@ -405,6 +469,32 @@ def serving_blob(replay: Replay, libraries: Sequence[str] = BLOB_LIBRARIES) -> I
         _close(block, close, restore)
         if prebuilt is not None:
             prebuilt.done()
+
+
+def _pristine(libraries: Sequence[str]) -> _Prebuilt | None:
+    """The prebuilt patchers for ``libraries`` when no block is open and they are
+    :meth:`~_Prebuilt.pristine`; None sends the block the long way (:func:`_reusable`)."""
+    vcr_cassette = sys.modules.get("vcr.cassette")
+    if _open_blocks or vcr_cassette is None:
+        return None
+    key = (vcr_cassette.Cassette, libraries if type(libraries) is tuple else tuple(libraries))
+    found = _prebuilt.get(key)
+    return found if found is not None and found.pristine() else None
+
+
+def _close_pristine(block: _Block, prebuilt: _Prebuilt) -> None:
+    """End a block entered on pristine seams. Its patches reach every seam, so putting them
+    back leaves every seam as found: nothing to restore from. A block opened inside it and
+    never closed, or an exit after the seams were put back around it, takes the long way
+    (:func:`_close`)."""
+    try:
+        if _open_blocks and _open_blocks[-1] is block:
+            _open_blocks.pop()
+            prebuilt.close()  # vcrpy's stub connections out of the pools; every seam back
+        else:
+            _close(block, prebuilt.close, blob_restorer(block.entry))
+    finally:
+        prebuilt.done()
 
 
 def _close(block: _Block, close: Callable[[], None], restore: Callable[[], None]) -> None:

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from harness.transport.seams import install, ready, release
+from harness.transport.seams import PatchSet, install, release
 from harness.vocab.errors import HarnessError
 
 __all__ = ["NetworkBlocked", "no_network"]
@@ -109,9 +109,19 @@ def no_network(
             _guards.pop()
         return
     _guards.append(allow_loopback)
-    try:
-        with _patched(proxy_env=proxy_env, stay=stay):
-            yield
+    try:  # one block, not a nested one for the patches: entered around every test
+        patches, there = _patches_now()
+        # socket.socket inherits connect from _socket.socket: undone, it is deleted again
+        undo = None if there else install(patches)  # in place: an outer guard's, or standing
+        try:
+            saved_env = _point_proxies() if proxy_env else None
+            try:
+                yield
+            finally:
+                if saved_env is not None:
+                    _put_back(saved_env)
+        finally:
+            release(patches, undo, stay=stay)
     finally:
         _guards.pop()
 
@@ -134,38 +144,24 @@ _TARGETS: tuple[tuple[Any, str], ...] = (
 )
 """(owner, attribute) of everything the guard replaces, in the order it replaces them."""
 
-_built: list[tuple[list[Any], list[tuple[Any, str, object]]]] = []
+_built: list[PatchSet] = []
 """(what each target was when the patches were built, the patches), at most one: a guard is
 entered around every test, and building its functions and socket class anew each time
 made garbage for the collector; the patches depend only on those originals, so they are
 built again only when an original changed (another patch is in place)."""
 
 
-@contextmanager
-def _patched(*, proxy_env: bool, stay: bool) -> Iterator[None]:
-    patches, there = _patches_now()
-    # socket.socket inherits connect from _socket.socket: undone, it is deleted again
-    undo = None if there else install(patches)  # in place: an outer guard's, or standing
-    saved_env = _point_proxies() if proxy_env else None
-    try:
-        yield
-    finally:
-        if saved_env is not None:
-            _put_back(saved_env)
-        release(patches, undo, stay=stay)
-
-
 def _patches_now() -> tuple[list[tuple[Any, str, object]], bool]:
     """The guard's patches and whether they are in place: those built before while
-    :func:`~harness.transport.seams.ready`, else built anew around what is there now."""
+    :meth:`~harness.transport.seams.PatchSet.ready`, else built anew around what is there now."""
     if _built:
-        found, patches = _built[0]
-        there = ready(patches, found)
+        built = _built[0]
+        there = built.ready()
         if there is not None:
-            return patches, there
+            return built.patches, there
     found = [getattr(owner, name) for owner, name in _TARGETS]
     patches = [(o, name, p) for (o, name), p in zip(_TARGETS, _patches(), strict=True)]
-    _built[:] = [(found, patches)]
+    _built[:] = [PatchSet(patches, found)]
     return patches, False
 
 
@@ -174,7 +170,8 @@ _ENV_SET: tuple[tuple[str, str], ...] = (
     ("NO_PROXY", ""),
     ("no_proxy", ""),
 )
-"""What a guard with ``proxy_env`` sets, in order (and puts back after, as it found it)."""
+"""What a guard with ``proxy_env`` sets, in order (and puts back after, as it found it); an
+empty NO_PROXY is only set over one that is set (unset, it is as empty)."""
 _ENV_NAMES = tuple(name for name, _ in _ENV_SET)
 _encoded: list[tuple[Any, Any]] = []
 """:data:`_ENV_SET` as ``os.environ`` stores it (encoded once: set around every test)."""
@@ -194,9 +191,10 @@ def _point_proxies() -> list[Any]:
     if not _encoded:
         _encoded[:] = [(environ.encodekey(k), environ.encodevalue(v)) for k, v in _ENV_SET]
     saved = [data.get(key) for key, _ in _encoded]
-    for key, value in _encoded:
-        os.putenv(key, value)
-        data[key] = value
+    for (key, value), was in zip(_encoded, saved, strict=True):
+        if value or was is not None:  # an empty NO_PROXY is one not set: left unset
+            os.putenv(key, value)
+            data[key] = value
     return [True, *saved]
 
 
@@ -214,8 +212,9 @@ def _put_back(saved: list[Any]) -> None:
     data = environ._data
     for (key, _), value in zip(_encoded, was, strict=True):
         if value is None:
-            os.unsetenv(key)
-            data.pop(key, None)
+            if key in data:  # set by the block (or by the test inside it)
+                os.unsetenv(key)
+                del data[key]
         else:
             os.putenv(key, value)
             data[key] = value

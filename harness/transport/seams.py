@@ -15,13 +15,17 @@ import importlib.util
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from operator import is_
 from types import ModuleType
 from typing import Any
 
 __all__ = [
+    "ABSENT",
     "BLOB_SEAMS",
     "LIBRARIES",
     "SEAMS",
+    "PatchSet",
+    "blob_owners",
     "blob_restorer",
     "blob_state",
     "in_place",
@@ -30,7 +34,8 @@ __all__ = [
     "lift",
     "load_library",
     "patched",
-    "ready",
+    "put",
+    "put_back",
     "release",
     "restorer",
     "same",
@@ -75,7 +80,8 @@ BLOB_SEAMS = (
 """(module, class or "" for the module itself, attribute) that vcrpy's stubs replace while
 :func:`harness.transport.blob.serving_blob` serves requests, urllib3 and aiohttp clients."""
 
-_ABSENT = object()
+ABSENT = object()
+"""What :func:`install` notes for an attribute its owner did not hold itself (inherited)."""
 
 
 def load_library(library: str) -> ModuleType:
@@ -119,35 +125,63 @@ def install(patches: Sequence[tuple[Any, str, object]]) -> Callable[[], None]:
     built once and installed around every test (the guard's, ``serving``'s, vcrpy's): no
     generator, no closure per patch, and what was there kept in one flat list (a tuple per
     patch made work for the garbage collector in every test)."""
-    saved = [vars(owner).get(name, _ABSENT) for owner, name, _ in patches]
+    saved = [vars(owner).get(name, ABSENT) for owner, name, _ in patches]
+    put(patches)
+    return functools.partial(put_back, patches, saved)
+
+
+def put(patches: Sequence[tuple[Any, str, object]]) -> None:
+    """Set each (owner, attribute, value) of ``patches`` in order, by plain assignment."""
     for owner, name, value in patches:
         setattr(owner, name, value)
 
-    def undo() -> None:
-        for (owner, name, _), value in zip(reversed(patches), reversed(saved), strict=True):
-            if value is not _ABSENT:
-                setattr(owner, name, value)
-            elif name in vars(owner):  # a restorer may have put the inherited one back first
-                delattr(owner, name)
 
-    return undo
+def put_back(patches: Sequence[tuple[Any, str, object]], saved: Sequence[object]) -> None:
+    """Undo :func:`put`: in reverse, each attribute set to what ``saved`` says its owner held
+    as its own (:data:`ABSENT`: nothing, an inherited attribute, so it is deleted again)."""
+    for (owner, name, _), value in zip(reversed(patches), reversed(saved), strict=True):
+        if value is not ABSENT:
+            setattr(owner, name, value)
+        elif name in vars(owner):  # a restorer may have put the inherited one back first
+            delattr(owner, name)
 
 
 def in_place(patches: Sequence[tuple[Any, str, object]]) -> bool:
     """Whether every (owner, attribute, value) of ``patches`` is what its owner holds now."""
-    return all(getattr(owner, name, _ABSENT) is value for owner, name, value in patches)
+    return all(getattr(owner, name, ABSENT) is value for owner, name, value in patches)
 
 
-def ready(patches: Sequence[tuple[Any, str, object]], found: Sequence[object]) -> bool | None:
-    """Whether patches built once (around ``found``, what each attribute held then) can be
-    used again: True when they are in place already (an outer block's, or standing), False
-    when what they wrap is still there (install them), None when something else replaced
-    it since (build them anew around that)."""
-    if in_place(patches):
-        return True
-    if all(getattr(o, name) is was for (o, name, _), was in zip(patches, found, strict=True)):
-        return False
-    return None
+class PatchSet:
+    """Patches built once (owner, attribute, value), around ``found`` (what each attribute
+    held then), kept in columns too: whether they can be used again is then one pass in C
+    per question, not a Python loop per patch (asked around every test, for every set)."""
+
+    __slots__ = ("_names", "_owners", "_values", "found", "patches")
+
+    def __init__(self, patches: list[tuple[Any, str, object]], found: Sequence[object]) -> None:
+        self.patches = patches
+        self.found = tuple(found)
+        self._owners = tuple(owner for owner, _, _ in patches)
+        self._names = tuple(name for _, name, _ in patches)
+        self._values = tuple(value for _, _, value in patches)
+
+    def holding(self, values: Sequence[object]) -> bool:
+        """Whether each attribute reads (inherited or not) as the one at its place in
+        ``values``: :attr:`found`, or the patches' own values."""
+        try:
+            return all(map(is_, map(getattr, self._owners, self._names), values))
+        except AttributeError:  # something deleted one
+            return False
+
+    def ready(self) -> bool | None:
+        """Whether the patches can be used again: True when they are in place already (an
+        outer block's, or standing), False when what they wrap is still there (install
+        them), None when something else replaced it since (build them anew around that)."""
+        if self.holding(self._values):
+            return True
+        if self.holding(self.found):
+            return False
+        return None
 
 
 def release(
@@ -199,7 +233,7 @@ def restorer() -> Callable[[], None]:
     for module in _installed():
         for owner, name in SEAMS:
             cls = getattr(module, owner)
-            saved += (cls, name, vars(cls).get(name, _ABSENT))
+            saved += (cls, name, vars(cls).get(name, ABSENT))
     return _restore_function(saved + _blob_seams())
 
 
@@ -230,7 +264,7 @@ def _blob_seams() -> list[object]:
     for where, name in _blob_owners():  # those of libraries imported by now
         add(where)
         add(name)
-        add(vars(where).get(name, _ABSENT))
+        add(vars(where).get(name, ABSENT))
     return saved
 
 
@@ -240,11 +274,18 @@ _owners: list[Any] = [(), []]
 each seam they have]: looked up again only when one of those modules is imported (anew)."""
 
 
+def blob_owners() -> list[tuple[Any, str]]:
+    """(owner, attribute) of each of vcrpy's seams (:data:`BLOB_SEAMS`) in the libraries
+    imported by now: the very same list while none of their modules is imported (anew), so a
+    block can tell by identity that nothing was."""
+    return _blob_owners()
+
+
 def _blob_owners() -> list[tuple[Any, str]]:
     modules = sys.modules
-    now = tuple(modules.get(name) for name in _BLOB_MODULES)
+    now = tuple(map(modules.get, _BLOB_MODULES))
     found, owners = _owners
-    if len(found) == len(now) and all(a is b for a, b in zip(found, now, strict=True)):
+    if now == found:  # modules compare by identity
         return owners  # type: ignore[no-any-return]
     owners = []
     for module_name, owner, name in BLOB_SEAMS:
@@ -262,9 +303,9 @@ def _restore_function(saved: list[object]) -> Callable[[], None]:
         each = iter(saved)
         for cls, name, value in zip(each, each, each, strict=True):  # triples
             assert isinstance(name, str)
-            if vars(cls).get(name, _ABSENT) is value:
+            if vars(cls).get(name, ABSENT) is value:
                 continue
-            if value is _ABSENT:
+            if value is ABSENT:
                 delattr(cls, name)
             else:
                 setattr(cls, name, value)

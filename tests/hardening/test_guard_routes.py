@@ -151,11 +151,15 @@ def test_subprocesses_get_proxy_variables_pointing_at_a_closed_port(
 ) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "http://corporate:3128")
     monkeypatch.delenv("HTTP_PROXY", raising=False)
+    monkeypatch.setenv("NO_PROXY", "api.openai.com")  # would let that host around the proxy
+    monkeypatch.delenv("no_proxy", raising=False)
     with no_network(proxy_env=True):
         assert os.environ["HTTPS_PROXY"] == os.environ["http_proxy"] == CLOSED_PROXY
         assert os.environ["NO_PROXY"] == ""
+        assert "no_proxy" not in os.environ  # unset is as empty: nothing to clear
     assert os.environ["HTTPS_PROXY"] == "http://corporate:3128"
-    assert "HTTP_PROXY" not in os.environ
+    assert os.environ["NO_PROXY"] == "api.openai.com"
+    assert "HTTP_PROXY" not in os.environ and "no_proxy" not in os.environ
 
 
 def test_a_standing_guard_calls_through_between_blocks_and_lift_restores(

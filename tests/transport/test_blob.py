@@ -252,3 +252,29 @@ def test_nested_blocks_unwind_to_the_outer_replay() -> None:
             assert requests.post(f"{URL}/a").content == b"2"
         assert requests.post(f"{URL}/a").content == b"1"
     assert [len(outer.log), len(inner.log)] == [1, 1]
+
+
+def test_a_patch_put_over_a_seam_between_blocks_is_served_around_and_kept(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Blocks reuse the patchers built for the first one while vcrpy's seams are as found
+    then; another tool's patch over a seam since (here aiohttp's ``_request``) sends the next
+    block the long way: it still serves, and leaves that patch in place on exit."""
+    with serving_blob(Replay(_script())):  # builds (or reuses) the patchers
+        pass
+    original = _blob_seams()
+
+    async def theirs(*args: object, **kwargs: object) -> None:
+        raise AssertionError("another tool's patch answered")
+
+    monkeypatch.setattr(aiohttp.ClientSession, "_request", theirs)
+    replay = Replay(_script(_reply("/a", b"2")))
+    with no_network(), serving_blob(replay):
+        assert aiohttp.ClientSession._request is not theirs
+        assert requests.post(f"{URL}/a").content == b"2"
+    assert aiohttp.ClientSession._request is theirs
+    monkeypatch.undo()
+    assert _blob_seams() == original
+    with no_network(), serving_blob(Replay(_script(_reply("/b", b"3")))):  # as found again
+        assert requests.post(f"{URL}/b").content == b"3"
+    assert _blob_seams() == original
