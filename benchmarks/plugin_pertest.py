@@ -9,22 +9,26 @@ scenario marker, respx through its router (``respx_mock``), pytest-httpx through
 SSL context made once for the module, so no subject pays for certificates.
 
 Same conditions: the three subjects run interleaved in one pytest process (the conftest
-reorders the items: one test of each subject in turn, cycling through the six orders of
-the three, so each subject runs as often first, second and third and after each other
-one), so a change of machine load during a round reaches all three alike; separate
-processes one after the other let it land on one subject only. A hook wrapper takes the
-CPU time (``time.process_time``) of each test's setup, call and teardown (its first test,
-which imports, is left out). A subject's cost in a round is the median over its tests. Its
-ratio to another is paired: each group of three tests runs within some 30 ms, so the
-ratio of a subject's test to the other's in the same group cancels the machine's changes
-of pace (here a test's CPU time ranges from 5 to 10 ms within one round, both subjects
-alike), and the round's ratio is the median over the groups. A row gives the min / median
-/ max over the rounds, each round a fresh process. Goal: harness at or under both.
+reorders the items: one test of each subject in turn, in a random order per group, drawn
+from the round's seed), so a change of machine load during a round reaches all three
+alike; separate processes one after the other let it land on one subject only. A hook
+wrapper takes the CPU time (``time.process_time``) of each test's setup, call and teardown
+(its first test, which imports, is left out). A subject's cost in a round is the median
+over its tests. Its ratio to another is paired: each group of three tests runs within some
+30 ms, so the ratio of a subject's test to the other's in the same group cancels the
+machine's changes of pace (here a test's CPU time ranges from 5 to 10 ms within one round,
+both subjects alike), and the round's ratio is the median over the groups. A row gives the
+min / median / max over the rounds, each round a fresh process. Goal: harness at or under
+both.
 
 The garbage collector is shared too: a young-generation collection runs inside whichever
 test's allocation crosses the threshold, so a subject whose objects stay alive through its
 test (a fixture's) draws more of them than its own garbage alone would; the CPU time
-includes that, as a suite of such tests would pay it.
+includes that, as a suite of such tests would pay it. The orders are random, not a fixed
+cycle: with the six orders in turn, a group's allocations and the threshold fell into step
+and the same places in the cycle drew the collections, whatever ran there: of one round's
+310 young collections, harness_replay's calls drew 140 and pytest-httpx's 15; with the
+six orders reversed, 29 and 143.
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ SUBJECTS = ("harness_replay", "respx", "pytest-httpx")
 SCENARIO = "text-plain"
 
 CONFTEST = """
-import itertools, json, os, time
+import json, os, random, time
 import pytest
 
 TIMES = {}
@@ -54,10 +58,10 @@ def pytest_collection_modifyitems(items):
     by_test = {}
     for item in items:
         by_test.setdefault(item.originalname, []).append(item)
-    orders = itertools.cycle(itertools.permutations(range(len(by_test))))
+    draw = random.Random(int(os.environ["PERTEST_SEED"]))
     interleaved = []
     for group in zip(*by_test.values(), strict=True):
-        interleaved += [group[i] for i in next(orders)]
+        interleaved += draw.sample(group, len(group))
     items[:] = interleaved
 
 
@@ -150,12 +154,13 @@ def _project(n: int) -> Path:
     return folder
 
 
-def _round(folder: Path) -> dict[str, list[float]]:
-    """One pytest process running the three subjects interleaved: each one's CPU seconds
-    per test, in the order run (the k-th of each subject ran in the k-th group)."""
+def _round(folder: Path, seed: int) -> dict[str, list[float]]:
+    """One pytest process running the three subjects interleaved (the groups' orders drawn
+    from ``seed``): each one's CPU seconds per test, in the order run (the k-th of each
+    subject ran in the k-th group)."""
     out = folder / "times.json"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly"]
-    env = {**os.environ, "PERTEST_OUT": str(out)}
+    env = {**os.environ, "PERTEST_OUT": str(out), "PERTEST_SEED": str(seed)}
     done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"pytest failed\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
@@ -171,7 +176,7 @@ def paired(one: list[float], other: list[float]) -> float:
 def measure(n: int, rounds: int) -> list[dict[str, list[float]]]:
     """Each round's CPU seconds per test, per subject (:func:`_round`)."""
     folder = _project(n)
-    return [_round(folder) for _ in range(rounds)]
+    return [_round(folder, seed) for seed in range(rounds)]
 
 
 def run(quick: bool) -> list[Row]:

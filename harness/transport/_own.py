@@ -64,7 +64,7 @@ def built_here(replay: Replay, skip: int = 2) -> Origin:
     noted here (a client is built in every test); the text is made if a message needs it.
     They are noted flat, (globals, code, line) after one another in one list: a tuple per
     frame made some sixty objects per client for the garbage collector to count. The walk
-    ends at pytest's frames (:data:`_RUNNER_PREFIXES`)."""
+    ends at pytest's or the event loop's frames (:data:`_RUNNER_PREFIXES`)."""
     frames: list[Any] = []
     frame: FrameType | None = sys._getframe(skip)
     while frame is not None and len(frames) < 180:
@@ -77,10 +77,12 @@ def built_here(replay: Replay, skip: int = 2) -> Origin:
     return Origin(replay, frames)
 
 
-_RUNNER_PREFIXES = ("_pytest.", "pluggy.")
-"""Modules of the test runner: the walk stops at the first of their frames (the code that
-called the test or fixture), so a client built in a test notes its ~20 frames, not the ~60
-of pytest's call stack (Python makes a frame object for each frame it walks)."""
+_RUNNER_PREFIXES = ("_pytest.", "pluggy.", "asyncio.")
+"""Modules of the test runner and of asyncio: the walk stops at the first of their frames
+(the code that called the test or fixture; the loop running a task's coroutine, whose
+callers only run loops), so a client built in an async test notes its few frames, not the
+~60 of the loop's and pytest's call stack (Python makes a frame object for each frame it
+walks)."""
 
 
 class Origin:
