@@ -39,6 +39,7 @@ from harness.transport.seams import (
     blob_state,
     install,
     put,
+    put_back,
     same,
 )
 
@@ -304,7 +305,6 @@ class _Prebuilt:
         self.installed: list[object] | None = None
         """vcrpy's seams as :meth:`enter` leaves them: the same objects every time (it is
         entered only on :attr:`entry`, and installs the same patches), so taken once."""
-        self._back: tuple[list[tuple[Any, str, object]], list[tuple[Any, str]]] | None = None
         self._undo: Callable[[], None] | None = None
         """Puts back what the open block's patches replaced (None: nothing to undo)."""
 
@@ -337,20 +337,7 @@ class _Prebuilt:
         return self.block
 
     def _put_back(self) -> None:
-        """:func:`~harness.transport.seams.put_back` of :attr:`saved`, split once into the
-        attributes to set again and those to delete again (inherited)."""
-        if self._back is None:
-            back = list(zip(reversed(self.patches), reversed(self.saved), strict=True))
-            self._back = (
-                [(owner, name, was) for (owner, name, _), was in back if was is not ABSENT],
-                [(owner, name) for (owner, name, _), was in back if was is ABSENT],
-            )
-        again, gone = self._back
-        for owner, name, was in again:
-            setattr(owner, name, was)
-        for owner, name in gone:
-            if name in vars(owner):  # a restorer may have put the inherited one back first
-                delattr(owner, name)
+        put_back(self.patches, self.saved)
 
     def close(self) -> None:
         """Undo :meth:`enter`: vcrpy's connection removers first, then the patches in

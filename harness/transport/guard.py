@@ -145,7 +145,7 @@ _TARGETS: tuple[tuple[Any, str], ...] = (
 """(owner, attribute) of everything the guard replaces, in the order it replaces them."""
 
 _built: list[PatchSet] = []
-"""(what each target was when the patches were built, the patches), at most one: a guard is
+"""The patches, with what each target was when they were built, at most one set: a guard is
 entered around every test, and building its functions and socket class anew each time
 made garbage for the collector; the patches depend only on those originals, so they are
 built again only when an original changed (another patch is in place)."""
