@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks import Row
 from benchmarks.__main__ import render
+from benchmarks.plugin_pertest import paired
 from benchmarks.sse_decode import DECODERS, reads, stream
 from benchmarks.stream import EVENTS, body, events
 from harness.dialects.sse import decode
@@ -31,6 +32,14 @@ def test_every_decoder_finds_every_event_however_the_bytes_are_cut() -> None:
     for name, decoder in DECODERS.items():
         assert decoder(chunks) == expected, name
         assert decoder(reads(chunks, 4096)) == expected, name
+
+
+def test_per_test_ratios_are_paired_within_each_group() -> None:
+    """A slow stretch of the machine (from the third group on) slows both subjects alike:
+    each group's ratio, and so the paired one, stays 0.9."""
+    harness, other = [9.0, 9.0, 18.0, 18.0, 18.0], [10.0, 10.0, 20.0, 20.0, 20.0]
+    assert paired(harness, other) == pytest.approx(0.9)
+    assert paired([2.0, 1.0, 3.0], [1.0, 1.0, 1.0]) == 2.0  # the median group, not the mean
 
 
 def test_the_table_names_the_machine_and_lists_the_goals() -> None:
