@@ -110,7 +110,7 @@ class _Patches:
             self._add(lib.HTTPTransport, "handle_request", serve_sync(current, cls.serve))
             async_ = serve_async(current, cls.aserve)
             self._add(lib.AsyncHTTPTransport, "handle_async_request", async_)
-        self.set = PatchSet(self.patches, [getattr(owner, name) for owner, name, _ in self.patches])
+        self.set = PatchSet(self.patches)
 
     def _add(self, cls: type[Any], name: str, wrap: Callable[[Callable[..., Any]], Any]) -> None:
         self.patches.append((cls, name, wrap(getattr(cls, name))))

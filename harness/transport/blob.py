@@ -297,7 +297,7 @@ class _Prebuilt:
         self.saved = [vars(owner).get(name, ABSENT) for owner, name, _ in self.patches]
         """What each patched attribute held as its own when built (:attr:`entry`, in the
         patches' order): what :meth:`close` puts back after a block :meth:`enter` ed on it."""
-        self.set = PatchSet(self.patches, [getattr(owner, name) for owner, name, _ in self.patches])
+        self.set = PatchSet(self.patches)
         patched = {(id(owner), name) for owner, name, _ in self.patches}
         self.covers = all((id(owner), name) in patched for owner, name in self.owners)
         """Whether the patches reach every seam: putting them back then restores them all,

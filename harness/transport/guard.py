@@ -159,9 +159,8 @@ def _patches_now() -> tuple[list[tuple[Any, str, object]], bool]:
         there = built.ready()
         if there is not None:
             return built.patches, there
-    found = [getattr(owner, name) for owner, name in _TARGETS]
     patches = [(o, name, p) for (o, name), p in zip(_TARGETS, _patches(), strict=True)]
-    _built[:] = [PatchSet(patches, found)]
+    _built[:] = [PatchSet(patches)]  # around what each target is now
     return patches, False
 
 

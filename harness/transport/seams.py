@@ -152,18 +152,19 @@ def in_place(patches: Sequence[tuple[Any, str, object]]) -> bool:
 
 
 class PatchSet:
-    """Patches built once (owner, attribute, value), around ``found`` (what each attribute
-    held then), kept in columns too: whether they can be used again is then one pass in C
-    per question, not a Python loop per patch (asked around every test, for every set)."""
+    """Patches built once (owner, attribute, value), not installed yet, and ``found``: what
+    each attribute reads as now, which they wrap. Kept in columns too: whether they can be
+    used again is then one pass in C per question, not a Python loop per patch (asked around
+    every test, for every set)."""
 
     __slots__ = ("_names", "_owners", "_values", "found", "patches")
 
-    def __init__(self, patches: list[tuple[Any, str, object]], found: Sequence[object]) -> None:
+    def __init__(self, patches: list[tuple[Any, str, object]]) -> None:
         self.patches = patches
-        self.found = tuple(found)
         self._owners = tuple(owner for owner, _, _ in patches)
         self._names = tuple(name for _, name, _ in patches)
         self._values = tuple(value for _, _, value in patches)
+        self.found = tuple(map(getattr, self._owners, self._names))
 
     def holding(self, values: Sequence[object]) -> bool:
         """Whether each attribute reads (inherited or not) as the one at its place in
@@ -261,7 +262,7 @@ def same(one: list[object], other: list[object]) -> bool:
 def _blob_seams() -> list[object]:
     saved: list[object] = []
     add = saved.append  # three appends, not a tuple per seam: run around every test
-    for where, name in _blob_owners():  # those of libraries imported by now
+    for where, name in blob_owners():  # those of libraries imported by now
         add(where)
         add(name)
         add(vars(where).get(name, ABSENT))
@@ -278,10 +279,6 @@ def blob_owners() -> list[tuple[Any, str]]:
     """(owner, attribute) of each of vcrpy's seams (:data:`BLOB_SEAMS`) in the libraries
     imported by now: the very same list while none of their modules is imported (anew), so a
     block can tell by identity that nothing was."""
-    return _blob_owners()
-
-
-def _blob_owners() -> list[tuple[Any, str]]:
     modules = sys.modules
     now = tuple(map(modules.get, _BLOB_MODULES))
     found, owners = _owners
